@@ -1,0 +1,63 @@
+"""The practice back office: `create_app` is the only place that wires things together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
+from flask_security import SQLAlchemyUserDatastore, current_user
+
+from admin_app import cli, views
+from admin_app.config import SUPPORTED_LOCALES, load_settings
+from admin_app.extensions import babel, csrf, db, mail, migrate, security
+from admin_app.models import Role, User
+from admin_app.models.audit import set_actor_resolver
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; `config` overrides what the environment says (tests use it)."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(load_settings(instance_path=Path(app.instance_path)))
+    if config:
+        app.config.update(config)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    mail.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    security.init_app(app, SQLAlchemyUserDatastore(db, User, Role))
+    set_actor_resolver(current_actor)
+
+    views.register(app)
+    cli.register(app)
+    app.jinja_env.globals["supported_locales"] = SUPPORTED_LOCALES
+    return app
+
+
+def select_locale() -> str:
+    """The user's saved language, then the one chosen before login, then the browser's."""
+    if has_request_context():
+        if current_user.is_authenticated and current_user.locale in SUPPORTED_LOCALES:
+            return current_user.locale
+        if session.get("locale") in SUPPORTED_LOCALES:
+            return session["locale"]
+        best = request.accept_languages.best_match(SUPPORTED_LOCALES)
+        if best:
+            return best
+    return current_app.config["DEFAULT_LOCALE"]
+
+
+def current_actor() -> tuple[int | None, str]:
+    """Who the audit trail names: the signed-in user, else what the command or job said."""
+    if has_request_context() and current_user.is_authenticated:
+        return current_user.id, current_user.email
+    return None, g.get("audit_actor", "system") if has_app_context() else "system"

@@ -1,0 +1,58 @@
+"""`flask` commands: accounts and the demo practice. Each goes through a service."""
+
+from __future__ import annotations
+
+import functools
+
+import click
+from flask import Flask, g
+from flask.cli import AppGroup, with_appcontext
+
+from admin_app.extensions import db
+from admin_app.services import accounts
+from admin_app.services.errors import RuleViolation
+
+accounts_cli = AppGroup("accounts", help="Create logins for the staff and the therapists.")
+
+
+def practice_command(func):
+    """Run a command as an audited actor, commit once, and print rule violations plainly."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        g.audit_actor = f"cli:{click.get_current_context().command_path}"
+        try:
+            result = func(*args, **kwargs)
+            db.session.commit()
+            return result
+        except RuleViolation as error:
+            db.session.rollback()
+            raise click.ClickException(str(error)) from None
+
+    return with_appcontext(wrapper)
+
+
+@accounts_cli.command("create-admin")
+@click.option("--email", required=True)
+@click.password_option()
+@click.option("--locale", type=click.Choice(["es", "en", "fr"]), default=None)
+@practice_command
+def create_admin(email: str, password: str, locale: str | None) -> None:
+    """Create a staff login with every permission."""
+    user = accounts.create_admin(db.session, email=email, password=password, locale=locale)
+    click.echo(f"Admin login created: {user.email}")
+
+
+@accounts_cli.command("create-therapist-login")
+@click.option("--email", required=True, help="The therapist's email, as on their record.")
+@click.password_option()
+@click.option("--locale", type=click.Choice(["es", "en", "fr"]), default=None)
+@practice_command
+def create_therapist_login(email: str, password: str, locale: str | None) -> None:
+    """Create the login of an existing therapist; they see only their own clients."""
+    user = accounts.create_therapist_login(db.session, therapist_email=email, password=password, locale=locale)
+    click.echo(f"Therapist login created: {user.email}")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(accounts_cli)

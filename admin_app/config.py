@@ -1,0 +1,204 @@
+"""Settings read from the environment, parsed strictly, with safe local defaults.
+
+A wrong value stops start-up with a `ConfigError` that names the variable, so a typo in a
+deployment never turns into a practice running in the wrong time zone or currency.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from babel.numbers import list_currencies
+
+SUPPORTED_LOCALES = ("es", "en", "fr")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(ValueError):
+    """A setting has a value the application cannot run with."""
+
+    def __init__(self, variable: str, reason: str) -> None:
+        super().__init__(f"{variable}: {reason}")
+        self.variable = variable
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(name, f"expected true or false, got {raw!r}")
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(name, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def _timezone(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, default).strip()
+    if value not in available_timezones():
+        raise ConfigError(name, f"unknown IANA time zone {value!r} (e.g. America/Lima)")
+    try:
+        ZoneInfo(value)
+    except ZoneInfoNotFoundError:  # pragma: no cover - available_timezones already checked
+        raise ConfigError(name, f"unknown IANA time zone {value!r}") from None
+    return value
+
+
+def _currencies(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
+    raw = env.get(name, default)
+    codes = tuple(code.strip().upper() for code in raw.split(",") if code.strip())
+    if not codes:
+        raise ConfigError(name, "at least one ISO 4217 currency code is required")
+    known = list_currencies()
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise ConfigError(name, f"unknown currency code(s): {', '.join(unknown)}")
+    return codes
+
+
+def _locale(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, default).strip().lower()
+    if value not in SUPPORTED_LOCALES:
+        raise ConfigError(name, f"must be one of {', '.join(SUPPORTED_LOCALES)}, got {value!r}")
+    return value
+
+
+def _secret_key(env: Mapping[str, str], production: bool, instance_path: Path) -> str:
+    """Use SECRET_KEY when given; locally, generate one once into instance/ and reuse it."""
+    value = env.get("SECRET_KEY", "").strip()
+    if value:
+        return value
+    if production:
+        raise ConfigError("SECRET_KEY", "is required in production (APP_ENV=production)")
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def _database_url(env: Mapping[str, str], instance_path: Path) -> str:
+    value = env.get("DATABASE_URL", "").strip()
+    if not value:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{instance_path / 'practice.sqlite3'}"
+    if value.startswith("postgres://"):  # Heroku-style URLs
+        value = "postgresql://" + value[len("postgres://") :]
+    if value.startswith("postgresql://"):
+        value = "postgresql+psycopg://" + value[len("postgresql://") :]
+    if not value.startswith(("postgresql+psycopg://", "sqlite:///")):
+        raise ConfigError("DATABASE_URL", "must be a postgresql:// or sqlite:/// URL")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | None = None) -> dict:
+    """Return the Flask settings for `env` (default: the process environment)."""
+    env = os.environ if env is None else env
+    instance_path = instance_path or Path.cwd() / "instance"
+    app_env = (env.get("APP_ENV") or env.get("FLASK_ENV") or "development").strip().lower()
+    production = app_env == "production"
+
+    currencies = _currencies(env, "CURRENCIES", "PEN,USD")
+    default_currency = env.get("DEFAULT_CURRENCY", currencies[0]).strip().upper()
+    if default_currency not in currencies:
+        raise ConfigError("DEFAULT_CURRENCY", f"{default_currency!r} is not one of CURRENCIES")
+
+    mail_server = env.get("MAIL_SERVER", "").strip()
+    settings = {
+        "APP_ENV": app_env,
+        "SECRET_KEY": _secret_key(env, production, instance_path),
+        "SQLALCHEMY_DATABASE_URI": _database_url(env, instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env.get("REDIS_URL", "").strip() or None,
+        "CLINIC_TIMEZONE": _timezone(env, "CLINIC_TIMEZONE", "America/Lima"),
+        "CURRENCIES": currencies,
+        "DEFAULT_CURRENCY": default_currency,
+        "DEFAULT_LOCALE": _locale(env, "DEFAULT_LOCALE", "es"),
+        "PHONE_REGION": env.get("PHONE_REGION", "PE").strip().upper(),
+        "PRACTICE_NAME": env.get("PRACTICE_NAME", "Demo Practice").strip(),
+        "PRACTICE_ADDRESS": env.get("PRACTICE_ADDRESS", "").strip(),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "DEFAULT_APPOINTMENT_MINUTES": _integer(env, "DEFAULT_APPOINTMENT_MINUTES", 50, 5),
+        "MAIL_SERVER": mail_server or None,
+        "MAIL_PORT": _integer(env, "MAIL_PORT", 25, 1),
+        "MAIL_USE_TLS": _flag(env, "MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _flag(env, "MAIL_USE_SSL", False),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "no-reply@practice.local"),
+        # Without a mail server nothing may be sent, not even by Flask-Security.
+        "MAIL_SUPPRESS_SEND": not mail_server,
+        "BABEL_DEFAULT_LOCALE": _locale(env, "DEFAULT_LOCALE", "es"),
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "FLASK_ADMIN_FLUID_LAYOUT": True,
+        **_security_settings(env, production),
+    }
+    if settings["PHONE_REGION"] and len(settings["PHONE_REGION"]) != 2:
+        raise ConfigError("PHONE_REGION", "must be a two-letter country code such as PE or CA")
+    return settings
+
+
+def _security_settings(env: Mapping[str, str], production: bool) -> dict:
+    salt = env.get("SECURITY_PASSWORD_SALT", "").strip()
+    if not salt:
+        if production:
+            raise ConfigError("SECURITY_PASSWORD_SALT", "is required in production")
+        salt = "local-development-salt"
+    return {
+        "SECURITY_PASSWORD_SALT": salt,
+        "SECURITY_RECOVERABLE": True,
+        "SECURITY_CHANGEABLE": True,
+        "SECURITY_TRACKABLE": True,
+        "SECURITY_REGISTERABLE": False,
+        "SECURITY_CONFIRMABLE": False,
+        "SECURITY_POST_LOGIN_VIEW": "/",
+        "SECURITY_POST_LOGOUT_VIEW": "/login",
+        "SECURITY_LOGIN_URL": "/login",
+        "SECURITY_LOGOUT_URL": "/logout",
+        "SECURITY_RESET_URL": "/reset",
+        "SECURITY_CHANGE_URL": "/change-password",
+        "SECURITY_SEND_PASSWORD_CHANGE_EMAIL": True,
+        "SECURITY_EMAIL_VALIDATOR_ARGS": {"check_deliverability": False},
+        "SECURITY_USE_REGISTER_V2": True,
+        "SECURITY_EMAIL_SENDER": env.get("MAIL_DEFAULT_SENDER", "no-reply@practice.local"),
+        "SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS": False,
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+class TestingSettings:
+    """Overrides for the test-suite: fast password hashing, CSRF checked in dedicated tests."""
+
+    values = {
+        "TESTING": True,
+        "SECURITY_PASSWORD_HASH": "plaintext",
+        "SECURITY_PASSWORD_SINGLE_HASH": True,
+        "WTF_CSRF_ENABLED": False,
+    }

@@ -1,0 +1,57 @@
+"""All models, one module per aggregate, re-exported here."""
+
+from admin_app.models.audit import AuditAction, Audited, AuditEvent
+from admin_app.models.auth import ADMIN_ROLE, THERAPIST_ROLE, Role, User
+from admin_app.models.base import Base
+from admin_app.models.billing import Payer, PayerKind, PaymentSource
+from admin_app.models.people import (
+    AssignmentKind,
+    CareAssignment,
+    Client,
+    ClientLink,
+    CompensationModel,
+    LinkKind,
+    ReminderPreference,
+    Therapist,
+)
+from admin_app.models.scheduling import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Attendance,
+    BilledTo,
+    Modality,
+    Participant,
+)
+from admin_app.models.sites import Room, Site
+
+__all__ = [
+    "ADMIN_ROLE",
+    "THERAPIST_ROLE",
+    "Appointment",
+    "AppointmentKind",
+    "AppointmentStatus",
+    "AssignmentKind",
+    "Attendance",
+    "AuditAction",
+    "AuditEvent",
+    "Audited",
+    "Base",
+    "BilledTo",
+    "CareAssignment",
+    "Client",
+    "ClientLink",
+    "CompensationModel",
+    "LinkKind",
+    "Modality",
+    "Participant",
+    "Payer",
+    "PayerKind",
+    "PaymentSource",
+    "ReminderPreference",
+    "Role",
+    "Room",
+    "Site",
+    "Therapist",
+    "User",
+]

@@ -1,0 +1,139 @@
+"""Clients, the links between them, therapists and who cares for whom."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from admin_app.models.audit import Audited
+from admin_app.models.base import Base, CurrencyCode, Money, Percent, UTCDateTime, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from admin_app.models.auth import User
+    from admin_app.models.billing import PaymentSource
+    from admin_app.models.sites import Site
+
+
+class ReminderPreference(enum.StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    BOTH = "both"
+    NONE = "none"
+
+
+class LinkKind(enum.StrEnum):
+    """Read as "client <kind> related client": Ana guardian-of Luis."""
+
+    GUARDIAN_OF = "guardian_of"
+    PARTNER_OF = "partner_of"
+    SIBLING_OF = "sibling_of"
+
+
+class CompensationModel(enum.StrEnum):
+    COMMISSION = "commission"  # the therapist is paid commission % of each fee
+    SERVICE_FEE = "service_fee"  # the practice keeps a fixed fee per session
+
+
+class AssignmentKind(enum.StrEnum):
+    DIRECT = "direct"
+    INDIRECT = "indirect"  # e.g. a parent seen within a child's case
+
+
+class Client(Audited, Base):
+    __tablename__ = "client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200), index=True)
+    national_id: Mapped[str] = mapped_column(String(40), unique=True)
+    email: Mapped[str | None] = mapped_column(String(255), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
+    birth_date: Mapped[dt.date | None]
+    preferred_language: Mapped[str] = mapped_column(String(5))
+    reminder_preference: Mapped[ReminderPreference] = mapped_column(str_enum(ReminderPreference, "reminder_preference"))
+    survey_opt_out: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    links: Mapped[list[ClientLink]] = relationship(
+        foreign_keys="ClientLink.client_id", back_populates="client", cascade="all, delete-orphan"
+    )
+    linked_from: Mapped[list[ClientLink]] = relationship(
+        foreign_keys="ClientLink.related_client_id",
+        back_populates="related_client",
+        viewonly=True,
+    )
+    care_assignments: Mapped[list[CareAssignment]] = relationship(back_populates="client")
+    payment_sources: Mapped[list[PaymentSource]] = relationship(back_populates="client")
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.national_id})"
+
+
+class ClientLink(Audited, Base):
+    __tablename__ = "client_link"
+    __table_args__ = (
+        UniqueConstraint("client_id", "related_client_id", "kind", name="uq_client_link_pair"),
+        CheckConstraint("client_id <> related_client_id", name="not_self"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"), index=True)
+    related_client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[LinkKind] = mapped_column(str_enum(LinkKind, "link_kind"))
+
+    client: Mapped[Client] = relationship(foreign_keys=[client_id], back_populates="links")
+    related_client: Mapped[Client] = relationship(foreign_keys=[related_client_id], back_populates="linked_from")
+
+
+class Therapist(Audited, Base):
+    __tablename__ = "therapist"
+    __table_args__ = (
+        CheckConstraint(
+            "commission_percent IS NULL OR (commission_percent >= 0 AND commission_percent <= 100)",
+            name="commission_range",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200), index=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    compensation_model: Mapped[CompensationModel] = mapped_column(str_enum(CompensationModel, "compensation_model"))
+    commission_percent: Mapped[Decimal | None] = mapped_column(Percent)
+    service_fee: Mapped[Decimal | None] = mapped_column(Money)
+    default_fee: Mapped[Decimal] = mapped_column(Money)
+    default_currency: Mapped[str] = mapped_column(CurrencyCode)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="RESTRICT"))
+    active: Mapped[bool] = mapped_column(default=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), unique=True)
+
+    site: Mapped[Site | None] = relationship()
+    user: Mapped[User | None] = relationship(back_populates="therapist")
+    care_assignments: Mapped[list[CareAssignment]] = relationship(back_populates="therapist")
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class CareAssignment(Audited, Base):
+    __tablename__ = "care_assignment"
+    __table_args__ = (UniqueConstraint("client_id", "therapist_id", name="uq_care_assignment_pair"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="RESTRICT"), index=True)
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapist.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[AssignmentKind] = mapped_column(
+        str_enum(AssignmentKind, "assignment_kind"), default=AssignmentKind.DIRECT
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+    started_on: Mapped[dt.date | None]
+    deactivated_on: Mapped[dt.date | None]
+
+    client: Mapped[Client] = relationship(back_populates="care_assignments")
+    therapist: Mapped[Therapist] = relationship(back_populates="care_assignments")

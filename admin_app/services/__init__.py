@@ -1,0 +1,1 @@
+"""The rules of the practice: plain functions over a database session, no HTTP, no HTML."""

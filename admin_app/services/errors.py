@@ -1,0 +1,23 @@
+"""Domain errors: messages written for the person at the screen, translatable."""
+
+from __future__ import annotations
+
+
+class RuleViolation(Exception):
+    """A change breaks a rule of the practice; nothing was written.
+
+    `field` names the form field at fault when there is one, so a screen can show the
+    message beside it.
+    """
+
+    def __init__(self, message, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class NotFound(RuleViolation):
+    """The record does not exist, or the current user may not see it (same answer for both)."""

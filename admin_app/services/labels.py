@@ -1,0 +1,159 @@
+"""Translatable names of fields and choices, shared by screens, messages and exports."""
+
+from __future__ import annotations
+
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+from admin_app.models import (
+    AppointmentKind,
+    AppointmentStatus,
+    AssignmentKind,
+    Attendance,
+    AuditAction,
+    BilledTo,
+    CompensationModel,
+    LinkKind,
+    Modality,
+    PayerKind,
+    ReminderPreference,
+)
+
+FIELDS = {
+    "full_name": _l("Name"),
+    "national_id": _l("National ID"),
+    "email": _l("Email"),
+    "phone": _l("Phone"),
+    "birth_date": _l("Birth date"),
+    "preferred_language": _l("Preferred language"),
+    "reminder_preference": _l("Reminders"),
+    "survey_opt_out": _l("No surveys"),
+    "active": _l("Active"),
+    "registered_at": _l("Registered"),
+    "notes": _l("Notes"),
+    "links": _l("Links"),
+    "linked_from": _l("Linked from"),
+    "care_assignments": _l("Therapists"),
+    "payment_sources": _l("Payment sources"),
+    "client": _l("Client"),
+    "related_client": _l("Related client"),
+    "kind": _l("Kind"),
+    "compensation_model": _l("Compensation"),
+    "commission_percent": _l("Commission %"),
+    "service_fee": _l("Service fee"),
+    "default_fee": _l("Default fee"),
+    "default_currency": _l("Currency"),
+    "site": _l("Site"),
+    "user": _l("Login"),
+    "therapist": _l("Therapist"),
+    "started_on": _l("Since"),
+    "deactivated_on": _l("Deactivated on"),
+    "name": _l("Name"),
+    "billing_email": _l("Billing email"),
+    "billing_address": _l("Billing address"),
+    "address": _l("Address"),
+    "payer": _l("Payer"),
+    "member_number": _l("Member number"),
+    "policy_number": _l("Policy number"),
+    "rooms": _l("Rooms"),
+    "room": _l("Room"),
+    "starts_at": _l("Start"),
+    "ends_at": _l("End"),
+    "modality": _l("Modality"),
+    "status": _l("Status"),
+    "video_link": _l("Video link"),
+    "participants": _l("Participants"),
+    "attendance": _l("Attendance"),
+    "fee": _l("Fee"),
+    "currency": _l("Currency"),
+    "billed_to": _l("Billed to"),
+    "created_at": _l("Created"),
+    "occurred_at": _l("When"),
+    "actor": _l("Who"),
+    "action": _l("Action"),
+    "entity": _l("Record type"),
+    "entity_id": _l("Record id"),
+    "changed_fields": _l("Changed fields"),
+    "roles": _l("Roles"),
+    "locale": _l("Language"),
+    "last_login_at": _l("Last login"),
+    "month": _l("Month"),
+    "clients": _l("Clients"),
+    "appointment": _l("Appointment"),
+}
+
+CHOICES: dict[type[enum.Enum], dict[str, object]] = {
+    ReminderPreference: {
+        "email": _l("Email"),
+        "sms": _l("SMS"),
+        "both": _l("Email and SMS"),
+        "none": _l("None"),
+    },
+    LinkKind: {
+        "guardian_of": _l("guardian of"),
+        "partner_of": _l("partner of"),
+        "sibling_of": _l("sibling of"),
+    },
+    CompensationModel: {
+        "commission": _l("Commission % of the fee"),
+        "service_fee": _l("Fixed service fee kept by the practice"),
+    },
+    AssignmentKind: {"direct": _l("Direct"), "indirect": _l("Indirect")},
+    PayerKind: {
+        "insurer": _l("Insurer"),
+        "employer": _l("Employer programme"),
+        "other": _l("Other"),
+    },
+    AppointmentKind: {
+        "individual": _l("Individual"),
+        "couple": _l("Couple"),
+        "family": _l("Family"),
+        "group": _l("Group"),
+    },
+    Modality: {"virtual": _l("Virtual"), "on_site": _l("On-site")},
+    AppointmentStatus: {
+        "scheduled": _l("Scheduled"),
+        "held": _l("Held"),
+        "cancelled": _l("Cancelled"),
+    },
+    Attendance: {
+        "expected": _l("Expected"),
+        "attended": _l("Attended"),
+        "cancelled": _l("Cancelled"),
+        "late_cancelled": _l("Late-cancelled"),
+        "no_show": _l("No-show"),
+    },
+    BilledTo: {"client": _l("Client"), "payer": _l("Payer")},
+    AuditAction: {
+        "create": _l("Created"),
+        "update": _l("Changed"),
+        "delete": _l("Deleted"),
+        "export": _l("Exported"),
+        "view": _l("Viewed"),
+    },
+}
+
+# How a link reads from the other side: if Ana is guardian of Luis, Luis is "in the care of" Ana.
+INVERSE_LINK = {
+    "guardian_of": _l("in the care of"),
+    "partner_of": _l("partner of"),
+    "sibling_of": _l("sibling of"),
+}
+
+LANGUAGES = {"es": _l("Spanish"), "en": _l("English"), "fr": _l("French")}
+
+
+def field_label(name: str):
+    return FIELDS.get(name, name)
+
+
+def choice_label(value: enum.Enum | None):
+    if value is None:
+        return ""
+    return CHOICES[type(value)].get(value.value, value.value)
+
+
+def choices_for(enum_class: type[enum.Enum]) -> list[tuple[str, object]]:
+    labels = CHOICES[enum_class]
+    return [(member.value, labels[member.value]) for member in enum_class]

@@ -1,0 +1,231 @@
+"""Rules for client and therapist records: normalised contact data, unique keys, safe deletes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from admin_app.config import SUPPORTED_LOCALES
+from admin_app.models import (
+    Appointment,
+    CareAssignment,
+    Client,
+    ClientLink,
+    CompensationModel,
+    Participant,
+    ReminderPreference,
+    Therapist,
+)
+from admin_app.services.contact import normalise_email, normalise_phone
+from admin_app.services.errors import RuleViolation
+from admin_app.services.labels import field_label
+
+
+def _required(value: str | None, field: str) -> str:
+    if value is None or not str(value).strip():
+        raise RuleViolation(_l("%(field)s: this field is required", field=field_label(field)), field=field)
+    return str(value).strip()
+
+
+def default_reminder_preference(client: Client) -> ReminderPreference:
+    """Email when there is an address, SMS when there is only a phone, else none."""
+    if client.email:
+        return ReminderPreference.EMAIL
+    if client.phone:
+        return ReminderPreference.SMS
+    return ReminderPreference.NONE
+
+
+def prepare_client(session: Session, client: Client) -> Client:
+    """Normalise a client about to be saved and check its keys; raises RuleViolation."""
+    client.full_name = _required(client.full_name, "full_name")
+    client.national_id = _required(client.national_id, "national_id").upper()
+    client.email = normalise_email(client.email, field=str(field_label("email")))
+    client.phone = normalise_phone(client.phone, field=str(field_label("phone")))
+    client.preferred_language = client.preferred_language or current_app.config["DEFAULT_LOCALE"]
+    if client.preferred_language not in SUPPORTED_LOCALES:
+        raise RuleViolation(
+            _l("%(field)s: unsupported language", field=field_label("preferred_language")),
+            field="preferred_language",
+        )
+    if client.reminder_preference is None:
+        client.reminder_preference = default_reminder_preference(client)
+    _check_client_contact_for_reminders(client)
+    clash = session.scalar(
+        select(Client.id).where(Client.national_id == client.national_id, Client.id != client.id)
+        if client.id
+        else select(Client.id).where(Client.national_id == client.national_id)
+    )
+    if clash:
+        raise RuleViolation(
+            _l(
+                "%(field)s: %(value)s is already registered for another client",
+                field=field_label("national_id"),
+                value=client.national_id,
+            ),
+            field="national_id",
+        )
+    return client
+
+
+def _check_client_contact_for_reminders(client: Client) -> None:
+    needs_email = client.reminder_preference in (ReminderPreference.EMAIL, ReminderPreference.BOTH)
+    needs_phone = client.reminder_preference in (ReminderPreference.SMS, ReminderPreference.BOTH)
+    if needs_email and not client.email:
+        raise RuleViolation(
+            _l(
+                "%(field)s: reminders by email need an email address",
+                field=field_label("reminder_preference"),
+            ),
+            field="reminder_preference",
+        )
+    if needs_phone and not client.phone:
+        raise RuleViolation(
+            _l(
+                "%(field)s: reminders by SMS need a phone number",
+                field=field_label("reminder_preference"),
+            ),
+            field="reminder_preference",
+        )
+
+
+def prepare_therapist(session: Session, therapist: Therapist) -> Therapist:
+    """Normalise a therapist about to be saved and check compensation and keys."""
+    therapist.full_name = _required(therapist.full_name, "full_name")
+    therapist.email = normalise_email(therapist.email, field=str(field_label("email")), required=True)
+    therapist.phone = normalise_phone(therapist.phone, field=str(field_label("phone")))
+    currencies = current_app.config["CURRENCIES"]
+    therapist.default_currency = (therapist.default_currency or current_app.config["DEFAULT_CURRENCY"]).upper()
+    if therapist.default_currency not in currencies:
+        raise RuleViolation(
+            _l(
+                "%(field)s: %(value)s is not one of the practice's currencies (%(allowed)s)",
+                field=field_label("default_currency"),
+                value=therapist.default_currency,
+                allowed=", ".join(currencies),
+            ),
+            field="default_currency",
+        )
+    _check_amount(therapist.default_fee, "default_fee", required=True)
+    _check_compensation(therapist)
+    query = select(Therapist.id).where(func.lower(Therapist.email) == therapist.email)
+    if therapist.id:
+        query = query.where(Therapist.id != therapist.id)
+    if session.scalar(query):
+        raise RuleViolation(
+            _l(
+                "%(field)s: %(value)s is already used by another therapist",
+                field=field_label("email"),
+                value=therapist.email,
+            ),
+            field="email",
+        )
+    return therapist
+
+
+def _check_amount(amount: Decimal | None, field: str, *, required: bool) -> None:
+    if amount is None:
+        if required:
+            raise RuleViolation(_l("%(field)s: this field is required", field=field_label(field)), field=field)
+        return
+    if amount < 0:
+        raise RuleViolation(_l("%(field)s: must not be negative", field=field_label(field)), field=field)
+
+
+def _check_compensation(therapist: Therapist) -> None:
+    if therapist.compensation_model == CompensationModel.COMMISSION:
+        percent = therapist.commission_percent
+        if percent is None or not (0 <= percent <= 100):
+            raise RuleViolation(
+                _l(
+                    "%(field)s: a commission between 0 and 100 is required",
+                    field=field_label("commission_percent"),
+                ),
+                field="commission_percent",
+            )
+        therapist.service_fee = None
+    elif therapist.compensation_model == CompensationModel.SERVICE_FEE:
+        _check_amount(therapist.service_fee, "service_fee", required=True)
+        therapist.commission_percent = None
+    else:
+        raise RuleViolation(
+            _l("%(field)s: this field is required", field=field_label("compensation_model")),
+            field="compensation_model",
+        )
+
+
+def prepare_link(session: Session, link: ClientLink) -> ClientLink:
+    client_id = link.client_id or (link.client and link.client.id)
+    related_id = link.related_client_id or (link.related_client and link.related_client.id)
+    if client_id is not None and client_id == related_id:
+        raise RuleViolation(
+            _l(
+                "%(field)s: a client cannot be linked to themselves",
+                field=field_label("related_client"),
+            ),
+            field="related_client",
+        )
+    return link
+
+
+def _appointment_count(session: Session, *conditions) -> int:
+    return session.scalar(select(func.count()).select_from(Appointment).where(*conditions)) or 0
+
+
+def ensure_client_deletable(session: Session, client: Client) -> None:
+    """History depends on a client who took part in an appointment: deactivate instead."""
+    count = session.scalar(select(func.count()).select_from(Participant).where(Participant.client_id == client.id))
+    if count:
+        raise RuleViolation(
+            _l(
+                "%(name)s cannot be deleted: they take part in %(count)s appointment(s). "
+                "Untick “Active” to deactivate them instead.",
+                name=client.full_name,
+                count=count,
+            )
+        )
+
+
+def ensure_therapist_deletable(session: Session, therapist: Therapist) -> None:
+    count = _appointment_count(session, Appointment.therapist_id == therapist.id)
+    has_clients = session.scalar(select(exists().where(CareAssignment.therapist_id == therapist.id)))
+    if count or has_clients:
+        raise RuleViolation(
+            _l(
+                "%(name)s cannot be deleted: they have %(count)s appointment(s) and their client "
+                "assignments. Untick “Active” to deactivate them instead.",
+                name=therapist.full_name,
+                count=count,
+            )
+        )
+
+
+def ensure_appointment_deletable(session: Session, appointment: Appointment) -> None:
+    """An appointment that carries a fee is part of the books: cancel it instead."""
+    charged = session.scalar(select(exists().where(Participant.appointment_id == appointment.id, Participant.fee > 0)))
+    if charged:
+        raise RuleViolation(
+            _l(
+                "This appointment has a fee and belongs to the books, so it cannot be deleted. "
+                "Set its status to “Cancelled” instead."
+            )
+        )
+
+
+def clients_of_therapist(therapist_id: int):
+    """A select of the clients a therapist cares for (active or not), for row filtering."""
+    return select(CareAssignment.client_id).where(CareAssignment.therapist_id == therapist_id)
+
+
+def client_visible_to_therapist(therapist_id: int):
+    """The row filter that keeps a therapist to their own clients: assigned, or seen by them."""
+    seen = (
+        select(Participant.client_id)
+        .join(Appointment, Appointment.id == Participant.appointment_id)
+        .where(Appointment.therapist_id == therapist_id)
+    )
+    return or_(Client.id.in_(clients_of_therapist(therapist_id)), Client.id.in_(seen))

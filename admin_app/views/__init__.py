@@ -1,0 +1,87 @@
+"""Screens: Flask-Admin views for the staff (/admin) and the therapists (/portal)."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+
+from admin_app import models
+from admin_app.views import home
+from admin_app.views.accounts import UserView
+from admin_app.views.audit import AuditEventView
+from admin_app.views.base import StaffIndexView, TherapistIndexView
+from admin_app.views.billing import PayerView, PaymentSourceView
+from admin_app.views.people import CareAssignmentView, ClientLinkView, ClientView, TherapistView
+from admin_app.views.portal import MyAppointmentsView, MyClientsView
+from admin_app.views.scheduling import AppointmentView, ParticipantView
+from admin_app.views.sites import RoomView, SiteView
+
+THEME = Bootstrap4Theme(base_template="admin/master.html", fluid=True)
+
+
+def _staff_admin(app: Flask) -> Admin:
+    settings = app.config
+    admin = Admin(
+        app,
+        name=app.config["PRACTICE_NAME"],
+        index_view=StaffIndexView(name=_l("Home"), url="/admin", endpoint="admin"),
+        theme=THEME,
+    )
+    people, schedule, billing, setup = _l("People"), _l("Schedule"), _l("Billing"), _l("Set-up")
+    admin.add_view(ClientView(models.Client, settings=settings, name=_l("Clients"), category=people))
+    admin.add_view(ClientLinkView(models.ClientLink, settings=settings, name=_l("Client links"), category=people))
+    admin.add_view(TherapistView(models.Therapist, settings=settings, name=_l("Therapists"), category=people))
+    admin.add_view(
+        CareAssignmentView(models.CareAssignment, settings=settings, name=_l("Care assignments"), category=people)
+    )
+    admin.add_view(AppointmentView(models.Appointment, settings=settings, name=_l("Appointments"), category=schedule))
+    admin.add_view(ParticipantView(models.Participant, settings=settings, name=_l("Participants"), category=schedule))
+    admin.add_view(PayerView(models.Payer, settings=settings, name=_l("Payers"), category=billing))
+    admin.add_view(
+        PaymentSourceView(models.PaymentSource, settings=settings, name=_l("Payment sources"), category=billing)
+    )
+    admin.add_view(SiteView(models.Site, settings=settings, name=_l("Sites"), category=setup))
+    admin.add_view(RoomView(models.Room, settings=settings, name=_l("Rooms"), category=setup))
+    admin.add_view(UserView(models.User, settings=settings, name=_l("Logins"), category=setup))
+    admin.add_view(AuditEventView(models.AuditEvent, settings=settings, name=_l("Audit trail"), category=setup))
+    return admin
+
+
+def _therapist_portal(app: Flask) -> Admin:
+    settings = app.config
+    portal = Admin(
+        app,
+        name=app.config["PRACTICE_NAME"],
+        index_view=TherapistIndexView(name=_l("Home"), url="/portal", endpoint="portal"),
+        endpoint="portal",
+        url="/portal",
+        theme=THEME,
+    )
+    portal.add_view(
+        MyClientsView(
+            models.Client,
+            settings=settings,
+            name=_l("My clients"),
+            endpoint="my_clients",
+            url="clients",
+        )
+    )
+    portal.add_view(
+        MyAppointmentsView(
+            models.Appointment,
+            settings=settings,
+            name=_l("My appointments"),
+            endpoint="my_appointments",
+            url="appointments",
+        )
+    )
+    return portal
+
+
+def register(app: Flask) -> None:
+    """Build both Flask-Admin areas for this app (never at import time: one app per call)."""
+    app.register_blueprint(home.blueprint)
+    _staff_admin(app)
+    _therapist_portal(app)

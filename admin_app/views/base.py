@@ -1,0 +1,149 @@
+"""What every back-office screen shares: who may see it, how values look, how rules surface."""
+
+from __future__ import annotations
+
+import enum
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_babel import lazy_gettext as _l
+from flask_security import current_user
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.exc import IntegrityError
+from wtforms.validators import ValidationError
+
+from admin_app.extensions import db
+from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE, AuditAction
+from admin_app.models.audit import record_event
+from admin_app.services.errors import RuleViolation
+from admin_app.services.labels import CHOICES, FIELDS, LANGUAGES, choices_for
+from admin_app.views.filters import PracticeFilterConverter
+from admin_app.views.formatting import (
+    DETAIL_FORMATTERS,
+    EXPORT_FORMATTERS,
+    LIST_FORMATTERS,
+    ModelConverter,
+    neutralise_formula,
+)
+
+CURRENCY_FIELDS = ("currency", "default_currency")
+LANGUAGE_FIELDS = ("preferred_language", "locale")
+
+
+class RoleRequired:
+    """Anonymous visitors go to the login page; signed-in users without the role get 403."""
+
+    required_role = ADMIN_ROLE
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_user.active and current_user.has_role(self.required_role)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            # Only the path: a query string may carry search terms (client names).
+            return redirect(url_for("security.login", next=request.path))
+        abort(403)
+
+
+class StaffIndexView(RoleRequired, AdminIndexView):
+    @expose("/")
+    def index(self):
+        return self.render("admin/staff_home.html")
+
+
+class TherapistIndexView(RoleRequired, AdminIndexView):
+    required_role = THERAPIST_ROLE
+
+    @expose("/")
+    def index(self):
+        return self.render("portal/home.html", therapist=current_user.therapist)
+
+
+class PracticeModelView(RoleRequired, ModelView):
+    """A Flask-Admin screen whose saves and deletes go through a service rule.
+
+    `prepare` (session, model) normalises and checks a record before it is saved;
+    `ensure_deletable` (session, model) refuses a delete that history depends on. Both raise
+    `RuleViolation`, shown to the user as a message; the transaction is rolled back.
+    """
+
+    prepare = None
+    ensure_deletable = None
+
+    model_form_converter = ModelConverter
+    filter_converter = PracticeFilterConverter()
+    column_type_formatters = LIST_FORMATTERS
+    column_type_formatters_export = EXPORT_FORMATTERS
+    column_type_formatters_detail = DETAIL_FORMATTERS
+    column_labels = FIELDS
+    can_view_details = True
+    can_export = True
+    export_types = ["csv", "xlsx"]
+    page_size = 50
+    can_set_page_size = True
+    create_modal = False
+    edit_modal = False
+
+    def __init__(self, model, *, settings: dict, **kwargs) -> None:
+        self.form_choices = {**self._choices(model, settings), **(self.form_choices or {})}
+        super().__init__(model, db, **kwargs)
+
+    @staticmethod
+    def _choices(model, settings: dict) -> dict:
+        choices = {}
+        for column in model.__table__.columns:
+            enum_class = getattr(column.type, "enum_class", None)
+            if isinstance(column.type, SAEnum) and enum_class in CHOICES:
+                choices[column.key] = choices_for(enum_class)
+            elif column.key in CURRENCY_FIELDS:
+                choices[column.key] = [(code, code) for code in settings["CURRENCIES"]]
+            elif column.key in LANGUAGE_FIELDS:
+                choices[column.key] = list(LANGUAGES.items())
+        return choices
+
+    def _run_rule(self, rule, model) -> None:
+        if rule is None:
+            return
+        try:
+            rule(self.session, model)
+        except RuleViolation as error:
+            raise ValidationError(str(error)) from None
+
+    def on_model_change(self, form, model, is_created) -> None:
+        self._run_rule(type(self).prepare, model)
+
+    def on_model_delete(self, model) -> None:
+        self._run_rule(type(self).ensure_deletable, model)
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, RuleViolation):
+            flash(str(exc), "error")
+            return True
+        if isinstance(exc, IntegrityError):
+            # Never show SQL (it can carry client data); the service rules catch the known cases.
+            flash(_l("This change conflicts with other records and was not saved."), "error")
+            return True
+        return super().handle_view_exception(exc)
+
+    def get_one(self, id):
+        """Fetch through `get_query`, so a row filter also covers details, edit and delete."""
+        pk = self.model.__mapper__.primary_key[0]
+        try:
+            key = int(id)
+        except (TypeError, ValueError):
+            return None
+        return self.get_query().filter(pk == key).one_or_none()
+
+    def get_export_value(self, model, name):
+        return neutralise_formula(super().get_export_value(model, name))
+
+    def _export_data(self):
+        count, data = super()._export_data()
+        record_event(self.session, action=AuditAction.EXPORT, entity=self.model.__tablename__)
+        self.session.commit()
+        return count, data
+
+
+def enum_value(value: enum.Enum | str | None) -> str | None:
+    return value.value if isinstance(value, enum.Enum) else value

@@ -1,0 +1,27 @@
+"""Payers and the clients' payment sources."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import selectinload
+
+from admin_app.models import PaymentSource
+from admin_app.views.base import PracticeModelView
+from admin_app.views.people import client_loader
+
+
+class PayerView(PracticeModelView):
+    column_list = ("name", "kind", "billing_email", "active")
+    column_searchable_list = ("name", "billing_email")
+    column_filters = ("kind", "active")
+    form_columns = ("name", "kind", "billing_email", "billing_address", "active")
+
+
+class PaymentSourceView(PracticeModelView):
+    column_list = ("client", "payer", "member_number", "policy_number", "active")
+    column_filters = ("active", "payer")
+    column_searchable_list = ("client.full_name", "client.national_id", "member_number")
+    form_columns = ("client", "payer", "member_number", "policy_number", "active")
+    form_ajax_refs = {"client": client_loader("client")}
+
+    def get_query(self):
+        return super().get_query().options(selectinload(PaymentSource.client))

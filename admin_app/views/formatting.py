@@ -1,0 +1,103 @@
+"""How values look on screen and in exports: clinic-local times, labelled choices, safe cells."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+
+from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.form import DateTimeField
+from flask_admin.model import typefmt
+from flask_admin.model.form import converts
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+
+from admin_app.services.clinic_time import from_local, to_local
+from admin_app.services.errors import RuleViolation
+from admin_app.services.labels import choice_label
+
+LOCAL_FORMAT = "%Y-%m-%d %H:%M"
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def local_datetime(_view, value: dt.datetime, *_args) -> str:
+    return to_local(value).strftime(LOCAL_FORMAT)
+
+
+def short_date(_view, value: dt.date, *_args) -> str:
+    return format_date(value, "medium")
+
+
+def amount(_view, value: Decimal, *_args) -> str:
+    return f"{value:.2f}"
+
+
+def choice(_view, value: enum.Enum, *_args) -> str:
+    return str(choice_label(value))
+
+
+# Order matters: the first matching type wins, and a StrEnum is also a str.
+LIST_FORMATTERS = {
+    enum.Enum: choice,
+    dt.datetime: local_datetime,
+    dt.date: short_date,
+    Decimal: amount,
+    **typefmt.BASE_FORMATTERS,
+}
+EXPORT_FORMATTERS = {
+    enum.Enum: choice,
+    dt.datetime: local_datetime,
+    Decimal: amount,
+    **typefmt.EXPORT_FORMATTERS,
+}
+DETAIL_FORMATTERS = {**LIST_FORMATTERS, **typefmt.DETAIL_FORMATTERS, enum.Enum: choice}
+
+
+def neutralise_formula(value):
+    """A cell a spreadsheet would run as a formula is prefixed with an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+class LocalDateTimeField(DateTimeField):
+    """Shows and reads clinic wall-clock time; the model receives an aware UTC instant."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("description", _l("Clinic time, YYYY-MM-DD HH:MM"))
+        super().__init__(label, validators, format=LOCAL_FORMAT, **kwargs)
+        self.formats = [LOCAL_FORMAT, "%Y-%m-%d %H:%M:%S"]
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return to_local(self.data).strftime(LOCAL_FORMAT) if self.data else ""
+
+    def process_formdata(self, valuelist) -> None:
+        text = " ".join(valuelist).strip() if valuelist else ""
+        if not text:
+            self.data = None
+            return
+        for fmt in self.formats:
+            try:
+                wall_time = dt.datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            self.data = None
+            raise ValueError(_l("Expected a date and time as YYYY-MM-DD HH:MM"))
+        try:
+            self.data = from_local(wall_time)
+        except RuleViolation as error:
+            self.data = None
+            raise ValueError(str(error)) from None
+
+
+class ModelConverter(AdminModelConverter):
+    """Flask-Admin's converter, taught that UTC instants are entered in clinic time."""
+
+    @converts("UTCDateTime")
+    def convert_utc_datetime(self, field_args, **_extra):
+        return LocalDateTimeField(**field_args)

@@ -1,0 +1,180 @@
+"""Client, link, therapist and care-assignment screens for the practice staff."""
+
+from __future__ import annotations
+
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.model.form import InlineFormAdmin
+from flask_babel import gettext
+from markupsafe import Markup, escape
+from sqlalchemy.orm import selectinload
+
+from admin_app.extensions import db
+from admin_app.models import CareAssignment, Client, ClientLink, Therapist
+from admin_app.services import people
+from admin_app.services.labels import INVERSE_LINK, choice_label
+from admin_app.views.base import PracticeModelView
+
+CLIENT_LOOKUP = {"fields": ("full_name", "national_id"), "page_size": 10, "placeholder": "…"}
+THERAPIST_LOOKUP = {"fields": ("full_name", "email"), "page_size": 10}
+
+
+def client_loader(name: str) -> QueryAjaxModelLoader:
+    return QueryAjaxModelLoader(name, db, Client, **CLIENT_LOOKUP)
+
+
+def therapist_loader(name: str) -> QueryAjaxModelLoader:
+    return QueryAjaxModelLoader(name, db, Therapist, **THERAPIST_LOOKUP)
+
+
+def _link_lines(client: Client) -> Markup:
+    """A client's links read from both sides: "guardian of Luis", "in the care of Ana"."""
+    lines = [f"{escape(choice_label(link.kind))} {escape(link.related_client)}" for link in client.links]
+    lines += [f"{escape(INVERSE_LINK[link.kind.value])} {escape(link.client)}" for link in client.linked_from]
+    return Markup("<br>".join(lines))
+
+
+def _client_therapists(_view, _context, client: Client, _name) -> Markup:
+    return Markup(
+        "<br>".join(
+            f"{escape(a.therapist)} ({escape(choice_label(a.kind))}"
+            + ("" if a.active else f", {escape(gettext('deactivated'))}")
+            + ")"
+            for a in client.care_assignments
+        )
+    )
+
+
+def _therapist_clients(_view, _context, therapist: Therapist, _name) -> Markup:
+    return Markup("<br>".join(escape(a.client) for a in therapist.care_assignments if a.active))
+
+
+class ClientView(PracticeModelView):
+    prepare = staticmethod(people.prepare_client)
+    ensure_deletable = staticmethod(people.ensure_client_deletable)
+
+    column_list = (
+        "full_name",
+        "national_id",
+        "email",
+        "phone",
+        "preferred_language",
+        "active",
+        "registered_at",
+    )
+    column_searchable_list = ("full_name", "national_id", "email", "phone")
+    column_filters = (
+        "active",
+        "preferred_language",
+        "reminder_preference",
+        "survey_opt_out",
+        "registered_at",
+    )
+    column_default_sort = ("full_name", False)
+    column_details_list = (
+        "full_name",
+        "national_id",
+        "email",
+        "phone",
+        "birth_date",
+        "preferred_language",
+        "reminder_preference",
+        "survey_opt_out",
+        "active",
+        "registered_at",
+        "links",
+        "care_assignments",
+        "notes",
+    )
+    column_formatters_detail = {
+        "links": lambda _v, _c, client, _n: _link_lines(client),
+        "care_assignments": _client_therapists,
+    }
+    form_columns = (
+        "full_name",
+        "national_id",
+        "email",
+        "phone",
+        "birth_date",
+        "preferred_language",
+        "reminder_preference",
+        "survey_opt_out",
+        "active",
+        "notes",
+    )
+    form_args = {"reminder_preference": {"description": "Empty: email if there is an address, else SMS"}}
+    inline_models = (
+        InlineFormAdmin(
+            ClientLink,
+            form_columns=("id", "kind", "related_client"),
+            form_ajax_refs={"related_client": client_loader("links-related_client")},
+        ),
+        InlineFormAdmin(
+            CareAssignment,
+            form_columns=("id", "therapist", "kind", "active", "started_on", "deactivated_on"),
+            form_ajax_refs={"therapist": therapist_loader("care_assignments-therapist")},
+        ),
+    )
+
+
+class ClientLinkView(PracticeModelView):
+    prepare = staticmethod(people.prepare_link)
+    column_list = ("client", "kind", "related_client")
+    column_filters = ("kind",)
+    column_searchable_list = ("client.full_name", "client.national_id")
+    form_columns = ("client", "kind", "related_client")
+    form_ajax_refs = {
+        "client": client_loader("client"),
+        "related_client": client_loader("related_client"),
+    }
+
+    def get_query(self):
+        return super().get_query().options(selectinload(ClientLink.client), selectinload(ClientLink.related_client))
+
+
+class TherapistView(PracticeModelView):
+    prepare = staticmethod(people.prepare_therapist)
+    ensure_deletable = staticmethod(people.ensure_therapist_deletable)
+
+    column_list = (
+        "full_name",
+        "email",
+        "compensation_model",
+        "commission_percent",
+        "service_fee",
+        "default_fee",
+        "default_currency",
+        "site",
+        "active",
+    )
+    column_searchable_list = ("full_name", "email", "phone")
+    column_filters = ("active", "compensation_model", "default_currency", "site")
+    column_default_sort = ("full_name", False)
+    column_details_list = (*column_list, "phone", "user", "care_assignments")
+    column_formatters_detail = {"care_assignments": _therapist_clients}
+    column_labels = {
+        **PracticeModelView.column_labels,
+        "care_assignments": PracticeModelView.column_labels["clients"],
+    }
+    form_columns = (
+        "full_name",
+        "email",
+        "phone",
+        "compensation_model",
+        "commission_percent",
+        "service_fee",
+        "default_fee",
+        "default_currency",
+        "site",
+        "active",
+    )
+
+
+class CareAssignmentView(PracticeModelView):
+    column_list = ("client", "therapist", "kind", "active", "started_on", "deactivated_on")
+    column_filters = ("active", "kind", "therapist")
+    column_searchable_list = ("client.full_name", "client.national_id")
+    form_columns = ("client", "therapist", "kind", "active", "started_on", "deactivated_on")
+    form_ajax_refs = {"client": client_loader("client"), "therapist": therapist_loader("therapist")}
+
+    def get_query(self):
+        return super().get_query().options(selectinload(CareAssignment.client), selectinload(CareAssignment.therapist))
