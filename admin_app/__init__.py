@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
+from flask_babel import get_locale
 from flask_security import SQLAlchemyUserDatastore, current_user
 
 from admin_app import cli, views
@@ -39,7 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     views.register(app)
     cli.register(app)
-    app.jinja_env.globals["supported_locales"] = SUPPORTED_LOCALES
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or app.config["DEFAULT_LOCALE"])
     return app
 
 

@@ -18,7 +18,7 @@ from admin_app.views.portal import MyAppointmentsView, MyClientsView
 from admin_app.views.scheduling import AppointmentView, ParticipantView
 from admin_app.views.sites import RoomView, SiteView
 
-THEME = Bootstrap4Theme(base_template="admin/master.html", fluid=True)
+THEME = Bootstrap4Theme(base_template="admin/practice_base.html", fluid=True)
 
 
 def _staff_admin(app: Flask) -> Admin:

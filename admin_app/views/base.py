@@ -106,7 +106,7 @@ class PracticeModelView(RoleRequired, ModelView):
         if rule is None:
             return
         try:
-            rule(self.session, model)
+            rule(db.session, model)
         except RuleViolation as error:
             raise ValidationError(str(error)) from None
 
@@ -140,8 +140,8 @@ class PracticeModelView(RoleRequired, ModelView):
 
     def _export_data(self):
         count, data = super()._export_data()
-        record_event(self.session, action=AuditAction.EXPORT, entity=self.model.__tablename__)
-        self.session.commit()
+        record_event(db.session, action=AuditAction.EXPORT, entity=self.model.__tablename__)
+        db.session.commit()
         return count, data
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import selectinload
-
-from admin_app.models import PaymentSource
 from admin_app.views.base import PracticeModelView
 from admin_app.views.people import client_loader
 
@@ -22,6 +19,3 @@ class PaymentSourceView(PracticeModelView):
     column_searchable_list = ("client.full_name", "client.national_id", "member_number")
     form_columns = ("client", "payer", "member_number", "policy_number", "active")
     form_ajax_refs = {"client": client_loader("client")}
-
-    def get_query(self):
-        return super().get_query().options(selectinload(PaymentSource.client))

@@ -6,7 +6,6 @@ from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext
 from markupsafe import Markup, escape
-from sqlalchemy.orm import selectinload
 
 from admin_app.extensions import db
 from admin_app.models import CareAssignment, Client, ClientLink, Therapist
@@ -127,9 +126,6 @@ class ClientLinkView(PracticeModelView):
         "related_client": client_loader("related_client"),
     }
 
-    def get_query(self):
-        return super().get_query().options(selectinload(ClientLink.client), selectinload(ClientLink.related_client))
-
 
 class TherapistView(PracticeModelView):
     prepare = staticmethod(people.prepare_therapist)
@@ -175,6 +171,3 @@ class CareAssignmentView(PracticeModelView):
     column_searchable_list = ("client.full_name", "client.national_id")
     form_columns = ("client", "therapist", "kind", "active", "started_on", "deactivated_on")
     form_ajax_refs = {"client": client_loader("client"), "therapist": therapist_loader("therapist")}
-
-    def get_query(self):
-        return super().get_query().options(selectinload(CareAssignment.client), selectinload(CareAssignment.therapist))

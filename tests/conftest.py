@@ -1,0 +1,99 @@
+"""Shared fixtures: one migrated database per run (SQLite, or PostgreSQL when TEST_DATABASE_URL
+is set), emptied after every test; an app, a test client and a login helper.
+
+The schema is built by the Alembic migrations, exactly as in production, never by create_all.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from admin_app import create_app
+from admin_app.config import TestingSettings
+from admin_app.extensions import db
+from admin_app.models import Base
+
+REQUIRE_SERVICES = os.environ.get("CI", "").lower() == "true"
+
+
+def _postgres_url(base_url: str, schema: str) -> str:
+    url = sa.make_url(base_url).set(drivername="postgresql+psycopg")
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A brand-new empty database for this run; PostgreSQL gets a private schema."""
+    base_url = os.environ.get("TEST_DATABASE_URL")
+    if not base_url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(sa.make_url(base_url).set(drivername="postgresql+psycopg"))
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield _postgres_url(base_url, schema)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def make_app(database_url: str, **overrides):
+    config = {
+        **TestingSettings.values,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "CLINIC_TIMEZONE": "America/Lima",
+        "CURRENCIES": ("PEN", "USD"),
+        "DEFAULT_CURRENCY": "PEN",
+        "DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_LOCALE": "en",
+        "PHONE_REGION": "PE",
+        "MAIL_SUPPRESS_SEND": True,
+        "SERVER_NAME": "localhost",
+        **overrides,
+    }
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def migrated_app(database_url):
+    app = make_app(database_url)
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    return app
+
+
+@pytest.fixture
+def app(migrated_app):
+    with migrated_app.app_context():
+        yield migrated_app
+        db.session.rollback()
+        db.session.remove()
+        _empty_all_tables()
+
+
+def _empty_all_tables() -> None:
+    with db.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def login(client, email: str, password: str = "password123"):
+    return client.post("/login", data={"email": email, "password": password}, follow_redirects=False)
