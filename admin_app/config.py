@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from babel.numbers import list_currencies
+from babel.core import get_global
+from babel.numbers import get_territory_currencies
 
 SUPPORTED_LOCALES = ("es", "en", "fr")
 _TRUE = {"1", "true", "yes", "on"}
@@ -63,15 +64,21 @@ def _timezone(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
+def _tender_currencies() -> set[str]:
+    """ISO 4217 codes that are legal tender somewhere today: not XXX ("no currency"), XTS
+    (testing), gold, or a withdrawn currency, all of which `list_currencies()` also lists."""
+    return {code for territory in get_global("territory_currencies") for code in get_territory_currencies(territory)}
+
+
 def _currencies(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
     raw = env.get(name, default)
     codes = tuple(code.strip().upper() for code in raw.split(",") if code.strip())
     if not codes:
         raise ConfigError(name, "at least one ISO 4217 currency code is required")
-    known = list_currencies()
+    known = _tender_currencies()
     unknown = [code for code in codes if code not in known]
     if unknown:
-        raise ConfigError(name, f"unknown currency code(s): {', '.join(unknown)}")
+        raise ConfigError(name, f"unknown currency code(s), or not money in use today: {', '.join(unknown)}")
     return codes
 
 
@@ -90,13 +97,23 @@ def _secret_key(env: Mapping[str, str], production: bool, instance_path: Path) -
     if production:
         raise ConfigError("SECRET_KEY", "is required in production (APP_ENV=production)")
     key_file = instance_path / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
-    return key
+    if not key_file.exists():
+        _write_once(key_file, secrets.token_urlsafe(48))
+    return key_file.read_text().strip()
+
+
+def _write_once(path: Path, text: str) -> None:
+    """Create `path` atomically; when several processes race, the first one's text wins."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    draft.write_text(text)
+    draft.chmod(0o600)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
 
 
 def _database_url(env: Mapping[str, str], instance_path: Path) -> str:
@@ -130,7 +147,8 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "APP_ENV": app_env,
         "SECRET_KEY": _secret_key(env, production, instance_path),
         "SQLALCHEMY_DATABASE_URI": _database_url(env, instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: SQL errors in logs never carry the values (client data).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "REDIS_URL": env.get("REDIS_URL", "").strip() or None,
         "CLINIC_TIMEZONE": _timezone(env, "CLINIC_TIMEZONE", "America/Lima"),
         "CURRENCIES": currencies,
