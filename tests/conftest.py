@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from admin_app import create_app
@@ -44,6 +46,27 @@ def database_url(tmp_path_factory):
     engine.dispose()
 
 
+class FreshGlobalsClient(FlaskClient):
+    """A test client whose every request starts with an empty `g`, as in production.
+
+    The `app` fixture keeps an app context pushed for the whole test, and Flask reuses it for
+    the test client's requests; without this, what one request caches on `g` (the signed-in
+    user of Flask-Login, the locale of Flask-Babel) would leak into the next request, even one
+    made by another client.
+    """
+
+    def open(self, *args, **kwargs):
+        if not has_app_context():
+            return super().open(*args, **kwargs)
+        saved = dict(vars(g))
+        vars(g).clear()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            vars(g).clear()
+            vars(g).update(saved)
+
+
 def make_app(database_url: str, **overrides):
     config = {
         **TestingSettings.values,
@@ -59,7 +82,9 @@ def make_app(database_url: str, **overrides):
         "SERVER_NAME": "localhost",
         **overrides,
     }
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = FreshGlobalsClient
+    return app
 
 
 @pytest.fixture(scope="session")

@@ -16,9 +16,13 @@ from admin_app.models import (
     CompensationModel,
     Modality,
     Participant,
+    Payer,
+    PayerKind,
+    Room,
+    Site,
     Therapist,
 )
-from admin_app.services import accounts
+from admin_app.services import accounts, scheduling
 
 PASSWORD = "password123"
 _sequence = itertools.count(1)
@@ -88,6 +92,21 @@ def make_appointment(
         modality=modality,
         participants=[Participant(client=client, fee=fee, currency="PEN", attendance=attendance)],
     )
+    scheduling.prepare_appointment(db.session, appointment)  # as every write path does (status from attendance)
     db.session.add(appointment)
     db.session.flush()
     return appointment
+
+
+def make_site(name: str | None = None, rooms: tuple[str, ...] = ("Room 1",)) -> Site:
+    site = Site(name=name or f"Site {next(_sequence)}", rooms=[Room(name=room) for room in rooms])
+    db.session.add(site)
+    db.session.flush()
+    return site
+
+
+def make_payer(name: str | None = None, kind: PayerKind = PayerKind.INSURER) -> Payer:
+    payer = Payer(name=name or f"Payer {next(_sequence)}", kind=kind)
+    db.session.add(payer)
+    db.session.flush()
+    return payer

@@ -68,8 +68,10 @@ class Client(Audited, Base):
         back_populates="related_client",
         viewonly=True,
     )
-    care_assignments: Mapped[list[CareAssignment]] = relationship(back_populates="client")
-    payment_sources: Mapped[list[PaymentSource]] = relationship(back_populates="client")
+    # A client is only deleted when no appointment refers to them (services.people): what
+    # belongs to them alone goes with them.
+    care_assignments: Mapped[list[CareAssignment]] = relationship(back_populates="client", cascade="all, delete-orphan")
+    payment_sources: Mapped[list[PaymentSource]] = relationship(back_populates="client", cascade="all, delete-orphan")
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.national_id})"

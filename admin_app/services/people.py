@@ -55,11 +55,13 @@ def prepare_client(session: Session, client: Client) -> Client:
     if client.reminder_preference is None:
         client.reminder_preference = default_reminder_preference(client)
     _check_client_contact_for_reminders(client)
-    clash = session.scalar(
-        select(Client.id).where(Client.national_id == client.national_id, Client.id != client.id)
-        if client.id
-        else select(Client.id).where(Client.national_id == client.national_id)
-    )
+    # No autoflush: the record being checked must not be written (and found) before the check.
+    with session.no_autoflush:
+        clash = session.scalar(
+            select(Client.id).where(Client.national_id == client.national_id, Client.id != client.id)
+            if client.id
+            else select(Client.id).where(Client.national_id == client.national_id)
+        )
     if clash:
         raise RuleViolation(
             _l(
@@ -115,7 +117,9 @@ def prepare_therapist(session: Session, therapist: Therapist) -> Therapist:
     query = select(Therapist.id).where(func.lower(Therapist.email) == therapist.email)
     if therapist.id:
         query = query.where(Therapist.id != therapist.id)
-    if session.scalar(query):
+    with session.no_autoflush:
+        clash = session.scalar(query)
+    if clash:
         raise RuleViolation(
             _l(
                 "%(field)s: %(value)s is already used by another therapist",

@@ -6,6 +6,7 @@ import enum
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
+from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
@@ -134,6 +135,12 @@ class PracticeModelView(RoleRequired, ModelView):
         except (TypeError, ValueError):
             return None
         return self.get_query().filter(pk == key).one_or_none()
+
+    @action(*ModelView.action_delete._action)
+    def action_delete(self, ids):
+        """Flask-Admin passes the selected ids as text, which PostgreSQL will not compare with an
+        integer key (flask-admin#2951): hand it numbers."""
+        return super().action_delete([int(i) for i in ids if str(i).isdigit()])
 
     def get_export_value(self, model, name):
         return neutralise_formula(super().get_export_value(model, name))

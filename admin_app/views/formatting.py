@@ -37,19 +37,20 @@ def choice(_view, value: enum.Enum, *_args) -> str:
     return str(choice_label(value))
 
 
-# Order matters: the first matching type wins, and a StrEnum is also a str.
+# Order matters: the first matching type wins, and a StrEnum is also a str. Flask-Admin's own
+# formatters come first so that ours replace its `Enum` entry (which shows the member's name).
 LIST_FORMATTERS = {
+    **typefmt.BASE_FORMATTERS,
     enum.Enum: choice,
     dt.datetime: local_datetime,
     dt.date: short_date,
     Decimal: amount,
-    **typefmt.BASE_FORMATTERS,
 }
 EXPORT_FORMATTERS = {
+    **typefmt.EXPORT_FORMATTERS,
     enum.Enum: choice,
     dt.datetime: local_datetime,
     Decimal: amount,
-    **typefmt.EXPORT_FORMATTERS,
 }
 DETAIL_FORMATTERS = {**LIST_FORMATTERS, **typefmt.DETAIL_FORMATTERS, enum.Enum: choice}
 
@@ -65,7 +66,8 @@ class LocalDateTimeField(DateTimeField):
     """Shows and reads clinic wall-clock time; the model receives an aware UTC instant."""
 
     def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("description", _l("Clinic time, YYYY-MM-DD HH:MM"))
+        # Flask-Admin always passes `description` (None when the view sets none).
+        kwargs["description"] = kwargs.get("description") or _l("Clinic time, YYYY-MM-DD HH:MM")
         super().__init__(label, validators, format=LOCAL_FORMAT, **kwargs)
         self.formats = [LOCAL_FORMAT, "%Y-%m-%d %H:%M:%S"]
 

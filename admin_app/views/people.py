@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext
 from markupsafe import Markup, escape
+from wtforms.validators import Optional
 
 from admin_app.extensions import db
-from admin_app.models import CareAssignment, Client, ClientLink, Therapist
+from admin_app.models import CareAssignment, Client, ClientLink, ReminderPreference, Therapist
 from admin_app.services import people
-from admin_app.services.labels import INVERSE_LINK, choice_label
+from admin_app.services.labels import INVERSE_LINK, choice_label, choices_for
 from admin_app.views.base import PracticeModelView
 
 CLIENT_LOOKUP = {"fields": ("full_name", "national_id"), "page_size": 10, "placeholder": "…"}
@@ -100,7 +102,17 @@ class ClientView(PracticeModelView):
         "active",
         "notes",
     )
-    form_args = {"reminder_preference": {"description": "Empty: email if there is an address, else SMS"}}
+    # The column is NOT NULL, so Flask-Admin would require a choice; empty means the default rule.
+    form_choices = {"reminder_preference": [("", "—"), *choices_for(ReminderPreference)]}
+    form_args = {
+        "reminder_preference": {
+            "description": "Empty: email if there is an address, else SMS",
+            "validators": [Optional()],
+            "coerce": lambda value: value or None,
+        },
+        "preferred_language": {"default": lambda: current_app.config["DEFAULT_LOCALE"]},
+    }
+    form_widget_args = {"reminder_preference": {"required": False}}
     inline_models = (
         InlineFormAdmin(
             ClientLink,

@@ -35,7 +35,11 @@ class OwnClientsLoader(QueryAjaxModelLoader):
         return super().get_query().filter(people.client_visible_to_therapist(current_therapist_id()))
 
     def get_one(self, pk):
-        return self.get_query().filter(Client.id == pk).one_or_none()
+        try:
+            key = int(pk)  # the form sends text; PostgreSQL will not compare it with an integer key
+        except (TypeError, ValueError):
+            return None
+        return self.get_query().filter(Client.id == key).one_or_none()
 
 
 class TherapistScopedView(PracticeModelView):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.contrib.sqla.filters import IntEqualFilter
 from flask_admin.model.form import InlineFormAdmin
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
+from wtforms.validators import Optional
 
 from admin_app.extensions import db
 from admin_app.models import Appointment, Participant, Therapist
@@ -33,7 +34,8 @@ def participants_summary(_view, _context, appointment: Appointment, _name) -> Ma
 def appointment_filters():
     return (
         MonthFilter(Appointment.starts_at, FIELDS["month"]),
-        FilterEqual(Appointment.therapist_id, FIELDS["therapist"], options=LiveOptions(therapist_options)),
+        # An integer filter: PostgreSQL will not compare the id column with the URL's text.
+        IntEqualFilter(Appointment.therapist_id, FIELDS["therapist"], options=LiveOptions(therapist_options)),
         ParticipantClientFilter(Appointment.id, FIELDS["client"]),
         "modality",
         "status",
@@ -75,7 +77,9 @@ class AppointmentView(PracticeModelView):
         "video_link",
         "notes",
     )
-    form_args = {"ends_at": {"description": "Empty: the default duration"}}
+    # The column is NOT NULL, so Flask-Admin would require it; empty means the default duration.
+    form_args = {"ends_at": {"description": "Empty: the default duration", "validators": [Optional()]}}
+    form_widget_args = {"ends_at": {"required": False}}
     form_ajax_refs = {"therapist": therapist_loader("therapist")}
     inline_models = (
         InlineFormAdmin(

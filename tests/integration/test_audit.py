@@ -1,0 +1,147 @@
+"""The audit trail: who created, changed, deleted or exported protected data, and never the data itself."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from admin_app.extensions import db
+from admin_app.models import AuditEvent, Client
+from tests.conftest import login
+from tests.factories import make_client, make_therapist, make_therapist_user
+from tests.integration.test_records_crud import client_form
+from tests.pages import flashed, list_rows
+
+
+def events(entity: str | None = None) -> list[AuditEvent]:
+    db.session.expire_all()
+    query = select(AuditEvent).order_by(AuditEvent.id)
+    if entity:
+        query = query.where(AuditEvent.entity == entity)
+    return list(db.session.scalars(query))
+
+
+def summary(event: AuditEvent) -> tuple:
+    return (event.action.value, event.entity, event.entity_id, event.actor, event.changed_fields)
+
+
+def test_creating_a_client_on_the_screen_is_recorded_with_the_admin_as_actor(admin_client, admin_user):
+    response = admin_client.post("/admin/client/new/", data=client_form(), follow_redirects=True)
+    assert "Record was successfully created." in flashed(response)
+    client_id = db.session.scalar(select(Client.id))
+
+    [event] = events("client")
+
+    assert summary(event) == ("create", "client", client_id, "staff@example.com", [])
+    assert event.actor_user_id == admin_user.id
+    assert event.occurred_at is not None
+
+
+def test_an_update_records_the_changed_field_names_but_not_the_values(admin_client):
+    client = make_client(full_name="Ana Quispe", phone="+51912345678")
+    db.session.commit()
+    before = len(events("client"))
+
+    response = admin_client.post(
+        f"/admin/client/edit/?id={client.id}",
+        data=client_form(
+            full_name="Ana Quispe",
+            national_id=client.national_id,
+            email=client.email,
+            phone="987 654 321",
+            birth_date="",
+            notes="Prefers evening sessions",
+        ),
+        follow_redirects=True,
+    )
+    assert "Record was successfully saved." in flashed(response)
+
+    [event] = events("client")[before:]
+    assert summary(event) == ("update", "client", client.id, "staff@example.com", ["phone", "notes"])
+    stored = json.dumps([summary(e) for e in events()], default=str)
+    for value in ("+51987654321", "987 654 321", "+51912345678", "Prefers evening sessions"):
+        assert value not in stored
+
+
+def test_deleting_a_client_on_the_screen_is_recorded(admin_client):
+    client = make_client()
+    db.session.commit()
+
+    response = admin_client.post("/admin/client/delete/", data={"id": str(client.id)}, follow_redirects=True)
+    assert "Record was successfully deleted." in flashed(response)
+
+    assert summary(events("client")[-1]) == ("delete", "client", client.id, "staff@example.com", [])
+
+
+def test_a_refused_change_leaves_no_trace(admin_client):
+    existing = make_client(national_id="CE0012345", phone="+51912345678")
+    db.session.commit()
+    before = events()
+
+    refused = [
+        admin_client.post("/admin/client/new/", data=client_form(phone="12")),
+        admin_client.post("/admin/client/new/", data=client_form(national_id="ce0012345")),
+        admin_client.post(
+            f"/admin/client/edit/?id={existing.id}",
+            data=client_form(national_id=existing.national_id, email=existing.email, phone="not a phone"),
+        ),
+    ]
+
+    assert all("Record was successfully" not in " ".join(flashed(r)) for r in refused)
+    assert [e.id for e in events()] == [e.id for e in before]
+    db.session.expire_all()
+    assert db.session.get(Client, existing.id).phone == "+51912345678"
+
+
+def test_a_csv_export_is_recorded(admin_client):
+    make_client(full_name="Ana Quispe")
+    db.session.commit()
+
+    response = admin_client.get("/admin/client/export/csv/")
+    assert response.status_code == 200
+    assert "Ana Quispe" in response.get_data(as_text=True)
+
+    assert summary(events()[-1]) == ("export", "client", None, "staff@example.com", [])
+
+
+def test_the_audit_screen_lists_the_events_for_the_admin(admin_client):
+    admin_client.post("/admin/client/new/", data=client_form())
+    client_id = db.session.scalar(select(Client.id))
+    admin_client.post(
+        f"/admin/client/edit/?id={client_id}",
+        data=client_form(email="ana@example.com", birth_date="", phone="+51 987 654 321"),
+    )
+    admin_client.get("/admin/client/export/csv/")
+
+    response = admin_client.get("/admin/auditevent/")
+
+    assert response.status_code == 200
+    rows = [(r["actor"], r["action"], r["entity"], r["entity_id"], r["changed_fields"]) for r in list_rows(response)]
+    assert rows == [  # newest first
+        ("staff@example.com", "Exported", "client", "", ""),
+        ("staff@example.com", "Changed", "client", str(client_id), "email, birth_date"),
+        ("staff@example.com", "Created", "client", str(client_id), ""),
+    ]
+
+
+def test_a_therapist_cannot_open_the_audit_screen(client, app):
+    therapist = make_therapist()
+    make_therapist_user(therapist)
+    db.session.commit()
+    login(client, therapist.email)
+
+    assert client.get("/admin/auditevent/").status_code == 403
+    assert client.get("/admin/auditevent/export/csv/").status_code == 403
+
+
+def test_the_audit_trail_cannot_be_edited_or_deleted_from_the_screen(admin_client):
+    make_client()
+    db.session.commit()
+    event = events()[-1]
+
+    assert admin_client.get(f"/admin/auditevent/edit/?id={event.id}").status_code == 302
+    admin_client.post("/admin/auditevent/delete/", data={"id": str(event.id)})
+    admin_client.post("/admin/auditevent/action/", data={"action": "delete", "rowid": [str(event.id)]})
+
+    assert event.id in [e.id for e in events()]

@@ -1,0 +1,110 @@
+"""Settings: a wrong value stops start-up with an error naming the variable; safe local defaults."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from admin_app import create_app
+from admin_app.config import ConfigError, load_settings
+
+PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": "s" * 40, "SECURITY_PASSWORD_SALT": "salt"}
+
+
+@pytest.mark.parametrize(
+    ("env", "variable", "shown"),
+    [
+        ({"CLINIC_TIMEZONE": "Mars/Base"}, "CLINIC_TIMEZONE", "Mars/Base"),
+        ({"CLINIC_TIMEZONE": "EST5EDT-ish"}, "CLINIC_TIMEZONE", "EST5EDT-ish"),
+        ({"CURRENCIES": "PEN,XXX"}, "CURRENCIES", "XXX"),
+        ({"CURRENCIES": "PEN,SOL"}, "CURRENCIES", "SOL"),
+        ({"CURRENCIES": " , "}, "CURRENCIES", "at least one"),
+        ({"CURRENCIES": "PEN,USD", "DEFAULT_CURRENCY": "CAD"}, "DEFAULT_CURRENCY", "CAD"),
+        ({"DEFAULT_LOCALE": "de"}, "DEFAULT_LOCALE", "de"),
+        ({"DEFAULT_APPOINTMENT_MINUTES": "fifty"}, "DEFAULT_APPOINTMENT_MINUTES", "fifty"),
+        ({"DEFAULT_APPOINTMENT_MINUTES": "0"}, "DEFAULT_APPOINTMENT_MINUTES", "at least 5"),
+        ({"MAIL_PORT": "smtp"}, "MAIL_PORT", "smtp"),
+        ({"MAIL_USE_TLS": "maybe"}, "MAIL_USE_TLS", "maybe"),
+        ({"PHONE_REGION": "PER"}, "PHONE_REGION", "two-letter"),
+        ({"DATABASE_URL": "mysql://db/practice"}, "DATABASE_URL", "postgresql://"),
+        ({"APP_ENV": "production", "SECURITY_PASSWORD_SALT": "salt", "SECRET_KEY": " "}, "SECRET_KEY", "production"),
+        ({"APP_ENV": "production", "SECRET_KEY": "s" * 40}, "SECURITY_PASSWORD_SALT", "production"),
+    ],
+)
+def test_a_wrong_setting_is_refused_naming_the_variable(tmp_path, env, variable, shown):
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"SECRET_KEY": "k", **env}, instance_path=tmp_path)
+
+    assert raised.value.variable == variable
+    assert str(raised.value).startswith(f"{variable}: ")
+    assert shown in str(raised.value)
+
+
+def test_production_refuses_to_start_without_a_secret_key_and_writes_none(tmp_path):
+    with pytest.raises(ConfigError, match="^SECRET_KEY: "):
+        load_settings({"APP_ENV": "production", "SECURITY_PASSWORD_SALT": "salt"}, instance_path=tmp_path)
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_production_with_its_secrets_starts_with_secure_cookies(tmp_path):
+    settings = load_settings({**PRODUCTION, "DATABASE_URL": "postgres://u:p@db/practice"}, instance_path=tmp_path)
+
+    assert settings["SECRET_KEY"] == "s" * 40
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db/practice"
+
+
+def test_the_defaults_are_the_lima_practice_on_sqlite(tmp_path):
+    settings = load_settings({"SECRET_KEY": "k"}, instance_path=tmp_path)
+
+    assert settings["CLINIC_TIMEZONE"] == "America/Lima"
+    assert settings["CURRENCIES"] == ("PEN", "USD")
+    assert settings["DEFAULT_CURRENCY"] == "PEN"
+    assert settings["DEFAULT_LOCALE"] == "es"
+    assert settings["DEFAULT_APPOINTMENT_MINUTES"] == 50
+    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'practice.sqlite3'}"
+    assert settings["MAIL_SUPPRESS_SEND"] is True  # no MAIL_SERVER: nothing is sent
+    assert settings["WTF_CSRF_ENABLED"] is True
+
+
+def test_a_vancouver_practice_is_configured_from_the_environment(tmp_path):
+    settings = load_settings(
+        {
+            "SECRET_KEY": "k",
+            "CLINIC_TIMEZONE": "America/Vancouver",
+            "CURRENCIES": "cad, usd",
+            "DEFAULT_LOCALE": "EN",
+            "PHONE_REGION": "ca",
+        },
+        instance_path=tmp_path,
+    )
+
+    assert settings["CLINIC_TIMEZONE"] == "America/Vancouver"
+    assert settings["CURRENCIES"] == ("CAD", "USD")
+    assert settings["DEFAULT_CURRENCY"] == "CAD"  # the first listed
+    assert settings["DEFAULT_LOCALE"] == "en"
+    assert settings["PHONE_REGION"] == "CA"
+
+
+def test_without_secret_key_one_is_generated_once_and_reused(tmp_path):
+    instance = tmp_path / "instance"
+
+    first = load_settings({}, instance_path=instance)["SECRET_KEY"]
+    second = load_settings({}, instance_path=instance)["SECRET_KEY"]
+
+    assert len(first) >= 32
+    assert first == second
+    key_file = instance / "secret_key"
+    assert key_file.read_text().strip() == first
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600  # readable by the app's user only
+    assert load_settings({}, instance_path=tmp_path / "other")["SECRET_KEY"] != first
+
+
+def test_create_app_stops_on_a_wrong_setting_in_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    monkeypatch.setenv("CLINIC_TIMEZONE", "Mars/Base")
+
+    with pytest.raises(ConfigError, match="^CLINIC_TIMEZONE: "):
+        create_app()

@@ -1,0 +1,263 @@
+"""The therapist portal: a therapist sees and changes only their own clients and appointments.
+
+Rosa (signed in) cares for Ana and has seen Beto in an appointment without an assignment; Carlos
+is another therapist's client. Whatever the door (list, search, details, edit, export, ajax
+lookup, a hand-made POST), Carlos's records are the same as records that do not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from admin_app.extensions import db
+from admin_app.models import Appointment, AuditEvent, Client, Participant
+from tests.conftest import login
+from tests.factories import make_appointment, make_client, make_therapist, make_therapist_user
+from tests.pages import body, csv_rows, detail_fields, field_errors, flashed, list_rows, row_ids
+
+
+@pytest.fixture
+def practice(app, client):
+    rosa = make_therapist(full_name="Rosa Mendoza")
+    other = make_therapist(full_name="Jorge Salas")
+    ana = make_client(rosa, full_name="Ana Quispe", national_id="11111111", phone="+51987654321")
+    beto = make_client(full_name="Beto Quispe", national_id="22222222")  # seen, not assigned
+    carlos = make_client(other, full_name="Carlos Quispe", national_id="33333333")
+    ana_session = make_appointment(rosa, ana, dt.datetime(2026, 5, 4, 15, 0, tzinfo=dt.UTC))
+    beto_session = make_appointment(rosa, beto, dt.datetime(2026, 5, 6, 15, 0, tzinfo=dt.UTC))
+    carlos_session = make_appointment(other, carlos, dt.datetime(2026, 5, 5, 15, 0, tzinfo=dt.UTC))
+    make_therapist_user(rosa)
+    make_therapist_user(other)
+    db.session.commit()
+    assert login(client, rosa.email).status_code == 302
+    return SimpleNamespace(
+        rosa=rosa,
+        other=other,
+        ana=ana,
+        beto=beto,
+        carlos=carlos,
+        ana_session=ana_session,
+        beto_session=beto_session,
+        carlos_session=carlos_session,
+    )
+
+
+# --- clients -----------------------------------------------------------------------------------
+
+
+def test_the_client_list_shows_only_the_therapists_own_clients(client, practice):
+    response = client.get("/portal/clients/")
+
+    assert response.status_code == 200
+    assert [row["full_name"] for row in list_rows(response)] == ["Ana Quispe", "Beto Quispe"]
+    assert row_ids(response) == {practice.ana.id, practice.beto.id}
+    assert "Carlos" not in body(response)
+
+
+def test_searching_for_another_therapists_client_finds_nothing(client, practice):
+    response = client.get("/portal/clients/?search=Carlos")
+    assert response.status_code == 200
+    assert list_rows(response) == []
+    assert "Carlos Quispe" not in body(response)  # the term itself is echoed in the search box and links
+
+    by_id = client.get("/portal/clients/?search=33333333")
+    assert list_rows(by_id) == []
+
+    mine = client.get("/portal/clients/?search=Quispe")
+    assert [row["full_name"] for row in list_rows(mine)] == ["Ana Quispe", "Beto Quispe"]
+
+
+def test_another_therapists_client_answers_404_on_details_and_edit(client, practice):
+    carlos = practice.carlos.id
+    assert client.get(f"/portal/clients/details/?id={carlos}").status_code == 404
+    assert client.get(f"/portal/clients/edit/?id={carlos}").status_code == 404
+    assert client.get("/portal/clients/details/?id=999999").status_code == 404  # same as a missing record
+
+    response = client.post(
+        f"/portal/clients/edit/?id={carlos}",
+        data={"email": "hijack@example.com", "phone": "", "preferred_language": "es", "reminder_preference": "email"},
+    )
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Client, carlos).email != "hijack@example.com"
+
+
+def test_the_therapist_sees_and_edits_their_own_clients_contact_details(client, practice):
+    details = client.get(f"/portal/clients/details/?id={practice.beto.id}")
+    assert details.status_code == 200
+    assert detail_fields(details)["Name"] == "Beto Quispe"
+
+    response = client.post(
+        f"/portal/clients/edit/?id={practice.ana.id}",
+        data={
+            "email": "ANA@example.com",
+            "phone": "912 345 678",
+            "preferred_language": "en",
+            "reminder_preference": "both",
+            "notes": "",
+        },
+        follow_redirects=True,
+    )
+
+    assert response.status_code == 200
+    db.session.expire_all()
+    ana = db.session.get(Client, practice.ana.id)
+    assert (ana.email, ana.phone, ana.preferred_language) == ("ana@example.com", "+51912345678", "en")
+    assert ana.full_name == "Ana Quispe"  # not on the portal form, not changed
+
+
+def test_the_csv_export_holds_only_the_therapists_own_clients(client, practice):
+    response = client.get("/portal/clients/export/csv/")
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    rows = csv_rows(response)
+    assert sorted(row["Name"] for row in rows) == ["Ana Quispe", "Beto Quispe"]
+    assert "Carlos" not in body(response)
+    assert "33333333" not in body(response)
+    export = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "export"))
+    assert (export.entity, export.actor) == ("client", practice.rosa.email)
+
+
+def test_the_portal_cannot_create_or_delete_clients(client, practice):
+    assert client.get("/portal/clients/new/").status_code == 302
+    response = client.post("/portal/clients/delete/", data={"id": str(practice.ana.id)})
+    assert response.status_code == 302
+    bulk = client.post("/portal/clients/action/", data={"action": "delete", "rowid": [str(practice.ana.id)]})
+    assert bulk.status_code in (302, 400, 403)
+    db.session.expire_all()
+    assert db.session.get(Client, practice.ana.id) is not None
+
+
+# --- appointments ------------------------------------------------------------------------------
+
+
+def test_the_appointment_list_shows_only_the_therapists_own_appointments_in_clinic_time(client, practice):
+    response = client.get("/portal/appointments/")
+
+    assert response.status_code == 200
+    rows = list_rows(response)
+    assert [(row["starts_at"], row["participants"]) for row in rows] == [
+        ("2026-05-06 10:00", "Beto Quispe · Attended"),
+        ("2026-05-04 10:00", "Ana Quispe · Attended"),
+    ]
+    assert practice.carlos_session.id not in row_ids(response)
+    assert "Carlos" not in body(response)
+
+
+def test_another_therapists_appointment_answers_404(client, practice):
+    other = practice.carlos_session.id
+    assert client.get(f"/portal/appointments/details/?id={other}").status_code == 404
+    assert client.get(f"/portal/appointments/edit/?id={other}").status_code == 404
+    response = client.post(f"/portal/appointments/edit/?id={other}", data={"notes": "seen", "video_link": ""})
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Appointment, other).notes is None
+
+    export = client.get("/portal/appointments/export/csv/")
+    assert export.status_code == 200
+    assert "Carlos" not in body(export)
+    assert sorted(row["Participants"] for row in csv_rows(export)) == ["Ana Quispe", "Beto Quispe"]
+
+
+def lookup_url(client, appointment_id: int) -> str:
+    """The ajax lookup the participant field of the edit form calls (read from the page)."""
+    page = body(client.get(f"/portal/appointments/edit/?id={appointment_id}"))
+    found = re.search(r'data-url="(/portal/appointments/ajax/lookup/\?name=[\w-]+)"', page)
+    assert found, "no ajax lookup on the portal appointment form"
+    return found.group(1)
+
+
+def test_the_participant_lookup_offers_only_the_therapists_own_clients(client, practice):
+    url = lookup_url(client, practice.ana_session.id)
+
+    response = client.get(f"{url}&query=Quispe")
+
+    assert response.status_code == 200
+    found = json.loads(response.get_data(as_text=True))
+    assert sorted(label for _id, label in found) == ["Ana Quispe (11111111)", "Beto Quispe (22222222)"]
+    assert practice.carlos.id not in {pk for pk, _label in found}
+    assert json.loads(client.get(f"{url}&query=33333333").get_data(as_text=True)) == []
+
+
+def test_a_posted_form_cannot_attach_another_therapists_client(client, practice):
+    appointment = practice.ana_session
+    ana_participant = appointment.participants[0]
+
+    response = client.post(
+        f"/portal/appointments/edit/?id={appointment.id}",
+        data={
+            "video_link": "",
+            "notes": "",
+            "participants-0-id": str(ana_participant.id),
+            "participants-0-client": str(practice.ana.id),
+            "participants-0-attendance": "attended",
+            "participants-1-client": str(practice.carlos.id),
+            "participants-1-attendance": "expected",
+        },
+    )
+
+    assert response.status_code == 200  # the form again, with the error
+    assert "Failed to save record." in flashed(response)
+    assert field_errors(response) == {"participants-1-client": ["Not a valid choice"]}
+    clients = db.session.scalars(select(Participant.client_id).where(Participant.appointment_id == appointment.id))
+    assert list(clients) == [practice.ana.id]
+    assert db.session.scalar(select(Participant).where(Participant.client_id == practice.carlos.id)).appointment_id == (
+        practice.carlos_session.id
+    )
+
+
+def test_a_posted_form_cannot_swap_a_participant_for_another_therapists_client(client, practice):
+    appointment = practice.ana_session
+    ana_participant = appointment.participants[0]
+
+    response = client.post(
+        f"/portal/appointments/edit/?id={appointment.id}",
+        data={
+            "video_link": "",
+            "notes": "",
+            "participants-0-id": str(ana_participant.id),
+            "participants-0-client": str(practice.carlos.id),
+            "participants-0-attendance": "attended",
+        },
+    )
+
+    assert response.status_code == 200
+    assert field_errors(response) == {"participants-0-client": ["Not a valid choice"]}
+    db.session.expire_all()
+    assert db.session.get(Participant, ana_participant.id).client_id == practice.ana.id
+
+
+def test_the_therapist_adds_their_own_client_to_their_appointment(client, practice):
+    appointment = practice.ana_session
+    ana_participant = appointment.participants[0]
+
+    response = client.post(
+        f"/portal/appointments/edit/?id={appointment.id}",
+        data={
+            "video_link": "https://meet.example.com/rosa",
+            "notes": "",
+            "participants-0-id": str(ana_participant.id),
+            "participants-0-client": str(practice.ana.id),
+            "participants-0-attendance": "attended",
+            "participants-1-client": str(practice.beto.id),
+            "participants-1-attendance": "attended",
+        },
+        follow_redirects=True,
+    )
+
+    assert response.status_code == 200
+    db.session.expire_all()
+    participants = db.session.scalars(
+        select(Participant).where(Participant.appointment_id == appointment.id).order_by(Participant.id)
+    ).all()
+    assert [p.client_id for p in participants] == [practice.ana.id, practice.beto.id]
+    beto = participants[1]
+    assert (beto.fee, beto.currency) == (practice.rosa.default_fee, "PEN")  # from the therapist
+    assert db.session.get(Appointment, appointment.id).video_link == "https://meet.example.com/rosa"
