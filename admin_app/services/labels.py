@@ -96,7 +96,7 @@ CHOICES: dict[type[enum.Enum], dict[str, object]] = {
         "sibling_of": _l("sibling of"),
     },
     CompensationModel: {
-        "commission": _l("Commission % of the fee"),
+        "commission": _l("Commission: a percentage of each fee"),
         "service_fee": _l("Fixed service fee kept by the practice"),
     },
     AssignmentKind: {"direct": _l("Direct"), "indirect": _l("Indirect")},

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -185,11 +186,13 @@ def ensure_client_deletable(session: Session, client: Client) -> None:
     count = session.scalar(select(func.count()).select_from(Participant).where(Participant.client_id == client.id))
     if count:
         raise RuleViolation(
-            _l(
-                "%(name)s cannot be deleted: they take part in %(count)s appointment(s). "
+            lazy_ngettext(
+                "%(name)s cannot be deleted: they take part in %(num)d appointment. "
                 "Untick “Active” to deactivate them instead.",
+                "%(name)s cannot be deleted: they take part in %(num)d appointments. "
+                "Untick “Active” to deactivate them instead.",
+                count,
                 name=client.full_name,
-                count=count,
             )
         )
 
@@ -199,11 +202,13 @@ def ensure_therapist_deletable(session: Session, therapist: Therapist) -> None:
     has_clients = session.scalar(select(exists().where(CareAssignment.therapist_id == therapist.id)))
     if count or has_clients:
         raise RuleViolation(
-            _l(
-                "%(name)s cannot be deleted: they have %(count)s appointment(s) and their client "
+            lazy_ngettext(
+                "%(name)s cannot be deleted: they have %(num)d appointment and their client "
                 "assignments. Untick “Active” to deactivate them instead.",
+                "%(name)s cannot be deleted: they have %(num)d appointments and their client "
+                "assignments. Untick “Active” to deactivate them instead.",
+                count,
                 name=therapist.full_name,
-                count=count,
             )
         )
 

@@ -60,10 +60,26 @@ def prepare_appointment(session: Session, appointment: Appointment) -> Appointme
         )
     if appointment.modality == Modality.VIRTUAL:
         appointment.room = None
-    for participant in appointment.participants:
+    _check_no_charge_removed(session, appointment)
+    staying = [p for p in appointment.participants if p not in session.deleted]
+    for participant in staying:
         prepare_participant(participant, appointment)
-    _sync_status(appointment)
+    _sync_status(appointment, staying)
     return appointment
+
+
+def _check_no_charge_removed(session: Session, appointment: Appointment) -> None:
+    """A participant with a fee is part of the books: cancel their attendance, never remove them."""
+    for removed in session.deleted:
+        if isinstance(removed, Participant) and removed.appointment_id == appointment.id and removed.fee:
+            raise RuleViolation(
+                _l(
+                    "%(name)s cannot be removed from this appointment: their fee belongs to the books. "
+                    "Set their attendance to “Cancelled” instead.",
+                    name=removed.client.full_name,
+                ),
+                field="participants",
+            )
 
 
 def prepare_participant(participant: Participant, appointment: Appointment) -> Participant:
@@ -102,16 +118,16 @@ def prepare_participant(participant: Participant, appointment: Appointment) -> P
     return participant
 
 
-def _sync_status(appointment: Appointment) -> None:
+def _sync_status(appointment: Appointment, participants: list[Participant]) -> None:
     """The appointment's status follows its participants' attendance.
 
     Cancelling the appointment itself cancels the participants still expected.
     """
     if appointment.status == AppointmentStatus.CANCELLED:
-        for participant in appointment.participants:
+        for participant in participants:
             if participant.attendance == Attendance.EXPECTED:
                 participant.attendance = Attendance.CANCELLED
-    attendances = {p.attendance for p in appointment.participants}
+    attendances = {p.attendance for p in participants}
     if not attendances:
         return
     if attendances & {Attendance.ATTENDED, Attendance.NO_SHOW}:

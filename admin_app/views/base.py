@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.model.form import InlineFormAdmin
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from sqlalchemy import Enum as SAEnum
@@ -88,7 +89,16 @@ class PracticeModelView(RoleRequired, ModelView):
 
     def __init__(self, model, *, settings: dict, **kwargs) -> None:
         self.form_choices = {**self._choices(model, settings), **(self.form_choices or {})}
+        self.inline_models = tuple(self._localised_inline(inline, settings) for inline in self.inline_models or ())
         super().__init__(model, db, **kwargs)
+
+    @classmethod
+    def _localised_inline(cls, inline: InlineFormAdmin, settings: dict) -> InlineFormAdmin:
+        """A copy of an inline form with the same labels and choices as a full screen."""
+        options = {key: value for key, value in vars(inline).items() if not key.startswith("_") and key != "model"}
+        options["form_choices"] = {**cls._choices(inline.model, settings), **(options.get("form_choices") or {})}
+        options.setdefault("column_labels", FIELDS)
+        return InlineFormAdmin(inline.model, **options)
 
     @staticmethod
     def _choices(model, settings: dict) -> dict:

@@ -6,6 +6,7 @@ from flask import current_app
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms.validators import Optional
 
@@ -38,7 +39,7 @@ def _client_therapists(_view, _context, client: Client, _name) -> Markup:
     return Markup(
         "<br>".join(
             f"{escape(a.therapist)} ({escape(choice_label(a.kind))}"
-            + ("" if a.active else f", {escape(gettext('deactivated'))}")
+            + ("" if a.active else ", " + escape(gettext("deactivated")))
             + ")"
             for a in client.care_assignments
         )
@@ -106,7 +107,7 @@ class ClientView(PracticeModelView):
     form_choices = {"reminder_preference": [("", "—"), *choices_for(ReminderPreference)]}
     form_args = {
         "reminder_preference": {
-            "description": "Empty: email if there is an address, else SMS",
+            "description": _l("Empty: email if there is an address, else SMS"),
             "validators": [Optional()],
             "coerce": lambda value: value or None,
         },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_admin.contrib.sqla.filters import IntEqualFilter
 from flask_admin.model.form import InlineFormAdmin
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -78,7 +79,7 @@ class AppointmentView(PracticeModelView):
         "notes",
     )
     # The column is NOT NULL, so Flask-Admin would require it; empty means the default duration.
-    form_args = {"ends_at": {"description": "Empty: the default duration", "validators": [Optional()]}}
+    form_args = {"ends_at": {"description": _l("Empty: the default duration"), "validators": [Optional()]}}
     form_widget_args = {"ends_at": {"required": False}}
     form_ajax_refs = {"therapist": therapist_loader("therapist")}
     inline_models = (

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy import delete as delete_statement
 from sqlalchemy import func, select
 
 from admin_app.extensions import db
-from admin_app.models import Appointment, CareAssignment, Client, Participant, PaymentSource, Therapist
+from admin_app.models import (
+    Appointment,
+    CareAssignment,
+    Client,
+    ClientLink,
+    LinkKind,
+    Participant,
+    PaymentSource,
+    Therapist,
+)
 from tests.factories import make_appointment, make_client, make_payer, make_therapist
 from tests.pages import flashed, list_rows
 
@@ -33,7 +43,7 @@ def test_a_client_with_appointments_cannot_be_deleted(admin_client):
 
     assert response.status_code == 200
     assert (
-        "Ana Quispe cannot be deleted: they take part in 1 appointment(s). Untick “Active” to deactivate them instead."
+        "Ana Quispe cannot be deleted: they take part in 1 appointment. Untick “Active” to deactivate them instead."
     ) in flashed(response)
     assert "Record was successfully deleted." not in flashed(response)
     assert exists(Client, client.id)
@@ -51,7 +61,7 @@ def test_a_therapist_with_appointments_cannot_be_deleted(admin_client):
 
     assert response.status_code == 200
     assert (
-        "Rosa Mendoza cannot be deleted: they have 2 appointment(s) and their client assignments. "
+        "Rosa Mendoza cannot be deleted: they have 2 appointments and their client assignments. "
         "Untick “Active” to deactivate them instead."
     ) in flashed(response)
     assert exists(Therapist, therapist.id)
@@ -151,3 +161,17 @@ def test_the_bulk_delete_action_refuses_the_clients_with_history_and_deletes_the
     assert any(message.startswith("Ana Quispe cannot be deleted") for message in flashed(response))
     assert exists(Client, seen.id)
     assert not exists(Client, unseen.id)
+
+
+def test_the_database_enforces_links_on_sqlite_too(app):
+    """The embedded default turns SQLite's foreign keys on: deleting a client drops the links
+    where they are the other party, instead of leaving rows pointing at nobody."""
+    guardian = make_client(full_name="Madre")
+    minor = make_client(full_name="Hijo")
+    db.session.add(ClientLink(client=guardian, related_client=minor, kind=LinkKind.GUARDIAN_OF))
+    db.session.commit()
+
+    db.session.execute(delete_statement(Client).where(Client.id == minor.id))
+    db.session.commit()
+
+    assert db.session.scalar(select(func.count()).select_from(ClientLink)) == 0

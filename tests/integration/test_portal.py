@@ -261,3 +261,28 @@ def test_the_therapist_adds_their_own_client_to_their_appointment(client, practi
     beto = participants[1]
     assert (beto.fee, beto.currency) == (practice.rosa.default_fee, "PEN")  # from the therapist
     assert db.session.get(Appointment, appointment.id).video_link == "https://meet.example.com/rosa"
+
+
+def test_a_participant_with_a_fee_cannot_be_removed_from_the_appointment(client, practice):
+    appointment = practice.ana_session
+    ana_participant = appointment.participants[0]
+
+    response = client.post(
+        f"/portal/appointments/edit/?id={appointment.id}",
+        data={
+            "video_link": "",
+            "notes": "",
+            "participants-0-id": str(ana_participant.id),
+            "participants-0-client": str(practice.ana.id),
+            "participants-0-attendance": "attended",
+            "del-participants-0": "y",
+        },
+        follow_redirects=True,
+    )
+
+    assert (
+        f"{practice.ana.full_name} cannot be removed from this appointment: their fee belongs to the books. "
+        "Set their attendance to “Cancelled” instead."
+    ) in flashed(response)
+    db.session.expire_all()
+    assert db.session.get(Participant, ana_participant.id) is not None
