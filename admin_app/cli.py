@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 import click
@@ -9,7 +10,7 @@ from flask import Flask, g
 from flask.cli import AppGroup, with_appcontext
 
 from admin_app.extensions import db
-from admin_app.services import accounts
+from admin_app.services import accounts, demo
 from admin_app.services.errors import RuleViolation
 
 accounts_cli = AppGroup("accounts", help="Create logins for the staff and the therapists.")
@@ -54,5 +55,35 @@ def create_therapist_login(email: str, password: str, locale: str | None) -> Non
     click.echo(f"Therapist login created: {user.email}")
 
 
+@click.command("seed-demo")
+@click.option("--therapists", type=click.IntRange(1, demo.MAX_THERAPISTS), default=10, show_default=True)
+@click.option("--months", type=click.IntRange(1, 240), default=18, show_default=True)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The demo's today (default: the clinic's date); fix it to reproduce the same data.",
+)
+@practice_command
+def seed_demo(therapists: int, months: int, today: dt.datetime | None) -> None:
+    """Load a deterministic demo practice into an empty database (does nothing if already loaded)."""
+    summary = demo.load_demo_practice(
+        db.session, therapists=therapists, months=months, today=today.date() if today else None
+    )
+    if summary.outcome == demo.DemoOutcome.NOT_EMPTY:
+        click.echo("The database already holds a practice's records; the demo was not loaded.")
+        return
+    if summary.outcome == demo.DemoOutcome.ALREADY_LOADED:
+        click.echo("The demo practice is already loaded; nothing was written.")
+    else:
+        click.echo(f"Demo practice loaded, appointments from {summary.first_day} to {summary.last_day}:")
+        for name, count in summary.counts.items():
+            click.echo(f"  {name}: {count}")
+    click.echo("Logins:")
+    for login in summary.logins:
+        click.echo(f"  {login.role}: {login.email} / {login.password}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(accounts_cli)
+    app.cli.add_command(seed_demo)

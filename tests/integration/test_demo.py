@@ -1,0 +1,309 @@
+"""`flask seed-demo`: a realistic, consistent demo practice that loads once and always the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+import pytest
+from email_validator import validate_email
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import aliased
+
+from admin_app.extensions import db
+from admin_app.models import (
+    Appointment,
+    AssignmentKind,
+    CareAssignment,
+    Client,
+    ClientLink,
+    CompensationModel,
+    LinkKind,
+    Participant,
+    Room,
+    Therapist,
+)
+from admin_app.models.base import Base
+from admin_app.services.clinic_time import month_range, to_local
+from tests.conftest import login, make_app
+from tests.factories import make_therapist
+
+VANCOUVER = ZoneInfo("America/Vancouver")
+SMALL = ["seed-demo", "--therapists", "3", "--months", "2"]
+LOGIN_LINE = re.compile(r"^\s+(admin|therapist): (\S+) / (\S+)$", re.MULTILINE)
+
+
+def seed(runner, *args: str):
+    result = runner.invoke(args=[*SMALL, *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def row_counts() -> dict[str, int]:
+    return {
+        table.name: db.session.scalar(select(func.count()).select_from(table)) for table in Base.metadata.sorted_tables
+    }
+
+
+def printed_logins(output: str) -> dict[str, tuple[str, str]]:
+    return {role: (email, password) for role, email, password in LOGIN_LINE.findall(output)}
+
+
+def test_a_small_demo_has_therapists_on_both_models_and_their_clients(runner):
+    result = seed(runner)
+
+    assert "therapists: 3" in result.output
+    assert count(Therapist) == 3
+    assert 3 * 15 <= count(Client) <= 3 * 22
+    therapists = db.session.scalars(select(Therapist)).all()
+    assert {t.compensation_model for t in therapists} == set(CompensationModel)
+    for therapist in therapists:
+        validate_email(therapist.email, check_deliverability=False)
+        assert therapist.site_id is not None
+        if therapist.compensation_model == CompensationModel.COMMISSION:
+            assert 35 <= therapist.commission_percent <= 50
+    assert {t.default_currency for t in therapists} == {"PEN", "USD"}
+
+
+def test_every_client_is_assigned_and_reachable_as_the_reminders_say(runner):
+    seed(runner)
+
+    for client in db.session.scalars(select(Client)):
+        assert client.care_assignments, client.full_name
+        assert re.fullmatch(r"\d{8}", client.national_id)
+        if client.email:
+            assert client.email.endswith("@example.com")
+            validate_email(client.email, check_deliverability=False)
+        if client.phone:
+            assert phonenumbers.is_valid_number(phonenumbers.parse(client.phone))
+        needs_email = client.reminder_preference.value in ("email", "both")
+        needs_phone = client.reminder_preference.value in ("sms", "both")
+        assert client.email or not needs_email
+        assert client.phone or not needs_phone
+    assert db.session.scalar(select(func.count()).where(Client.preferred_language == "en")) > 0
+    national_ids = db.session.scalars(select(Client.national_id)).all()
+    assert len(set(national_ids)) == len(national_ids)
+
+
+def test_minors_have_a_guardian_seen_within_their_case(runner):
+    seed(runner)
+
+    adult_birth = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=18 * 365)
+    minors = db.session.scalars(select(Client).where(Client.birth_date > adult_birth)).all()
+    assert minors
+    for minor in minors:
+        guardians = [link.client for link in minor.linked_from if link.kind == LinkKind.GUARDIAN_OF]
+        assert len(guardians) == 1, minor.full_name
+        therapist_id = minor.care_assignments[0].therapist_id
+        guardian_assignment = guardians[0].care_assignments[0]
+        assert guardian_assignment.kind == AssignmentKind.INDIRECT
+        assert guardian_assignment.therapist_id == therapist_id
+        assert not db.session.scalar(select(func.count()).where(Participant.client_id == guardians[0].id))
+
+
+def test_couples_meet_together_and_partners_are_linked(runner):
+    seed(runner)
+
+    couples = db.session.scalars(select(Appointment).where(Appointment.kind == "couple")).all()
+    assert couples
+    partners = {(link.client_id, link.related_client_id) for link in db.session.scalars(select(ClientLink))}
+    for appointment in couples:
+        pair = tuple(sorted(p.client_id for p in appointment.participants))
+        assert len(pair) == 2
+        assert pair in partners or pair[::-1] in partners
+
+
+def test_appointments_span_currencies_modalities_and_outcomes(runner):
+    seed(runner)
+
+    currencies = set(db.session.scalars(select(Participant.currency).distinct()))
+    assert currencies == {"PEN", "USD"}
+    modalities = {m.value for m in db.session.scalars(select(Appointment.modality).distinct())}
+    assert modalities == {"virtual", "on_site"}
+    attendances = {a.value for a in db.session.scalars(select(Participant.attendance).distinct())}
+    assert {"attended", "cancelled", "late_cancelled", "no_show", "expected"} <= attendances
+    on_site_elsewhere = (
+        select(func.count())
+        .select_from(Appointment)
+        .join(Room, Room.id == Appointment.room_id)
+        .join(Therapist, Therapist.id == Appointment.therapist_id)
+        .where(Room.site_id != Therapist.site_id)
+    )
+    assert db.session.scalar(on_site_elsewhere) == 0
+    assert not db.session.scalar(
+        select(func.count()).where(Appointment.modality == "virtual", Appointment.room_id.is_not(None))
+    )
+    assert not db.session.scalar(
+        select(func.count()).where(Appointment.modality == "on_site", Appointment.room_id.is_(None))
+    )
+
+
+def test_statuses_follow_attendance_and_the_future_is_still_expected(runner):
+    seed(runner)
+
+    now = dt.datetime.now(dt.UTC)
+    for appointment in db.session.scalars(select(Appointment)):
+        attendances = {p.attendance.value for p in appointment.participants}
+        if attendances & {"attended", "no_show"}:
+            assert appointment.status.value == "held"
+        elif attendances <= {"cancelled", "late_cancelled"}:
+            assert appointment.status.value == "cancelled"
+        else:
+            assert appointment.status.value == "scheduled"
+        if appointment.starts_at > now:
+            assert attendances == {"expected"}
+        local_start, local_end = to_local(appointment.starts_at), to_local(appointment.ends_at)
+        assert dt.time(8) <= local_start.time() and local_end.time() <= dt.time(20)
+        assert appointment.ends_at - appointment.starts_at == dt.timedelta(minutes=50)
+
+
+@pytest.mark.parametrize("column", ["therapist_id", "room_id"])
+def test_no_therapist_or_room_is_booked_twice_at_once(runner, column):
+    seed(runner)
+
+    clashes = db.session.execute(
+        text(
+            f"SELECT a.id, b.id FROM appointment a JOIN appointment b"
+            f" ON a.{column} = b.{column} AND a.id < b.id"
+            f" AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at"
+        )
+    ).all()
+    assert clashes == []
+
+
+def test_no_client_is_in_two_appointments_at_once(runner):
+    seed(runner)
+
+    first, second = aliased(Participant), aliased(Participant)
+    first_appointment, second_appointment = aliased(Appointment), aliased(Appointment)
+    clashes = db.session.execute(
+        select(first.id, second.id)
+        .join(second, (second.client_id == first.client_id) & (second.id > first.id))
+        .join(first_appointment, first_appointment.id == first.appointment_id)
+        .join(second_appointment, second_appointment.id == second.appointment_id)
+        .where(
+            first_appointment.starts_at < second_appointment.ends_at,
+            second_appointment.starts_at < first_appointment.ends_at,
+        )
+    ).all()
+    assert clashes == []
+
+
+def test_the_printed_logins_open_the_staff_area_and_the_portal(runner, app):
+    logins = printed_logins(seed(runner).output)
+
+    admin_email, admin_password = logins["admin"]
+    with app.test_client() as browser:
+        assert login(browser, admin_email, admin_password).status_code == 302
+        assert browser.get("/admin/").status_code == 200
+    therapist_email, therapist_password = logins["therapist"]
+    with app.test_client() as browser:
+        assert login(browser, therapist_email, therapist_password).status_code == 302
+        page = browser.get("/portal/appointments/")
+        assert page.status_code == 200
+    therapist = db.session.scalar(select(Therapist).where(Therapist.email == therapist_email))
+    assert therapist.user.locale == "es"
+
+
+def test_a_second_run_changes_nothing_and_repeats_the_logins(runner):
+    first = seed(runner)
+    before = row_counts()
+
+    second = seed(runner)
+
+    assert "already loaded" in second.output
+    assert printed_logins(second.output) == printed_logins(first.output)
+    assert row_counts() == before
+
+
+def test_another_practice_is_never_mixed_with_the_demo(runner):
+    make_therapist()
+    db.session.commit()
+    before = row_counts()
+
+    result = seed(runner)
+
+    assert "not loaded" in result.output
+    assert row_counts() == before
+
+
+def fingerprint() -> list[tuple]:
+    """The demo's appointments without ids (PostgreSQL sequences do not restart)."""
+    query = (
+        select(
+            Therapist.email,
+            Appointment.starts_at,
+            Appointment.modality,
+            Room.name,
+            Client.national_id,
+            Client.full_name,
+            Participant.attendance,
+            Participant.fee,
+            Participant.currency,
+        )
+        .join(Appointment, Appointment.therapist_id == Therapist.id)
+        .join(Participant, Participant.appointment_id == Appointment.id)
+        .join(Client, Client.id == Participant.client_id)
+        .outerjoin(Room, Room.id == Appointment.room_id)
+        .order_by(Therapist.email, Appointment.starts_at, Client.national_id)
+    )
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def test_the_same_inputs_give_the_same_practice(runner):
+    seed(runner, "--today", "2026-05-20")
+    first = fingerprint()
+    for table in reversed(Base.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+    seed(runner, "--today", "2026-05-20")
+
+    assert fingerprint() == first
+    assert len(first) > 300
+
+
+def test_in_vancouver_series_keep_their_local_time_across_daylight_saving(app, database_url):
+    """November 2026: the clocks go back on the 1st; a client's 09:00 series stays at 09:00."""
+    vancouver = make_app(database_url, CLINIC_TIMEZONE="America/Vancouver")
+    with vancouver.app_context():
+        result = vancouver.test_cli_runner().invoke(args=[*SMALL, "--today", "2026-11-20"])
+        assert result.exit_code == 0, result.output
+        meetings = db.session.execute(
+            select(Participant.client_id, Appointment.starts_at).join(
+                Appointment, Appointment.id == Participant.appointment_id
+            )
+        ).all()
+        db.session.remove()
+        db.engine.dispose()
+    local_times, utc_times = defaultdict(set), defaultdict(set)
+    for client_id, starts_at in meetings:
+        local_times[client_id].add(to_local(starts_at, VANCOUVER).time())
+        utc_times[client_id].add(starts_at.time())
+    assert all(len(times) == 1 for times in local_times.values())
+    assert any(len(times) == 2 for times in utc_times.values())  # same local time, another UTC hour
+
+
+def test_the_default_demo_has_500_sessions_even_in_february(runner, app):
+    """Ten therapists, 18 months; February (four weeks exactly) is the leanest month."""
+    result = runner.invoke(args=["seed-demo", "--today", "2026-03-10"])
+    assert result.exit_code == 0, result.output
+
+    start, end = month_range(2026, 2)
+    sessions = db.session.scalar(
+        select(func.count(func.distinct(Appointment.id)))
+        .join(Participant, Participant.appointment_id == Appointment.id)
+        .where(Appointment.starts_at >= start, Appointment.starts_at < end, Participant.attendance == "attended")
+    )
+    assert sessions >= 500
+    assert count(Therapist) == 10
+    assert db.session.scalar(select(func.min(Appointment.starts_at))) >= month_range(2024, 10)[0]
+    direct = select(func.count()).where(CareAssignment.kind == AssignmentKind.DIRECT)
+    assert db.session.scalar(direct) >= 150
