@@ -24,6 +24,7 @@ from admin_app.models import (
 from admin_app.services.contact import normalise_email, normalise_phone
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import field_label
+from admin_app.services.money import check_currency
 
 
 def _required(value: str | None, field: str) -> str:
@@ -101,18 +102,9 @@ def prepare_therapist(session: Session, therapist: Therapist) -> Therapist:
     therapist.full_name = _required(therapist.full_name, "full_name")
     therapist.email = normalise_email(therapist.email, field=str(field_label("email")), required=True)
     therapist.phone = normalise_phone(therapist.phone, field=str(field_label("phone")))
-    currencies = current_app.config["CURRENCIES"]
-    therapist.default_currency = (therapist.default_currency or current_app.config["DEFAULT_CURRENCY"]).upper()
-    if therapist.default_currency not in currencies:
-        raise RuleViolation(
-            _l(
-                "%(field)s: %(value)s is not one of the practice's currencies (%(allowed)s)",
-                field=field_label("default_currency"),
-                value=therapist.default_currency,
-                allowed=", ".join(currencies),
-            ),
-            field="default_currency",
-        )
+    therapist.default_currency = check_currency(
+        therapist.default_currency or current_app.config["DEFAULT_CURRENCY"], field="default_currency"
+    )
     _check_amount(therapist.default_fee, "default_fee", required=True)
     _check_compensation(therapist)
     query = select(Therapist.id).where(func.lower(Therapist.email) == therapist.email)

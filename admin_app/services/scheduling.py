@@ -22,6 +22,7 @@ from admin_app.models import (
 )
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import field_label
+from admin_app.services.money import check_currency
 
 
 def default_end(starts_at: dt.datetime) -> dt.datetime:
@@ -92,17 +93,7 @@ def prepare_participant(participant: Participant, appointment: Appointment) -> P
         participant.currency = therapist.default_currency
     if participant.fee is None or participant.fee < 0:
         raise RuleViolation(_l("%(field)s: must not be negative", field=field_label("fee")), field="fee")
-    currencies = current_app.config["CURRENCIES"]
-    if participant.currency not in currencies:
-        raise RuleViolation(
-            _l(
-                "%(field)s: %(value)s is not one of the practice's currencies (%(allowed)s)",
-                field=field_label("currency"),
-                value=participant.currency,
-                allowed=", ".join(currencies),
-            ),
-            field="currency",
-        )
+    participant.currency = check_currency(participant.currency, field="currency")
     if participant.attendance is None:
         participant.attendance = default_attendance(appointment.starts_at)
     if participant.billed_to is None:
