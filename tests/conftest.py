@@ -6,12 +6,16 @@ The schema is built by the Alembic migrations, exactly as in production, never b
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
+import socket
 import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -122,3 +126,45 @@ def runner(app):
 
 def login(client, email: str, password: str = "password123"):
     return client.post("/login", data={"email": email, "password": password}, follow_redirects=False)
+
+
+class SmtpSink:
+    """A real SMTP server on loopback (aiosmtpd) that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.port = _free_port()
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, _server, _session, envelope) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def mail_app(app, database_url, smtp_sink):
+    """The app with its mail pointed at the SMTP sink (same database as `app`)."""
+    mailing = make_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_sink.port, MAIL_SUPPRESS_SEND=False)
+    with mailing.app_context():
+        yield mailing
+        db.session.remove()

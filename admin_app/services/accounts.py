@@ -78,8 +78,3 @@ def create_therapist_login(session: Session, *, therapist_email: str, password: 
     therapist.user = user
     session.flush()
     return user
-
-
-def therapist_of(user: User | None) -> Therapist | None:
-    """The therapist record a login belongs to (None for staff)."""
-    return user.therapist if user is not None and user.is_authenticated else None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import enum
-
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
@@ -160,7 +158,3 @@ class PracticeModelView(RoleRequired, ModelView):
         record_event(db.session, action=AuditAction.EXPORT, entity=self.model.__tablename__)
         db.session.commit()
         return count, data
-
-
-def enum_value(value: enum.Enum | str | None) -> str | None:
-    return value.value if isinstance(value, enum.Enum) else value
