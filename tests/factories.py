@@ -83,7 +83,11 @@ def make_appointment(
     attendance: Attendance = Attendance.ATTENDED,
     modality: Modality = Modality.VIRTUAL,
 ) -> Appointment:
-    starts_at = starts_at or dt.datetime(2026, 10, 5, 15, 0, tzinfo=dt.UTC)
+    # By default each appointment takes the next 50-minute slot of 5 October 2026 (10:00 Lima
+    # onwards), so a test's appointments never overlap unless it says so.
+    starts_at = starts_at or dt.datetime(2026, 10, 5, 15, 0, tzinfo=dt.UTC) + dt.timedelta(
+        minutes=50 * (next(_sequence) % 12)
+    )
     appointment = Appointment(
         therapist=therapist,
         starts_at=starts_at,

@@ -17,9 +17,11 @@ from admin_app.models.people import (
 from admin_app.models.scheduling import (
     Appointment,
     AppointmentKind,
+    AppointmentSeries,
     AppointmentStatus,
     Attendance,
     BilledTo,
+    CancelledBy,
     Modality,
     Participant,
 )
@@ -30,6 +32,7 @@ __all__ = [
     "THERAPIST_ROLE",
     "Appointment",
     "AppointmentKind",
+    "AppointmentSeries",
     "AppointmentStatus",
     "AssignmentKind",
     "Attendance",
@@ -38,6 +41,7 @@ __all__ = [
     "Audited",
     "Base",
     "BilledTo",
+    "CancelledBy",
     "CareAssignment",
     "Client",
     "ClientLink",

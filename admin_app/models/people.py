@@ -114,6 +114,10 @@ class Therapist(Audited, Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="RESTRICT"))
     active: Mapped[bool] = mapped_column(default=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), unique=True)
+    # The calendar feed's secret URL is derived from SECRET_KEY and this nonce (so screens can
+    # show it again); only a hash of the token is kept for the lookup. Rotating = a new nonce.
+    calendar_feed_nonce: Mapped[str | None] = mapped_column(String(32))
+    calendar_feed_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     site: Mapped[Site | None] = relationship()
     user: Mapped[User | None] = relationship(back_populates="therapist")

@@ -7,7 +7,7 @@ import enum
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admin_app.models.audit import Audited
@@ -45,14 +45,44 @@ class Attendance(enum.StrEnum):
     NO_SHOW = "no_show"
 
 
+class CancelledBy(enum.StrEnum):
+    CLIENT = "client"
+    PRACTICE = "practice"
+
+
 class BilledTo(enum.StrEnum):
     CLIENT = "client"
     PAYER = "payer"
 
 
+class AppointmentSeries(Audited, Base):
+    """A recurring booking: every `interval_weeks` weeks at the same local time.
+
+    Its appointments are ordinary rows pointing back here, so each can be moved or cancelled
+    on its own ("this occurrence") or from one onwards ("this and following").
+    """
+
+    __tablename__ = "appointment_series"
+    __table_args__ = (CheckConstraint("interval_weeks IN (1, 2)", name="interval_weeks"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapist.id", ondelete="RESTRICT"), index=True)
+    interval_weeks: Mapped[int] = mapped_column(default=1)
+    occurrences: Mapped[int | None]
+    until: Mapped[dt.date | None]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    therapist: Mapped[Therapist] = relationship()
+    appointments: Mapped[list[Appointment]] = relationship(back_populates="series", order_by="Appointment.starts_at")
+
+
 class Appointment(Audited, Base):
     __tablename__ = "appointment"
-    __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_appointment_therapist_start", "therapist_id", "starts_at"),
+        Index("ix_appointment_room_start", "room_id", "starts_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     therapist_id: Mapped[int] = mapped_column(ForeignKey("therapist.id", ondelete="RESTRICT"))
@@ -69,9 +99,11 @@ class Appointment(Audited, Base):
     video_link: Mapped[str | None] = mapped_column(String(500))
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("appointment_series.id", ondelete="SET NULL"), index=True)
 
     therapist: Mapped[Therapist] = relationship()
     room: Mapped[Room | None] = relationship()
+    series: Mapped[AppointmentSeries | None] = relationship(back_populates="appointments")
     participants: Mapped[list[Participant]] = relationship(back_populates="appointment", cascade="all, delete-orphan")
 
     def __str__(self) -> str:
@@ -92,6 +124,8 @@ class Participant(Audited, Base):
     attendance: Mapped[Attendance] = mapped_column(str_enum(Attendance, "attendance"), default=Attendance.EXPECTED)
     fee: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(CurrencyCode)
+    cancelled_by: Mapped[CancelledBy | None] = mapped_column(str_enum(CancelledBy, "cancelled_by"))
+    cancellation_reason: Mapped[str | None] = mapped_column(String(255))
     billed_to: Mapped[BilledTo] = mapped_column(str_enum(BilledTo, "billed_to"), default=BilledTo.CLIENT)
     payer_id: Mapped[int | None] = mapped_column(ForeignKey("payer.id", ondelete="RESTRICT"))
 
