@@ -82,6 +82,7 @@ def make_appointment(
     fee: Decimal = Decimal("150.00"),
     attendance: Attendance = Attendance.ATTENDED,
     modality: Modality = Modality.VIRTUAL,
+    room: Room | None = None,
 ) -> Appointment:
     # By default each appointment takes the next 50-minute slot of 5 October 2026 (10:00 Lima
     # onwards), so a test's appointments never overlap unless it says so.
@@ -94,6 +95,7 @@ def make_appointment(
         ends_at=starts_at + dt.timedelta(minutes=50),
         kind=AppointmentKind.INDIVIDUAL,
         modality=modality,
+        room=room,
         participants=[Participant(client=client, fee=fee, currency="PEN", attendance=attendance)],
     )
     scheduling.prepare_appointment(db.session, appointment)  # as every write path does (status from attendance)

@@ -13,6 +13,8 @@ from admin_app.views.accounts import UserView
 from admin_app.views.audit import AuditEventView
 from admin_app.views.base import StaffIndexView, TherapistIndexView
 from admin_app.views.billing import PayerView, PaymentSourceView
+from admin_app.views.book import BookView
+from admin_app.views.formatting import register_template_filters
 from admin_app.views.people import CareAssignmentView, ClientLinkView, ClientView, TherapistView
 from admin_app.views.portal import MyAppointmentsView, MyClientsView
 from admin_app.views.scheduling import AppointmentView, ParticipantView
@@ -30,6 +32,7 @@ def _staff_admin(app: Flask) -> Admin:
         theme=THEME,
     )
     people, schedule, billing, setup = _l("People"), _l("Schedule"), _l("Billing"), _l("Set-up")
+    admin.add_view(BookView(name=_l("Appointment book"), endpoint="book", url="book", category=schedule))
     admin.add_view(ClientView(models.Client, settings=settings, name=_l("Clients"), category=people))
     admin.add_view(ClientLinkView(models.ClientLink, settings=settings, name=_l("Client links"), category=people))
     admin.add_view(TherapistView(models.Therapist, settings=settings, name=_l("Therapists"), category=people))
@@ -83,5 +86,6 @@ def _therapist_portal(app: Flask) -> Admin:
 def register(app: Flask) -> None:
     """Build both Flask-Admin areas for this app (never at import time: one app per call)."""
     app.register_blueprint(home.blueprint)
+    register_template_filters(app)
     _staff_admin(app)
     _therapist_portal(app)

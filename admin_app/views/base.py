@@ -47,9 +47,11 @@ class RoleRequired:
 
 
 class StaffIndexView(RoleRequired, AdminIndexView):
+    """The staff's home is the appointment book."""
+
     @expose("/")
     def index(self):
-        return self.render("admin/staff_home.html")
+        return redirect(url_for("book.index"))
 
 
 class TherapistIndexView(RoleRequired, AdminIndexView):

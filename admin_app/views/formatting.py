@@ -103,3 +103,11 @@ class ModelConverter(AdminModelConverter):
     @converts("UTCDateTime")
     def convert_utc_datetime(self, field_args, **_extra):
         return LocalDateTimeField(**field_args)
+
+
+def register_template_filters(app) -> None:
+    """Clinic-time and label filters for our own templates."""
+    app.add_template_filter(lambda instant: to_local(instant).strftime("%H:%M"), "clinic_time")
+    app.add_template_filter(lambda value: choice_label(value), "choice")
+    app.add_template_filter(lambda day: format_date(day, "EEE d MMM y"), "long_date")
+    app.add_template_filter(lambda day: format_date(day, "EEEE"), "weekday")

@@ -114,7 +114,7 @@ def test_a_therapist_lands_in_the_portal(therapist_client):
 
 def test_an_admin_lands_in_the_staff_area_and_is_refused_the_portal(admin_client):
     response = admin_client.get("/", follow_redirects=True)
-    assert response.request.path == "/admin/"
+    assert response.request.path == "/admin/book/"  # the staff home is the appointment book
     assert response.status_code == 200
     assert admin_client.get("/portal/").status_code == 403
     assert admin_client.get("/portal/clients/").status_code == 403

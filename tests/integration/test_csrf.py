@@ -42,10 +42,10 @@ def clients() -> int:
 def test_the_login_form_needs_its_token(protected):
     refused = protected.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
     assert refused.status_code == 400
-    assert urlsplit(protected.get("/admin/").headers["Location"]).path == "/login"  # still anonymous
+    assert urlsplit(protected.get("/admin/book/").headers["Location"]).path == "/login"  # still anonymous
 
     sign_in(protected)
-    assert protected.get("/admin/").status_code == 200
+    assert protected.get("/admin/book/").status_code == 200
 
 
 def test_a_post_without_the_token_is_refused_and_writes_nothing(protected):
@@ -88,14 +88,14 @@ def test_logout_is_post_only_and_needs_the_token(protected):
     sign_in(protected)
 
     assert protected.get("/logout").status_code == 405
-    assert protected.get("/admin/").status_code == 200  # a GET did not sign the user out
+    assert protected.get("/admin/book/").status_code == 200  # a GET did not sign the user out
 
     assert protected.post("/logout").status_code == 400  # no token: a forged logout is refused
-    assert protected.get("/admin/").status_code == 200
+    assert protected.get("/admin/book/").status_code == 200
 
-    page = protected.get("/admin/")
+    page = protected.get("/admin/book/")
     assert 'id="logout"' in body(page)
     response = protected.post("/logout", data={"csrf_token": csrf_token(page)})
     assert response.status_code == 302
     assert urlsplit(response.headers["Location"]).path == "/login"
-    assert urlsplit(protected.get("/admin/").headers["Location"]).path == "/login"
+    assert urlsplit(protected.get("/admin/book/").headers["Location"]).path == "/login"

@@ -202,7 +202,7 @@ def test_the_printed_logins_open_the_staff_area_and_the_portal(runner, app):
     admin_email, admin_password = logins["admin"]
     with app.test_client() as browser:
         assert login(browser, admin_email, admin_password).status_code == 302
-        assert browser.get("/admin/").status_code == 200
+        assert browser.get("/admin/book/").status_code == 200
     therapist_email, therapist_password = logins["therapist"]
     with app.test_client() as browser:
         assert login(browser, therapist_email, therapist_password).status_code == 302

@@ -1,0 +1,91 @@
+"""The appointment book: the staff's home screen (day, week and month in clinic time)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from flask import Response, abort, flash, request
+from flask_admin import BaseView, expose
+from flask_admin.form import BaseForm
+from flask_admin.model.fields import AjaxSelectField
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from wtforms import SelectField
+
+from admin_app.extensions import db
+from admin_app.models import Modality, Site, Therapist
+from admin_app.services.agenda import AgendaFilter, Span, agenda, period_of, today_local
+from admin_app.services.labels import FIELDS, choices_for
+from admin_app.views.base import RoleRequired
+from admin_app.views.people import client_loader
+
+CLIENT_LOADER = client_loader("client")
+ANY = [("", _l("All"))]
+
+
+class BookFilterForm(BaseForm):
+    therapist = SelectField(FIELDS["therapist"], choices=[])
+    site = SelectField(FIELDS["site"], choices=[])
+    modality = SelectField(FIELDS["modality"], choices=[])
+    client = AjaxSelectField(CLIENT_LOADER, FIELDS["client"], allow_blank=True)
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _requested_day() -> dt.date:
+    raw = request.args.get("date", "")
+    if not raw:
+        return today_local()
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        flash(_l("%(field)s: expected a date as YYYY-MM-DD, got %(value)s", field=_l("Date"), value=raw), "error")
+        return today_local()
+
+
+class BookView(RoleRequired, BaseView):
+    @expose("/")
+    def index(self):
+        span = Span(request.args["view"]) if request.args.get("view") in set(Span) else Span.WEEK
+        period = period_of(span, _requested_day())
+        form = self._filter_form()
+        modality = request.args.get("modality")
+        filters = AgendaFilter(
+            therapist_id=_int_arg("therapist"),
+            site_id=_int_arg("site"),
+            modality=Modality(modality) if modality in set(Modality) else None,
+            client_id=_int_arg("client"),
+        )
+        return self.render(
+            "admin/book.html",
+            period=period,
+            by_day=agenda(db.session, period=period, filters=filters),
+            today=today_local(),
+            week_days=period_of(Span.WEEK, period.first_day).days,
+            form=form,
+            spans=[(Span.DAY, _l("Day")), (Span.WEEK, _l("Week")), (Span.MONTH, _l("Month"))],
+            link_args={key: value for key, value in request.args.items() if key not in ("date", "view") and value},
+        )
+
+    def _filter_form(self) -> BookFilterForm:
+        form = BookFilterForm(request.args)
+        therapists = db.session.execute(
+            select(Therapist.id, Therapist.full_name).where(Therapist.active).order_by(Therapist.full_name)
+        )
+        form.therapist.choices = ANY + [(str(row.id), row.full_name) for row in therapists]
+        sites = db.session.execute(select(Site.id, Site.name).order_by(Site.name))
+        form.site.choices = ANY + [(str(row.id), row.name) for row in sites]
+        form.modality.choices = ANY + choices_for(Modality)
+        return form
+
+    @expose("/ajax/lookup/")
+    def ajax_lookup(self):
+        """The client search of the filter bar (the same lookup as the appointment form)."""
+        if request.args.get("name") != CLIENT_LOADER.name:
+            abort(404)
+        found = CLIENT_LOADER.get_list(request.args.get("query", ""), 0, request.args.get("limit", 10, type=int))
+        return Response(json.dumps([CLIENT_LOADER.format(client) for client in found]), mimetype="application/json")

@@ -1,0 +1,138 @@
+"""The appointment book: the staff's home, in clinic time, with a query count that stays flat."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from admin_app.extensions import db
+from admin_app.models import Attendance, Modality
+from tests.conftest import login
+from tests.factories import make_appointment, make_client, make_site, make_therapist, make_therapist_user
+from tests.pages import body, flashed
+
+LIMA = dt.timezone(dt.timedelta(hours=-5))
+
+
+def lima(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=LIMA)
+
+
+def entries(response) -> list[str]:
+    """The text of each appointment shown in the book, in page order."""
+    blocks = re.findall(r'<div class="book-entry[^"]*"[^>]*>(.*?)</div>', body(response), re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", block).split()) for block in blocks]
+
+
+@contextmanager
+def counted_queries():
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_the_staff_land_on_the_appointment_book(admin_client):
+    response = admin_client.get("/", follow_redirects=True)
+
+    assert response.request.path == "/admin/book/"
+    assert "Times in clinic time (America/Lima)." in body(response)
+
+
+def test_the_week_shows_each_appointment_in_clinic_time_with_clients_and_attendance(admin_client):
+    rosa = make_therapist(full_name="Rosa Mendoza")
+    ana = make_client(rosa, full_name="Ana Quispe")
+    make_appointment(rosa, ana, lima(2026, 10, 14, 9, 0), attendance=Attendance.NO_SHOW)
+    db.session.commit()
+
+    response = admin_client.get("/admin/book/?view=week&date=2026-10-14")
+
+    assert entries(response) == ["09:00–09:50 Rosa Mendoza Ana Quispe No-show · Virtual"]
+    assert "Mon 12 Oct 2026 – Sun 18 Oct 2026" in body(response)
+
+
+def test_an_appointment_at_2330_on_the_last_day_belongs_to_that_day_and_month(admin_client):
+    rosa = make_therapist(full_name="Rosa Mendoza")
+    ana = make_client(rosa, full_name="Ana Quispe")
+    make_appointment(rosa, ana, lima(2026, 10, 31, 23, 30))  # 04:30 UTC on 1 November
+    db.session.commit()
+
+    october = admin_client.get("/admin/book/?view=month&date=2026-10-01")
+    november = admin_client.get("/admin/book/?view=month&date=2026-11-01")
+    last_day = admin_client.get("/admin/book/?view=day&date=2026-10-31")
+
+    assert entries(october) == ["23:30–00:20 Rosa Mendoza Ana Quispe Attended · Virtual"]
+    assert entries(november) == []
+    assert len(entries(last_day)) == 1
+
+
+def test_filters_by_therapist_modality_site_and_client(admin_client):
+    site = make_site("Miraflores", rooms=("Room 1",))
+    rosa = make_therapist(full_name="Rosa Mendoza", site_id=site.id)
+    luis = make_therapist(full_name="Luis Soto")
+    ana = make_client(rosa, full_name="Ana Quispe")
+    beto = make_client(luis, full_name="Beto Ruiz")
+    make_appointment(rosa, ana, lima(2026, 10, 14, 9, 0))
+    make_appointment(luis, beto, lima(2026, 10, 14, 10, 0), modality=Modality.ON_SITE, room=site.rooms[0])
+    db.session.commit()
+    week = "/admin/book/?view=week&date=2026-10-14"
+
+    assert [e.split()[1] for e in entries(admin_client.get(f"{week}&therapist={rosa.id}"))] == ["Rosa"]
+    assert [e.split()[1] for e in entries(admin_client.get(f"{week}&modality=on_site"))] == ["Luis"]
+    assert [e.split()[1] for e in entries(admin_client.get(f"{week}&client={beto.id}"))] == ["Luis"]
+    # The site: Luis's on-site session in its room, and Rosa's virtual one (her home site).
+    assert len(entries(admin_client.get(f"{week}&site={site.id}"))) == 2
+
+
+def test_a_wrong_date_is_explained_not_a_crash(admin_client):
+    response = admin_client.get("/admin/book/?view=month&date=2026-13-45")
+
+    assert response.status_code == 200
+    assert "Date: expected a date as YYYY-MM-DD, got 2026-13-45" in flashed(response)
+
+
+def test_today_previous_and_next_are_one_click_away(admin_client):
+    page = body(admin_client.get("/admin/book/?view=week&date=2026-10-14"))
+
+    assert 'href="/admin/book/?date=2026-10-05&amp;view=week"' in page
+    assert 'href="/admin/book/?date=2026-10-19&amp;view=week"' in page
+    assert ">Today</a>" in page
+
+
+def test_the_query_count_does_not_grow_with_the_appointments_shown(admin_client):
+    rosa = make_therapist()
+    clients = [make_client(rosa) for _ in range(12)]
+    make_appointment(rosa, clients[0], lima(2026, 10, 5, 8, 0))
+    db.session.commit()
+    with counted_queries() as few:
+        assert len(entries(admin_client.get("/admin/book/?view=month&date=2026-10-01"))) == 1
+
+    for day in range(6, 30):
+        for hour, client in zip((8, 9, 10), clients[day % 4 * 3 :], strict=False):
+            make_appointment(rosa, client, lima(2026, 10, day, hour, 0))
+    db.session.commit()
+    with counted_queries() as many:
+        shown = admin_client.get("/admin/book/?view=week&date=2026-10-14")
+    assert len(entries(shown)) == 21
+    with counted_queries() as month_of_many:
+        admin_client.get("/admin/book/?view=month&date=2026-10-01")
+
+    assert len(many) == len(few) == len(month_of_many)
+
+
+def test_a_therapist_cannot_open_the_staff_book(client):
+    therapist = make_therapist()
+    make_therapist_user(therapist)
+    db.session.commit()
+    login(client, therapist.email)
+
+    assert client.get("/admin/book/").status_code == 403
