@@ -7,15 +7,17 @@ from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.form import InlineFormAdmin
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from wtforms.validators import ValidationError
 
 from admin_app.extensions import db
 from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE, AuditAction
 from admin_app.models.audit import record_event
+from admin_app.services import calendar, scheduling
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import CHOICES, FIELDS, LANGUAGES, choices_for
 from admin_app.views.filters import PracticeFilterConverter
@@ -59,7 +61,19 @@ class TherapistIndexView(RoleRequired, AdminIndexView):
 
     @expose("/")
     def index(self):
-        return self.render("portal/home.html", therapist=current_user.therapist)
+        therapist = current_user.therapist
+        feed_url = calendar.calendar_feed_url(therapist) if therapist else None
+        return self.render("portal/home.html", therapist=therapist, calendar_feed_url=feed_url)
+
+    @expose("/calendar-link", methods=("POST",))
+    def rotate_calendar_link(self):
+        """The signed-in therapist's own calendar link, created or replaced (CSRF-checked POST)."""
+        if current_user.therapist is None:
+            abort(404)
+        calendar.rotate_calendar_feed(db.session, current_user.therapist)
+        db.session.commit()
+        flash(gettext("Your new calendar link is ready; the previous one no longer works."), "success")
+        return redirect(url_for(".index"))
 
 
 class PracticeModelView(RoleRequired, ModelView):
@@ -130,6 +144,10 @@ class PracticeModelView(RoleRequired, ModelView):
     def handle_view_exception(self, exc: Exception) -> bool:
         if isinstance(exc, RuleViolation):
             flash(str(exc), "error")
+            return True
+        if isinstance(exc, DBAPIError) and (refusal := scheduling.overlap_refusal(exc)) is not None:
+            # The database's overlap guard, met at commit by a write that skipped the check.
+            flash(str(refusal), "error")
             return True
         if isinstance(exc, IntegrityError):
             # Never show SQL (it can carry client data); the service rules catch the known cases.
