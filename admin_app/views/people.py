@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, flash, request, url_for
+from flask_admin.actions import action
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.form import InlineFormAdmin
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from wtforms.validators import Optional
 
 from admin_app.extensions import db
 from admin_app.models import CareAssignment, Client, ClientLink, ReminderPreference, Therapist
-from admin_app.services import people
+from admin_app.services import calendar, people
 from admin_app.services.labels import INVERSE_LINK, choice_label, choices_for
 from admin_app.views.base import PracticeModelView
 
@@ -140,6 +142,32 @@ class ClientLinkView(PracticeModelView):
     }
 
 
+def _calendar_feed(_view, _context, therapist: Therapist, _name) -> Markup:
+    """The therapist's secret feed URL (or its absence) and a button that creates or rotates it."""
+    url = calendar.calendar_feed_url(therapist)
+    shown = (
+        Markup('<input type="text" class="form-control" readonly id="calendar-feed-url" value="{}">').format(url)
+        if url
+        else escape(gettext("No calendar link yet"))
+    )
+    button = Markup(
+        '<form method="post" action="{action}" class="mt-2">'
+        '<input type="hidden" name="csrf_token" value="{csrf}">'
+        '<input type="hidden" name="action" value="rotate_calendar_feed">'
+        '<input type="hidden" name="rowid" value="{id}">'
+        '<input type="hidden" name="url" value="{back}">'
+        '<button type="submit" class="btn btn-secondary btn-sm">{label}</button>'
+        "</form>"
+    ).format(
+        action=url_for(".action_view"),
+        csrf=generate_csrf(),
+        id=therapist.id,
+        back=request.full_path,
+        label=gettext("Create or rotate calendar link"),
+    )
+    return shown + button
+
+
 class TherapistView(PracticeModelView):
     prepare = staticmethod(people.prepare_therapist)
     ensure_deletable = staticmethod(people.ensure_therapist_deletable)
@@ -158,8 +186,8 @@ class TherapistView(PracticeModelView):
     column_searchable_list = ("full_name", "email", "phone")
     column_filters = ("active", "compensation_model", "default_currency", "site")
     column_default_sort = ("full_name", False)
-    column_details_list = (*column_list, "phone", "user", "care_assignments")
-    column_formatters_detail = {"care_assignments": _therapist_clients}
+    column_details_list = (*column_list, "phone", "user", "care_assignments", "calendar_feed")
+    column_formatters_detail = {"care_assignments": _therapist_clients, "calendar_feed": _calendar_feed}
     column_labels = {
         **PracticeModelView.column_labels,
         "care_assignments": PracticeModelView.column_labels["clients"],
@@ -176,6 +204,26 @@ class TherapistView(PracticeModelView):
         "site",
         "active",
     )
+
+    @action(
+        "rotate_calendar_feed",
+        _l("Create or rotate calendar link"),
+        _l("Calendar links the selected therapists already have will stop working. Continue?"),
+    )
+    def action_rotate_calendar_feed(self, ids):
+        keys = [int(i) for i in ids if str(i).isdigit()]
+        therapists = self.get_query().filter(Therapist.id.in_(keys)).all() if keys else []
+        for therapist in therapists:
+            calendar.rotate_calendar_feed(db.session, therapist)
+        db.session.commit()
+        flash(
+            ngettext(
+                "%(num)d calendar link created or rotated.",
+                "%(num)d calendar links created or rotated.",
+                len(therapists),
+            ),
+            "success",
+        )
 
 
 class CareAssignmentView(PracticeModelView):

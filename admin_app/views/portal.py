@@ -6,6 +6,8 @@ through one row filter; a record outside it answers 404, the same as one that do
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import abort
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.form import InlineFormAdmin
@@ -13,7 +15,7 @@ from flask_security import current_user
 
 from admin_app.extensions import db
 from admin_app.models import THERAPIST_ROLE, Appointment, Client, Participant
-from admin_app.services import people, scheduling
+from admin_app.services import attendance, people
 from admin_app.services.labels import FIELDS
 from admin_app.views.base import PracticeModelView
 from admin_app.views.filters import MonthFilter
@@ -91,7 +93,8 @@ class MyClientsView(TherapistScopedView):
 
 
 class MyAppointmentsView(TherapistScopedView):
-    prepare = staticmethod(scheduling.prepare_appointment)
+    # The status is not on this form: it follows the attendance the therapist records.
+    prepare = staticmethod(partial(attendance.prepare_attendance, status_follows=True))
     column_list = ("starts_at", "ends_at", "participants", "kind", "modality", "room", "status")
     column_default_sort = ("starts_at", True)
     column_filters = (MonthFilter(Appointment.starts_at, FIELDS["month"]), "modality", "status")
@@ -105,7 +108,7 @@ class MyAppointmentsView(TherapistScopedView):
     inline_models = (
         InlineFormAdmin(
             Participant,
-            form_columns=("id", "client", "attendance"),
+            form_columns=("id", "client", "attendance", "cancelled_by", "cancellation_reason"),
             form_ajax_refs={"client": OwnClientsLoader("participants-client", db, Client, **CLIENT_LOOKUP)},
         ),
     )
