@@ -8,7 +8,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
 from admin_app import models
-from admin_app.views import home
+from admin_app.views import calendar, home
 from admin_app.views.accounts import UserView
 from admin_app.views.audit import AuditEventView
 from admin_app.views.base import StaffIndexView, TherapistIndexView
@@ -18,6 +18,7 @@ from admin_app.views.formatting import register_template_filters
 from admin_app.views.people import CareAssignmentView, ClientLinkView, ClientView, TherapistView
 from admin_app.views.portal import MyAppointmentsView, MyClientsView
 from admin_app.views.scheduling import AppointmentView, ParticipantView
+from admin_app.views.series import SeriesView
 from admin_app.views.sites import RoomView, SiteView
 
 THEME = Bootstrap4Theme(base_template="admin/practice_base.html", fluid=True)
@@ -41,6 +42,7 @@ def _staff_admin(app: Flask) -> Admin:
     )
     admin.add_view(AppointmentView(models.Appointment, settings=settings, name=_l("Appointments"), category=schedule))
     admin.add_view(ParticipantView(models.Participant, settings=settings, name=_l("Participants"), category=schedule))
+    admin.add_view(SeriesView(name=_l("New series"), endpoint="series", url="series", category=schedule))
     admin.add_view(PayerView(models.Payer, settings=settings, name=_l("Payers"), category=billing))
     admin.add_view(
         PaymentSourceView(models.PaymentSource, settings=settings, name=_l("Payment sources"), category=billing)
@@ -86,6 +88,7 @@ def _therapist_portal(app: Flask) -> Admin:
 def register(app: Flask) -> None:
     """Build both Flask-Admin areas for this app (never at import time: one app per call)."""
     app.register_blueprint(home.blueprint)
+    app.register_blueprint(calendar.blueprint)
     register_template_filters(app)
     _staff_admin(app)
     _therapist_portal(app)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from flask import flash
+from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import IntEqualFilter
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -12,11 +15,13 @@ from wtforms.validators import Optional
 
 from admin_app.extensions import db
 from admin_app.models import Appointment, Participant, Therapist
-from admin_app.services import people, scheduling
+from admin_app.services import attendance, people
+from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import FIELDS, choice_label
 from admin_app.views.base import PracticeModelView
 from admin_app.views.filters import LiveOptions, MonthFilter, ParticipantClientFilter
 from admin_app.views.people import client_loader, therapist_loader
+from admin_app.views.series import SeriesRowAction
 
 
 def therapist_options():
@@ -46,8 +51,10 @@ def appointment_filters():
 
 
 class AppointmentView(PracticeModelView):
-    prepare = staticmethod(scheduling.prepare_appointment)
+    prepare = staticmethod(attendance.prepare_attendance)
     ensure_deletable = staticmethod(people.ensure_appointment_deletable)
+    # An occurrence of a series links to the series: cancel or move it, or it and the following.
+    column_extra_row_actions = [SeriesRowAction()]
 
     column_list = (
         "starts_at",
@@ -85,10 +92,39 @@ class AppointmentView(PracticeModelView):
     inline_models = (
         InlineFormAdmin(
             Participant,
-            form_columns=("id", "client", "attendance", "fee", "currency", "billed_to", "payer"),
+            form_columns=(
+                "id",
+                "client",
+                "attendance",
+                "cancelled_by",
+                "cancellation_reason",
+                "fee",
+                "currency",
+                "billed_to",
+                "payer",
+            ),
             form_ajax_refs={"client": client_loader("participants-client")},
         ),
     )
+
+    @action(
+        "mark_attended",
+        _l("Mark attended"),
+        _l("Mark every participant still expected in the selected appointments as attended?"),
+    )
+    def action_mark_attended(self, ids):
+        """The day's list, filtered and all selected: everyone still expected came."""
+        try:
+            marked = attendance.mark_attended(db.session, appointment_ids=ids)
+            db.session.commit()
+        except RuleViolation as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return
+        flash(
+            ngettext("%(num)d participant marked attended.", "%(num)d participants marked attended.", marked),
+            "success",
+        )
 
     def get_query(self):
         return (
@@ -124,10 +160,10 @@ class ParticipantView(PracticeModelView):
     column_searchable_list = ("client.full_name", "client.national_id")
     column_sortable_list = ("attendance", "fee", "currency")
     column_default_sort = ("id", True)
-    form_columns = ("attendance", "fee", "currency", "billed_to", "payer")
+    form_columns = ("attendance", "cancelled_by", "cancellation_reason", "fee", "currency", "billed_to", "payer")
 
     def on_model_change(self, form, model, is_created) -> None:
-        self._run_rule(lambda session, p: scheduling.prepare_appointment(session, p.appointment), model)
+        self._run_rule(attendance.prepare_participant_attendance, model)
 
     def get_query(self):
         return (
