@@ -1,12 +1,31 @@
 """gunicorn settings shared by `make run` and the Procfile.
 
-The access log leaves out query strings: list searches and lookups carry client names there.
+The access log leaves out query strings (list searches and lookups carry client names there)
+and the secret token of calendar-feed URLs.
 """
 
 import os
+import re
+
+from gunicorn.glogging import Logger
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss'
 timeout = 60
+
+SECRET_PATHS = re.compile(r"^/calendar/[^/]+\.ics$")
+
+
+class PrivateLogger(Logger):
+    """An access log without secrets in paths."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        if SECRET_PATHS.match(atoms.get("U", "")):
+            atoms["U"] = "/calendar/<token>.ics"
+        return atoms
+
+
+logger_class = PrivateLogger

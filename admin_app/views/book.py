@@ -15,6 +15,7 @@ from wtforms import SelectField
 
 from admin_app.extensions import db
 from admin_app.models import Modality, Site, Therapist
+from admin_app.services import booking
 from admin_app.services.agenda import AgendaFilter, Span, agenda, period_of, today_local
 from admin_app.services.labels import FIELDS, choices_for
 from admin_app.views.base import RoleRequired
@@ -81,6 +82,19 @@ class BookView(RoleRequired, BaseView):
         form.site.choices = ANY + [(str(row.id), row.name) for row in sites]
         form.modality.choices = ANY + choices_for(Modality)
         return form
+
+    @expose("/ajax/booking-defaults/")
+    def booking_defaults(self):
+        """What the new-appointment form fills in once a client is chosen (see appointment-form.js)."""
+        defaults = booking.booking_defaults(db.session, client_id=request.args.get("client", 0, type=int))
+        if defaults is None:
+            abort(404)
+        therapist = defaults.therapist
+        return {
+            "therapist": {"id": therapist.id, "text": therapist.full_name} if therapist else None,
+            "fee": f"{defaults.fee:.2f}" if defaults.fee is not None else None,
+            "currency": defaults.currency,
+        }
 
     @expose("/ajax/lookup/")
     def ajax_lookup(self):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from contextlib import contextmanager
+from decimal import Decimal
 
 from sqlalchemy import event
 
@@ -136,3 +137,14 @@ def test_a_therapist_cannot_open_the_staff_book(client):
     login(client, therapist.email)
 
     assert client.get("/admin/book/").status_code == 403
+
+
+def test_booking_defaults_give_the_clients_therapist_fee_and_currency(admin_client):
+    rosa = make_therapist(full_name="Rosa Mendoza", default_fee=Decimal("80.00"), default_currency="USD")
+    ana = make_client(rosa, full_name="Ana Quispe")
+    db.session.commit()
+
+    defaults = admin_client.get(f"/admin/book/ajax/booking-defaults/?client={ana.id}").get_json()
+
+    assert defaults == {"therapist": {"id": rosa.id, "text": "Rosa Mendoza"}, "fee": "80.00", "currency": "USD"}
+    assert admin_client.get("/admin/book/ajax/booking-defaults/?client=999999").status_code == 404
