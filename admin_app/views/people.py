@@ -19,7 +19,7 @@ from admin_app.services.labels import INVERSE_LINK, choice_label, choices_for
 from admin_app.views.base import PracticeModelView
 
 CLIENT_LOOKUP = {"fields": ("full_name", "national_id"), "page_size": 10, "placeholder": "…"}
-THERAPIST_LOOKUP = {"fields": ("full_name", "email"), "page_size": 10}
+THERAPIST_LOOKUP = {"fields": ("full_name", "email"), "page_size": 10, "placeholder": "…"}
 
 
 def client_loader(name: str) -> QueryAjaxModelLoader:
@@ -53,6 +53,7 @@ def _therapist_clients(_view, _context, therapist: Therapist, _name) -> Markup:
 
 
 class ClientView(PracticeModelView):
+    details_template = "admin/client_details.html"
     prepare = staticmethod(people.prepare_client)
     ensure_deletable = staticmethod(people.ensure_client_deletable)
 

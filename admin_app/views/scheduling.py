@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import flash
+import datetime as dt
+
+from flask import current_app, flash, request
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import IntEqualFilter
 from flask_admin.model.form import InlineFormAdmin
@@ -11,11 +13,12 @@ from flask_babel import ngettext
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
-from wtforms.validators import Optional
+from wtforms import IntegerField
+from wtforms.validators import NumberRange, Optional
 
 from admin_app.extensions import db
 from admin_app.models import Appointment, Participant, Therapist
-from admin_app.services import attendance, people
+from admin_app.services import attendance, booking, people
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import FIELDS, choice_label
 from admin_app.views.base import PracticeModelView
@@ -77,6 +80,7 @@ class AppointmentView(PracticeModelView):
     form_columns = (
         "therapist",
         "starts_at",
+        "duration_minutes",
         "ends_at",
         "kind",
         "modality",
@@ -85,8 +89,12 @@ class AppointmentView(PracticeModelView):
         "video_link",
         "notes",
     )
-    # The column is NOT NULL, so Flask-Admin would require it; empty means the default duration.
-    form_args = {"ends_at": {"description": _l("Empty: the default duration"), "validators": [Optional()]}}
+    form_extra_fields = {
+        "duration_minutes": IntegerField(_l("Duration (minutes)"), validators=[Optional(), NumberRange(5, 600)])
+    }
+    # The column is NOT NULL, so Flask-Admin would require it; empty means start + duration.
+    form_args = {"ends_at": {"description": _l("Empty: the start plus the duration"), "validators": [Optional()]}}
+    create_template = "admin/appointment_create.html"
     form_widget_args = {"ends_at": {"required": False}}
     form_ajax_refs = {"therapist": therapist_loader("therapist")}
     inline_models = (
@@ -125,6 +133,36 @@ class AppointmentView(PracticeModelView):
             ngettext("%(num)d participant marked attended.", "%(num)d participants marked attended.", marked),
             "success",
         )
+
+    def create_form(self, obj=None):
+        """A new appointment starts with the default duration and, from a client's page
+        (`?client=ID`), that client, their therapist, and the therapist's fee and currency."""
+        form = super().create_form(obj)
+        if request.method != "GET":
+            return form
+        form.duration_minutes.data = current_app.config["DEFAULT_APPOINTMENT_MINUTES"]
+        client_id = request.args.get("client", type=int)
+        defaults = booking.booking_defaults(db.session, client_id=client_id) if client_id else None
+        if defaults is not None:
+            form.therapist.data = defaults.therapist
+            participant = form.participants.append_entry().form
+            participant.client.data = defaults.client
+            participant.fee.data = defaults.fee
+            participant.currency.data = defaults.currency
+        return form
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        if request.method == "GET" and obj is not None:
+            form.duration_minutes.data = int((obj.ends_at - obj.starts_at).total_seconds() // 60)
+        return form
+
+    def on_model_change(self, form, model, is_created) -> None:
+        """A duration typed without an end time sets the end; the rules then run as usual."""
+        end_typed = form.ends_at.data is not None and form.ends_at.data != form.ends_at.object_data
+        if form.duration_minutes.data and model.starts_at and not end_typed:
+            model.ends_at = model.starts_at + dt.timedelta(minutes=form.duration_minutes.data)
+        super().on_model_change(form, model, is_created)
 
     def get_query(self):
         return (

@@ -7,10 +7,10 @@ import re
 from contextlib import contextmanager
 from decimal import Decimal
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from admin_app.extensions import db
-from admin_app.models import Attendance, Modality
+from admin_app.models import Appointment, Attendance, Modality
 from tests.conftest import login
 from tests.factories import make_appointment, make_client, make_site, make_therapist, make_therapist_user
 from tests.pages import body, flashed
@@ -26,6 +26,11 @@ def entries(response) -> list[str]:
     """The text of each appointment shown in the book, in page order."""
     blocks = re.findall(r'<div class="book-entry[^"]*"[^>]*>(.*?)</div>', body(response), re.S)
     return [" ".join(re.sub(r"<[^>]+>", " ", block).split()) for block in blocks]
+
+
+def tag(page: str, element_id: str) -> str:
+    """The opening tag of the element with that id."""
+    return re.search(rf'<[^>]*\bid="{element_id}"[^>]*>', page).group(0)
 
 
 @contextmanager
@@ -148,3 +153,46 @@ def test_booking_defaults_give_the_clients_therapist_fee_and_currency(admin_clie
 
     assert defaults == {"therapist": {"id": rosa.id, "text": "Rosa Mendoza"}, "fee": "80.00", "currency": "USD"}
     assert admin_client.get("/admin/book/ajax/booking-defaults/?client=999999").status_code == 404
+
+
+def test_a_new_appointment_from_the_clients_page_is_prefilled(admin_client):
+    rosa = make_therapist(full_name="Rosa Mendoza", default_fee=Decimal("80.00"), default_currency="USD")
+    ana = make_client(rosa, full_name="Ana Quispe")
+    db.session.commit()
+
+    details = body(admin_client.get(f"/admin/client/details/?id={ana.id}"))
+    link = re.search(r'id="book-client"\s+href="([^"]+)"', details).group(1).replace("&amp;", "&")
+    form = body(admin_client.get(link))
+
+    assert "Rosa Mendoza" in tag(form, "therapist")
+    assert "Ana Quispe" in tag(form, "participants-0-client")
+    assert 'value="80.00"' in tag(form, "participants-0-fee")
+    assert '<option selected value="USD">USD</option>' in form
+    assert 'value="50"' in tag(form, "duration_minutes")
+
+
+def test_the_duration_sets_the_end_when_no_end_is_typed(admin_client):
+    rosa = make_therapist()
+    ana = make_client(rosa)
+    db.session.commit()
+
+    admin_client.post(
+        "/admin/appointment/new/",
+        data={
+            "therapist": str(rosa.id),
+            "starts_at": "2026-12-10 18:30",
+            "duration_minutes": "90",
+            "ends_at": "",
+            "kind": "individual",
+            "modality": "virtual",
+            "status": "scheduled",
+            "participants-0-client": str(ana.id),
+            "participants-0-attendance": "expected",
+            "participants-0-fee": "150.00",
+            "participants-0-currency": "PEN",
+            "participants-0-billed_to": "client",
+        },
+    )
+
+    appointment = db.session.scalar(select(Appointment))
+    assert (appointment.ends_at - appointment.starts_at) == dt.timedelta(minutes=90)
