@@ -281,6 +281,8 @@ def _write_without_clash(session: Session, appointment: Appointment) -> None:
             with session.no_autoflush:
                 if dialect == "sqlite":
                     _hold_sqlite_write_lock(session)
+                elif dialect == "postgresql":
+                    _hold_client_locks(session, slot["client_ids"])
                 _refuse_conflicts(session, slot)
         try:
             _flush(session, appointment, savepoint=dialect == "postgresql")
@@ -315,6 +317,23 @@ def _flush(session: Session, appointment: Appointment, *, savepoint: bool) -> No
     with session.begin_nested():
         session.add(appointment)
         session.flush()
+
+
+CLIENT_LOCK_SPACE = 0x636C  # the advisory-lock namespace of client bookings ("cl")
+
+
+def _hold_client_locks(session: Session, client_ids: tuple[int, ...]) -> None:
+    """Queue concurrent bookings of one client on PostgreSQL.
+
+    Exclusion constraints guard therapists and rooms, but a client booked with two different
+    therapists at once is invisible to them. A transaction-scoped advisory lock per client,
+    taken before the check, makes the second booking wait for the first to commit and then see
+    it. Ids are locked in ascending order, so two bookings never wait on each other.
+    """
+    for client_id in client_ids:
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :client)"), {"space": CLIENT_LOCK_SPACE, "client": client_id}
+        )
 
 
 def _hold_sqlite_write_lock(session: Session) -> None:

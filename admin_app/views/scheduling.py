@@ -93,7 +93,10 @@ class AppointmentView(PracticeModelView):
         "duration_minutes": IntegerField(_l("Duration (minutes)"), validators=[Optional(), NumberRange(5, 600)])
     }
     # The column is NOT NULL, so Flask-Admin would require it; empty means start + duration.
-    form_args = {"ends_at": {"description": _l("Empty: the start plus the duration"), "validators": [Optional()]}}
+    form_args = {
+        "ends_at": {"description": _l("Empty: the start plus the duration"), "validators": [Optional()]},
+        "room": {"blank_text": "—"},
+    }
     create_template = "admin/appointment_create.html"
     form_widget_args = {"ends_at": {"required": False}}
     form_ajax_refs = {"therapist": therapist_loader("therapist")}
@@ -112,6 +115,7 @@ class AppointmentView(PracticeModelView):
                 "payer",
             ),
             form_ajax_refs={"client": client_loader("participants-client")},
+            form_args={"payer": {"blank_text": "—"}},
         ),
     )
 

@@ -465,6 +465,23 @@ def test_twenty_simultaneous_bookings_of_one_room_make_exactly_one_appointment(a
     assert count_appointments() == 1
 
 
+@postgres_only
+def test_twenty_simultaneous_bookings_of_one_client_with_different_therapists_make_exactly_one(app, own_engine, ana):
+    """No constraint sees a client booked with two therapists: the per-client lock queues them."""
+    therapists = [make_therapist(full_name=f"Therapist {n:02d}") for n in range(20)]
+    db.session.commit()
+
+    outcomes = _race(
+        app, own_engine, [{"therapist_id": t.id, "client_id": ana.id, "room_id": None} for t in therapists]
+    )
+
+    assert outcomes.count("booked") == 1
+    winner = db.session.scalar(select(Appointment)).therapist.full_name
+    refusal = f"Ana Quispe already has an appointment on 2026-10-05 10:00–10:50 with {winner}."
+    assert [o for o in outcomes if o != "booked"] == [refusal] * 19
+    assert count_appointments() == 1
+
+
 @pytest.fixture
 def fooled_once(monkeypatch):
     """The first look sees nothing, as when a concurrent winner commits just after it."""
