@@ -85,6 +85,8 @@ FIELDS = {
     "month": _l("Month"),
     "clients": _l("Clients"),
     "appointment": _l("Appointment"),
+    "participant": _l("Participant"),
+    "history": _l("History"),
 }
 
 CHOICES: dict[type[enum.Enum], dict[str, object]] = {

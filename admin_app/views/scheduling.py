@@ -18,11 +18,13 @@ from wtforms.validators import NumberRange, Optional
 
 from admin_app.extensions import db
 from admin_app.models import Appointment, Participant, Therapist
-from admin_app.services import attendance, booking, people
+from admin_app.services import attendance, audit, booking, people
+from admin_app.services.clinic_time import to_local
 from admin_app.services.errors import RuleViolation
-from admin_app.services.labels import FIELDS, choice_label
+from admin_app.services.labels import FIELDS, choice_label, field_label
 from admin_app.views.base import PracticeModelView
 from admin_app.views.filters import LiveOptions, MonthFilter, ParticipantClientFilter
+from admin_app.views.formatting import LOCAL_FORMAT
 from admin_app.views.people import client_loader, therapist_loader
 from admin_app.views.series import SeriesRowAction
 
@@ -36,6 +38,28 @@ def participants_summary(_view, _context, appointment: Appointment, _name) -> Ma
     return Markup(
         "<br>".join(
             f"{escape(p.client.full_name)} · {escape(choice_label(p.attendance))}" for p in appointment.participants
+        )
+    )
+
+
+def participants_with_fees(_view, _context, appointment: Appointment, _name) -> Markup:
+    return Markup(
+        "<br>".join(
+            f"{escape(p.client.full_name)} · {escape(choice_label(p.attendance))} · {p.fee:.2f} {escape(p.currency)}"
+            for p in appointment.participants
+        )
+    )
+
+
+def appointment_history(_view, _context, appointment: Appointment, _name) -> Markup:
+    """Who changed what and when (field names only, as the audit trail keeps them)."""
+    events = audit.appointment_history(db.session, appointment=appointment)
+    return Markup(
+        "<br>".join(
+            f"{escape(to_local(e.occurred_at).strftime(LOCAL_FORMAT))} · {escape(e.actor)} · "
+            f"{escape(choice_label(e.action))} · {escape(field_label(e.entity))}"
+            + (f" ({escape(', '.join(str(field_label(f)) for f in e.changed_fields))})" if e.changed_fields else "")
+            for e in events
         )
     )
 
@@ -75,8 +99,8 @@ class AppointmentView(PracticeModelView):
     column_formatters_export = {
         "participants": lambda _v, _c, a, _n: "; ".join(p.client.full_name for p in a.participants)
     }
-    column_details_list = (*column_list, "video_link", "notes", "created_at")
-    column_formatters_detail = {"participants": participants_summary}
+    column_details_list = (*column_list, "video_link", "notes", "created_at", "history")
+    column_formatters_detail = {"participants": participants_with_fees, "history": appointment_history}
     form_columns = (
         "therapist",
         "starts_at",

@@ -196,3 +196,21 @@ def test_the_duration_sets_the_end_when_no_end_is_typed(admin_client):
 
     appointment = db.session.scalar(select(Appointment))
     assert (appointment.ends_at - appointment.starts_at) == dt.timedelta(minutes=90)
+
+
+def test_an_opened_appointment_shows_fees_and_its_history(admin_client):
+    rosa = make_therapist(full_name="Rosa Mendoza")
+    ana = make_client(rosa, full_name="Ana Quispe")
+    appointment = make_appointment(rosa, ana, lima(2026, 10, 14, 9, 0), attendance=Attendance.EXPECTED)
+    db.session.commit()
+    participant = appointment.participants[0]
+    admin_client.post(
+        f"/admin/participant/edit/?id={participant.id}",
+        data={"attendance": "no_show", "fee": "150.00", "currency": "PEN", "billed_to": "client", "payer": "__None"},
+    )
+
+    page = body(admin_client.get(f"/admin/appointment/details/?id={appointment.id}"))
+
+    assert "Ana Quispe · No-show · 150.00 PEN" in page
+    history = re.search(r"<b>History</b>\s*</td>\s*<td>(.*?)</td>", page, re.S).group(1)
+    assert "staff@example.com · Changed · Participant (Attendance)" in history
