@@ -31,6 +31,21 @@ def _choice(enum_class: type[enum.Enum], value, field: str):
         raise RuleViolation(_l("%(field)s: not a valid choice", field=field_label(field)), field=field) from None
 
 
+def cancellation_reason(reason: str | None) -> str | None:
+    """A cancellation reason as stored: trimmed, None when empty, refused when too long."""
+    why = (reason or "").strip() or None
+    if why is not None and len(why) > REASON_MAX_LENGTH:
+        raise RuleViolation(
+            _l(
+                "%(field)s: at most %(count)s characters",
+                field=field_label("cancellation_reason"),
+                count=REASON_MAX_LENGTH,
+            ),
+            field="cancellation_reason",
+        )
+    return why
+
+
 def _cancellation(attendance: Attendance, cancelled_by, reason) -> tuple[CancelledBy | None, str | None]:
     """Who cancelled and why, as stored: required for a cancellation, nothing for anything else."""
     if attendance != Attendance.CANCELLED:
@@ -41,19 +56,10 @@ def _cancellation(attendance: Attendance, cancelled_by, reason) -> tuple[Cancell
             field="cancelled_by",
         )
     who = _choice(CancelledBy, cancelled_by, "cancelled_by")
-    why = (reason or "").strip()
+    why = cancellation_reason(reason)
     if not why:
         raise RuleViolation(
             _l("%(field)s: a cancellation needs a reason", field=field_label("cancellation_reason")),
-            field="cancellation_reason",
-        )
-    if len(why) > REASON_MAX_LENGTH:
-        raise RuleViolation(
-            _l(
-                "%(field)s: at most %(count)s characters",
-                field=field_label("cancellation_reason"),
-                count=REASON_MAX_LENGTH,
-            ),
             field="cancellation_reason",
         )
     return who, why

@@ -37,6 +37,7 @@ from admin_app.models import (
     Therapist,
 )
 from admin_app.services import scheduling
+from admin_app.services.attendance import cancellation_reason
 from admin_app.services.clinic_time import from_local, to_local
 from admin_app.services.errors import NotFound, RuleViolation
 from admin_app.services.labels import field_label
@@ -48,7 +49,6 @@ MAX_SPAN = dt.timedelta(weeks=104)
 INTERVALS = (1, 2)
 MAX_DURATION_MINUTES = 24 * 60
 DATE_FORMAT = "%Y-%m-%d"
-REASON_MAX_LENGTH = 255
 ABSENT = (Attendance.CANCELLED, Attendance.LATE_CANCELLED)
 
 
@@ -236,16 +236,7 @@ def cancel_occurrences(
     why, when given, are recorded on them (a practice-side cancellation must not count against
     the client later).
     """
-    reason = (reason or "").strip() or None
-    if reason is not None and len(reason) > REASON_MAX_LENGTH:
-        raise RuleViolation(
-            _l(
-                "%(field)s: at most %(count)s characters",
-                field=field_label("cancellation_reason"),
-                count=REASON_MAX_LENGTH,
-            ),
-            field="cancellation_reason",
-        )
+    reason = cancellation_reason(reason)
     now = dt.datetime.now(dt.UTC)
     targets = [a for a in _targets(session, appointment, and_following) if _changeable(a, now)]
     for target in targets:

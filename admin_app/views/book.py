@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
-from flask import Response, abort, flash, request
+from flask import abort, flash, request
 from flask_admin import BaseView, expose
 from flask_admin.form import BaseForm
 from flask_admin.model.fields import AjaxSelectField
@@ -19,7 +18,7 @@ from admin_app.services import booking
 from admin_app.services.agenda import AgendaFilter, Span, agenda, period_of, today_local
 from admin_app.services.labels import FIELDS, choices_for
 from admin_app.views.base import RoleRequired
-from admin_app.views.people import client_loader
+from admin_app.views.people import client_loader, client_lookup_response
 
 CLIENT_LOADER = client_loader("client")
 ANY = [("", _l("All"))]
@@ -98,8 +97,4 @@ class BookView(RoleRequired, BaseView):
 
     @expose("/ajax/lookup/")
     def ajax_lookup(self):
-        """The client search of the filter bar (the same lookup as the appointment form)."""
-        if request.args.get("name") != CLIENT_LOADER.name:
-            abort(404)
-        found = CLIENT_LOADER.get_list(request.args.get("query", ""), 0, request.args.get("limit", 10, type=int))
-        return Response(json.dumps([CLIENT_LOADER.format(client) for client in found]), mimetype="application/json")
+        return client_lookup_response(CLIENT_LOADER)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, request, url_for
+import json
+
+from flask import Response, abort, current_app, flash, request, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.form import InlineFormAdmin
@@ -24,6 +26,14 @@ THERAPIST_LOOKUP = {"fields": ("full_name", "email"), "page_size": 10, "placehol
 
 def client_loader(name: str) -> QueryAjaxModelLoader:
     return QueryAjaxModelLoader(name, db, Client, **CLIENT_LOOKUP)
+
+
+def client_lookup_response(loader: QueryAjaxModelLoader):
+    """The JSON a Select2 client search expects, for screens that are not model views."""
+    if request.args.get("name") != loader.name:
+        abort(404)
+    found = loader.get_list(request.args.get("query", ""), 0, request.args.get("limit", 10, type=int))
+    return Response(json.dumps([loader.format(client) for client in found]), mimetype="application/json")
 
 
 def therapist_loader(name: str) -> QueryAjaxModelLoader:

@@ -7,9 +7,8 @@ all-or-nothing) is in `services.series`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 
-from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.form import BaseForm
 from flask_admin.form import DateTimeField as PickerDateTimeField
@@ -41,7 +40,7 @@ from admin_app.services.labels import FIELDS, choice_label, choices_for
 from admin_app.services.scheduling import TAKEN_MEANWHILE
 from admin_app.views.base import RoleRequired
 from admin_app.views.formatting import LOCAL_FORMAT
-from admin_app.views.people import client_loader
+from admin_app.views.people import client_loader, client_lookup_response
 
 CLIENT_LOADER = client_loader("clients")
 INPUT_FORMATS = [LOCAL_FORMAT, "%Y-%m-%d %H:%M:%S"]  # the date picker adds seconds
@@ -186,13 +185,7 @@ class SeriesView(RoleRequired, BaseView):
         form = _series_form(request.form)
         if not form.validate():
             return self._form_page(form)
-        try:
-            plan = _plan(form)
-        except RuleViolation as error:
-            db.session.rollback()
-            _show_rule(form, error)
-            return self._form_page(form)
-        return self._preview_page(plan)
+        return self._plan_page(form)
 
     @expose("/create/", methods=("POST",))
     def create(self):
@@ -211,12 +204,12 @@ class SeriesView(RoleRequired, BaseView):
         except RuleViolation as error:
             db.session.rollback()
             flash(str(error), "error")
-            return self._replan(form)
+            return self._plan_page(form)
         except IntegrityError:
             # Booked by someone else between the check and the write (the database's overlap guard).
             db.session.rollback()
             flash(TAKEN_MEANWHILE, "error")
-            return self._replan(form)
+            return self._plan_page(form)
         flash(
             ngettext("Series created: %(num)d appointment.", "Series created: %(num)d appointments.", count),
             "success",
@@ -304,11 +297,7 @@ class SeriesView(RoleRequired, BaseView):
 
     @expose("/ajax/lookup/")
     def ajax_lookup(self):
-        """The client search of the form (the same lookup as the appointment form's)."""
-        if request.args.get("name") != CLIENT_LOADER.name:
-            abort(404)
-        found = CLIENT_LOADER.get_list(request.args.get("query", ""), 0, request.args.get("limit", 10, type=int))
-        return Response(json.dumps([CLIENT_LOADER.format(client) for client in found]), mimetype="application/json")
+        return client_lookup_response(CLIENT_LOADER)
 
     # --- pages ---------------------------------------------------------------------------
 
@@ -321,8 +310,8 @@ class SeriesView(RoleRequired, BaseView):
         ]
         return self.render("admin/series_preview.html", plan=plan, hidden=hidden)
 
-    def _replan(self, form: SeriesForm):
-        """After a refused creation: the preview again, with the dates as they stand now."""
+    def _plan_page(self, form: SeriesForm):
+        """The preview of the dates as they stand now (also after a refused creation)."""
         try:
             plan = _plan(form)
         except RuleViolation as error:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from contextlib import contextmanager
 from decimal import Decimal
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import Appointment, Attendance, Modality
 from tests.conftest import login
 from tests.factories import make_appointment, make_client, make_site, make_therapist, make_therapist_user
 from tests.pages import body, flashed
+from tests.queries import counted_queries
 
 LIMA = dt.timezone(dt.timedelta(hours=-5))
 
@@ -31,20 +31,6 @@ def entries(response) -> list[str]:
 def tag(page: str, element_id: str) -> str:
     """The opening tag of the element with that id."""
     return re.search(rf'<[^>]*\bid="{element_id}"[^>]*>', page).group(0)
-
-
-@contextmanager
-def counted_queries():
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_the_staff_land_on_the_appointment_book(admin_client):

@@ -10,14 +10,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-from contextlib import contextmanager
 from decimal import Decimal
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import (
@@ -34,6 +33,7 @@ from admin_app.services.attendance import record_attendance
 from tests.conftest import login, make_app
 from tests.factories import make_appointment, make_client, make_site, make_therapist, make_therapist_user
 from tests.pages import body, csrf_token, detail_fields, flashed
+from tests.queries import counted_queries
 
 NOW = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
 
@@ -66,20 +66,6 @@ def events_of(response) -> dict[str, dict]:
 def reload(therapist: Therapist) -> Therapist:
     db.session.expire_all()
     return db.session.get(Therapist, therapist.id)
-
-
-@contextmanager
-def counted_queries():
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 @pytest.fixture

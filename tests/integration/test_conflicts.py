@@ -13,12 +13,12 @@ import datetime as dt
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
@@ -38,7 +38,9 @@ from admin_app.services import scheduling
 from admin_app.services.errors import RuleViolation
 from admin_app.services.scheduling import Conflict, ConflictKind, find_conflicts, save_appointment
 from tests.factories import make_client, make_site, make_therapist
+from tests.forms import appointment_form
 from tests.pages import flashed
+from tests.queries import counted_queries
 
 ON_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
 postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="the overlap guard is PostgreSQL's (TEST_DATABASE_URL)")
@@ -78,28 +80,6 @@ def book(
     return save_appointment(db.session, appointment=appointment)
 
 
-def booking_form(therapist: Therapist, client: Client, **fields) -> dict[str, str]:
-    """The appointment screen's fields as a browser posts them (clinic time)."""
-    return {
-        "therapist": str(therapist.id),
-        "starts_at": "2026-10-05 10:00",
-        "ends_at": "2026-10-05 10:50",
-        "kind": "individual",
-        "modality": "virtual",
-        "room": "__None",
-        "status": "scheduled",
-        "video_link": "",
-        "notes": "",
-        "participants-0-client": str(client.id),
-        "participants-0-attendance": "expected",
-        "participants-0-fee": "150.00",
-        "participants-0-currency": "PEN",
-        "participants-0-billed_to": "client",
-        "participants-0-payer": "__None",
-        **fields,
-    }
-
-
 def count_appointments() -> int:
     db.session.expire_all()
     return db.session.scalar(select(func.count()).select_from(Appointment))
@@ -130,7 +110,7 @@ def test_the_same_therapist_twice_at_once_is_refused_naming_the_other_appointmen
 
     response = admin_client.post(
         "/admin/appointment/new/",
-        data=booking_form(rosa, luis, starts_at="2026-10-05 10:30", ends_at="2026-10-05 11:20"),
+        data=appointment_form(rosa, luis, starts_at="2026-10-05 10:30", ends_at="2026-10-05 11:20"),
         follow_redirects=True,
     )
 
@@ -147,7 +127,7 @@ def test_the_same_room_twice_at_once_is_refused_naming_the_room(admin_client, ro
 
     response = admin_client.post(
         "/admin/appointment/new/",
-        data=booking_form(
+        data=appointment_form(
             jorge,
             luis,
             starts_at="2026-10-05 09:30",
@@ -171,7 +151,7 @@ def test_the_same_client_twice_at_once_is_refused_naming_the_client_and_therapis
 
     response = admin_client.post(
         "/admin/appointment/new/",
-        data=booking_form(jorge, ana, starts_at="2026-10-05 10:49", ends_at="2026-10-05 11:39"),
+        data=appointment_form(jorge, ana, starts_at="2026-10-05 10:49", ends_at="2026-10-05 11:39"),
         follow_redirects=True,
     )
 
@@ -186,14 +166,14 @@ def test_back_to_back_is_allowed_for_the_same_therapist_room_and_client(admin_cl
 
     after = admin_client.post(
         "/admin/appointment/new/",
-        data=booking_form(
+        data=appointment_form(
             rosa, ana, starts_at="2026-10-05 10:50", ends_at="2026-10-05 11:40", modality="on_site", room=str(room.id)
         ),
         follow_redirects=True,
     )
     before = admin_client.post(
         "/admin/appointment/new/",
-        data=booking_form(
+        data=appointment_form(
             rosa, ana, starts_at="2026-10-05 09:10", ends_at="2026-10-05 10:00", modality="on_site", room=str(room.id)
         ),
         follow_redirects=True,
@@ -210,7 +190,7 @@ def test_a_cancelled_appointment_blocks_nothing(admin_client, rosa, ana, room):
 
     response = admin_client.post(
         "/admin/appointment/new/",
-        data=booking_form(rosa, ana, modality="on_site", room=str(room.id)),
+        data=appointment_form(rosa, ana, modality="on_site", room=str(room.id)),
         follow_redirects=True,
     )
 
@@ -228,7 +208,7 @@ def test_a_participant_who_cancelled_is_free_for_another_appointment(admin_clien
     db.session.commit()
     assert family.status == AppointmentStatus.SCHEDULED
 
-    response = admin_client.post("/admin/appointment/new/", data=booking_form(jorge, ana), follow_redirects=True)
+    response = admin_client.post("/admin/appointment/new/", data=appointment_form(jorge, ana), follow_redirects=True)
 
     assert "Record was successfully created." in flashed(response)
     assert count_appointments() == 2
@@ -241,7 +221,7 @@ def test_editing_an_appointment_does_not_clash_with_itself(admin_client, rosa, a
 
     response = admin_client.post(
         f"/admin/appointment/edit/?id={appointment.id}",
-        data=booking_form(
+        data=appointment_form(
             rosa,
             ana,
             starts_at="2026-10-05 10:20",
@@ -265,7 +245,7 @@ def test_moving_an_appointment_onto_another_is_refused_and_it_stays_where_it_was
 
     response = admin_client.post(
         f"/admin/appointment/edit/?id={later.id}",
-        data=booking_form(
+        data=appointment_form(
             rosa,
             luis,
             starts_at="2026-10-05 10:40",
@@ -297,20 +277,6 @@ def test_reopening_a_cancelled_appointment_whose_slot_was_taken_is_refused(app, 
 
 
 # --- find_conflicts ----------------------------------------------------------------------------
-
-
-@contextmanager
-def counted_queries():
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_find_conflicts_reports_every_kind_in_one_query_in_clinic_time(app, rosa, ana, room):
@@ -522,7 +488,7 @@ def test_the_screen_names_the_winner_when_the_database_refuses_the_write(admin_c
 
     response = admin_client.post(
         "/admin/appointment/new/",
-        data=booking_form(rosa, luis, starts_at="2026-10-05 10:30", ends_at="2026-10-05 11:20"),
+        data=appointment_form(rosa, luis, starts_at="2026-10-05 10:30", ends_at="2026-10-05 11:20"),
         follow_redirects=True,
     )
 

@@ -31,6 +31,7 @@ from admin_app.models import (
     Therapist,
 )
 from tests.factories import make_client, make_payer, make_site, make_therapist
+from tests.forms import appointment_form as shared_appointment_form
 from tests.pages import body, detail_fields, field_errors, flashed, list_rows
 
 
@@ -310,24 +311,9 @@ def test_admin_edits_a_therapist_from_commission_to_service_fee(admin_client):
 
 
 def appointment_form(therapist, client, **fields) -> dict[str, str]:
-    return {
-        "therapist": str(therapist.id),
-        "starts_at": "2026-03-10 18:30",
-        "ends_at": "2026-03-10 19:20",
-        "kind": "individual",
-        "modality": "virtual",
-        "room": "__None",
-        "status": "scheduled",
-        "video_link": "",
-        "notes": "",
-        "participants-0-client": str(client.id),
-        "participants-0-attendance": "expected",
-        "participants-0-fee": "150.00",
-        "participants-0-currency": "PEN",
-        "participants-0-billed_to": "client",
-        "participants-0-payer": "__None",
-        **fields,
-    }
+    return shared_appointment_form(
+        therapist, client, **{"starts_at": "2026-03-10 18:30", "ends_at": "2026-03-10 19:20", **fields}
+    )
 
 
 def test_the_appointment_form_has_an_inline_participant(admin_client):

@@ -1,0 +1,24 @@
+"""Counting the SQL statements a request or a service call sends."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from admin_app.extensions import db
+
+
+@contextmanager
+def counted_queries():
+    """Yield a list that fills with every statement sent to the app's engine meanwhile."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
