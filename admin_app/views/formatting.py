@@ -12,12 +12,14 @@ from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
+from wtforms.widgets import DateTimeLocalInput
 
 from admin_app.services.clinic_time import from_local, to_local
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import choice_label
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M"
+INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what a datetime-local input sends
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -63,18 +65,24 @@ def neutralise_formula(value):
 
 
 class LocalDateTimeField(DateTimeField):
-    """Shows and reads clinic wall-clock time; the model receives an aware UTC instant."""
+    """Shows and reads clinic wall-clock time; the model receives an aware UTC instant.
+
+    The browser's own `datetime-local` input holds exactly a wall-clock time (no zone), and
+    unlike Flask-Admin's picker it lets a time be typed; `YYYY-MM-DD HH:MM` is read too.
+    """
+
+    widget = DateTimeLocalInput()
 
     def __init__(self, label=None, validators=None, **kwargs):
         # Flask-Admin always passes `description` (None when the view sets none).
         kwargs["description"] = kwargs.get("description") or _l("Clinic time, YYYY-MM-DD HH:MM")
         super().__init__(label, validators, format=LOCAL_FORMAT, **kwargs)
-        self.formats = [LOCAL_FORMAT, "%Y-%m-%d %H:%M:%S"]
+        self.formats = [INPUT_FORMAT, LOCAL_FORMAT, "%Y-%m-%d %H:%M:%S"]
 
     def _value(self) -> str:
         if self.raw_data:
             return " ".join(self.raw_data)
-        return to_local(self.data).strftime(LOCAL_FORMAT) if self.data else ""
+        return to_local(self.data).strftime(INPUT_FORMAT) if self.data else ""
 
     def process_formdata(self, valuelist) -> None:
         text = " ".join(valuelist).strip() if valuelist else ""

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from wtforms import DateField, DecimalField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.widgets import DateTimeLocalInput
 
 from admin_app.extensions import db
 from admin_app.models import (
@@ -39,11 +40,11 @@ from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import FIELDS, choice_label, choices_for
 from admin_app.services.scheduling import TAKEN_MEANWHILE
 from admin_app.views.base import RoleRequired
-from admin_app.views.formatting import LOCAL_FORMAT
+from admin_app.views.formatting import INPUT_FORMAT, LOCAL_FORMAT
 from admin_app.views.people import client_loader, client_lookup_response
 
 CLIENT_LOADER = client_loader("clients")
-INPUT_FORMATS = [LOCAL_FORMAT, "%Y-%m-%d %H:%M:%S"]  # the date picker adds seconds
+INPUT_FORMATS = [INPUT_FORMAT, LOCAL_FORMAT, "%Y-%m-%d %H:%M:%S"]
 # A rule names the field at fault; the form's name for it when it differs.
 FORM_FIELDS = {"client": "clients", "therapist": "therapist_id", "room": "room_id"}
 
@@ -73,7 +74,11 @@ class ClientsField(AjaxSelectMultipleField):
 
 
 class LocalWallTimeField(PickerDateTimeField):
-    """A naive clinic wall time: the service turns each occurrence into UTC on its own date."""
+    """A naive clinic wall time: the service turns each occurrence into UTC on its own date.
+
+    Shown as the browser's `datetime-local` input (a time can be typed, unlike in the picker)."""
+
+    widget = DateTimeLocalInput()
 
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators, format=INPUT_FORMATS, **kwargs)
@@ -81,7 +86,7 @@ class LocalWallTimeField(PickerDateTimeField):
     def _value(self) -> str:
         if self.raw_data:
             return " ".join(self.raw_data)
-        return self.data.strftime(LOCAL_FORMAT) if self.data else ""
+        return self.data.strftime(INPUT_FORMAT) if self.data else ""
 
 
 class SeriesForm(BaseForm):
@@ -91,7 +96,6 @@ class SeriesForm(BaseForm):
         _l("First date and time"),
         validators=[InputRequired()],
         description=_l("Clinic time, YYYY-MM-DD HH:MM"),
-        render_kw={"data-date-format": "YYYY-MM-DD HH:mm"},
     )
     duration_minutes = IntegerField(
         _l("Duration (minutes)"),

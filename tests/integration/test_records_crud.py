@@ -354,7 +354,7 @@ def test_an_appointment_entered_in_lima_time_is_stored_in_utc_and_listed_in_lima
     assert row["participants"] == "Ana Quispe · Expected"
 
     edit_page = admin_client.get(f"/admin/appointment/edit/?id={appointment.id}")
-    assert 'value="2026-03-10 18:30"' in body(edit_page)  # the form shows clinic time back
+    assert 'value="2026-03-10T18:30"' in body(edit_page)  # the form shows clinic time back
 
 
 def test_an_appointment_in_vancouver_follows_daylight_saving(app, admin_client):
