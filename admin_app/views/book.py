@@ -93,6 +93,8 @@ class BookView(RoleRequired, BaseView):
             "therapist": {"id": therapist.id, "text": therapist.full_name} if therapist else None,
             "fee": f"{defaults.fee:.2f}" if defaults.fee is not None else None,
             "currency": defaults.currency,
+            "linked": [{"id": c.id, "text": c.name, "relation": c.relation} for c in defaults.linked],
+            "rooms": [room.id for room in defaults.rooms],
         }
 
     @expose("/ajax/lookup/")

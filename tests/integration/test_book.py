@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import Appointment, Attendance, Modality
+from admin_app.models import Appointment, Attendance, ClientLink, LinkKind, Modality
 from tests.conftest import login
 from tests.factories import make_appointment, make_client, make_site, make_therapist, make_therapist_user
 from tests.pages import body, flashed
@@ -130,14 +130,34 @@ def test_a_therapist_cannot_open_the_staff_book(client):
     assert client.get("/admin/book/").status_code == 403
 
 
-def test_booking_defaults_give_the_clients_therapist_fee_and_currency(admin_client):
-    rosa = make_therapist(full_name="Rosa Mendoza", default_fee=Decimal("80.00"), default_currency="USD")
+def test_booking_defaults_give_the_clients_therapist_fee_currency_linked_clients_and_rooms(admin_client):
+    site = make_site("Miraflores", rooms=("Room 2", "Room 1"))
+    rosa = make_therapist(
+        full_name="Rosa Mendoza", default_fee=Decimal("80.00"), default_currency="USD", site_id=site.id
+    )
     ana = make_client(rosa, full_name="Ana Quispe")
+    luis = make_client(full_name="Luis Quispe")
+    mama = make_client(full_name="Carmen Rojas")
+    db.session.add_all(
+        [
+            ClientLink(client=ana, related_client=luis, kind=LinkKind.PARTNER_OF),
+            ClientLink(client=mama, related_client=ana, kind=LinkKind.GUARDIAN_OF),
+        ]
+    )
     db.session.commit()
 
     defaults = admin_client.get(f"/admin/book/ajax/booking-defaults/?client={ana.id}").get_json()
 
-    assert defaults == {"therapist": {"id": rosa.id, "text": "Rosa Mendoza"}, "fee": "80.00", "currency": "USD"}
+    assert defaults == {
+        "therapist": {"id": rosa.id, "text": "Rosa Mendoza"},
+        "fee": "80.00",
+        "currency": "USD",
+        "linked": [
+            {"id": mama.id, "text": "Carmen Rojas", "relation": "guardian of"},
+            {"id": luis.id, "text": "Luis Quispe", "relation": "partner of"},
+        ],
+        "rooms": [room.id for room in sorted(site.rooms, key=lambda room: room.name)],
+    }
     assert admin_client.get("/admin/book/ajax/booking-defaults/?client=999999").status_code == 404
 
 
