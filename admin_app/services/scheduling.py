@@ -282,7 +282,7 @@ def _write_without_clash(session: Session, appointment: Appointment) -> None:
                 if dialect == "sqlite":
                     _hold_sqlite_write_lock(session)
                 elif dialect == "postgresql":
-                    _hold_client_locks(session, slot["client_ids"])
+                    _hold_booking_locks(session, slot)
                 _refuse_conflicts(session, slot)
         try:
             _flush(session, appointment, savepoint=dialect == "postgresql")
@@ -319,21 +319,27 @@ def _flush(session: Session, appointment: Appointment, *, savepoint: bool) -> No
         session.flush()
 
 
-CLIENT_LOCK_SPACE = 0x636C  # the advisory-lock namespace of client bookings ("cl")
+# Advisory-lock namespaces of bookings: "th", "rm", "cl".
+THERAPIST_LOCK_SPACE, ROOM_LOCK_SPACE, CLIENT_LOCK_SPACE = 0x7468, 0x726D, 0x636C
 
 
-def _hold_client_locks(session: Session, client_ids: tuple[int, ...]) -> None:
-    """Queue concurrent bookings of one client on PostgreSQL.
+def _hold_booking_locks(session: Session, slot: dict) -> None:
+    """Queue concurrent bookings of one therapist, room or client on PostgreSQL.
 
-    Exclusion constraints guard therapists and rooms, but a client booked with two different
-    therapists at once is invisible to them. A transaction-scoped advisory lock per client,
-    taken before the check, makes the second booking wait for the first to commit and then see
-    it. Ids are locked in ascending order, so two bookings never wait on each other.
+    The exclusion constraints alone would let every concurrent booking of a slot look, find
+    it free and insert; the losers then wait on each other's uncommitted rows, may deadlock,
+    and can run out of retries without ever seeing the winner. A client booked with two
+    therapists at once is not visible to any constraint at all. Transaction-scoped advisory
+    locks, taken before the check, make the second booking wait for the first to commit and
+    then see it. All locks are taken in one global order, so two bookings never wait on each
+    other; the constraints stay as the guard for any write that does not come through here.
     """
-    for client_id in client_ids:
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:space, :client)"), {"space": CLIENT_LOCK_SPACE, "client": client_id}
-        )
+    keys = [(THERAPIST_LOCK_SPACE, slot["therapist_id"])]
+    if slot["room_id"] is not None:
+        keys.append((ROOM_LOCK_SPACE, slot["room_id"]))
+    keys += [(CLIENT_LOCK_SPACE, client_id) for client_id in slot["client_ids"]]
+    for space, key in sorted(k for k in keys if k[1] is not None):
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": space, "key": key})
 
 
 def _hold_sqlite_write_lock(session: Session) -> None:
