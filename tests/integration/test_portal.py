@@ -186,21 +186,23 @@ def test_the_participant_lookup_offers_only_the_therapists_own_clients(client, p
     assert json.loads(client.get(f"{url}&query=33333333").get_data(as_text=True)) == []
 
 
+def edit_appointment(client, appointment, *participants: dict, follow_redirects=False, **fields):
+    """POST the portal's appointment form: `participants` are rows of id/client/attendance/..."""
+    data = {"video_link": "", "notes": "", **fields}
+    for index, row in enumerate(participants):
+        data.update({f"participants-{index}-{key}": value for key, value in row.items()})
+    return client.post(f"/portal/appointments/edit/?id={appointment.id}", data=data, follow_redirects=follow_redirects)
+
+
 def test_a_posted_form_cannot_attach_another_therapists_client(client, practice):
     appointment = practice.ana_session
     ana_participant = appointment.participants[0]
 
-    response = client.post(
-        f"/portal/appointments/edit/?id={appointment.id}",
-        data={
-            "video_link": "",
-            "notes": "",
-            "participants-0-id": str(ana_participant.id),
-            "participants-0-client": str(practice.ana.id),
-            "participants-0-attendance": "attended",
-            "participants-1-client": str(practice.carlos.id),
-            "participants-1-attendance": "expected",
-        },
+    response = edit_appointment(
+        client,
+        appointment,
+        {"id": str(ana_participant.id), "client": str(practice.ana.id), "attendance": "attended"},
+        {"client": str(practice.carlos.id), "attendance": "expected"},
     )
 
     assert response.status_code == 200  # the form again, with the error
@@ -217,15 +219,10 @@ def test_a_posted_form_cannot_swap_a_participant_for_another_therapists_client(c
     appointment = practice.ana_session
     ana_participant = appointment.participants[0]
 
-    response = client.post(
-        f"/portal/appointments/edit/?id={appointment.id}",
-        data={
-            "video_link": "",
-            "notes": "",
-            "participants-0-id": str(ana_participant.id),
-            "participants-0-client": str(practice.carlos.id),
-            "participants-0-attendance": "attended",
-        },
+    response = edit_appointment(
+        client,
+        appointment,
+        {"id": str(ana_participant.id), "client": str(practice.carlos.id), "attendance": "attended"},
     )
 
     assert response.status_code == 200
@@ -238,17 +235,12 @@ def test_the_therapist_adds_their_own_client_to_their_appointment(client, practi
     appointment = practice.ana_session
     ana_participant = appointment.participants[0]
 
-    response = client.post(
-        f"/portal/appointments/edit/?id={appointment.id}",
-        data={
-            "video_link": "https://meet.example.com/rosa",
-            "notes": "",
-            "participants-0-id": str(ana_participant.id),
-            "participants-0-client": str(practice.ana.id),
-            "participants-0-attendance": "attended",
-            "participants-1-client": str(practice.beto.id),
-            "participants-1-attendance": "attended",
-        },
+    response = edit_appointment(
+        client,
+        appointment,
+        {"id": str(ana_participant.id), "client": str(practice.ana.id), "attendance": "attended"},
+        {"client": str(practice.beto.id), "attendance": "attended"},
+        video_link="https://meet.example.com/rosa",
         follow_redirects=True,
     )
 
@@ -267,17 +259,12 @@ def test_a_participant_with_a_fee_cannot_be_removed_from_the_appointment(client,
     appointment = practice.ana_session
     ana_participant = appointment.participants[0]
 
-    response = client.post(
-        f"/portal/appointments/edit/?id={appointment.id}",
-        data={
-            "video_link": "",
-            "notes": "",
-            "participants-0-id": str(ana_participant.id),
-            "participants-0-client": str(practice.ana.id),
-            "participants-0-attendance": "attended",
-            "del-participants-0": "y",
-        },
+    response = edit_appointment(
+        client,
+        appointment,
+        {"id": str(ana_participant.id), "client": str(practice.ana.id), "attendance": "attended"},
         follow_redirects=True,
+        **{"del-participants-0": "y"},
     )
 
     assert (
