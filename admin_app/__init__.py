@@ -8,7 +8,7 @@ from flask import Flask, current_app, g, has_app_context, has_request_context, r
 from flask_babel import get_locale
 from flask_security import SQLAlchemyUserDatastore, current_user
 
-from admin_app import cli, views
+from admin_app import cli, jobs, views
 from admin_app.config import SUPPORTED_LOCALES, load_settings
 from admin_app.extensions import babel, csrf, db, mail, migrate, security
 from admin_app.models import Role, User
@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app, SQLAlchemyUserDatastore(db, User, Role))
     set_actor_resolver(current_actor)
 
+    jobs.init_app(app)
     views.register(app)
     cli.register(app)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or app.config["DEFAULT_LOCALE"])

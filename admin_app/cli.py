@@ -1,4 +1,4 @@
-"""`flask` commands: accounts and the demo practice. Each goes through a service."""
+"""`flask` commands: accounts, the demo practice and background jobs. Each goes through a service."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import datetime as dt
 import functools
 
 import click
-from flask import Flask, g
+from flask import Flask, current_app, g
 from flask.cli import AppGroup, with_appcontext
 
 from admin_app.extensions import db
+from admin_app.jobs import schedule, worker_process
 from admin_app.services import accounts, demo
 from admin_app.services.errors import RuleViolation
 
@@ -84,6 +85,34 @@ def seed_demo(therapists: int, months: int, today: dt.datetime | None) -> None:
         click.echo(f"  {login.role}: {login.email} / {login.password}")
 
 
+jobs_cli = AppGroup("jobs", help="Background work: the periodic schedule and the RQ worker.")
+
+
+@jobs_cli.command("tick")
+@with_appcontext
+def jobs_tick() -> None:
+    """Run all periodic work once (reminders, outbox reconciler...): for cron, or without Redis."""
+    failed = False
+    for name, result in schedule.tick().items():
+        failed = failed or isinstance(result, Exception)
+        click.echo(f"{name}: {'failed, see the log' if isinstance(result, Exception) else result}")
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--cron/--no-cron", default=True, show_default=True, help="Also run the periodic schedule.")
+@with_appcontext
+def jobs_worker(burst: bool, cron: bool) -> None:
+    """Run an RQ worker on the app's queues, and RQ's cron scheduler for the periodic work."""
+    app = current_app._get_current_object()
+    if not app.config.get("REDIS_URL"):
+        raise click.ClickException("REDIS_URL is not set: without Redis, jobs run in-process; use `flask jobs tick`.")
+    worker_process.run(app, burst=burst, cron=cron and not burst)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(accounts_cli)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(jobs_cli)

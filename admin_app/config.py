@@ -166,6 +166,9 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "no-reply@practice.local"),
+        "MAIL_TIMEOUT_SECONDS": _integer(env, "MAIL_TIMEOUT_SECONDS", 30, 1),
+        "REMINDER_HOURS_BEFORE": _integer(env, "REMINDER_HOURS_BEFORE", 24, 1),
+        **_twilio_settings(env),
         # Without a mail server nothing may be sent, not even by Flask-Security.
         "MAIL_SUPPRESS_SEND": not mail_server,
         "BABEL_DEFAULT_LOCALE": _locale(env, "DEFAULT_LOCALE", "es"),
@@ -180,6 +183,19 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
     if settings["PHONE_REGION"] and len(settings["PHONE_REGION"]) != 2:
         raise ConfigError("PHONE_REGION", "must be a two-letter country code such as PE or CA")
     return settings
+
+
+def _twilio_settings(env: Mapping[str, str]) -> dict:
+    """SMS go through Twilio when its account is configured; otherwise they stay in the outbox."""
+    names = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER")
+    values = {name: env.get(name, "").strip() or None for name in names}
+    given = [name for name in names if values[name]]
+    if given and len(given) != len(names):
+        missing = next(name for name in names if not values[name])
+        raise ConfigError(missing, "is required when any TWILIO_* setting is given")
+    if values["TWILIO_FROM_NUMBER"] and not values["TWILIO_FROM_NUMBER"].startswith("+"):
+        raise ConfigError("TWILIO_FROM_NUMBER", "must be an E.164 number such as +15551234567")
+    return values
 
 
 def _security_settings(env: Mapping[str, str], production: bool) -> dict:

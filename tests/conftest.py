@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import redis
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from flask import g, has_app_context
@@ -129,16 +130,29 @@ def login(client, email: str, password: str = "password123"):
 
 
 class SmtpSink:
-    """A real SMTP server on loopback (aiosmtpd) that keeps every message it receives."""
+    """A real SMTP server on loopback (aiosmtpd) that keeps every message it receives.
 
-    def __init__(self) -> None:
+    `refuse` maps a recipient to the SMTP reply it gets instead of 250 (e.g. a 550).
+    """
+
+    def __init__(self, port: int | None = None) -> None:
         self.messages: list[email.message.EmailMessage] = []
-        self.port = _free_port()
+        self.refuse: dict[str, str] = {}
+        self.port = port or free_port()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(self, _server, _session, envelope, address, _options) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, _server, _session, envelope) -> str:
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [message for message in self.messages if message["To"] == address]
 
     def start(self) -> None:
         self._controller.start()
@@ -147,7 +161,7 @@ class SmtpSink:
         self._controller.stop()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -159,6 +173,21 @@ def smtp_sink():
     sink.start()
     yield sink
     sink.stop()
+
+
+@pytest.fixture
+def redis_url():
+    """A Redis database of the tests' own (TEST_REDIS_URL), emptied before and after each test."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        if REQUIRE_SERVICES:
+            pytest.fail("TEST_REDIS_URL is not set under CI: the RQ tests need a real Redis")
+        pytest.skip("needs a real Redis: set TEST_REDIS_URL (scripts/test.sh does)")
+    connection = redis.Redis.from_url(url)
+    connection.flushdb()
+    yield url
+    connection.flushdb()
+    connection.close()
 
 
 @pytest.fixture

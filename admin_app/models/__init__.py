@@ -4,6 +4,7 @@ from admin_app.models.audit import AuditAction, Audited, AuditEvent
 from admin_app.models.auth import ADMIN_ROLE, THERAPIST_ROLE, Role, User
 from admin_app.models.base import Base
 from admin_app.models.billing import Payer, PayerKind, PaymentSource
+from admin_app.models.messaging import Channel, MessageStatus, Notification, OutboundMessage
 from admin_app.models.people import (
     AssignmentKind,
     CareAssignment,
@@ -43,11 +44,15 @@ __all__ = [
     "BilledTo",
     "CancelledBy",
     "CareAssignment",
+    "Channel",
     "Client",
     "ClientLink",
     "CompensationModel",
     "LinkKind",
+    "MessageStatus",
     "Modality",
+    "Notification",
+    "OutboundMessage",
     "Participant",
     "Payer",
     "PayerKind",

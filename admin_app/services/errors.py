@@ -21,3 +21,11 @@ class RuleViolation(Exception):
 
 class NotFound(RuleViolation):
     """The record does not exist, or the current user may not see it (same answer for both)."""
+
+
+class NoLongerDue(Exception):
+    """A queued message's cause is gone (appointment cancelled or moved): withdraw, don't send."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

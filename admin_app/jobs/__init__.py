@@ -1,0 +1,13 @@
+"""Background work: plain functions taking ids, run by RQ when REDIS_URL is set, else in-process.
+
+`jobs.queue` holds the glue (queues, timeouts, the app a job runs in, dispatch of outbox rows
+after their transaction commits); `jobs.schedule` holds the one list of periodic work.
+"""
+
+from flask import Flask
+
+from admin_app.jobs import messages
+
+
+def init_app(app: Flask) -> None:
+    messages.listen_for_commits()

@@ -1,0 +1,60 @@
+"""The one list of periodic work, and the two ways it runs.
+
+In production `flask jobs worker` starts RQ's own cron scheduler (rq.cron.CronScheduler,
+RQ >= 2.4; cron strings are UTC) beside the worker; `flask jobs tick` runs every entry once,
+for a system cron and for the embedded default without Redis. Every entry is idempotent
+(outbox dedupe keys, conditional claims), so two ticks or two schedulers never send twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from flask import current_app
+from redis import Redis
+from rq.cron import CronScheduler
+
+from admin_app.jobs import messages
+from admin_app.jobs.queue import FAILURE_TTL, JOB_TIMEOUT, MESSAGES, RESULT_TTL
+
+
+@dataclasses.dataclass(frozen=True)
+class Periodic:
+    name: str
+    job: Callable[[], object]
+    queue: str
+    cron: str  # UTC
+
+
+PERIODIC: tuple[Periodic, ...] = (
+    Periodic("appointment-reminders", messages.queue_reminders, MESSAGES, "* * * * *"),
+    Periodic("outbox-reconciler", messages.reconcile_outbox, MESSAGES, "* * * * *"),
+)
+
+
+def tick() -> dict[str, object]:
+    """Run every periodic entry once, here; one failing entry does not stop the others."""
+    results: dict[str, object] = {}
+    for entry in PERIODIC:
+        try:
+            results[entry.name] = entry.job()
+        except Exception as error:
+            current_app.logger.exception("periodic job %s failed", entry.name)
+            results[entry.name] = error
+    return results
+
+
+def cron_scheduler(connection: Redis) -> CronScheduler:
+    scheduler = CronScheduler(connection=connection)
+    for entry in PERIODIC:
+        scheduler.register(
+            entry.job,
+            entry.queue,
+            cron=entry.cron,
+            job_timeout=JOB_TIMEOUT[entry.queue],
+            result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL,
+            name=entry.name,
+        )
+    return scheduler

@@ -1,0 +1,84 @@
+"""In-app notifications: a notice per user for system events, read in the user's language.
+
+A notification stores a `kind` and ids, never text: the same notice reads in Spanish for one
+admin and in French for another, and holds no client data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from admin_app.models import ADMIN_ROLE, Notification, Role, User
+from admin_app.models.base import utcnow
+
+MESSAGE_FAILED = "message_failed"
+
+TEXTS = {
+    MESSAGE_FAILED: _l("Message #%(message_id)s could not be delivered. Open the outbox to see why and send it again."),
+}
+LIST_LIMIT = 100
+
+
+@dataclasses.dataclass(frozen=True)
+class NoticeLine:
+    id: int
+    text: str
+    created_at: dt.datetime
+    read: bool
+    message_id: int | None
+
+
+def notify_admins(session: Session, kind: str, *, now: dt.datetime | None = None, **params: int) -> int:
+    """One notification for every active admin; returns how many were written."""
+    admin_ids = session.scalars(
+        select(User.id).join(User.roles).where(Role.name == ADMIN_ROLE, User.active.is_(True))
+    ).all()
+    for user_id in admin_ids:
+        notify_user(session, user_id, kind, now=now, **params)
+    return len(admin_ids)
+
+
+def notify_user(session: Session, user_id: int, kind: str, *, now: dt.datetime | None = None, **params: int) -> None:
+    if kind not in TEXTS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    session.add(Notification(user_id=user_id, kind=kind, params=params, created_at=now or utcnow()))
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    return session.scalar(
+        select(func.count(Notification.id)).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    )
+
+
+def recent(session: Session, user_id: int) -> list[NoticeLine]:
+    """The user's latest notifications, newest first, as text in the current language."""
+    rows = session.scalars(
+        select(Notification)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(LIST_LIMIT)
+    )
+    return [
+        NoticeLine(
+            id=row.id,
+            text=str(TEXTS[row.kind] % row.params),
+            created_at=row.created_at,
+            read=row.read_at is not None,
+            message_id=row.params.get("message_id"),
+        )
+        for row in rows
+    ]
+
+
+def mark_all_read(session: Session, user_id: int, now: dt.datetime | None = None) -> int:
+    return session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount

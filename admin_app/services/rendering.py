@@ -1,0 +1,56 @@
+"""Turning an outbox row into text: its template, in its language, from the ids it holds.
+
+Rendering happens at delivery (and for the outbox preview), so a message always shows the
+current record; a builder that finds its cause gone (appointment cancelled or moved) says
+so with `NoLongerDue`, and the message is withdrawn instead of sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from flask import current_app, render_template
+from sqlalchemy.orm import Session
+
+from admin_app.config import SUPPORTED_LOCALES
+from admin_app.models import Channel, OutboundMessage
+from admin_app.services import reminders, sms
+from admin_app.services.errors import NoLongerDue
+
+Builder = Callable[[Session, dict, str], dict]
+
+BUILDERS: dict[str, Builder] = {
+    reminders.TEMPLATE: reminders.reminder_variables,
+}
+
+__all__ = ["BUILDERS", "NoLongerDue", "Rendered", "render"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Rendered:
+    text: str
+    subject: str | None = None
+    html: str | None = None
+
+
+def render(session: Session, message: OutboundMessage) -> Rendered:
+    """The message as it would be sent now; raises NoLongerDue when it should not be."""
+    language = message.language if message.language in SUPPORTED_LOCALES else current_app.config["DEFAULT_LOCALE"]
+    variables = {
+        "practice_name": current_app.config["PRACTICE_NAME"],
+        "practice_address": current_app.config["PRACTICE_ADDRESS"],
+        "language": language,
+        **BUILDERS[message.template](session, message.context, language),
+    }
+    if message.channel == Channel.SMS:
+        return Rendered(text=sms.fit_one_segment(_render("sms", language, message.template, "txt", variables)))
+    return Rendered(
+        subject=_render("email", language, message.template, "subject.txt", variables).strip(),
+        text=_render("email", language, message.template, "txt", variables),
+        html=_render("email", language, message.template, "html", variables),
+    )
+
+
+def _render(channel: str, language: str, template: str, extension: str, variables: dict) -> str:
+    return render_template(f"{channel}/{language}/{template}.{extension}", **variables)
