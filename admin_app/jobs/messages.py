@@ -59,6 +59,8 @@ def listen_for_commits() -> None:
 
 
 def _dispatch_committed(session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT was released; the real commit comes later
+        return
     dispatch(outbox.take_pending_dispatch(session))
 
 

@@ -21,6 +21,7 @@ from admin_app.models import Channel, MessageStatus, OutboundMessage
 from admin_app.models.base import utcnow
 from admin_app.services import notifications
 from admin_app.services.errors import NotFound, RuleViolation
+from admin_app.services.locking import hold_sqlite_write_lock
 
 PENDING_DISPATCH = "outbox.pending_dispatch"
 MAX_ATTEMPTS = 5
@@ -94,6 +95,7 @@ def queue_message(
         dispatched_at=now,
         next_attempt_at=now,
     )
+    hold_sqlite_write_lock(session)  # so the SAVEPOINT below sits inside the transaction
     try:
         with session.begin_nested():
             session.add(message)

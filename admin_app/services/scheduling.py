@@ -19,7 +19,7 @@ differently:
   (`BOOKING_ATTEMPTS` bounds the loop). An edit refused there loses its transaction; the winner is
   then named from a fresh connection. Clients have no such constraint: for them the check is all.
 - SQLite has no such constraint; there the booking transaction takes the database's write lock
-  before it looks (`_hold_sqlite_write_lock`), so the look and the write are one step for every
+  before it looks (`services.locking`), so the look and the write are one step for every
   other writer.
 """
 
@@ -51,6 +51,7 @@ from admin_app.models import (
 from admin_app.services.clinic_time import clinic_zone, to_local
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import field_label
+from admin_app.services.locking import hold_sqlite_write_lock
 from admin_app.services.money import check_currency
 
 # How often a write beaten by a concurrent booking is checked and tried again.
@@ -280,7 +281,7 @@ def _write_without_clash(session: Session, appointment: Appointment) -> None:
         if live:
             with session.no_autoflush:
                 if dialect == "sqlite":
-                    _hold_sqlite_write_lock(session)
+                    hold_sqlite_write_lock(session)
                 elif dialect == "postgresql":
                     _hold_booking_locks(session, slot)
                 _refuse_conflicts(session, slot)
@@ -340,25 +341,6 @@ def _hold_booking_locks(session: Session, slot: dict) -> None:
     keys += [(CLIENT_LOCK_SPACE, client_id) for client_id in slot["client_ids"]]
     for space, key in sorted(k for k in keys if k[1] is not None):
         session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": space, "key": key})
-
-
-def _hold_sqlite_write_lock(session: Session) -> None:
-    """Take SQLite's write lock (RESERVED) for the rest of the transaction, before looking.
-
-    pysqlite opens a transaction only at the first write (its default, which we keep), so two
-    connections could each look, find the slot free, and insert one after the other. A write
-    that changes nothing takes the lock: pysqlite issues its BEGIN just before it, and a second
-    booking blocks on that same statement (up to the busy timeout) until the first commits or
-    rolls back, then looks and sees the winner. Because nothing was read inside the transaction
-    before it, SQLite waits there rather than failing at once with "database is locked". Readers
-    are not blocked, and SQLite allows one writer at a time anyway: the lock is only taken a
-    moment earlier.
-
-    Why not `BEGIN IMMEDIATE` for the whole engine (SQLAlchemy's recipe of taking over pysqlite's
-    BEGIN): every transaction, reads included, would queue for the one write lock, and a
-    transaction cannot know at BEGIN that it will book (the screens read first).
-    """
-    session.execute(text("UPDATE appointment SET id = id WHERE 0"))
 
 
 def _refuse_conflicts(session: Session, slot: dict) -> None:
