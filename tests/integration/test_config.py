@@ -10,6 +10,11 @@ from admin_app import create_app
 from admin_app.config import ConfigError, load_settings
 
 PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": "s" * 40, "SECURITY_PASSWORD_SALT": "salt"}
+TWILIO = {
+    "TWILIO_ACCOUNT_SID": "AC" + "0123456789abcdef" * 2,
+    "TWILIO_AUTH_TOKEN": "token",
+    "TWILIO_FROM_NUMBER": "+15005550006",
+}
 
 
 @pytest.mark.parametrize(
@@ -26,6 +31,13 @@ PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": "s" * 40, "SECURITY_PASSWOR
         ({"DEFAULT_APPOINTMENT_MINUTES": "0"}, "DEFAULT_APPOINTMENT_MINUTES", "at least 5"),
         ({"MAIL_PORT": "smtp"}, "MAIL_PORT", "smtp"),
         ({"MAIL_USE_TLS": "maybe"}, "MAIL_USE_TLS", "maybe"),
+        ({"MAIL_TIMEOUT_SECONDS": "0"}, "MAIL_TIMEOUT_SECONDS", "at least 1"),
+        ({"REMINDER_HOURS_BEFORE": "abc"}, "REMINDER_HOURS_BEFORE", "abc"),
+        ({"REMINDER_HOURS_BEFORE": "0"}, "REMINDER_HOURS_BEFORE", "at least 1"),
+        ({"TWILIO_ACCOUNT_SID": TWILIO["TWILIO_ACCOUNT_SID"]}, "TWILIO_AUTH_TOKEN", "required"),
+        ({**TWILIO, "TWILIO_FROM_NUMBER": " "}, "TWILIO_FROM_NUMBER", "required"),
+        ({"TWILIO_FROM_NUMBER": "+15005550006"}, "TWILIO_ACCOUNT_SID", "required"),
+        ({**TWILIO, "TWILIO_FROM_NUMBER": "15005550006"}, "TWILIO_FROM_NUMBER", "E.164"),
         ({"PHONE_REGION": "PER"}, "PHONE_REGION", "two-letter"),
         ({"DATABASE_URL": "mysql://db/practice"}, "DATABASE_URL", "postgresql://"),
         ({"APP_ENV": "production", "SECURITY_PASSWORD_SALT": "salt", "SECRET_KEY": " "}, "SECRET_KEY", "production"),
@@ -65,7 +77,29 @@ def test_the_defaults_are_the_lima_practice_on_sqlite(tmp_path):
     assert settings["DEFAULT_APPOINTMENT_MINUTES"] == 50
     assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'practice.sqlite3'}"
     assert settings["MAIL_SUPPRESS_SEND"] is True  # no MAIL_SERVER: nothing is sent
+    assert settings["MAIL_TIMEOUT_SECONDS"] == 30
+    assert settings["REMINDER_HOURS_BEFORE"] == 24
+    assert settings["TWILIO_ACCOUNT_SID"] is None  # no Twilio: SMS stay in the outbox
+    assert settings["TWILIO_AUTH_TOKEN"] is None
+    assert settings["TWILIO_FROM_NUMBER"] is None
     assert settings["WTF_CSRF_ENABLED"] is True
+
+
+def test_twilio_and_the_reminder_lead_time_are_read_from_the_environment(tmp_path):
+    env = {"SECRET_KEY": "k", "REMINDER_HOURS_BEFORE": "48", **{name: f" {value} " for name, value in TWILIO.items()}}
+
+    settings = load_settings(env, instance_path=tmp_path)
+
+    assert settings["REMINDER_HOURS_BEFORE"] == 48
+    assert {name: settings[name] for name in TWILIO} == TWILIO  # surrounding spaces dropped
+
+
+def test_blank_twilio_settings_count_as_not_given(tmp_path):
+    blank = {name: "  " for name in TWILIO}
+
+    settings = load_settings({"SECRET_KEY": "k", **blank}, instance_path=tmp_path)
+
+    assert settings["TWILIO_ACCOUNT_SID"] is None
 
 
 def test_a_vancouver_practice_is_configured_from_the_environment(tmp_path):
