@@ -15,7 +15,7 @@ def attempt(session: Session, message: OutboundMessage) -> Outcome:
     try:
         rendered = rendering.render(session, message)
     except NoLongerDue as reason:
-        return Outcome.withdrawn(reason.reason)
+        return Outcome.withdrawn(str(reason.reason))
     except Exception as error:  # a broken template must not leave the row claimed forever
         current_app.logger.exception("rendering outbound message %s failed", message.id)
         return Outcome.temporary(f"could not render the message: {type(error).__name__}")

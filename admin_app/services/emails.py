@@ -60,4 +60,3 @@ def _by_code(code: int, reply: bytes | str) -> Outcome:
     text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
     error = f"SMTP {code} {text}"
     return Outcome.permanent(error) if 500 <= code < 600 else Outcome.temporary(error)
-

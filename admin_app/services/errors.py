@@ -26,6 +26,6 @@ class NotFound(RuleViolation):
 class NoLongerDue(Exception):
     """A queued message's cause is gone (appointment cancelled or moved): withdraw, don't send."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason) -> None:
         super().__init__(reason)
-        self.reason = reason
+        self.reason = reason  # a lazy translation: shown in the reader's language

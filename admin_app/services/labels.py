@@ -14,8 +14,10 @@ from admin_app.models import (
     AuditAction,
     BilledTo,
     CancelledBy,
+    Channel,
     CompensationModel,
     LinkKind,
+    MessageStatus,
     Modality,
     PayerKind,
     ReminderPreference,
@@ -138,6 +140,16 @@ CHOICES: dict[type[enum.Enum], dict[str, object]] = {
         "delete": _l("Deleted"),
         "export": _l("Exported"),
         "view": _l("Viewed"),
+    },
+    Channel: {"email": _l("Email"), "sms": _l("SMS")},
+    # "On hold", not "Held": an appointment's "Held" (it took place) translates differently.
+    MessageStatus: {
+        "queued": _l("Queued"),
+        "sending": _l("Sending"),
+        "sent": _l("Sent"),
+        "failed": _l("Failed"),
+        "held": _l("On hold"),
+        "withdrawn": _l("Withdrawn"),
     },
 }
 

@@ -209,6 +209,8 @@ def send_again(session: Session, message_id: int, now: dt.datetime | None = None
     message = session.get(OutboundMessage, message_id)
     if message is None:
         raise NotFound(_l("This message does not exist."))
+    if message.status == MessageStatus.WITHDRAWN:
+        raise RuleViolation(_l("A withdrawn message is no longer due (its appointment was cancelled or moved)."))
     if message.status not in RESENDABLE:
         raise RuleViolation(_l("Only a sent, failed or held message can be sent again; this one is still in progress."))
     message.status = MessageStatus.QUEUED

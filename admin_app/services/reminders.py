@@ -13,6 +13,7 @@ import datetime as dt
 
 from babel.dates import format_date, format_time
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -103,14 +104,14 @@ def reminder_variables(session: Session, context: dict, language: str, now: dt.d
         )
     )
     if participant is None:
-        raise NoLongerDue("the appointment was deleted")
+        raise NoLongerDue(_l("the appointment was deleted"))
     appointment = participant.appointment
     if appointment.status == AppointmentStatus.CANCELLED or participant.attendance in CANCELLED:
-        raise NoLongerDue("the appointment was cancelled")
+        raise NoLongerDue(_l("the appointment was cancelled"))
     if appointment.starts_at != dt.datetime.fromisoformat(context["starts_at"]):
-        raise NoLongerDue("the appointment was moved; a reminder for the new time is sent instead")
+        raise NoLongerDue(_l("the appointment was moved; a reminder for the new time is sent instead"))
     if appointment.starts_at <= (now or utcnow()):
-        raise NoLongerDue("the appointment has already started")
+        raise NoLongerDue(_l("the appointment has already started"))
     local = to_local(appointment.starts_at)
     site = appointment.room.site if appointment.room else appointment.therapist.site
     return {

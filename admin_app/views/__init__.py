@@ -15,6 +15,9 @@ from admin_app.views.base import StaffIndexView, TherapistIndexView
 from admin_app.views.billing import PayerView, PaymentSourceView
 from admin_app.views.book import BookView
 from admin_app.views.formatting import register_template_filters
+from admin_app.views.notifications import PORTAL_ENDPOINT, STAFF_ENDPOINT, NotificationsView, PortalNotificationsView
+from admin_app.views.notifications import bell as notification_bell
+from admin_app.views.outbox import OutboxView
 from admin_app.views.people import CareAssignmentView, ClientLinkView, ClientView, TherapistView
 from admin_app.views.portal import MyAppointmentsView, MyClientsView
 from admin_app.views.scheduling import AppointmentView, ParticipantView
@@ -33,6 +36,7 @@ def _staff_admin(app: Flask) -> Admin:
         theme=THEME,
     )
     people, schedule, billing, setup = _l("People"), _l("Schedule"), _l("Billing"), _l("Set-up")
+    messages = _l("Messages")
     admin.add_view(BookView(name=_l("Appointment book"), endpoint="book", url="book", category=schedule))
     admin.add_view(ClientView(models.Client, settings=settings, name=_l("Clients"), category=people))
     admin.add_view(ClientLinkView(models.ClientLink, settings=settings, name=_l("Client links"), category=people))
@@ -51,6 +55,17 @@ def _staff_admin(app: Flask) -> Admin:
     admin.add_view(RoomView(models.Room, settings=settings, name=_l("Rooms"), category=setup))
     admin.add_view(UserView(models.User, settings=settings, name=_l("Logins"), category=setup))
     admin.add_view(AuditEventView(models.AuditEvent, settings=settings, name=_l("Audit trail"), category=setup))
+    admin.add_view(
+        OutboxView(
+            models.OutboundMessage,
+            settings=settings,
+            name=_l("Outbox"),
+            endpoint="outbox",
+            url="outbox",
+            category=messages,
+        )
+    )
+    admin.add_view(NotificationsView(name=_l("Notifications"), endpoint=STAFF_ENDPOINT, url="notifications"))
     return admin
 
 
@@ -82,6 +97,7 @@ def _therapist_portal(app: Flask) -> Admin:
             url="appointments",
         )
     )
+    portal.add_view(PortalNotificationsView(name=_l("Notifications"), endpoint=PORTAL_ENDPOINT, url="notifications"))
     return portal
 
 
@@ -90,5 +106,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(home.blueprint)
     app.register_blueprint(calendar.blueprint)
     register_template_filters(app)
+    # Called by the navbar of both areas (one COUNT query per page, none when signed out).
+    app.jinja_env.globals["notification_bell"] = notification_bell
     _staff_admin(app)
     _therapist_portal(app)
