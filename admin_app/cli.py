@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from admin_app.extensions import db
 from admin_app.jobs import schedule, worker_process
-from admin_app.services import accounts, demo
+from admin_app.services import accounts, demo, surveys
 from admin_app.services.errors import RuleViolation
 
 accounts_cli = AppGroup("accounts", help="Create logins for the staff and the therapists.")
@@ -112,7 +112,23 @@ def jobs_worker(burst: bool, cron: bool) -> None:
     worker_process.run(app, burst=burst, cron=cron and not burst)
 
 
+surveys_cli = AppGroup("surveys", help="The monthly client survey.")
+
+
+@surveys_cli.command("send")
+@click.option("--month", required=True, help="The month the survey is about, YYYY-MM (clinic time).")
+@practice_command
+def surveys_send(month: str) -> None:
+    """Invite every client who attended a session in the month (again: only those not yet invited)."""
+    summary = surveys.send_for_month(db.session, month)
+    click.echo(
+        f"Survey {summary.month}: {summary.invited} invited, {summary.already_invited} already invited, "
+        f"{summary.opted_out} opted out, {summary.no_email} without an email (nor a guardian's)."
+    )
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(accounts_cli)
     app.cli.add_command(seed_demo)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(surveys_cli)

@@ -53,6 +53,13 @@ def _integer(env: Mapping[str, str], name: str, default: int, minimum: int = 0) 
     return value
 
 
+def _day_of_month(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _integer(env, name, default, 1)
+    if value > 28:
+        raise ConfigError(name, f"must be a day from 1 to 28 (every month has it), got {value}")
+    return value
+
+
 def _timezone(env: Mapping[str, str], name: str, default: str) -> str:
     value = env.get(name, default).strip()
     if value not in available_timezones():
@@ -168,6 +175,9 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "no-reply@practice.local"),
         "MAIL_TIMEOUT_SECONDS": _integer(env, "MAIL_TIMEOUT_SECONDS", 30, 1),
         "REMINDER_HOURS_BEFORE": _integer(env, "REMINDER_HOURS_BEFORE", 24, 1),
+        "SURVEY_DAY": _day_of_month(env, "SURVEY_DAY", 1),
+        "SURVEY_VALID_DAYS": _integer(env, "SURVEY_VALID_DAYS", 30, 1),
+        "SURVEY_ANONYMOUS_TO_THERAPISTS": _flag(env, "SURVEY_ANONYMOUS_TO_THERAPISTS", True),
         **_twilio_settings(env),
         # Without a mail server nothing may be sent, not even by Flask-Security.
         "MAIL_SUPPRESS_SEND": not mail_server,

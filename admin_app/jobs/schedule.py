@@ -15,8 +15,8 @@ from flask import current_app
 from redis import Redis
 from rq.cron import CronScheduler
 
-from admin_app.jobs import messages
-from admin_app.jobs.queue import FAILURE_TTL, JOB_TIMEOUT, MESSAGES, RESULT_TTL
+from admin_app.jobs import messages, surveys
+from admin_app.jobs.queue import DEFAULT, FAILURE_TTL, JOB_TIMEOUT, MESSAGES, RESULT_TTL
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Periodic:
 PERIODIC: tuple[Periodic, ...] = (
     Periodic("appointment-reminders", messages.queue_reminders, MESSAGES, "* * * * *"),
     Periodic("outbox-reconciler", messages.reconcile_outbox, MESSAGES, "* * * * *"),
+    Periodic("monthly-survey", surveys.send_monthly_survey, DEFAULT, "17 * * * *"),
 )
 
 

@@ -27,6 +27,7 @@ from admin_app.models.scheduling import (
     Participant,
 )
 from admin_app.models.sites import Room, Site
+from admin_app.models.surveys import SurveyInvitation, SurveyRating, SurveyResponse
 
 __all__ = [
     "ADMIN_ROLE",
@@ -61,6 +62,9 @@ __all__ = [
     "Role",
     "Room",
     "Site",
+    "SurveyInvitation",
+    "SurveyRating",
+    "SurveyResponse",
     "Therapist",
     "User",
 ]

@@ -11,11 +11,8 @@ initials; never names, national IDs or notes.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import hmac
-import secrets
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -26,6 +23,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from admin_app.config import SUPPORTED_LOCALES
 from admin_app.models import Appointment, AppointmentStatus, Attendance, Modality, Participant, Therapist
+from admin_app.services import tokens
 from admin_app.services.labels import choice_label
 
 FEED_PATH = "/calendar/{token}.ics"
@@ -36,14 +34,7 @@ _NOT_COMING = {Attendance.CANCELLED, Attendance.LATE_CANCELLED}
 
 
 def _token(therapist_id: int, nonce: str) -> str:
-    """256 bits: HMAC-SHA256(SECRET_KEY, "calendar-feed:<id>:<nonce>"), URL-safe base64, no padding."""
-    key = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(key, f"calendar-feed:{therapist_id}:{nonce}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return tokens.derive_token("calendar-feed", therapist_id, nonce)
 
 
 def calendar_feed_token(therapist: Therapist) -> str | None:
@@ -64,8 +55,8 @@ def rotate_calendar_feed(session: Session, therapist: Therapist) -> str:
     """Give the therapist a new feed URL (the previous one stops working) and return it."""
     if therapist.id is None:
         session.flush()
-    therapist.calendar_feed_nonce = secrets.token_hex(16)
-    therapist.calendar_feed_hash = _hash(_token(therapist.id, therapist.calendar_feed_nonce))
+    therapist.calendar_feed_nonce = tokens.new_nonce()
+    therapist.calendar_feed_hash = tokens.token_hash(_token(therapist.id, therapist.calendar_feed_nonce))
     session.flush()
     return calendar_feed_url(therapist)
 
@@ -74,7 +65,7 @@ def therapist_for_feed_token(session: Session, token: str) -> Therapist | None:
     """The active therapist whose current feed token this is; None for anything else."""
     if not token or len(token) > 100:
         return None
-    therapist = session.scalar(select(Therapist).where(Therapist.calendar_feed_hash == _hash(token)))
+    therapist = session.scalar(select(Therapist).where(Therapist.calendar_feed_hash == tokens.token_hash(token)))
     if therapist is None or not therapist.active:
         return None
     expected = calendar_feed_token(therapist)

@@ -26,3 +26,12 @@ def hold_sqlite_write_lock(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("UPDATE app_role SET id = id WHERE 0"))
+
+
+def serialize(session: Session, key: int) -> None:
+    """Make transactions that call this with the same `key` run one after the other (until
+    commit): a PostgreSQL advisory lock, SQLite's write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    else:
+        hold_sqlite_write_lock(session)

@@ -17,9 +17,13 @@ from admin_app.models import ADMIN_ROLE, Notification, Role, User
 from admin_app.models.base import utcnow
 
 MESSAGE_FAILED = "message_failed"
+DETRACTOR_ANSWER = "detractor_answer"
 
 TEXTS = {
     MESSAGE_FAILED: _l("Message #%(message_id)s could not be delivered. Open the outbox to see why and send it again."),
+    DETRACTOR_ANSWER: _l(
+        "Survey answer #%(response_id)s gave a recommendation score from 0 to 6: a client to follow up with."
+    ),
 }
 LIST_LIMIT = 100
 
@@ -31,6 +35,7 @@ class NoticeLine:
     created_at: dt.datetime
     read: bool
     message_id: int | None
+    response_id: int | None
 
 
 def notify_admins(session: Session, kind: str, *, now: dt.datetime | None = None, **params: int) -> int:
@@ -70,6 +75,7 @@ def recent(session: Session, user_id: int) -> list[NoticeLine]:
             created_at=row.created_at,
             read=row.read_at is not None,
             message_id=row.params.get("message_id"),
+            response_id=row.params.get("response_id"),
         )
         for row in rows
     ]

@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 
 from admin_app.config import SUPPORTED_LOCALES
 from admin_app.models import Channel, OutboundMessage
-from admin_app.services import reminders, sms
+from admin_app.services import reminders, sms, surveys
 from admin_app.services.errors import NoLongerDue
 
 Builder = Callable[[Session, dict, str], dict]
 
 BUILDERS: dict[str, Builder] = {
     reminders.TEMPLATE: reminders.reminder_variables,
+    surveys.TEMPLATE: surveys.invitation_variables,
 }
 
 __all__ = ["BUILDERS", "NoLongerDue", "Rendered", "render"]

@@ -1,0 +1,92 @@
+"""Survey results: NPS per month and each therapist's average stars per month, computed in SQL.
+
+NPS of a month (DESIGN.md): over the responses to that month's survey, 100 x (share of 9-10)
+- 100 x (share of 0-6), one decimal, rounded half-up; a month without responses has no NPS.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import Numeric, case, cast, func, select
+from sqlalchemy.orm import Session
+
+from admin_app.models import SurveyInvitation, SurveyRating, SurveyResponse, Therapist
+
+ONE_DECIMAL = Decimal("0.1")
+TWO_DECIMALS = Decimal("0.01")
+
+
+@dataclasses.dataclass(frozen=True)
+class NpsLine:
+    month: str
+    invitations: int
+    responses: int
+    promoters: int
+    detractors: int
+
+    @property
+    def nps(self) -> Decimal | None:
+        return nps(self.promoters, self.detractors, self.responses)
+
+
+@dataclasses.dataclass(frozen=True)
+class RatingLine:
+    month: str
+    therapist_id: int
+    therapist_name: str
+    ratings: int
+    average: Decimal
+
+
+def nps(promoters: int, detractors: int, responses: int) -> Decimal | None:
+    if not responses:
+        return None
+    return (Decimal(100 * (promoters - detractors)) / Decimal(responses)).quantize(ONE_DECIMAL, ROUND_HALF_UP)
+
+
+def nps_by_month(session: Session, first_month: str, last_month: str) -> list[NpsLine]:
+    """One line per month that has invitations, oldest first (months are "YYYY-MM")."""
+    score = SurveyResponse.nps_score
+    rows = session.execute(
+        select(
+            SurveyInvitation.month,
+            func.count(SurveyInvitation.id),
+            func.count(SurveyResponse.id),
+            func.coalesce(func.sum(case((score >= 9, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((score <= 6, 1), else_=0)), 0),
+        )
+        .outerjoin(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id)
+        .where(SurveyInvitation.month >= first_month, SurveyInvitation.month <= last_month)
+        .group_by(SurveyInvitation.month)
+        .order_by(SurveyInvitation.month)
+    ).all()
+    return [
+        NpsLine(month, int(invited), int(answered), int(pro), int(det)) for month, invited, answered, pro, det in rows
+    ]
+
+
+def ratings_by_therapist(
+    session: Session, first_month: str, last_month: str, therapist_id: int | None = None
+) -> list[RatingLine]:
+    """Average stars per therapist and month, by month then therapist name."""
+    query = (
+        select(
+            SurveyRating.month,
+            Therapist.id,
+            Therapist.full_name,
+            func.count(SurveyRating.id),
+            func.avg(cast(SurveyRating.stars, Numeric(6, 3))),
+        )
+        .join(Therapist, Therapist.id == SurveyRating.therapist_id)
+        .where(SurveyRating.month >= first_month, SurveyRating.month <= last_month)
+        .group_by(SurveyRating.month, Therapist.id, Therapist.full_name)
+        .order_by(SurveyRating.month, Therapist.full_name)
+    )
+    if therapist_id is not None:
+        query = query.where(SurveyRating.therapist_id == therapist_id)
+    return [
+        RatingLine(month, tid, name, int(count), Decimal(str(average)).quantize(TWO_DECIMALS, ROUND_HALF_UP))
+        for month, tid, name, count, average in session.execute(query)
+    ]

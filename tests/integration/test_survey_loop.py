@@ -1,0 +1,95 @@
+"""The whole survey loop with real parts: send a month, read the emails from an SMTP sink,
+follow each link, answer, and find the hand-computed NPS and ratings in the stats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+from admin_app.extensions import db
+from admin_app.models import Attendance, ClientLink, LinkKind, SurveyInvitation
+from admin_app.services import survey_stats, surveys
+from tests.factories import make_appointment, make_client, make_therapist
+
+OCTOBER = "2026-10"
+
+
+def attended(therapist, client, day: int, hour: int = 15):
+    return make_appointment(
+        therapist, client, dt.datetime(2026, 10, day, hour, 0, tzinfo=dt.UTC), attendance=Attendance.ATTENDED
+    )
+
+
+def test_send_for_a_month_invites_each_client_once_in_their_language(mail_app, smtp_sink):
+    ana_t, bruno_t = make_therapist(full_name="Ana Ruiz"), make_therapist(full_name="Bruno Díaz")
+    carla = make_client(full_name="Carla", email="carla@example.com", preferred_language="es")
+    john = make_client(full_name="John", email="john@example.com", preferred_language="en")
+    attended(ana_t, carla, 5)
+    attended(bruno_t, carla, 12)
+    attended(ana_t, john, 6)
+    db.session.commit()
+
+    summary = surveys.send_for_month(db.session, OCTOBER)
+    db.session.commit()
+
+    assert summary.invited == 2
+    [spanish] = smtp_sink.to("carla@example.com")
+    [english] = smtp_sink.to("john@example.com")
+    assert spanish["Subject"] == "¿Cómo fueron sus sesiones en octubre de 2026?"
+    assert english["Subject"] == "How were your sessions in October 2026?"
+    link = re.search(r"http://127\.0\.0\.1:5000/survey/[\w-]+", spanish.get_body(("plain",)).get_content()).group()
+    token = link.rsplit("/", 1)[1]
+    assert len(token) >= 22  # at least 128 bits
+    invitation = surveys.open_invitation(db.session, token)
+    assert surveys.therapists_seen(db.session, invitation.client_id, OCTOBER) == [
+        (ana_t.id, "Ana Ruiz"),
+        (bruno_t.id, "Bruno Díaz"),
+    ]
+    assert token not in {row.token_hash for row in db.session.query(SurveyInvitation)}
+
+    again = surveys.send_for_month(db.session, OCTOBER)
+    db.session.commit()
+    assert (again.invited, again.already_invited) == (0, 2)
+    assert len(smtp_sink.messages) == 2
+
+
+def test_minor_without_email_is_invited_through_the_guardian(mail_app, smtp_sink):
+    therapist = make_therapist()
+    mother = make_client(full_name="Rosa Paz", email="rosa@example.com", preferred_language="es")
+    child = make_client(full_name="Tito Paz", email=None)
+    db.session.add(ClientLink(client=mother, related_client=child, kind=LinkKind.GUARDIAN_OF))
+    opted_out = make_client(email="no@example.com", survey_opt_out=True)
+    lonely = make_client(email=None)
+    for n, client in enumerate((child, opted_out, lonely)):
+        attended(therapist, client, 5 + n)
+    db.session.commit()
+
+    summary = surveys.send_for_month(db.session, OCTOBER)
+    db.session.commit()
+
+    assert (summary.invited, summary.opted_out, summary.no_email) == (1, 1, 1)
+    [message] = smtp_sink.messages
+    assert message["To"] == "rosa@example.com"
+    assert "las sesiones de Tito Paz" in message.get_body(("plain",)).get_content()
+
+
+def test_nps_and_ratings_from_answers(app):
+    therapist = make_therapist(full_name="Ana Ruiz")
+    clients = [make_client() for _ in range(4)]
+    for n, client in enumerate(clients):
+        attended(therapist, client, 5 + n)
+    db.session.commit()
+    surveys.send_for_month(db.session, OCTOBER)
+    db.session.commit()
+    invitations = db.session.query(SurveyInvitation).order_by(SurveyInvitation.id).all()
+    for invitation, (score, stars) in zip(invitations[:3], [(10, 5), (9, 4), (3, 2)], strict=True):
+        surveys.submit(db.session, invitation, stars={therapist.id: str(stars)}, nps=str(score), comment=None)
+    db.session.commit()
+
+    [line] = survey_stats.nps_by_month(db.session, OCTOBER, OCTOBER)
+    assert (line.invitations, line.responses, line.promoters, line.detractors) == (4, 3, 2, 1)
+    assert line.nps == Decimal("33.3")  # 100 x 2/3 - 100 x 1/3
+    [rating] = survey_stats.ratings_by_therapist(db.session, OCTOBER, OCTOBER)
+    assert (rating.therapist_name, rating.ratings, rating.average) == ("Ana Ruiz", 3, Decimal("3.67"))
+    assert survey_stats.nps_by_month(db.session, "2026-11", "2026-11") == []
