@@ -43,7 +43,9 @@ def _requested_day() -> dt.date:
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        flash(_l("%(field)s: expected a date as YYYY-MM-DD, got %(value)s", field=_l("Date"), value=raw), "error")
+        # str(): a lazy string reaches the session as safe HTML, and `raw` is what the visitor typed.
+        message = _l("%(field)s: expected a date as YYYY-MM-DD, got %(value)s", field=_l("Date"), value=raw)
+        flash(str(message), "error")
         return today_local()
 
 

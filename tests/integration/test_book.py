@@ -220,3 +220,10 @@ def test_an_opened_appointment_shows_fees_and_its_history(admin_client):
     assert "Ana Quispe · No-show · 150.00 PEN" in page
     history = re.search(r"<b>History</b>\s*</td>\s*<td>(.*?)</td>", page, re.S).group(1)
     assert "staff@example.com · Changed · Participant (Attendance)" in history
+
+
+def test_a_bad_date_is_reported_escaped(admin_client):
+    page = admin_client.get("/admin/book/?date=<script>alert(1)</script>").get_data(as_text=True)
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)</script>" not in page
