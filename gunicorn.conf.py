@@ -15,7 +15,11 @@ accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss'
 timeout = 60
 
-SECRET_PATHS = re.compile(r"^/calendar/[^/]+\.ics$")
+# Public links carry their secret in the path: the log shows which kind, never the token.
+SECRET_PATHS = (
+    (re.compile(r"^/calendar/[^/]+\.ics$"), "/calendar/<token>.ics"),
+    (re.compile(r"^/survey/(?!thanks$)[^/]+$"), "/survey/<token>"),
+)
 
 
 class PrivateLogger(Logger):
@@ -23,8 +27,9 @@ class PrivateLogger(Logger):
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        if SECRET_PATHS.match(atoms.get("U", "")):
-            atoms["U"] = "/calendar/<token>.ics"
+        for pattern, shown in SECRET_PATHS:
+            if pattern.match(atoms.get("U", "")):
+                atoms["U"] = shown
         return atoms
 
 

@@ -7,10 +7,11 @@ from pathlib import Path
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import get_locale
 from flask_security import SQLAlchemyUserDatastore, current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin_app import cli, jobs, views
 from admin_app.config import SUPPORTED_LOCALES, load_settings
-from admin_app.extensions import babel, csrf, db, mail, migrate, security
+from admin_app.extensions import babel, csrf, db, limiter, mail, migrate, security
 from admin_app.models import Role, User
 from admin_app.models.audit import set_actor_resolver
 
@@ -29,11 +30,18 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind N proxies, the client's address (rate limits) and scheme come from their headers.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     mail.init_app(app)
     csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_ENABLED", True)  # explicit: Flask-Limiter would inherit the last app's
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     security.init_app(app, SQLAlchemyUserDatastore(db, User, Role))
     set_actor_resolver(current_actor)

@@ -178,6 +178,9 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "SURVEY_DAY": _day_of_month(env, "SURVEY_DAY", 1),
         "SURVEY_VALID_DAYS": _integer(env, "SURVEY_VALID_DAYS", 30, 1),
         "SURVEY_ANONYMOUS_TO_THERAPISTS": _flag(env, "SURVEY_ANONYMOUS_TO_THERAPISTS", True),
+        "SURVEY_GUESS_LIMIT": env.get("SURVEY_GUESS_LIMIT", "20 per hour").strip(),
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none).
+        "TRUSTED_PROXIES": _integer(env, "TRUSTED_PROXIES", 0, 0),
         **_twilio_settings(env),
         # Without a mail server nothing may be sent, not even by Flask-Security.
         "MAIL_SUPPRESS_SEND": not mail_server,

@@ -3,6 +3,8 @@
 import sqlite3
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_security import Security
@@ -19,6 +21,12 @@ mail = Mail()
 babel = Babel()
 security = Security()
 csrf = CSRFProtect()
+# No default limits: only the routes that ask for one are limited (the public survey link, against
+# guessing). Counts live in RATELIMIT_STORAGE_URI (Redis when REDIS_URL is set, else in memory).
+# Flask-Limiter keeps its storage on this object, so with several apps in one process (the tests)
+# the last `create_app` decides it. A storage outage lets requests through (logged), rather than
+# turning a client's survey page into an error: the tokens themselves are unguessable.
+limiter = Limiter(key_func=get_remote_address, swallow_errors=True)
 
 
 @event.listens_for(Engine, "connect")

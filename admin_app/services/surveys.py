@@ -81,8 +81,17 @@ def send_for_month(session: Session, month: str, now: dt.datetime | None = None)
     now = now or utcnow()
     year, number = parse_month(month)
     month = month_key(year, number)
-    serialize(session, SEND_LOCK)
     start, end = month_range(year, number)
+    if end > now:
+        raise RuleViolation(
+            _l(
+                "%(field)s: %(month)s has not ended yet; the survey asks about a finished month.",
+                field=_l("Month"),
+                month=month,
+            ),
+            field="month",
+        )
+    serialize(session, SEND_LOCK)
     attended = (
         select(Participant.client_id)
         .join(Participant.appointment)

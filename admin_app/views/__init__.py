@@ -8,7 +8,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
 from admin_app import models
-from admin_app.views import calendar, home
+from admin_app.views import calendar, home, survey
 from admin_app.views.accounts import UserView
 from admin_app.views.audit import AuditEventView
 from admin_app.views.base import StaffIndexView, TherapistIndexView
@@ -23,6 +23,8 @@ from admin_app.views.portal import MyAppointmentsView, MyClientsView
 from admin_app.views.scheduling import AppointmentView, ParticipantView
 from admin_app.views.series import SeriesView
 from admin_app.views.sites import RoomView, SiteView
+from admin_app.views.surveys_admin import SurveyInvitationView, SurveyResponseView, SurveyResultsView
+from admin_app.views.surveys_portal import MyRatingsView
 
 THEME = Bootstrap4Theme(base_template="admin/practice_base.html", fluid=True)
 
@@ -65,6 +67,30 @@ def _staff_admin(app: Flask) -> Admin:
             category=messages,
         )
     )
+    surveys = _l("Surveys")
+    admin.add_view(
+        SurveyResultsView(name=_l("Results"), endpoint="survey_results", url="survey-results", category=surveys)
+    )
+    admin.add_view(
+        SurveyResponseView(
+            models.SurveyResponse,
+            settings=settings,
+            name=_l("Responses"),
+            endpoint="survey_response",
+            url="survey-responses",
+            category=surveys,
+        )
+    )
+    admin.add_view(
+        SurveyInvitationView(
+            models.SurveyInvitation,
+            settings=settings,
+            name=_l("Invitations"),
+            endpoint="survey_invitation",
+            url="survey-invitations",
+            category=surveys,
+        )
+    )
     admin.add_view(NotificationsView(name=_l("Notifications"), endpoint=STAFF_ENDPOINT, url="notifications"))
     return admin
 
@@ -97,6 +123,7 @@ def _therapist_portal(app: Flask) -> Admin:
             url="appointments",
         )
     )
+    portal.add_view(MyRatingsView(name=_l("My ratings"), endpoint="my_ratings", url="ratings"))
     portal.add_view(PortalNotificationsView(name=_l("Notifications"), endpoint=PORTAL_ENDPOINT, url="notifications"))
     return portal
 
@@ -105,6 +132,7 @@ def register(app: Flask) -> None:
     """Build both Flask-Admin areas for this app (never at import time: one app per call)."""
     app.register_blueprint(home.blueprint)
     app.register_blueprint(calendar.blueprint)
+    app.register_blueprint(survey.blueprint)
     register_template_filters(app)
     # Called by the navbar of both areas (one COUNT query per page, none when signed out).
     app.jinja_env.globals["notification_bell"] = notification_bell

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from flask import request
+
 from admin_app.extensions import db
 from tests.conftest import login, make_app
 from tests.factories import make_admin
@@ -31,3 +33,13 @@ def test_two_apps_in_one_process_both_serve_the_login_and_the_staff_area(app, da
 
     assert second.config["CLINIC_TIMEZONE"] == "America/Vancouver"
     assert app.config["CLINIC_TIMEZONE"] == "America/Lima"
+
+
+def test_behind_a_trusted_proxy_the_client_address_comes_from_its_header(app, database_url):
+    direct, proxied = make_app(database_url), make_app(database_url, TRUSTED_PROXIES=1)
+    for one in (direct, proxied):
+        one.add_url_rule("/whoami", "whoami", lambda: request.remote_addr)
+    headers = {"X-Forwarded-For": "203.0.113.7"}
+
+    assert direct.test_client().get("/whoami", headers=headers).get_data(as_text=True) == "127.0.0.1"
+    assert proxied.test_client().get("/whoami", headers=headers).get_data(as_text=True) == "203.0.113.7"

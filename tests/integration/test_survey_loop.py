@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from admin_app.extensions import db
 from admin_app.models import Attendance, ClientLink, LinkKind, SurveyInvitation
 from admin_app.services import survey_stats, surveys
-from tests.factories import make_appointment, make_client, make_therapist
+from tests.conftest import login
+from tests.factories import make_admin, make_appointment, make_client, make_therapist
 
 OCTOBER = "2026-10"
 
@@ -93,3 +95,38 @@ def test_nps_and_ratings_from_answers(app):
     [rating] = survey_stats.ratings_by_therapist(db.session, OCTOBER, OCTOBER)
     assert (rating.therapist_name, rating.ratings, rating.average) == ("Ana Ruiz", 3, Decimal("3.67"))
     assert survey_stats.nps_by_month(db.session, "2026-11", "2026-11") == []
+
+
+def test_the_whole_loop_from_the_staff_screen_to_the_results(mail_app, smtp_sink):
+    """Staff send October's survey; three clients answer through the links in their emails
+    (NPS 10, 9 and 3; stars 5, 4 and 2 for Ana Ruiz); the results show NPS 33.3 and 3.67 stars."""
+    make_admin(email="boss@example.com")
+    ana = make_therapist(full_name="Ana Ruiz")
+    answers = {"c0@example.com": ("10", "5"), "c1@example.com": ("9", "4"), "c2@example.com": ("3", "2")}
+    for n, address in enumerate([*answers, "silent@example.com"]):
+        attended(ana, make_client(email=address, preferred_language="en"), 5 + n)
+    db.session.commit()
+    staff = mail_app.test_client()
+    login(staff, "boss@example.com")
+
+    sent = staff.post("/admin/survey-results/send", data={"month": OCTOBER}, follow_redirects=True)
+
+    assert "Survey for 2026-10: 4 invited" in sent.get_data(as_text=True)
+    assert len(smtp_sink.messages) == 4
+    for address, (score, stars) in answers.items():
+        [email] = smtp_sink.to(address)
+        path = urlsplit(re.search(r"http://\S+/survey/[\w-]+", email.get_body(("plain",)).get_content()).group()).path
+        visitor = mail_app.test_client()
+        form = visitor.get(path)
+        assert form.status_code == 200 and "Ana Ruiz" in form.get_data(as_text=True)
+        answered = visitor.post(path, data={f"stars-{ana.id}": stars, "nps": score, "comment": "Thanks"})
+        assert answered.status_code == 303
+        assert visitor.get(path).status_code == 404  # used
+
+    results = staff.get(f"/admin/survey-results/?from={OCTOBER}&to={OCTOBER}").get_data(as_text=True)
+
+    assert "33.3" in results and "3.67 (3)" in results
+    [line] = survey_stats.nps_by_month(db.session, OCTOBER, OCTOBER)
+    assert (line.invitations, line.responses, line.nps) == (4, 3, Decimal("33.3"))
+    [rating] = survey_stats.ratings_by_therapist(db.session, OCTOBER, OCTOBER)
+    assert (rating.ratings, rating.average) == (3, Decimal("3.67"))

@@ -151,3 +151,13 @@ def test_survey_day_must_be_a_day_every_month_has(tmp_path, value):
     with pytest.raises(ConfigError) as error:
         load_settings({"SURVEY_DAY": value}, instance_path=tmp_path)
     assert error.value.variable == "SURVEY_DAY"
+
+
+def test_a_month_that_has_not_ended_is_refused(app):
+    this_month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
+
+    with pytest.raises(RuleViolation) as refused:
+        surveys.send_for_month(db.session, this_month)
+
+    assert refused.value.field == "month"
+    assert "has not ended yet" in str(refused.value)

@@ -1,0 +1,39 @@
+"""The access log (gunicorn.conf.py) never writes a public link's secret token."""
+
+from __future__ import annotations
+
+import datetime as dt
+import runpy
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from gunicorn.config import Config
+
+CONF = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        ("/calendar/AbC123-_x.ics", "/calendar/<token>.ics"),
+        ("/survey/q8Zp0-sEcReT_tOkEn", "/survey/<token>"),
+        ("/survey/thanks", "/survey/thanks"),
+        ("/admin/book/", "/admin/book/"),
+    ],
+)
+def test_tokens_are_replaced_in_logged_paths(path, logged):
+    logger = CONF["PrivateLogger"](Config())
+    environ = {
+        "PATH_INFO": path,
+        "RAW_URI": path,
+        "REQUEST_METHOD": "GET",
+        "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+    }
+    response = SimpleNamespace(status="200 OK", headers=[], sent=0, response_length=0)
+    request = SimpleNamespace(headers=[], path=path, query="", method="GET", uri=path, version=(1, 1))
+
+    atoms = logger.atoms(response, request, environ, dt.timedelta(milliseconds=5))
+
+    assert atoms["U"] == logged
