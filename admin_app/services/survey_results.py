@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,12 +16,11 @@ from sqlalchemy.orm import Session
 from admin_app.models import Client, SurveyInvitation, SurveyRating, SurveyResponse
 from admin_app.services import survey_stats
 from admin_app.services.clinic_time import parse_month
-from admin_app.services.survey_stats import RatingLine
+from admin_app.services.survey_stats import NpsLine, RatingLine
 from admin_app.services.surveys import month_key, previous_month
 
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 60
-ONE_DECIMAL = Decimal("0.1")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,32 +31,6 @@ class MonthRange:
     @property
     def months(self) -> list[str]:
         return months_between(self.first, self.last)
-
-
-@dataclasses.dataclass(frozen=True)
-class NpsRow:
-    """One month of the NPS table; `nps` and `response_rate` are None when there is nothing to divide."""
-
-    month: str
-    invitations: int = 0
-    responses: int = 0
-    promoters: int = 0
-    detractors: int = 0
-
-    @property
-    def passives(self) -> int:
-        return self.responses - self.promoters - self.detractors
-
-    @property
-    def nps(self) -> Decimal | None:
-        return survey_stats.nps(self.promoters, self.detractors, self.responses)
-
-    @property
-    def response_rate(self) -> Decimal | None:
-        """Responses per 100 invitations, one decimal."""
-        if not self.invitations:
-            return None
-        return (Decimal(100 * self.responses) / Decimal(self.invitations)).quantize(ONE_DECIMAL, ROUND_HALF_UP)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,16 +95,10 @@ def response_months(session: Session) -> list[str]:
     return list(session.scalars(select(SurveyResponse.month).distinct().order_by(SurveyResponse.month.desc())).all())
 
 
-def nps_table(session: Session, period: MonthRange) -> list[NpsRow]:
+def nps_table(session: Session, period: MonthRange) -> list[NpsLine]:
     """A line for every month of the period, oldest first; months without invitations are zeros."""
     lines = {line.month: line for line in survey_stats.nps_by_month(session, period.first, period.last)}
-    rows = []
-    for month in period.months:
-        line = lines.get(month)
-        rows.append(
-            NpsRow(month, line.invitations, line.responses, line.promoters, line.detractors) if line else NpsRow(month)
-        )
-    return rows
+    return [lines.get(month) or NpsLine(month) for month in period.months]
 
 
 def ratings_table(session: Session, period: MonthRange, therapist_id: int | None = None) -> list[TherapistRatings]:

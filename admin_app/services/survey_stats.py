@@ -20,15 +20,28 @@ TWO_DECIMALS = Decimal("0.01")
 
 @dataclasses.dataclass(frozen=True)
 class NpsLine:
+    """One month of the survey; `nps` and `response_rate` are None when there is nothing to divide."""
+
     month: str
-    invitations: int
-    responses: int
-    promoters: int
-    detractors: int
+    invitations: int = 0
+    responses: int = 0
+    promoters: int = 0
+    detractors: int = 0
+
+    @property
+    def passives(self) -> int:
+        return self.responses - self.promoters - self.detractors
 
     @property
     def nps(self) -> Decimal | None:
         return nps(self.promoters, self.detractors, self.responses)
+
+    @property
+    def response_rate(self) -> Decimal | None:
+        """Responses per 100 invitations, one decimal."""
+        if not self.invitations:
+            return None
+        return (Decimal(100 * self.responses) / Decimal(self.invitations)).quantize(ONE_DECIMAL, ROUND_HALF_UP)
 
 
 @dataclasses.dataclass(frozen=True)
