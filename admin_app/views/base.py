@@ -20,13 +20,13 @@ from admin_app.models.audit import record_event
 from admin_app.services import calendar, scheduling
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import CHOICES, FIELDS, LANGUAGES, choices_for
+from admin_app.services.spreadsheets import neutralise_formula
 from admin_app.views.filters import PracticeFilterConverter
 from admin_app.views.formatting import (
     DETAIL_FORMATTERS,
     EXPORT_FORMATTERS,
     LIST_FORMATTERS,
     ModelConverter,
-    neutralise_formula,
 )
 
 CURRENCY_FIELDS = ("currency", "default_currency")

@@ -20,7 +20,6 @@ from admin_app.services.labels import choice_label
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M"
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what a datetime-local input sends
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def local_datetime(_view, value: dt.datetime, *_args) -> str:
@@ -55,13 +54,6 @@ EXPORT_FORMATTERS = {
     Decimal: amount,
 }
 DETAIL_FORMATTERS = {**LIST_FORMATTERS, **typefmt.DETAIL_FORMATTERS, enum.Enum: choice}
-
-
-def neutralise_formula(value):
-    """A cell a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 class LocalDateTimeField(DateTimeField):

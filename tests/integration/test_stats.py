@@ -3,14 +3,16 @@ hand, on both databases (DESIGN.md: metric definitions)."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
 
 from admin_app.extensions import db
 from admin_app.models import Appointment, AppointmentKind, Attendance, CompensationModel, Modality, Participant
-from admin_app.services import stats, surveys
+from admin_app.services import reports, stats, surveys
 from admin_app.services.clinic_time import from_local
 from tests.conftest import make_app
 from tests.factories import make_client, make_therapist
@@ -178,3 +180,28 @@ def test_a_dst_week_in_vancouver_keeps_every_session_in_its_month(database_url, 
         assert (october.sessions, november.sessions) == (1, 3)
         assert [line.sessions for line in months] == [0, 0, 3, 0, 0, 0, 0, 0, 0, 1, 3, 0]
         db.session.remove()
+
+
+def test_new_clients_of_a_period_with_their_first_therapist(app):
+    ana, beto = make_therapist(full_name="Ana"), make_therapist(full_name="Beto")
+    old = make_client(full_name="Old")
+    new = make_client(full_name="=HYPERLINK(\"http://x\")", national_id="N-1", email="n@example.com")
+    late = make_client(full_name="Late")
+    book(ana, [old], dt.datetime(2026, 9, 30, 10, 0))
+    book(ana, [old], dt.datetime(2026, 10, 2, 10, 0))
+    book(beto, [new], dt.datetime(2026, 10, 3, 10, 0), attendance=Attendance.NO_SHOW)
+    book(beto, [new], dt.datetime(2026, 10, 4, 10, 0))
+    book(ana, [new], dt.datetime(2026, 10, 5, 10, 0))
+    book(ana, [late], dt.datetime(2026, 10, 31, 23, 30))  # 1 November in UTC, 31 October here
+    db.session.commit()
+
+    found = reports.new_clients(db.session, dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    text = reports.new_clients_csv(db.session, dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+
+    assert [(c.name, c.first_session, c.first_therapist) for c in found] == [
+        ('=HYPERLINK("http://x")', dt.date(2026, 10, 4), "Beto"),
+        ("Late", dt.date(2026, 10, 31), "Ana"),
+    ]
+    assert text.startswith("\ufeffname,national_id,email,phone,first_session,first_therapist\r\n")
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert rows[1] == ["'=HYPERLINK(\"http://x\")", "N-1", "n@example.com", "", "2026-10-04", "Beto"]
