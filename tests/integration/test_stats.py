@@ -185,7 +185,7 @@ def test_a_dst_week_in_vancouver_keeps_every_session_in_its_month(database_url, 
 def test_new_clients_of_a_period_with_their_first_therapist(app):
     ana, beto = make_therapist(full_name="Ana"), make_therapist(full_name="Beto")
     old = make_client(full_name="Old")
-    new = make_client(full_name="=HYPERLINK(\"http://x\")", national_id="N-1", email="n@example.com")
+    new = make_client(full_name='=HYPERLINK("http://x")', national_id="N-1", email="n@example.com")
     late = make_client(full_name="Late")
     book(ana, [old], dt.datetime(2026, 9, 30, 10, 0))
     book(ana, [old], dt.datetime(2026, 10, 2, 10, 0))
@@ -204,4 +204,4 @@ def test_new_clients_of_a_period_with_their_first_therapist(app):
     ]
     assert text.startswith("\ufeffname,national_id,email,phone,first_session,first_therapist\r\n")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
-    assert rows[1] == ["'=HYPERLINK(\"http://x\")", "N-1", "n@example.com", "", "2026-10-04", "Beto"]
+    assert rows[1] == ['\'=HYPERLINK("http://x")', "N-1", "n@example.com", "", "2026-10-04", "Beto"]
