@@ -29,6 +29,7 @@ run: install system-deps seed
 	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py --reload "admin_app:create_app()"
 
 test: install
+	@WITH_BROWSER=1 scripts/system-deps.sh
 	PY=$(PY) scripts/test.sh
 
 lint: install

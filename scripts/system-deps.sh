@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages the app needs beside Python: wkhtmltopdf (PDFs) and a font with accents.
+# Debian packages the app needs beside Python: wkhtmltopdf (PDFs) and a font with accents;
+# with WITH_BROWSER=1 also Chromium, which the browser tests drive (make test, CI).
 # Installs them with apt-get when missing and allowed (root or password-less sudo, and
 # INSTALL_SYSTEM_PACKAGES is not 0). Otherwise it says what is missing and goes on:
 # everything but PDFs works without them.
@@ -8,6 +9,9 @@ set -euo pipefail
 packages=()
 command -v wkhtmltopdf >/dev/null 2>&1 || packages+=(wkhtmltopdf)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || packages+=(fonts-dejavu-core)
+if [ "${WITH_BROWSER:-0}" = "1" ]; then
+  command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+fi
 [ ${#packages[@]} -eq 0 ] && exit 0
 
 if [ "${INSTALL_SYSTEM_PACKAGES:-1}" != "0" ] && command -v apt-get >/dev/null 2>&1; then
@@ -19,5 +23,5 @@ if [ "${INSTALL_SYSTEM_PACKAGES:-1}" != "0" ] && command -v apt-get >/dev/null 2
     fi
   fi
 fi
-echo "Note: ${packages[*]} not installed (PDF documents will not work until it is: apt-get install ${packages[*]})." >&2
+echo "Note: ${packages[*]} not installed (PDFs, or the browser tests, need them: apt-get install ${packages[*]})." >&2
 exit 0
