@@ -10,6 +10,7 @@ import email
 import email.policy
 import os
 import socket
+import threading
 import uuid
 from pathlib import Path
 
@@ -197,3 +198,39 @@ def mail_app(app, database_url, smtp_sink):
     with mailing.app_context():
         yield mailing
         db.session.remove()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright; a missing browser fails under CI, else skips."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if sync_playwright is None or not Path(CHROMIUM).exists():
+        if REQUIRE_SERVICES:
+            pytest.fail(f"the browser tests need playwright and {CHROMIUM} under CI")
+        pytest.skip(f"needs playwright and {CHROMIUM} (make test installs them)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app, database_url):
+    """The app served over HTTP on loopback (same database as `app`), for the browser."""
+    from werkzeug.serving import make_server
+
+    served = make_app(database_url)
+    server = make_server("127.0.0.1", free_port(), served, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
