@@ -227,7 +227,7 @@ def live_server(app, database_url):
     """The app served over HTTP on loopback (same database as `app`), for the browser."""
     from werkzeug.serving import make_server
 
-    served = make_app(database_url)
+    served = make_app(database_url, SERVER_NAME=None)  # answer to 127.0.0.1:<port>
     server = make_server("127.0.0.1", free_port(), served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
