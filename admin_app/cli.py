@@ -1,9 +1,12 @@
-"""`flask` commands: accounts, the demo practice and background jobs. Each goes through a service."""
+"""`flask` commands: accounts, the demo practice, background jobs, surveys and reports. Each goes
+through a service."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
+from pathlib import Path
 
 import click
 from flask import Flask, current_app, g
@@ -11,7 +14,10 @@ from flask.cli import AppGroup, with_appcontext
 
 from admin_app.extensions import db
 from admin_app.jobs import schedule, worker_process
-from admin_app.services import accounts, demo, surveys
+from admin_app.models import AuditAction
+from admin_app.models.audit import record_event
+from admin_app.services import accounts, demo, reports, surveys
+from admin_app.services.clinic_time import parse_month
 from admin_app.services.errors import RuleViolation
 
 accounts_cli = AppGroup("accounts", help="Create logins for the staff and the therapists.")
@@ -127,8 +133,103 @@ def surveys_send(month: str) -> None:
     )
 
 
+report_cli = AppGroup("report", help="Month-end and yearly figures as JSON, CSV or PDF (schemas in the README).")
+
+OUTPUT_OPTION = click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file instead of the standard output.",
+)
+
+
+def _emit(content: str | bytes, output: Path | None) -> None:
+    """Text to stdout, or the file `output` (text as UTF-8, bytes as they are)."""
+    if output is None:
+        click.echo(content, nl=False)
+        return
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        output.write_bytes(data)
+    except OSError as error:
+        raise click.ClickException(f"--output: cannot write {output}: {error.strerror or error}") from None
+    click.echo(f"Written: {output}", err=True)
+
+
+def _json_text(report: dict) -> str:
+    return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+
+
+@report_cli.command("monthly")
+@click.option("--month", required=True, help="The month, YYYY-MM (clinic time).")
+@click.option("--format", "output_format", type=click.Choice(["json", "csv", "pdf"]), default="json", show_default=True)
+@click.option("--therapist", "therapist_email", default=None, metavar="EMAIL", help="Only this therapist.")
+@OUTPUT_OPTION
+@practice_command
+def report_monthly(month: str, output_format: str, therapist_email: str | None, output: Path | None) -> None:
+    """Sessions, gross and commission per therapist and currency for a month, with totals.
+
+    PDF is one therapist's month statement: it needs --therapist and --output.
+    """
+    if output_format == "pdf":
+        if output is None:
+            raise click.UsageError("--format pdf writes a file: add --output PATH.")
+        if therapist_email is None:
+            raise click.UsageError("--format pdf is one therapist's statement: add --therapist EMAIL.")
+    therapist = reports.therapist_by_email(db.session, therapist_email) if therapist_email else None
+    if output_format == "pdf":
+        content: str | bytes = _therapist_month_pdf(month, therapist.id)
+    elif output_format == "csv":
+        content = reports.monthly_report_csv(db.session, month, therapist_email)
+    else:
+        content = _json_text(reports.monthly_report(db.session, month, therapist_email))
+    record_event(
+        db.session, action=AuditAction.EXPORT, entity="therapist", entity_id=therapist.id if therapist else None
+    )
+    _emit(content, output)
+
+
+def _therapist_month_pdf(month: str, therapist_id: int) -> bytes:
+    # Imported here while services.statements is being written alongside this command.
+    from admin_app.services import statements
+
+    year, number = parse_month(month, field="--month")
+    reports.check_year(year, field="--month")
+    return statements.therapist_month_pdf(
+        db.session, year, number, therapist_id, language=current_app.config["DEFAULT_LOCALE"]
+    )
+
+
+@report_cli.command("yearly")
+@click.option("--year", required=True, type=int, help="The year, e.g. 2026 (clinic time).")
+@click.option("--format", "output_format", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@OUTPUT_OPTION
+@practice_command
+def report_yearly(year: int, output_format: str, output: Path | None) -> None:
+    """Each month of a year: sessions, survey responses and NPS, new and recurrent, virtual and
+    on-site clients, gross per currency."""
+    if output_format == "csv":
+        content = reports.yearly_report_csv(db.session, year)
+    else:
+        content = _json_text(reports.yearly_report(db.session, year))
+    _emit(content, output)
+
+
+@report_cli.command("new-clients")
+@click.option("--from", "first_day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD")
+@click.option("--to", "last_day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD")
+@OUTPUT_OPTION
+@practice_command
+def report_new_clients(first_day: dt.datetime, last_day: dt.datetime, output: Path | None) -> None:
+    """Clients whose first ever attended session is in the period (both days included), as CSV."""
+    content = reports.new_clients_csv(db.session, first_day.date(), last_day.date())
+    record_event(db.session, action=AuditAction.EXPORT, entity="client")
+    _emit(content, output)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(accounts_cli)
     app.cli.add_command(seed_demo)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(surveys_cli)
+    app.cli.add_command(report_cli)

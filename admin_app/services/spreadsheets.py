@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
@@ -19,10 +20,19 @@ def neutralise_formula(value):
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """UTF-8 CSV text with a BOM (so Excel reads accents right), every text cell neutralised."""
+    """UTF-8 CSV text with a BOM (so Excel reads accents right), every text cell neutralised;
+    numbers stay numbers (a negative NPS is -12.5, not '-12.5)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutralise_formula(str(cell)) for cell in header])
+    writer.writerow([_cell(cell) for cell in header])
     for row in rows:
-        writer.writerow(["" if cell is None else neutralise_formula(str(cell)) for cell in row])
+        writer.writerow([_cell(cell) for cell in row])
     return BOM + buffer.getvalue()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
+    return neutralise_formula(str(value))

@@ -8,7 +8,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
 from admin_app import models
-from admin_app.views import calendar, home, survey
+from admin_app.views import calendar, home, statistics, survey
 from admin_app.views.accounts import UserView
 from admin_app.views.audit import AuditEventView
 from admin_app.views.base import StaffIndexView, TherapistIndexView
@@ -20,9 +20,11 @@ from admin_app.views.notifications import bell as notification_bell
 from admin_app.views.outbox import OutboxView
 from admin_app.views.people import CareAssignmentView, ClientLinkView, ClientView, TherapistView
 from admin_app.views.portal import MyAppointmentsView, MyClientsView
+from admin_app.views.reports import MonthlyReportView
 from admin_app.views.scheduling import AppointmentView, ParticipantView
 from admin_app.views.series import SeriesView
 from admin_app.views.sites import RoomView, SiteView
+from admin_app.views.statistics import NewClientsView, StatisticsView
 from admin_app.views.surveys_admin import SurveyInvitationView, SurveyResponseView, SurveyResultsView
 from admin_app.views.surveys_portal import MyRatingsView
 
@@ -91,6 +93,16 @@ def _staff_admin(app: Flask) -> Admin:
             category=surveys,
         )
     )
+    reports = _l("Reports")
+    admin.add_view(
+        StatisticsView(name=_l("Year at a glance"), endpoint="statistics", url="statistics", category=reports)
+    )
+    admin.add_view(
+        NewClientsView(name=_l("New clients"), endpoint="new_clients", url="reports/new-clients", category=reports)
+    )
+    admin.add_view(
+        MonthlyReportView(name=_l("Monthly totals"), endpoint="monthly_report", url="reports/monthly", category=reports)
+    )
     admin.add_view(NotificationsView(name=_l("Notifications"), endpoint=STAFF_ENDPOINT, url="notifications"))
     return admin
 
@@ -133,6 +145,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(home.blueprint)
     app.register_blueprint(calendar.blueprint)
     app.register_blueprint(survey.blueprint)
+    app.register_blueprint(statistics.blueprint)
     register_template_filters(app)
     # Called by the navbar of both areas (one COUNT query per page, none when signed out).
     app.jinja_env.globals["notification_bell"] = notification_bell

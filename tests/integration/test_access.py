@@ -16,18 +16,20 @@ from tests.conftest import login
 from tests.factories import make_appointment, make_client, make_therapist, make_therapist_user
 
 AREAS = ("/admin", "/portal")
+# A value for each argument a rule may have: an export type, a year and chart of the statistics CSVs.
+ARGUMENTS = {"export_type": "csv", "year": 2026, "chart": "nps"}
 
 
 def area_urls(app, method: str, record_id: int) -> list[str]:
     """Every URL of the staff area and the portal answering `method` (static files excepted).
 
-    Rules with an argument get one (`export/<export_type>` → csv); details and edit get `?id=`.
+    Rules with arguments get values from ARGUMENTS (`export/<export_type>` → csv); details and edit get `?id=`.
     """
     urls = []
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(AREAS) or rule.endpoint.endswith(".static") or method not in rule.methods:
             continue
-        arguments = {"export_type": "csv"} if "export_type" in rule.arguments else {}
+        arguments = {name: value for name, value in ARGUMENTS.items() if name in rule.arguments}
         assert set(rule.arguments) == set(arguments), f"no value to build {rule.rule} with"
         url = rule.build(arguments)[1]
         if rule.endpoint.endswith((".details_view", ".edit_view")):

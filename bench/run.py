@@ -1,0 +1,352 @@
+"""How long the report figures take on a large practice, against the bare SQL of the same aggregates.
+
+Loads the demo practice (default 200 therapists x 120 months) into a PostgreSQL schema of its own,
+once, then times each figure several times in the same run and prints the medians. The "bare SQL"
+column is hand-written SQL for the same result, run through the same connection, so the ratio is
+what the ORM, the Python around it (and for pages, the template) add to the database's own work.
+Every figure is also checked against its bare SQL: a benchmark of a wrong answer is worth nothing.
+
+    .venv/bin/python bench/run.py [--database-url URL] [--schema bench]
+                                  [--therapists 200 --months 120] [--repeat 5] [--skip-load]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import importlib
+import os
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+BENCH_ADMIN = ("bench-admin@example.com", "bench-admin-password")
+
+# The monthly table (services.stats.month_totals): sessions per therapist, then gross and
+# commission (integer cents, half-up per participant line) per therapist and currency.
+MONTH_SESSIONS_SQL = """
+SELECT t.id, t.full_name, t.email, count(DISTINCT a.id)
+FROM participant p
+JOIN appointment a ON a.id = p.appointment_id
+JOIN therapist t ON t.id = a.therapist_id
+WHERE p.attendance = 'attended' AND a.starts_at >= :start AND a.starts_at < :end
+GROUP BY t.id, t.full_name, t.email
+ORDER BY t.full_name, t.id
+"""
+MONTH_AMOUNTS_SQL = """
+SELECT t.id, p.currency, sum(p.fee),
+       sum(CASE WHEN t.compensation_model = 'commission'
+                THEN (round(p.fee * 100)::int * round(t.commission_percent * 100)::int + 5000) / 10000
+                ELSE round(p.fee * 100)::int - round(coalesce(t.service_fee, 0) * 100)::int END)
+FROM participant p
+JOIN appointment a ON a.id = p.appointment_id
+JOIN therapist t ON t.id = a.therapist_id
+WHERE p.attendance = 'attended' AND a.starts_at >= :start AND a.starts_at < :end
+GROUP BY t.id, p.currency
+"""
+# The year (services.stats.year_figures), as one would write it for PostgreSQL alone: the local
+# month by date_trunc in the clinic's zone (the app buckets with a CASE on UTC bounds instead,
+# which SQLite can run too).
+YEAR_ACTIVITY_SQL = """
+SELECT date_trunc('month', a.starts_at AT TIME ZONE :zone) AS month,
+       count(DISTINCT a.id),
+       count(DISTINCT p.client_id),
+       count(DISTINCT p.client_id) FILTER (WHERE a.modality = 'virtual'),
+       count(DISTINCT p.client_id) FILTER (WHERE a.modality = 'on_site')
+FROM participant p JOIN appointment a ON a.id = p.appointment_id
+WHERE p.attendance = 'attended' AND a.starts_at >= :start AND a.starts_at < :end
+GROUP BY 1
+"""
+YEAR_INCOME_SQL = """
+SELECT date_trunc('month', a.starts_at AT TIME ZONE :zone), p.currency, sum(p.fee)
+FROM participant p JOIN appointment a ON a.id = p.appointment_id
+WHERE p.attendance = 'attended' AND a.starts_at >= :start AND a.starts_at < :end
+GROUP BY 1, 2
+"""
+YEAR_NEW_SQL = """
+SELECT date_trunc('month', first_at AT TIME ZONE :zone), count(*)
+FROM (SELECT p.client_id, min(a.starts_at) AS first_at
+      FROM participant p JOIN appointment a ON a.id = p.appointment_id
+      WHERE p.attendance = 'attended'
+      GROUP BY p.client_id) AS firsts
+WHERE first_at >= :start AND first_at < :end
+GROUP BY 1
+"""
+YEAR_NPS_SQL = """
+SELECT i.month, count(i.id), count(r.id),
+       coalesce(sum(CASE WHEN r.nps_score >= 9 THEN 1 ELSE 0 END), 0),
+       coalesce(sum(CASE WHEN r.nps_score <= 6 THEN 1 ELSE 0 END), 0)
+FROM survey_invitation i LEFT JOIN survey_response r ON r.invitation_id = i.id
+WHERE i.month >= :first_month AND i.month <= :last_month
+GROUP BY i.month
+"""
+# One therapist's month, line by line (services.stats.session_lines, the PDF's rows).
+SESSION_LINES_SQL = """
+SELECT a.id, a.starts_at, c.full_name, a.kind, a.modality, p.fee, p.currency,
+       CASE WHEN t.compensation_model = 'commission'
+            THEN (round(p.fee * 100)::int * round(t.commission_percent * 100)::int + 5000) / 10000
+            ELSE round(p.fee * 100)::int - round(coalesce(t.service_fee, 0) * 100)::int END
+FROM participant p
+JOIN appointment a ON a.id = p.appointment_id
+JOIN therapist t ON t.id = a.therapist_id
+JOIN client c ON c.id = p.client_id
+WHERE p.attendance = 'attended' AND a.starts_at >= :start AND a.starts_at < :end AND a.therapist_id = :therapist
+ORDER BY a.starts_at, a.id, c.full_name
+"""
+
+
+@dataclasses.dataclass
+class Result:
+    name: str
+    median_ms: float | None = None
+    bare_ms: float | None = None
+    note: str = ""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--schema", default="bench", help="PostgreSQL schema to create and use (default: bench)")
+    parser.add_argument("--therapists", type=int, default=200)
+    parser.add_argument("--months", type=int, default=120)
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=None, help="the demo's today, YYYY-MM-DD")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per figure, after one warm-up")
+    parser.add_argument("--skip-load", action="store_true", help="never load; use what the schema holds")
+    return parser.parse_args(argv)
+
+
+def schema_url(base_url: str, schema: str) -> str:
+    """The URL with the psycopg driver and search_path set to `schema`, which is created if missing."""
+    url = sa.make_url(base_url).set(drivername="postgresql+psycopg")
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    engine.dispose()
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+
+def make_bench_app(url: str):
+    # Settings come from the environment first: give them the bench database and a key, so
+    # nothing is read from (or written to) instance/.
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret")
+    from admin_app import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "MAIL_SUPPRESS_SEND": True})
+
+
+def prepare(app, args: argparse.Namespace) -> None:
+    from flask import g
+    from flask_migrate import upgrade
+
+    from admin_app.extensions import db
+    from admin_app.models import Appointment, User
+    from admin_app.services import accounts, demo
+
+    upgrade(directory=str(ROOT / "migrations"))
+    g.audit_actor = "bench"
+    if db.session.scalar(sa.select(sa.func.count(Appointment.id))):
+        print("Data already loaded: skipping the load.")
+    elif args.skip_load:
+        print("--skip-load given and the schema is empty: the figures will be of nothing.")
+    else:
+        print(f"Loading the demo practice: {args.therapists} therapists x {args.months} months ...", flush=True)
+        started = time.perf_counter()
+        summary = demo.load_demo_practice(db.session, therapists=args.therapists, months=args.months, today=args.today)
+        db.session.commit()
+        print(f"  {summary.outcome}: {summary.counts} in {time.perf_counter() - started:.1f} s")
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
+    if not db.session.scalar(sa.select(User.id).where(User.email == BENCH_ADMIN[0])):
+        accounts.create_admin(db.session, email=BENCH_ADMIN[0], password=BENCH_ADMIN[1], locale="en")
+        db.session.commit()
+
+
+def timed(func: Callable[[], object], repeat: int, session) -> tuple[float, object]:
+    """Median milliseconds of `repeat` runs after one warm-up, each in a transaction of its own."""
+    result = func()
+    session.rollback()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = func()
+        times.append((time.perf_counter() - started) * 1000)
+        session.rollback()
+    return statistics.median(times), result
+
+
+def run(app, args: argparse.Namespace) -> list[Result]:
+    from admin_app.extensions import db
+    from admin_app.services import stats
+    from admin_app.services.clinic_time import clinic_zone, month_range
+
+    session = db.session
+    zone = clinic_zone()
+    today = args.today or dt.datetime.now(zone).date()
+    last = today.replace(day=1) - dt.timedelta(days=1)
+    year, month = last.year, last.month
+    start, end = month_range(year, month)
+    counts = {
+        table: session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+        for table in ("therapist", "client", "appointment", "participant")
+    }
+    print(f"Rows: {counts}; month {year}-{month:02d}, year {today.year}, zone {zone.key}, median of {args.repeat}")
+    results: list[Result] = []
+
+    def bare(sql: str, **params):
+        return lambda: session.execute(sa.text(sql), params).all()
+
+    def month_sql():
+        return bare(MONTH_SESSIONS_SQL, start=start, end=end)(), bare(MONTH_AMOUNTS_SQL, start=start, end=end)()
+
+    ms, totals = timed(lambda: stats.month_totals(session, year, month), args.repeat, session)
+    bare_ms, (sessions_rows, amount_rows) = timed(month_sql, args.repeat, session)
+    results.append(Result("stats.month_totals", ms, bare_ms, check_month(totals, sessions_rows, amount_rows)))
+
+    from admin_app.services import reports
+
+    ms, _ = timed(lambda: reports.monthly_report(session, f"{year}-{month:02d}"), args.repeat, session)
+    results.append(Result("reports.monthly_report (JSON dict)", ms, bare_ms))
+
+    y_start, y_end = stats.month_bounds(today.year)[0], stats.month_bounds(today.year)[12]
+
+    def year_sql():
+        window = {"zone": zone.key, "start": y_start, "end": y_end}
+        return (
+            bare(YEAR_ACTIVITY_SQL, **window)(),
+            bare(YEAR_INCOME_SQL, **window)(),
+            bare(YEAR_NEW_SQL, **window)(),
+            bare(YEAR_NPS_SQL, first_month=f"{today.year}-01", last_month=f"{today.year}-12")(),
+        )
+
+    ms, months = timed(lambda: stats.year_figures(session, today.year), args.repeat, session)
+    year_bare_ms, year_rows = timed(year_sql, args.repeat, session)
+    results.append(Result("stats.year_figures", ms, year_bare_ms, check_year(months, *year_rows)))
+
+    busiest = max(totals.therapists, key=lambda line: line.sessions, default=None)
+    if busiest is None:
+        results.append(Result("stats.session_lines", note="skipped: no session last month"))
+    else:
+        lines_bare = bare(SESSION_LINES_SQL, start=start, end=end, therapist=busiest.therapist_id)
+        ms, lines = timed(lambda: stats.session_lines(session, year, month, busiest.therapist_id), args.repeat, session)
+        lines_bare_ms, rows = timed(lines_bare, args.repeat, session)
+        note = f"{len(lines)} lines" + ("" if len(lines) == len(rows) else " MISMATCH")
+        results.append(Result("stats.session_lines (busiest therapist)", ms, lines_bare_ms, note))
+        results.append(pdf_result(app, session, args, year, month, busiest.therapist_id, lines_bare_ms))
+
+    results.extend(page_results(app, args, f"{year}-{month:02d}", today.year, bare_ms, year_bare_ms))
+    return results
+
+
+def pdf_result(app, session, args, year: int, month: int, therapist_id: int, baseline_ms: float) -> Result:
+    name = "therapist month PDF (vs its session_lines SQL)"
+    try:
+        statements = importlib.import_module("admin_app.services.statements")
+        render = statements.therapist_month_pdf
+    except (ImportError, AttributeError):
+        return Result(name, note="skipped: no services.statements.therapist_month_pdf")
+    language = app.config["DEFAULT_LOCALE"]
+    ms, pdf = timed(lambda: render(session, year, month, therapist_id, language=language), args.repeat, session)
+    return Result(name, ms, baseline_ms, f"{len(pdf) // 1024} KiB")
+
+
+def page_results(app, args, month_key: str, year: int, month_bare_ms: float, year_bare_ms: float) -> list[Result]:
+    """GET the report screens as a signed-in admin; a route that is not there is skipped."""
+    pages = [
+        ("GET /admin/reports/monthly/", f"/admin/reports/monthly/?month={month_key}", month_bare_ms),
+        ("GET /admin/statistics/", f"/admin/statistics/?year={year}", year_bare_ms),
+    ]
+    client = app.test_client()
+    login = client.post("/login", data={"email": BENCH_ADMIN[0], "password": BENCH_ADMIN[1]})
+    if login.status_code != 302:
+        return [Result(name, note=f"skipped: login answered {login.status_code}") for name, _url, _ms in pages]
+    results = []
+    for name, url, baseline in pages:
+        first = client.get(url)
+        if first.status_code != 200:
+            results.append(Result(name, note=f"skipped: {first.status_code}"))
+            continue
+        times = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+        results.append(Result(name, statistics.median(times), baseline, f"{len(first.data) // 1024} KiB"))
+    return results
+
+
+def check_month(totals, sessions_rows, amount_rows) -> str:
+    expected_sessions = {tid: count for tid, _name, _email, count in sessions_rows}
+    expected_gross, expected_commission = defaultdict(dict), defaultdict(dict)
+    for tid, currency, gross, cents in amount_rows:
+        if gross:
+            expected_gross[tid][currency] = Decimal(gross).quantize(Decimal("0.01"))
+        if cents:
+            expected_commission[tid][currency] = Decimal(cents) / 100
+    same = {line.therapist_id: line.sessions for line in totals.therapists} == expected_sessions and all(
+        line.gross == expected_gross[line.therapist_id] and line.commission == expected_commission[line.therapist_id]
+        for line in totals.therapists
+    )
+    return f"{len(totals.therapists)} therapists, {totals.sessions} sessions" + ("" if same else " MISMATCH")
+
+
+def check_year(months, activity, income, newcomers, _nps) -> str:
+    by_month = {row[0].month: row for row in activity}
+    new_by_month = {row[0].month: row[1] for row in newcomers}
+    gross = defaultdict(dict)
+    for month_start, currency, amount in income:
+        gross[month_start.month][currency] = Decimal(amount)
+    same = all(
+        (line.sessions, line.virtual_clients, line.onsite_clients)
+        == tuple(by_month.get(n, (0, 0, 0, 0, 0))[i] for i in (1, 3, 4))
+        and line.new_clients == new_by_month.get(n, 0)
+        and line.gross == gross.get(n, {})
+        for n, line in enumerate(months, start=1)
+    )
+    return f"{sum(line.sessions for line in months)} sessions" + ("" if same else " MISMATCH")
+
+
+def print_table(results: list[Result]) -> None:
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f}"
+
+    rows = [("figure", "median ms", "bare SQL ms", "ratio", "note")]
+    for result in results:
+        ratio = "-" if result.median_ms is None or not result.bare_ms else f"{result.median_ms / result.bare_ms:.2f}"
+        rows.append((result.name, ms(result.median_ms), ms(result.bare_ms), ratio, result.note))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for n, row in enumerate(rows):
+        print(
+            "  ".join(
+                cell.ljust(width) if i in (0, 4) else cell.rjust(width)
+                for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )
+        if n == 0:
+            print("  ".join("-" * width for width in widths))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    url = schema_url(args.database_url, args.schema)
+    app = make_bench_app(url)
+    with app.app_context():
+        prepare(app, args)
+        results = run(app, args)
+    print()
+    print_table(results)
+    return 1 if any("MISMATCH" in result.note for result in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
