@@ -1,0 +1,48 @@
+"""What an import found: the rows to create, update or leave, and every error."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections import Counter
+
+
+class Action(enum.StrEnum):
+    CREATE = "created"
+    UPDATE = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclasses.dataclass(frozen=True)
+class RowError:
+    """`row` as the spreadsheet shows it (the header is row 1); `column` is the header as written
+    in the file (or the canonical name when the column is missing)."""
+
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.reason}"
+
+
+@dataclasses.dataclass
+class ImportPlan:
+    """The checked file: one planned action per row, or errors. `changes` holds what each kind's
+    `apply` needs (e.g. the values to write per row); it is opaque outside that module."""
+
+    kind: str
+    actions: list[Action] = dataclasses.field(default_factory=list)
+    errors: list[RowError] = dataclasses.field(default_factory=list)
+    changes: list = dataclasses.field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def counts(self) -> dict[str, int]:
+        counted = Counter(self.actions)
+        return {action.value: counted.get(action, 0) for action in Action}
+
+    def error(self, row: int, column: str, reason) -> None:
+        self.errors.append(RowError(row, column, str(reason)))

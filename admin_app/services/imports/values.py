@@ -1,0 +1,140 @@
+"""Cell parsers shared by the import kinds: each returns the value or raises CellError with a
+reason written for the person who fixes the spreadsheet (translatable)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from admin_app.services import contact
+from admin_app.services.clinic_time import from_local
+from admin_app.services.errors import RuleViolation
+
+DATETIME_FORMATS = ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S")
+CENT = Decimal("0.01")
+
+
+class CellError(ValueError):
+    """A cell's value is wrong; `reason` says why (no row or column: the caller adds them)."""
+
+    def __init__(self, reason) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+def required(text: str):
+    if not text:
+        raise CellError(_l("a value is required"))
+    return text
+
+
+def text(value: str, *, max_length: int, is_required: bool = True) -> str | None:
+    if not value:
+        if is_required:
+            raise CellError(_l("a value is required"))
+        return None
+    if len(value) > max_length:
+        raise CellError(_l("longer than %(max)d characters", max=max_length))
+    return value
+
+
+def email(value: str, *, is_required: bool = False) -> str | None:
+    try:
+        return contact.normalise_email(value, required=is_required)
+    except RuleViolation:
+        if not value:
+            raise CellError(_l("a value is required")) from None
+        raise CellError(_l("%(value)s is not a valid email address", value=value)) from None
+
+
+def phone(value: str) -> str | None:
+    try:
+        return contact.normalise_phone(value)
+    except RuleViolation:
+        raise CellError(_l("%(value)s is not a valid phone number", value=value)) from None
+
+
+def amount(value: str, *, is_required: bool = True) -> Decimal | None:
+    """`150`, `150.50` or `150,50`; never negative, at most two decimals."""
+    if not value:
+        if is_required:
+            raise CellError(_l("a value is required"))
+        return None
+    cleaned = value.replace(" ", "")
+    if "," in cleaned and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    try:
+        number = Decimal(cleaned)
+    except InvalidOperation:
+        raise CellError(_l("%(value)s is not an amount (e.g. 150.00)", value=value)) from None
+    if not number.is_finite():
+        raise CellError(_l("%(value)s is not an amount (e.g. 150.00)", value=value))
+    if number < 0:
+        raise CellError(_l("must not be negative, got %(value)s", value=value))
+    if number != number.quantize(CENT):
+        raise CellError(_l("at most two decimals, got %(value)s", value=value))
+    return number.quantize(CENT)
+
+
+def percent(value: str) -> Decimal | None:
+    number = amount(value, is_required=False)
+    if number is not None and number > 100:
+        raise CellError(_l("a percentage from 0 to 100, got %(value)s", value=value))
+    return number
+
+
+def currency(value: str) -> str:
+    code = required(value).upper()
+    allowed = current_app.config["CURRENCIES"]
+    if code not in allowed:
+        raise CellError(
+            _l(
+                "%(value)s is not one of the practice's currencies (%(allowed)s)",
+                value=value,
+                allowed=", ".join(allowed),
+            )
+        )
+    return code
+
+
+def local_datetime(value: str) -> dt.datetime:
+    """Clinic wall-clock time to the UTC instant; a time the clocks skip is refused."""
+    required(value)
+    for pattern in DATETIME_FORMATS:
+        try:
+            wall = dt.datetime.strptime(value, pattern)
+        except ValueError:
+            continue
+        try:
+            return from_local(wall)
+        except RuleViolation as error:
+            raise CellError(error.message) from None
+    raise CellError(_l("%(value)s is not a date and time as YYYY-MM-DD HH:MM (or DD/MM/YYYY HH:MM)", value=value))
+
+
+def whole_number(value: str, *, minimum: int = 1) -> int:
+    try:
+        number = int(required(value))
+    except ValueError:
+        raise CellError(_l("%(value)s is not a whole number", value=value)) from None
+    if number < minimum:
+        raise CellError(_l("must be at least %(min)d, got %(value)s", min=minimum, value=value))
+    return number
+
+
+def choice(value: str, aliases: Mapping[str, str], *, default=None):
+    """`aliases` maps accepted spellings (lower case) to the value; empty gives `default`."""
+    if not value:
+        if default is None:
+            raise CellError(_l("a value is required"))
+        return default
+    found = aliases.get(value.strip().lower())
+    if found is None:
+        raise CellError(
+            _l("%(value)s is not one of: %(allowed)s", value=value, allowed=", ".join(sorted(set(aliases))))
+        )
+    return found
