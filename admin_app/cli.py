@@ -1,5 +1,5 @@
-"""`flask` commands: accounts, the demo practice, background jobs, surveys and reports. Each goes
-through a service."""
+"""`flask` commands: accounts, the demo practice, background jobs, surveys, reports and imports.
+Each goes through a service."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from pathlib import Path
 import click
 from flask import Flask, current_app, g
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from admin_app.extensions import db
 from admin_app.jobs import schedule, worker_process
 from admin_app.models import AuditAction
 from admin_app.models.audit import record_event
-from admin_app.services import accounts, demo, reports, surveys
+from admin_app.services import accounts, demo, imports, reports, scheduling, surveys
 from admin_app.services.clinic_time import parse_month
 from admin_app.services.errors import RuleViolation
 
@@ -227,9 +228,67 @@ def report_new_clients(first_day: dt.datetime, last_day: dt.datetime, output: Pa
     _emit(content, output)
 
 
+import_cli = AppGroup(
+    "import",
+    help="Move in from spreadsheets (CSV UTF-8 with comma or semicolon, or XLSX): all rows are "
+    "checked first; any error and nothing is written.",
+)
+
+
+def _columns_help(module) -> str:
+    def column(name: str) -> str:
+        aliases = module.COLUMNS[name]
+        return f"{name} [{', '.join(aliases)}]" if aliases else name
+
+    required = ", ".join(column(name) for name in module.COLUMNS if name in module.REQUIRED)
+    optional = ", ".join(column(name) for name in module.COLUMNS if name not in module.REQUIRED)
+    return f"Columns (Spanish names in brackets): {required}; optional: {optional}."
+
+
+def _import_command(kind: str, module) -> click.Command:
+    @click.command(kind, help=f"Import {kind} from FILE. {_columns_help(module)}")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--dry-run", is_flag=True, help="Check and report what would be written; write nothing.")
+    @practice_command
+    def command(file: Path, dry_run: bool) -> None:
+        try:
+            data = file.read_bytes()
+        except OSError as error:
+            raise click.ClickException(f"{file}: cannot be read: {error.strerror or error}") from None
+        try:
+            plan = imports.run(db.session, kind, data, file.name, dry_run=dry_run)
+        except DBAPIError as error:
+            # Another process saved the same key (email, national ID, a therapist's hour) meanwhile.
+            db.session.rollback()
+            if scheduling.overlap_refusal(error) is None and not isinstance(error, IntegrityError):
+                raise
+            raise click.ClickException(
+                f"{file.name}: the records changed while it was imported; nothing was written. Run the import again."
+            ) from None
+        if not plan.ok:
+            db.session.rollback()
+            for error in plan.errors:
+                click.echo(str(error), err=True)
+            click.echo(f"{len(plan.errors)} error(s) in {file.name}: nothing was written.", err=True)
+            raise click.exceptions.Exit(1)
+        summary = ", ".join(f"{count} {action}" for action, count in plan.counts().items())
+        if dry_run:
+            db.session.rollback()
+            click.echo(f"Dry run of {file.name}, nothing was written. It would be: {summary}.")
+        else:
+            click.echo(f"Imported {kind} from {file.name}: {summary}.")
+
+    return command
+
+
+for _kind, _module in imports.KINDS.items():
+    import_cli.add_command(_import_command(_kind, _module))
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(accounts_cli)
     app.cli.add_command(seed_demo)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(surveys_cli)
     app.cli.add_command(report_cli)
+    app.cli.add_command(import_cli)

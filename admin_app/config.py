@@ -186,6 +186,8 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "MAIL_SUPPRESS_SEND": not mail_server,
         "BABEL_DEFAULT_LOCALE": _locale(env, "DEFAULT_LOCALE", "es"),
         "BABEL_DEFAULT_TIMEZONE": "UTC",
+        # Uploads (spreadsheet imports) stop here before anything reads them.
+        "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -15,6 +15,7 @@ from admin_app.views.base import StaffIndexView, TherapistIndexView
 from admin_app.views.billing import PayerView, PaymentSourceView
 from admin_app.views.book import BookView
 from admin_app.views.formatting import register_template_filters
+from admin_app.views.imports import ImportView
 from admin_app.views.notifications import PORTAL_ENDPOINT, STAFF_ENDPOINT, NotificationsView, PortalNotificationsView
 from admin_app.views.notifications import bell as notification_bell
 from admin_app.views.outbox import OutboxView
@@ -59,6 +60,7 @@ def _staff_admin(app: Flask) -> Admin:
     admin.add_view(RoomView(models.Room, settings=settings, name=_l("Rooms"), category=setup))
     admin.add_view(UserView(models.User, settings=settings, name=_l("Logins"), category=setup))
     admin.add_view(AuditEventView(models.AuditEvent, settings=settings, name=_l("Audit trail"), category=setup))
+    admin.add_view(ImportView(name=_l("Import from spreadsheets"), endpoint="imports", url="import", category=setup))
     admin.add_view(
         OutboxView(
             models.OutboundMessage,

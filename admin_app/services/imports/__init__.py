@@ -7,11 +7,55 @@ caller's transaction (bulk statements for appointments). Natural keys make a re-
 idempotent: therapist by email, client by national ID, appointment by therapist and start.
 
 Modules: `reading` (file -> rows with canonical column names), `values` (cell parsers),
-`report` (the plan and its errors), and one module per kind.
+`rows` (a row's cells into the plan), `report` (the plan and its errors), and one module per
+kind, each with `COLUMNS` (canonical name -> Spanish aliases), `REQUIRED`, `plan(session, table)`
+and `apply(session, plan)`.
 """
 
 from __future__ import annotations
 
-from admin_app.services.imports.report import ImportPlan, RowError
+from types import ModuleType
 
-__all__ = ["ImportPlan", "RowError"]
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from admin_app.services.errors import RuleViolation
+from admin_app.services.imports import appointments, clients, therapists
+from admin_app.services.imports.reading import read_table
+from admin_app.services.imports.report import Action, ImportPlan, RowError
+
+__all__ = ["KINDS", "Action", "ImportPlan", "RowError", "check", "kind_module", "run"]
+
+KINDS: dict[str, ModuleType] = {
+    "therapists": therapists,
+    "clients": clients,
+    "appointments": appointments,
+}
+
+
+def kind_module(kind: str) -> ModuleType:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise RuleViolation(
+            _l("%(value)s cannot be imported; choose one of: %(allowed)s", value=kind, allowed=", ".join(KINDS)),
+            field="kind",
+        ) from None
+
+
+def check(session: Session, kind: str, data: bytes, filename: str) -> ImportPlan:
+    """Read the file and check every row; writes nothing. Raises RuleViolation (field "file")
+    when the file cannot be read at all."""
+    module = kind_module(kind)
+    plan = module.plan(session, read_table(data, filename, module.COLUMNS))
+    plan.errors.sort(key=lambda error: error.row)  # in the file's order (stable: a row's columns as found)
+    return plan
+
+
+def run(session: Session, kind: str, data: bytes, filename: str, *, dry_run: bool = False) -> ImportPlan:
+    """Check the file, then write it when it has no error (and this is not a dry run). The
+    caller commits, once."""
+    plan = check(session, kind, data, filename)
+    if plan.ok and not dry_run:
+        KINDS[kind].apply(session, plan)
+    return plan

@@ -1,0 +1,127 @@
+"""Therapists from a spreadsheet, matched by email.
+
+Compensation: the file carries a commission percentage only (no service fee column), so a row
+with `commission_percent` makes the therapist paid by COMMISSION at that percentage (an existing
+service-fee therapist switches to it). An empty cell leaves an existing therapist's compensation
+as it is, and is an error for a new therapist: a silent 0 % would pay them nothing. In the same
+way an empty phone leaves the stored one: an import adds and corrects, erasing is done on the
+screen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from admin_app.models import CompensationModel, Therapist
+from admin_app.services.imports import values
+from admin_app.services.imports.reading import Row, Table
+from admin_app.services.imports.report import Action, ImportPlan
+from admin_app.services.imports.rows import Cells, chunks, report_missing_columns
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("nombre",),
+    "email": ("correo",),
+    "phone": ("telefono",),
+    "commission_percent": ("comision",),
+    "default_fee": ("tarifa",),
+    "currency": ("moneda",),
+}
+REQUIRED: tuple[str, ...] = ("name", "email", "default_fee", "currency")
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    therapist: Therapist | None  # None: a new therapist
+    fields: dict[str, object]  # the attributes to set
+
+
+def plan(session: Session, table: Table) -> ImportPlan:
+    result = ImportPlan(kind="therapists")
+    report_missing_columns(result, table, REQUIRED, COLUMNS)
+    parsed: list[tuple[Row, dict, bool]] = []
+    first_row: dict[str, int] = {}
+    for row in table.rows:
+        cells = Cells(result, table, row)
+        fields = {
+            "full_name": cells("name", values.text, max_length=200),
+            "email": cells("email", values.email, is_required=True),
+            "phone": cells("phone", values.phone),
+            "commission_percent": cells("commission_percent", values.percent),
+            "default_fee": cells("default_fee", values.amount),
+            "default_currency": cells("currency", values.currency),
+        }
+        email = fields["email"]
+        if email in first_row:
+            cells.fail("email", _l("%(value)s is already on row %(row)d", value=email, row=first_row[email]))
+        elif email is not None:
+            first_row[email] = row.number
+        parsed.append((row, fields, cells.ok))
+
+    existing = existing_therapists(session, first_row)
+    for row, fields, ok in parsed:
+        therapist = existing.get(fields["email"])
+        if therapist is None and fields["email"] is not None and not row.values.get("commission_percent"):
+            ok = False
+            result.error(
+                row.number,
+                table.headers.get("commission_percent", "commission_percent"),
+                _l("a commission percentage is required for a new therapist"),
+            )
+        if not ok:
+            continue
+        if therapist is None:
+            result.actions.append(Action.CREATE)
+            result.changes.append(Change(None, fields))
+        elif changed := differences(therapist, fields):
+            result.actions.append(Action.UPDATE)
+            result.changes.append(Change(therapist, changed))
+        else:
+            result.actions.append(Action.UNCHANGED)
+    return result
+
+
+def apply(session: Session, plan: ImportPlan) -> None:
+    for change in plan.changes:
+        if change.therapist is None:
+            session.add(Therapist(**change.fields, compensation_model=CompensationModel.COMMISSION, active=True))
+        else:
+            for name, value in change.fields.items():
+                setattr(change.therapist, name, value)
+    session.flush()
+
+
+def differences(therapist: Therapist, fields: dict) -> dict[str, object]:
+    """What the row would change on a stored therapist (empty cells of optional columns keep the
+    stored value)."""
+    wanted: dict[str, object] = {
+        "full_name": fields["full_name"],
+        "default_fee": fields["default_fee"],
+        "default_currency": fields["default_currency"],
+    }
+    if fields["phone"] is not None:
+        wanted["phone"] = fields["phone"]
+    if fields["commission_percent"] is not None:
+        wanted["compensation_model"] = CompensationModel.COMMISSION
+        wanted["commission_percent"] = fields["commission_percent"]
+        wanted["service_fee"] = None
+    return {name: value for name, value in wanted.items() if not same(getattr(therapist, name), value)}
+
+
+def same(stored, value) -> bool:
+    if isinstance(stored, Decimal) and isinstance(value, Decimal):
+        return stored.compare(value) == 0
+    return stored == value
+
+
+def existing_therapists(session: Session, emails: Iterable[str]) -> dict[str, Therapist]:
+    found: dict[str, Therapist] = {}
+    for chunk in chunks(emails):
+        for therapist in session.scalars(select(Therapist).where(func.lower(Therapist.email).in_(chunk))):
+            found[therapist.email.lower()] = therapist
+    return found
