@@ -6,7 +6,7 @@ FLASK := FLASK_APP=admin_app $(VENV)/bin/flask
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install system-deps migrate seed lint format translations
+.PHONY: run test screenshots install system-deps migrate seed lint format translations
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ run: install system-deps seed
 test: install
 	@WITH_BROWSER=1 scripts/system-deps.sh
 	PY=$(PY) scripts/test.sh
+
+# The README's pictures (docs/screenshots/), taken by the end-to-end suite on a fresh demo practice.
+screenshots: install
+	@WITH_BROWSER=1 scripts/system-deps.sh
+	PY=$(PY) scripts/screenshots.sh
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the app needs beside Python: wkhtmltopdf (PDFs) and a font with accents;
-# with WITH_BROWSER=1 also Chromium, which the browser tests drive (make test, CI).
+# with WITH_BROWSER=1 also Chromium, which the browser tests drive (make test, CI), and poppler-utils
+# (pdftoppm), which turns a PDF page into the PNG the end-to-end suite saves.
 # Installs them with apt-get when missing and allowed (root or password-less sudo, and
 # INSTALL_SYSTEM_PACKAGES is not 0). Otherwise it says what is missing and goes on:
 # everything but PDFs works without them.
@@ -11,6 +12,7 @@ command -v wkhtmltopdf >/dev/null 2>&1 || packages+=(wkhtmltopdf)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || packages+=(fonts-dejavu-core)
 if [ "${WITH_BROWSER:-0}" = "1" ]; then
   command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+  command -v pdftoppm >/dev/null 2>&1 || packages+=(poppler-utils)  # the PDF's picture in docs/screenshots
 fi
 [ ${#packages[@]} -eq 0 ] && exit 0
 

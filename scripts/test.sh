@@ -24,6 +24,11 @@ fi
 redis_env=()
 [[ " ${missing[*]} " == *" Redis "* ]] || redis_env=(TEST_REDIS_URL="$REDIS_URL")
 
+if [ ! -x /usr/bin/chromium ] && [ "${CI:-}" != "true" ]; then
+  # Under CI the browser tests fail instead (tests/conftest.py).
+  echo "Note: no Chromium at /usr/bin/chromium: the end-to-end suite (tests/e2e) is skipped (apt-get install chromium)."
+fi
+
 echo "== Test-suite on SQLite"
 env "${redis_env[@]}" "$PY" -m pytest "$@"
 

@@ -201,6 +201,13 @@ def mail_app(app, database_url, smtp_sink):
 
 
 CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+)
 
 
 @pytest.fixture(scope="session")
@@ -215,9 +222,7 @@ def chromium():
             pytest.fail(f"the browser tests need playwright and {CHROMIUM} under CI")
         pytest.skip(f"needs playwright and {CHROMIUM} (make test installs them)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         yield browser
         browser.close()
 
