@@ -6,6 +6,7 @@ The schema is built by the Alembic migrations, exactly as in production, never b
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import os
@@ -35,6 +36,21 @@ def _postgres_url(base_url: str, schema: str) -> str:
     return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
 
 
+@contextlib.contextmanager
+def private_schema(base_url: str, prefix: str):
+    """A PostgreSQL schema of its own (dropped afterwards); yields the URL that uses it."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(sa.make_url(base_url).set(drivername="postgresql+psycopg"))
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _postgres_url(base_url, schema)
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """A brand-new empty database for this run; PostgreSQL gets a private schema."""
@@ -42,14 +58,8 @@ def database_url(tmp_path_factory):
     if not base_url:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
         return
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(sa.make_url(base_url).set(drivername="postgresql+psycopg"))
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    yield _postgres_url(base_url, schema)
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+    with private_schema(base_url, "test") as url:
+        yield url
 
 
 class FreshGlobalsClient(FlaskClient):

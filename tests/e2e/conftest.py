@@ -21,15 +21,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REQUIRE_SERVICES, SmtpSink, _postgres_url, free_port
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REQUIRE_SERVICES, SmtpSink, free_port, private_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -152,16 +150,8 @@ def e2e_database_url(tmp_path_factory) -> Iterator[str]:
     if not base_url:
         yield f"sqlite:///{tmp_path_factory.mktemp('e2e-db') / 'practice.sqlite3'}"
         return
-    schema = f"e2e_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(sa.make_url(base_url).set(drivername="postgresql+psycopg"))
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _postgres_url(base_url, schema)
-    finally:
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    with private_schema(base_url, "e2e") as url:
+        yield url
 
 
 @pytest.fixture(scope="package")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
 from admin_app.models import Base
-from tests.conftest import _postgres_url, make_app
+from tests.conftest import make_app, private_schema
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -31,16 +30,8 @@ def empty_database(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
         return
     base_url = os.environ["TEST_DATABASE_URL"]
-    schema = f"fresh_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(sa.make_url(base_url).set(drivername="postgresql+psycopg"))
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _postgres_url(base_url, schema)
-    finally:
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    with private_schema(base_url, "fresh") as url:
+        yield url
 
 
 def table_names(url: str) -> set[str]:
