@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
@@ -67,3 +68,19 @@ def parse_month(text: str, *, field: str = "month") -> tuple[int, int]:
             field=field,
         ) from None
     return parsed.year, parsed.month
+
+
+def shift_month(year: int, month: int, steps: int) -> tuple[int, int]:
+    """The month `steps` months away (negative: earlier)."""
+    index = year * 12 + month - 1 + steps
+    return index // 12, index % 12 + 1
+
+
+def previous_month(today: dt.date) -> tuple[int, int]:
+    """The month before `today`'s: the one month-end work is about."""
+    return shift_month(today.year, today.month, -1)
+
+
+def month_label(year: int, month: int, language: str) -> str:
+    """ "October 2026", "octubre de 2026", "octobre 2026"."""
+    return format_skeleton("yMMMM", dt.datetime(year, month, 1), locale=language)

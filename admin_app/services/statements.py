@@ -16,7 +16,6 @@ import unicodedata
 import zipfile
 from decimal import Decimal
 
-from babel.dates import format_skeleton
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -27,7 +26,7 @@ from admin_app.config import SUPPORTED_LOCALES
 from admin_app.models import AppointmentKind, CompensationModel, Modality, Therapist
 from admin_app.models.base import utcnow
 from admin_app.services import pdf, stats
-from admin_app.services.clinic_time import clinic_zone, parse_month, to_local
+from admin_app.services.clinic_time import clinic_zone, month_label, parse_month, to_local
 from admin_app.services.errors import NotFound, RuleViolation
 from admin_app.services.labels import choice_label
 
@@ -63,11 +62,6 @@ def report_month(text: str, *, field: str) -> tuple[int, int]:
             field=field,
         )
     return year, month
-
-
-def month_label(year: int, month: int, language: str) -> str:
-    """ "October 2026", "octubre de 2026", "octobre 2026"."""
-    return format_skeleton("yMMMM", dt.date(year, month, 1), locale=language)
 
 
 def statement_filename(year: int, month: int, therapist_name: str) -> str:

@@ -103,6 +103,11 @@ class YearMonth:
     gross: dict[str, Decimal] = dataclasses.field(default_factory=dict)
 
 
+def currencies_shown(found, configured) -> list[str]:
+    """The practice's currencies (stable columns), then any other one the figures hold."""
+    return [*configured, *sorted(set(found) - set(configured))]
+
+
 def _sum_per_currency(amounts) -> dict[str, Decimal]:
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for per_currency in amounts:

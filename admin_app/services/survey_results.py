@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_app.models import Client, SurveyInvitation, SurveyRating, SurveyResponse
-from admin_app.services import survey_stats
+from admin_app.services import clinic_time, survey_stats
 from admin_app.services.clinic_time import parse_month
 from admin_app.services.survey_stats import NpsLine, RatingLine
 from admin_app.services.surveys import month_key, previous_month
@@ -59,9 +59,7 @@ class TherapistMonth:
 
 
 def shift_month(month: str, delta: int) -> str:
-    year, number = parse_month(month)
-    index = year * 12 + (number - 1) + delta
-    return month_key(index // 12, index % 12 + 1)
+    return month_key(*clinic_time.shift_month(*parse_month(month), delta))
 
 
 def months_between(first: str, last: str) -> list[str]:

@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_date
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -32,7 +32,7 @@ from admin_app.models import (
     Therapist,
 )
 from admin_app.models.base import utcnow
-from admin_app.services import notifications, outbox, tokens
+from admin_app.services import clinic_time, notifications, outbox, tokens
 from admin_app.services.clinic_time import month_range, parse_month, to_local
 from admin_app.services.errors import NoLongerDue, RuleViolation
 from admin_app.services.locking import serialize
@@ -67,13 +67,11 @@ def month_key(year: int, month: int) -> str:
 
 
 def previous_month(today: dt.date) -> str:
-    first = today.replace(day=1) - dt.timedelta(days=1)
-    return month_key(first.year, first.month)
+    return month_key(*clinic_time.previous_month(today))
 
 
 def month_label(month: str, language: str) -> str:
-    year, number = parse_month(month)
-    return format_skeleton("yMMMM", dt.datetime(year, number, 1), locale=language)
+    return clinic_time.month_label(*parse_month(month), language)
 
 
 def send_for_month(session: Session, month: str, now: dt.datetime | None = None) -> SendSummary:

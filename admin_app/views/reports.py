@@ -8,30 +8,24 @@ data), are written in the reader's language, and each one is an EXPORT in the au
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
-from flask import Response, current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import get_locale, gettext
 
 from admin_app.extensions import db
 from admin_app.models import AuditAction
 from admin_app.models.audit import record_event
-from admin_app.services import statements, stats, surveys
+from admin_app.services import clinic_time, statements, stats, surveys
 from admin_app.services.agenda import today_local
 from admin_app.services.errors import RuleViolation
 from admin_app.services.pdf import PdfError
 from admin_app.views.base import RoleRequired
+from admin_app.views.downloads import attachment
 
 NO_VALUE = "—"
 AUDITED_ENTITY = "therapist"  # a statement exports one therapist's month (the ZIP: every therapist's)
-
-
-def month_currencies(totals: stats.MonthTotals, configured) -> list[str]:
-    """The practice's currencies (stable columns), then any other one found in the month."""
-    found = set(totals.gross) | set(totals.commission)
-    return [*configured, *sorted(found - set(configured))]
 
 
 def money(amounts: dict[str, Decimal], currency: str) -> str:
@@ -41,16 +35,10 @@ def money(amounts: dict[str, Decimal], currency: str) -> str:
 
 def shifted(year: int, month: int, steps: int) -> str | None:
     """The month `steps` away as "YYYY-MM", None beyond the years a report may cover."""
-    index = year * 12 + month - 1 + steps
-    if not statements.FIRST_YEAR <= index // 12 <= statements.LAST_YEAR:
+    year, month = clinic_time.shift_month(year, month, steps)
+    if not statements.FIRST_YEAR <= year <= statements.LAST_YEAR:
         return None
-    return surveys.month_key(index // 12, index % 12 + 1)
-
-
-def default_month() -> tuple[int, int]:
-    """Last month, in clinic time: the month a month-end report is usually about."""
-    last_day = today_local().replace(day=1) - dt.timedelta(days=1)
-    return last_day.year, last_day.month
+    return surveys.month_key(year, month)
 
 
 def requested_month() -> tuple[int, int] | None:
@@ -67,29 +55,22 @@ def reader_language() -> str:
     return str(get_locale() or current_app.config["DEFAULT_LOCALE"])
 
 
-def download(data: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"  # client names: no copy in any cache
-    return response
-
-
 class MonthlyReportView(RoleRequired, BaseView):
     """Monthly totals per therapist, with the therapists' statements as PDFs."""
 
     @expose("/")
     def index(self):
         chosen = requested_month() if request.args.get("month", "").strip() else None
-        year, month = chosen or default_month()
+        year, month = chosen or clinic_time.previous_month(today_local())
         totals = stats.month_totals(db.session, year, month)
         return self.render(
             "admin/report_month.html",
             month=surveys.month_key(year, month),
-            month_label=statements.month_label(year, month, reader_language()),
+            month_label=clinic_time.month_label(year, month, reader_language()),
             previous_month=shifted(year, month, -1),
             next_month=shifted(year, month, 1),
             totals=totals,
-            currencies=month_currencies(totals, current_app.config["CURRENCIES"]),
+            currencies=stats.currencies_shown({*totals.gross, *totals.commission}, current_app.config["CURRENCIES"]),
             money=money,
         )
 
@@ -114,7 +95,7 @@ class MonthlyReportView(RoleRequired, BaseView):
         record_event(db.session, action=AuditAction.EXPORT, entity=AUDITED_ENTITY, entity_id=therapist_id)
         db.session.commit()
         filename = statements.statement_filename(year, month, statement.therapist.full_name)
-        return download(document, "application/pdf", filename)
+        return attachment(document, "application/pdf", filename)
 
     @expose("/statements.zip")
     def statements_zip(self):
@@ -132,7 +113,7 @@ class MonthlyReportView(RoleRequired, BaseView):
             return self._pdf_failed(chosen)
         record_event(db.session, action=AuditAction.EXPORT, entity=AUDITED_ENTITY)
         db.session.commit()
-        return download(archive, "application/zip", statements.zip_filename(year, month))
+        return attachment(archive, "application/zip", statements.zip_filename(year, month))
 
     def _back(self, chosen: tuple[int, int] | None):
         if chosen is None:

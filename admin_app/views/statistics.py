@@ -8,13 +8,14 @@ script, so a strict Content-Security-Policy holds).
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
 import plotly
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
 from flask_babel import format_date, gettext
 from flask_babel import lazy_gettext as _l
@@ -25,12 +26,13 @@ from admin_app.charts import yearly
 from admin_app.extensions import db
 from admin_app.models import AuditAction, Client
 from admin_app.models.audit import record_event
-from admin_app.services import reports, stats
+from admin_app.services import clinic_time, reports, stats
 from admin_app.services.agenda import today_local
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import FIELDS
 from admin_app.services.spreadsheets import csv_text
 from admin_app.views.base import RoleRequired
+from admin_app.views.downloads import attachment
 from admin_app.views.surveys_admin import NO_VALUE, one_decimal
 
 CHARTS = ("nps", "clients", "modality", "income")
@@ -70,9 +72,7 @@ def script_json(text: str) -> Markup:
 
 
 def year_currencies(months: list[stats.YearMonth], configured) -> list[str]:
-    """The practice's currencies (stable CSV columns), then any other one found in the year."""
-    found = {currency for month in months for currency in month.gross}
-    return [*configured, *sorted(found - set(configured))]
+    return stats.currencies_shown({currency for month in months for currency in month.gross}, configured)
 
 
 def gross_of(month: stats.YearMonth, currency: str) -> Decimal:
@@ -136,13 +136,6 @@ def chart_table(chart: str, months: list[stats.YearMonth], currencies: list[str]
     return header, [(m.month, *(gross_of(m, currency) for currency in currencies)) for m in months]
 
 
-def csv_download(text: str, filename: str) -> Response:
-    response = Response(text, mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.cache_control.no_store = True  # figures of the practice, or clients' personal data
-    return response
-
-
 def requested_year() -> int:
     """The `year` of the query string; absent → this year (clinic time); a bad value → a
     message naming the field, and this year."""
@@ -197,15 +190,16 @@ class StatisticsView(RoleRequired, BaseView):
             abort(404)
         months = stats.year_figures(db.session, year)
         header, rows = chart_table(chart, months, year_currencies(months, current_app.config["CURRENCIES"]))
-        return csv_download(csv_text(header, rows), f"statistics-{year}-{chart}.csv")
+        return attachment(csv_text(header, rows), "text/csv", f"statistics-{year}-{chart}.csv")
 
 
 # --- new clients ----------------------------------------------------------------------------------
 
 
 def previous_month(today: dt.date) -> tuple[dt.date, dt.date]:
-    last = today.replace(day=1) - dt.timedelta(days=1)
-    return last.replace(day=1), last
+    """The first and last day of the month before `today`'s."""
+    year, month = clinic_time.previous_month(today)
+    return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 def _date_arg(name: str, label, default: dt.date, errors: list[str]) -> dt.date:
@@ -271,4 +265,4 @@ class NewClientsView(RoleRequired, BaseView):
             return redirect(page)
         record_event(db.session, action=AuditAction.EXPORT, entity=Client.__tablename__)
         db.session.commit()
-        return csv_download(text, f"new-clients-{first.isoformat()}-{last.isoformat()}.csv")
+        return attachment(text, "text/csv", f"new-clients-{first.isoformat()}-{last.isoformat()}.csv")
