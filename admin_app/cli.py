@@ -17,7 +17,7 @@ from admin_app.extensions import db
 from admin_app.jobs import schedule, worker_process
 from admin_app.models import AuditAction
 from admin_app.models.audit import record_event
-from admin_app.services import accounts, demo, imports, reports, scheduling, surveys
+from admin_app.services import accounts, demo, demo_practices, imports, reports, scheduling, surveys
 from admin_app.services.clinic_time import parse_month
 from admin_app.services.errors import RuleViolation
 
@@ -64,7 +64,15 @@ def create_therapist_login(email: str, password: str, locale: str | None) -> Non
 
 
 @click.command("seed-demo")
-@click.option("--therapists", type=click.IntRange(1, demo.MAX_THERAPISTS), default=10, show_default=True)
+@click.option(
+    "--practice",
+    type=click.Choice(sorted(demo_practices.PRACTICES)),
+    default=None,
+    help="Which demo practice (default: DEMO_PRACTICE, else lima).",
+)
+@click.option(
+    "--therapists", type=click.IntRange(min=1), default=None, help="Default: the practice's (Lima 10, Vancouver 40)."
+)
 @click.option("--months", type=click.IntRange(1, 240), default=18, show_default=True)
 @click.option(
     "--today",
@@ -73,18 +81,21 @@ def create_therapist_login(email: str, password: str, locale: str | None) -> Non
     help="The demo's today (default: the clinic's date); fix it to reproduce the same data.",
 )
 @practice_command
-def seed_demo(therapists: int, months: int, today: dt.datetime | None) -> None:
+def seed_demo(practice: str | None, therapists: int | None, months: int, today: dt.datetime | None) -> None:
     """Load a deterministic demo practice into an empty database (does nothing if already loaded)."""
+    profile = demo_practices.PRACTICES[practice or current_app.config["DEMO_PRACTICE"]]
     summary = demo.load_demo_practice(
-        db.session, therapists=therapists, months=months, today=today.date() if today else None
+        db.session, practice=profile, therapists=therapists, months=months, today=today.date() if today else None
     )
     if summary.outcome == demo.DemoOutcome.NOT_EMPTY:
         click.echo("The database already holds a practice's records; the demo was not loaded.")
         return
     if summary.outcome == demo.DemoOutcome.ALREADY_LOADED:
-        click.echo("The demo practice is already loaded; nothing was written.")
+        click.echo(f"The {profile.label} demo practice is already loaded; nothing was written.")
     else:
-        click.echo(f"Demo practice loaded, appointments from {summary.first_day} to {summary.last_day}:")
+        click.echo(
+            f"{profile.label} demo practice loaded, appointments from {summary.first_day} to {summary.last_day}:"
+        )
         for name, count in summary.counts.items():
             click.echo(f"  {name}: {count}")
     click.echo("Logins:")

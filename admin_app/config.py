@@ -16,6 +16,8 @@ from babel.core import get_global
 from babel.numbers import get_territory_currencies
 
 SUPPORTED_LOCALES = ("es", "en", "fr")
+# The demo practices of services/demo_practices.py (a unit test keeps the two lists the same).
+DEMO_PRACTICES = ("lima", "vancouver")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -96,6 +98,13 @@ def _locale(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
+def _demo_practice(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, default).strip().lower()
+    if value not in DEMO_PRACTICES:
+        raise ConfigError(name, f"must be one of {', '.join(DEMO_PRACTICES)}, got {value!r}")
+    return value
+
+
 def _secret_key(env: Mapping[str, str], production: bool, instance_path: Path) -> str:
     """Use SECRET_KEY when given; locally, generate one once into instance/ and reuse it."""
     value = env.get("SECRET_KEY", "").strip()
@@ -164,6 +173,8 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "PHONE_REGION": env.get("PHONE_REGION", "PE").strip().upper(),
         "PRACTICE_NAME": env.get("PRACTICE_NAME", "Demo Practice").strip(),
         "PRACTICE_ADDRESS": env.get("PRACTICE_ADDRESS", "").strip(),
+        # What `flask seed-demo` loads without --practice.
+        "DEMO_PRACTICE": _demo_practice(env, "DEMO_PRACTICE", "lima"),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "DEFAULT_APPOINTMENT_MINUTES": _integer(env, "DEFAULT_APPOINTMENT_MINUTES", 50, 5),
         "MAIL_SERVER": mail_server or None,
