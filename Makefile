@@ -6,6 +6,20 @@ FLASK := FLASK_APP=admin_app $(VENV)/bin/flask
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
+# The demo practice `make run` serves: lima (the default) or vancouver. The Vancouver network gets
+# its settings and a database of its own, so both demos live side by side in instance/; a variable
+# already set in the environment wins.
+DEMO ?= lima
+ifeq ($(DEMO),vancouver)
+export CLINIC_TIMEZONE ?= America/Vancouver
+export CURRENCIES ?= CAD
+export DEFAULT_LOCALE ?= en
+export PHONE_REGION ?= CA
+export PRACTICE_NAME ?= Coast Counselling Network
+export PRACTICE_ADDRESS ?= 1055 West Georgia Street, Suite 1200, Vancouver, BC V6E 3P3
+export DATABASE_URL ?= sqlite:///$(CURDIR)/instance/vancouver.sqlite3
+endif
+
 .PHONY: run test screenshots install system-deps migrate seed lint format translations
 
 $(VENV)/.installed: pyproject.toml
@@ -23,7 +37,7 @@ migrate: install
 	$(FLASK) db upgrade
 
 seed: migrate
-	$(FLASK) seed-demo
+	$(FLASK) seed-demo --practice $(DEMO)
 
 run: install system-deps seed
 	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py --reload "admin_app:create_app()"
