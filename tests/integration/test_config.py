@@ -7,7 +7,8 @@ import stat
 import pytest
 
 from admin_app import create_app
-from admin_app.config import ConfigError, load_settings
+from admin_app.config import DEMO_PRACTICES, ConfigError, load_settings
+from admin_app.services import demo_practices
 
 PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": "s" * 40, "SECURITY_PASSWORD_SALT": "salt"}
 TWILIO = {
@@ -39,6 +40,7 @@ TWILIO = {
         ({"TWILIO_FROM_NUMBER": "+15005550006"}, "TWILIO_ACCOUNT_SID", "required"),
         ({**TWILIO, "TWILIO_FROM_NUMBER": "15005550006"}, "TWILIO_FROM_NUMBER", "E.164"),
         ({"PHONE_REGION": "PER"}, "PHONE_REGION", "two-letter"),
+        ({"DEMO_PRACTICE": "toronto"}, "DEMO_PRACTICE", "toronto"),
         ({"DATABASE_URL": "mysql://db/practice"}, "DATABASE_URL", "postgresql://"),
         ({"APP_ENV": "production", "SECURITY_PASSWORD_SALT": "salt", "SECRET_KEY": " "}, "SECRET_KEY", "production"),
         ({"APP_ENV": "production", "SECRET_KEY": "s" * 40}, "SECURITY_PASSWORD_SALT", "production"),
@@ -75,6 +77,7 @@ def test_the_defaults_are_the_lima_practice_on_sqlite(tmp_path):
     assert settings["DEFAULT_CURRENCY"] == "PEN"
     assert settings["DEFAULT_LOCALE"] == "es"
     assert settings["DEFAULT_APPOINTMENT_MINUTES"] == 50
+    assert settings["DEMO_PRACTICE"] == "lima"
     assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'practice.sqlite3'}"
     assert settings["MAIL_SUPPRESS_SEND"] is True  # no MAIL_SERVER: nothing is sent
     assert settings["MAIL_TIMEOUT_SECONDS"] == 30
@@ -110,6 +113,7 @@ def test_a_vancouver_practice_is_configured_from_the_environment(tmp_path):
             "CURRENCIES": "cad, usd",
             "DEFAULT_LOCALE": "EN",
             "PHONE_REGION": "ca",
+            "DEMO_PRACTICE": " Vancouver",
         },
         instance_path=tmp_path,
     )
@@ -119,6 +123,7 @@ def test_a_vancouver_practice_is_configured_from_the_environment(tmp_path):
     assert settings["DEFAULT_CURRENCY"] == "CAD"  # the first listed
     assert settings["DEFAULT_LOCALE"] == "en"
     assert settings["PHONE_REGION"] == "CA"
+    assert settings["DEMO_PRACTICE"] == "vancouver"
 
 
 def test_without_secret_key_one_is_generated_once_and_reused(tmp_path):
@@ -142,3 +147,7 @@ def test_create_app_stops_on_a_wrong_setting_in_the_environment(monkeypatch, tmp
 
     with pytest.raises(ConfigError, match="^CLINIC_TIMEZONE: "):
         create_app()
+
+
+def test_the_demo_practices_a_setting_may_name_are_the_ones_there_are():
+    assert set(DEMO_PRACTICES) == set(demo_practices.PRACTICES)
