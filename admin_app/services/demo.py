@@ -31,6 +31,7 @@ from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
+    CLIENT_NUMBER_SERIES,
     AppointmentKind,
     AppointmentStatus,
     AssignmentKind,
@@ -55,6 +56,7 @@ from admin_app.services import accounts
 from admin_app.services.clinic_time import clinic_zone, from_local
 from admin_app.services.demo_practices import LIMA, Caseload, DemoPractice, Pricing
 from admin_app.services.errors import RuleViolation
+from admin_app.services.numbering import next_numbers
 
 SEED = 2026
 ADMIN_PASSWORD = "demo-admin-2026"
@@ -615,11 +617,17 @@ def _plan_payment(rng: random.Random, roster: _Roster, position: int, payer_ids:
 
 
 def _insert_roster(session: Session, roster: _Roster) -> list[int]:
-    """Insert the clients (ids returned in roster order), then their links, assignments and sources."""
-    _insert(session, Client, roster.clients)
-    # Read the ids back by national ID: RETURNING in parameter order is one statement per row on SQLite.
-    id_by_national_id = dict(session.execute(select(Client.national_id, Client.id)).all())
-    client_ids = [id_by_national_id[row["national_id"]] for row in roster.clients]
+    """Insert the clients (ids returned in roster order), then their links, assignments and sources.
+
+    Client numbers are taken from the practice's series in one step, in roster order (the
+    column default would take them one UPDATE per row).
+    """
+    numbers = next_numbers(session, CLIENT_NUMBER_SERIES, len(roster.clients))
+    rows = [{**row, "client_number": str(number)} for row, number in zip(roster.clients, numbers, strict=True)]
+    _insert(session, Client, rows)
+    # Read the ids back by number: RETURNING in parameter order is one statement per row on SQLite.
+    id_by_number = dict(session.execute(select(Client.client_number, Client.id)).all())
+    client_ids = [id_by_number[row["client_number"]] for row in rows]
     _insert(
         session,
         ClientLink,
