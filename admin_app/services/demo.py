@@ -1,10 +1,13 @@
-"""The demo practice: a deterministic, realistic practice to try the back office on.
+"""The demo practices: deterministic, realistic practices to try the back office on.
 
-`flask seed-demo` loads it into an empty database: two sites with rooms, an insurer and an
-employer programme, therapists on both compensation models, about nineteen clients each
-(minors with a guardian, couples, insured and self-paying clients) and months of weekly or
-fortnightly appointments with realistic attendance. A fixed random seed means the same inputs
-(size and "today") always give the same data, so demos, screenshots and benchmarks repeat.
+One generator, two practices (services/demo_practices.py holds what differs: names and
+languages, national IDs or none, phones, sites and rooms, payers, prices, compensation,
+caseloads, hours). `flask seed-demo --practice lima|vancouver` loads one into an empty database:
+sites with rooms, payers, therapists on both compensation models, their clients (minors with a
+guardian, couples, families, referred and self-paying clients, each with a client number) and
+months of weekly or fortnightly appointments with realistic attendance. A fixed random seed means
+the same inputs (practice, size and "today") always give the same data, so demos, screenshots and
+benchmarks repeat.
 
 Appointments and participants are bulk-inserted month by month with Core executemany: the
 sizes benchmarks use (hundreds of therapists, ten years) would take minutes as ORM objects and
