@@ -415,6 +415,7 @@ def _amount(rng: random.Random, pricing: Pricing, bounds: tuple[int, int]) -> De
 def _mobile(rng: random.Random, practice: DemoPractice) -> str:
     """A mobile number in E.164 (in Lima nine digits starting with 9; in Vancouver a 604, 778 or 236 number)."""
     plan = practice.phones
+    # One prefix draws nothing: choice() of one would still consume the generator and move Lima's data.
     prefix = rng.choice(plan.prefixes) if len(plan.prefixes) > 1 else plan.prefixes[0]
     return f"{prefix}{rng.randrange(*plan.subscriber):0{plan.width}d}"
 
