@@ -1,7 +1,7 @@
 """gunicorn settings shared by `make run` and the Procfile.
 
 The access log leaves out query strings (list searches and lookups carry client names there)
-and the secret token of calendar-feed URLs.
+and the secret tokens of calendar-feed, survey and invitation URLs.
 """
 
 import os
@@ -19,6 +19,7 @@ timeout = 60
 SECRET_PATHS = (
     (re.compile(r"^/calendar/[^/]+\.ics$"), "/calendar/<token>.ics"),
     (re.compile(r"^/survey/(?!thanks$)[^/]+$"), "/survey/<token>"),
+    (re.compile(r"^/welcome/[^/]+$"), "/welcome/<token>"),
 )
 
 

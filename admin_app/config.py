@@ -177,6 +177,7 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "REMINDER_HOURS_BEFORE": _integer(env, "REMINDER_HOURS_BEFORE", 24, 1),
         "SURVEY_DAY": _day_of_month(env, "SURVEY_DAY", 1),
         "SURVEY_VALID_DAYS": _integer(env, "SURVEY_VALID_DAYS", 30, 1),
+        "INVITATION_VALID_DAYS": _integer(env, "INVITATION_VALID_DAYS", 7, 1),
         "SURVEY_ANONYMOUS_TO_THERAPISTS": _flag(env, "SURVEY_ANONYMOUS_TO_THERAPISTS", True),
         "SURVEY_GUESS_LIMIT": env.get("SURVEY_GUESS_LIMIT", "20 per hour").strip(),
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none).
