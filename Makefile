@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 FLASK := FLASK_APP=admin_app $(VENV)/bin/flask
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# `make run` runs the periodic work (reminders, monthly survey, outbox retries) beside the web server.
+RUN_PERIODIC_WORK ?= true
 
 .PHONY: run test screenshots install system-deps migrate seed lint format translations
 
@@ -26,7 +28,7 @@ seed: migrate
 	$(FLASK) seed-demo
 
 run: install system-deps seed
-	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py --reload "admin_app:create_app()"
+	HOST=$(HOST) PORT=$(PORT) RUN_PERIODIC_WORK=$(RUN_PERIODIC_WORK) $(VENV)/bin/gunicorn -c gunicorn.conf.py --reload "admin_app:create_app()"
 
 test: install
 	@WITH_BROWSER=1 scripts/system-deps.sh

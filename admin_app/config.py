@@ -137,6 +137,21 @@ def _database_url(env: Mapping[str, str], instance_path: Path) -> str:
     return value
 
 
+def _public_base_url(env: Mapping[str, str]) -> str:
+    """PUBLIC_BASE_URL, or else the address `make run` serves on (HOST and PORT, as gunicorn.conf.py
+    binds them), so the links in emails open on a practice trying the product."""
+    value = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+    if value:
+        if not value.startswith(("http://", "https://")):
+            raise ConfigError("PUBLIC_BASE_URL", f"must start with http:// or https://, got {value!r}")
+        return value
+    host = env.get("HOST", "").strip() or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "[::]"):  # every interface: this machine answers on loopback
+        host = "127.0.0.1"
+    port = _integer(env, "PORT", 5000, 1)
+    return f"http://{host}:{port}"
+
+
 def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | None = None) -> dict:
     """Return the Flask settings for `env` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -164,7 +179,7 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "PHONE_REGION": env.get("PHONE_REGION", "PE").strip().upper(),
         "PRACTICE_NAME": env.get("PRACTICE_NAME", "Demo Practice").strip(),
         "PRACTICE_ADDRESS": env.get("PRACTICE_ADDRESS", "").strip(),
-        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "PUBLIC_BASE_URL": _public_base_url(env),
         "DEFAULT_APPOINTMENT_MINUTES": _integer(env, "DEFAULT_APPOINTMENT_MINUTES", 50, 5),
         "MAIL_SERVER": mail_server or None,
         "MAIL_PORT": _integer(env, "MAIL_PORT", 25, 1),
