@@ -63,6 +63,18 @@ def create_therapist_login(email: str, password: str, locale: str | None) -> Non
     click.echo(f"Therapist login created: {user.email}")
 
 
+@accounts_cli.command("invite")
+@click.option("--email", required=True, help="For a therapist: the email on their record.")
+@click.option("--role", type=click.Choice(["admin", "therapist"]), required=True)
+@click.option("--locale", type=click.Choice(["es", "en", "fr"]), default=None)
+@practice_command
+def invite(email: str, role: str, locale: str | None) -> None:
+    """Create a login without a password and email it a link to choose one (again: a fresh link)."""
+    invitation = accounts.invite_login(db.session, role=role, email=email, locale=locale)
+    days = current_app.config["INVITATION_VALID_DAYS"]
+    click.echo(f"Invitation queued for {invitation.user.email}: the link works for {days} days, once.")
+
+
 @click.command("seed-demo")
 @click.option("--therapists", type=click.IntRange(1, demo.MAX_THERAPISTS), default=10, show_default=True)
 @click.option("--months", type=click.IntRange(1, 240), default=18, show_default=True)

@@ -137,10 +137,17 @@ def invite_login(
     if role not in ROLE_DESCRIPTIONS:
         raise RuleViolation(_l("role: choose staff or therapist"), field="role")
     if role == THERAPIST_ROLE:
-        therapist = session.get(Therapist, therapist_id) if therapist_id else None
+        given = normalise_email(email, required=False) if email else None
+        if therapist_id:
+            therapist = session.get(Therapist, therapist_id)
+        elif given:
+            therapist = session.scalar(select(Therapist).where(func.lower(Therapist.email) == given))
+            if therapist is None:
+                raise RuleViolation(_l("email: no therapist has the email %(email)s", email=given), field="email")
+        else:
+            therapist = None
         if therapist is None:
             raise RuleViolation(_l("therapist: choose the therapist this login is for"), field="therapist")
-        given = normalise_email(email, required=False) if email else None
         if given and given != normalise_email(therapist.email, required=True):
             raise RuleViolation(
                 _l("email: a therapist signs in with the email on their record (%(email)s)", email=therapist.email),

@@ -28,7 +28,9 @@ ROLE_CHOICES = [(ADMIN_ROLE, _l("Practice staff")), (THERAPIST_ROLE, _l("Therapi
 
 class InviteForm(BaseForm):
     email = EmailField(
-        _l("Email"), validators=[Optional()], description=_l("For a therapist, leave empty: their record's email.")
+        _l("Email"),
+        validators=[Optional()],
+        description=_l("For a therapist: their record's email, or leave empty and choose the therapist."),
     )
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=ADMIN_ROLE)
     therapist = SelectField(
@@ -53,6 +55,7 @@ class UserView(PracticeModelView):
     column_list = ("email", "active", "roles", "locale", "therapist", "password", "last_login_at")
     column_labels = {**PracticeModelView.column_labels, "password": _l("Sign-in")}
     column_formatters = {"password": _login_state}
+    column_sortable_list = ("email", "active", "locale", "last_login_at")
     column_searchable_list = ("email",)
     column_filters = ("active", "roles")
     column_details_list = column_list

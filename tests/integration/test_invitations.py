@@ -284,3 +284,22 @@ def test_invitations_are_in_the_audit_trail(staff, smtp_sink):
 
     events = {(row["actor"], row["action"], row["entity"]) for row in rows}
     assert ("staff@example.com", "Created", "login_invitation") in events, rows
+
+
+def test_the_invite_command_sends_the_link_and_a_therapist_is_found_by_email(mail_app, smtp_sink):
+    therapist = make_therapist(full_name="Rosa Mendoza", email="rosa@example.com")
+    db.session.commit()
+    runner = mail_app.test_cli_runner()
+
+    staff = runner.invoke(args=["accounts", "invite", "--email", "boss@example.com", "--role", "admin"])
+    rosa = runner.invoke(args=["accounts", "invite", "--email", "ROSA@example.com", "--role", "therapist"])
+    unknown = runner.invoke(args=["accounts", "invite", "--email", "nobody@example.com", "--role", "therapist"])
+
+    assert staff.exit_code == 0, staff.output
+    assert "Invitation queued for boss@example.com: the link works for 7 days, once." in staff.output
+    assert rosa.exit_code == 0, rosa.output
+    assert unknown.exit_code == 1
+    assert "email: no therapist has the email nobody@example.com" in unknown.output
+    assert sorted(message["To"] for message in smtp_sink.messages) == ["boss@example.com", "rosa@example.com"]
+    db.session.expire_all()
+    assert db.session.get(Therapist, therapist.id).user.email == "rosa@example.com"
