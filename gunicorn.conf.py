@@ -25,6 +25,7 @@ SECRET_PATHS = (
     (re.compile(r"^/calendar/[^/]+\.ics$"), "/calendar/<token>.ics"),
     (re.compile(r"^/survey/(?!thanks$)[^/]+$"), "/survey/<token>"),
     (re.compile(r"^/welcome/[^/]+$"), "/welcome/<token>"),
+    (re.compile(r"^/welcome/[^/]+/renew$"), "/welcome/<token>/renew"),
 )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from admin_app.config import SUPPORTED_LOCALES
 from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE, Channel, LoginInvitation, Role, Therapist, User
 from admin_app.models.base import utcnow
-from admin_app.services import outbox, tokens
+from admin_app.services import notifications, outbox, tokens
 from admin_app.services.clinic_time import to_local
 from admin_app.services.contact import normalise_email
 from admin_app.services.errors import NoLongerDue, RuleViolation
@@ -158,10 +158,10 @@ def invite_login(
         raise RuleViolation(_l("therapist: only a therapist login is linked to a therapist"), field="therapist")
     address = normalise_email(email, required=True)
     pending = _pending_login(session, address)
-    user = pending or _new_user(session, email=address, password=None, role=role, locale=locale)
     if pending is not None and not pending.has_role(role):
         raise RuleViolation(_l("email: a login for %(email)s already exists", email=address), field="email")
-    return _send_invitation(session, user, now=now)
+    user = pending or _new_user(session, email=address, password=None, role=role, locale=locale)
+    return _send_invitation(session, user, locale=locale, now=now)
 
 
 def invite_therapist(
@@ -176,11 +176,11 @@ def invite_therapist(
             raise RuleViolation(
                 _l("%(name)s already signs in to the portal.", name=therapist.full_name), field="therapist"
             )
-        return _send_invitation(session, therapist.user, now=now)
+        return _send_invitation(session, therapist.user, locale=locale, now=now)
     if not therapist.active:
         raise RuleViolation(_l("%(name)s is not active.", name=therapist.full_name), field="therapist")
     user = _therapist_login(session, therapist, password=None, locale=locale)
-    return _send_invitation(session, user, now=now)
+    return _send_invitation(session, user, locale=locale, now=now)
 
 
 def invite_therapists(session: Session, therapist_ids: list[int], now: dt.datetime | None = None) -> BulkInvitation:
@@ -234,10 +234,16 @@ def _pending_login(session: Session, email: str) -> User | None:
     return user
 
 
-def _send_invitation(session: Session, user: User, *, now: dt.datetime | None) -> LoginInvitation:
+def _send_invitation(
+    session: Session, user: User, *, locale: str | None = None, now: dt.datetime | None
+) -> LoginInvitation:
+    """Revoke the login's open links and queue a new one, in `locale` when given (it becomes the
+    login's language), else in the login's language."""
     now = now or utcnow()
     if not user.active:
         raise RuleViolation(_l("%(email)s is deactivated; activate the login first.", email=user.email))
+    if locale:
+        user.locale = _checked_locale(locale)
     _revoke_open_invitations(session, user.id, now)
     invitation = LoginInvitation(
         user_id=user.id,
@@ -300,6 +306,27 @@ def open_invitation(session: Session, token: str | None, now: dt.datetime | None
         return None
     invitation = session.scalar(select(LoginInvitation).where(LoginInvitation.token_hash == tokens.token_hash(token)))
     return invitation if _still_open(invitation, now or utcnow()) else None
+
+
+def request_new_invitation(session: Session, token: str | None, now: dt.datetime | None = None) -> bool:
+    """The holder of a dead link asks the staff for a new one: the admins are told, once per link.
+    False, with nothing written, for a link that opens no login still waiting for its password
+    (unknown, working, or its login signs in already); the page answers the same either way."""
+    if not tokens.plausible(token):
+        return False
+    now = now or utcnow()
+    invitation = session.scalar(select(LoginInvitation).where(LoginInvitation.token_hash == tokens.token_hash(token)))
+    if (
+        invitation is None
+        or invitation.renewal_requested_at is not None
+        or _still_open(invitation, now)
+        or invitation.user.password is not None
+        or not invitation.user.active
+    ):
+        return False
+    invitation.renewal_requested_at = now
+    notifications.notify_admins(session, notifications.INVITATION_RENEWAL, login_id=invitation.user_id, now=now)
+    return True
 
 
 def accept_invitation(

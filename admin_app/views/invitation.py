@@ -3,7 +3,7 @@
 GET shows the form, POST sets the first password (Flask-Security's strength rules), uses up the
 link, signs the person in and sends them to their area (the portal for a therapist, /admin for the
 staff). An unknown, expired, used or replaced link answers one and the same page (404) that says
-to ask the practice for a new invitation.
+to ask the practice for a new invitation, with a button that tells the staff (once per link).
 
 The token travels in the path: the pages are not cached or indexed, send a referrer only to this
 site (Flask-WTF's HTTPS check of the CSRF token needs it), and gunicorn's access log cuts the token.
@@ -66,6 +66,22 @@ def set_password(token: str):
     return redirect(url_for("home.index"), 303)
 
 
+@blueprint.post("/welcome/<token>/renew")
+def ask_for_a_new_invitation(token: str):
+    """The dead-link page's button: the staff are told (once, and only for a real link)."""
+    if accounts.request_new_invitation(db.session, token):
+        db.session.commit()
+    with force_locale(_visitor_language()):
+        return render_template(
+            "security/invitation_gone.html",
+            heading=_("Thank you"),
+            text=_(
+                "If this link was sent to you, the practice's staff have been told and will send you a new "
+                "invitation by email."
+            ),
+        )
+
+
 def _language(invitation: LoginInvitation) -> str:
     locale = invitation.user.locale
     if locale in SUPPORTED_LOCALES:
@@ -86,6 +102,7 @@ def _gone():
     with force_locale(_visitor_language()):
         page = render_template(
             "security/invitation_gone.html",
+            renew_url=url_for(".ask_for_a_new_invitation", token=request.view_args["token"]),
             heading=_("This invitation link does not work"),
             text=_(
                 "The link may be incomplete, already used, replaced by a newer invitation, or expired. "

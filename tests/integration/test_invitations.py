@@ -303,3 +303,23 @@ def test_the_invite_command_sends_the_link_and_a_therapist_is_found_by_email(mai
     assert sorted(message["To"] for message in smtp_sink.messages) == ["boss@example.com", "rosa@example.com"]
     db.session.expire_all()
     assert db.session.get(Therapist, therapist.id).user.email == "rosa@example.com"
+
+
+def test_the_holder_of_an_expired_link_asks_the_staff_for_a_new_one(mail_app, staff, smtp_sink):
+    therapist = make_therapist(email="rosa@example.com")
+    invitation = accounts.invite_therapist(db.session, therapist_id=therapist.id, now=utcnow() - dt.timedelta(days=8))
+    db.session.commit()
+    path = f"/welcome/{accounts.invitation_token(invitation)}"
+    visitor = mail_app.test_client()
+
+    dead = visitor.get(path)
+    asked = visitor.post(f"{path}/renew", follow_redirects=True)
+    asked_twice = visitor.post(f"{path}/renew", follow_redirects=True)
+    guessed = visitor.post("/welcome/not-a-real-token/renew", follow_redirects=True)
+
+    assert f'action="{path}/renew"' in body(dead)
+    assert asked.status_code == asked_twice.status_code == guessed.status_code == 200
+    assert text_of(body(asked)) == text_of(body(guessed))
+    assert "the practice's staff have been told" in text_of(body(asked))
+    bell = text_of(body(staff.get("/admin/notifications/")))
+    assert bell.count(f"Login #{therapist.user_id} asks for a new invitation") == 1, bell
