@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 FLASK := FLASK_APP=admin_app $(VENV)/bin/flask
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# `make run` runs the periodic work (reminders, monthly survey, outbox retries) beside the web server.
+RUN_PERIODIC_WORK ?= true
 
 # The demo practice `make run` serves: lima (the default) or vancouver. The Vancouver network gets
 # its settings and a database of its own, so both demos live side by side in instance/; a variable
@@ -40,7 +42,7 @@ seed: migrate
 	$(FLASK) seed-demo --practice $(DEMO)
 
 run: install system-deps seed
-	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py --reload "admin_app:create_app()"
+	HOST=$(HOST) PORT=$(PORT) RUN_PERIODIC_WORK=$(RUN_PERIODIC_WORK) $(VENV)/bin/gunicorn -c gunicorn.conf.py --reload "admin_app:create_app()"
 
 test: install
 	@WITH_BROWSER=1 scripts/system-deps.sh

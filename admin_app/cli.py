@@ -14,7 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from admin_app.extensions import db
-from admin_app.jobs import schedule, worker_process
+from admin_app.jobs import runner, schedule, worker_process
 from admin_app.models import AuditAction
 from admin_app.models.audit import record_event
 from admin_app.services import accounts, demo, demo_practices, imports, reports, scheduling, surveys
@@ -61,6 +61,18 @@ def create_therapist_login(email: str, password: str, locale: str | None) -> Non
     """Create the login of an existing therapist; they see only their own clients."""
     user = accounts.create_therapist_login(db.session, therapist_email=email, password=password, locale=locale)
     click.echo(f"Therapist login created: {user.email}")
+
+
+@accounts_cli.command("invite")
+@click.option("--email", required=True, help="For a therapist: the email on their record.")
+@click.option("--role", type=click.Choice(["admin", "therapist"]), required=True)
+@click.option("--locale", type=click.Choice(["es", "en", "fr"]), default=None)
+@practice_command
+def invite(email: str, role: str, locale: str | None) -> None:
+    """Create a login without a password and email it a link to choose one (again: a fresh link)."""
+    invitation = accounts.invite_login(db.session, role=role, email=email, locale=locale)
+    days = current_app.config["INVITATION_VALID_DAYS"]
+    click.echo(f"Invitation queued for {invitation.user.email}: the link works for {days} days, once.")
 
 
 @click.command("seed-demo")
@@ -113,9 +125,36 @@ def jobs_tick() -> None:
     failed = False
     for name, result in schedule.tick().items():
         failed = failed or isinstance(result, Exception)
-        click.echo(f"{name}: {'failed, see the log' if isinstance(result, Exception) else result}")
+        click.echo(f"{name}: {_tick_line(result)}")
     if failed:
         raise click.exceptions.Exit(1)
+
+
+@jobs_cli.command("runner")
+@click.option(
+    "--every", type=click.FloatRange(min=0.1), default=runner.DEFAULT_INTERVAL, show_default=True, help="Seconds."
+)
+@click.option("--stop-with-parent", is_flag=True, help="Stop when the process that started this one ends.")
+@with_appcontext
+def jobs_runner(every: float, stop_with_parent: bool) -> None:
+    """Run all periodic work every minute until stopped: what `make run` starts beside the web server."""
+
+    last: list[str] = []
+
+    def report(results: dict[str, object]) -> None:
+        """One line per tick that did something or went wrong; a quiet minute prints nothing."""
+        line = ", ".join(f"{name}: {_tick_line(result)}" for name, result in results.items())
+        busy = any(isinstance(result, Exception) or (isinstance(result, int) and result) for result in results.values())
+        if busy or line not in last:
+            click.echo(line, err=True)
+        last[:] = [line]
+
+    app = current_app._get_current_object()
+    runner.run(app, every=every, stop_with_parent=stop_with_parent, report=report)
+
+
+def _tick_line(result: object) -> str:
+    return "failed, see the log" if isinstance(result, Exception) else str(result)
 
 
 @jobs_cli.command("worker")

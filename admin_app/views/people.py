@@ -16,8 +16,9 @@ from wtforms.validators import Optional
 
 from admin_app.extensions import db
 from admin_app.models import CareAssignment, Client, ClientLink, ReminderPreference, Therapist
-from admin_app.services import calendar, people
+from admin_app.services import accounts, calendar, people
 from admin_app.services.labels import INVERSE_LINK, choice_label, choices_for
+from admin_app.views.accounts import flash_bulk_invitation
 from admin_app.views.base import PracticeModelView
 
 CLIENT_LOOKUP = {"fields": ("full_name", "client_number", "national_id"), "page_size": 10, "placeholder": "…"}
@@ -184,6 +185,31 @@ def _calendar_feed(_view, _context, therapist: Therapist, _name) -> Markup:
     return shown + button
 
 
+def _portal_login(_view, _context, therapist: Therapist, _name) -> Markup:
+    """The therapist's login (or its absence) and, until they have set a password, a button that
+    invites them (again) to the portal."""
+    user = therapist.user
+    if user is not None and user.password is not None:
+        return escape(user.email)
+    shown = escape(gettext("Invited, no password yet") if user else gettext("No login yet"))
+    button = Markup(
+        '<form method="post" action="{action}" class="mt-2">'
+        '<input type="hidden" name="csrf_token" value="{csrf}">'
+        '<input type="hidden" name="action" value="invite_to_portal">'
+        '<input type="hidden" name="rowid" value="{id}">'
+        '<input type="hidden" name="url" value="{back}">'
+        '<button type="submit" class="btn btn-primary btn-sm">{label}</button>'
+        "</form>"
+    ).format(
+        action=url_for(".action_view"),
+        csrf=generate_csrf(),
+        id=therapist.id,
+        back=request.full_path,
+        label=gettext("Invite to the portal"),
+    )
+    return shown + button
+
+
 class TherapistView(PracticeModelView):
     prepare = staticmethod(people.prepare_therapist)
     ensure_deletable = staticmethod(people.ensure_therapist_deletable)
@@ -203,7 +229,11 @@ class TherapistView(PracticeModelView):
     column_filters = ("active", "compensation_model", "default_currency", "site")
     column_default_sort = ("full_name", False)
     column_details_list = (*column_list, "phone", "user", "care_assignments", "calendar_feed")
-    column_formatters_detail = {"care_assignments": _therapist_clients, "calendar_feed": _calendar_feed}
+    column_formatters_detail = {
+        "care_assignments": _therapist_clients,
+        "calendar_feed": _calendar_feed,
+        "user": _portal_login,
+    }
     column_labels = {
         **PracticeModelView.column_labels,
         "care_assignments": PracticeModelView.column_labels["clients"],
@@ -240,6 +270,16 @@ class TherapistView(PracticeModelView):
             ),
             "success",
         )
+
+    @action(
+        "invite_to_portal",
+        _l("Invite to the portal"),
+        _l("Each selected therapist without a login gets an email to choose a password. Continue?"),
+    )
+    def action_invite_to_portal(self, ids):
+        outcome = accounts.invite_therapists(db.session, [int(i) for i in ids if str(i).isdigit()])
+        db.session.commit()  # the emails are dispatched once this commits
+        flash_bulk_invitation(outcome)
 
 
 class CareAssignmentView(PracticeModelView):

@@ -42,6 +42,8 @@ TWILIO = {
         ({"PHONE_REGION": "PER"}, "PHONE_REGION", "two-letter"),
         ({"DEMO_PRACTICE": "toronto"}, "DEMO_PRACTICE", "toronto"),
         ({"DATABASE_URL": "mysql://db/practice"}, "DATABASE_URL", "postgresql://"),
+        ({"PUBLIC_BASE_URL": "practice.example.com"}, "PUBLIC_BASE_URL", "http://"),
+        ({"INVITATION_VALID_DAYS": "0"}, "INVITATION_VALID_DAYS", "at least 1"),
         ({"APP_ENV": "production", "SECURITY_PASSWORD_SALT": "salt", "SECRET_KEY": " "}, "SECRET_KEY", "production"),
         ({"APP_ENV": "production", "SECRET_KEY": "s" * 40}, "SECURITY_PASSWORD_SALT", "production"),
     ],
@@ -86,6 +88,22 @@ def test_the_defaults_are_the_lima_practice_on_sqlite(tmp_path):
     assert settings["TWILIO_AUTH_TOKEN"] is None
     assert settings["TWILIO_FROM_NUMBER"] is None
     assert settings["WTF_CSRF_ENABLED"] is True
+
+
+@pytest.mark.parametrize(
+    ("env", "base_url"),
+    [
+        ({}, "http://127.0.0.1:5000"),
+        ({"HOST": "127.0.0.1", "PORT": "5207"}, "http://127.0.0.1:5207"),
+        ({"HOST": "0.0.0.0", "PORT": "8000"}, "http://127.0.0.1:8000"),
+        (
+            {"HOST": "10.1.2.3", "PORT": "8000", "PUBLIC_BASE_URL": "https://practice.example.com/"},
+            "https://practice.example.com",
+        ),
+    ],
+)
+def test_links_in_emails_start_from_the_served_address_unless_public_base_url_says(tmp_path, env, base_url):
+    assert load_settings({"SECRET_KEY": "k", **env}, instance_path=tmp_path)["PUBLIC_BASE_URL"] == base_url
 
 
 def test_twilio_and_the_reminder_lead_time_are_read_from_the_environment(tmp_path):
