@@ -139,7 +139,11 @@ class AppointmentView(PracticeModelView):
                 "payer",
             ),
             form_ajax_refs={"client": client_loader("participants-client")},
-            form_args={"payer": {"blank_text": "—"}},
+            form_args={
+                "payer": {"blank_text": "—"},
+                # Empty: the participant's share of the therapist's fee (scheduling._share_the_session).
+                "fee": {"validators": [Optional()], "render_kw": {"required": False}},
+            },
         ),
     )
 
@@ -177,6 +181,10 @@ class AppointmentView(PracticeModelView):
             participant.client.data = defaults.client
             participant.fee.data = defaults.fee
             participant.currency.data = defaults.currency
+            # Filled in, not typed: the form's script may replace it with the client's share
+            # once a partner or relative joins (appointment-form.js).
+            if defaults.fee is not None:
+                participant.fee.render_kw = {**(participant.fee.render_kw or {}), "data-auto": f"{defaults.fee:.2f}"}
         return form
 
     def edit_form(self, obj=None):

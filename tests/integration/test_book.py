@@ -157,6 +157,9 @@ def test_booking_defaults_give_the_clients_therapist_fee_currency_linked_clients
             {"id": luis.id, "text": "Luis Quispe", "relation": "partner of"},
         ],
         "rooms": [room.id for room in sorted(site.rooms, key=lambda room: room.name)],
+        "kind": "individual",
+        "fees": ["80.00"],
+        "split": None,
     }
     assert admin_client.get("/admin/book/ajax/booking-defaults/?client=999999").status_code == 404
 
