@@ -11,7 +11,7 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import Boolean, Numeric, select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
@@ -141,9 +141,13 @@ class AppointmentView(PracticeModelView):
             form_ajax_refs={"client": client_loader("participants-client")},
             form_args={
                 "payer": {"blank_text": "—"},
-                # Empty: the participant's share of the therapist's fee (scheduling._share_the_session).
-                "fee": {"validators": [Optional()], "render_kw": {"required": False}},
+                "fee": {
+                    "validators": [Optional()],
+                    "description": _l("Empty: this participant's share of the therapist's fee"),
+                },
             },
+            # The fee column is NOT NULL, so Flask-Admin would require it; the service fills an empty one.
+            form_optional_types=(Boolean, Numeric),
         ),
     )
 

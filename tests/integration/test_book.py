@@ -175,7 +175,10 @@ def test_a_new_appointment_from_the_clients_page_is_prefilled(admin_client):
 
     assert "Rosa Mendoza" in tag(form, "therapist")
     assert "Ana Quispe" in tag(form, "participants-0-client")
-    assert 'value="80.00"' in tag(form, "participants-0-fee")
+    fee = tag(form, "participants-0-fee")
+    assert 'value="80.00"' in fee
+    assert 'data-auto="80.00"' in fee  # filled in, not typed: a partner joining may change it
+    assert "required" not in fee  # empty is allowed: the participant's share of the fee
     assert '<option selected value="USD">USD</option>' in form
     assert 'value="50"' in tag(form, "duration_minutes")
 
