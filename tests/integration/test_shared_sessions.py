@@ -8,13 +8,15 @@ cent to the first participant, so the lines add up to the fee). What staff typed
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import Appointment, AppointmentKind, ClientLink, LinkKind, Participant
+from admin_app.models import Appointment, AppointmentKind, ClientLink, LinkKind, Modality, Participant
+from admin_app.services import series
 from tests.factories import make_client, make_therapist
 from tests.forms import appointment_form
 from tests.pages import detail_fields, flashed
@@ -164,3 +166,24 @@ def test_the_forms_defaults_show_the_kind_and_each_participants_share_before_sav
     assert together["split"] == "One fee of 130.00 PEN for the appointment, split between its 2 participants."
     assert (with_another_therapist["fees"], with_another_therapist["currency"]) == (["37.51", "37.50"], "USD")
     assert with_another_therapist["therapist"] == {"id": rosa.id, "text": "Rosa Mendoza"}  # the client's own
+
+
+def test_a_weekly_series_of_a_couple_without_a_fee_shares_it_every_time(app, couple):
+    rosa, ana, luis = couple
+    plan = series.plan_series(
+        db.session,
+        therapist_id=rosa.id,
+        client_ids=[ana.id, luis.id],
+        first_start_local=dt.datetime(2027, 1, 7, 10, 0),
+        duration_minutes=50,
+        interval_weeks=1,
+        occurrences=3,
+        modality=Modality.VIRTUAL,
+        kind=AppointmentKind.INDIVIDUAL,
+    )
+    series.create_series(db.session, plan=plan, skip_conflicting=False)
+    db.session.commit()
+
+    booked = db.session.scalars(select(Appointment).order_by(Appointment.starts_at)).all()
+    assert [a.kind for a in booked] == [AppointmentKind.COUPLE] * 3
+    assert {tuple(sorted(f"{p.fee:.2f}" for p in a.participants)) for a in booked} == {("65.00", "65.00")}
