@@ -105,14 +105,6 @@ def _site_rooms(session: Session, therapist: Therapist | None) -> list[Room]:
     return list(session.scalars(select(Room).where(Room.site_id == therapist.site_id, Room.active).order_by(Room.name)))
 
 
-# The kind a link makes of a session its two clients share.
-_KIND_OF_LINK = {
-    LinkKind.PARTNER_OF: AppointmentKind.COUPLE,
-    LinkKind.GUARDIAN_OF: AppointmentKind.FAMILY,
-    LinkKind.SIBLING_OF: AppointmentKind.FAMILY,
-}
-
-
 def kind_of_session(client_ids: Sequence[int], links: Iterable[tuple[int, int, LinkKind]]) -> AppointmentKind:
     """What a session of these clients is, from the links between them.
 
@@ -137,8 +129,8 @@ def kind_of_session(client_ids: Sequence[int], links: Iterable[tuple[int, int, L
         root[find(a)] = find(b)
     if len({find(member) for member in members}) > 1:
         return AppointmentKind.GROUP
-    kinds = {_KIND_OF_LINK[kind] for _a, _b, kind in among}
-    return AppointmentKind.COUPLE if len(members) == 2 and kinds == {AppointmentKind.COUPLE} else AppointmentKind.FAMILY
+    partners = all(kind == LinkKind.PARTNER_OF for _a, _b, kind in among)
+    return AppointmentKind.COUPLE if len(members) == 2 and partners else AppointmentKind.FAMILY
 
 
 def session_kind(session: Session, *, client_ids: Sequence[int]) -> AppointmentKind:
