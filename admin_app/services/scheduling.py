@@ -420,28 +420,32 @@ def _check_no_charge_removed(session: Session, appointment: Appointment) -> None
 
 
 def _share_the_session(session: Session, appointment: Appointment, participants: list[Participant]) -> None:
-    """Clients who share a session share one fee, and their links say what kind of session it is.
+    """The clients of a new appointment share one fee, and their links say what kind of session it is.
 
-    A fee left empty is that participant's share of the therapist's fee (`money.shared_fees`: the
-    whole fee for one client; the odd cent to the first). A fee typed is kept as typed. When clients
-    are being added, an appointment still "individual" (the form's default) with several clients
-    takes the kind their links give (`booking.session_kind`: couple, family or group); a couple,
-    family or group chosen by the staff is kept. A session bound to no database has no links to
-    read: its kind is left as it is.
+    On a new appointment, a fee left empty is that participant's share of the therapist's fee
+    (`money.shared_fees`: the whole fee for one client; the odd cent to the first), and a kind still
+    "individual" (the form's default) with several clients becomes the kind their links give
+    (`booking.session_kind`: couple, family or group); a couple, family or group chosen by the staff,
+    and a fee typed, are kept as they are. A session bound to no database has no links to read: the
+    kind is left as it is.
+
+    A client added to an existing appointment without a fee pays the therapist's whole fee, and the
+    kind stays: the fees already saved are never changed behind the staff's back, so no split of
+    one fee could hold there.
     """
+    state = inspect(appointment)
+    new = state.transient or state.pending
     therapist = appointment.therapist
     if therapist is not None and therapist.default_fee is not None:
-        shares = shared_fees(therapist.default_fee, therapist.default_currency, len(participants))
-        for participant, share in zip(participants, shares, strict=True):
+        fees = (
+            shared_fees(therapist.default_fee, therapist.default_currency, len(participants))
+            if new
+            else [therapist.default_fee] * len(participants)
+        )
+        for participant, fee in zip(participants, fees, strict=True):
             if participant.fee is None:
-                participant.fee = share
-    adding = any(inspect(p).transient or inspect(p).pending for p in participants)
-    if (
-        adding
-        and len(participants) > 1
-        and appointment.kind in (None, AppointmentKind.INDIVIDUAL)
-        and _dialect(session) is not None
-    ):
+                participant.fee = fee
+    if new and len(participants) > 1 and appointment.kind in (None, AppointmentKind.INDIVIDUAL) and _dialect(session):
         client_ids = [_future_id(p, "client", "client_id") for p in participants]
         appointment.kind = session_kind(session, client_ids=[i for i in client_ids if i is not None])
 

@@ -143,7 +143,7 @@ class AppointmentView(PracticeModelView):
                 "payer": {"blank_text": "—"},
                 "fee": {
                     "validators": [Optional()],
-                    "description": _l("Empty: each client's share of the therapist's fee"),
+                    "description": _l("Empty: the therapist's fee, split between the clients of a new appointment"),
                 },
             },
             # The fee column is NOT NULL, so Flask-Admin would require it; the service fills an empty one.

@@ -115,7 +115,7 @@ class SeriesForm(BaseForm):
         FIELDS["fee"],
         places=2,
         validators=[Optional()],
-        description=_l("Empty: each client's share of the therapist's fee"),
+        description=_l("Empty: the therapist's fee, split between the clients of a new appointment"),
     )
     currency = SelectField(FIELDS["currency"], choices=[], description=_l("Empty: the therapist's default"))
 
