@@ -25,7 +25,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from itertools import accumulate
 
 from flask import current_app
@@ -59,6 +59,7 @@ from admin_app.services import accounts
 from admin_app.services.clinic_time import clinic_zone, from_local
 from admin_app.services.demo_practices import LIMA, Caseload, DemoPractice, Pricing
 from admin_app.services.errors import RuleViolation
+from admin_app.services.money import shared_fees
 from admin_app.services.numbering import next_numbers
 
 SEED = 2026
@@ -194,6 +195,11 @@ class _Case:
     starts_on: dt.date
     ends_on: dt.date | None  # first day without meetings
     booked_at: dt.datetime
+
+    @property
+    def fees(self) -> list[Decimal]:
+        """Each member's share of the therapist's fee: a couple's partners share one fee."""
+        return shared_fees(self.staff.fee, self.staff.currency, len(self.members))
 
     def meets_on(self, day: dt.date, epoch: dt.date) -> bool:
         in_course = self.starts_on <= day and (self.ends_on is None or day < self.ends_on)
@@ -742,10 +748,10 @@ def _insert_month(
     appointment_ids = _appointment_ids(session, rows)
     participants = [
         _participant_row(
-            appointment_ids[(row["therapist_id"], row["starts_at"])], case, client_ids[position], payer, attendance
+            appointment_ids[(row["therapist_id"], row["starts_at"])], case, client_ids[position], payer, fee, attendance
         )
         for row, (case, _day, attendance) in zip(rows, meetings, strict=True)
-        for position, payer in zip(case.members, case.payers, strict=True)
+        for position, payer, fee in zip(case.members, case.payers, case.fees, strict=True)
     ]
     _insert(session, Participant, participants)
     tally["appointments"] += len(rows)
@@ -768,10 +774,8 @@ def _appointment_ids(session: Session, rows: list[dict]) -> dict[tuple[int, dt.d
 
 
 def _participant_row(
-    appointment_id: int, case: _Case, client_id: int, payer_id: int | None, attendance: Attendance
+    appointment_id: int, case: _Case, client_id: int, payer_id: int | None, fee: Decimal, attendance: Attendance
 ) -> dict:
-    """The therapist's fee, split between the partners of a couple."""
-    fee = (case.staff.fee / len(case.members)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return {
         "appointment_id": appointment_id,
         "client_id": client_id,

@@ -8,6 +8,7 @@ from flask import abort, flash, request
 from flask_admin import BaseView, expose
 from flask_admin.form import BaseForm
 from flask_admin.model.fields import AjaxSelectField
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectField
@@ -86,17 +87,35 @@ class BookView(RoleRequired, BaseView):
 
     @expose("/ajax/booking-defaults/")
     def booking_defaults(self):
-        """What the new-appointment form fills in once a client is chosen (see appointment-form.js)."""
-        defaults = booking.booking_defaults(db.session, client_id=request.args.get("client", 0, type=int))
+        """What the new-appointment form fills in once a client is chosen, and again whenever its
+        participants or therapist change (see appointment-form.js): `client` is the first
+        participant, `with` each further one, `therapist` the therapist chosen on the form."""
+        defaults = booking.booking_defaults(
+            db.session,
+            client_id=request.args.get("client", 0, type=int),
+            other_client_ids=[int(i) for i in request.args.getlist("with") if i.isdigit()],
+            therapist_id=_int_arg("therapist"),
+        )
         if defaults is None:
             abort(404)
         therapist = defaults.therapist
+        split = None
+        if len(defaults.fees) > 1:
+            split = gettext(
+                "One fee of %(fee)s %(currency)s for the appointment, split between its %(count)d participants.",
+                fee=f"{defaults.fee:.2f}",
+                currency=defaults.currency,
+                count=len(defaults.fees),
+            )
         return {
             "therapist": {"id": therapist.id, "text": therapist.full_name} if therapist else None,
             "fee": f"{defaults.fee:.2f}" if defaults.fee is not None else None,
             "currency": defaults.currency,
             "linked": [{"id": c.id, "text": c.name, "relation": c.relation} for c in defaults.linked],
             "rooms": [room.id for room in defaults.rooms],
+            "kind": defaults.kind.value,
+            "fees": [f"{fee:.2f}" for fee in defaults.fees],
+            "split": split,
         }
 
     @expose("/ajax/lookup/")

@@ -11,7 +11,7 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import Boolean, Numeric, select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
@@ -139,7 +139,15 @@ class AppointmentView(PracticeModelView):
                 "payer",
             ),
             form_ajax_refs={"client": client_loader("participants-client")},
-            form_args={"payer": {"blank_text": "—"}},
+            form_args={
+                "payer": {"blank_text": "—"},
+                "fee": {
+                    "validators": [Optional()],
+                    "description": _l("Empty: the therapist's fee, split between the clients of a new appointment"),
+                },
+            },
+            # The fee column is NOT NULL, so Flask-Admin would require it; the service fills an empty one.
+            form_optional_types=(Boolean, Numeric),
         ),
     )
 
@@ -177,6 +185,10 @@ class AppointmentView(PracticeModelView):
             participant.client.data = defaults.client
             participant.fee.data = defaults.fee
             participant.currency.data = defaults.currency
+            # Filled in, not typed: the form's script may replace it with the client's share
+            # once a partner or relative joins (appointment-form.js).
+            if defaults.fee is not None:
+                participant.fee.render_kw = {**(participant.fee.render_kw or {}), "data-auto": f"{defaults.fee:.2f}"}
         return form
 
     def edit_form(self, obj=None):

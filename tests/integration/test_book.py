@@ -157,6 +157,9 @@ def test_booking_defaults_give_the_clients_therapist_fee_currency_linked_clients
             {"id": luis.id, "text": "Luis Quispe", "relation": "partner of"},
         ],
         "rooms": [room.id for room in sorted(site.rooms, key=lambda room: room.name)],
+        "kind": "individual",
+        "fees": ["80.00"],
+        "split": None,
     }
     assert admin_client.get("/admin/book/ajax/booking-defaults/?client=999999").status_code == 404
 
@@ -172,7 +175,10 @@ def test_a_new_appointment_from_the_clients_page_is_prefilled(admin_client):
 
     assert "Rosa Mendoza" in tag(form, "therapist")
     assert "Ana Quispe" in tag(form, "participants-0-client")
-    assert 'value="80.00"' in tag(form, "participants-0-fee")
+    fee = tag(form, "participants-0-fee")
+    assert 'value="80.00"' in fee
+    assert 'data-auto="80.00"' in fee  # filled in, not typed: a partner joining may change it
+    assert "required" not in fee  # empty is allowed: the participant's share of the fee
     assert '<option selected value="USD">USD</option>' in form
     assert 'value="50"' in tag(form, "duration_minutes")
 

@@ -101,6 +101,16 @@ def test_a_participant_gets_the_therapists_fee_and_currency():
     assert (charge.fee, charge.currency, charge.billed_to) == (Decimal("150.00"), "PEN", BilledTo.CLIENT)
 
 
+def test_participants_without_a_fee_share_the_therapists_fee_and_a_typed_fee_is_kept():
+    record = prepare(appointment(participant(), participant(), participant(fee=Decimal("20.00"), currency="USD")))
+
+    assert [(p.fee, p.currency) for p in record.participants] == [
+        (Decimal("50.00"), "PEN"),
+        (Decimal("50.00"), "PEN"),
+        (Decimal("20.00"), "USD"),
+    ]
+
+
 def test_a_participants_own_fee_and_currency_are_kept():
     [charge] = prepare(appointment(participant(fee=Decimal("0.00"), currency="USD"))).participants
     assert (charge.fee, charge.currency) == (Decimal("0.00"), "USD")
