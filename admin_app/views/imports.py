@@ -47,6 +47,11 @@ KIND_NOTES = {
         "self-pay; a new payer is created. Clients are matched by national ID: a known one is updated, and "
         "what the row does not mention is kept."
     ),
+    "appointments": _l(
+        "One row per client and session, matched by therapist, start and client. Another client at a "
+        "therapist's booked start is a clash, unless the kind column says couple, family or group (pareja, "
+        "familia, grupo): then the rows are participants of one session and must agree on its end and modality."
+    ),
 }
 ACTION_LABELS = {
     imports.Action.CREATE: _l("To create"),

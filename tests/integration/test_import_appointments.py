@@ -754,3 +754,46 @@ def test_a_cancelled_session_leaves_its_time_to_another_client(practice):
         )
     )
     assert again.counts() == {"created": 0, "updated": 0, "unchanged": 2}
+
+
+def test_a_longer_session_is_checked_for_every_participant_even_those_without_a_row(practice):
+    import_file(
+        csv_bytes(
+            "40111222,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,,couple",
+            "40333444,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,,couple",
+            "40333444,luis@clinic.pe,2026-10-05 11:00,50,virtual,40,USD,,",
+            header=KIND_HEADER,
+        )
+    )
+
+    plan = plan_of(csv_bytes("40111222,rosa@clinic.pe,2026-10-05 10:00,90,,150,PEN,,", header=KIND_HEADER))
+
+    assert [str(error) for error in plan.errors] == [
+        "row 2, column start: Carlos Soto already has an appointment on 2026-10-05 11:00–11:50 with Luis Vega."
+    ]
+
+
+def test_a_cancelled_couple_session_revived_by_one_row_takes_its_time_back(practice):
+    """On PostgreSQL the overlap guard sees the revival: it is written after the time is freed."""
+    import_file(
+        csv_bytes(
+            "40111222,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,cancelled,couple",
+            "40333444,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,cancelled,couple",
+            "40555666,rosa@clinic.pe,2026-10-05 10:30,50,virtual,150,PEN,attended,",
+            header=KIND_HEADER,
+        )
+    )
+
+    plan = import_file(
+        csv_bytes(
+            "40555666,rosa@clinic.pe,2026-10-05 10:30,50,virtual,150,PEN,cancelled,",
+            "40333444,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,attended,",
+            header=KIND_HEADER,
+        )
+    )
+
+    assert plan.errors == []
+    assert plan.counts() == {"created": 0, "updated": 2, "unchanged": 0}
+    assert sessions_at("rosa@clinic.pe", ROSA_AT_TEN) == [
+        ("held", "couple", [("Ana Ruiz", "cancelled"), ("Carlos Soto", "attended")])
+    ]

@@ -303,6 +303,7 @@ def plan(session: Session, table: Table) -> ImportPlan:
     now = dt.datetime.now(dt.UTC)
     for appointment in appointments:
         _settle(appointment, column, result, now=now)
+    _load_unmentioned_participants(session, booked, lines, appointments)
     rooms = {appointment.room_id for appointment in appointments} - {None}
     if rooms:
         _load_room_mates(session, booked, rooms, appointments)
@@ -634,10 +635,11 @@ def _load_booked(session: Session, lines: list[_Line]) -> dict[int, _Booked]:
     all a clash needs.
     """
     booked: dict[int, _Booked] = {}
-    if not any(line.starts_at is not None for line in lines):
+    timed = [line for line in lines if line.starts_at is not None]
+    if not timed:
         return booked
-    query = _booked_query((line.starts_at, line.ends_at) for line in lines if line.starts_at is not None)
-    therapist_ids = {line.therapist_id for line in lines if line.starts_at is not None} - {None}
+    query = _booked_query((line.starts_at, line.ends_at) for line in timed)
+    therapist_ids = {line.therapist_id for line in timed} - {None}
     for chunk in _chunks(therapist_ids):
         rows = session.execute(
             query.outerjoin(Participant, Participant.appointment_id == Appointment.id)
@@ -645,16 +647,34 @@ def _load_booked(session: Session, lines: list[_Line]) -> dict[int, _Booked]:
             .where(Appointment.therapist_id.in_(chunk))
         )
         _collect(booked, rows)
-    complete = set(booked)
+    _load_through_clients(session, booked, query, therapist_ids, {line.client_id for line in timed} - {None})
+    return booked
+
+
+def _load_through_clients(session: Session, booked: dict, query, therapist_ids: set[int], client_ids: set[int]) -> None:
+    """Other therapists' appointments of these clients (the file's therapists' are all read)."""
     by_client = query.join(Participant, Participant.appointment_id == Appointment.id).join(
         Client, Client.id == Participant.client_id
     )
-    if len(therapist_ids) <= CHUNK:  # what the first query read need not be read again
+    if len(therapist_ids) <= CHUNK:  # what is read already need not be read again
         by_client = by_client.where(Appointment.therapist_id.not_in(sorted(therapist_ids)))
-    for chunk in _chunks({line.client_id for line in lines if line.starts_at is not None} - {None}):
+    for chunk in _chunks(client_ids):
         rows = session.execute(by_client.where(Participant.client_id.in_(chunk)))
-        _collect(booked, (row for row in rows if row.id not in complete))
-    return booked
+        _collect(booked, (row for row in rows if row.therapist_id not in therapist_ids))
+
+
+def _load_unmentioned_participants(
+    session: Session, booked: dict[int, _Booked], lines: list[_Line], appointments: list[_Appointment]
+) -> None:
+    """Other therapists' appointments of the participants no row mentions, in the booked
+    appointments the file changes: a longer session must fit their day too."""
+    clients = {
+        seat.client_id for appointment in appointments if appointment.existing for seat in appointment.existing.seats
+    } - {line.client_id for line in lines}
+    if clients:
+        query = _booked_query((a.starts_at, a.ends_at) for a in appointments if a.existing is not None)
+        therapist_ids = {line.therapist_id for line in lines if line.starts_at is not None} - {None}
+        _load_through_clients(session, booked, query, therapist_ids, clients)
 
 
 def _load_room_mates(
