@@ -797,3 +797,42 @@ def test_a_cancelled_couple_session_revived_by_one_row_takes_its_time_back(pract
     assert sessions_at("rosa@clinic.pe", ROSA_AT_TEN) == [
         ("held", "couple", [("Ana Ruiz", "cancelled"), ("Carlos Soto", "attended")])
     ]
+
+
+def test_the_client_of_a_row_is_found_by_national_id_else_number_else_email(practice, runner, tmp_path):
+    sam = make_client(full_name="Sam Lee", national_id=None, email="sam@example.com")
+    kim = make_client(full_name="Kim Ho", national_id=None, email=None)
+    db.session.commit()
+    header = "client_national_id,client_number,client_email,therapist_email,start,fee,currency"
+    data = csv_bytes(
+        ",,SAM@example.com,rosa@clinic.pe,2026-10-05 10:00,150,PEN",
+        f",{kim.client_number},,rosa@clinic.pe,2026-10-05 11:00,150,PEN",
+        f"40111222,{practice.ana.client_number},,rosa@clinic.pe,2026-10-05 12:00,150,PEN",
+        header=header,
+    )
+
+    result = run_cli(runner, tmp_path, "by-keys.csv", data)
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "Clients matched by national ID: 1, by client number: 1, by email: 1."
+    starts = {hour: dt.datetime(2026, 10, 5, hour + 5, 0, tzinfo=UTC) for hour in (10, 11, 12)}
+    assert [booked("rosa@clinic.pe", starts[hour])[1].client_id for hour in (10, 11, 12)] == [
+        sam.id,
+        kim.id,
+        practice.ana.id,
+    ]
+
+    wrong = plan_of(
+        csv_bytes(
+            f"40111222,{kim.client_number},,rosa@clinic.pe,2026-10-05 13:00,150,PEN",
+            ",,,rosa@clinic.pe,2026-10-05 14:00,150,PEN",
+            ",999999,,rosa@clinic.pe,2026-10-05 15:00,150,PEN",
+            header=header,
+        )
+    )
+    assert [str(error) for error in wrong.errors] == [
+        f"row 2, column client_number: matches two clients: Ana Ruiz (#{practice.ana.client_number}) by national "
+        f"ID and Kim Ho (#{kim.client_number}) by client number",
+        "row 3, column client_national_id: a value is required",
+        "row 4, column client_number: no client has the client number 999999",
+    ]

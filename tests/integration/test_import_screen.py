@@ -328,7 +328,10 @@ def test_another_client_at_a_booked_hour_is_shown_as_a_clash_and_a_couple_row_jo
     assert preview_counts(body(admin_client.get(PREVIEW))) == {"created": 1, "updated": 0, "unchanged": 0}
     confirmed = admin_client.post(CONFIRM, follow_redirects=True)
 
-    assert flashed(confirmed) == ["b2.csv imported: 1 created, 0 updated, 0 unchanged."]
+    assert flashed(confirmed) == [
+        "b2.csv imported: 1 created, 0 updated, 0 unchanged.",
+        "Clients matched by national ID: 1.",
+    ]
     db.session.expire_all()
     [couple] = db.session.scalars(select(Appointment)).all()
     assert (couple.id, couple.kind.value) == (booked.id, "couple")

@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 
 from admin_app.services.errors import RuleViolation
 from admin_app.services.imports import appointments, clients, therapists
+from admin_app.services.imports.matching import matched_summary
 from admin_app.services.imports.reading import read_table
 from admin_app.services.imports.report import Action, ImportPlan, RowError
 
-__all__ = ["KINDS", "Action", "ImportPlan", "RowError", "check", "kind_module", "run"]
+__all__ = ["KINDS", "Action", "ImportPlan", "RowError", "check", "kind_module", "matched_summary", "run"]
 
 KINDS: dict[str, ModuleType] = {
     "therapists": therapists,

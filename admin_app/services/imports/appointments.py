@@ -1,6 +1,7 @@
 """Appointments from a spreadsheet: one participant per row, checked like a booking.
 
-A row is identified by therapist, start and client (the natural key): a row whose client already
+A row is identified by therapist, start and client (the natural key; the client is found by
+national ID, else client number, else email, as `matching` says): a row whose client already
 takes part in an appointment of that therapist starting then updates their participation (and
 the appointment) when a value differs, and leaves it alone otherwise, so the same file imported
 twice writes nothing the second time.
@@ -37,7 +38,7 @@ Decisions the issue left open:
 
 Overlaps are checked against the database as the import would leave it: an appointment the file
 updates (say, cancels or shortens) is judged by its new values. The whole file costs a handful of
-queries (therapists by email, clients by national ID, the appointments of those therapists and
+queries (therapists by email, clients by national ID, number and email, the appointments of those therapists and
 clients in the file's time span, and those of the rooms an updated appointment keeps), never one
 per row.
 
@@ -85,7 +86,7 @@ from admin_app.models.base import utcnow
 from admin_app.services import scheduling
 from admin_app.services.clinic_time import clinic_zone, from_local, to_local
 from admin_app.services.errors import RuleViolation
-from admin_app.services.imports import values
+from admin_app.services.imports import matching, values
 from admin_app.services.imports.reading import Row, Table
 from admin_app.services.imports.report import Action, ImportPlan
 from admin_app.services.imports.rows import report_missing_columns
@@ -95,6 +96,8 @@ KIND = "appointments"
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "client_national_id": ("dni",),
+    "client_number": ("numero_cliente", "n_cliente", "client_no"),
+    "client_email": ("correo_cliente",),
     "therapist_email": ("correo_terapeuta",),
     "start": ("inicio",),
     "duration_minutes": ("duracion",),
@@ -105,7 +108,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "currency": ("moneda",),
     "status": ("estado",),
 }
-REQUIRED = ("client_national_id", "therapist_email", "start", "fee", "currency")
+REQUIRED = ("therapist_email", "start", "fee", "currency")
+# The client is named by any of these (matching's rule); the file needs one of the columns.
+CLIENT_KEYS = {"client_national_id": "national_id", "client_number": "client_number", "client_email": "email"}
 
 MODALITIES = {
     "virtual": Modality.VIRTUAL,
@@ -205,6 +210,7 @@ class _Line:
     currency: str | None = None
     attendance: Attendance | None = None
     end_given: bool = False  # an end or a duration was written (even if wrong)
+    matched_by: str | None = None  # the key that found the client
     existing: _Booked | None = None  # the appointment the client already takes part in
     seat: _Seat | None = None  # ... and their participation in it
 
@@ -288,15 +294,33 @@ def plan(session: Session, table: Table) -> ImportPlan:
     a dry run rolls back at once, an import applies the plan in the same transaction.
     """
     result = ImportPlan(kind=KIND)
-    if report_missing_columns(result, table, REQUIRED, COLUMNS):
+    missing = report_missing_columns(result, table, REQUIRED, COLUMNS)
+    if not any(name in table.headers for name in CLIENT_KEYS):
+        result.error(
+            1,
+            "client_national_id",
+            _l(
+                "the file needs a column that names the client: client_national_id, client_number or client_email "
+                "(dni, numero_cliente, correo_cliente)"
+            ),
+        )
+        return result
+    if missing:
         return result
     hold_sqlite_write_lock(session)
     column = {name: table.headers.get(name, name) for name in COLUMNS}
     therapists = _therapists_by_email(session, _cells(table.rows, "therapist_email", _email_key))
-    clients = _clients_by_national_id(session, _cells(table.rows, "client_national_id", str.upper))
-    _hold_therapist_locks(session, [therapist.id for therapist in therapists.values()])
     parsers = _cell_parsers()
-    lines = [_read_row(row, therapists, clients, column, result, parsers) for row in table.rows]
+    key_column = next(name for name in CLIENT_KEYS if name in table.headers)
+    keys = {row.number: _client_keys(row, key_column, column, result, parsers) for row in table.rows}
+    clients = matching.load_client_index(
+        session,
+        (k for k in keys.values() if k is not None),
+        columns=(Client.id, Client.full_name, Client.national_id, Client.client_number, Client.email),
+    )
+    _hold_therapist_locks(session, [therapist.id for therapist in therapists.values()])
+    lines = [_read_row(row, therapists, clients, keys[row.number], column, result, parsers) for row in table.rows]
+    result.matched = matching.count_matches(line.matched_by for line in lines)
     booked = _load_booked(session, lines)
     _match_existing(lines, booked, column, result)
     appointments = _group_rows(lines, booked)
@@ -465,7 +489,9 @@ def _cell_parsers() -> dict:
     same emails, times, fees and words on thousands of rows, and parsing a date is not free."""
     cache = functools.lru_cache(maxsize=None)
     return {
-        "client_national_id": values.required,
+        "client_national_id": matching.parse_national_id,
+        "client_number": matching.parse_client_number,
+        "client_email": cache(values.email),
         "therapist_email": cache(lambda value: values.email(value, is_required=True)),
         "start": cache(values.local_datetime),
         "duration_minutes": cache(lambda value: values.whole_number(value) if value else None),
@@ -478,7 +504,40 @@ def _cell_parsers() -> dict:
     }
 
 
-def _read_row(row: Row, therapists: dict, clients: dict, column: dict, result: ImportPlan, parsers: dict) -> _Line:
+def _client_keys(
+    row: Row, key_column: str, column: dict, result: ImportPlan, parsers: dict
+) -> matching.ClientKeys | None:
+    """The row's keys of its client (None: a key cell is wrong, or none is given; said on the
+    plan, for a missing key on `key_column`)."""
+    found, ok = {}, True
+    for name, key in CLIENT_KEYS.items():
+        try:
+            found[key] = parsers[name](row.values.get(name, ""))
+        except values.CellError as error:
+            result.error(row.number, column[name], error.reason)
+            ok = False
+    keys = matching.ClientKeys(**found)
+    if ok and not keys.given:
+        result.error(row.number, column[key_column], _l("a value is required"))
+    return keys if ok and keys.given else None
+
+
+NOT_FOUND = {
+    "national_id": lambda value: _l("no client has the national ID %(value)s", value=value),
+    "client_number": lambda value: _l("no client has the client number %(value)s", value=value),
+    "email": lambda value: _l("no client has the email %(value)s", value=value),
+}
+
+
+def _read_row(
+    row: Row,
+    therapists: dict,
+    clients: matching.ClientIndex,
+    keys: matching.ClientKeys | None,
+    column: dict,
+    result: ImportPlan,
+    parsers: dict,
+) -> _Line:
     line = _Line(row=row.number, cells=row.values)
 
     def check(name: str, *more):
@@ -491,13 +550,18 @@ def _read_row(row: Row, therapists: dict, clients: dict, column: dict, result: I
     def fail(name: str, reason) -> None:
         result.error(row.number, column[name], reason)
 
-    national_id = check("client_national_id")
-    if national_id is not None:
-        client = clients.get(national_id.upper())
-        if client is None:
-            fail("client_national_id", _l("no client has the national ID %(value)s", value=national_id))
+    if keys is not None:
+        try:
+            found = clients.match(keys)
+        except matching.MatchError as error:
+            fail(next(name for name, key in CLIENT_KEYS.items() if key == error.key), error.reason)
         else:
-            line.client_id, line.client_name = client.id, client.full_name
+            if found.client is None:
+                name, key = next((n, k) for n, k in CLIENT_KEYS.items() if getattr(keys, k))
+                fail(name, NOT_FOUND[key](getattr(keys, key)))
+            else:
+                line.client_id, line.client_name = found.client.id, found.client.full_name
+                line.matched_by = found.key
     email = check("therapist_email")
     if email is not None:
         therapist = therapists.get(email)
@@ -570,14 +634,6 @@ def _therapists_by_email(session: Session, emails: set[str]) -> dict:
     for chunk in _chunks(emails):
         query = select(Therapist.id, Therapist.full_name, Therapist.email).where(Therapist.email.in_(chunk))
         found.update((therapist.email, therapist) for therapist in session.execute(query))
-    return found
-
-
-def _clients_by_national_id(session: Session, national_ids: set[str]) -> dict:
-    found = {}
-    for chunk in _chunks(national_ids):
-        query = select(Client.id, Client.full_name, Client.national_id).where(Client.national_id.in_(chunk))
-        found.update((client.national_id.upper(), client) for client in session.execute(query))
     return found
 
 
