@@ -1015,7 +1015,7 @@ def _report_overlap(key, first, second, column: dict, result: ImportPlan, report
         if line is other or (line.row, ("row", other.row)) in reported:
             return
         reported.add((line.row, ("row", other.row)))
-        values = {
+        named = {
             "row": other.row,
             "name": other.client_name or other.therapist_name,
             "when": f"{to_local(other.starts_at):%Y-%m-%d %H:%M}",
@@ -1024,10 +1024,10 @@ def _report_overlap(key, first, second, column: dict, result: ImportPlan, report
             _l(
                 "overlaps row %(row)d (%(name)s, %(when)s); several clients in one session need the kind "
                 "column: couple, family or group",
-                **values,
+                **named,
             )
             if same_start
-            else _l("overlaps row %(row)d (%(name)s, %(when)s)", **values)
+            else _l("overlaps row %(row)d (%(name)s, %(when)s)", **named)
         )
     elif mine is not None or theirs is not None:
         line, appointment = (mine, second[2]) if mine is not None else (theirs, first[2])
@@ -1089,7 +1089,7 @@ def _new_participant(line: _Line, reason: str) -> dict:
 def _planned(appointment: _Appointment, reason: str, actions: dict[int, Action]) -> _NewAppointment | _Edit | None:
     """What to write for one appointment (None: nothing), and each of its rows' action."""
     existing = appointment.existing
-    values = {
+    wanted_appointment = {
         "ends_at": appointment.ends_at,
         "kind": appointment.kind,
         "modality": appointment.modality,
@@ -1101,14 +1101,14 @@ def _planned(appointment: _Appointment, reason: str, actions: dict[int, Action])
             actions[line.row] = Action.CREATE
         return _NewAppointment(
             appointment={
-                **values,
+                **wanted_appointment,
                 "therapist_id": appointment.therapist_id,
                 "starts_at": appointment.starts_at,
                 "created_at": utcnow(),
             },
             participants=tuple(_new_participant(line, reason) for line in appointment.lines),
         )
-    changed = {name: value for name, value in values.items() if value != getattr(existing, name)}
+    changed = {name: value for name, value in wanted_appointment.items() if value != getattr(existing, name)}
     edits, joining = [], []
     for line in appointment.lines:
         if line.seat is None:
