@@ -327,6 +327,8 @@ def _import_command(kind: str, module) -> click.Command:
             click.echo(f"Dry run of {file.name}, nothing was written. It would be: {summary}.")
         else:
             click.echo(f"Imported {kind} from {file.name}: {summary}.")
+        if plan.matched:
+            click.echo(imports.matched_summary(plan.matched))
 
     return command
 

@@ -55,7 +55,7 @@ from admin_app.models import (
     User,
 )
 from admin_app.models.scheduling import Appointment, Participant
-from admin_app.services import accounts
+from admin_app.services import accounts, scheduling
 from admin_app.services.clinic_time import clinic_zone, from_local
 from admin_app.services.demo_practices import LIMA, Caseload, DemoPractice, Pricing
 from admin_app.services.errors import RuleViolation
@@ -708,12 +708,8 @@ def _attendance(rng: random.Random, day: dt.date, today: dt.date) -> Attendance:
 
 
 def _status(attendance: Attendance) -> AppointmentStatus:
-    """The same rule as scheduling._sync_status, for one outcome shared by every participant."""
-    if attendance in (Attendance.ATTENDED, Attendance.NO_SHOW):
-        return AppointmentStatus.HELD
-    if attendance in (Attendance.CANCELLED, Attendance.LATE_CANCELLED):
-        return AppointmentStatus.CANCELLED
-    return AppointmentStatus.SCHEDULED
+    """The appointment's status for one outcome shared by every participant."""
+    return scheduling.appointment_status((attendance,))
 
 
 def _insert_month(

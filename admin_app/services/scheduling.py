@@ -483,12 +483,17 @@ def _sync_status(appointment: Appointment, participants: list[Participant]) -> N
         for participant in participants:
             if participant.attendance == Attendance.EXPECTED:
                 participant.attendance = Attendance.CANCELLED
-    attendances = {p.attendance for p in participants}
-    if not attendances:
-        return
-    if attendances & {Attendance.ATTENDED, Attendance.NO_SHOW}:
-        appointment.status = AppointmentStatus.HELD
-    elif attendances <= {Attendance.CANCELLED, Attendance.LATE_CANCELLED}:
-        appointment.status = AppointmentStatus.CANCELLED
-    else:
-        appointment.status = AppointmentStatus.SCHEDULED
+    if participants:
+        appointment.status = appointment_status(p.attendance for p in participants)
+
+
+def appointment_status(attendances: Iterable[Attendance]) -> AppointmentStatus:
+    """What an appointment's participants make of it: held once anyone attended or failed to
+    come, cancelled when everyone cancelled, else still scheduled. For bulk writers (import,
+    demo) that set the status without loading the records."""
+    found = set(attendances)
+    if found & {Attendance.ATTENDED, Attendance.NO_SHOW}:
+        return AppointmentStatus.HELD
+    if found and found <= set(_ABSENT):
+        return AppointmentStatus.CANCELLED
+    return AppointmentStatus.SCHEDULED

@@ -44,8 +44,15 @@ KIND_NOTES = {
     ),
     "clients": _l(
         "Several therapists (by email) or guardians (by national ID) are separated by ;. An empty payer is "
-        "self-pay; a new payer is created. Clients are matched by national ID: a known one is updated, and "
-        "what the row does not mention is kept."
+        "self-pay; a new payer is created. Clients are matched by national ID, else client number, else email: "
+        "a known one is updated, and what the row does not mention is kept. A new client keeps the client "
+        "number the row gives, or gets the next one."
+    ),
+    "appointments": _l(
+        "One row per client and session, matched by therapist, start and client (by national ID, else client "
+        "number, else email). Another client at a "
+        "therapist's booked start is a clash, unless the kind column says couple, family or group (pareja, "
+        "familia, grupo): then the rows are participants of one session and must agree on its end and modality."
     ),
 }
 ACTION_LABELS = {
@@ -250,6 +257,8 @@ class ImportView(RoleRequired, BaseView):
             ),
             "success",
         )
+        if plan.matched:
+            flash(imports.matched_summary(plan.matched), "info")
         return redirect(url_for(".index"))
 
     @expose("/cancel", methods=("POST",))
@@ -267,6 +276,7 @@ class ImportView(RoleRequired, BaseView):
             kind_label=KIND_LABELS.get(pending.kind, pending.kind),
             plan=plan,
             counts=[(action.value, label, counts[action.value]) for action, label in ACTION_LABELS.items()],
+            matched=imports.matched_summary(plan.matched),
         )
 
 

@@ -7,6 +7,7 @@ import json
 from flask import Response, abort, current_app, flash, request, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.form import InlineModelConverter
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -61,6 +62,22 @@ def _client_therapists(_view, _context, client: Client, _name) -> Markup:
 
 def _therapist_clients(_view, _context, therapist: Therapist, _name) -> Markup:
     return Markup("<br>".join(escape(a.client) for a in therapist.care_assignments if a.active))
+
+
+class RelationInlineConverter(InlineModelConverter):
+    """Inline forms for one named relationship each.
+
+    Flask-Admin gives an inline model one form per relationship that reaches it, all with the
+    same columns: `ClientLink` appears under both `links` and `linked_from`, and the second one
+    asked for the wrong client. An inline that names its `relation` (and the `reverse` key on
+    the inline model) gets that relationship only, with its own columns.
+    """
+
+    def _calculate_mapping_key_pair(self, model, info):
+        relation = getattr(info, "relation", None)
+        if relation is None:
+            return super()._calculate_mapping_key_pair(model, info)
+        return {relation: info.reverse}
 
 
 class ClientView(PracticeModelView):
@@ -133,11 +150,24 @@ class ClientView(PracticeModelView):
         "national_id": {"description": _l("Optional")},
     }
     form_widget_args = {"reminder_preference": {"required": False}}
+    # A link is edited from either client: "Links" (this client is guardian of ...) and "Linked
+    # from" (... is guardian of this client); people.check_client_links holds both to the rules.
+    inline_model_form_converter = RelationInlineConverter
     inline_models = (
         InlineFormAdmin(
             ClientLink,
+            relation="links",
+            reverse="client",
             form_columns=("id", "kind", "related_client"),
             form_ajax_refs={"related_client": client_loader("links-related_client")},
+        ),
+        InlineFormAdmin(
+            ClientLink,
+            relation="linked_from",
+            reverse="related_client",
+            form_columns=("id", "client", "kind"),
+            form_ajax_refs={"client": client_loader("linked_from-client")},
+            form_args={"kind": {"description": _l("What the client above is to this client")}},
         ),
         InlineFormAdmin(
             CareAssignment,
