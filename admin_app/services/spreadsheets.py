@@ -75,5 +75,6 @@ def _xlsx_cell(value: object) -> object:
         return value
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    # Control characters (a pasted tab is fine, a vertical tab is not) cannot be stored in XLSX.
-    return ILLEGAL_CHARACTERS_RE.sub("", _cell(value))
+    # XLSX cannot hold control characters; the ones pasted text carries (a vertical tab or form feed
+    # from a word processor's line break) separate words, so each becomes a space.
+    return ILLEGAL_CHARACTERS_RE.sub(" ", _cell(value))

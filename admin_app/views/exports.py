@@ -21,6 +21,7 @@ from werkzeug.utils import secure_filename
 from werkzeug.wsgi import wrap_file
 
 from admin_app.extensions import db
+from admin_app.models.audit import Actor, current_actor
 from admin_app.models.base import utcnow
 from admin_app.services import audit, spreadsheets
 from admin_app.services.clinic_time import to_local
@@ -47,11 +48,12 @@ class StreamedExport:
             flash(admin_gettext("Permission denied."), "error")
             return redirect(get_redirect_target() or self.get_url(".index_view"))
         query = self._export_query()
+        actor = current_actor()  # who exports, read now: the CSV is written after the view returns
         header = [str(label) for _name, label in self._export_columns]
         filename = secure_filename(self.get_export_name(export_type))
         if export_type == "xlsx":
-            return self._xlsx_response(query, header, filename)
-        return self._csv_response(query, header, filename)
+            return self._xlsx_response(query, header, filename, actor)
+        return self._csv_response(query, header, filename, actor)
 
     def get_export_name(self, export_type: str = "csv") -> str:
         """The list's name and the clinic-time minute of the export (not the server's clock)."""
@@ -74,10 +76,10 @@ class StreamedExport:
         for record in query.with_session(session).yield_per(self.export_rows_per_batch):
             yield [self.get_export_value(record, name) for name in names]
 
-    def _record_export(self) -> None:
-        audit.record_export(bind=db.engine, entity=self.model.__tablename__)
+    def _record_export(self, actor: Actor) -> None:
+        audit.record_export(bind=db.engine, entity=self.model.__tablename__, actor=actor)
 
-    def _csv_response(self, query: Query, header: list[str], filename: str):
+    def _csv_response(self, query: Query, header: list[str], filename: str, actor: Actor):
         def stream() -> Iterator[str]:
             # Runs after the view has returned (Flask has closed the request's session by then):
             # the rows are read by a session of the stream's own, open until the last row.
@@ -86,11 +88,11 @@ class StreamedExport:
                 yield from spreadsheets.csv_chunks(header, self._export_rows(query, session))
             finally:
                 session.close()
-                self._record_export()  # also when the download stopped early: some rows left
+                self._record_export(actor)  # also when the download stopped early: some rows left
 
         return attachment(stream_with_context(stream()), "text/csv", filename)
 
-    def _xlsx_response(self, query: Query, header: list[str], filename: str):
+    def _xlsx_response(self, query: Query, header: list[str], filename: str, actor: Actor):
         # Not a `with`: the server closes it once sent. No name on disk, gone once closed.
         file = tempfile.TemporaryFile()  # noqa: SIM115
         try:
@@ -99,7 +101,7 @@ class StreamedExport:
                 spreadsheets.write_xlsx(file, header, self._export_rows(query, session))
             finally:
                 session.close()
-            self._record_export()
+            self._record_export(actor)
             size = file.tell()
             file.seek(0)
         except BaseException:
