@@ -28,6 +28,7 @@ from admin_app.services.clinic_time import to_local
 from admin_app.views.downloads import attachment
 
 ROWS_PER_BATCH = 500
+WRITERS = ("csv", "xlsx")
 
 
 class StreamedExport:
@@ -44,7 +45,7 @@ class StreamedExport:
 
     @expose("/export/<export_type>/")
     def export(self, export_type: str):
-        if not self.can_export or export_type not in self.export_types:
+        if not self.can_export or export_type not in self.export_types or export_type not in WRITERS:
             flash(admin_gettext("Permission denied."), "error")
             return redirect(get_redirect_target() or self.get_url(".index_view"))
         query = self._export_query()
