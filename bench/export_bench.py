@@ -153,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
         pid = worker_pid(master)
         print(f"database: {database_url.split('?')[0]}  worker pid {pid}")
         print(f"{'export':<24} {'rows':>7} {'MiB':>6} {'seconds':>8} {'RSS before':>11} {'peak RSS':>9}")
+        print("(seconds: median of the downloads; RSS before the first, peak over all of them)")
         for name in args.lists or ["appointment"]:
             for export_type in ("csv", "xlsx"):
                 runs = [
@@ -160,10 +161,10 @@ def main(argv: list[str] | None = None) -> None:
                     for _ in range(args.repeat)
                 ]
                 seconds = statistics.median(run[0] for run in runs)
-                _s, size, rows, before, peak = runs[-1]
+                _s, size, rows, before, _peak = runs[0]  # memory from before the first download
                 print(
                     f"{name + ' ' + export_type:<24} {rows:>7} {size / 2**20:>6.1f} {seconds:>8.2f} "
-                    f"{before / 1024:>9.0f} M {max(run[4] for run in runs) / 1024:>7.0f} M"
+                    f"{before / 1024:>9.1f} M {max(run[4] for run in runs) / 1024:>7.1f} M"
                 )
 
 
