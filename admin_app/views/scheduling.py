@@ -17,7 +17,7 @@ from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
 from admin_app.extensions import db
-from admin_app.models import Appointment, Participant, Therapist
+from admin_app.models import Appointment, Participant, Room, Therapist
 from admin_app.services import attendance, audit, booking, people
 from admin_app.services.clinic_time import to_local
 from admin_app.services.errors import RuleViolation
@@ -62,6 +62,15 @@ def appointment_history(_view, _context, appointment: Appointment, _name) -> Mar
             for e in events
         )
     )
+
+
+# What a row of an appointment list shows (the room's name includes its site's), loaded with the rows:
+# not one query per row, on a page of 50 nor in an export of 12,000.
+APPOINTMENT_ROW_LOADS = (
+    joinedload(Appointment.therapist),
+    joinedload(Appointment.room).joinedload(Room.site),
+    selectinload(Appointment.participants).joinedload(Participant.client),
+)
 
 
 def appointment_filters():
@@ -205,14 +214,7 @@ class AppointmentView(PracticeModelView):
         super().on_model_change(form, model, is_created)
 
     def get_query(self):
-        return (
-            super()
-            .get_query()
-            .options(
-                joinedload(Appointment.therapist),
-                selectinload(Appointment.participants).joinedload(Participant.client),
-            )
-        )
+        return super().get_query().options(*APPOINTMENT_ROW_LOADS)
 
 
 class ParticipantView(PracticeModelView):
