@@ -51,7 +51,7 @@ from admin_app.models import (
     User,
 )
 from admin_app.models.scheduling import Appointment, Participant
-from admin_app.services import accounts
+from admin_app.services import accounts, clinic_time
 from admin_app.services.clinic_time import clinic_zone, from_local
 from admin_app.services.errors import RuleViolation
 
@@ -275,7 +275,7 @@ def load_demo_practice(session: Session, *, therapists: int, months: int, today:
         return DemoSummary(DemoOutcome.NOT_EMPTY)
     _check_currencies()
     zone = clinic_zone()
-    period = _Period.ending(today or dt.datetime.now(zone).date(), months)
+    period = _Period.ending(today or clinic_time.today(zone), months)
     rng = random.Random(SEED)
     sites = _add_sites(session)
     payer_ids = _add_payers(session)

@@ -48,6 +48,7 @@ from admin_app.models import (
     Site,
     Therapist,
 )
+from admin_app.models.base import utcnow
 from admin_app.services.clinic_time import clinic_zone, to_local
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import field_label
@@ -206,7 +207,7 @@ def default_end(starts_at: dt.datetime) -> dt.datetime:
 
 def default_attendance(starts_at: dt.datetime, now: dt.datetime | None = None) -> Attendance:
     """A past appointment entered after the fact was attended unless said otherwise."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utcnow()
     return Attendance.ATTENDED if starts_at < now else Attendance.EXPECTED
 
 

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from tests.e2e.conftest import ADMIN
-from tests.e2e.helpers import last_month, log_in, open_menu
+from tests.e2e.helpers import last_month, log_in, open_menu, shown_around
 
 THERAPIST = "Lucía Paredes Salazar"  # a demo therapist with sessions every month
 CHARTS = ("nps", "clients", "modality", "income")
@@ -29,8 +29,7 @@ def test_month_end_totals_statement_new_clients_and_charts(browser, screenshots,
 
     # Reports → Monthly totals: last month by default, a row per therapist and a total per currency.
     open_menu(page, "Informes", "Totales mensuales")
-    month = last_month()
-    expect(page.locator("#report-month")).to_have_value(month)
+    month = shown_around(page.locator("#report-month").input_value, last_month)
     expect(page.locator("h4")).to_contain_text("Totales mensuales")
     row = page.locator("#month-totals tbody tr", has=page.locator("th", has_text=THERAPIST))
     expect(row).to_have_count(1)

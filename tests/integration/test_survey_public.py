@@ -285,9 +285,9 @@ def test_a_survey_with_a_therapist_name_to_escape(app, client):
 # Links that do not work
 
 
-def test_unknown_expired_and_used_links_answer_the_same_page(app, client):
+def test_unknown_expired_and_used_links_answer_the_same_page(app, client, clock):
     expired, expired_token, _ = invited(full_name="Expired")
-    expired.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    expired.expires_at = clock.now() - dt.timedelta(minutes=1)
     used, used_token, used_seen = invited(full_name="Used")
     surveys.submit(db.session, used, stars={used_seen[0].id: "5"}, nps="10", comment=None)
     db.session.commit()

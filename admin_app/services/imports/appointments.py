@@ -224,7 +224,7 @@ def plan(session: Session, table: Table) -> ImportPlan:
     lines = [_read_row(row, therapists, clients, column, result, parsers) for row in table.rows]
     booked = _load_booked(session, lines)
     _match_existing(lines, booked, column, result)
-    _fill_defaults(lines, now=dt.datetime.now(dt.UTC))
+    _fill_defaults(lines, now=utcnow())
     rooms = {line.existing.room_id for line in lines if _keeps_room(line)}
     if rooms:
         _load_room_mates(session, booked, rooms, lines)
