@@ -20,7 +20,7 @@ from admin_app.services.clinic_time import to_local
 from tests.conftest import login, make_app
 from tests.factories import PASSWORD, make_admin, make_client, make_therapist, make_therapist_user
 from tests.integration.test_lists import filter_arg
-from tests.integration.test_reminders import book, outbox_rows
+from tests.integration.test_reminders import CLOCKS, book, outbox_rows, spanish_time
 from tests.pages import body, csrf_token, detail_fields, flashed, list_rows, row_ids, text_of
 from tests.queries import counted_queries
 
@@ -140,6 +140,7 @@ def test_the_list_costs_the_same_queries_for_one_row_or_many(admin_client):
     assert len(many) == len(one)
 
 
+@pytest.mark.parametrize("clock", CLOCKS, indirect=True)
 def test_the_details_page_previews_the_reminder_as_it_would_be_sent(admin_client, clock):
     ana = make_client(full_name="Ana Torres", email="ana@example.com", preferred_language="es")
     appointment = book(clock, ana)
@@ -156,9 +157,9 @@ def test_the_details_page_previews_the_reminder_as_it_would_be_sent(admin_client
     page = body(response)
     subject = text_of(re.search(r'<p id="preview-subject">(.*?)</p>', page, re.S).group(1))
     assert subject.startswith("Subject: Recordatorio: su cita del")
-    assert f"a las {local:%H:%M}" in subject
+    assert f"a las {spanish_time(local)}" in subject
     text = re.search(r'<pre id="preview-text"[^>]*>(.*?)</pre>', page, re.S).group(1)
-    assert "Lucía Paredes" in text and f"a las {local:%H:%M}" in text
+    assert "Lucía Paredes" in text and f"a las {spanish_time(local)}." in text
     # The HTML body is inside the sandboxed iframe's srcdoc, escaped: none of its tags is on the page.
     srcdoc = re.search(r'<iframe sandbox [^>]*srcdoc="([^"]*)"', page).group(1)
     assert "&lt;strong&gt;Lucía Paredes&lt;/strong&gt;" in srcdoc

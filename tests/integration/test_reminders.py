@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from admin_app.extensions import db
@@ -20,6 +21,15 @@ def soon(clock, hours: float = 20) -> dt.datetime:
     return start.replace(minute=0, second=0, microsecond=0)
 
 
+def spanish_time(local: dt.datetime) -> str:
+    """A time as the Spanish reminder writes it: 2:00, 14:30 (no leading zero)."""
+    return f"{local.hour}:{local:%M}"
+
+
+# Reminders go out for a start about 20 hours ahead: 02:00 in Lima from the first instant, 14:00 from the second.
+CLOCKS = ["2026-11-03T11:00Z", "2026-11-03T23:00Z"]
+
+
 def book(clock, client, hours: float = 20, **fields):
     therapist = fields.pop("therapist", None) or make_therapist(full_name="Lucía Paredes")
     appointment = make_appointment(therapist, client, soon(clock, hours), attendance=Attendance.EXPECTED, **fields)
@@ -32,6 +42,7 @@ def outbox_rows():
     return db.session.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
 
 
+@pytest.mark.parametrize("clock", CLOCKS, indirect=True)
 def test_reminder_email_arrives_in_the_clients_language_with_the_local_time(mail_app, smtp_sink, clock):
     ana = make_client(full_name="Ana Torres", email="ana@example.com", preferred_language="es")
     appointment = book(clock, ana)
@@ -42,7 +53,7 @@ def test_reminder_email_arrives_in_the_clients_language_with_the_local_time(mail
     [received] = smtp_sink.to("ana@example.com")
     assert received["Subject"].startswith("Recordatorio: su cita del")
     text = received.get_body(("plain",)).get_content()
-    assert f"a las {local:%H:%M}" in text
+    assert f"a las {spanish_time(local)}." in text
     assert "Lucía Paredes" in text and "https://meet.example.com/abc-defg" in text
     assert "Demo Practice" in received.get_body(("html",)).get_content()
     [row] = outbox_rows()
@@ -112,6 +123,7 @@ def test_a_booking_made_inside_the_window_is_reminded_at_the_next_tick(mail_app,
     assert len(smtp_sink.to("late@example.com")) == 1
 
 
+@pytest.mark.parametrize("clock", CLOCKS, indirect=True)
 def test_rescheduling_sends_a_reminder_for_the_new_time(mail_app, smtp_sink, clock):
     appointment = book(clock, make_client(email="moved@example.com"))
     schedule.tick()
@@ -123,8 +135,8 @@ def test_rescheduling_sends_a_reminder_for_the_new_time(mail_app, smtp_sink, clo
 
     received = smtp_sink.to("moved@example.com")
     assert len(received) == 2
-    new_time = to_local(appointment.starts_at).strftime("%H:%M")
-    assert f"a las {new_time}" in received[1].get_body(("plain",)).get_content()
+    new_time = spanish_time(to_local(appointment.starts_at))
+    assert f"a las {new_time}." in received[1].get_body(("plain",)).get_content()
 
 
 def test_a_reminder_queued_before_a_cancellation_is_withdrawn_not_sent(app, smtp_sink, clock):
