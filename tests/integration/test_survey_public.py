@@ -285,6 +285,7 @@ def test_a_survey_with_a_therapist_name_to_escape(app, client):
 # Links that do not work
 
 
+@pytest.mark.parametrize("clock", ["2026-11-20T15:00Z"], indirect=True)  # October, surveyed, has ended
 def test_unknown_expired_and_used_links_answer_the_same_page(app, client, clock):
     expired, expired_token, _ = invited(full_name="Expired")
     expired.expires_at = clock.now() - dt.timedelta(minutes=1)
