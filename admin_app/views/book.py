@@ -53,7 +53,8 @@ class BookView(RoleRequired, BaseView):
     @expose("/")
     def index(self):
         span = Span(request.args["view"]) if request.args.get("view") in set(Span) else Span.WEEK
-        period = period_of(span, _requested_day())
+        day = _requested_day()
+        period = period_of(span, day)
         form = self._filter_form()
         modality = request.args.get("modality")
         filters = AgendaFilter(
@@ -65,6 +66,7 @@ class BookView(RoleRequired, BaseView):
         return self.render(
             "admin/book.html",
             period=period,
+            day=day,
             by_day=agenda(db.session, period=period, filters=filters),
             today=clinic_time.today(),
             week_days=period_of(Span.WEEK, period.first_day).days,
