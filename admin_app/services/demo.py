@@ -55,7 +55,7 @@ from admin_app.models import (
     User,
 )
 from admin_app.models.scheduling import Appointment, Participant
-from admin_app.services import accounts, scheduling
+from admin_app.services import accounts, clinic_time, scheduling
 from admin_app.services.clinic_time import clinic_zone, from_local
 from admin_app.services.demo_practices import LIMA, Caseload, DemoPractice, Pricing
 from admin_app.services.errors import RuleViolation
@@ -281,7 +281,7 @@ def load_demo_practice(
         return DemoSummary(DemoOutcome.NOT_EMPTY)
     _check_currencies(practice)
     zone = clinic_zone()
-    period = _Period.ending(today or dt.datetime.now(zone).date(), months)
+    period = _Period.ending(today or clinic_time.today(zone), months)
     rng = random.Random(SEED)
     sites = _add_sites(session, practice)
     payer_ids = _add_payers(session, practice)

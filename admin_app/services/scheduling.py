@@ -49,6 +49,7 @@ from admin_app.models import (
     Site,
     Therapist,
 )
+from admin_app.models.base import utcnow
 from admin_app.services.booking import session_kind
 from admin_app.services.clinic_time import clinic_zone, to_local
 from admin_app.services.errors import RuleViolation
@@ -208,7 +209,7 @@ def default_end(starts_at: dt.datetime) -> dt.datetime:
 
 def default_attendance(starts_at: dt.datetime, now: dt.datetime | None = None) -> Attendance:
     """A past appointment entered after the fact was attended unless said otherwise."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utcnow()
     return Attendance.ATTENDED if starts_at < now else Attendance.EXPECTED
 
 

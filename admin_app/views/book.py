@@ -15,8 +15,8 @@ from wtforms import SelectField
 
 from admin_app.extensions import db
 from admin_app.models import Modality, Site, Therapist
-from admin_app.services import booking
-from admin_app.services.agenda import AgendaFilter, Span, agenda, period_of, today_local
+from admin_app.services import booking, clinic_time
+from admin_app.services.agenda import AgendaFilter, Span, agenda, period_of
 from admin_app.services.labels import FIELDS, choices_for
 from admin_app.views.base import RoleRequired
 from admin_app.views.people import client_loader, client_lookup_response
@@ -40,21 +40,22 @@ def _int_arg(name: str) -> int | None:
 def _requested_day() -> dt.date:
     raw = request.args.get("date", "")
     if not raw:
-        return today_local()
+        return clinic_time.today()
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
         # str(): a lazy string reaches the session as safe HTML, and `raw` is what the visitor typed.
         message = _l("%(field)s: expected a date as YYYY-MM-DD, got %(value)s", field=_l("Date"), value=raw)
         flash(str(message), "error")
-        return today_local()
+        return clinic_time.today()
 
 
 class BookView(RoleRequired, BaseView):
     @expose("/")
     def index(self):
         span = Span(request.args["view"]) if request.args.get("view") in set(Span) else Span.WEEK
-        period = period_of(span, _requested_day())
+        day = _requested_day()
+        period = period_of(span, day)
         form = self._filter_form()
         modality = request.args.get("modality")
         filters = AgendaFilter(
@@ -66,8 +67,9 @@ class BookView(RoleRequired, BaseView):
         return self.render(
             "admin/book.html",
             period=period,
+            day=day,
             by_day=agenda(db.session, period=period, filters=filters),
-            today=today_local(),
+            today=clinic_time.today(),
             week_days=period_of(Span.WEEK, period.first_day).days,
             form=form,
             spans=[(Span.DAY, _l("Day")), (Span.WEEK, _l("Week")), (Span.MONTH, _l("Month"))],

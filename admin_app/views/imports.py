@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
-import time
 from pathlib import Path
 
 from flask import current_app, flash, redirect, request, session, url_for
@@ -24,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from admin_app.extensions import db
+from admin_app.models.base import utcnow
 from admin_app.services import imports, scheduling
 from admin_app.services.errors import RuleViolation
 from admin_app.services.imports import ImportPlan
@@ -102,7 +102,7 @@ def discard_pending() -> None:
 
 
 def sweep_stale_uploads(folder: Path) -> None:
-    cutoff = time.time() - STALE_SECONDS
+    cutoff = utcnow().timestamp() - STALE_SECONDS
     for path in folder.glob("*.*"):
         try:
             if path.stat().st_mtime < cutoff:

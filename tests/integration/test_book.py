@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from admin_app.extensions import db
@@ -98,6 +99,20 @@ def test_today_previous_and_next_are_one_click_away(admin_client):
     assert 'href="/admin/book/?date=2026-10-05&amp;view=week"' in page
     assert 'href="/admin/book/?date=2026-10-19&amp;view=week"' in page
     assert ">Today</a>" in page
+
+
+# Thursday 3 December in Lima: its week began on Monday 30 November, in the month before.
+@pytest.mark.parametrize("clock", ["2026-12-03T15:00Z"], indirect=True)
+def test_the_month_view_from_this_week_is_this_month_with_today_marked(admin_client):
+    week = body(admin_client.get("/admin/book/"))
+    month_link = re.search(r'href="([^"]*view=month[^"]*)"', week).group(1).replace("&amp;", "&")
+
+    month = body(admin_client.get(month_link))
+
+    heading = " ".join(re.search(r'<strong class="mb-2">(.*?)</strong>', month, re.S).group(1).split())
+    assert heading == "Tue 1 Dec 2026 – Thu 31 Dec 2026"
+    today = re.search(r'<td class="book-day today">\s*<a[^>]*>(\d+)</a>', month)
+    assert today and today.group(1) == "3"
 
 
 def test_the_query_count_does_not_grow_with_the_appointments_shown(admin_client):

@@ -94,10 +94,10 @@ def test_every_client_is_assigned_and_reachable_as_the_reminders_say(runner):
     assert len(set(national_ids)) == len(national_ids)
 
 
-def test_minors_have_a_guardian_seen_within_their_case(runner):
+def test_minors_have_a_guardian_seen_within_their_case(runner, clock):
     seed(runner)
 
-    adult_birth = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=18 * 365)
+    adult_birth = clock.today() - dt.timedelta(days=18 * 365)
     minors = db.session.scalars(select(Client).where(Client.birth_date > adult_birth)).all()
     assert minors
     for minor in minors:
@@ -147,10 +147,10 @@ def test_appointments_span_currencies_modalities_and_outcomes(runner):
     )
 
 
-def test_statuses_follow_attendance_and_the_future_is_still_expected(runner):
+def test_statuses_follow_attendance_and_the_future_is_still_expected(runner, clock):
     seed(runner)
 
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     for appointment in db.session.scalars(select(Appointment)):
         attendances = {p.attendance.value for p in appointment.participants}
         if attendances & {"attended", "no_show"}:

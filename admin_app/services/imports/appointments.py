@@ -324,7 +324,7 @@ def plan(session: Session, table: Table) -> ImportPlan:
     booked = _load_booked(session, lines)
     _match_existing(lines, booked, column, result)
     appointments = _group_rows(lines, booked)
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow()
     for appointment in appointments:
         _settle(appointment, column, result, now=now)
     _load_unmentioned_participants(session, booked, lines, appointments)
