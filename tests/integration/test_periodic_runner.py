@@ -20,7 +20,7 @@ from sqlalchemy import select
 from admin_app.extensions import db
 from admin_app.models import Attendance, MessageStatus, OutboundMessage
 from admin_app.services.clinic_time import to_local
-from tests.conftest import free_port
+from tests.conftest import REAL_TIME, free_port
 from tests.factories import make_appointment, make_client, make_therapist
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,20 +52,23 @@ def wait_for(condition, seconds: float = 60, step: float = 0.2):
     return condition()
 
 
-def due_reminder_and_last_months_survey():
+def due_reminder_and_last_months_survey(now: dt.datetime):
     """A session in 20 hours (its reminder is due) and one attended last month (its survey is due)."""
     therapist = make_therapist(full_name="Lucía Paredes")
     ana = make_client(full_name="Ana Torres", email="ana@example.com", preferred_language="en")
     bea = make_client(full_name="Bea Rojas", email="bea@example.com", preferred_language="en")
-    start = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=20)).replace(minute=0, second=0, microsecond=0)
+    start = (now + dt.timedelta(hours=20)).replace(minute=0, second=0, microsecond=0)
     make_appointment(therapist, ana, start, attendance=Attendance.EXPECTED)
-    first_of_month = to_local(dt.datetime.now(dt.UTC)).replace(day=1, hour=10, minute=0, second=0, microsecond=0)
+    first_of_month = to_local(now).replace(day=1, hour=10, minute=0, second=0, microsecond=0)
     make_appointment(therapist, bea, (first_of_month - dt.timedelta(days=10)).astimezone(dt.UTC))
     db.session.commit()
 
 
-def test_the_runner_sends_due_reminders_and_the_survey_with_links_to_the_served_address(app, database_url, smtp_sink):
-    due_reminder_and_last_months_survey()
+@pytest.mark.parametrize("clock", [REAL_TIME], indirect=True)  # the runner is another process, on the real clock
+def test_the_runner_sends_due_reminders_and_the_survey_with_links_to_the_served_address(
+    clock, app, database_url, smtp_sink
+):
+    due_reminder_and_last_months_survey(clock.now())
     env = runner_env(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_sink.port))
 
     runner = subprocess.Popen(
