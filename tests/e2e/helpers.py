@@ -104,3 +104,8 @@ def assert_accessible(page: Page, *, exclude: tuple[str, ...] = ()) -> None:
         for v in serious
     )
     assert not serious, f"axe-core: serious or critical violations on {page.url}:\n{report}"
+
+
+def next_sunday(today: dt.date) -> dt.date:
+    """The next Sunday after today: the demo practices work Monday to Saturday, so its evening is free."""
+    return today + dt.timedelta(days=(6 - today.weekday()) or 7)

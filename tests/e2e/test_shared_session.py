@@ -29,7 +29,7 @@ from admin_app.models import (
     Therapist,
 )
 from tests.e2e.conftest import ADMIN
-from tests.e2e.helpers import alerts, assert_accessible, clinic_today, follow, log_in, pick_from_search
+from tests.e2e.helpers import alerts, assert_accessible, clinic_today, follow, log_in, next_sunday, pick_from_search
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,8 @@ def test_a_partner_added_from_the_chip_makes_a_couple_sharing_one_fee(browser, a
     chip(page, couple.relative).click()
     expect(page.locator("#s2id_kind .select2-chosen")).to_have_text("Pareja")
     expect(page.locator("#participants-1-fee")).to_have_value(half(couple.fee))
-    day = clinic_today() + dt.timedelta(days=(6 - clinic_today().weekday()) or 7)
+    # The Sunday after next: the staff's journey closes next Sunday and counts its appointments.
+    day = next_sunday(clinic_today()) + dt.timedelta(days=7)
     page.locator("#starts_at").fill(f"{day.isoformat()}T18:00")
     follow(page, page.locator("form.admin-form input[type=submit]").first)
     expect(page.locator(".alert-success")).to_contain_text("creado correctamente")

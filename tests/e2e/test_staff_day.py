@@ -10,7 +10,6 @@ The slot is a Sunday evening: the demo practice works Monday to Saturday, so it 
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 import re
 
@@ -24,6 +23,7 @@ from tests.e2e.helpers import (
     follow,
     log_in,
     log_out,
+    next_sunday,
     open_menu,
     pick_from_search,
     shown_around,
@@ -31,10 +31,6 @@ from tests.e2e.helpers import (
 
 THERAPIST = "Carmen Cáceres Lozano"  # a demo therapist
 OTHER_CLIENT = "Ana Flores Torres"  # a demo client, booked in the clash
-
-
-def next_sunday(today: dt.date) -> dt.date:
-    return today + dt.timedelta(days=(6 - today.weekday()) or 7)
 
 
 def test_staff_books_a_new_client_and_closes_the_day(browser, screenshots):
