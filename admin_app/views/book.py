@@ -16,8 +16,9 @@ from admin_app.extensions import db
 from admin_app.models import Modality, Site, Therapist
 from admin_app.services import booking
 from admin_app.services.agenda import AgendaFilter, Span, agenda, period_of, today_local
+from admin_app.services.bounds import calendar_day
 from admin_app.services.labels import FIELDS, choices_for
-from admin_app.views.base import RoleRequired
+from admin_app.views.base import RoleRequired, id_arg
 from admin_app.views.people import client_loader, client_lookup_response
 
 CLIENT_LOADER = client_loader("client")
@@ -31,17 +32,12 @@ class BookFilterForm(BaseForm):
     client = AjaxSelectField(CLIENT_LOADER, FIELDS["client"], allow_blank=True)
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() else None
-
-
 def _requested_day() -> dt.date:
     raw = request.args.get("date", "")
     if not raw:
         return today_local()
     try:
-        return dt.date.fromisoformat(raw)
+        return calendar_day(raw)
     except ValueError:
         # str(): a lazy string reaches the session as safe HTML, and `raw` is what the visitor typed.
         message = _l("%(field)s: expected a date as YYYY-MM-DD, got %(value)s", field=_l("Date"), value=raw)
@@ -57,10 +53,10 @@ class BookView(RoleRequired, BaseView):
         form = self._filter_form()
         modality = request.args.get("modality")
         filters = AgendaFilter(
-            therapist_id=_int_arg("therapist"),
-            site_id=_int_arg("site"),
+            therapist_id=id_arg("therapist"),
+            site_id=id_arg("site"),
             modality=Modality(modality) if modality in set(Modality) else None,
-            client_id=_int_arg("client"),
+            client_id=id_arg("client"),
         )
         return self.render(
             "admin/book.html",
@@ -87,7 +83,7 @@ class BookView(RoleRequired, BaseView):
     @expose("/ajax/booking-defaults/")
     def booking_defaults(self):
         """What the new-appointment form fills in once a client is chosen (see appointment-form.js)."""
-        defaults = booking.booking_defaults(db.session, client_id=request.args.get("client", 0, type=int))
+        defaults = booking.booking_defaults(db.session, client_id=id_arg("client") or 0)
         if defaults is None:
             abort(404)
         therapist = defaults.therapist

@@ -27,7 +27,7 @@ from admin_app.services.clinic_time import parse_month
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import FIELDS, LANGUAGES
 from admin_app.services.survey_results import MonthRange
-from admin_app.views.base import PracticeModelView, RoleRequired
+from admin_app.views.base import PracticeModelView, RoleRequired, id_arg
 from admin_app.views.filters import LiveOptions
 from admin_app.views.scheduling import therapist_options
 
@@ -347,7 +347,7 @@ class SurveyResultsView(RoleRequired, BaseView):
     @expose("/")
     def index(self):
         period = requested_period()
-        therapist_id = request.args.get("therapist", type=int)
+        therapist_id = id_arg("therapist")
         therapists = db.session.execute(select(Therapist.id, Therapist.full_name).order_by(Therapist.full_name)).all()
         return self.render(
             "admin/survey_results.html",
