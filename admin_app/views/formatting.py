@@ -91,7 +91,8 @@ class LocalDateTimeField(DateTimeField):
                 continue
         else:
             self.data = None
-            raise ValueError(_l("Expected a date and time as YYYY-MM-DD HH:MM"))
+            # str(): Flask-Admin shows only plain-string errors under a field (`is_field_error`).
+            raise ValueError(str(_l("Expected a date and time as YYYY-MM-DD HH:MM")))
         if bounds.date_problem(wall_time) is not None:
             self.data = None
             raise ValueError(str(bounds.date_problem(wall_time)))
