@@ -26,13 +26,15 @@ CENT = Decimal("0.01")
 # What Numeric(12, 2) holds: ten digits before the point, two after.
 MAX_AMOUNT = Decimal(10 ** (Money.precision - Money.scale)) - CENT
 MAX_PERCENT = Decimal(100)
-# Appointments are entered from this long before today (sessions recorded late, history typed
-# in) to this long after it (bookings ahead). Older history comes in through the import screen's
-# bulk path only if it is recent enough too: one rule for every way in.
+# An appointment is entered or moved from two years before today (sessions recorded late) to four
+# years after it (a two-year series may start up to two years ahead): a start outside is a typo
+# (1999, 2062). It bounds what the screens, series and attendance write through
+# `scheduling.prepare_appointment`; the spreadsheet import, which brings a practice's older
+# history, is bounded by the calendar only.
 APPOINTMENT_WINDOW_PAST = dt.timedelta(days=2 * 366)
-APPOINTMENT_WINDOW_FUTURE = dt.timedelta(days=2 * 366)
-# A session lasts at most this long (the duration field's bound, and the end time's).
-MAX_APPOINTMENT_MINUTES = 600
+APPOINTMENT_WINDOW_FUTURE = dt.timedelta(days=4 * 366)
+# A session lasts at most this long (the form's duration, a series' duration, a typed end time).
+MAX_APPOINTMENT_MINUTES = 24 * 60
 # Record ids are INTEGER columns: 32-bit on PostgreSQL.
 MAX_RECORD_ID = 2**31 - 1
 

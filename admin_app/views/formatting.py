@@ -120,8 +120,8 @@ class ColumnBound:
 def known_choice(_form, field) -> None:
     """A related-record choice that names no record is refused (Flask-Admin would save it as empty)."""
     raw = (field.raw_data or [""])[0]
-    if raw not in ("", "__None") and field.data is None:
-        raise ValidationError(field.gettext("Not a valid choice."))
+    if raw not in ("", "__None") and field.data is None and not field.errors:
+        raise ValidationError(field.gettext("Not a valid choice"))
 
 
 class ModelConverter(AdminModelConverter):
