@@ -5,7 +5,9 @@ from admin_app.models.auth import ADMIN_ROLE, THERAPIST_ROLE, Role, User
 from admin_app.models.base import Base
 from admin_app.models.billing import Payer, PayerKind, PaymentSource
 from admin_app.models.messaging import Channel, MessageStatus, Notification, OutboundMessage
+from admin_app.models.numbering import NumberCounter
 from admin_app.models.people import (
+    CLIENT_NUMBER_SERIES,
     AssignmentKind,
     CareAssignment,
     Client,
@@ -31,6 +33,7 @@ from admin_app.models.surveys import SurveyInvitation, SurveyRating, SurveyRespo
 
 __all__ = [
     "ADMIN_ROLE",
+    "CLIENT_NUMBER_SERIES",
     "THERAPIST_ROLE",
     "Appointment",
     "AppointmentKind",
@@ -53,6 +56,7 @@ __all__ = [
     "MessageStatus",
     "Modality",
     "Notification",
+    "NumberCounter",
     "OutboundMessage",
     "Participant",
     "Payer",

@@ -12,11 +12,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admin_app.models.audit import Audited
 from admin_app.models.base import Base, CurrencyCode, Money, Percent, UTCDateTime, str_enum, utcnow
+from admin_app.models.numbering import number_default
 
 if TYPE_CHECKING:
     from admin_app.models.auth import User
     from admin_app.models.billing import PaymentSource
     from admin_app.models.sites import Site
+
+
+CLIENT_NUMBER_SERIES = "client"
 
 
 class ReminderPreference(enum.StrEnum):
@@ -49,7 +53,10 @@ class Client(Audited, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(String(200), index=True)
-    national_id: Mapped[str] = mapped_column(String(40), unique=True)
+    # Given by the practice (the next of its series unless typed or imported): shown on screens and documents.
+    client_number: Mapped[str] = mapped_column(String(20), unique=True, default=number_default(CLIENT_NUMBER_SERIES))
+    # Optional (Canada has none a practice may ask for); unique when given.
+    national_id: Mapped[str | None] = mapped_column(String(40), unique=True)
     email: Mapped[str | None] = mapped_column(String(255), index=True)
     phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
     birth_date: Mapped[dt.date | None]
@@ -74,7 +81,7 @@ class Client(Audited, Base):
     payment_sources: Mapped[list[PaymentSource]] = relationship(back_populates="client", cascade="all, delete-orphan")
 
     def __str__(self) -> str:
-        return f"{self.full_name} ({self.national_id})"
+        return f"{self.full_name} ({self.national_id or f'#{self.client_number}'})"
 
 
 class ClientLink(Audited, Base):

@@ -25,6 +25,7 @@ from admin_app.models import (
 
 FIELDS = {
     "full_name": _l("Name"),
+    "client_number": _l("Client no."),
     "national_id": _l("National ID"),
     "email": _l("Email"),
     "phone": _l("Phone"),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from admin_app.config import SUPPORTED_LOCALES
 from admin_app.models import (
+    CLIENT_NUMBER_SERIES,
     Appointment,
     CareAssignment,
     Client,
@@ -26,6 +27,7 @@ from admin_app.services.contact import normalise_email, normalise_phone
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import field_label
 from admin_app.services.money import check_currency
+from admin_app.services.numbering import next_numbers, reserve_given_number
 
 
 def _required(value: str | None, field: str) -> str:
@@ -46,7 +48,7 @@ def default_reminder_preference(client: Client) -> ReminderPreference:
 def prepare_client(session: Session, client: Client) -> Client:
     """Normalise a client about to be saved and check its keys; raises RuleViolation."""
     client.full_name = _required(client.full_name, "full_name")
-    client.national_id = _required(client.national_id, "national_id").upper()
+    client.national_id = (client.national_id or "").strip().upper() or None
     client.email = normalise_email(client.email, field=str(field_label("email")))
     client.phone = normalise_phone(client.phone, field=str(field_label("phone")))
     bounds.refuse(bounds.birth_date_problem(client.birth_date), "birth_date")
@@ -59,14 +61,7 @@ def prepare_client(session: Session, client: Client) -> Client:
     if client.reminder_preference is None:
         client.reminder_preference = default_reminder_preference(client)
     _check_client_contact_for_reminders(client)
-    # No autoflush: the record being checked must not be written (and found) before the check.
-    with session.no_autoflush:
-        clash = session.scalar(
-            select(Client.id).where(Client.national_id == client.national_id, Client.id != client.id)
-            if client.id
-            else select(Client.id).where(Client.national_id == client.national_id)
-        )
-    if clash:
+    if _taken_by_another_client(session, client, "national_id"):
         raise RuleViolation(
             _l(
                 "%(field)s: %(value)s is already registered for another client",
@@ -75,7 +70,38 @@ def prepare_client(session: Session, client: Client) -> Client:
             ),
             field="national_id",
         )
+    _assign_client_number(session, client)
     return client
+
+
+def _taken_by_another_client(session: Session, client: Client, key: str) -> bool:
+    value = getattr(client, key)
+    if value is None:
+        return False
+    query = select(Client.id).where(getattr(Client, key) == value)
+    if client.id:
+        query = query.where(Client.id != client.id)
+    # No autoflush: the record being checked must not be written (and found) before the check.
+    with session.no_autoflush:
+        return session.scalar(query) is not None
+
+
+def _assign_client_number(session: Session, client: Client) -> None:
+    """A typed number is kept (and never handed out again); an empty one gets the next of the series."""
+    client.client_number = (client.client_number or "").strip() or None
+    if client.client_number is None:
+        client.client_number = str(next_numbers(session, CLIENT_NUMBER_SERIES)[0])
+        return
+    if _taken_by_another_client(session, client, "client_number"):
+        raise RuleViolation(
+            _l(
+                "%(field)s: %(value)s is already the number of another client",
+                field=field_label("client_number"),
+                value=client.client_number,
+            ),
+            field="client_number",
+        )
+    reserve_given_number(session, CLIENT_NUMBER_SERIES, client.client_number)
 
 
 def _check_client_contact_for_reminders(client: Client) -> None:

@@ -17,13 +17,14 @@ from admin_app.services.clinic_time import clinic_zone, from_local, parse_month,
 from admin_app.services.errors import RuleViolation
 from admin_app.services.spreadsheets import csv_text
 
-NEW_CLIENT_COLUMNS = ("name", "national_id", "email", "phone", "first_session", "first_therapist")
+NEW_CLIENT_COLUMNS = ("name", "client_number", "national_id", "email", "phone", "first_session", "first_therapist")
 
 
 @dataclasses.dataclass(frozen=True)
 class NewClient:
     name: str
-    national_id: str
+    client_number: str
+    national_id: str | None
     email: str | None
     phone: str | None
     first_session: dt.date  # local
@@ -61,6 +62,7 @@ def new_clients(session: Session, first_day: dt.date, last_day: dt.date) -> list
         result.append(
             NewClient(
                 name=client.full_name,
+                client_number=client.client_number,
                 national_id=client.national_id,
                 email=client.email,
                 phone=client.phone,
@@ -75,7 +77,10 @@ def new_clients_csv(session: Session, first_day: dt.date, last_day: dt.date) -> 
     rows = new_clients(session, first_day, last_day)
     return csv_text(
         NEW_CLIENT_COLUMNS,
-        ((c.name, c.national_id, c.email, c.phone, c.first_session.isoformat(), c.first_therapist) for c in rows),
+        (
+            (c.name, c.client_number, c.national_id, c.email, c.phone, c.first_session.isoformat(), c.first_therapist)
+            for c in rows
+        ),
     )
 
 

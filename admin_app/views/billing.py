@@ -16,6 +16,6 @@ class PayerView(PracticeModelView):
 class PaymentSourceView(PracticeModelView):
     column_list = ("client", "payer", "member_number", "policy_number", "active")
     column_filters = ("active", "payer")
-    column_searchable_list = ("client.full_name", "client.national_id", "member_number")
+    column_searchable_list = ("client.full_name", "client.client_number", "client.national_id", "member_number")
     form_columns = ("client", "payer", "member_number", "policy_number", "active")
     form_ajax_refs = {"client": client_loader("client")}

@@ -64,19 +64,25 @@ class MonthFilter(BaseSQLAFilter):
 
 
 class ParticipantClientFilter(BaseSQLAFilter):
-    """Appointments in which a client (by name or national ID) takes part."""
+    """Appointments in which a client (by name, client number or national ID) takes part."""
 
     def apply(self, query, value, alias=None):
         term = value.strip()
         matching = (
             select(Participant.appointment_id)
             .join(Client, Client.id == Participant.client_id)
-            .where(or_(Client.full_name.ilike(f"%{term}%"), Client.national_id == term.upper()))
+            .where(
+                or_(
+                    Client.full_name.ilike(f"%{term}%"),
+                    Client.client_number == term,
+                    Client.national_id == term.upper(),
+                )
+            )
         )
         return query.filter(self.column.in_(matching))
 
     def operation(self):
-        return _l("name or national ID contains")
+        return _l("name, client no. or national ID")
 
 
 def _local_instant(text: str):

@@ -20,7 +20,7 @@ from admin_app.services import bounds, calendar, people
 from admin_app.services.labels import INVERSE_LINK, choice_label, choices_for
 from admin_app.views.base import PracticeModelView
 
-CLIENT_LOOKUP = {"fields": ("full_name", "national_id"), "page_size": 10, "placeholder": "…"}
+CLIENT_LOOKUP = {"fields": ("full_name", "client_number", "national_id"), "page_size": 10, "placeholder": "…"}
 THERAPIST_LOOKUP = {"fields": ("full_name", "email"), "page_size": 10, "placeholder": "…"}
 
 
@@ -79,6 +79,7 @@ class ClientView(PracticeModelView):
     ensure_deletable = staticmethod(people.ensure_client_deletable)
 
     column_list = (
+        "client_number",
         "full_name",
         "national_id",
         "email",
@@ -87,7 +88,7 @@ class ClientView(PracticeModelView):
         "active",
         "registered_at",
     )
-    column_searchable_list = ("full_name", "national_id", "email", "phone")
+    column_searchable_list = ("full_name", "client_number", "national_id", "email", "phone")
     column_filters = (
         "active",
         "preferred_language",
@@ -97,6 +98,7 @@ class ClientView(PracticeModelView):
     )
     column_default_sort = ("full_name", False)
     column_details_list = (
+        "client_number",
         "full_name",
         "national_id",
         "email",
@@ -117,6 +119,7 @@ class ClientView(PracticeModelView):
     }
     form_columns = (
         "full_name",
+        "client_number",
         "national_id",
         "email",
         "phone",
@@ -136,6 +139,8 @@ class ClientView(PracticeModelView):
             "coerce": lambda value: value or None,
         },
         "preferred_language": {"default": lambda: current_app.config["DEFAULT_LOCALE"]},
+        "client_number": {"description": _l("Empty: the practice's next number")},
+        "national_id": {"description": _l("Optional")},
     }
     form_widget_args = {"reminder_preference": {"required": False}}
     inline_models = (
@@ -156,7 +161,7 @@ class ClientLinkView(PracticeModelView):
     prepare = staticmethod(people.prepare_link)
     column_list = ("client", "kind", "related_client")
     column_filters = ("kind",)
-    column_searchable_list = ("client.full_name", "client.national_id")
+    column_searchable_list = ("client.full_name", "client.client_number", "client.national_id")
     form_columns = ("client", "kind", "related_client")
     form_ajax_refs = {
         "client": client_loader("client"),
@@ -251,6 +256,6 @@ class TherapistView(PracticeModelView):
 class CareAssignmentView(PracticeModelView):
     column_list = ("client", "therapist", "kind", "active", "started_on", "deactivated_on")
     column_filters = ("active", "kind", "therapist")
-    column_searchable_list = ("client.full_name", "client.national_id")
+    column_searchable_list = ("client.full_name", "client.client_number", "client.national_id")
     form_columns = ("client", "therapist", "kind", "active", "started_on", "deactivated_on")
     form_ajax_refs = {"client": client_loader("client"), "therapist": therapist_loader("therapist")}

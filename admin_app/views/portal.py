@@ -63,11 +63,12 @@ class TherapistScopedView(PracticeModelView):
 
 class MyClientsView(TherapistScopedView):
     prepare = staticmethod(people.prepare_client)
-    column_list = ("full_name", "national_id", "email", "phone", "preferred_language", "active")
-    column_searchable_list = ("full_name", "national_id", "email", "phone")
+    column_list = ("client_number", "full_name", "national_id", "email", "phone", "preferred_language", "active")
+    column_searchable_list = ("full_name", "client_number", "national_id", "email", "phone")
     column_filters = ("active",)
     column_default_sort = ("full_name", False)
     column_details_list = (
+        "client_number",
         "full_name",
         "national_id",
         "email",

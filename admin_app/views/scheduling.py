@@ -225,7 +225,7 @@ class ParticipantView(PracticeModelView):
         "appointment.therapist": FIELDS["therapist"],
     }
     column_filters = ("attendance", "currency", "billed_to")
-    column_searchable_list = ("client.full_name", "client.national_id")
+    column_searchable_list = ("client.full_name", "client.client_number", "client.national_id")
     column_sortable_list = ("attendance", "fee", "currency")
     column_default_sort = ("id", True)
     form_columns = ("attendance", "cancelled_by", "cancellation_reason", "fee", "currency", "billed_to", "payer")

@@ -76,3 +76,36 @@ def test_the_migrations_downgrade_to_empty_and_upgrade_again(empty_database):
     again = runner.invoke(args=["db", "upgrade"])
     assert again.exit_code == 0, again.output
     assert table_names(empty_database) == {*Base.metadata.tables, "alembic_version"}
+
+
+def test_clients_registered_before_client_numbers_are_numbered_in_order_and_new_ones_follow(empty_database):
+    app = make_app(empty_database)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0004"]).exit_code == 0
+    engine = sa.create_engine(empty_database)
+    with engine.begin() as connection:
+        for national_id, name in (("B-2", "Berta"), ("A-1", "Ana"), ("C-3", "Carla")):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO client (full_name, national_id, preferred_language, reminder_preference,"
+                    " survey_opt_out, active, registered_at) VALUES (:name, :nid, 'es', 'none', false, true, :at)"
+                ),
+                {"name": name, "nid": national_id, "at": "2026-01-01 10:00:00+00:00"},
+            )
+
+    upgraded = runner.invoke(args=["db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO client (full_name, preferred_language, reminder_preference, survey_opt_out, active,"
+                " registered_at, client_number) VALUES ('Dana', 'en', 'none', false, true, :at, '7')"
+            ),
+            {"at": "2026-02-01 10:00:00+00:00"},
+        )
+        numbers = connection.execute(sa.text("SELECT full_name, client_number FROM client ORDER BY id")).all()
+        counter = connection.execute(sa.text("SELECT last_value FROM number_counter WHERE series = 'client'")).scalar()
+    engine.dispose()
+    assert [tuple(row) for row in numbers] == [("Berta", "1"), ("Ana", "2"), ("Carla", "3"), ("Dana", "7")]
+    assert counter == 3  # the next automatic number is 4

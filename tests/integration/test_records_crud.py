@@ -219,6 +219,60 @@ def test_editing_a_client_onto_another_clients_national_id_is_refused(admin_clie
     assert db.session.get(Client, other.id).national_id == "CE0099999"
 
 
+def test_a_client_without_a_national_id_is_saved_with_the_practices_next_number(admin_client):
+    make_client(national_id="CE0012345")
+    db.session.commit()
+    first_number = int(db.session.scalar(select(Client.client_number)))
+
+    for name in ("Maple Tremblay", "Olivia Chen"):
+        response = admin_client.post(
+            "/admin/client/new/",
+            data=client_form(full_name=name, national_id="", email="", reminder_preference=""),
+            follow_redirects=True,
+        )
+        assert "Record was successfully created." in flashed(response)
+
+    db.session.expire_all()
+    saved = db.session.execute(
+        select(Client.full_name, Client.national_id, Client.client_number).where(Client.national_id.is_(None))
+    ).all()
+    assert sorted(saved) == [
+        ("Maple Tremblay", None, str(first_number + 1)),
+        ("Olivia Chen", None, str(first_number + 2)),
+    ]
+    listed = body(admin_client.get("/admin/client/?search=Tremblay"))
+    assert "Maple Tremblay" in listed and str(first_number + 1) in listed
+
+
+def test_a_typed_client_number_is_kept_and_never_handed_out_again(admin_client):
+    response = admin_client.post(
+        "/admin/client/new/", data=client_form(client_number="40", national_id=""), follow_redirects=True
+    )
+    assert "Record was successfully created." in flashed(response)
+    admin_client.post(
+        "/admin/client/new/",
+        data=client_form(full_name="Next One", national_id="", email="next@example.com"),
+        follow_redirects=True,
+    )
+
+    db.session.expire_all()
+    numbers = dict(db.session.execute(select(Client.full_name, Client.client_number)).all())
+    assert numbers == {"Ana Quispe": "40", "Next One": "41"}
+
+
+def test_a_client_number_used_by_another_client_is_refused_beside_the_field(admin_client):
+    taken = make_client()
+    db.session.commit()
+
+    response = admin_client.post(
+        "/admin/client/new/", data=client_form(client_number=taken.client_number, national_id="")
+    )
+
+    assert response.status_code == 200
+    assert field_errors(response)["client_number"] == ["Already exists."]
+    assert count(Client) == 1
+
+
 # --- therapists --------------------------------------------------------------------------------
 
 

@@ -238,7 +238,7 @@ def test_new_clients_to_a_file_start_with_the_bom(runner, october, tmp_path):
     data = target.read_bytes()
     assert data.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0] == ["name", "national_id", "email", "phone", "first_session", "first_therapist"]
+    assert rows[0] == ["name", "client_number", "national_id", "email", "phone", "first_session", "first_therapist"]
     assert [row[0] for row in rows[1:]] == ["C1", "C2", "C3", "C4"]
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == AuditAction.EXPORT))
     assert event.entity == "client"

@@ -348,9 +348,10 @@ def test_the_new_clients_csv_is_neutralised_and_audited(admin_client, admin_user
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Content-Disposition"] == 'attachment; filename="new-clients-2026-10-01-2026-10-31.csv"'
     rows = csv_rows(response)
-    assert rows[0] == ["name", "national_id", "email", "phone", "first_session", "first_therapist"]
-    assert rows[1][:2] == ["'=cmd", "N-1"] and rows[1][4:] == ["2026-10-04", "Beto"]
-    assert (rows[2][0], rows[2][2], rows[2][4]) == ("Late", "", "2026-10-31")
+    assert rows[0] == ["name", "client_number", "national_id", "email", "phone", "first_session", "first_therapist"]
+    assert rows[1][0] == "'=cmd" and rows[1][1].isdigit() and rows[1][2] == "N-1"
+    assert rows[1][5:] == ["2026-10-04", "Beto"]
+    assert (rows[2][0], rows[2][3], rows[2][5]) == ("Late", "", "2026-10-31")
     assert len(rows) == 3
     [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == AuditAction.EXPORT)).all()
     assert (event.entity, event.actor, event.actor_user_id) == ("client", admin_user.email, admin_user.id)

@@ -202,6 +202,6 @@ def test_new_clients_of_a_period_with_their_first_therapist(app):
         ('=HYPERLINK("http://x")', dt.date(2026, 10, 4), "Beto"),
         ("Late", dt.date(2026, 10, 31), "Ana"),
     ]
-    assert text.startswith("\ufeffname,national_id,email,phone,first_session,first_therapist\r\n")
+    assert text.startswith("\ufeffname,client_number,national_id,email,phone,first_session,first_therapist\r\n")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
-    assert rows[1] == ['\'=HYPERLINK("http://x")', "N-1", "n@example.com", "", "2026-10-04", "Beto"]
+    assert rows[1] == ['\'=HYPERLINK("http://x")', new.client_number, "N-1", "n@example.com", "", "2026-10-04", "Beto"]
