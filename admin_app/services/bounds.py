@@ -37,6 +37,8 @@ APPOINTMENT_WINDOW_FUTURE = dt.timedelta(days=4 * 366)
 MAX_APPOINTMENT_MINUTES = 24 * 60
 # Record ids are INTEGER columns: 32-bit on PostgreSQL.
 MAX_RECORD_ID = 2**31 - 1
+# A number of a series (client numbers) is counted in a BIGINT.
+MAX_SERIES_NUMBER = 2**63 - 1
 
 
 def amount_problem(value: Decimal | None):
@@ -56,6 +58,13 @@ def amount_problem(value: Decimal | None):
         return _l("at most %(max)s", max=f"{MAX_AMOUNT:,.2f}")
     if value != value.quantize(CENT):
         return _l("at most two decimals")
+    return None
+
+
+def series_number_problem(value: str | None):
+    """A number typed for a numbered series (a client no.) that its counter could not hold."""
+    if value and value.isdigit() and int(value) > MAX_SERIES_NUMBER:
+        return _l("at most %(max)s", max=MAX_SERIES_NUMBER)
     return None
 
 
@@ -150,11 +159,17 @@ def column_problem(column, value):
 
 
 def check_record(record) -> None:
-    """Refuse a record whose typed values do not fit their columns (first problem, by field)."""
-    mapper = inspect(record).mapper
+    """Refuse a record whose typed values do not fit their columns (first problem, by field).
+
+    Only what is being written is judged: an older value of a stored record, bounded or not
+    when it was saved, does not block an unrelated change."""
+    state = inspect(record)
+    mapper = state.mapper
     for attr in mapper.column_attrs:
         column = attr.columns[0]
         if column.table is not mapper.local_table or isinstance(column.type, UTCDateTime):
+            continue
+        if state.persistent and not state.attrs[attr.key].history.has_changes():
             continue
         refuse(column_problem(column, getattr(record, attr.key)), attr.key)
 

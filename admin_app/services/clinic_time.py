@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from admin_app.services.errors import RuleViolation
 
 # The calendar a practice uses: plain dates (birth dates, care start and end) and every date or
-# month read from a URL stay within it, so no arithmetic on them leaves what Python can hold.
+# month a list filter reads stay within it, so no arithmetic on them leaves what Python can hold.
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2099, 12, 31)
 
@@ -67,8 +67,6 @@ def parse_month(text: str, *, field: str = "month") -> tuple[int, int]:
     """Read `YYYY-MM`; a wrong value is a rule violation naming the field."""
     try:
         parsed = dt.datetime.strptime(text.strip(), "%Y-%m")
-        if not EARLIEST_DATE.year <= parsed.year <= LATEST_DATE.year:
-            raise ValueError(text)
     except (AttributeError, ValueError):
         raise RuleViolation(
             _l("%(field)s: expected a month as YYYY-MM, got %(value)s", field=field, value=text),

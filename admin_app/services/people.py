@@ -101,6 +101,7 @@ def _assign_client_number(session: Session, client: Client) -> None:
             ),
             field="client_number",
         )
+    bounds.refuse(bounds.series_number_problem(client.client_number), "client_number")
     reserve_given_number(session, CLIENT_NUMBER_SERIES, client.client_number)
 
 

@@ -45,17 +45,17 @@ def bounded_filter(flt: BaseSQLAFilter) -> BaseSQLAFilter:
 
 
 class MonthFilter(BaseSQLAFilter):
-    """Rows whose instant falls in a clinic-local month (YYYY-MM)."""
+    """Rows whose instant falls in a clinic-local month (YYYY-MM); Flask-Admin hands `apply` the
+    month's UTC range from `clean`, which `BoundedValue` keeps within the calendar."""
 
-    def validate(self, value) -> bool:
+    def clean(self, value):
         try:
-            parse_month(value)
+            return month_range(*parse_month(value))
         except RuleViolation:
-            return False
-        return True
+            raise ValueError(value) from None
 
     def apply(self, query, value, alias=None):
-        start, end = month_range(*parse_month(value))
+        start, end = value
         column = self.get_column(alias)
         return query.filter(column >= start, column < end)
 
