@@ -12,7 +12,7 @@ from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import DateTimeLocalInput
 
 from admin_app.services import bounds
@@ -114,7 +114,8 @@ class ColumnBound:
             return  # the length: Flask-Admin's own Length validator, from the same column
         reason = bounds.column_problem(self.column, field.data)
         if reason is not None:
-            raise ValidationError(str(reason))
+            # Stop: the validators after this one (Flask-Admin's Unique) would query with the value.
+            raise StopValidation(str(reason))
 
 
 def known_choice(_form, field) -> None:

@@ -23,7 +23,7 @@ from admin_app.models import SurveyInvitation, SurveyRating, SurveyResponse, The
 from admin_app.models.base import utcnow
 from admin_app.services import survey_results, surveys
 from admin_app.services.agenda import today_local
-from admin_app.services.clinic_time import parse_month
+from admin_app.services.clinic_time import EARLIEST_DATE, LATEST_DATE, parse_month
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import FIELDS, LANGUAGES
 from admin_app.services.survey_results import MonthRange
@@ -320,6 +320,11 @@ def _month_arg(name: str, label: str, default: str) -> str | None:
         return default
     try:
         year, number = parse_month(raw, field=label)
+        if not EARLIEST_DATE.year <= year <= LATEST_DATE.year:
+            # A month the period's arithmetic could not step past (year 9999).
+            raise RuleViolation(
+                _l("%(field)s: expected a month as YYYY-MM, got %(value)s", field=label, value=raw), field=name
+            )
     except RuleViolation as error:
         flash(str(error), "error")  # plain text: a lazy string would be stored as markup
         return None
