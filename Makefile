@@ -5,6 +5,22 @@ PY := $(VENV)/bin/python
 FLASK := FLASK_APP=admin_app $(VENV)/bin/flask
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# `make run` runs the periodic work (reminders, monthly survey, outbox retries) beside the web server.
+RUN_PERIODIC_WORK ?= true
+
+# The demo practice `make run` serves: lima (the default) or vancouver. The Vancouver network gets
+# its settings and a database of its own, so both demos live side by side in instance/; a variable
+# already set in the environment wins.
+DEMO ?= lima
+ifeq ($(DEMO),vancouver)
+export CLINIC_TIMEZONE ?= America/Vancouver
+export CURRENCIES ?= CAD
+export DEFAULT_LOCALE ?= en
+export PHONE_REGION ?= CA
+export PRACTICE_NAME ?= Coast Counselling Network
+export PRACTICE_ADDRESS ?= 1055 West Georgia Street, Suite 1200, Vancouver, BC V6E 3P3
+export DATABASE_URL ?= sqlite:///$(CURDIR)/instance/vancouver.sqlite3
+endif
 
 .PHONY: run test screenshots install system-deps migrate seed lint format translations
 
@@ -23,10 +39,10 @@ migrate: install
 	$(FLASK) db upgrade
 
 seed: migrate
-	$(FLASK) seed-demo
+	$(FLASK) seed-demo --practice $(DEMO)
 
 run: install system-deps seed
-	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py --reload "admin_app:create_app()"
+	HOST=$(HOST) PORT=$(PORT) RUN_PERIODIC_WORK=$(RUN_PERIODIC_WORK) $(VENV)/bin/gunicorn -c gunicorn.conf.py --reload "admin_app:create_app()"
 
 test: install
 	@WITH_BROWSER=1 scripts/system-deps.sh

@@ -1,11 +1,16 @@
 """gunicorn settings shared by `make run` and the Procfile.
 
 The access log leaves out query strings (list searches and lookups carry client names there)
-and the secret token of calendar-feed URLs.
+and the secret tokens of calendar-feed, survey and invitation URLs.
+
+With RUN_PERIODIC_WORK=true (`make run` sets it) the master starts one periodic runner
+(`flask jobs runner`: the periodic work every minute) beside the web workers and stops it on exit.
 """
 
 import os
 import re
+import subprocess
+import sys
 
 from gunicorn.glogging import Logger
 
@@ -19,6 +24,8 @@ timeout = 60
 SECRET_PATHS = (
     (re.compile(r"^/calendar/[^/]+\.ics$"), "/calendar/<token>.ics"),
     (re.compile(r"^/survey/(?!thanks$)[^/]+$"), "/survey/<token>"),
+    (re.compile(r"^/welcome/[^/]+$"), "/welcome/<token>"),
+    (re.compile(r"^/welcome/[^/]+/renew$"), "/welcome/<token>/renew"),
 )
 
 
@@ -34,3 +41,34 @@ class PrivateLogger(Logger):
 
 
 logger_class = PrivateLogger
+
+
+# The embedded default's periodic work: one runner per gunicorn master, however many workers.
+RUNNER = (sys.executable, "-m", "flask", "--app", "admin_app", "jobs", "runner", "--stop-with-parent")
+
+
+def run_periodic_work(env=os.environ) -> bool:
+    raw = env.get("RUN_PERIODIC_WORK", "").strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    raise SystemExit(f"RUN_PERIODIC_WORK: expected true or false, got {raw!r}")
+
+
+def when_ready(server):
+    if run_periodic_work():
+        server.periodic_runner = subprocess.Popen(RUNNER)
+        server.log.info("Periodic work: runner started (pid %s), every minute", server.periodic_runner.pid)
+
+
+def on_exit(server):
+    runner = getattr(server, "periodic_runner", None)
+    if runner is None or runner.poll() is not None:
+        return
+    runner.terminate()  # it finishes the tick under way
+    try:
+        runner.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        runner.kill()
+        runner.wait(timeout=5)

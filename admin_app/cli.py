@@ -14,10 +14,10 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from admin_app.extensions import db
-from admin_app.jobs import schedule, worker_process
+from admin_app.jobs import runner, schedule, worker_process
 from admin_app.models import AuditAction
 from admin_app.models.audit import record_event
-from admin_app.services import accounts, demo, imports, reports, scheduling, surveys
+from admin_app.services import accounts, demo, demo_practices, imports, reports, scheduling, surveys
 from admin_app.services.clinic_time import parse_month
 from admin_app.services.errors import RuleViolation
 
@@ -63,8 +63,28 @@ def create_therapist_login(email: str, password: str, locale: str | None) -> Non
     click.echo(f"Therapist login created: {user.email}")
 
 
+@accounts_cli.command("invite")
+@click.option("--email", required=True, help="For a therapist: the email on their record.")
+@click.option("--role", type=click.Choice(["admin", "therapist"]), required=True)
+@click.option("--locale", type=click.Choice(["es", "en", "fr"]), default=None)
+@practice_command
+def invite(email: str, role: str, locale: str | None) -> None:
+    """Create a login without a password and email it a link to choose one (again: a fresh link)."""
+    invitation = accounts.invite_login(db.session, role=role, email=email, locale=locale)
+    days = current_app.config["INVITATION_VALID_DAYS"]
+    click.echo(f"Invitation queued for {invitation.user.email}: the link works for {days} days, once.")
+
+
 @click.command("seed-demo")
-@click.option("--therapists", type=click.IntRange(1, demo.MAX_THERAPISTS), default=10, show_default=True)
+@click.option(
+    "--practice",
+    type=click.Choice(sorted(demo_practices.PRACTICES)),
+    default=None,
+    help="Which demo practice (default: DEMO_PRACTICE, else lima).",
+)
+@click.option(
+    "--therapists", type=click.IntRange(min=1), default=None, help="Default: the practice's (Lima 10, Vancouver 40)."
+)
 @click.option("--months", type=click.IntRange(1, 240), default=18, show_default=True)
 @click.option(
     "--today",
@@ -73,18 +93,21 @@ def create_therapist_login(email: str, password: str, locale: str | None) -> Non
     help="The demo's today (default: the clinic's date); fix it to reproduce the same data.",
 )
 @practice_command
-def seed_demo(therapists: int, months: int, today: dt.datetime | None) -> None:
+def seed_demo(practice: str | None, therapists: int | None, months: int, today: dt.datetime | None) -> None:
     """Load a deterministic demo practice into an empty database (does nothing if already loaded)."""
+    profile = demo_practices.PRACTICES[practice or current_app.config["DEMO_PRACTICE"]]
     summary = demo.load_demo_practice(
-        db.session, therapists=therapists, months=months, today=today.date() if today else None
+        db.session, practice=profile, therapists=therapists, months=months, today=today.date() if today else None
     )
     if summary.outcome == demo.DemoOutcome.NOT_EMPTY:
         click.echo("The database already holds a practice's records; the demo was not loaded.")
         return
     if summary.outcome == demo.DemoOutcome.ALREADY_LOADED:
-        click.echo("The demo practice is already loaded; nothing was written.")
+        click.echo(f"The {profile.label} demo practice is already loaded; nothing was written.")
     else:
-        click.echo(f"Demo practice loaded, appointments from {summary.first_day} to {summary.last_day}:")
+        click.echo(
+            f"{profile.label} demo practice loaded, appointments from {summary.first_day} to {summary.last_day}:"
+        )
         for name, count in summary.counts.items():
             click.echo(f"  {name}: {count}")
     click.echo("Logins:")
@@ -102,9 +125,36 @@ def jobs_tick() -> None:
     failed = False
     for name, result in schedule.tick().items():
         failed = failed or isinstance(result, Exception)
-        click.echo(f"{name}: {'failed, see the log' if isinstance(result, Exception) else result}")
+        click.echo(f"{name}: {_tick_line(result)}")
     if failed:
         raise click.exceptions.Exit(1)
+
+
+@jobs_cli.command("runner")
+@click.option(
+    "--every", type=click.FloatRange(min=0.1), default=runner.DEFAULT_INTERVAL, show_default=True, help="Seconds."
+)
+@click.option("--stop-with-parent", is_flag=True, help="Stop when the process that started this one ends.")
+@with_appcontext
+def jobs_runner(every: float, stop_with_parent: bool) -> None:
+    """Run all periodic work every minute until stopped: what `make run` starts beside the web server."""
+
+    last: list[str] = []
+
+    def report(results: dict[str, object]) -> None:
+        """One line per tick that did something or went wrong; a quiet minute prints nothing."""
+        line = ", ".join(f"{name}: {_tick_line(result)}" for name, result in results.items())
+        busy = any(isinstance(result, Exception) or (isinstance(result, int) and result) for result in results.values())
+        if busy or line not in last:
+            click.echo(line, err=True)
+        last[:] = [line]
+
+    app = current_app._get_current_object()
+    runner.run(app, every=every, stop_with_parent=stop_with_parent, report=report)
+
+
+def _tick_line(result: object) -> str:
+    return "failed, see the log" if isinstance(result, Exception) else str(result)
 
 
 @jobs_cli.command("worker")
@@ -277,6 +327,8 @@ def _import_command(kind: str, module) -> click.Command:
             click.echo(f"Dry run of {file.name}, nothing was written. It would be: {summary}.")
         else:
             click.echo(f"Imported {kind} from {file.name}: {summary}.")
+        if plan.matched:
+            click.echo(imports.matched_summary(plan.matched))
 
     return command
 

@@ -16,6 +16,8 @@ from babel.core import get_global
 from babel.numbers import get_territory_currencies
 
 SUPPORTED_LOCALES = ("es", "en", "fr")
+# The demo practices of services/demo_practices.py (a unit test keeps the two lists the same).
+DEMO_PRACTICES = ("lima", "vancouver")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -96,6 +98,13 @@ def _locale(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
+def _demo_practice(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, default).strip().lower()
+    if value not in DEMO_PRACTICES:
+        raise ConfigError(name, f"must be one of {', '.join(DEMO_PRACTICES)}, got {value!r}")
+    return value
+
+
 def _secret_key(env: Mapping[str, str], production: bool, instance_path: Path) -> str:
     """Use SECRET_KEY when given; locally, generate one once into instance/ and reuse it."""
     value = env.get("SECRET_KEY", "").strip()
@@ -137,6 +146,21 @@ def _database_url(env: Mapping[str, str], instance_path: Path) -> str:
     return value
 
 
+def _public_base_url(env: Mapping[str, str]) -> str:
+    """PUBLIC_BASE_URL, or else the address `make run` serves on (HOST and PORT, as gunicorn.conf.py
+    binds them), so the links in emails open on a practice trying the product."""
+    value = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+    if value:
+        if not value.startswith(("http://", "https://")):
+            raise ConfigError("PUBLIC_BASE_URL", f"must start with http:// or https://, got {value!r}")
+        return value
+    host = env.get("HOST", "").strip() or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "[::]"):  # every interface: this machine answers on loopback
+        host = "127.0.0.1"
+    port = _integer(env, "PORT", 5000, 1)
+    return f"http://{host}:{port}"
+
+
 def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | None = None) -> dict:
     """Return the Flask settings for `env` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -164,7 +188,9 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "PHONE_REGION": env.get("PHONE_REGION", "PE").strip().upper(),
         "PRACTICE_NAME": env.get("PRACTICE_NAME", "Demo Practice").strip(),
         "PRACTICE_ADDRESS": env.get("PRACTICE_ADDRESS", "").strip(),
-        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # What `flask seed-demo` loads without --practice.
+        "DEMO_PRACTICE": _demo_practice(env, "DEMO_PRACTICE", "lima"),
+        "PUBLIC_BASE_URL": _public_base_url(env),
         "DEFAULT_APPOINTMENT_MINUTES": _integer(env, "DEFAULT_APPOINTMENT_MINUTES", 50, 5),
         "MAIL_SERVER": mail_server or None,
         "MAIL_PORT": _integer(env, "MAIL_PORT", 25, 1),
@@ -177,6 +203,7 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "REMINDER_HOURS_BEFORE": _integer(env, "REMINDER_HOURS_BEFORE", 24, 1),
         "SURVEY_DAY": _day_of_month(env, "SURVEY_DAY", 1),
         "SURVEY_VALID_DAYS": _integer(env, "SURVEY_VALID_DAYS", 30, 1),
+        "INVITATION_VALID_DAYS": _integer(env, "INVITATION_VALID_DAYS", 7, 1),
         "SURVEY_ANONYMOUS_TO_THERAPISTS": _flag(env, "SURVEY_ANONYMOUS_TO_THERAPISTS", True),
         "SURVEY_GUESS_LIMIT": env.get("SURVEY_GUESS_LIMIT", "20 per hour").strip(),
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none).

@@ -7,6 +7,7 @@ The schema is built by the Alembic migrations, exactly as in production, never b
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import email
 import email.policy
 import os
@@ -14,12 +15,14 @@ import socket
 import threading
 import uuid
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
 import sqlalchemy as sa
+import time_machine
 from aiosmtpd.controller import Controller
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
@@ -60,6 +63,69 @@ def database_url(tmp_path_factory):
         return
     with private_schema(base_url, "test") as url:
         yield url
+
+
+REAL_TIME = "real time"  # `clock` parameter for a test whose app also runs in another process
+
+
+def _instant(value: dt.datetime | str) -> dt.datetime:
+    """An aware instant from a datetime or an ISO text with its offset (`2026-12-01T03:00Z`)."""
+    instant = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if instant.tzinfo is None:
+        raise ValueError(f"{value!r}: give the offset (Z, -05:00 ...) or a tzinfo: a naive time is no instant")
+    return instant.astimezone(dt.UTC)
+
+
+class Clock:
+    """The one "now" of the code under test.
+
+    time-machine moves every clock Python has (datetime, date, time, monotonic) in every module and
+    thread, so the app's `utcnow()` and the tests read the same instant. It ticks on from where it is
+    set. The end-to-end suite's gunicorn runs in its own process, on real time, without this clock.
+    """
+
+    def __init__(self, traveller: time_machine.Traveller) -> None:
+        self._traveller = traveller
+
+    def set(self, instant: dt.datetime | str) -> dt.datetime:
+        """Move "now" to an instant (aware datetime or ISO text with offset); returns it in UTC."""
+        instant = _instant(instant)
+        self._traveller.move_to(instant)
+        return instant
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    def today(self, zone: str | None = None) -> dt.date:
+        """The clinic's date now (the app's CLINIC_TIMEZONE unless a zone is given), never the UTC date."""
+        return self.now().astimezone(ZoneInfo(zone or current_app.config["CLINIC_TIMEZONE"])).date()
+
+    def last_month(self, zone: str | None = None) -> tuple[int, int]:
+        """(year, month) of the clinic's previous month: what month-end work is about."""
+        first = self.today(zone).replace(day=1)
+        previous = first - dt.timedelta(days=1)
+        return previous.year, previous.month
+
+
+@pytest.fixture
+def clock(request):
+    """Sets "now" for the app under test: the only way a test sets today.
+
+    Every test that uses the app runs on it (the `app` fixture depends on it), so the app, the
+    test client's sign-in and the test's own expectations share one instant. It starts at:
+    - the instant a test asks for, `@pytest.mark.parametrize("clock", ["2026-12-01T03:00Z"], indirect=True)`
+      (set before the app and the sign-in, so a session cookie is never from the future);
+    - else TEST_NOW, so the whole suite can be run at a given instant, e.g. `TEST_NOW=2026-12-01T03:00Z`
+      (a 1st, still the 30th in Lima);
+    - else the real now; and always for a test that asks for REAL_TIME, as one that starts another
+      process of the app (which reads the real clock) must.
+    `clock.set(...)` moves it during a test.
+    """
+    start = getattr(request, "param", None) or os.environ.get("TEST_NOW")
+    if start is None or start == REAL_TIME:
+        start = dt.datetime.now(dt.UTC)
+    with time_machine.travel(_instant(start), tick=True) as traveller:
+        yield Clock(traveller)
 
 
 class FreshGlobalsClient(FlaskClient):
@@ -112,7 +178,7 @@ def migrated_app(database_url):
 
 
 @pytest.fixture
-def app(migrated_app):
+def app(migrated_app, clock):
     with migrated_app.app_context():
         yield migrated_app
         db.session.rollback()

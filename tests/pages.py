@@ -78,4 +78,7 @@ def csrf_token(response) -> str:
 
 
 def csv_rows(response) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(body(response))))
+    """A list's CSV export, which starts with a BOM (Excel reads the accents), as dicts by header."""
+    text = body(response)
+    assert text.startswith("\ufeff"), "the CSV starts with a BOM"
+    return list(csv.DictReader(io.StringIO(text[1:])))

@@ -1,7 +1,7 @@
 """All models, one module per aggregate, re-exported here."""
 
 from admin_app.models.audit import AuditAction, Audited, AuditEvent
-from admin_app.models.auth import ADMIN_ROLE, THERAPIST_ROLE, Role, User
+from admin_app.models.auth import ADMIN_ROLE, THERAPIST_ROLE, LoginInvitation, Role, User
 from admin_app.models.base import Base
 from admin_app.models.billing import Payer, PayerKind, PaymentSource
 from admin_app.models.messaging import Channel, MessageStatus, Notification, OutboundMessage
@@ -53,6 +53,7 @@ __all__ = [
     "ClientLink",
     "CompensationModel",
     "LinkKind",
+    "LoginInvitation",
     "MessageStatus",
     "Modality",
     "Notification",

@@ -106,9 +106,12 @@ def _record_changes(session: Session, _flush_context) -> None:
         session.connection().execute(AuditEvent.__table__.insert(), rows)
 
 
-def record_event(session: Session, *, action: AuditAction, entity: str, entity_id: int | None = None) -> None:
-    """Record what the listener cannot see: exports and views of protected data."""
-    actor_id, actor = current_actor()
+def record_event(
+    session: Session, *, action: AuditAction, entity: str, entity_id: int | None = None, actor: Actor | None = None
+) -> None:
+    """Record what the listener cannot see: exports and views of protected data. `actor` is who acted
+    when it was read earlier (a download records its export after the view has returned)."""
+    actor_id, actor = actor or current_actor()
     session.add(
         AuditEvent(
             actor_user_id=actor_id,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from flask_security.models.sqla import FsModels, FsRoleMixin, FsUserMixin
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from admin_app.models.base import Base
+from admin_app.models.audit import Audited
+from admin_app.models.base import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from admin_app.models.people import Therapist
@@ -38,3 +40,30 @@ class User(Base, FsUserMixin):
     @property
     def is_admin(self) -> bool:
         return self.has_role(ADMIN_ROLE)
+
+
+class LoginInvitation(Audited, Base):
+    """A set-password link sent to a new login (a login is created without a password).
+
+    Like the survey links, the token is derived from SECRET_KEY and `token_nonce`, so the email is
+    rendered at delivery from ids; only its hash is kept. It works until `expires_at`, once
+    (`used_at`); a new invitation for the same login revokes the previous one (`revoked_at`).
+    """
+
+    __tablename__ = "login_invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    token_nonce: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The holder of the dead link asked the staff for a new one (the admins are told once).
+    renewal_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    def __str__(self) -> str:
+        return f"#{self.id}"

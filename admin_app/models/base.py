@@ -70,4 +70,5 @@ class Base(DeclarativeBase):
 
 
 def utcnow() -> dt.datetime:
+    """The current instant: the one place the application reads the clock (the tests set it, tests/conftest.py)."""
     return dt.datetime.now(dt.UTC)

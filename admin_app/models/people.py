@@ -67,13 +67,13 @@ class Client(Audited, Base):
     registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     notes: Mapped[str | None] = mapped_column(Text)
 
+    # A link is one row seen from both clients (Ana guardian-of Luis is in Ana's `links` and in
+    # Luis's `linked_from`); either side's form adds, edits and removes it.
     links: Mapped[list[ClientLink]] = relationship(
         foreign_keys="ClientLink.client_id", back_populates="client", cascade="all, delete-orphan"
     )
     linked_from: Mapped[list[ClientLink]] = relationship(
-        foreign_keys="ClientLink.related_client_id",
-        back_populates="related_client",
-        viewonly=True,
+        foreign_keys="ClientLink.related_client_id", back_populates="related_client", cascade="all, delete-orphan"
     )
     # A client is only deleted when no appointment refers to them (services.people): what
     # belongs to them alone goes with them.

@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from admin_app.models import Appointment, Modality, Participant, Room, Therapist
-from admin_app.services.clinic_time import clinic_zone, from_local, to_local
+from admin_app.services.clinic_time import from_local, to_local
 
 
 class Span(enum.StrEnum):
@@ -63,10 +63,6 @@ def period_of(span: Span, day: dt.date) -> Period:
     first = day.replace(day=1)
     next_month = (first + dt.timedelta(days=32)).replace(day=1)
     return Period(span, first, next_month - dt.timedelta(days=1))
-
-
-def today_local() -> dt.date:
-    return dt.datetime.now(clinic_zone()).date()
 
 
 def agenda(session: Session, *, period: Period, filters: AgendaFilter) -> dict[dt.date, list[Appointment]]:

@@ -17,7 +17,8 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, Numeric, String, inspect
 
-from admin_app.models.base import Money, Percent, UTCDateTime
+from admin_app.models.base import Money, Percent, UTCDateTime, utcnow
+from admin_app.services import clinic_time
 from admin_app.services.clinic_time import EARLIEST_DATE, LATEST_DATE, to_local
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import field_label
@@ -98,14 +99,14 @@ def date_problem(value: dt.date | None):
 def birth_date_problem(value: dt.date | None, *, today: dt.date | None = None):
     if value is None:
         return None
-    if value > (today or dt.date.today()):
+    if value > (today or clinic_time.today()):
         return _l("a birth date cannot be in the future")
     return date_problem(value)
 
 
 def appointment_window(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
     """The UTC [earliest, latest] start of an appointment entered now."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utcnow()
     return now - APPOINTMENT_WINDOW_PAST, now + APPOINTMENT_WINDOW_FUTURE
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from admin_app.config import SUPPORTED_LOCALES
 from admin_app.models import Appointment, AppointmentStatus, Attendance, Modality, Participant, Therapist
+from admin_app.models.base import utcnow
 from admin_app.services import tokens
 from admin_app.services.labels import choice_label
 
@@ -121,7 +122,7 @@ def upcoming_appointments(session: Session, therapist: Therapist, *, now: dt.dat
 
 def build_feed(session: Session, therapist: Therapist, *, now: dt.datetime | None = None) -> bytes:
     """The therapist's calendar as an iCalendar document (UTF-8 bytes), times in UTC."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utcnow()
     host = urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "localhost"
     practice = current_app.config["PRACTICE_NAME"]
     with force_locale(_feed_locale(therapist)):

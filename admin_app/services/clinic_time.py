@@ -13,6 +13,7 @@ from babel.dates import format_skeleton
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from admin_app.models.base import utcnow
 from admin_app.services.errors import RuleViolation
 
 # The calendar a practice uses: plain dates (birth dates, care start and end) and every date or
@@ -30,6 +31,11 @@ def to_local(instant: dt.datetime, zone: ZoneInfo | None = None) -> dt.datetime:
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=dt.UTC)
     return instant.astimezone(zone or clinic_zone())
+
+
+def today(zone: ZoneInfo | None = None) -> dt.date:
+    """The clinic's date now: "today", "this month" and "last month" start here, never from a UTC date."""
+    return to_local(utcnow(), zone).date()
 
 
 def from_local(wall_time: dt.datetime, zone: ZoneInfo | None = None, *, field: str | None = None) -> dt.datetime:

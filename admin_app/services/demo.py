@@ -1,10 +1,13 @@
-"""The demo practice: a deterministic, realistic practice to try the back office on.
+"""The demo practices: deterministic, realistic practices to try the back office on.
 
-`flask seed-demo` loads it into an empty database: two sites with rooms, an insurer and an
-employer programme, therapists on both compensation models, about nineteen clients each
-(minors with a guardian, couples, insured and self-paying clients) and months of weekly or
-fortnightly appointments with realistic attendance. A fixed random seed means the same inputs
-(size and "today") always give the same data, so demos, screenshots and benchmarks repeat.
+One generator, two practices (services/demo_practices.py holds what differs: names and
+languages, national IDs or none, phones, sites and rooms, payers, prices, compensation,
+caseloads, hours). `flask seed-demo --practice lima|vancouver` loads one into an empty database:
+sites with rooms, payers, therapists on both compensation models, their clients (minors with a
+guardian, couples, families, referred and self-paying clients, each with a client number) and
+months of weekly or fortnightly appointments with realistic attendance. A fixed random seed means
+the same inputs (practice, size and "today") always give the same data, so demos, screenshots and
+benchmarks repeat.
 
 Appointments and participants are bulk-inserted month by month with Core executemany: the
 sizes benchmarks use (hundreds of therapists, ten years) would take minutes as ORM objects and
@@ -22,7 +25,8 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from itertools import accumulate
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -30,6 +34,7 @@ from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
+    CLIENT_NUMBER_SERIES,
     AppointmentKind,
     AppointmentStatus,
     AssignmentKind,
@@ -42,7 +47,6 @@ from admin_app.models import (
     LinkKind,
     Modality,
     Payer,
-    PayerKind,
     PaymentSource,
     ReminderPreference,
     Room,
@@ -51,55 +55,25 @@ from admin_app.models import (
     User,
 )
 from admin_app.models.scheduling import Appointment, Participant
-from admin_app.services import accounts
+from admin_app.services import accounts, clinic_time, scheduling
 from admin_app.services.clinic_time import clinic_zone, from_local
+from admin_app.services.demo_practices import LIMA, Caseload, DemoPractice, Pricing
 from admin_app.services.errors import RuleViolation
+from admin_app.services.money import shared_fees
+from admin_app.services.numbering import next_numbers
 
 SEED = 2026
-DEMO_LOCALE = "es"
-ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "demo-admin-2026"
 THERAPIST_PASSWORD = "demo-therapist-2026"
-# The first therapist is fixed (not drawn) so that their email marks a loaded demo at any size.
-FIRST_THERAPIST = ("Lucía", "Paredes", "Salazar")
-CURRENCIES = ("PEN", "USD")
 FUTURE_WEEKS = 3
-OPEN_HOUR, CLOSE_HOUR = 8, 20
 AFTER_SCHOOL_HOUR = 15
-WORKING_WEEKDAYS = range(6)  # Monday to Saturday
 SATURDAY = 5
-
-SITES = (
-    ("Sede Miraflores", "Av. José Larco 1150, Miraflores, Lima", ("Consultorio 1", "Consultorio 2", "Consultorio 3")),
-    ("Sede San Isidro", "Calle Las Begonias 475, San Isidro, Lima", ("Consultorio A", "Consultorio B")),
-)
-PAYERS = (
-    ("Andina Seguros EPS", PayerKind.INSURER, "facturacion@andinaseguros.example.com", "AS"),
-    ("Programa Bienestar Minera del Sur", PayerKind.EMPLOYER, "bienestar@mineradelsur.example.com", "MS"),
-)
 # Cumulative shares of past appointments by outcome; the rest were attended.
 PAST_OUTCOMES = (
     (0.07, Attendance.CANCELLED),
     (0.10, Attendance.LATE_CANCELLED),
     (0.14, Attendance.NO_SHOW),
 )
-
-FIRST_NAMES = (
-    "Alejandro", "Ana", "Andrea", "Ángel", "Carla", "Carlos", "Carmen", "Catalina", "César", "Claudia",
-    "Cristina", "Daniel", "Daniela", "Diego", "Eduardo", "Elena", "Fernando", "Gabriela", "Gonzalo", "Isabel",
-    "Javier", "Jimena", "Jorge", "José", "Juan", "Julia", "Laura", "Leonardo", "Lorena", "Lucas",
-    "Luis", "Manuel", "Marco", "María", "Mariana", "Martín", "Natalia", "Nicolás", "Patricia", "Pablo",
-    "Paola", "Raúl", "Renato", "Ricardo", "Rocío", "Rosa", "Sebastián", "Sergio", "Sofía", "Valeria",
-)  # fmt: skip
-SURNAMES = (
-    "Aguilar", "Alvarado", "Benavides", "Cáceres", "Castillo", "Chávez", "Córdova", "Cruz", "Delgado", "Espinoza",
-    "Flores", "García", "Gonzales", "Gutiérrez", "Huamán", "Lozano", "Mendoza", "Morales", "Núñez", "Ortiz",
-    "Palacios", "Paredes", "Quispe", "Ramírez", "Reyes", "Ríos", "Rojas", "Salazar", "Sánchez", "Silva",
-    "Soto", "Tapia", "Torres", "Valdivia", "Vargas", "Vásquez", "Vega", "Villanueva", "Zamora", "Zevallos",
-)  # fmt: skip
-ENGLISH_FIRST_NAMES = ("Emily", "James", "Olivia", "Michael", "Sarah", "David", "Hannah", "Thomas")
-ENGLISH_SURNAMES = ("Smith", "Johnson", "Brown", "Miller", "Wilson", "Taylor", "Clarke", "Walker")
-MAX_THERAPISTS = len(FIRST_NAMES) * len(SURNAMES)
 
 
 class DemoOutcome(enum.StrEnum):
@@ -130,15 +104,25 @@ def _slug(text: str) -> str:
     return "".join(c for c in decomposed if c.isascii() and c.isalnum()).lower()
 
 
-def _therapist_email(first: str, paternal: str) -> str:
-    return f"{_slug(first)}.{_slug(paternal)}@example.com"
+def _therapist_email(practice: DemoPractice, first: str, paternal: str) -> str:
+    return f"{_slug(first)}.{_slug(paternal)}@{practice.email_domain}"
 
 
-MARKER_EMAIL = _therapist_email(*FIRST_THERAPIST[:2])
-DEMO_LOGINS = (
-    DemoLogin("admin", ADMIN_EMAIL, ADMIN_PASSWORD),
-    DemoLogin("therapist", MARKER_EMAIL, THERAPIST_PASSWORD),
-)
+def marker_email(practice: DemoPractice) -> str:
+    """The first therapist's email: there when the demo is, whatever its size."""
+    return _therapist_email(practice, *practice.first_therapist[:2])
+
+
+def demo_logins(practice: DemoPractice) -> tuple[DemoLogin, ...]:
+    return (
+        DemoLogin("admin", practice.admin_email, ADMIN_PASSWORD),
+        DemoLogin("therapist", marker_email(practice), THERAPIST_PASSWORD),
+    )
+
+
+def max_therapists(practice: DemoPractice) -> int:
+    """Therapists have distinct (first name, surname) pairs, so that their emails are unique."""
+    return sum(len(pool.first_names) * len(pool.surnames) for pool in practice.therapist_names)
 
 
 @dataclass(frozen=True)
@@ -188,6 +172,12 @@ class _Staff:
 
 
 _Slot = tuple[int, int]  # (weekday, local hour), every week
+HOUSEHOLD_KINDS = {
+    "adult": AppointmentKind.INDIVIDUAL,
+    "minor": AppointmentKind.INDIVIDUAL,
+    "couple": AppointmentKind.COUPLE,
+    "family": AppointmentKind.FAMILY,
+}
 
 
 @dataclass(frozen=True)
@@ -206,6 +196,11 @@ class _Case:
     ends_on: dt.date | None  # first day without meetings
     booked_at: dt.datetime
 
+    @property
+    def fees(self) -> list[Decimal]:
+        """Each member's share of the therapist's fee: a couple's partners share one fee."""
+        return shared_fees(self.staff.fee, self.staff.currency, len(self.members))
+
     def meets_on(self, day: dt.date, epoch: dt.date) -> bool:
         in_course = self.starts_on <= day and (self.ends_on is None or day < self.ends_on)
         return in_course and ((day - epoch).days // 7) % self.every_weeks == self.parity
@@ -219,16 +214,17 @@ class _SlotBook:
     When every room is taken at the therapist's free times, the case is seen virtually.
     """
 
-    def __init__(self, hours: list[int]) -> None:
+    def __init__(self, hours: list[int], weekdays: tuple[int, ...]) -> None:
         self._hours = hours
+        self._weekdays = weekdays
         self._free: dict[int, list[_Slot]] = {}
         self._rooms_taken: dict[tuple[int, _Slot], set[int]] = defaultdict(set)
 
     def book(
         self, rng: random.Random, staff: _Staff, *, wants_room: bool, after_school: bool
     ) -> tuple[_Slot, int | None]:
-        free = self._free.setdefault(staff.id, [(day, hour) for day in WORKING_WEEKDAYS for hour in self._hours])
-        candidates = [s for s in free if not after_school or s[1] >= AFTER_SCHOOL_HOUR or s[0] == SATURDAY] or free
+        free = self._free.setdefault(staff.id, [(day, hour) for day in self._weekdays for hour in self._hours])
+        candidates = [s for s in free if not after_school or s[1] >= AFTER_SCHOOL_HOUR or s[0] >= SATURDAY] or free
         if wants_room and (with_room := [s for s in candidates if self._free_room(staff.site, s)]):
             slot = rng.choice(with_room)
             room_id = self._free_room(staff.site, slot)
@@ -247,6 +243,7 @@ class _SlotBook:
 class _Roster:
     """Client rows and what hangs off them, by roster position until the ids are known."""
 
+    practice: DemoPractice
     clients: list[dict] = field(default_factory=list)
     links: list[tuple[int, int, LinkKind]] = field(default_factory=list)
     assignments: list[tuple[int, int, AssignmentKind, dt.date, dt.date | None]] = field(default_factory=list)
@@ -259,31 +256,40 @@ class _Roster:
         return len(self.clients) - 1
 
 
-def load_demo_practice(session: Session, *, therapists: int, months: int, today: dt.date | None = None) -> DemoSummary:
-    """Load the demo practice into an empty database; the caller commits.
+def load_demo_practice(
+    session: Session,
+    *,
+    practice: DemoPractice = LIMA,
+    therapists: int | None = None,
+    months: int,
+    today: dt.date | None = None,
+) -> DemoSummary:
+    """Load a demo practice (default: its own number of therapists) into an empty database; the caller commits.
 
-    Nothing is written when the demo is already there (so `make run` can seed every time) or
+    Nothing is written when this demo is already there (so `make run` can seed every time) or
     when the database holds another practice's records.
     """
-    if not 1 <= therapists <= MAX_THERAPISTS:
-        raise RuleViolation(_l("therapists: choose between 1 and %(max)s", max=MAX_THERAPISTS), field="therapists")
+    therapists = practice.therapists if therapists is None else therapists
+    limit = max_therapists(practice)
+    if not 1 <= therapists <= limit:
+        raise RuleViolation(_l("therapists: choose between 1 and %(max)s", max=limit), field="therapists")
     if months < 1:
         raise RuleViolation(_l("months: at least one month is required"), field="months")
-    if _demo_present(session):
-        return DemoSummary(DemoOutcome.ALREADY_LOADED, DEMO_LOGINS)
-    if _practice_present(session):
+    if _demo_present(session, practice):
+        return DemoSummary(DemoOutcome.ALREADY_LOADED, demo_logins(practice))
+    if _practice_present(session, practice):
         return DemoSummary(DemoOutcome.NOT_EMPTY)
-    _check_currencies()
+    _check_currencies(practice)
     zone = clinic_zone()
-    period = _Period.ending(today or dt.datetime.now(zone).date(), months)
+    period = _Period.ending(today or clinic_time.today(zone), months)
     rng = random.Random(SEED)
-    sites = _add_sites(session)
-    payer_ids = _add_payers(session)
-    staff = _add_therapists(session, rng, therapists, sites)
-    roster = _plan_clients(rng, staff, payer_ids, period, zone)
+    sites = _add_sites(session, practice)
+    payer_ids = _add_payers(session, practice)
+    staff = _add_therapists(session, rng, practice, therapists, sites)
+    roster = _plan_clients(rng, practice, staff, payer_ids, period, zone)
     client_ids = _insert_roster(session, roster)
     booked = _insert_appointments(session, rng, roster.cases, client_ids, period, zone)
-    _add_logins(session)
+    _add_logins(session, practice)
     counts = {
         "sites": len(sites),
         "rooms": sum(len(site.room_ids) for site in sites),
@@ -295,72 +301,99 @@ def load_demo_practice(session: Session, *, therapists: int, months: int, today:
         "payment sources": len(roster.sources),
         **booked,
     }
-    return DemoSummary(DemoOutcome.LOADED, DEMO_LOGINS, counts, period.first_day, period.last_day)
+    return DemoSummary(DemoOutcome.LOADED, demo_logins(practice), counts, period.first_day, period.last_day)
 
 
-def _demo_present(session: Session) -> bool:
+def _demo_present(session: Session, practice: DemoPractice) -> bool:
     return bool(
-        session.scalar(select(exists().where(User.email == ADMIN_EMAIL)))
-        or session.scalar(select(exists().where(Therapist.email == MARKER_EMAIL)))
+        session.scalar(select(exists().where(User.email == practice.admin_email)))
+        or session.scalar(select(exists().where(Therapist.email == marker_email(practice))))
     )
 
 
-def _practice_present(session: Session) -> bool:
+def _practice_present(session: Session, practice: DemoPractice) -> bool:
     return bool(
         session.scalar(select(exists(select(Therapist.id))))
         or session.scalar(select(exists(select(Client.id))))
-        or session.scalar(select(exists().where(Site.name.in_([name for name, _address, _rooms in SITES]))))
+        or session.scalar(select(exists().where(Site.name.in_([site.name for site in practice.sites]))))
     )
 
 
-def _check_currencies() -> None:
-    """The demo prices sessions in soles and dollars; a practice without them could not edit it."""
-    missing = [code for code in CURRENCIES if code not in current_app.config["CURRENCIES"]]
+def _check_currencies(practice: DemoPractice) -> None:
+    """A demo prices sessions in its own currencies; a practice without them could not edit it."""
+    missing = [code for code in practice.currencies if code not in current_app.config["CURRENCIES"]]
     if missing:
         raise RuleViolation(
-            _l("The demo practice needs the currencies %(codes)s in CURRENCIES.", codes=", ".join(missing))
+            _l(
+                "The %(practice)s demo practice needs the currencies %(codes)s in CURRENCIES.",
+                practice=practice.label,
+                codes=", ".join(missing),
+            ),
+            field="practice",
         )
 
 
-def _add_sites(session: Session) -> list[_SiteInfo]:
+def _add_sites(session: Session, practice: DemoPractice) -> list[_SiteInfo]:
     sites = [
-        Site(name=name, address=address, rooms=[Room(name=room) for room in rooms]) for name, address, rooms in SITES
+        Site(name=site.name, address=site.address, rooms=[Room(name=room) for room in site.rooms])
+        for site in practice.sites
     ]
     session.add_all(sites)
     session.flush()
     return [_SiteInfo(site.id, tuple(room.id for room in site.rooms)) for site in sites]
 
 
-def _add_payers(session: Session) -> list[int]:
-    payers = [Payer(name=name, kind=kind, billing_email=email) for name, kind, email, _prefix in PAYERS]
+def _add_payers(session: Session, practice: DemoPractice) -> list[int]:
+    payers = [Payer(name=payer.name, kind=payer.kind, billing_email=payer.billing_email) for payer in practice.payers]
     session.add_all(payers)
     session.flush()
     return [payer.id for payer in payers]
 
 
-def _therapist_names(rng: random.Random, count: int) -> list[tuple[str, str, str]]:
+def _therapist_names(rng: random.Random, practice: DemoPractice, count: int) -> list[tuple[str, str, str | None]]:
     """The fixed first therapist, then distinct (first name, surname) pairs so emails are unique."""
-    pairs = [(f, s) for f in FIRST_NAMES for s in SURNAMES if (f, s) != FIRST_THERAPIST[:2]]
+    first_therapist = practice.first_therapist
+    pairs = [
+        (f, s, pool)
+        for pool in practice.therapist_names
+        for f in pool.first_names
+        for s in pool.surnames
+        if (f, s) != first_therapist[:2]
+    ]
     drawn = rng.sample(pairs, count - 1)
-    return [FIRST_THERAPIST, *((f, s, rng.choice([m for m in SURNAMES if m != s])) for f, s in drawn)]
+    return [
+        first_therapist,
+        *(
+            (f, s, rng.choice([m for m in pool.surnames if m != s]) if pool.second_surname else None)
+            for f, s, pool in drawn
+        ),
+    ]
 
 
-def _add_therapists(session: Session, rng: random.Random, count: int, sites: list[_SiteInfo]) -> list[_Staff]:
-    """Most on commission, every fourth on a service fee; every fifth prices in USD."""
+def _full_name(*parts: str | None) -> str:
+    return " ".join(part for part in parts if part)
+
+
+def _add_therapists(
+    session: Session, rng: random.Random, practice: DemoPractice, count: int, sites: list[_SiteInfo]
+) -> list[_Staff]:
+    """Compensation and prices follow the practice's cycles by position; sites take turns."""
     records = []
-    for index, (first, paternal, maternal) in enumerate(_therapist_names(rng, count)):
-        usd = index % 5 == 2
-        on_commission = index % 4 != 1
+    low, high = practice.commission_percent
+    for index, (first, paternal, maternal) in enumerate(_therapist_names(rng, practice, count)):
+        pricing = practice.pricing[index % len(practice.pricing)]
+        model = practice.compensation[index % len(practice.compensation)]
+        on_commission = model == CompensationModel.COMMISSION
         records.append(
             Therapist(
-                full_name=f"{first} {paternal} {maternal}",
-                email=_therapist_email(first, paternal),
-                phone=_mobile(rng),
-                compensation_model=CompensationModel.COMMISSION if on_commission else CompensationModel.SERVICE_FEE,
-                commission_percent=Decimal(rng.randint(35, 50)) if on_commission else None,
-                service_fee=None if on_commission else _amount(rng, usd, usd_range=(15, 25), pen_range=(40, 60)),
-                default_fee=_amount(rng, usd, usd_range=(50, 80), pen_range=(120, 200)),
-                default_currency="USD" if usd else "PEN",
+                full_name=_full_name(first, paternal, maternal),
+                email=_therapist_email(practice, first, paternal),
+                phone=_mobile(rng, practice),
+                compensation_model=model,
+                commission_percent=Decimal(rng.randint(low, high)) if on_commission else None,
+                service_fee=None if on_commission else _amount(rng, pricing, pricing.service_fee),
+                default_fee=_amount(rng, pricing, pricing.fee),
+                default_currency=pricing.currency,
                 site_id=sites[index % len(sites)].id,
             )
         )
@@ -379,16 +412,18 @@ def _add_therapists(session: Session, rng: random.Random, count: int, sites: lis
     ]
 
 
-def _amount(rng: random.Random, usd: bool, *, usd_range: tuple[int, int], pen_range: tuple[int, int]) -> Decimal:
-    """A round price: multiples of 5 dollars or 10 soles."""
-    low, high = usd_range if usd else pen_range
-    step = 5 if usd else 10
-    return Decimal(rng.randrange(low, high + 1, step))
+def _amount(rng: random.Random, pricing: Pricing, bounds: tuple[int, int]) -> Decimal:
+    """A round price: a multiple of the currency's step."""
+    low, high = bounds
+    return Decimal(rng.randrange(low, high + 1, pricing.step))
 
 
-def _mobile(rng: random.Random) -> str:
-    """A Peruvian mobile number in E.164 (nine digits starting with 9)."""
-    return f"+519{rng.randrange(10**8):08d}"
+def _mobile(rng: random.Random, practice: DemoPractice) -> str:
+    """A mobile number in E.164 (in Lima nine digits starting with 9; in Vancouver a 604, 778 or 236 number)."""
+    plan = practice.phones
+    # One prefix draws nothing: choice() of one would still consume the generator and move Lima's data.
+    prefix = rng.choice(plan.prefixes) if len(plan.prefixes) > 1 else plan.prefixes[0]
+    return f"{prefix}{rng.randrange(*plan.subscriber):0{plan.width}d}"
 
 
 def _birth_date(rng: random.Random, today: dt.date, youngest: int, oldest: int) -> dt.date:
@@ -396,30 +431,42 @@ def _birth_date(rng: random.Random, today: dt.date, youngest: int, oldest: int) 
     return today - dt.timedelta(days=rng.randint(youngest * 366, (oldest + 1) * 365 - 3))
 
 
-def _national_id(rng: random.Random, roster: _Roster) -> str:
-    """An unused 8-digit DNI."""
-    while (dni := str(rng.randrange(10_000_000, 80_000_000))) in roster.national_ids:
+def _national_id(rng: random.Random, roster: _Roster) -> str | None:
+    """An unused national ID (in Lima an 8-digit DNI), or none where the practice has none."""
+    if roster.practice.national_ids is None:
+        return None
+    while (number := str(rng.randrange(*roster.practice.national_ids))) in roster.national_ids:
         pass
-    roster.national_ids.add(dni)
-    return dni
+    roster.national_ids.add(number)
+    return number
+
+
+def _drawn_by_share(rng: random.Random, shares: list[float]) -> int:
+    """The index an rng draw falls on when the shares (adding up to 1) are laid end to end."""
+    draw = rng.random()
+    return next((i for i, edge in enumerate(accumulate(shares)) if draw < edge), len(shares) - 1)
 
 
 def _person(rng: random.Random, roster: _Roster, today: dt.date, *, youngest: int, oldest: int) -> dict:
-    """An adult with contact data (mostly Spanish-speaking), reminders following what they gave."""
-    english = rng.random() < 0.08
-    first = rng.choice(ENGLISH_FIRST_NAMES if english else FIRST_NAMES)
-    paternal = rng.choice(ENGLISH_SURNAMES if english else SURNAMES)
-    maternal = "" if english else " " + rng.choice(SURNAMES)
-    dni = _national_id(rng, roster)
-    email = f"{_slug(first)}.{_slug(paternal)}{dni[-4:]}@example.com" if rng.random() < 0.85 else None
-    phone = _mobile(rng) if rng.random() < 0.9 or email is None else None
+    """An adult with contact data in the practice's mix of languages, reminders following what they gave."""
+    pools = roster.practice.client_names
+    pool = pools[_drawn_by_share(rng, [pool.share for pool in pools])]
+    first = rng.choice(pool.first_names)
+    paternal = rng.choice(pool.surnames)
+    maternal = rng.choice(pool.surnames) if pool.second_surname else None
+    national_id = _national_id(rng, roster)
+    # A few digits keep namesakes' addresses apart: the DNI's last four, or four drawn.
+    tag = national_id[-4:] if national_id else f"{rng.randrange(10**4):04d}"
+    domain = roster.practice.email_domain
+    email = f"{_slug(first)}.{_slug(paternal)}{tag}@{domain}" if rng.random() < 0.85 else None
+    phone = _mobile(rng, roster.practice) if rng.random() < 0.9 or email is None else None
     return {
-        "full_name": f"{first} {paternal}{maternal}",
-        "national_id": dni,
+        "full_name": _full_name(first, paternal, maternal),
+        "national_id": national_id,
         "email": email,
         "phone": phone,
         "birth_date": _birth_date(rng, today, youngest, oldest),
-        "preferred_language": "en" if english else "es",
+        "preferred_language": pool.language,
         "reminder_preference": _reminders(rng, email, phone),
         "survey_opt_out": rng.random() < 0.05,
     }
@@ -435,8 +482,12 @@ def _reminders(rng: random.Random, email: str | None, phone: str | None) -> Remi
 
 def _minor(rng: random.Random, roster: _Roster, today: dt.date, parent: dict) -> dict:
     """A child or teenager with the parent's surname and language, and no contact data of their own."""
+    pool = next(pool for pool in roster.practice.client_names if pool.language == parent["preferred_language"])
+    names = pool.children or pool
+    first = rng.choice(names.first_names)
+    second = rng.choice(names.surnames) if names.second_surname else None
     return {
-        "full_name": f"{rng.choice(FIRST_NAMES)} {parent['full_name'].split()[1]} {rng.choice(SURNAMES)}",
+        "full_name": _full_name(first, parent["full_name"].split()[1], second),
         "national_id": _national_id(rng, roster),
         "email": None,
         "phone": None,
@@ -447,24 +498,35 @@ def _minor(rng: random.Random, roster: _Roster, today: dt.date, parent: dict) ->
     }
 
 
-def _plan_clients(rng: random.Random, staff: list[_Staff], payer_ids: list[int], period: _Period, zone) -> _Roster:
-    """Each therapist's caseload: 14-16 adults, 0-2 minors with a guardian, a couple every other therapist.
+def _plan_clients(
+    rng: random.Random, practice: DemoPractice, staff: list[_Staff], payer_ids: list[int], period: _Period, zone
+) -> _Roster:
+    """Each therapist's caseload as the practice sets it: adults, minors with a guardian, couples, families.
 
-    Every case runs from the start of the period, mostly weekly, so even February has 500+
-    sessions with ten therapists. Some adults finish and hand their slot to a new client, so
-    months have new clients without the caseload shrinking.
+    Every case runs from the start of the period, so even February is full. Some adults finish
+    and hand their slot to a new client, so months have new clients without the caseload shrinking.
     """
-    roster = _Roster()
+    roster = _Roster(practice)
+    load = practice.caseload
     minutes = current_app.config["DEFAULT_APPOINTMENT_MINUTES"]
     step = math.ceil(minutes / 60)
-    book = _SlotBook([h for h in range(OPEN_HOUR, CLOSE_HOUR, step) if h * 60 + minutes <= CLOSE_HOUR * 60])
+    opens, closes = practice.open_hours
+    hours = [h for h in range(opens, closes, step) if h * 60 + minutes <= closes * 60]
+    book = _SlotBook(hours, practice.working_weekdays)
     for index, therapist in enumerate(staff):
-        kinds = ["adult"] * rng.randint(14, 16) + ["minor"] * (index % 3) + ["couple"] * ((index + 1) % 2)
+        kinds = (
+            ["adult"] * rng.randint(*load.adults)
+            + ["minor"] * load.minors[index % len(load.minors)]
+            + ["couple"] * load.couples[index % len(load.couples)]
+            + ["family"] * load.families[index % len(load.families)]
+        )
         rng.shuffle(kinds)
         for kind in kinds:
             household = _plan_household(rng, roster, kind, period.today)
-            slot, room_id = book.book(rng, therapist, wants_room=rng.random() < 0.5, after_school=kind == "minor")
-            ends_on = _hand_over_day(rng, period) if kind == "adult" else None
+            slot, room_id = book.book(
+                rng, therapist, wants_room=rng.random() < load.on_site_share, after_school=kind in ("minor", "family")
+            )
+            ends_on = _hand_over_day(rng, load, period) if kind == "adult" else None
             case = _plan_case(
                 rng, roster, therapist, household, payer_ids, zone, slot, room_id, period.first_day, ends_on
             )
@@ -475,14 +537,14 @@ def _plan_clients(rng: random.Random, staff: list[_Staff], payer_ids: list[int],
     return roster
 
 
-def _hand_over_day(rng: random.Random, period: _Period) -> dt.date | None:
-    """For one adult case in sixteen, the day it ends: at least four weeks in, three weeks ago at the latest.
+def _hand_over_day(rng: random.Random, load: Caseload, period: _Period) -> dt.date | None:
+    """For some adult cases, the day it ends: at least four weeks in, three weeks ago at the latest.
 
     The successor then starts a week later, still in the past, so nobody is registered in the future.
     """
     earliest = period.first_day + dt.timedelta(weeks=4)
     latest = period.today - dt.timedelta(weeks=3)
-    if rng.random() >= 1 / 16 or earliest >= latest:
+    if rng.random() >= load.hand_over_share or earliest >= latest:
         return None
     return earliest + dt.timedelta(days=rng.randrange((latest - earliest).days))
 
@@ -495,12 +557,15 @@ class _Household:
 
 
 def _plan_household(rng: random.Random, roster: _Roster, kind: str, today: dt.date) -> _Household:
-    """Add the clients of one household: an adult, a couple, or a minor and their guardian."""
-    if kind == "minor":
+    """Add the clients of one household: an adult, a couple, or a minor and their guardian (a family
+    meets the therapist together; otherwise the guardian is seen within the child's case)."""
+    if kind in ("minor", "family"):
         parent = _person(rng, roster, today, youngest=30, oldest=55)
         guardian = roster.add(parent)
         child = roster.add(_minor(rng, roster, today, parent))
         roster.links.append((guardian, child, LinkKind.GUARDIAN_OF))
+        if kind == "family":
+            return _Household(kind, (guardian, child))
         return _Household(kind, (child,), guardian)
     if kind == "couple":
         first = roster.add(_person(rng, roster, today, youngest=25, oldest=65))
@@ -531,12 +596,12 @@ def _plan_case(
     for position, kind in assigned:
         roster.clients[position]["registered_at"] = booked_at
         roster.assignments.append((position, therapist.id, kind, starts_on, ends_on))
-    every_weeks = 1 if rng.random() < 0.92 else 2
+    every_weeks = 1 if rng.random() < roster.practice.caseload.weekly_share else 2
     case = _Case(
         staff=therapist,
         members=household.members,
         payers=tuple(_plan_payment(rng, roster, position, payer_ids) for position in household.members),
-        kind=AppointmentKind.COUPLE if household.kind == "couple" else AppointmentKind.INDIVIDUAL,
+        kind=HOUSEHOLD_KINDS[household.kind],
         slot=slot,
         every_weeks=every_weeks,
         parity=rng.randrange(every_weeks),
@@ -550,22 +615,29 @@ def _plan_case(
 
 
 def _plan_payment(rng: random.Random, roster: _Roster, position: int, payer_ids: list[int]) -> int | None:
-    """A quarter of the clients are covered (two thirds of those by the insurer); the rest pay themselves."""
-    if rng.random() >= 0.25:
+    """The practice's share of clients are referred by a payer (drawn by its share); the rest pay themselves."""
+    practice = roster.practice
+    if rng.random() >= practice.referred_share:
         return None
-    index = 0 if rng.random() < 2 / 3 else 1
-    _name, kind, _email, prefix = PAYERS[index]
-    policy = f"POL-{rng.randrange(10**5, 10**6)}" if kind == PayerKind.INSURER else None
-    roster.sources.append((position, payer_ids[index], f"{prefix}-{rng.randrange(10**7, 10**8)}", policy))
+    index = _drawn_by_share(rng, [payer.share for payer in practice.payers])
+    payer = practice.payers[index]
+    policy = f"{payer.policy_prefix}-{rng.randrange(10**5, 10**6)}" if payer.policy_prefix else None
+    roster.sources.append((position, payer_ids[index], f"{payer.member_prefix}-{rng.randrange(10**7, 10**8)}", policy))
     return payer_ids[index]
 
 
 def _insert_roster(session: Session, roster: _Roster) -> list[int]:
-    """Insert the clients (ids returned in roster order), then their links, assignments and sources."""
-    _insert(session, Client, roster.clients)
-    # Read the ids back by national ID: RETURNING in parameter order is one statement per row on SQLite.
-    id_by_national_id = dict(session.execute(select(Client.national_id, Client.id)).all())
-    client_ids = [id_by_national_id[row["national_id"]] for row in roster.clients]
+    """Insert the clients (ids returned in roster order), then their links, assignments and sources.
+
+    Client numbers are taken from the practice's series in one step, in roster order (the
+    column default would take them one UPDATE per row).
+    """
+    numbers = next_numbers(session, CLIENT_NUMBER_SERIES, len(roster.clients))
+    rows = [{**row, "client_number": str(number)} for row, number in zip(roster.clients, numbers, strict=True)]
+    _insert(session, Client, rows)
+    # Read the ids back by number: RETURNING in parameter order is one statement per row on SQLite.
+    id_by_number = dict(session.execute(select(Client.client_number, Client.id)).all())
+    client_ids = [id_by_number[row["client_number"]] for row in rows]
     _insert(
         session,
         ClientLink,
@@ -636,12 +708,8 @@ def _attendance(rng: random.Random, day: dt.date, today: dt.date) -> Attendance:
 
 
 def _status(attendance: Attendance) -> AppointmentStatus:
-    """The same rule as scheduling._sync_status, for one outcome shared by every participant."""
-    if attendance in (Attendance.ATTENDED, Attendance.NO_SHOW):
-        return AppointmentStatus.HELD
-    if attendance in (Attendance.CANCELLED, Attendance.LATE_CANCELLED):
-        return AppointmentStatus.CANCELLED
-    return AppointmentStatus.SCHEDULED
+    """The appointment's status for one outcome shared by every participant."""
+    return scheduling.appointment_status((attendance,))
 
 
 def _insert_month(
@@ -676,10 +744,10 @@ def _insert_month(
     appointment_ids = _appointment_ids(session, rows)
     participants = [
         _participant_row(
-            appointment_ids[(row["therapist_id"], row["starts_at"])], case, client_ids[position], payer, attendance
+            appointment_ids[(row["therapist_id"], row["starts_at"])], case, client_ids[position], payer, fee, attendance
         )
         for row, (case, _day, attendance) in zip(rows, meetings, strict=True)
-        for position, payer in zip(case.members, case.payers, strict=True)
+        for position, payer, fee in zip(case.members, case.payers, case.fees, strict=True)
     ]
     _insert(session, Participant, participants)
     tally["appointments"] += len(rows)
@@ -702,10 +770,8 @@ def _appointment_ids(session: Session, rows: list[dict]) -> dict[tuple[int, dt.d
 
 
 def _participant_row(
-    appointment_id: int, case: _Case, client_id: int, payer_id: int | None, attendance: Attendance
+    appointment_id: int, case: _Case, client_id: int, payer_id: int | None, fee: Decimal, attendance: Attendance
 ) -> dict:
-    """The therapist's fee, split between the partners of a couple."""
-    fee = (case.staff.fee / len(case.members)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return {
         "appointment_id": appointment_id,
         "client_id": client_id,
@@ -717,8 +783,8 @@ def _participant_row(
     }
 
 
-def _add_logins(session: Session) -> None:
-    accounts.create_admin(session, email=ADMIN_EMAIL, password=ADMIN_PASSWORD, locale=DEMO_LOCALE)
+def _add_logins(session: Session, practice: DemoPractice) -> None:
+    accounts.create_admin(session, email=practice.admin_email, password=ADMIN_PASSWORD, locale=practice.locale)
     accounts.create_therapist_login(
-        session, therapist_email=MARKER_EMAIL, password=THERAPIST_PASSWORD, locale=DEMO_LOCALE
+        session, therapist_email=marker_email(practice), password=THERAPIST_PASSWORD, locale=practice.locale
     )

@@ -18,11 +18,16 @@ from admin_app.models.base import utcnow
 
 MESSAGE_FAILED = "message_failed"
 DETRACTOR_ANSWER = "detractor_answer"
+INVITATION_RENEWAL = "invitation_renewal"
 
 TEXTS = {
     MESSAGE_FAILED: _l("Message #%(message_id)s could not be delivered. Open the outbox to see why and send it again."),
     DETRACTOR_ANSWER: _l(
         "Survey answer #%(response_id)s gave a recommendation score from 0 to 6: a client to follow up with."
+    ),
+    INVITATION_RENEWAL: _l(
+        "Login #%(login_id)s asks for a new invitation: its link expired or was replaced. "
+        "Set-up → Logins, select it, With selected → Send a new invitation."
     ),
 }
 LIST_LIMIT = 100

@@ -7,7 +7,7 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from admin_app.config import SUPPORTED_LOCALES
@@ -18,6 +18,7 @@ from admin_app.models import (
     Client,
     ClientLink,
     CompensationModel,
+    LinkKind,
     Participant,
     ReminderPreference,
     Therapist,
@@ -25,7 +26,7 @@ from admin_app.models import (
 from admin_app.services import bounds
 from admin_app.services.contact import normalise_email, normalise_phone
 from admin_app.services.errors import RuleViolation
-from admin_app.services.labels import field_label
+from admin_app.services.labels import choice_label, field_label
 from admin_app.services.money import check_currency
 from admin_app.services.numbering import next_numbers, reserve_given_number
 
@@ -61,6 +62,7 @@ def prepare_client(session: Session, client: Client) -> Client:
     if client.reminder_preference is None:
         client.reminder_preference = default_reminder_preference(client)
     _check_client_contact_for_reminders(client)
+    check_client_links(session, client)
     if _taken_by_another_client(session, client, "national_id"):
         raise RuleViolation(
             _l(
@@ -184,9 +186,51 @@ def _check_compensation(therapist: Therapist) -> None:
 
 
 def prepare_link(session: Session, link: ClientLink) -> ClientLink:
-    client_id = link.client_id or (link.client and link.client.id)
-    related_id = link.related_client_id or (link.related_client and link.related_client.id)
-    if client_id is not None and client_id == related_id:
+    """A link saved on its own (the Client links screen): not a self-link, and the only link of
+    its kind between the two clients, whichever way round it was entered."""
+    client = link.client or (link.client_id and session.get(Client, link.client_id))
+    related = link.related_client or (link.related_client_id and session.get(Client, link.related_client_id))
+    if client is None or related is None:
+        return link  # the form requires both
+    _refuse_self_link(client, related)
+    pair = [(client.id, related.id), (related.id, client.id)]
+    query = select(ClientLink.id).where(
+        ClientLink.kind == link.kind,
+        or_(*(and_(ClientLink.client_id == a, ClientLink.related_client_id == b) for a, b in pair)),
+    )
+    if link.id is not None:
+        query = query.where(ClientLink.id != link.id)
+    with session.no_autoflush:
+        if session.scalar(query) is not None:
+            raise _already_linked(client, related, link.kind)
+    return link
+
+
+def check_client_links(session: Session, client: Client) -> None:
+    """The links on a client's own form, both ways (links and linked from), as that form saves
+    them: none to the client themselves, and one link of a kind per pair of clients, whichever
+    way round (both clients show it, so a second one would show twice).
+
+    Both lists hold every stored link of the client plus the form's changes, so this needs no
+    query; a link the form deletes no longer counts.
+    """
+    with session.no_autoflush:  # nothing reaches the database before the checks are done
+        both_ways = (*client.links, *client.linked_from)
+    links = {id(link): link for link in both_ways if link not in session.deleted}
+    seen: set[tuple[int, str]] = set()
+    for link in links.values():
+        if link.client is None or link.related_client is None or link.kind is None:
+            continue  # the form requires each field; WTForms says so beside it
+        _refuse_self_link(link.client, link.related_client)
+        other = link.related_client if link.client is client else link.client
+        key = (other.id, str(link.kind))
+        if key in seen:
+            raise _already_linked(client, other, link.kind)
+        seen.add(key)
+
+
+def _refuse_self_link(client: Client, related: Client) -> None:
+    if client is related or (client.id is not None and client.id == related.id):
         raise RuleViolation(
             _l(
                 "%(field)s: a client cannot be linked to themselves",
@@ -194,7 +238,18 @@ def prepare_link(session: Session, link: ClientLink) -> ClientLink:
             ),
             field="related_client",
         )
-    return link
+
+
+def _already_linked(client: Client, other: Client, kind) -> RuleViolation:
+    return RuleViolation(
+        _l(
+            "%(client)s and %(other)s are already linked (%(kind)s); each link is kept once.",
+            client=client.full_name,
+            other=other.full_name,
+            kind=choice_label(LinkKind(kind)),
+        ),
+        field="related_client",
+    )
 
 
 def _appointment_count(session: Session, *conditions) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from admin_app.config import SUPPORTED_LOCALES
 from admin_app.models import Channel, OutboundMessage
-from admin_app.services import reminders, sms, surveys
+from admin_app.services import accounts, reminders, sms, surveys
 from admin_app.services.errors import NoLongerDue
 
 Builder = Callable[[Session, dict, str], dict]
@@ -23,7 +23,12 @@ Builder = Callable[[Session, dict, str], dict]
 BUILDERS: dict[str, Builder] = {
     reminders.TEMPLATE: reminders.reminder_variables,
     surveys.TEMPLATE: surveys.invitation_variables,
+    accounts.INVITATION_TEMPLATE: accounts.invitation_variables,
 }
+
+# Links that act for their owner (set a password): a preview on the outbox screen shows where they
+# lead, never the token, so whoever reads the outbox cannot use them.
+PRIVATE_LINKS = {"invitation_url": accounts.INVITATION_PATH.format(token="…")}
 
 __all__ = ["BUILDERS", "NoLongerDue", "Rendered", "render"]
 
@@ -35,8 +40,9 @@ class Rendered:
     html: str | None = None
 
 
-def render(session: Session, message: OutboundMessage) -> Rendered:
-    """The message as it would be sent now; raises NoLongerDue when it should not be."""
+def render(session: Session, message: OutboundMessage, *, preview: bool = False) -> Rendered:
+    """The message as it would be sent now; raises NoLongerDue when it should not be.
+    A `preview` (for the staff) shows private links without their token."""
     language = message.language if message.language in SUPPORTED_LOCALES else current_app.config["DEFAULT_LOCALE"]
     variables = {
         "practice_name": current_app.config["PRACTICE_NAME"],
@@ -44,6 +50,10 @@ def render(session: Session, message: OutboundMessage) -> Rendered:
         "language": language,
         **BUILDERS[message.template](session, message.context, language),
     }
+    if preview:
+        for name, shown in PRIVATE_LINKS.items():
+            if name in variables:
+                variables[name] = current_app.config["PUBLIC_BASE_URL"] + shown
     if message.channel == Channel.SMS:
         return Rendered(text=sms.fit_one_segment(_render("sms", language, message.template, "txt", variables)))
     return Rendered(

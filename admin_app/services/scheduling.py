@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from admin_app.models import (
     Appointment,
+    AppointmentKind,
     AppointmentStatus,
     Attendance,
     BilledTo,
@@ -48,12 +49,14 @@ from admin_app.models import (
     Site,
     Therapist,
 )
+from admin_app.models.base import utcnow
 from admin_app.services import bounds
+from admin_app.services.booking import session_kind
 from admin_app.services.clinic_time import clinic_zone, to_local
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import field_label
 from admin_app.services.locking import hold_sqlite_write_lock
-from admin_app.services.money import check_currency
+from admin_app.services.money import check_currency, shared_fees
 
 # How often a write beaten by a concurrent booking is checked and tried again.
 BOOKING_ATTEMPTS = 3
@@ -207,7 +210,7 @@ def default_end(starts_at: dt.datetime) -> dt.datetime:
 
 def default_attendance(starts_at: dt.datetime, now: dt.datetime | None = None) -> Attendance:
     """A past appointment entered after the fact was attended unless said otherwise."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utcnow()
     return Attendance.ATTENDED if starts_at < now else Attendance.EXPECTED
 
 
@@ -271,6 +274,7 @@ def _apply_rules(session: Session, appointment: Appointment) -> None:
         appointment.room = None
     _check_no_charge_removed(session, appointment)
     staying = [p for p in appointment.participants if p not in session.deleted]
+    _share_the_session(session, appointment, staying)
     for participant in staying:
         prepare_participant(participant, appointment)
     _sync_status(appointment, staying)
@@ -422,12 +426,41 @@ def _check_no_charge_removed(session: Session, appointment: Appointment) -> None
             )
 
 
+def _share_the_session(session: Session, appointment: Appointment, participants: list[Participant]) -> None:
+    """The clients of a new appointment share one fee, and their links say what kind of session it is.
+
+    On a new appointment, a fee left empty is that participant's share of the therapist's fee
+    (`money.shared_fees`: the whole fee for one client; the odd cent to the first), and a kind still
+    "individual" (the form's default) with several clients becomes the kind their links give
+    (`booking.session_kind`: couple, family or group); a couple, family or group chosen by the staff,
+    and a fee typed, are kept as they are. A session bound to no database has no links to read: the
+    kind is left as it is.
+
+    A client added to an existing appointment without a fee pays the therapist's whole fee, and the
+    kind stays: the fees already saved are never changed behind the staff's back, so no split of
+    one fee could hold there.
+    """
+    state = inspect(appointment)
+    new = state.transient or state.pending
+    therapist = appointment.therapist
+    if therapist is not None and therapist.default_fee is not None:
+        fees = (
+            shared_fees(therapist.default_fee, therapist.default_currency, len(participants))
+            if new
+            else [therapist.default_fee] * len(participants)
+        )
+        for participant, fee in zip(participants, fees, strict=True):
+            if participant.fee is None:
+                participant.fee = fee
+    if new and len(participants) > 1 and appointment.kind in (None, AppointmentKind.INDIVIDUAL) and _dialect(session):
+        client_ids = [_future_id(p, "client", "client_id") for p in participants]
+        appointment.kind = session_kind(session, client_ids=[i for i in client_ids if i is not None])
+
+
 def prepare_participant(participant: Participant, appointment: Appointment) -> Participant:
     therapist = appointment.therapist
     if participant.client is None and participant.client_id is None:
         raise RuleViolation(_l("%(field)s: this field is required", field=field_label("client")), field="client")
-    if participant.fee is None and therapist is not None:
-        participant.fee = therapist.default_fee
     if not participant.currency and therapist is not None:
         participant.currency = therapist.default_currency
     if participant.fee is None:
@@ -458,12 +491,17 @@ def _sync_status(appointment: Appointment, participants: list[Participant]) -> N
         for participant in participants:
             if participant.attendance == Attendance.EXPECTED:
                 participant.attendance = Attendance.CANCELLED
-    attendances = {p.attendance for p in participants}
-    if not attendances:
-        return
-    if attendances & {Attendance.ATTENDED, Attendance.NO_SHOW}:
-        appointment.status = AppointmentStatus.HELD
-    elif attendances <= {Attendance.CANCELLED, Attendance.LATE_CANCELLED}:
-        appointment.status = AppointmentStatus.CANCELLED
-    else:
-        appointment.status = AppointmentStatus.SCHEDULED
+    if participants:
+        appointment.status = appointment_status(p.attendance for p in participants)
+
+
+def appointment_status(attendances: Iterable[Attendance]) -> AppointmentStatus:
+    """What an appointment's participants make of it: held once anyone attended or failed to
+    come, cancelled when everyone cancelled, else still scheduled. For bulk writers (import,
+    demo) that set the status without loading the records."""
+    found = set(attendances)
+    if found & {Attendance.ATTENDED, Attendance.NO_SHOW}:
+        return AppointmentStatus.HELD
+    if found and found <= set(_ABSENT):
+        return AppointmentStatus.CANCELLED
+    return AppointmentStatus.SCHEDULED

@@ -36,6 +36,7 @@ from admin_app.models import (
     Room,
     Therapist,
 )
+from admin_app.models.base import utcnow
 from admin_app.services import bounds, scheduling
 from admin_app.services.attendance import cancellation_reason
 from admin_app.services.clinic_time import from_local, to_local
@@ -237,7 +238,7 @@ def cancel_occurrences(
     the client later).
     """
     reason = cancellation_reason(reason)
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow()
     targets = [a for a in _targets(session, appointment, and_following) if _changeable(a, now)]
     for target in targets:
         expected = [p for p in target.participants if p.attendance == Attendance.EXPECTED]
@@ -267,7 +268,7 @@ def move_occurrences(
     """
     if new_start_local.tzinfo is not None:
         new_start_local = to_local(new_start_local).replace(tzinfo=None)
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow()
     targets = [a for a in _targets(session, appointment, and_following) if _changeable(a, now)]
     if not targets:
         return 0

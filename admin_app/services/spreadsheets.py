@@ -1,15 +1,22 @@
-"""Files the practice opens in a spreadsheet: CSV that Excel reads with accents, and cells that
-cannot run as formulas (CSV injection)."""
+"""Files the practice opens in a spreadsheet: CSV that Excel reads with accents, XLSX written row by
+row, and cells that cannot run as formulas (CSV injection)."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
+from typing import BinaryIO
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ROWS_PER_CHUNK = 500
 
 
 def neutralise_formula(value):
@@ -22,12 +29,37 @@ def neutralise_formula(value):
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """UTF-8 CSV text with a BOM (so Excel reads accents right), every text cell neutralised;
     numbers stay numbers (a negative NPS is -12.5, not '-12.5)."""
+    return "".join(csv_chunks(header, rows))
+
+
+def csv_chunks(
+    header: Sequence[str], rows: Iterable[Sequence[object]], *, rows_per_chunk: int = ROWS_PER_CHUNK
+) -> Iterator[str]:
+    """The same CSV text as `csv_text`, a few hundred rows at a time: a download streams it while the
+    rows are read, and neither the rows nor the text are ever all in memory."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write(BOM)
     writer.writerow([_cell(cell) for cell in header])
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
         writer.writerow([_cell(cell) for cell in row])
-    return BOM + buffer.getvalue()
+        if number % rows_per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def write_xlsx(file: BinaryIO, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """An XLSX workbook of one sheet into `file`, in openpyxl's write-only mode: each row goes to
+    disk as it comes, so a list of any length takes the same memory. Text is neutralised as in the
+    CSV (a leading = would otherwise be stored as a formula); numbers and dates stay typed."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append([_xlsx_cell(cell) for cell in header])
+    for row in rows:
+        sheet.append([_xlsx_cell(cell) for cell in row])
+    workbook.save(file)
 
 
 def _cell(value: object) -> str:
@@ -36,3 +68,13 @@ def _cell(value: object) -> str:
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return str(value)
     return neutralise_formula(str(value))
+
+
+def _xlsx_cell(value: object) -> object:
+    if value is None or isinstance(value, bool | int | float | Decimal):
+        return value
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    # XLSX cannot hold control characters; the ones pasted text carries (a vertical tab or form feed
+    # from a word processor's line break) separate words, so each becomes a space.
+    return ILLEGAL_CHARACTERS_RE.sub(" ", _cell(value))

@@ -8,7 +8,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
 from admin_app import models
-from admin_app.views import calendar, home, statistics, survey
+from admin_app.views import calendar, home, invitation, statistics, survey
 from admin_app.views.accounts import UserView
 from admin_app.views.audit import AuditEventView
 from admin_app.views.base import StaffIndexView, TherapistIndexView
@@ -147,6 +147,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(home.blueprint)
     app.register_blueprint(calendar.blueprint)
     app.register_blueprint(survey.blueprint)
+    app.register_blueprint(invitation.blueprint)
     app.register_blueprint(statistics.blueprint)
     register_template_filters(app)
     # Called by the navbar of both areas (one COUNT query per page, none when signed out).

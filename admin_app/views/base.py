@@ -15,12 +15,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from wtforms.validators import ValidationError
 
 from admin_app.extensions import db
-from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE, AuditAction
-from admin_app.models.audit import record_event
+from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE
 from admin_app.services import bounds, calendar, scheduling
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import CHOICES, FIELDS, LANGUAGES, choices_for
 from admin_app.services.spreadsheets import neutralise_formula
+from admin_app.views.exports import StreamedExport
 from admin_app.views.filters import PracticeFilterConverter, bounded_filter
 from admin_app.views.formatting import (
     DETAIL_FORMATTERS,
@@ -81,7 +81,7 @@ class TherapistIndexView(RoleRequired, AdminIndexView):
         return redirect(url_for(".index"))
 
 
-class PracticeModelView(RoleRequired, ModelView):
+class PracticeModelView(StreamedExport, RoleRequired, ModelView):
     """A Flask-Admin screen whose saves and deletes go through a service rule.
 
     `prepare` (session, model) normalises and checks a record before it is saved;
@@ -198,9 +198,3 @@ class PracticeModelView(RoleRequired, ModelView):
 
     def get_export_value(self, model, name):
         return neutralise_formula(super().get_export_value(model, name))
-
-    def _export_data(self):
-        count, data = super()._export_data()
-        record_event(db.session, action=AuditAction.EXPORT, entity=self.model.__tablename__)
-        db.session.commit()
-        return count, data

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
-import time
 from pathlib import Path
 
 from flask import current_app, flash, redirect, request, session, url_for
@@ -24,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from admin_app.extensions import db
+from admin_app.models.base import utcnow
 from admin_app.services import imports, scheduling
 from admin_app.services.errors import RuleViolation
 from admin_app.services.imports import ImportPlan
@@ -44,8 +44,15 @@ KIND_NOTES = {
     ),
     "clients": _l(
         "Several therapists (by email) or guardians (by national ID) are separated by ;. An empty payer is "
-        "self-pay; a new payer is created. Clients are matched by national ID: a known one is updated, and "
-        "what the row does not mention is kept."
+        "self-pay; a new payer is created. Clients are matched by national ID, else client number, else email: "
+        "a known one is updated, and what the row does not mention is kept. A new client keeps the client "
+        "number the row gives, or gets the next one."
+    ),
+    "appointments": _l(
+        "One row per client and session, matched by therapist, start and client (by national ID, else client "
+        "number, else email). Another client at a "
+        "therapist's booked start is a clash, unless the kind column says couple, family or group (pareja, "
+        "familia, grupo): then the rows are participants of one session and must agree on its end and modality."
     ),
 }
 ACTION_LABELS = {
@@ -95,7 +102,7 @@ def discard_pending() -> None:
 
 
 def sweep_stale_uploads(folder: Path) -> None:
-    cutoff = time.time() - STALE_SECONDS
+    cutoff = utcnow().timestamp() - STALE_SECONDS
     for path in folder.glob("*.*"):
         try:
             if path.stat().st_mtime < cutoff:
@@ -250,6 +257,8 @@ class ImportView(RoleRequired, BaseView):
             ),
             "success",
         )
+        if plan.matched:
+            flash(imports.matched_summary(plan.matched), "info")
         return redirect(url_for(".index"))
 
     @expose("/cancel", methods=("POST",))
@@ -267,6 +276,7 @@ class ImportView(RoleRequired, BaseView):
             kind_label=KIND_LABELS.get(pending.kind, pending.kind),
             plan=plan,
             counts=[(action.value, label, counts[action.value]) for action, label in ACTION_LABELS.items()],
+            matched=imports.matched_summary(plan.matched),
         )
 
 

@@ -19,12 +19,12 @@ from markupsafe import Markup, escape
 
 from admin_app.extensions import db
 from admin_app.models import Channel, OutboundMessage
-from admin_app.services import outbox, reminders, rendering
+from admin_app.services import accounts, outbox, reminders, rendering
 from admin_app.services.errors import NoLongerDue, RuleViolation
 from admin_app.services.labels import LANGUAGES
 from admin_app.views.base import PracticeModelView
 
-TEMPLATES = {reminders.TEMPLATE: _l("Appointment reminder")}
+TEMPLATES = {reminders.TEMPLATE: _l("Appointment reminder"), accounts.INVITATION_TEMPLATE: _l("Login invitation")}
 LABELS = {
     "created_at": _l("Created"),
     "channel": _l("Channel"),
@@ -145,7 +145,7 @@ class OutboxView(PracticeModelView):
     def preview_of(self, message: OutboundMessage) -> Preview:
         """The message rendered from the current records; the reason instead when it is no longer due."""
         try:
-            return Preview(rendered=rendering.render(db.session, message))
+            return Preview(rendered=rendering.render(db.session, message, preview=True))
         except NoLongerDue as gone:
             return Preview(reason=gone.reason)
         except Exception:  # a broken template must not take the details page down with it

@@ -7,6 +7,7 @@ import json
 from flask import Response, abort, current_app, flash, request, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.form import InlineModelConverter
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -16,8 +17,9 @@ from wtforms.validators import Optional
 
 from admin_app.extensions import db
 from admin_app.models import CareAssignment, Client, ClientLink, ReminderPreference, Therapist
-from admin_app.services import bounds, calendar, people
+from admin_app.services import accounts, bounds, calendar, people
 from admin_app.services.labels import INVERSE_LINK, choice_label, choices_for
+from admin_app.views.accounts import flash_bulk_invitation
 from admin_app.views.base import PracticeModelView
 
 CLIENT_LOOKUP = {"fields": ("full_name", "client_number", "national_id"), "page_size": 10, "placeholder": "…"}
@@ -71,6 +73,22 @@ def _client_therapists(_view, _context, client: Client, _name) -> Markup:
 
 def _therapist_clients(_view, _context, therapist: Therapist, _name) -> Markup:
     return Markup("<br>".join(escape(a.client) for a in therapist.care_assignments if a.active))
+
+
+class RelationInlineConverter(InlineModelConverter):
+    """Inline forms for one named relationship each.
+
+    Flask-Admin gives an inline model one form per relationship that reaches it, all with the
+    same columns: `ClientLink` appears under both `links` and `linked_from`, and the second one
+    asked for the wrong client. An inline that names its `relation` (and the `reverse` key on
+    the inline model) gets that relationship only, with its own columns.
+    """
+
+    def _calculate_mapping_key_pair(self, model, info):
+        relation = getattr(info, "relation", None)
+        if relation is None:
+            return super()._calculate_mapping_key_pair(model, info)
+        return {relation: info.reverse}
 
 
 class ClientView(PracticeModelView):
@@ -143,11 +161,24 @@ class ClientView(PracticeModelView):
         "national_id": {"description": _l("Optional")},
     }
     form_widget_args = {"reminder_preference": {"required": False}}
+    # A link is edited from either client: "Links" (this client is guardian of ...) and "Linked
+    # from" (... is guardian of this client); people.check_client_links holds both to the rules.
+    inline_model_form_converter = RelationInlineConverter
     inline_models = (
         InlineFormAdmin(
             ClientLink,
+            relation="links",
+            reverse="client",
             form_columns=("id", "kind", "related_client"),
             form_ajax_refs={"related_client": client_loader("links-related_client")},
+        ),
+        InlineFormAdmin(
+            ClientLink,
+            relation="linked_from",
+            reverse="related_client",
+            form_columns=("id", "client", "kind"),
+            form_ajax_refs={"client": client_loader("linked_from-client")},
+            form_args={"kind": {"description": _l("What the client above is to this client")}},
         ),
         InlineFormAdmin(
             CareAssignment,
@@ -195,6 +226,31 @@ def _calendar_feed(_view, _context, therapist: Therapist, _name) -> Markup:
     return shown + button
 
 
+def _portal_login(_view, _context, therapist: Therapist, _name) -> Markup:
+    """The therapist's login (or its absence) and, until they have set a password, a button that
+    invites them (again) to the portal."""
+    user = therapist.user
+    if user is not None and user.password is not None:
+        return escape(user.email)
+    shown = escape(gettext("Invited, no password yet") if user else gettext("No login yet"))
+    button = Markup(
+        '<form method="post" action="{action}" class="mt-2">'
+        '<input type="hidden" name="csrf_token" value="{csrf}">'
+        '<input type="hidden" name="action" value="invite_to_portal">'
+        '<input type="hidden" name="rowid" value="{id}">'
+        '<input type="hidden" name="url" value="{back}">'
+        '<button type="submit" class="btn btn-primary btn-sm">{label}</button>'
+        "</form>"
+    ).format(
+        action=url_for(".action_view"),
+        csrf=generate_csrf(),
+        id=therapist.id,
+        back=request.full_path,
+        label=gettext("Invite to the portal"),
+    )
+    return shown + button
+
+
 class TherapistView(PracticeModelView):
     prepare = staticmethod(people.prepare_therapist)
     ensure_deletable = staticmethod(people.ensure_therapist_deletable)
@@ -214,7 +270,11 @@ class TherapistView(PracticeModelView):
     column_filters = ("active", "compensation_model", "default_currency", "site")
     column_default_sort = ("full_name", False)
     column_details_list = (*column_list, "phone", "user", "care_assignments", "calendar_feed")
-    column_formatters_detail = {"care_assignments": _therapist_clients, "calendar_feed": _calendar_feed}
+    column_formatters_detail = {
+        "care_assignments": _therapist_clients,
+        "calendar_feed": _calendar_feed,
+        "user": _portal_login,
+    }
     column_labels = {
         **PracticeModelView.column_labels,
         "care_assignments": PracticeModelView.column_labels["clients"],
@@ -251,6 +311,16 @@ class TherapistView(PracticeModelView):
             ),
             "success",
         )
+
+    @action(
+        "invite_to_portal",
+        _l("Invite to the portal"),
+        _l("Each selected therapist without a login gets an email to choose a password. Continue?"),
+    )
+    def action_invite_to_portal(self, ids):
+        outcome = accounts.invite_therapists(db.session, [int(i) for i in ids if str(i).isdigit()])
+        db.session.commit()  # the emails are dispatched once this commits
+        flash_bulk_invitation(outcome)
 
 
 class CareAssignmentView(PracticeModelView):

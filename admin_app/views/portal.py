@@ -19,7 +19,7 @@ from admin_app.services.labels import FIELDS
 from admin_app.views.base import PracticeModelView
 from admin_app.views.filters import MonthFilter
 from admin_app.views.people import CLIENT_LOOKUP, RecordLoader
-from admin_app.views.scheduling import participants_summary
+from admin_app.views.scheduling import APPOINTMENT_ROW_LOADS, participants_summary
 
 
 def current_therapist_id() -> int:
@@ -108,3 +108,6 @@ class MyAppointmentsView(TherapistScopedView):
 
     def scope(self, query):
         return query.filter(Appointment.therapist_id == current_therapist_id())
+
+    def get_query(self):
+        return super().get_query().options(*APPOINTMENT_ROW_LOADS)

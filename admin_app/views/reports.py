@@ -18,7 +18,6 @@ from admin_app.extensions import db
 from admin_app.models import AuditAction
 from admin_app.models.audit import record_event
 from admin_app.services import clinic_time, statements, stats, surveys
-from admin_app.services.agenda import today_local
 from admin_app.services.errors import RuleViolation
 from admin_app.services.pdf import PdfError
 from admin_app.views.base import RoleRequired, id_arg
@@ -61,7 +60,7 @@ class MonthlyReportView(RoleRequired, BaseView):
     @expose("/")
     def index(self):
         chosen = requested_month() if request.args.get("month", "").strip() else None
-        year, month = chosen or clinic_time.previous_month(today_local())
+        year, month = chosen or clinic_time.previous_month(clinic_time.today())
         totals = stats.month_totals(db.session, year, month)
         return self.render(
             "admin/report_month.html",

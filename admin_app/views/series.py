@@ -113,7 +113,10 @@ class SeriesForm(BaseForm):
     room_id = SelectField(FIELDS["room"], coerce=_optional_int, choices=[], validators=[Optional()])
     kind = SelectField(FIELDS["kind"], choices=[])
     fee = DecimalField(
-        FIELDS["fee"], places=2, validators=[Optional()], description=_l("Empty: the therapist's default")
+        FIELDS["fee"],
+        places=2,
+        validators=[Optional()],
+        description=_l("Empty: the therapist's fee, split between the clients of a new appointment"),
     )
     currency = SelectField(FIELDS["currency"], choices=[], description=_l("Empty: the therapist's default"))
 

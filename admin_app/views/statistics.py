@@ -27,7 +27,6 @@ from admin_app.extensions import db
 from admin_app.models import AuditAction, Client
 from admin_app.models.audit import record_event
 from admin_app.services import clinic_time, reports, stats
-from admin_app.services.agenda import today_local
 from admin_app.services.bounds import calendar_day
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import FIELDS
@@ -140,7 +139,7 @@ def chart_table(chart: str, months: list[stats.YearMonth], currencies: list[str]
 def requested_year() -> int:
     """The `year` of the query string; absent → this year (clinic time); a bad value → a
     message naming the field, and this year."""
-    this_year = today_local().year
+    this_year = clinic_time.today().year
     raw = request.args.get("year", "").strip()
     if not raw:
         return this_year
@@ -219,7 +218,7 @@ def _date_arg(name: str, label, default: dt.date, errors: list[str]) -> dt.date:
 def requested_days() -> tuple[dt.date, dt.date, list[str]]:
     """`from` and `to` of the query string (default: the previous month) and what is wrong with
     them; a wrong date sends the whole period back to the previous month."""
-    default_first, default_last = previous_month(today_local())
+    default_first, default_last = previous_month(clinic_time.today())
     errors: list[str] = []
     first = _date_arg("from", _l("From"), default_first, errors)
     last = _date_arg("to", _l("To"), default_last, errors)
@@ -238,7 +237,7 @@ class NewClientsView(RoleRequired, BaseView):
             rows = reports.new_clients(db.session, first, last)
         except RuleViolation as error:  # the period ends before it starts
             errors.append(str(error))
-            first, last = previous_month(today_local())
+            first, last = previous_month(clinic_time.today())
             rows = reports.new_clients(db.session, first, last)
         for error in errors:
             flash(error, "error")

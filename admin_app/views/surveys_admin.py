@@ -21,8 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from admin_app.extensions import db
 from admin_app.models import SurveyInvitation, SurveyRating, SurveyResponse, Therapist
 from admin_app.models.base import utcnow
-from admin_app.services import survey_results, surveys
-from admin_app.services.agenda import today_local
+from admin_app.services import clinic_time, survey_results, surveys
 from admin_app.services.clinic_time import EARLIEST_DATE, LATEST_DATE, parse_month
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import FIELDS, LANGUAGES
@@ -299,7 +298,7 @@ class SurveyResponseView(PracticeModelView):
 def requested_period() -> MonthRange:
     """The `from`/`to` months of the query string; a bad or missing value falls back to the
     default period (a bad one with a message naming the field)."""
-    default = survey_results.default_range(today_local())
+    default = survey_results.default_range(clinic_time.today())
     first = _month_arg("from", gettext("From"), default.first)
     last = _month_arg("to", gettext("To"), default.last)
     if first is None or last is None:
@@ -362,7 +361,7 @@ class SurveyResultsView(RoleRequired, BaseView):
             rating_rows=survey_results.ratings_table(db.session, period, therapist_id),
             therapists=therapists,
             therapist_id=therapist_id,
-            send_month=surveys.previous_month(today_local()),
+            send_month=surveys.previous_month(clinic_time.today()),
             one_decimal=one_decimal,
             rate=rate,
             stars=stars,

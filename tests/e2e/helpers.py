@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Locator, Page, expect
@@ -14,12 +15,23 @@ SERIOUS = ("serious", "critical")
 
 
 def clinic_today() -> dt.date:
+    """The clinic's date: gunicorn runs on real time, so the end-to-end suite reads the real clock
+    (the `clock` fixture moves only this process's time)."""
     return dt.datetime.now(CLINIC_ZONE).date()
 
 
 def last_month(today: dt.date | None = None) -> str:
     first = (today or clinic_today()).replace(day=1)
     return (first - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
+def shown_around(read: Callable[[], str], expected: Callable[[], str]) -> str:
+    """What the page shows, checked against what was expected just before and just after reading it:
+    a page served at 23:59:59 clinic time may show the date (or month) that ended a second later."""
+    before = expected()
+    shown = read()
+    assert shown in {before, expected()}, (shown, before)
+    return shown
 
 
 def log_in(page: Page, email: str, password: str) -> None:

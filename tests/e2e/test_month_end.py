@@ -16,11 +16,11 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from tests.e2e.conftest import ADMIN
-from tests.e2e.helpers import last_month, log_in, open_menu
+from tests.e2e.helpers import last_month, log_in, open_menu, shown_around
 
 THERAPIST = "Lucía Paredes Salazar"  # a demo therapist with sessions every month
 CHARTS = ("nps", "clients", "modality", "income")
-NEW_CLIENT_COLUMNS = ["name", "national_id", "email", "phone", "first_session", "first_therapist"]
+NEW_CLIENT_COLUMNS = ["name", "client_number", "national_id", "email", "phone", "first_session", "first_therapist"]
 
 
 def test_month_end_totals_statement_new_clients_and_charts(browser, screenshots, tmp_path: Path):
@@ -29,8 +29,7 @@ def test_month_end_totals_statement_new_clients_and_charts(browser, screenshots,
 
     # Reports → Monthly totals: last month by default, a row per therapist and a total per currency.
     open_menu(page, "Informes", "Totales mensuales")
-    month = last_month()
-    expect(page.locator("#report-month")).to_have_value(month)
+    month = shown_around(page.locator("#report-month").input_value, last_month)
     expect(page.locator("h4")).to_contain_text("Totales mensuales")
     row = page.locator("#month-totals tbody tr", has=page.locator("th", has_text=THERAPIST))
     expect(row).to_have_count(1)
@@ -74,7 +73,8 @@ def test_month_end_totals_statement_new_clients_and_charts(browser, screenshots,
     assert rows[0] == NEW_CLIENT_COLUMNS
     assert len(rows) - 1 == shown
     assert [r[0] for r in rows[1:]] == names
-    assert all(r[4].startswith(month) for r in rows[1:]), rows[1:]
+    first_session = NEW_CLIENT_COLUMNS.index("first_session")
+    assert all(r[first_session].startswith(month) for r in rows[1:]), rows[1:]
 
     # Reports → Year at a glance: four charts drawn by Plotly, each an SVG, each with its CSV.
     open_menu(page, "Informes", "El año de un vistazo")

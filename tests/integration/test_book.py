@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from admin_app.extensions import db
@@ -100,6 +101,20 @@ def test_today_previous_and_next_are_one_click_away(admin_client):
     assert ">Today</a>" in page
 
 
+# Thursday 3 December in Lima: its week began on Monday 30 November, in the month before.
+@pytest.mark.parametrize("clock", ["2026-12-03T15:00Z"], indirect=True)
+def test_the_month_view_from_this_week_is_this_month_with_today_marked(admin_client):
+    week = body(admin_client.get("/admin/book/"))
+    month_link = re.search(r'href="([^"]*view=month[^"]*)"', week).group(1).replace("&amp;", "&")
+
+    month = body(admin_client.get(month_link))
+
+    heading = " ".join(re.search(r'<strong class="mb-2">(.*?)</strong>', month, re.S).group(1).split())
+    assert heading == "Tue 1 Dec 2026 – Thu 31 Dec 2026"
+    today = re.search(r'<td class="book-day today">\s*<a[^>]*>(\d+)</a>', month)
+    assert today and today.group(1) == "3"
+
+
 def test_the_query_count_does_not_grow_with_the_appointments_shown(admin_client):
     rosa = make_therapist()
     clients = [make_client(rosa) for _ in range(12)]
@@ -157,6 +172,9 @@ def test_booking_defaults_give_the_clients_therapist_fee_currency_linked_clients
             {"id": luis.id, "text": "Luis Quispe", "relation": "partner of"},
         ],
         "rooms": [room.id for room in sorted(site.rooms, key=lambda room: room.name)],
+        "kind": "individual",
+        "fees": ["80.00"],
+        "split": None,
     }
     assert admin_client.get("/admin/book/ajax/booking-defaults/?client=999999").status_code == 404
 
@@ -172,7 +190,10 @@ def test_a_new_appointment_from_the_clients_page_is_prefilled(admin_client):
 
     assert "Rosa Mendoza" in tag(form, "therapist")
     assert "Ana Quispe" in tag(form, "participants-0-client")
-    assert 'value="80.00"' in tag(form, "participants-0-fee")
+    fee = tag(form, "participants-0-fee")
+    assert 'value="80.00"' in fee
+    assert 'data-auto="80.00"' in fee  # filled in, not typed: a partner joining may change it
+    assert "required" not in fee  # empty is allowed: the participant's share of the fee
     assert '<option selected value="USD">USD</option>' in form
     assert 'value="50"' in tag(form, "duration_minutes")
 

@@ -35,8 +35,6 @@ from tests.factories import make_appointment, make_client, make_site, make_thera
 from tests.pages import body, csrf_token, detail_fields, flashed
 from tests.queries import counted_queries
 
-NOW = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
-
 
 def path_of(url: str) -> str:
     return urlsplit(url).path
@@ -69,8 +67,9 @@ def reload(therapist: Therapist) -> Therapist:
 
 
 @pytest.fixture
-def practice(app):
+def practice(app, clock):
     """Rosa's book around now: what her feed must show, and what it must leave out."""
+    now = clock.now().replace(second=0, microsecond=0)
     rosa = make_therapist(full_name="Rosa Mendoza")
     jorge = make_therapist(full_name="Jorge Salas")
     ana = make_client(rosa, full_name="Ana Quispe", national_id="45678912", notes="Private clinical note")
@@ -80,20 +79,20 @@ def practice(app):
     def booked(therapist, client, starts_at, **fields):
         return make_appointment(therapist, client, starts_at, attendance=Attendance.EXPECTED, **fields)
 
-    tomorrow = booked(rosa, ana, NOW + dt.timedelta(days=1))
+    tomorrow = booked(rosa, ana, now + dt.timedelta(days=1))
     tomorrow.notes = "Discuss the divorce"
-    on_site = booked(rosa, ana, NOW + dt.timedelta(days=3), modality=Modality.ON_SITE, room=room)
+    on_site = booked(rosa, ana, now + dt.timedelta(days=3), modality=Modality.ON_SITE, room=room)
     on_site.kind = AppointmentKind.COUPLE
     on_site.participants.append(Participant(client=luis, fee=Decimal("150.00"), currency="PEN"))
     scheduling.prepare_appointment(db.session, on_site)
-    earlier_today = booked(rosa, luis, NOW - dt.timedelta(hours=3))  # still on the phone today
-    cancelled = booked(rosa, ana, NOW + dt.timedelta(days=2))
+    earlier_today = booked(rosa, luis, now - dt.timedelta(hours=3))  # still on the phone today
+    cancelled = booked(rosa, ana, now + dt.timedelta(days=2))
     record_attendance(
         db.session, participant=cancelled.participants[0], attendance="cancelled", cancelled_by="client", reason="Flu"
     )
-    last_week = make_appointment(rosa, ana, NOW - dt.timedelta(days=7))
-    next_year = booked(rosa, ana, NOW + dt.timedelta(days=300))
-    jorges = booked(jorge, ana, NOW + dt.timedelta(days=1, hours=2))
+    last_week = make_appointment(rosa, ana, now - dt.timedelta(days=7))
+    next_year = booked(rosa, ana, now + dt.timedelta(days=300))
+    jorges = booked(jorge, ana, now + dt.timedelta(days=1, hours=2))
     db.session.flush()
     rosa_url = calendar.rotate_calendar_feed(db.session, rosa)
     jorge_url = calendar.rotate_calendar_feed(db.session, jorge)
@@ -109,6 +108,7 @@ def practice(app):
         hidden=[cancelled, last_week, next_year, jorges],
         on_site=on_site,
         tomorrow=tomorrow,
+        now=now,
     )
 
 
@@ -199,7 +199,7 @@ def test_the_feed_costs_the_same_queries_however_many_appointments(client, pract
     with counted_queries() as few:
         client.get(path_of(practice.rosa_url))
     for offset in range(5):
-        make_appointment(practice.rosa, practice.luis, NOW + dt.timedelta(days=10 + offset))
+        make_appointment(practice.rosa, practice.luis, practice.now + dt.timedelta(days=10 + offset))
     db.session.commit()
 
     with counted_queries() as many:
@@ -365,4 +365,4 @@ def test_the_cancelled_appointment_is_left_out_because_it_is_cancelled(client, p
     """Guard for the fixture itself: the hidden appointment really is cancelled, not just absent."""
     cancelled = practice.hidden[0]
     assert cancelled.status == AppointmentStatus.CANCELLED
-    assert cancelled.starts_at > NOW
+    assert cancelled.starts_at > practice.now

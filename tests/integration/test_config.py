@@ -7,7 +7,8 @@ import stat
 import pytest
 
 from admin_app import create_app
-from admin_app.config import ConfigError, load_settings
+from admin_app.config import DEMO_PRACTICES, ConfigError, load_settings
+from admin_app.services import demo_practices
 
 PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": "s" * 40, "SECURITY_PASSWORD_SALT": "salt"}
 TWILIO = {
@@ -39,7 +40,10 @@ TWILIO = {
         ({"TWILIO_FROM_NUMBER": "+15005550006"}, "TWILIO_ACCOUNT_SID", "required"),
         ({**TWILIO, "TWILIO_FROM_NUMBER": "15005550006"}, "TWILIO_FROM_NUMBER", "E.164"),
         ({"PHONE_REGION": "PER"}, "PHONE_REGION", "two-letter"),
+        ({"DEMO_PRACTICE": "toronto"}, "DEMO_PRACTICE", "toronto"),
         ({"DATABASE_URL": "mysql://db/practice"}, "DATABASE_URL", "postgresql://"),
+        ({"PUBLIC_BASE_URL": "practice.example.com"}, "PUBLIC_BASE_URL", "http://"),
+        ({"INVITATION_VALID_DAYS": "0"}, "INVITATION_VALID_DAYS", "at least 1"),
         ({"APP_ENV": "production", "SECURITY_PASSWORD_SALT": "salt", "SECRET_KEY": " "}, "SECRET_KEY", "production"),
         ({"APP_ENV": "production", "SECRET_KEY": "s" * 40}, "SECURITY_PASSWORD_SALT", "production"),
     ],
@@ -75,6 +79,7 @@ def test_the_defaults_are_the_lima_practice_on_sqlite(tmp_path):
     assert settings["DEFAULT_CURRENCY"] == "PEN"
     assert settings["DEFAULT_LOCALE"] == "es"
     assert settings["DEFAULT_APPOINTMENT_MINUTES"] == 50
+    assert settings["DEMO_PRACTICE"] == "lima"
     assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'practice.sqlite3'}"
     assert settings["MAIL_SUPPRESS_SEND"] is True  # no MAIL_SERVER: nothing is sent
     assert settings["MAIL_TIMEOUT_SECONDS"] == 30
@@ -83,6 +88,22 @@ def test_the_defaults_are_the_lima_practice_on_sqlite(tmp_path):
     assert settings["TWILIO_AUTH_TOKEN"] is None
     assert settings["TWILIO_FROM_NUMBER"] is None
     assert settings["WTF_CSRF_ENABLED"] is True
+
+
+@pytest.mark.parametrize(
+    ("env", "base_url"),
+    [
+        ({}, "http://127.0.0.1:5000"),
+        ({"HOST": "127.0.0.1", "PORT": "5207"}, "http://127.0.0.1:5207"),
+        ({"HOST": "0.0.0.0", "PORT": "8000"}, "http://127.0.0.1:8000"),
+        (
+            {"HOST": "10.1.2.3", "PORT": "8000", "PUBLIC_BASE_URL": "https://practice.example.com/"},
+            "https://practice.example.com",
+        ),
+    ],
+)
+def test_links_in_emails_start_from_the_served_address_unless_public_base_url_says(tmp_path, env, base_url):
+    assert load_settings({"SECRET_KEY": "k", **env}, instance_path=tmp_path)["PUBLIC_BASE_URL"] == base_url
 
 
 def test_twilio_and_the_reminder_lead_time_are_read_from_the_environment(tmp_path):
@@ -110,6 +131,7 @@ def test_a_vancouver_practice_is_configured_from_the_environment(tmp_path):
             "CURRENCIES": "cad, usd",
             "DEFAULT_LOCALE": "EN",
             "PHONE_REGION": "ca",
+            "DEMO_PRACTICE": " Vancouver",
         },
         instance_path=tmp_path,
     )
@@ -119,6 +141,7 @@ def test_a_vancouver_practice_is_configured_from_the_environment(tmp_path):
     assert settings["DEFAULT_CURRENCY"] == "CAD"  # the first listed
     assert settings["DEFAULT_LOCALE"] == "en"
     assert settings["PHONE_REGION"] == "CA"
+    assert settings["DEMO_PRACTICE"] == "vancouver"
 
 
 def test_without_secret_key_one_is_generated_once_and_reused(tmp_path):
@@ -142,3 +165,7 @@ def test_create_app_stops_on_a_wrong_setting_in_the_environment(monkeypatch, tmp
 
     with pytest.raises(ConfigError, match="^CLINIC_TIMEZONE: "):
         create_app()
+
+
+def test_the_demo_practices_a_setting_may_name_are_the_ones_there_are():
+    assert set(DEMO_PRACTICES) == set(demo_practices.PRACTICES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections import defaultdict
 from zoneinfo import ZoneInfo
@@ -24,6 +25,7 @@ from admin_app.models import (
     LinkKind,
     Participant,
     Room,
+    Site,
     Therapist,
 )
 from admin_app.models.base import Base
@@ -92,10 +94,10 @@ def test_every_client_is_assigned_and_reachable_as_the_reminders_say(runner):
     assert len(set(national_ids)) == len(national_ids)
 
 
-def test_minors_have_a_guardian_seen_within_their_case(runner):
+def test_minors_have_a_guardian_seen_within_their_case(runner, clock):
     seed(runner)
 
-    adult_birth = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=18 * 365)
+    adult_birth = clock.today() - dt.timedelta(days=18 * 365)
     minors = db.session.scalars(select(Client).where(Client.birth_date > adult_birth)).all()
     assert minors
     for minor in minors:
@@ -145,10 +147,10 @@ def test_appointments_span_currencies_modalities_and_outcomes(runner):
     )
 
 
-def test_statuses_follow_attendance_and_the_future_is_still_expected(runner):
+def test_statuses_follow_attendance_and_the_future_is_still_expected(runner, clock):
     seed(runner)
 
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     for appointment in db.session.scalars(select(Appointment)):
         attendances = {p.attendance.value for p in appointment.participants}
         if attendances & {"attended", "no_show"}:
@@ -307,3 +309,59 @@ def test_the_default_demo_has_500_sessions_even_in_february(runner, app):
     assert db.session.scalar(select(func.min(Appointment.starts_at))) >= month_range(2024, 10)[0]
     direct = select(func.count()).where(CareAssignment.kind == AssignmentKind.DIRECT)
     assert db.session.scalar(direct) >= 150
+
+
+def test_the_lima_demo_keeps_its_month_end_figures(runner):
+    """Pinned from the generator before Vancouver joined it: Lima's data must not move when the
+    generator grows (screenshots, tests and anyone's notes were taken from these figures)."""
+    assert runner.invoke(args=["seed-demo", "--practice", "lima", "--today", "2026-03-10"]).exit_code == 0
+
+    result = runner.invoke(args=["report", "monthly", "--month", "2026-02"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["totals"] == {
+        "sessions": 546,
+        "gross": {"PEN": "69380.00", "USD": "7840.00"},
+        "commission": {"PEN": "35472.00", "USD": "3003.20"},
+    }
+
+
+def test_the_vancouver_demo_refuses_a_practice_without_canadian_dollars(runner):
+    before = row_counts()
+
+    result = runner.invoke(args=[*SMALL, "--practice", "vancouver"])
+
+    assert result.exit_code != 0
+    assert "The Vancouver demo practice needs the currencies CAD in CURRENCIES." in result.output
+    assert row_counts() == before
+
+
+def test_the_lima_demo_refuses_a_practice_in_canadian_dollars(app, database_url):
+    vancouver = make_app(database_url, CLINIC_TIMEZONE="America/Vancouver", CURRENCIES=("CAD",), DEFAULT_CURRENCY="CAD")
+    with vancouver.app_context():
+        result = vancouver.test_cli_runner().invoke(args=SMALL)
+        therapists = count(Therapist)
+        db.session.remove()
+        db.engine.dispose()
+
+    assert result.exit_code != 0
+    assert "The Lima demo practice needs the currencies PEN, USD in CURRENCIES." in result.output
+    assert therapists == 0
+
+
+def test_without_practice_the_demo_practice_setting_chooses(app, database_url):
+    vancouver = make_app(
+        database_url,
+        CLINIC_TIMEZONE="America/Vancouver",
+        CURRENCIES=("CAD",),
+        DEFAULT_CURRENCY="CAD",
+        DEMO_PRACTICE="vancouver",
+    )
+    with vancouver.app_context():
+        result = vancouver.test_cli_runner().invoke(args=SMALL)
+        sites = set(db.session.scalars(select(Site.name)))
+        db.session.remove()
+        db.engine.dispose()
+
+    assert result.exit_code == 0, result.output
+    assert sites == {"Downtown", "Kitsilano", "Burnaby"}

@@ -331,7 +331,10 @@ def test_every_error_of_the_file_is_reported_at_once_and_nothing_is_written(prac
     assert reasons[8] == "Carlos Soto already has an appointment on 2026-10-07 10:00–10:50 with Rosa Quispe."
     assert reasons[9] == "Clashes with Rosa Quispe's appointment on 2026-10-07 10:00–10:50 (same therapist)."
     assert reasons[10] == "no client has the national ID 99999999"
-    assert reasons[11] == "the same therapist and start as row 10"
+    assert reasons[11] == (
+        "overlaps row 10 (Luis Vega, 2026-10-10 10:00); several clients in one session need the kind column: "
+        "couple, family or group"
+    )
     assert str(plan.errors[0]) == f"row 3, column start: {reasons[3]}"
     assert plan.actions == [] and plan.changes == []
     assert counted() == before
@@ -549,3 +552,287 @@ def test_empty_cells_leave_a_booked_appointment_as_it_is(practice):
 
     assert plan.counts() == {"created": 0, "updated": 0, "unchanged": 1}
     assert booked("rosa@clinic.pe", in_the_book.starts_at)[1].attendance == Attendance.EXPECTED
+
+
+# A row is identified by therapist, start and client (issue #12): another client at a booked
+# therapist and start is a clash, unless the rows say the session is a couple, family or group one.
+
+KIND_HEADER = "client_national_id,therapist_email,start,duration_minutes,modality,fee,currency,status,kind"
+ROSA_AT_TEN = dt.datetime(2026, 10, 5, 15, 0, tzinfo=UTC)  # 10:00 in Lima
+
+
+def run_cli(runner, tmp_path, name: str, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return runner.invoke(args=["import", "appointments", str(path)])
+
+
+def sessions_at(therapist_email: str, starts_at: dt.datetime) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """(status, kind, [(client, attendance)...]) of every appointment of the therapist at that start."""
+    db.session.expire_all()
+    found = db.session.scalars(
+        select(Appointment)
+        .join(Therapist, Therapist.id == Appointment.therapist_id)
+        .where(Therapist.email == therapist_email, Appointment.starts_at == starts_at)
+        .order_by(Appointment.id)
+    ).all()
+    return [
+        (
+            appointment.status.value,
+            appointment.kind.value,
+            sorted((p.client.full_name, p.attendance.value) for p in appointment.participants),
+        )
+        for appointment in found
+    ]
+
+
+def test_another_client_at_a_booked_therapist_and_start_is_a_clash_not_a_replacement(practice, runner, tmp_path):
+    first = run_cli(
+        runner, tmp_path, "a.csv", csv_bytes("40111222,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,")
+    )
+    assert first.exit_code == 0, first.output
+    before = counted()
+
+    second = run_cli(
+        runner, tmp_path, "b.csv", csv_bytes("40333444,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,")
+    )
+
+    assert second.exit_code == 1
+    assert (
+        "row 2, column start: Clashes with Rosa Quispe's appointment on 2026-10-05 10:00–10:50 (same therapist)."
+        in (second.output)
+    )
+    assert "nothing was written" in second.output
+    assert sessions_at("rosa@clinic.pe", ROSA_AT_TEN) == [("held", "individual", [("Ana Ruiz", "attended")])]
+    assert counted() == before
+
+
+def test_two_clients_at_one_therapist_and_start_in_one_file_clash(practice):
+    plan = import_file(
+        csv_bytes(
+            "40111222,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,",
+            "40333444,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,",
+        )
+    )
+
+    assert [str(error) for error in plan.errors] == [
+        "row 3, column start: overlaps row 2 (Ana Ruiz, 2026-10-05 10:00); several clients in one session "
+        "need the kind column: couple, family or group"
+    ]
+    assert counted()["appointments"] == 0
+
+
+def test_rows_of_a_couple_session_are_participants_of_one_appointment(practice, runner, tmp_path):
+    data = csv_bytes(
+        "40111222,rosa@clinic.pe,2026-10-05 10:00,60,virtual,150,PEN,,pareja",
+        "40333444,rosa@clinic.pe,2026-10-05 10:00,60,virtual,100,PEN,no-show,couple",
+        header=KIND_HEADER,
+    )
+
+    result = run_cli(runner, tmp_path, "couple.csv", data)
+
+    assert result.exit_code == 0, result.output
+    assert "2 created, 0 updated, 0 unchanged" in result.output
+    assert sessions_at("rosa@clinic.pe", ROSA_AT_TEN) == [
+        ("held", "couple", [("Ana Ruiz", "attended"), ("Carlos Soto", "no_show")])
+    ]
+    appointment = db.session.scalar(select(Appointment))
+    assert appointment.ends_at == ROSA_AT_TEN + dt.timedelta(minutes=60)
+    assert {p.client.full_name: p.fee for p in appointment.participants} == {
+        "Ana Ruiz": D("150.00"),
+        "Carlos Soto": D("100.00"),
+    }
+    before = counted()
+
+    again = run_cli(runner, tmp_path, "couple.csv", data)
+
+    assert again.exit_code == 0, again.output
+    assert "0 created, 0 updated, 2 unchanged" in again.output
+    assert counted() == before
+
+
+def test_a_client_joins_a_booked_session_when_the_row_says_it_is_a_family_session(practice):
+    import_file(csv_bytes("40111222,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,"))
+    before = counted()
+
+    plan = import_file(csv_bytes("40555666,rosa@clinic.pe,2026-10-05 10:00,,,90,PEN,,familia", header=KIND_HEADER))
+
+    assert plan.errors == []
+    assert plan.counts() == {"created": 1, "updated": 0, "unchanged": 0}
+    assert sessions_at("rosa@clinic.pe", ROSA_AT_TEN) == [
+        ("held", "family", [("Ana Ruiz", "attended"), ("María Paz", "attended")])
+    ]
+    after = counted()
+    assert after["appointments"] == before["appointments"]
+    assert after["participants"] == before["participants"] + 1
+    appointment = db.session.scalar(select(Appointment))
+    changes = db.session.execute(
+        select(AuditEvent.entity, AuditEvent.entity_id, AuditEvent.action, AuditEvent.changed_fields).where(
+            AuditEvent.id > 0
+        )
+    ).all()
+    maria = next(p for p in appointment.participants if p.client_id == practice.maria.id)
+    assert ("participant", maria.id, "create") in {(c.entity, c.entity_id, c.action.value) for c in changes}
+    assert ("appointment", appointment.id, "update", ("kind",)) in {
+        (c.entity, c.entity_id, c.action.value, tuple(c.changed_fields)) for c in changes
+    }
+
+
+def test_a_participants_own_row_still_updates_their_seat(practice):
+    couple = csv_bytes(
+        "40111222,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,,couple",
+        "40333444,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,,couple",
+        header=KIND_HEADER,
+    )
+    import_file(couple)
+
+    plan = import_file(csv_bytes("40333444,rosa@clinic.pe,2026-10-05 10:00,,,175,PEN,cancelled,", header=KIND_HEADER))
+
+    assert plan.errors == []
+    assert plan.counts() == {"created": 0, "updated": 1, "unchanged": 0}
+    assert sessions_at("rosa@clinic.pe", ROSA_AT_TEN) == [
+        ("held", "couple", [("Ana Ruiz", "attended"), ("Carlos Soto", "cancelled")])
+    ]
+    carlos = db.session.scalar(select(Participant).where(Participant.client_id == practice.carlos.id))
+    assert carlos.fee == D("175.00")
+
+
+def test_rows_of_one_session_must_agree(practice):
+    plan = plan_of(
+        csv_bytes(
+            "40111222,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,,couple",
+            "40333444,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,,family",  # 3: kind
+            "40555666,rosa@clinic.pe,2026-10-05 10:00,60,on-site,150,PEN,,couple",  # 4: duration and modality
+            "40111222,luis@clinic.pe,2026-10-06 10:00,50,virtual,40,USD,,group",
+            "40111222,luis@clinic.pe,2026-10-06 10:00,50,virtual,40,USD,,group",  # 6: the same client twice
+            header=KIND_HEADER,
+        )
+    )
+
+    assert [str(error) for error in plan.errors] == [
+        "row 3, column kind: family differs from row 2 (couple) for the same session",
+        "row 4, column duration_minutes: the session ends at 11:00 on this row and at 10:50 on row 2",
+        "row 4, column modality: on-site differs from row 2 (virtual) for the same session",
+        "row 6, column start: the same therapist, start and client as row 5",
+    ]
+
+
+def test_an_individual_kind_for_a_session_of_two_is_refused(practice):
+    import_file(
+        csv_bytes(
+            "40111222,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,,couple",
+            "40333444,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,,couple",
+            header=KIND_HEADER,
+        )
+    )
+
+    plan = plan_of(csv_bytes("40111222,rosa@clinic.pe,2026-10-05 10:00,,,150,PEN,,individual", header=KIND_HEADER))
+
+    assert [str(error) for error in plan.errors] == [
+        "row 2, column kind: an individual session has one client; this one has 2 (Ana Ruiz, Carlos Soto)"
+    ]
+
+
+def test_a_cancelled_session_leaves_its_time_to_another_client(practice):
+    """A cancelled appointment blocks nothing: a rebooking at its time is a session of its own."""
+    plan = import_file(
+        csv_bytes(
+            "40111222,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,cancelled",
+            "40333444,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,attended",
+        )
+    )
+
+    assert plan.errors == []
+    assert sessions_at("rosa@clinic.pe", ROSA_AT_TEN) == [
+        ("cancelled", "individual", [("Ana Ruiz", "cancelled")]),
+        ("held", "individual", [("Carlos Soto", "attended")]),
+    ]
+    again = import_file(
+        csv_bytes(
+            "40111222,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,cancelled",
+            "40333444,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,attended",
+        )
+    )
+    assert again.counts() == {"created": 0, "updated": 0, "unchanged": 2}
+
+
+def test_a_longer_session_is_checked_for_every_participant_even_those_without_a_row(practice):
+    import_file(
+        csv_bytes(
+            "40111222,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,,couple",
+            "40333444,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,,couple",
+            "40333444,luis@clinic.pe,2026-10-05 11:00,50,virtual,40,USD,,",
+            header=KIND_HEADER,
+        )
+    )
+
+    plan = plan_of(csv_bytes("40111222,rosa@clinic.pe,2026-10-05 10:00,90,,150,PEN,,", header=KIND_HEADER))
+
+    assert [str(error) for error in plan.errors] == [
+        "row 2, column start: Carlos Soto already has an appointment on 2026-10-05 11:00–11:50 with Luis Vega."
+    ]
+
+
+def test_a_cancelled_couple_session_revived_by_one_row_takes_its_time_back(practice):
+    """On PostgreSQL the overlap guard sees the revival: it is written after the time is freed."""
+    import_file(
+        csv_bytes(
+            "40111222,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,cancelled,couple",
+            "40333444,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,cancelled,couple",
+            "40555666,rosa@clinic.pe,2026-10-05 10:30,50,virtual,150,PEN,attended,",
+            header=KIND_HEADER,
+        )
+    )
+
+    plan = import_file(
+        csv_bytes(
+            "40555666,rosa@clinic.pe,2026-10-05 10:30,50,virtual,150,PEN,cancelled,",
+            "40333444,rosa@clinic.pe,2026-10-05 10:00,50,virtual,150,PEN,attended,",
+            header=KIND_HEADER,
+        )
+    )
+
+    assert plan.errors == []
+    assert plan.counts() == {"created": 0, "updated": 2, "unchanged": 0}
+    assert sessions_at("rosa@clinic.pe", ROSA_AT_TEN) == [
+        ("held", "couple", [("Ana Ruiz", "cancelled"), ("Carlos Soto", "attended")])
+    ]
+
+
+def test_the_client_of_a_row_is_found_by_national_id_else_number_else_email(practice, runner, tmp_path):
+    sam = make_client(full_name="Sam Lee", national_id=None, email="sam@example.com")
+    kim = make_client(full_name="Kim Ho", national_id=None, email=None)
+    db.session.commit()
+    header = "client_national_id,client_number,client_email,therapist_email,start,fee,currency"
+    data = csv_bytes(
+        ",,SAM@example.com,rosa@clinic.pe,2026-10-05 10:00,150,PEN",
+        f",{kim.client_number},,rosa@clinic.pe,2026-10-05 11:00,150,PEN",
+        f"40111222,{practice.ana.client_number},,rosa@clinic.pe,2026-10-05 12:00,150,PEN",
+        header=header,
+    )
+
+    result = run_cli(runner, tmp_path, "by-keys.csv", data)
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "Clients matched by national ID: 1, by client number: 1, by email: 1."
+    starts = {hour: dt.datetime(2026, 10, 5, hour + 5, 0, tzinfo=UTC) for hour in (10, 11, 12)}
+    assert [booked("rosa@clinic.pe", starts[hour])[1].client_id for hour in (10, 11, 12)] == [
+        sam.id,
+        kim.id,
+        practice.ana.id,
+    ]
+
+    wrong = plan_of(
+        csv_bytes(
+            f"40111222,{kim.client_number},,rosa@clinic.pe,2026-10-05 13:00,150,PEN",
+            ",,,rosa@clinic.pe,2026-10-05 14:00,150,PEN",
+            ",999999,,rosa@clinic.pe,2026-10-05 15:00,150,PEN",
+            header=header,
+        )
+    )
+    assert [str(error) for error in wrong.errors] == [
+        f"row 2, column client_number: matches two clients: Ana Ruiz (#{practice.ana.client_number}) by national "
+        f"ID and Kim Ho (#{kim.client_number}) by client number",
+        "row 3, column client_national_id: a value is required",
+        "row 4, column client_number: no client has the client number 999999",
+    ]

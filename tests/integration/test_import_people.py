@@ -487,21 +487,23 @@ def test_every_error_of_a_clients_file_is_reported_and_nothing_is_written(runner
         "row 7, column language: de is not one of: en, es, fr",
         "row 7, column guardian_national_ids: a client cannot be their own guardian",
         "row 8, column email: not-an-email is not a valid email address",
-        "row 10, column national_id: a value is required",
+        "row 10, column national_id: a national ID, client number or email is needed to recognise the client on "
+        "the next import",
         "8 error(s) in bad.csv: nothing was written.",
     ]
     assert row_counts() == before
     assert client("OLD-1").full_name == "Old Client"
 
 
-def test_a_clients_file_without_a_national_id_column_says_so_once(runner, tmp_path):
-    rows = [["name", "email"], ["Ana", "ana@example.com"], ["Beto", "beto@example.com"]]
+def test_a_clients_file_with_no_column_that_tells_clients_apart_says_so_once(runner, tmp_path):
+    rows = [["name", "phone"], ["Ana", "987654321"], ["Beto", "987654322"]]
 
     result = run_import(runner, "clients", write_csv(tmp_path, "c.csv", rows))
 
     assert result.exit_code == 1
     assert result.output.splitlines() == [
-        "row 1, column national_id: the column is missing (accepted headers: national_id, dni)",
+        "row 1, column national_id: the file needs a column that tells clients apart: national_id, client_number "
+        "or email (dni, numero_cliente, correo)",
         "1 error(s) in c.csv: nothing was written.",
     ]
 
@@ -531,3 +533,84 @@ def test_checking_a_file_takes_the_same_few_queries_for_3_rows_or_300(app, ana_a
     assert few.ok and plan.ok, (few.errors, plan.errors)
     assert plan.counts() == {"created": 300, "updated": 0, "unchanged": 0}
     assert len(many_statements) == len(few_statements) <= 8
+
+
+# --- which stored client a row means: national ID, else client number, else email ------------
+
+
+@pytest.fixture
+def three_known(app):
+    """Ana has a national ID; Beto only his client number; Carla only her email."""
+    ana = make_client(full_name="Ana Ruiz", national_id="40111222", email="ana.ruiz@example.com")
+    beto = make_client(full_name="Beto Soto", national_id=None, email=None, phone="+51987000111")
+    carla = make_client(full_name="Carla Paz", national_id=None, email="carla@example.com")
+    db.session.commit()
+    return ana, beto, carla
+
+
+def test_clients_are_matched_by_national_id_else_number_else_email_and_the_report_says_which(
+    runner, tmp_path, three_known
+):
+    ana, beto, carla = three_known
+    rows = [
+        ["name", "national_id", "client_number", "email", "phone"],
+        ["Ana Ruiz", "40111222", "", "", "987 654 321"],  # by national ID: phone added
+        ["Beto Soto", "bc-77", beto.client_number, "", ""],  # by number: his national ID filled in
+        ["Carla Paz", "", "", "Carla@Example.com", ""],  # by email: unchanged
+        ["Dora Vela", "", "900", "dora@example.com", ""],  # new, with the number she had elsewhere
+        ["Eva Luna", "", "", "eva@example.com", ""],  # new: the next number
+    ]
+
+    result = run_import(runner, "clients", write_csv(tmp_path, "c.csv", rows))
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "Imported clients from c.csv: 2 created, 2 updated, 1 unchanged.",
+        "Clients matched by national ID: 1, by client number: 1, by email: 1.",
+    ]
+    db.session.expire_all()
+    assert client("40111222").phone == "+51987654321"
+    assert db.session.get(Client, beto.id).national_id == "BC-77"
+    numbers = dict(db.session.execute(select(Client.full_name, Client.client_number)).all())
+    assert numbers["Dora Vela"] == "900"
+    assert int(numbers["Eva Luna"]) > int(carla.client_number)
+    assert row_counts()["client"] == 5
+
+    again = run_import(runner, "clients", write_csv(tmp_path, "c.csv", rows))
+    assert again.output.splitlines() == [
+        "Imported clients from c.csv: 0 created, 0 updated, 5 unchanged.",
+        "Clients matched by national ID: 2, by client number: 1, by email: 2.",
+    ]
+
+    # The counter never hands out a number that was imported.
+    later = run_import(runner, "clients", write_csv(tmp_path, "d.csv", [["name", "email"], ["Fito", "f@example.com"]]))
+    assert later.exit_code == 0, later.output
+    assert int(db.session.scalar(select(Client.client_number).where(Client.full_name == "Fito"))) > 900
+
+
+def test_a_row_whose_keys_name_two_clients_or_a_shared_email_is_refused(runner, tmp_path, three_known):
+    ana, beto, carla = three_known
+    make_client(full_name="Carla's son", national_id=None, email="carla@example.com")
+    db.session.commit()
+    before = row_counts()
+    rows = [
+        ["name", "national_id", "client_number", "email"],
+        ["Ana Ruiz", "40111222", beto.client_number, ""],
+        ["Carla Paz", "", "", "carla@example.com"],
+        ["Beto Soto", "OTHER-1", ana.client_number, ""],
+    ]
+
+    result = run_import(runner, "clients", write_csv(tmp_path, "c.csv", rows))
+
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == (
+        f"row 2, column client_number: matches two clients: Ana Ruiz (#{ana.client_number}) by national ID "
+        f"and Beto Soto (#{beto.client_number}) by client number"
+    )
+    assert lines[1].startswith("row 3, column email: carla@example.com is the email of several clients (")
+    assert lines[1].endswith("): add the national ID or client number to say which")
+    assert lines[2] == (
+        f"row 4, column national_id: Ana Ruiz (#{ana.client_number}) has the national ID 40111222, not OTHER-1"
+    )
+    assert row_counts() == before

@@ -5,6 +5,7 @@ Uploaded files wait in the instance folder, pointed at a temporary one for each 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -12,11 +13,11 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from admin_app.extensions import db
-from admin_app.models import AuditEvent, Client, Therapist
+from admin_app.models import Appointment, AuditEvent, Client, Therapist
 from admin_app.services.imports import therapists as therapists_import
 from admin_app.views import imports as import_view
 from tests.conftest import login, make_app
-from tests.factories import PASSWORD, make_admin, make_therapist, make_therapist_user
+from tests.factories import PASSWORD, make_admin, make_appointment, make_client, make_therapist, make_therapist_user
 from tests.integration.test_import_people import CLIENTS, THERAPISTS, csv_bytes, row_counts
 from tests.pages import body, csrf_token, flashed, text_of
 
@@ -289,3 +290,49 @@ def test_the_forms_carry_a_csrf_token(app, database_url, uploads):
     assert visitor.post(CONFIRM).status_code == 400
     assert visitor.post(CONFIRM, data={"csrf_token": csrf_token(preview)}).status_code == 302
     assert row_counts()["therapist"] == 2
+
+
+def test_another_client_at_a_booked_hour_is_shown_as_a_clash_and_a_couple_row_joins_the_session(admin_client, uploads):
+    """Issue #12 through the screen: the second file must not replace the booked session."""
+    rosa = make_therapist(full_name="Rosa Quispe", email="rosa@clinic.pe")
+    ana = make_client(full_name="Ana Ruiz", national_id="40111222")
+    make_client(full_name="Carlos Soto", national_id="40333444")
+    make_appointment(rosa, ana, dt.datetime(2026, 10, 5, 15, 0, tzinfo=dt.UTC))  # 10:00 in Lima
+    db.session.commit()
+    header = "client_national_id,therapist_email,start,duration_minutes,fee,currency,kind"
+
+    upload(
+        admin_client,
+        "appointments",
+        f"{header}\n40333444,rosa@clinic.pe,2026-10-05 10:00,50,150,PEN,\n".encode(),
+        "b.csv",
+    )
+    page = body(admin_client.get(PREVIEW))
+
+    assert preview_errors(page) == [
+        (
+            "2",
+            "start",
+            "Clashes with Rosa Quispe's appointment on 2026-10-05 10:00–10:50 (same therapist). "
+            "Several clients in one session need the kind column: couple, family or group.",
+        )
+    ]
+    assert 'id="import-confirm"' not in page
+    admin_client.post(CONFIRM)
+    db.session.expire_all()
+    [booked] = db.session.scalars(select(Appointment)).all()
+    assert [p.client.full_name for p in booked.participants] == ["Ana Ruiz"]
+
+    data = f"{header}\n40333444,rosa@clinic.pe,2026-10-05 10:00,50,150,PEN,pareja\n".encode()
+    upload(admin_client, "appointments", data, "b2.csv")
+    assert preview_counts(body(admin_client.get(PREVIEW))) == {"created": 1, "updated": 0, "unchanged": 0}
+    confirmed = admin_client.post(CONFIRM, follow_redirects=True)
+
+    assert flashed(confirmed) == [
+        "b2.csv imported: 1 created, 0 updated, 0 unchanged.",
+        "Clients matched by national ID: 1.",
+    ]
+    db.session.expire_all()
+    [couple] = db.session.scalars(select(Appointment)).all()
+    assert (couple.id, couple.kind.value) == (booked.id, "couple")
+    assert sorted(p.client.full_name for p in couple.participants) == ["Ana Ruiz", "Carlos Soto"]

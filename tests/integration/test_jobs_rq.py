@@ -22,7 +22,7 @@ from admin_app.jobs import messages, schedule
 from admin_app.jobs.queue import MESSAGES, QUEUES, queue, redis_connection
 from admin_app.models import Attendance, MessageStatus, Notification, OutboundMessage
 from admin_app.services import outbox, reminders
-from tests.conftest import SmtpSink, free_port, make_app
+from tests.conftest import REAL_TIME, SmtpSink, free_port, make_app
 from tests.factories import make_admin, make_appointment, make_client, make_therapist
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -53,10 +53,10 @@ def work(app) -> None:
     SimpleWorker([queue(name, app) for name in QUEUES], connection=redis_connection(app)).work(burst=True)
 
 
-def book_clients(count: int) -> list[str]:
+def book_clients(clock, count: int) -> list[str]:
     """`count` clients with an appointment tomorrow (inside the reminder window)."""
     therapist = make_therapist()
-    start = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=12)).replace(minute=0, second=0, microsecond=0)
+    start = (clock.now() + dt.timedelta(hours=12)).replace(minute=0, second=0, microsecond=0)
     addresses = []
     for n in range(count):
         client = make_client(email=f"client-{n}@example.com", preferred_language="es")
@@ -91,8 +91,8 @@ def each_got_one(sink: SmtpSink, addresses: list[str]) -> None:
     assert sorted(message["To"] for message in sink.messages) == sorted(addresses)
 
 
-def test_jobs_carry_ids_only_and_a_worker_delivers_them(rq_app, smtp_sink):
-    addresses = book_clients(2)
+def test_jobs_carry_ids_only_and_a_worker_delivers_them(rq_app, smtp_sink, clock):
+    addresses = book_clients(clock, 2)
 
     schedule.tick()
 
@@ -110,8 +110,8 @@ def test_jobs_carry_ids_only_and_a_worker_delivers_them(rq_app, smtp_sink):
     assert {row.status for row in rows()} == {MessageStatus.SENT}
 
 
-def test_two_ticks_and_two_workers_send_each_reminder_once(rq_app, smtp_sink):
-    addresses = book_clients(3)
+def test_two_ticks_and_two_workers_send_each_reminder_once(rq_app, smtp_sink, clock):
+    addresses = book_clients(clock, 3)
 
     schedule.tick()
     schedule.tick()
@@ -123,11 +123,11 @@ def test_two_ticks_and_two_workers_send_each_reminder_once(rq_app, smtp_sink):
     each_got_one(smtp_sink, addresses)
 
 
-def test_mail_server_down_then_up_delivers_once_after_retries(app, database_url, redis_url):
+def test_mail_server_down_then_up_delivers_once_after_retries(app, database_url, redis_url, clock):
     sink = SmtpSink(port=free_port())  # not started yet: connection refused
     queued = rq_app_for(database_url, redis_url, sink.port)
     with queued.app_context():
-        [address] = book_clients(1)
+        [address] = book_clients(clock, 1)
         schedule.tick()
         work(queued)
         [row] = rows()
@@ -149,12 +149,12 @@ def test_mail_server_down_then_up_delivers_once_after_retries(app, database_url,
         db.session.remove()
 
 
-def test_a_server_that_stays_down_fails_after_five_tries_in_about_an_hour(app, database_url, redis_url):
+def test_a_server_that_stays_down_fails_after_five_tries_in_about_an_hour(app, database_url, redis_url, clock):
     admin = make_admin()
     db.session.commit()
     queued = rq_app_for(database_url, redis_url, free_port())
     with queued.app_context():
-        book_clients(1)
+        book_clients(clock, 1)
         schedule.tick()
         work(queued)
         for delay in outbox.RETRY_DELAYS:
@@ -167,9 +167,9 @@ def test_a_server_that_stays_down_fails_after_five_tries_in_about_an_hour(app, d
         db.session.remove()
 
 
-def test_a_permanent_refusal_fails_at_once_and_tells_the_admins(rq_app, smtp_sink):
+def test_a_permanent_refusal_fails_at_once_and_tells_the_admins(rq_app, smtp_sink, clock):
     admin = make_admin()
-    addresses = book_clients(2)
+    addresses = book_clients(clock, 2)
     smtp_sink.refuse[addresses[0]] = "550 5.1.1 Mailbox does not exist"
 
     schedule.tick()
@@ -202,13 +202,14 @@ class StallingSink(SmtpSink):
         return await super().handle_DATA(server, session, envelope)
 
 
-def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, database_url, redis_url):
+@pytest.mark.parametrize("clock", [REAL_TIME], indirect=True)  # the worker is another process, on the real clock
+def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, database_url, redis_url, clock):
     sink = StallingSink(stall_after=3)
     sink.start()
     queued = rq_app_for(database_url, redis_url, sink.port)
     try:
         with queued.app_context():
-            addresses = book_clients(6)
+            addresses = book_clients(clock, 6)
             schedule.tick()
             worker = subprocess.Popen(
                 [sys.executable, "-m", "flask", "--app", "admin_app", "jobs", "worker", "--burst"],
@@ -244,8 +245,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, da
         sink.stop()
 
 
-def test_jobs_lost_with_a_flushed_redis_are_dispatched_again(rq_app, smtp_sink):
-    addresses = book_clients(2)
+def test_jobs_lost_with_a_flushed_redis_are_dispatched_again(rq_app, smtp_sink, clock):
+    addresses = book_clients(clock, 2)
     schedule.tick()
     redis_connection().flushdb()
 
@@ -256,8 +257,8 @@ def test_jobs_lost_with_a_flushed_redis_are_dispatched_again(rq_app, smtp_sink):
     each_got_one(smtp_sink, addresses)
 
 
-def test_a_rolled_back_cause_sends_nothing(rq_app, smtp_sink):
-    book_clients(2)
+def test_a_rolled_back_cause_sends_nothing(rq_app, smtp_sink, clock):
+    book_clients(clock, 2)
 
     assert reminders.queue_due_reminders(db.session) == 2
     db.session.rollback()

@@ -233,9 +233,10 @@ def test_the_screen_shows_the_hand_computed_figures(admin_client, practice):
     assert f"{PAGE}statements.zip?month=2026-10" in page
 
 
-def test_the_screen_defaults_to_last_month(admin_client, practice, monkeypatch):
-    monkeypatch.setattr("admin_app.views.reports.today_local", lambda: dt.date(2026, 11, 2))
-
+@pytest.mark.parametrize(
+    "clock", ["2026-11-02T15:00Z", "2026-12-01T03:00Z"], indirect=True
+)  # the 2nd is 30 Nov in Lima
+def test_the_screen_defaults_to_last_month(admin_client, practice):
     response = admin_client.get(PAGE)
 
     assert "Monthly totals: October 2026" in text_of(body(response))
@@ -252,8 +253,8 @@ def test_the_screen_defaults_to_last_month(admin_client, practice, monkeypatch):
         ("9999-12", "Month: choose a month from the years 2000 to 2100, got 9999-12"),
     ],
 )
-def test_a_wrong_month_is_named_and_last_month_shown(admin_client, practice, monkeypatch, value, message):
-    monkeypatch.setattr("admin_app.views.reports.today_local", lambda: dt.date(2026, 11, 2))
+@pytest.mark.parametrize("clock", ["2026-11-02T15:00Z"], indirect=True)
+def test_a_wrong_month_is_named_and_last_month_shown(admin_client, practice, value, message):
 
     response = admin_client.get(PAGE, query_string={"month": value})
 

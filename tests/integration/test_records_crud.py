@@ -21,6 +21,7 @@ from admin_app.models import (
     Attendance,
     BilledTo,
     Client,
+    ClientLink,
     CompensationModel,
     Participant,
     Payer,
@@ -588,3 +589,151 @@ def test_admin_creates_a_site_with_a_room_and_the_room_is_listed(admin_client):
     rooms = list_rows(admin_client.get("/admin/room/"))
     assert [(row["site"], row["name"]) for row in rooms] == [("Miraflores", "Sala 1")]
     assert count(Room) == 1
+
+
+# --- links between clients, on the client's own form ---------------------------------------------
+
+
+def edit_client(admin_client, client: Client, **fields):
+    """Post the client's edit form unchanged but for `fields` (inline rows included)."""
+    form = client_form(
+        **{
+            "full_name": client.full_name,
+            "national_id": client.national_id,
+            "email": client.email,
+            "phone": "",
+            "birth_date": "",
+            **fields,
+        }
+    )
+    return admin_client.post(f"/admin/client/edit/?id={client.id}", data=form, follow_redirects=True)
+
+
+def links_of(client: Client) -> list[tuple[str, str, str]]:
+    db.session.expire_all()
+    rows = db.session.execute(
+        select(ClientLink.client_id, ClientLink.kind, ClientLink.related_client_id).order_by(ClientLink.id)
+    ).all()
+    names = {c.id: c.full_name for c in db.session.scalars(select(Client))}
+    return [(names[a], kind.value, names[b]) for a, kind, b in rows if client.id in (a, b)]
+
+
+@pytest.fixture
+def family(app):
+    luis = make_client(full_name="Luis Quispe", national_id="71234567")
+    rosa = make_client(full_name="Rosa Quispe", national_id="40123456")
+    db.session.commit()
+    return luis, rosa
+
+
+def test_a_guardian_added_on_the_minors_own_form_is_saved_and_shown_on_both_clients(admin_client, family):
+    """Issue #12: Clients → Edit → new "Linked from" row → Rosa, guardian of: said "saved", wrote nothing."""
+    luis, rosa = family
+    form = body(admin_client.get(f"/admin/client/edit/?id={luis.id}"))
+    assert "Linked from" in form and "What the client above is to this client" in form
+    found = admin_client.get("/admin/client/ajax/lookup/?name=clientlink-client&query=Rosa")  # the row's picker
+    assert found.get_json() == [[rosa.id, "Rosa Quispe (40123456)"]]
+
+    response = edit_client(
+        admin_client,
+        luis,
+        **{"linked_from-0-id": "", "linked_from-0-client": str(rosa.id), "linked_from-0-kind": "guardian_of"},
+    )
+
+    assert "Record was successfully saved." in flashed(response)
+    assert links_of(luis) == [("Rosa Quispe", "guardian_of", "Luis Quispe")]
+    assert detail_fields(admin_client.get(f"/admin/client/details/?id={luis.id}"))["Links"] == (
+        "in the care of Rosa Quispe (40123456)"
+    )
+    assert detail_fields(admin_client.get(f"/admin/client/details/?id={rosa.id}"))["Links"] == (
+        "guardian of Luis Quispe (71234567)"
+    )
+    # Each side's form shows it where it can be edited: Rosa's links, Luis's "linked from".
+    [link_id] = db.session.scalars(select(ClientLink.id))
+    assert f'name="links-0-id" type="hidden" value="{link_id}"' in body(
+        admin_client.get(f"/admin/client/edit/?id={rosa.id}")
+    )
+    assert f'name="linked_from-0-id" type="hidden" value="{link_id}"' in body(
+        admin_client.get(f"/admin/client/edit/?id={luis.id}")
+    )
+
+
+def test_a_link_removed_on_the_other_clients_form_is_gone_from_both(admin_client, family):
+    luis, rosa = family
+    edit_client(
+        admin_client, rosa, **{"links-0-id": "", "links-0-kind": "guardian_of", "links-0-related_client": str(luis.id)}
+    )
+    [link_id] = db.session.scalars(select(ClientLink.id))
+
+    response = edit_client(
+        admin_client,
+        luis,
+        **{
+            "linked_from-0-id": str(link_id),
+            "linked_from-0-client": str(rosa.id),
+            "linked_from-0-kind": "guardian_of",
+            "del-linked_from-0": "y",
+        },
+    )
+
+    assert "Record was successfully saved." in flashed(response)
+    assert links_of(luis) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"linked_from-0-client": "self", "linked_from-0-kind": "guardian_of"},
+            "Related client: a client cannot be linked to themselves",
+        ),
+        (
+            {"links-0-related_client": "self", "links-0-kind": "sibling_of"},
+            "Related client: a client cannot be linked to themselves",
+        ),
+        (  # Rosa is already Luis's guardian: the same link again from his side
+            {"linked_from-1-client": "rosa", "linked_from-1-kind": "guardian_of"},
+            "Luis Quispe Díaz and Rosa Quispe are already linked (guardian of); each link is kept once.",
+        ),
+        (  # ... or the other way round
+            {"links-0-related_client": "rosa", "links-0-kind": "guardian_of"},
+            "Luis Quispe Díaz and Rosa Quispe are already linked (guardian of); each link is kept once.",
+        ),
+    ],
+)
+def test_a_link_against_the_rules_is_refused_on_the_form_and_nothing_is_saved(admin_client, family, fields, message):
+    luis, rosa = family
+    db.session.add(ClientLink(client=rosa, related_client=luis, kind="guardian_of"))
+    db.session.commit()
+    [existing] = db.session.scalars(select(ClientLink.id))
+    ids = {"self": str(luis.id), "rosa": str(rosa.id)}
+    posted = {name: ids.get(value, value) for name, value in fields.items()}
+    kept = {
+        "linked_from-0-id": str(existing),
+        "linked_from-0-client": str(rosa.id),
+        "linked_from-0-kind": "guardian_of",
+    }
+
+    # The name changes too: a refused link must not let the rest of the form through.
+    response = edit_client(admin_client, luis, **{**kept, **posted}, full_name="Luis Quispe Díaz")
+
+    assert message in flashed(response)
+    assert "Record was successfully saved." not in flashed(response)
+    assert links_of(luis) == [("Rosa Quispe", "guardian_of", "Luis Quispe")]
+    db.session.expire_all()
+    assert db.session.get(Client, luis.id).full_name == "Luis Quispe"
+
+
+def test_the_client_links_screen_refuses_a_link_the_pair_already_has(admin_client, family):
+    luis, rosa = family
+    db.session.add(ClientLink(client=rosa, related_client=luis, kind="guardian_of"))
+    db.session.commit()
+
+    response = admin_client.post(
+        "/admin/clientlink/new/",
+        data={"client": str(luis.id), "kind": "guardian_of", "related_client": str(rosa.id)},
+        follow_redirects=True,
+    )
+
+    assert "Luis Quispe and Rosa Quispe are already linked (guardian of); each link is kept once." in flashed(response)
+    assert links_of(luis) == [("Rosa Quispe", "guardian_of", "Luis Quispe")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from admin_app.extensions import db
@@ -14,15 +15,24 @@ from admin_app.services.clinic_time import to_local
 from tests.factories import make_appointment, make_client, make_site, make_therapist
 
 
-def soon(hours: float = 20) -> dt.datetime:
+def soon(clock, hours: float = 20) -> dt.datetime:
     """A start inside the reminder window, on the hour."""
-    start = dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours)
+    start = clock.now() + dt.timedelta(hours=hours)
     return start.replace(minute=0, second=0, microsecond=0)
 
 
-def book(client, hours: float = 20, **fields):
+def spanish_time(local: dt.datetime) -> str:
+    """A time as the Spanish reminder writes it: 2:00, 14:30 (no leading zero)."""
+    return f"{local.hour}:{local:%M}"
+
+
+# Reminders go out for a start about 20 hours ahead: 02:00 in Lima from the first instant, 14:00 from the second.
+CLOCKS = ["2026-11-03T11:00Z", "2026-11-03T23:00Z"]
+
+
+def book(clock, client, hours: float = 20, **fields):
     therapist = fields.pop("therapist", None) or make_therapist(full_name="Lucía Paredes")
-    appointment = make_appointment(therapist, client, soon(hours), attendance=Attendance.EXPECTED, **fields)
+    appointment = make_appointment(therapist, client, soon(clock, hours), attendance=Attendance.EXPECTED, **fields)
     appointment.video_link = "https://meet.example.com/abc-defg"
     db.session.commit()
     return appointment
@@ -32,9 +42,10 @@ def outbox_rows():
     return db.session.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
 
 
-def test_reminder_email_arrives_in_the_clients_language_with_the_local_time(mail_app, smtp_sink):
+@pytest.mark.parametrize("clock", CLOCKS, indirect=True)
+def test_reminder_email_arrives_in_the_clients_language_with_the_local_time(mail_app, smtp_sink, clock):
     ana = make_client(full_name="Ana Torres", email="ana@example.com", preferred_language="es")
-    appointment = book(ana)
+    appointment = book(clock, ana)
     local = to_local(appointment.starts_at)
 
     assert schedule.tick()["appointment-reminders"] == 1
@@ -42,19 +53,19 @@ def test_reminder_email_arrives_in_the_clients_language_with_the_local_time(mail
     [received] = smtp_sink.to("ana@example.com")
     assert received["Subject"].startswith("Recordatorio: su cita del")
     text = received.get_body(("plain",)).get_content()
-    assert f"a las {local:%H:%M}" in text
+    assert f"a las {spanish_time(local)}." in text
     assert "Lucía Paredes" in text and "https://meet.example.com/abc-defg" in text
     assert "Demo Practice" in received.get_body(("html",)).get_content()
     [row] = outbox_rows()
     assert (row.status, row.attempts, row.recipient) == (MessageStatus.SENT, 1, "ana@example.com")
 
 
-def test_english_and_french_clients_read_their_own_language(mail_app, smtp_sink):
+def test_english_and_french_clients_read_their_own_language(mail_app, smtp_sink, clock):
     therapist = make_therapist(full_name="Marc Dubois")
     john = make_client(email="john@example.com", preferred_language="en")
     julie = make_client(email="julie@example.com", preferred_language="fr")
-    first = book(john, therapist=therapist)
-    book(julie, hours=21, therapist=therapist)
+    first = book(clock, john, therapist=therapist)
+    book(clock, julie, hours=21, therapist=therapist)
 
     schedule.tick()
 
@@ -66,11 +77,11 @@ def test_english_and_french_clients_read_their_own_language(mail_app, smtp_sink)
     assert "Bonjour" in french.get_body(("plain",)).get_content()
 
 
-def test_on_site_reminder_gives_the_sites_address(mail_app, smtp_sink):
+def test_on_site_reminder_gives_the_sites_address(mail_app, smtp_sink, clock):
     site = make_site("Sede Miraflores", rooms=("Sala 2",))
     site.address = "Av. Larco 345, Miraflores"
     client = make_client(email="luis@example.com")
-    book(client, modality=Modality.ON_SITE, room=site.rooms[0])
+    book(clock, client, modality=Modality.ON_SITE, room=site.rooms[0])
 
     schedule.tick()
 
@@ -78,8 +89,8 @@ def test_on_site_reminder_gives_the_sites_address(mail_app, smtp_sink):
     assert "Sede Miraflores, Av. Larco 345, Miraflores (sala Sala 2)" in text
 
 
-def test_two_ticks_send_one_reminder(mail_app, smtp_sink):
-    book(make_client(email="once@example.com"))
+def test_two_ticks_send_one_reminder(mail_app, smtp_sink, clock):
+    book(clock, make_client(email="once@example.com"))
 
     schedule.tick()
     schedule.tick()
@@ -88,13 +99,13 @@ def test_two_ticks_send_one_reminder(mail_app, smtp_sink):
     assert len(outbox_rows()) == 1
 
 
-def test_no_reminder_outside_the_window_or_when_cancelled_or_not_wanted(mail_app, smtp_sink):
-    book(make_client(email="later@example.com"), hours=30)
-    cancelled = book(make_client(email="cancelled@example.com"), hours=10)
+def test_no_reminder_outside_the_window_or_when_cancelled_or_not_wanted(mail_app, smtp_sink, clock):
+    book(clock, make_client(email="later@example.com"), hours=30)
+    cancelled = book(clock, make_client(email="cancelled@example.com"), hours=10)
     cancelled.status = AppointmentStatus.CANCELLED
-    withdrawn = book(make_client(email="withdrew@example.com"), hours=11)
+    withdrawn = book(clock, make_client(email="withdrew@example.com"), hours=11)
     withdrawn.participants[0].attendance = Attendance.CANCELLED
-    book(make_client(email="none@example.com", reminder_preference="none"), hours=12)
+    book(clock, make_client(email="none@example.com", reminder_preference="none"), hours=12)
     db.session.commit()
 
     schedule.tick()
@@ -103,17 +114,18 @@ def test_no_reminder_outside_the_window_or_when_cancelled_or_not_wanted(mail_app
     assert outbox_rows() == []
 
 
-def test_a_booking_made_inside_the_window_is_reminded_at_the_next_tick(mail_app, smtp_sink):
+def test_a_booking_made_inside_the_window_is_reminded_at_the_next_tick(mail_app, smtp_sink, clock):
     schedule.tick()
-    book(make_client(email="late@example.com"), hours=3)
+    book(clock, make_client(email="late@example.com"), hours=3)
 
     schedule.tick()
 
     assert len(smtp_sink.to("late@example.com")) == 1
 
 
-def test_rescheduling_sends_a_reminder_for_the_new_time(mail_app, smtp_sink):
-    appointment = book(make_client(email="moved@example.com"))
+@pytest.mark.parametrize("clock", CLOCKS, indirect=True)
+def test_rescheduling_sends_a_reminder_for_the_new_time(mail_app, smtp_sink, clock):
+    appointment = book(clock, make_client(email="moved@example.com"))
     schedule.tick()
     appointment.starts_at += dt.timedelta(hours=2)
     appointment.ends_at += dt.timedelta(hours=2)
@@ -123,13 +135,13 @@ def test_rescheduling_sends_a_reminder_for_the_new_time(mail_app, smtp_sink):
 
     received = smtp_sink.to("moved@example.com")
     assert len(received) == 2
-    new_time = to_local(appointment.starts_at).strftime("%H:%M")
-    assert f"a las {new_time}" in received[1].get_body(("plain",)).get_content()
+    new_time = spanish_time(to_local(appointment.starts_at))
+    assert f"a las {new_time}." in received[1].get_body(("plain",)).get_content()
 
 
-def test_a_reminder_queued_before_a_cancellation_is_withdrawn_not_sent(app, smtp_sink):
+def test_a_reminder_queued_before_a_cancellation_is_withdrawn_not_sent(app, smtp_sink, clock):
     """Without a mail server the row waits; once cancelled, delivery withdraws it."""
-    appointment = book(make_client(email="gone@example.com"))
+    appointment = book(clock, make_client(email="gone@example.com"))
     reminders.queue_due_reminders(db.session)
     appointment.status = AppointmentStatus.CANCELLED
     db.session.commit()  # the delivery job runs after this commit and finds it cancelled
@@ -140,8 +152,8 @@ def test_a_reminder_queued_before_a_cancellation_is_withdrawn_not_sent(app, smtp
     assert smtp_sink.messages == []
 
 
-def test_without_a_mail_server_reminders_stay_in_the_outbox_not_delivered(app):
-    book(make_client(email="held@example.com"))
+def test_without_a_mail_server_reminders_stay_in_the_outbox_not_delivered(app, clock):
+    book(clock, make_client(email="held@example.com"))
 
     schedule.tick()
 
@@ -150,9 +162,9 @@ def test_without_a_mail_server_reminders_stay_in_the_outbox_not_delivered(app):
     assert "MAIL_SERVER" in row.last_error
 
 
-def test_sms_reminder_fits_one_segment_and_is_held_without_a_provider(app):
+def test_sms_reminder_fits_one_segment_and_is_held_without_a_provider(app, clock):
     client = make_client(email=None, phone="+51987654321", reminder_preference="sms", preferred_language="es")
-    book(client)
+    book(clock, client)
 
     schedule.tick()
 

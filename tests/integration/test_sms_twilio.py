@@ -228,9 +228,9 @@ def twilio_app(app, database_url, twilio):
         db.session.remove()
 
 
-def test_an_sms_reminder_goes_through_twilio_once(twilio_app, fake_twilio):
+def test_an_sms_reminder_goes_through_twilio_once(twilio_app, fake_twilio, clock):
     client = make_client(email=None, phone="+51987654321", reminder_preference="sms", preferred_language="es")
-    book(client)
+    book(clock, client)
 
     assert schedule.tick()["appointment-reminders"] == 1
 
@@ -250,9 +250,9 @@ def test_an_sms_reminder_goes_through_twilio_once(twilio_app, fake_twilio):
     assert db.session.scalar(select(OutboundMessage.status)) == MessageStatus.SENT
 
 
-def test_an_sms_reminder_twilio_refuses_fails_for_good_without_retries(twilio_app, fake_twilio):
+def test_an_sms_reminder_twilio_refuses_fails_for_good_without_retries(twilio_app, fake_twilio, clock):
     client = make_client(email=None, phone=INVALID_NUMBER, reminder_preference="sms", preferred_language="es")
-    book(client)
+    book(clock, client)
 
     schedule.tick()
 

@@ -22,7 +22,6 @@ from sqlalchemy import select
 from admin_app.extensions import db
 from admin_app.models import ClientLink, LinkKind, SurveyInvitation, SurveyRating, SurveyResponse
 from admin_app.services import survey_results, surveys, tokens
-from admin_app.services.agenda import today_local
 from tests.conftest import login, make_app
 from tests.factories import PASSWORD, make_admin, make_appointment, make_client, make_therapist, make_therapist_user
 from tests.integration.test_lists import filter_arg
@@ -32,6 +31,7 @@ from tests.queries import counted_queries
 INVITATIONS, RESPONSES, RESULTS = "/admin/survey-invitations/", "/admin/survey-responses/", "/admin/survey-results/"
 MY_RATINGS = "/portal/ratings/"
 PERIOD = "?from=2026-09&to=2026-11"
+AFTER_THE_DATA = "2026-12-10T15:00Z"  # a present for the tests whose data is dated: after every date in it
 LONG_COMMENT = "Very kind and punctual. " * 8 + "The end."
 
 
@@ -192,11 +192,12 @@ def test_the_csv_export_has_the_whole_comment_and_no_score_is_lost(admin_client,
 # --- invitations ---------------------------------------------------------------------------------
 
 
-def test_the_invitations_list_shows_who_was_invited_and_what_happened(admin_client, app):
+@pytest.mark.parametrize("clock", [AFTER_THE_DATA], indirect=True)
+def test_the_invitations_list_shows_who_was_invited_and_what_happened(admin_client, app, clock):
     rosa = make_client(full_name="Rosa Paz")
     tito = make_client(full_name="Tito Paz", email=None)
     db.session.add(ClientLink(client=rosa, related_client=tito, kind=LinkKind.GUARDIAN_OF))
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     sent = make_invitation(make_client(full_name="Sent Only"), "2026-10", created_at=now)
     opened = make_invitation(tito, "2026-10", recipient=rosa, created_at=now, opened_at=now)
     answered = make_invitation(make_client(full_name="Has Answered"), "2026-10", created_at=now)
@@ -231,9 +232,9 @@ def test_the_invitations_list_shows_who_was_invited_and_what_happened(admin_clie
     assert "/admin/survey-invitations/edit/" not in page and "/admin/survey-invitations/new/" not in page
 
 
-def test_the_invitation_filters_month_answered_opened_and_state(admin_client, practice):
+def test_the_invitation_filters_month_answered_opened_and_state(admin_client, practice, clock):
     invitations = practice.invitations
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     hugo, gabriela = invitations["hugo"], invitations["gabriela"]
     hugo.opened_at, hugo.expires_at = utc(11, 1, 20), now + dt.timedelta(days=3)  # opened, still open
     gabriela.expires_at = now - dt.timedelta(minutes=1)  # never answered, expired
@@ -354,12 +355,12 @@ def test_the_results_page_shows_average_stars_per_therapist_and_month(admin_clie
         ("?from=2000-01&to=2026-09", "Choose a period of at most 60 months."),
     ],
 )
-def test_a_bad_period_is_explained_and_the_default_period_shown(admin_client, practice, query, message):
+def test_a_bad_period_is_explained_and_the_default_period_shown(admin_client, practice, clock, query, message):
     response = admin_client.get(RESULTS + query)
 
     assert response.status_code == 200
     assert flashed(response) == [message]
-    default = survey_results.default_range(today_local())
+    default = survey_results.default_range(clock.today())
     assert list(nps_rows(response))[0] == default.first and list(nps_rows(response))[-1] == default.last
     assert len(nps_rows(response)) == 12
 
@@ -378,7 +379,8 @@ def submit_send_form(client, month: str, page=None):
     return client.post(f"{RESULTS}send", data={"month": month, "csrf_token": csrf_token(page)}, follow_redirects=True)
 
 
-def test_the_send_form_invites_the_month_and_a_second_send_invites_nobody(admin_client):
+@pytest.mark.parametrize("clock", [AFTER_THE_DATA], indirect=True)
+def test_the_send_form_invites_the_month_and_a_second_send_invites_nobody(admin_client, clock):
     therapist = make_therapist()
     carla, diego = make_client(full_name="Carla"), make_client(full_name="Diego")
     opted_out = make_client(survey_opt_out=True)
@@ -388,7 +390,7 @@ def test_the_send_form_invites_the_month_and_a_second_send_invites_nobody(admin_
     make_appointment(therapist, make_client(email=None), utc(8, 7))
     db.session.commit()
     page = admin_client.get(RESULTS)
-    assert 'name="month" value="' + surveys.previous_month(today_local()) + '"' in body(page)  # the default
+    assert 'name="month" value="' + surveys.previous_month(clock.today()) + '"' in body(page)  # the default
 
     response = submit_send_form(admin_client, "2026-08", page)
 

@@ -122,10 +122,15 @@ def test_the_cli_sends_a_month_and_refuses_a_bad_one(app, runner):
     assert db.session.scalar(select(func.count(OutboundMessage.id))) == 1
 
 
-def test_the_periodic_run_invites_for_the_previous_month_once(app, monkeypatch):
-    today = dt.datetime.now(dt.UTC)
-    last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1, hour=12)
-    attended_in(last_month.replace(tzinfo=dt.UTC))
+# A 1st before Lima's midnight (still the 30th there), mid-month, and a 1st after it.
+DAYS = ["2026-12-01T03:00Z", "2026-10-15T15:00Z", "2026-12-01T05:30Z"]
+
+
+@pytest.mark.parametrize("now", DAYS)
+def test_the_periodic_run_invites_for_the_previous_month_once(app, monkeypatch, clock, now):
+    clock.set(now)
+    year, month = clock.last_month()  # the clinic's, as the job reads it, not the UTC calendar's
+    attended_in(dt.datetime(year, month, 1, 12, tzinfo=dt.UTC))
     db.session.commit()
     monkeypatch.setitem(app.config, "SURVEY_DAY", 1)
 
@@ -153,8 +158,10 @@ def test_survey_day_must_be_a_day_every_month_has(tmp_path, value):
     assert error.value.variable == "SURVEY_DAY"
 
 
-def test_a_month_that_has_not_ended_is_refused(app):
-    this_month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
+@pytest.mark.parametrize("now", DAYS)
+def test_a_month_that_has_not_ended_is_refused(app, clock, now):
+    clock.set(now)
+    this_month = clock.today().strftime("%Y-%m")
 
     with pytest.raises(RuleViolation) as refused:
         surveys.send_for_month(db.session, this_month)

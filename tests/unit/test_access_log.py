@@ -19,6 +19,8 @@ CONF = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.p
         ("/calendar/AbC123-_x.ics", "/calendar/<token>.ics"),
         ("/survey/q8Zp0-sEcReT_tOkEn", "/survey/<token>"),
         ("/survey/thanks", "/survey/thanks"),
+        ("/welcome/Zq9-sEcReT_tOkEn", "/welcome/<token>"),
+        ("/welcome/Zq9-sEcReT_tOkEn/renew", "/welcome/<token>/renew"),
         ("/admin/book/", "/admin/book/"),
     ],
 )

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
+from admin_app.services import clinic_time
 from admin_app.services.clinic_time import from_local, month_range, parse_month, to_local
 from admin_app.services.errors import RuleViolation
 
@@ -140,6 +141,25 @@ def test_the_practice_zone_comes_from_clinic_timezone():
         with app.app_context():
             assert month_range(2026, 1)[0] == expected
             assert from_local(dt.datetime(2026, 1, 1)) == expected
+
+
+@pytest.mark.parametrize(
+    ("zone", "now", "today"),
+    [
+        ("America/Lima", "2026-12-01T03:00Z", dt.date(2026, 11, 30)),  # a 1st in UTC, still the 30th in Lima
+        ("America/Lima", "2026-12-01T05:00Z", dt.date(2026, 12, 1)),
+        ("America/Vancouver", "2026-03-08T09:59Z", dt.date(2026, 3, 8)),  # 01:59 PST, just before the spring change
+        ("America/Vancouver", "2026-03-09T06:59Z", dt.date(2026, 3, 8)),  # 23:59 PDT
+        ("America/Vancouver", "2026-11-01T06:59Z", dt.date(2026, 10, 31)),  # 23:59 PDT on the last day of October
+        ("America/Vancouver", "2026-11-02T07:59Z", dt.date(2026, 11, 1)),  # 23:59 PST after the autumn change
+    ],
+)
+def test_today_is_the_clinics_date_not_utcs(clock, zone, now, today):
+    app = Flask(__name__)
+    app.config["CLINIC_TIMEZONE"] = zone
+    clock.set(now)
+    with app.app_context():
+        assert clinic_time.today() == today
 
 
 @pytest.mark.parametrize("text", ["2026-13", "26-01", "January", "", "2026/01"])

@@ -26,11 +26,12 @@ from admin_app.models import (
 from admin_app.services.errors import RuleViolation
 from admin_app.services.scheduling import default_attendance, prepare_appointment
 
-NOW = dt.datetime.now(dt.UTC)
+NOW = dt.datetime(2026, 11, 3, 14, 15, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
-def practice():
+def practice(clock):
+    clock.set(NOW)  # "past" and "future" are read from the app's clock
     app = Flask(__name__)
     app.config.update(DEFAULT_APPOINTMENT_MINUTES=45, CURRENCIES=("PEN", "USD"))
     Babel(app)  # messages are lazy translatable strings
@@ -101,6 +102,16 @@ def test_a_participant_gets_the_therapists_fee_and_currency():
     assert (charge.fee, charge.currency, charge.billed_to) == (Decimal("150.00"), "PEN", BilledTo.CLIENT)
 
 
+def test_participants_without_a_fee_share_the_therapists_fee_and_a_typed_fee_is_kept():
+    record = prepare(appointment(participant(), participant(), participant(fee=Decimal("20.00"), currency="USD")))
+
+    assert [(p.fee, p.currency) for p in record.participants] == [
+        (Decimal("50.00"), "PEN"),
+        (Decimal("50.00"), "PEN"),
+        (Decimal("20.00"), "USD"),
+    ]
+
+
 def test_a_participants_own_fee_and_currency_are_kept():
     [charge] = prepare(appointment(participant(fee=Decimal("0.00"), currency="USD"))).participants
     assert (charge.fee, charge.currency) == (Decimal("0.00"), "USD")
@@ -126,8 +137,8 @@ def test_a_participant_with_a_payer_is_billed_to_the_payer():
 
 
 def test_a_past_appointment_was_attended_unless_said_otherwise_and_a_future_one_is_expected():
-    assert default_attendance(NOW - dt.timedelta(hours=1), now=NOW) == Attendance.ATTENDED
-    assert default_attendance(NOW + dt.timedelta(hours=1), now=NOW) == Attendance.EXPECTED
+    assert default_attendance(NOW - dt.timedelta(hours=1)) == Attendance.ATTENDED
+    assert default_attendance(NOW + dt.timedelta(hours=1)) == Attendance.EXPECTED
 
     past = prepare(appointment(participant(), starts_at=NOW - dt.timedelta(days=3)))
     future = prepare(appointment(participant(), starts_at=NOW + dt.timedelta(days=3)))

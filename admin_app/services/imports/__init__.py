@@ -4,7 +4,8 @@ One import is all or nothing. Every row is read and checked first (`plan`), agai
 itself and the database; any error, reported as "row N, column C: reason" with the row number
 the spreadsheet shows, means nothing is written. Otherwise `apply` writes the plan in the
 caller's transaction (bulk statements for appointments). Natural keys make a re-import
-idempotent: therapist by email, client by national ID, appointment by therapist and start.
+idempotent: therapist by email, client by national ID, appointment participant by therapist,
+start and client.
 
 Modules: `reading` (file -> rows with canonical column names), `values` (cell parsers),
 `rows` (a row's cells into the plan), `report` (the plan and its errors), and one module per
@@ -21,10 +22,11 @@ from sqlalchemy.orm import Session
 
 from admin_app.services.errors import RuleViolation
 from admin_app.services.imports import appointments, clients, therapists
+from admin_app.services.imports.matching import matched_summary
 from admin_app.services.imports.reading import read_table
 from admin_app.services.imports.report import Action, ImportPlan, RowError
 
-__all__ = ["KINDS", "Action", "ImportPlan", "RowError", "check", "kind_module", "run"]
+__all__ = ["KINDS", "Action", "ImportPlan", "RowError", "check", "kind_module", "matched_summary", "run"]
 
 KINDS: dict[str, ModuleType] = {
     "therapists": therapists,

@@ -1,31 +1,44 @@
-"""Appointments from a spreadsheet: one individual session per row, checked like a booking.
+"""Appointments from a spreadsheet: one participant per row, checked like a booking.
 
-A row is keyed by therapist and start (the natural key): a row whose therapist already has an
-appointment starting then updates it when a value differs, and leaves it alone otherwise, so the
-same file imported twice writes nothing the second time.
+A row is identified by therapist, start and client (the natural key; the client is found by
+national ID, else client number, else email, as `matching` says): a row whose client already
+takes part in an appointment of that therapist starting then updates their participation (and
+the appointment) when a value differs, and leaves it alone otherwise, so the same file imported
+twice writes nothing the second time.
+
+Another client at a therapist and start that is already taken (in the book, or by an earlier
+row) is a clash, reported as the booking screen words it, never a replacement. Several clients
+share one appointment only when their rows say so in the `kind` column (couple, family or group;
+pareja, familia, grupo): such a row joins the live appointment booked at its therapist and start
+(which takes the row's kind), or the one the file's other rows of that kind make. The rows of one
+appointment must agree on what belongs to the appointment (kind, end, modality; the file names no
+room); an empty cell agrees with anything.
 
 Decisions the issue left open:
 
 - Duration: `end` (a date and time, or a time alone for the start's day) or `duration_minutes`;
   when both are given they must agree. Both empty: `DEFAULT_APPOINTMENT_MINUTES` for a new
   appointment, the end it has for an existing one.
-- Modality and status empty: virtual, and attended for a past start or scheduled for a future
-  one (as the booking screen does) for a new appointment; an existing one keeps what it has,
-  so a re-import never undoes what staff recorded in the appointment book since.
+- Modality, kind and status empty: virtual, individual, and attended for a past start or
+  scheduled for a future one (as the booking screen does) for a new appointment; an existing one
+  keeps what it has, so a re-import never undoes what staff recorded in the appointment book.
+- A row with an empty kind never joins another client's appointment: adding someone to a session
+  is said, not guessed. A row that says "individual" for an appointment of several clients is an
+  error.
 - An on-site row gets no room (the file names none); staff pick one in the appointment book.
-- Status sets the participant's attendance and the appointment's status follows it as in
-  `scheduling._sync_status` (one participant: attended or no-show = held, cancelled or
-  late-cancelled = cancelled, scheduled = scheduled). A row cancelled by the file records the
+- Status sets the participant's attendance and the appointment's status follows all of its
+  participants as `scheduling.appointment_status` says. A row cancelled by the file records the
   client as the one who cancelled, with the reason "Imported from a spreadsheet"; a participant
   already cancelled keeps who cancelled and why.
 - Participants are billed to the client (the booking screen's default); staff set a payer.
 - Fee and currency are required: a session's price is what the spreadsheet says, never guessed.
-- The row's own natural-key match is not a clash; two rows with the same therapist and start
-  are a duplicate (the later row is in error), cancelled or not.
+- A cancelled appointment blocks nothing: another client's row at its time is a new appointment.
+- Counts are per row: "created" for a new participant (in a new or a booked appointment),
+  "updated" when the row's participation or its appointment changes, else "unchanged".
 
 Overlaps are checked against the database as the import would leave it: an appointment the file
 updates (say, cancels or shortens) is judged by its new values. The whole file costs a handful of
-queries (therapists by email, clients by national ID, the appointments of those therapists and
+queries (therapists by email, clients by national ID, number and email, the appointments of those therapists and
 clients in the file's time span, and those of the rooms an updated appointment keeps), never one
 per row.
 
@@ -73,7 +86,7 @@ from admin_app.models.base import utcnow
 from admin_app.services import scheduling
 from admin_app.services.clinic_time import clinic_zone, from_local, to_local
 from admin_app.services.errors import RuleViolation
-from admin_app.services.imports import values
+from admin_app.services.imports import matching, values
 from admin_app.services.imports.reading import Row, Table
 from admin_app.services.imports.report import Action, ImportPlan
 from admin_app.services.imports.rows import report_missing_columns
@@ -83,16 +96,21 @@ KIND = "appointments"
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "client_national_id": ("dni",),
+    "client_number": ("numero_cliente", "n_cliente", "client_no"),
+    "client_email": ("correo_cliente",),
     "therapist_email": ("correo_terapeuta",),
     "start": ("inicio",),
     "duration_minutes": ("duracion",),
     "end": ("fin",),
     "modality": ("modalidad",),
+    "kind": ("tipo",),
     "fee": ("tarifa",),
     "currency": ("moneda",),
     "status": ("estado",),
 }
-REQUIRED = ("client_national_id", "therapist_email", "start", "fee", "currency")
+REQUIRED = ("therapist_email", "start", "fee", "currency")
+# The client is named by any of these (matching's rule); the file needs one of the columns.
+CLIENT_KEYS = {"client_national_id": "national_id", "client_number": "client_number", "client_email": "email"}
 
 MODALITIES = {
     "virtual": Modality.VIRTUAL,
@@ -102,6 +120,16 @@ MODALITIES = {
     "on site": Modality.ON_SITE,
     "presencial": Modality.ON_SITE,
 }
+KINDS = {
+    "individual": AppointmentKind.INDIVIDUAL,
+    "couple": AppointmentKind.COUPLE,
+    "pareja": AppointmentKind.COUPLE,
+    "family": AppointmentKind.FAMILY,
+    "familia": AppointmentKind.FAMILY,
+    "group": AppointmentKind.GROUP,
+    "grupo": AppointmentKind.GROUP,
+}
+SHARED_KINDS = (AppointmentKind.COUPLE, AppointmentKind.FAMILY, AppointmentKind.GROUP)
 STATUSES = {
     "attended": Attendance.ATTENDED,
     "completed": Attendance.ATTENDED,
@@ -151,6 +179,7 @@ class _Booked:
     therapist_name: str
     starts_at: dt.datetime
     ends_at: dt.datetime
+    kind: AppointmentKind
     status: AppointmentStatus
     modality: Modality
     room_id: int | None
@@ -167,6 +196,7 @@ class _Line:
     """A row as read: what is known of it (None where the cell was wrong or left empty)."""
 
     row: int
+    cells: dict[str, str]  # the row's cells as written, for messages
     therapist_id: int | None = None
     therapist_name: str = ""
     client_id: int | None = None
@@ -175,34 +205,85 @@ class _Line:
     ends_at: dt.datetime | None = None
     minutes: int | None = None
     modality: Modality | None = None
+    kind: AppointmentKind | None = None
     fee: Decimal | None = None
     currency: str | None = None
     attendance: Attendance | None = None
     end_given: bool = False  # an end or a duration was written (even if wrong)
-    existing: _Booked | None = None
+    matched_by: str | None = None  # the key that found the client
+    existing: _Booked | None = None  # the appointment the client already takes part in
+    seat: _Seat | None = None  # ... and their participation in it
 
     @property
     def live(self) -> bool:
         return self.attendance not in _ABSENT
 
 
+@dataclasses.dataclass
+class _Appointment:
+    """An appointment as the import would leave it: a booked one that rows touch, or a new one.
+
+    `lines` in the file's order; the appointment's own values (end, modality, kind) are settled
+    from them by `_settle` (None: not known, because a cell was wrong).
+    """
+
+    therapist_id: int
+    starts_at: dt.datetime
+    existing: _Booked | None
+    lines: list[_Line] = dataclasses.field(default_factory=list)
+    ends_at: dt.datetime | None = None
+    modality: Modality | None = None
+    kind: AppointmentKind | None = None
+
+    @property
+    def first(self) -> _Line:
+        return self.lines[0]
+
+    def seats(self) -> list[tuple[int | None, str, Attendance | None, object]]:
+        """(client id, name, attendance, who answers for it) of every participant once imported:
+        the rows, and the booked participants no row mentions (answered for by the appointment itself)."""
+        mentioned = {line.seat.id for line in self.lines if line.seat is not None}
+        booked = [
+            (seat.client_id, seat.client_name, seat.attendance, self)
+            for seat in (self.existing.seats if self.existing is not None else ())
+            if seat.id not in mentioned
+        ]
+        return booked + [(line.client_id, line.client_name, line.attendance, line) for line in self.lines]
+
+    @property
+    def status(self) -> AppointmentStatus:
+        return scheduling.appointment_status(attendance for _, _, attendance, _ in self.seats() if attendance)
+
+    @property
+    def live(self) -> bool:
+        return self.status != AppointmentStatus.CANCELLED
+
+    @property
+    def room_id(self) -> int | None:
+        """The booked room, kept while the appointment stays on site."""
+        if self.existing is None or self.modality != Modality.ON_SITE:
+            return None
+        return self.existing.room_id
+
+
 @dataclasses.dataclass(frozen=True)
 class _NewAppointment:
-    """The rows to insert (the participant's appointment id is known once inserted)."""
+    """The rows to insert (the participants' appointment id is known once inserted)."""
 
     appointment: dict
-    participant: dict
+    participants: tuple[dict, ...]
 
 
 @dataclasses.dataclass(frozen=True)
 class _Edit:
-    """Changed values by primary key; empty dicts when that record is unchanged. `claims`: the
-    appointment takes time it did not hold (revived, or ending later)."""
+    """A booked appointment's changed values (empty when unchanged), its participants' changed
+    values by id, and the participants it gains. `claims`: the appointment takes time it did not
+    hold (revived, or ending later)."""
 
     appointment_id: int
     appointment: dict
-    participant_id: int
-    participant: dict
+    participants: tuple[tuple[int, dict], ...] = ()
+    new_participants: tuple[dict, ...] = ()
     claims: bool = False
 
 
@@ -213,29 +294,52 @@ def plan(session: Session, table: Table) -> ImportPlan:
     a dry run rolls back at once, an import applies the plan in the same transaction.
     """
     result = ImportPlan(kind=KIND)
-    if report_missing_columns(result, table, REQUIRED, COLUMNS):
+    missing = report_missing_columns(result, table, REQUIRED, COLUMNS)
+    if not any(name in table.headers for name in CLIENT_KEYS):
+        result.error(
+            1,
+            "client_national_id",
+            _l(
+                "the file needs a column that names the client: client_national_id, client_number or client_email "
+                "(dni, numero_cliente, correo_cliente)"
+            ),
+        )
+        return result
+    if missing:
         return result
     hold_sqlite_write_lock(session)
     column = {name: table.headers.get(name, name) for name in COLUMNS}
     therapists = _therapists_by_email(session, _cells(table.rows, "therapist_email", _email_key))
-    clients = _clients_by_national_id(session, _cells(table.rows, "client_national_id", str.upper))
-    _hold_therapist_locks(session, [therapist.id for therapist in therapists.values()])
     parsers = _cell_parsers()
-    lines = [_read_row(row, therapists, clients, column, result, parsers) for row in table.rows]
+    key_column = next(name for name in CLIENT_KEYS if name in table.headers)
+    keys = {row.number: _client_keys(row, key_column, column, result, parsers) for row in table.rows}
+    clients = matching.load_client_index(
+        session,
+        (k for k in keys.values() if k is not None),
+        columns=(Client.id, Client.full_name, Client.national_id, Client.client_number, Client.email),
+    )
+    _hold_therapist_locks(session, [therapist.id for therapist in therapists.values()])
+    lines = [_read_row(row, therapists, clients, keys[row.number], column, result, parsers) for row in table.rows]
+    result.matched = matching.count_matches(line.matched_by for line in lines)
     booked = _load_booked(session, lines)
     _match_existing(lines, booked, column, result)
-    _fill_defaults(lines, now=dt.datetime.now(dt.UTC))
-    rooms = {line.existing.room_id for line in lines if _keeps_room(line)}
+    appointments = _group_rows(lines, booked)
+    now = utcnow()
+    for appointment in appointments:
+        _settle(appointment, column, result, now=now)
+    _load_unmentioned_participants(session, booked, lines, appointments)
+    rooms = {appointment.room_id for appointment in appointments} - {None}
     if rooms:
-        _load_room_mates(session, booked, rooms, lines)
-    _check_overlaps(lines, booked, column, result)
+        _load_room_mates(session, booked, rooms, appointments)
+    _check_overlaps(appointments, booked, column, result)
     if not result.errors:
         reason = str(IMPORTED_REASON)  # stored text, in the language of whoever imports
-        for line in lines:
-            action, change = _planned(line, reason)
-            result.actions.append(action)
+        actions: dict[int, Action] = {}
+        for appointment in appointments:
+            change = _planned(appointment, reason, actions)
             if change is not None:
                 result.changes.append(change)
+        result.actions.extend(actions[line.row] for line in lines)
     result.errors.sort(key=lambda error: error.row)
     return result
 
@@ -256,9 +360,18 @@ def apply(session: Session, plan: ImportPlan) -> None:
         # Time given up first, then taken: PostgreSQL checks the overlap guards row by row, and
         # every state on the way is then within the book before or after the import.
         _update(session, Appointment, [(e.appointment_id, e.appointment) for e in edited if not e.claims])
-        new_ids = _insert_new(session, created)
+        new_appointment_ids = _insert_appointments(session, created)
         _update(session, Appointment, [(e.appointment_id, e.appointment) for e in edited if e.claims])
-        _update(session, Participant, [(e.participant_id, e.participant) for e in edited])
+        new_participant_ids = _insert_participants(
+            session,
+            [
+                {**participant, "appointment_id": appointment_id}
+                for change, appointment_id in zip(created, new_appointment_ids, strict=True)
+                for participant in change.participants
+            ]
+            + [participant for e in edited for participant in e.new_participants],
+        )
+        _update(session, Participant, [edit for e in edited for edit in e.participants])
     except DBAPIError as error:
         refusal = scheduling.overlap_refusal(error)
         if refusal is None:
@@ -266,14 +379,14 @@ def apply(session: Session, plan: ImportPlan) -> None:
         raise refusal from None
     actor_id, actor = current_actor()
     stamp = {"occurred_at": utcnow(), "actor_user_id": actor_id, "actor": actor}
-    _record_creations(session, stamp, Appointment.__tablename__, [ids[0] for ids in new_ids])
-    _record_creations(session, stamp, Participant.__tablename__, [ids[1] for ids in new_ids])
+    _record_creations(session, stamp, Appointment.__tablename__, new_appointment_ids)
+    _record_creations(session, stamp, Participant.__tablename__, new_participant_ids)
     updates = [
         {**stamp, "action": AuditAction.UPDATE, "entity": entity, "entity_id": id_, "changed_fields": list(changed)}
         for e in edited
         for entity, id_, changed in (
             (Appointment.__tablename__, e.appointment_id, e.appointment),
-            (Participant.__tablename__, e.participant_id, e.participant),
+            *((Participant.__tablename__, id_, changed) for id_, changed in e.participants),
         )
         if changed
     ]
@@ -312,42 +425,48 @@ def _update(session: Session, model, changes: list[tuple[int, dict]]) -> None:
         session.execute(update(model), rows)
 
 
-def _insert_new(session: Session, created: list[_NewAppointment]) -> list[tuple[int, int]]:
-    """Appointments, then their participants; (appointment id, participant id) per new row.
+def _insert_appointments(session: Session, created: list[_NewAppointment]) -> list[int]:
+    """The new appointments; their ids, in the order of `created`.
 
     Plain executemany INSERTs (SQLite's own; a pipeline of one short statement per row with
     psycopg), each followed by one query reading the new ids back: measured on PostgreSQL, that is
     faster than INSERT ... RETURNING batches, whose long statements the driver parses anew every
-    time. New ids are above the highest id seen before inserting; among those, a therapist and
-    start belong to one new row (any appointment already there would have been the row's match,
-    and the file's therapists are locked against concurrent bookings).
+    time. New ids are above the highest id seen before inserting, and ascend in the order of the
+    rows: the new appointments of one therapist and start (at most one live, the others
+    cancelled) take theirs in the file's order. No other transaction adds any there meanwhile:
+    the file's therapists are locked against concurrent bookings.
     """
     if not created:
         return []
     highest = session.scalar(select(func.max(Appointment.id))) or 0
     session.execute(insert(Appointment.__table__), [change.appointment for change in created])
+    new_ids: dict[tuple[int, dt.datetime], list[int]] = defaultdict(list)
+    for id_, therapist_id, starts_at in session.execute(
+        select(Appointment.id, Appointment.therapist_id, Appointment.starts_at)
+        .where(Appointment.id > highest)
+        .order_by(Appointment.id.desc())  # popped from the end: lowest first
+    ):
+        new_ids[(therapist_id, starts_at)].append(id_)
+    return [new_ids[(change.appointment["therapist_id"], change.appointment["starts_at"])].pop() for change in created]
+
+
+def _insert_participants(session: Session, participants: list[dict]) -> list[int]:
+    """The new participants (of new and of booked appointments); their ids.
+
+    Read back as the appointments are: above the highest id before, one per appointment and
+    client (a unique pair).
+    """
+    if not participants:
+        return []
+    highest = session.scalar(select(func.max(Participant.id))) or 0
+    session.execute(insert(Participant.__table__), participants)
     new_ids = {
-        (therapist_id, starts_at): id_
-        for id_, therapist_id, starts_at in session.execute(
-            select(Appointment.id, Appointment.therapist_id, Appointment.starts_at).where(Appointment.id > highest)
+        (appointment_id, client_id): id_
+        for id_, appointment_id, client_id in session.execute(
+            select(Participant.id, Participant.appointment_id, Participant.client_id).where(Participant.id > highest)
         )
     }
-    appointment_ids = [
-        new_ids[(change.appointment["therapist_id"], change.appointment["starts_at"])] for change in created
-    ]
-    session.execute(
-        insert(Participant.__table__),
-        [
-            {**change.participant, "appointment_id": appointment_id}
-            for change, appointment_id in zip(created, appointment_ids, strict=True)
-        ],
-    )
-    participant_ids = dict(
-        session.execute(
-            select(Participant.appointment_id, Participant.id).where(Participant.appointment_id > highest)
-        ).all()
-    )
-    return [(appointment_id, participant_ids[appointment_id]) for appointment_id in appointment_ids]
+    return [new_ids[(participant["appointment_id"], participant["client_id"])] for participant in participants]
 
 
 # Reading the rows
@@ -370,20 +489,56 @@ def _cell_parsers() -> dict:
     same emails, times, fees and words on thousands of rows, and parsing a date is not free."""
     cache = functools.lru_cache(maxsize=None)
     return {
-        "client_national_id": values.required,
+        "client_national_id": matching.parse_national_id,
+        "client_number": matching.parse_client_number,
+        "client_email": cache(values.email),
         "therapist_email": cache(lambda value: values.email(value, is_required=True)),
         "start": cache(values.local_datetime),
         "duration_minutes": cache(lambda value: values.whole_number(value) if value else None),
         "end": cache(_end),
         "modality": cache(lambda value: values.choice(value, MODALITIES) if value else None),
+        "kind": cache(lambda value: values.choice(value, KINDS) if value else None),
         "fee": cache(values.amount),
         "currency": cache(values.currency),
         "status": cache(lambda value: values.choice(_nfc(value), STATUSES) if value else None),
     }
 
 
-def _read_row(row: Row, therapists: dict, clients: dict, column: dict, result: ImportPlan, parsers: dict) -> _Line:
-    line = _Line(row=row.number)
+def _client_keys(
+    row: Row, key_column: str, column: dict, result: ImportPlan, parsers: dict
+) -> matching.ClientKeys | None:
+    """The row's keys of its client (None: a key cell is wrong, or none is given; said on the
+    plan, for a missing key on `key_column`)."""
+    found, ok = {}, True
+    for name, key in CLIENT_KEYS.items():
+        try:
+            found[key] = parsers[name](row.values.get(name, ""))
+        except values.CellError as error:
+            result.error(row.number, column[name], error.reason)
+            ok = False
+    keys = matching.ClientKeys(**found)
+    if ok and not keys.given:
+        result.error(row.number, column[key_column], _l("a value is required"))
+    return keys if ok and keys.given else None
+
+
+NOT_FOUND = {
+    "national_id": lambda value: _l("no client has the national ID %(value)s", value=value),
+    "client_number": lambda value: _l("no client has the client number %(value)s", value=value),
+    "email": lambda value: _l("no client has the email %(value)s", value=value),
+}
+
+
+def _read_row(
+    row: Row,
+    therapists: dict,
+    clients: matching.ClientIndex,
+    keys: matching.ClientKeys | None,
+    column: dict,
+    result: ImportPlan,
+    parsers: dict,
+) -> _Line:
+    line = _Line(row=row.number, cells=row.values)
 
     def check(name: str, *more):
         try:
@@ -395,13 +550,18 @@ def _read_row(row: Row, therapists: dict, clients: dict, column: dict, result: I
     def fail(name: str, reason) -> None:
         result.error(row.number, column[name], reason)
 
-    national_id = check("client_national_id")
-    if national_id is not None:
-        client = clients.get(national_id.upper())
-        if client is None:
-            fail("client_national_id", _l("no client has the national ID %(value)s", value=national_id))
+    if keys is not None:
+        try:
+            found = clients.match(keys)
+        except matching.MatchError as error:
+            fail(next(name for name, key in CLIENT_KEYS.items() if key == error.key), error.reason)
         else:
-            line.client_id, line.client_name = client.id, client.full_name
+            if found.client is None:
+                name, key = next((n, k) for n, k in CLIENT_KEYS.items() if getattr(keys, k))
+                fail(name, NOT_FOUND[key](getattr(keys, key)))
+            else:
+                line.client_id, line.client_name = found.client.id, found.client.full_name
+                line.matched_by = found.key
     email = check("therapist_email")
     if email is not None:
         therapist = therapists.get(email)
@@ -430,6 +590,7 @@ def _read_row(row: Row, therapists: dict, clients: dict, column: dict, result: I
         line.ends_at = line.starts_at + dt.timedelta(minutes=line.minutes)
     line.end_given = bool(row.values.get("end") or row.values.get("duration_minutes"))
     line.modality = check("modality")
+    line.kind = check("kind")
     line.fee = check("fee")
     line.currency = check("currency")
     line.attendance = check("status")
@@ -476,14 +637,6 @@ def _therapists_by_email(session: Session, emails: set[str]) -> dict:
     return found
 
 
-def _clients_by_national_id(session: Session, national_ids: set[str]) -> dict:
-    found = {}
-    for chunk in _chunks(national_ids):
-        query = select(Client.id, Client.full_name, Client.national_id).where(Client.national_id.in_(chunk))
-        found.update((client.national_id.upper(), client) for client in session.execute(query))
-    return found
-
-
 def _hold_therapist_locks(session: Session, therapist_ids: list[int]) -> None:
     """The booking screen's lock of each therapist (same keys, same global order), in one statement."""
     if not therapist_ids or session.get_bind().dialect.name != "postgresql":
@@ -494,12 +647,12 @@ def _hold_therapist_locks(session: Session, therapist_ids: list[int]) -> None:
     )
 
 
-def _booked_query(lines: Iterable[_Line]):
-    """Appointments in the time span of `lines`, a day wider at the end: a row that keeps an
-    existing appointment's end does not know it yet."""
-    timed = [line for line in lines if line.starts_at is not None]
-    span_start = min(line.starts_at for line in timed)
-    span_end = max(line.ends_at or line.starts_at for line in timed) + dt.timedelta(days=1)
+def _booked_query(spans: Iterable[tuple[dt.datetime, dt.datetime | None]]):
+    """Appointments in the time span of `spans` (start, end or None), a day wider at the end: a
+    row that keeps an existing appointment's end does not know it yet."""
+    timed = list(spans)
+    span_start = min(start for start, _ in timed)
+    span_end = max(end or start for start, end in timed) + dt.timedelta(days=1)
     return (
         select(
             Appointment.id,
@@ -507,6 +660,7 @@ def _booked_query(lines: Iterable[_Line]):
             Therapist.full_name.label("therapist_name"),
             Appointment.starts_at,
             Appointment.ends_at,
+            Appointment.kind,
             Appointment.status,
             Appointment.modality,
             Appointment.room_id,
@@ -537,10 +691,11 @@ def _load_booked(session: Session, lines: list[_Line]) -> dict[int, _Booked]:
     all a clash needs.
     """
     booked: dict[int, _Booked] = {}
-    if not any(line.starts_at is not None for line in lines):
+    timed = [line for line in lines if line.starts_at is not None]
+    if not timed:
         return booked
-    query = _booked_query(lines)
-    therapist_ids = {line.therapist_id for line in lines if line.starts_at is not None} - {None}
+    query = _booked_query((line.starts_at, line.ends_at) for line in timed)
+    therapist_ids = {line.therapist_id for line in timed} - {None}
     for chunk in _chunks(therapist_ids):
         rows = session.execute(
             query.outerjoin(Participant, Participant.appointment_id == Appointment.id)
@@ -548,21 +703,41 @@ def _load_booked(session: Session, lines: list[_Line]) -> dict[int, _Booked]:
             .where(Appointment.therapist_id.in_(chunk))
         )
         _collect(booked, rows)
-    complete = set(booked)
-    by_client = query.join(Participant, Participant.appointment_id == Appointment.id).join(
-        Client, Client.id == Participant.client_id
-    )
-    if len(therapist_ids) <= CHUNK:  # what the first query read need not be read again
-        by_client = by_client.where(Appointment.therapist_id.not_in(sorted(therapist_ids)))
-    for chunk in _chunks({line.client_id for line in lines if line.starts_at is not None} - {None}):
-        rows = session.execute(by_client.where(Participant.client_id.in_(chunk)))
-        _collect(booked, (row for row in rows if row.id not in complete))
+    _load_through_clients(session, booked, query, therapist_ids, {line.client_id for line in timed} - {None})
     return booked
 
 
-def _load_room_mates(session: Session, booked: dict[int, _Booked], rooms: set[int], lines: list[_Line]) -> None:
+def _load_through_clients(session: Session, booked: dict, query, therapist_ids: set[int], client_ids: set[int]) -> None:
+    """Other therapists' appointments of these clients (the file's therapists' are all read)."""
+    by_client = query.join(Participant, Participant.appointment_id == Appointment.id).join(
+        Client, Client.id == Participant.client_id
+    )
+    if len(therapist_ids) <= CHUNK:  # what is read already need not be read again
+        by_client = by_client.where(Appointment.therapist_id.not_in(sorted(therapist_ids)))
+    for chunk in _chunks(client_ids):
+        rows = session.execute(by_client.where(Participant.client_id.in_(chunk)))
+        _collect(booked, (row for row in rows if row.therapist_id not in therapist_ids))
+
+
+def _load_unmentioned_participants(
+    session: Session, booked: dict[int, _Booked], lines: list[_Line], appointments: list[_Appointment]
+) -> None:
+    """Other therapists' appointments of the participants no row mentions, in the booked
+    appointments the file changes: a longer session must fit their day too."""
+    clients = {
+        seat.client_id for appointment in appointments if appointment.existing for seat in appointment.existing.seats
+    } - {line.client_id for line in lines}
+    if clients:
+        query = _booked_query((a.starts_at, a.ends_at) for a in appointments if a.existing is not None)
+        therapist_ids = {line.therapist_id for line in lines if line.starts_at is not None} - {None}
+        _load_through_clients(session, booked, query, therapist_ids, clients)
+
+
+def _load_room_mates(
+    session: Session, booked: dict[int, _Booked], rooms: set[int], appointments: list[_Appointment]
+) -> None:
     """The appointments in the rooms that updated appointments keep (their times may change)."""
-    query = _booked_query(line for line in lines if _keeps_room(line))
+    query = _booked_query((a.starts_at, a.ends_at) for a in appointments if a.room_id is not None)
     known = set(booked)
     for chunk in _chunks(rooms):
         rows = session.execute(
@@ -583,6 +758,7 @@ def _collect(booked: dict[int, _Booked], rows) -> None:
                 therapist_name=row.therapist_name,
                 starts_at=row.starts_at,
                 ends_at=row.ends_at,
+                kind=row.kind,
                 status=row.status,
                 modality=row.modality,
                 room_id=row.room_id,
@@ -607,90 +783,204 @@ def _collect(booked: dict[int, _Booked], rows) -> None:
 
 
 def _match_existing(lines: list[_Line], booked: dict[int, _Booked], column: dict, result: ImportPlan) -> None:
-    """Pair each row with the appointment of its therapist and start; refuse a key used twice.
+    """Pair each row with the appointment its client already has with that therapist at that
+    start; refuse a therapist, start and client given twice.
 
-    A therapist with two appointments at one start (a cancelled one and its rebooking): the
-    live one is the match, else the oldest.
+    A client in two appointments of one therapist at one start (a cancelled one and its
+    rebooking): the live one is the match, else the oldest.
     """
-    by_key: dict[tuple[int, dt.datetime], _Booked] = {}
+    seats: dict[tuple[int, dt.datetime, int], tuple[_Booked, _Seat]] = {}
     for appointment in sorted(booked.values(), key=lambda a: (not a.live, a.id)):
-        by_key.setdefault((appointment.therapist_id, appointment.starts_at), appointment)
-    first_row: dict[tuple[int, dt.datetime], int] = {}
+        for seat in appointment.seats:
+            seats.setdefault((appointment.therapist_id, appointment.starts_at, seat.client_id), (appointment, seat))
+    first_row: dict[tuple[int, dt.datetime, int], int] = {}
     for line in lines:
-        if line.therapist_id is None or line.starts_at is None:
+        if line.therapist_id is None or line.starts_at is None or line.client_id is None:
             continue
-        key = (line.therapist_id, line.starts_at)
+        key = (line.therapist_id, line.starts_at, line.client_id)
         if key in first_row:
-            result.error(
-                line.row, column["start"], _l("the same therapist and start as row %(row)d", row=first_row[key])
-            )
-            line.starts_at = None  # left out of the overlap check: the duplicate is what to fix
-            continue
-        first_row[key] = line.row
-        line.existing = by_key.get(key)
-        if line.existing is not None and len(line.existing.seats) != 1:
             result.error(
                 line.row,
                 column["start"],
+                _l("the same therapist, start and client as row %(row)d", row=first_row[key]),
+            )
+            line.starts_at = None  # left out of the other checks: the duplicate is what to fix
+            continue
+        first_row[key] = line.row
+        line.existing, line.seat = seats.get(key, (None, None))
+
+
+def _group_rows(lines: list[_Line], booked: dict[int, _Booked]) -> list[_Appointment]:
+    """The appointments the rows make, in the order of their first rows.
+
+    A row whose client is booked belongs to that appointment. Any other row makes an appointment
+    of its own, unless its kind is couple, family or group: then it joins, at its therapist and
+    start, the live appointment in the book, else one that other rows of the file belong to, else
+    the new one the rows of that kind share.
+    """
+    by_start: dict[tuple[int, dt.datetime], list[_Booked]] = defaultdict(list)
+    for appointment in sorted(booked.values(), key=lambda a: (not a.live, a.id)):
+        by_start[(appointment.therapist_id, appointment.starts_at)].append(appointment)
+    of_booked: dict[int, _Appointment] = {}
+    shared: dict[tuple[int, dt.datetime], _Appointment] = {}
+    grouped: list[_Appointment] = []
+
+    def join(appointment: _Appointment, line: _Line) -> None:
+        if not appointment.lines:
+            grouped.append(appointment)
+        appointment.lines.append(line)
+
+    def booked_one(appointment: _Booked) -> _Appointment:
+        if appointment.id not in of_booked:
+            of_booked[appointment.id] = _Appointment(appointment.therapist_id, appointment.starts_at, appointment)
+        return of_booked[appointment.id]
+
+    for line in lines:
+        if line.therapist_id is None or line.starts_at is None:
+            continue
+        if line.existing is not None:
+            join(booked_one(line.existing), line)
+            continue
+        key = (line.therapist_id, line.starts_at)
+        if line.kind not in SHARED_KINDS:
+            join(_Appointment(line.therapist_id, line.starts_at, None), line)
+            continue
+        if key not in shared:
+            candidates = by_start.get(key, [])
+            target = next((a for a in candidates if a.live), None) or next(
+                (a for a in candidates if a.id in of_booked), None
+            )
+            shared[key] = booked_one(target) if target is not None else _Appointment(*key, None)
+        join(shared[key], line)
+    for appointment in grouped:
+        appointment.lines.sort(key=lambda line: line.row)
+    return sorted(grouped, key=lambda appointment: appointment.first.row)
+
+
+def _settle(appointment: _Appointment, column: dict, result: ImportPlan, *, now: dt.datetime) -> None:
+    """The appointment's own values from its rows, which must agree (an empty cell agrees), else
+    its booked values, else the defaults; and each row's attendance."""
+    existing = appointment.existing
+    appointment.ends_at = _agreed_end(appointment, column, result)
+    appointment.modality = _agreed(appointment, "modality", column, result) or (
+        existing.modality if existing is not None else Modality.VIRTUAL
+    )
+    appointment.kind = _agreed(appointment, "kind", column, result) or (
+        existing.kind if existing is not None else AppointmentKind.INDIVIDUAL
+    )
+    for line in appointment.lines:
+        if line.attendance is None:
+            line.attendance = (
+                line.seat.attendance
+                if line.seat is not None
+                else scheduling.default_attendance(appointment.starts_at, now)
+            )
+    if appointment.kind == AppointmentKind.INDIVIDUAL:
+        seats = appointment.seats()
+        said = next((line for line in appointment.lines if line.kind == AppointmentKind.INDIVIDUAL), None)
+        if said is not None and len(seats) > 1:
+            result.error(
+                said.row,
+                column["kind"],
                 _l(
-                    "the appointment at this time has %(count)d participants; change it in the appointment book",
-                    count=len(line.existing.seats),
+                    "an individual session has one client; this one has %(count)d (%(names)s)",
+                    count=len(seats),
+                    names=", ".join(sorted(name for _, name, _, _ in seats)),
                 ),
             )
 
 
-def _fill_defaults(lines: list[_Line], *, now: dt.datetime) -> None:
-    """Empty cells: an existing appointment keeps its values, a new one gets the defaults."""
-    minutes = dt.timedelta(minutes=current_app.config["DEFAULT_APPOINTMENT_MINUTES"])
-    for line in lines:
-        if line.starts_at is None:
+def _agreed(appointment: _Appointment, name: str, column: dict, result: ImportPlan):
+    """The value the rows give for one of the appointment's columns, or None when none gives it;
+    a row that gives another one is in error."""
+    first: _Line | None = None
+    for line in appointment.lines:
+        value = getattr(line, name)
+        if value is None:
             continue
-        existing = line.existing if line.existing is not None and len(line.existing.seats) == 1 else None
-        if line.ends_at is None and not line.end_given:
-            line.ends_at = existing.ends_at if existing is not None else line.starts_at + minutes
-        if line.modality is None:
-            line.modality = existing.modality if existing is not None else Modality.VIRTUAL
-        if line.attendance is None:
-            line.attendance = (
-                existing.seats[0].attendance
-                if existing is not None
-                else scheduling.default_attendance(line.starts_at, now)
+        if first is None:
+            first = line
+        elif value != getattr(first, name):
+            result.error(
+                line.row,
+                column[name],
+                _l(
+                    "%(value)s differs from row %(row)d (%(other)s) for the same session",
+                    value=line.cells[name],
+                    row=first.row,
+                    other=first.cells[name],
+                ),
             )
+    return getattr(first, name) if first is not None else None
 
 
-def _keeps_room(line: _Line) -> bool:
-    return (
-        line.existing is not None
-        and line.existing.room_id is not None
-        and line.modality == Modality.ON_SITE
-        and line.starts_at is not None
-        and line.ends_at is not None
-    )
+def _agreed_end(appointment: _Appointment, column: dict, result: ImportPlan) -> dt.datetime | None:
+    """The end the rows give (None when a row's end or duration is wrong: not known), else the
+    booked one, else the default duration."""
+    first: _Line | None = None
+    for line in appointment.lines:
+        if not line.end_given:
+            continue
+        if line.ends_at is None:
+            return None  # that row's cell is in error already
+        if first is None:
+            first = line
+        elif line.ends_at != first.ends_at:
+            name = "end" if line.cells.get("end") else "duration_minutes"
+            result.error(
+                line.row,
+                column[name],
+                _l(
+                    "the session ends at %(end)s on this row and at %(other)s on row %(row)d",
+                    end=_clock(line.ends_at, appointment.starts_at),
+                    other=_clock(first.ends_at, appointment.starts_at),
+                    row=first.row,
+                ),
+            )
+    if first is not None:
+        return first.ends_at
+    if appointment.existing is not None:
+        return appointment.existing.ends_at
+    return appointment.starts_at + dt.timedelta(minutes=current_app.config["DEFAULT_APPOINTMENT_MINUTES"])
 
 
-def _check_overlaps(lines: list[_Line], booked: dict[int, _Booked], column: dict, result: ImportPlan) -> None:
+def _clock(moment: dt.datetime, starts_at: dt.datetime) -> str:
+    """A local time, with its date when it is not the start's day."""
+    local = to_local(moment)
+    return f"{local:%H:%M}" if local.date() == to_local(starts_at).date() else f"{local:%Y-%m-%d %H:%M}"
+
+
+def _check_overlaps(
+    appointments: list[_Appointment], booked: dict[int, _Booked], column: dict, result: ImportPlan
+) -> None:
     """Nobody twice at once, in the database as the import would leave it.
 
-    Per therapist, client and room: the live intervals of the rows and of the appointments no
-    row updates, swept by start; each one is compared with the interval reaching furthest among
-    those before it, so every interval that overlaps an earlier one is found. Between two rows
-    the later row is in error, naming the other; between a row and an appointment, the row.
+    Per therapist, client and room: the live intervals of the file's appointments and of the
+    booked ones no row touches, swept by start; each one is compared with the interval reaching
+    furthest among those before it, so every interval that overlaps an earlier one is found.
+    Between two of the file's, the later row is in error, naming the other; between one of the
+    file's and a booked one, the file's row. A participant's clash is reported on their row (a
+    booked participant no row mentions: on the appointment's first row).
     """
     resources: dict[tuple[str, int], list] = defaultdict(list)
-    matched = {line.existing.id for line in lines if line.existing is not None}
+    touched = {appointment.existing.id for appointment in appointments if appointment.existing is not None}
     with_rows: set[tuple[str, int]] = set()
-    for line in lines:
-        if line.starts_at is None or line.ends_at is None or not line.live:
+    for appointment in appointments:
+        if appointment.ends_at is None or not appointment.live:
             continue
-        keys = [("therapist", line.therapist_id), ("client", line.client_id)]
-        if _keeps_room(line):
-            keys.append(("room", line.existing.room_id))
-        for key in keys:
+        span = (appointment.starts_at, appointment.ends_at)
+        owners = [(("therapist", appointment.therapist_id), appointment), (("room", appointment.room_id), appointment)]
+        owners += [
+            (("client", client_id), owner)
+            for client_id, _, attendance, owner in appointment.seats()
+            if attendance not in _ABSENT
+        ]
+        for key, owner in owners:
             if key[1] is not None:
-                resources[key].append((line.starts_at, line.ends_at, line))
+                resources[key].append((*span, owner))
                 with_rows.add(key)
     for appointment in booked.values():
-        if appointment.id in matched or not appointment.live:
+        if appointment.id in touched or not appointment.live:
             continue
         keys = [("therapist", appointment.therapist_id), ("room", appointment.room_id)]
         keys += [("client", seat.client_id) for seat in appointment.seats if seat.attendance not in _ABSENT]
@@ -703,30 +993,53 @@ def _check_overlaps(lines: list[_Line], booked: dict[int, _Booked], column: dict
         furthest = intervals[0]
         for current in intervals[1:]:
             if current[0] < furthest[1]:
-                _report_overlap(key, furthest[2], current[2], column, result, reported)
+                _report_overlap(key, furthest, current, column, result, reported)
             if current[1] > furthest[1]:
                 furthest = current
 
 
+def _first_line(owner) -> _Line | None:
+    """The row that answers for an interval of the file (None: a booked appointment)."""
+    if isinstance(owner, _Line):
+        return owner
+    if isinstance(owner, _Appointment):
+        return owner.first
+    return None
+
+
 def _report_overlap(key, first, second, column: dict, result: ImportPlan, reported: set) -> None:
-    if isinstance(first, _Line) and isinstance(second, _Line):
-        line, other = (first, second) if first.row > second.row else (second, first)
-        if (line.row, ("row", other.row)) in reported:
+    same_start = key[0] == "therapist" and first[0] == second[0]
+    mine, theirs = _first_line(first[2]), _first_line(second[2])
+    if mine is not None and theirs is not None:
+        line, other = (mine, theirs) if mine.row > theirs.row else (theirs, mine)
+        if line is other or (line.row, ("row", other.row)) in reported:
             return
         reported.add((line.row, ("row", other.row)))
-        when = f"{to_local(other.starts_at):%Y-%m-%d %H:%M}"
-        reason = _l(
-            "overlaps row %(row)d (%(name)s, %(when)s)",
-            row=other.row,
-            name=other.client_name or other.therapist_name,
-            when=when,
+        named = {
+            "row": other.row,
+            "name": other.client_name or other.therapist_name,
+            "when": f"{to_local(other.starts_at):%Y-%m-%d %H:%M}",
+        }
+        reason = (
+            _l(
+                "overlaps row %(row)d (%(name)s, %(when)s); several clients in one session need the kind "
+                "column: couple, family or group",
+                **named,
+            )
+            if same_start
+            else _l("overlaps row %(row)d (%(name)s, %(when)s)", **named)
         )
-    elif isinstance(first, _Line) or isinstance(second, _Line):
-        line, appointment = (first, second) if isinstance(first, _Line) else (second, first)
+    elif mine is not None or theirs is not None:
+        line, appointment = (mine, second[2]) if mine is not None else (theirs, first[2])
         if (line.row, ("appointment", appointment.id)) in reported:
             return
         reported.add((line.row, ("appointment", appointment.id)))
         reason = _conflict(key, appointment).message
+        if same_start:
+            reason = _l(
+                "%(conflict)s Several clients in one session need the kind column: couple, family or group.",
+                conflict=reason,
+            )
     else:
         return  # two appointments already in the database: not this file's doing
     result.error(line.row, column["start"], reason)
@@ -753,63 +1066,64 @@ def _conflict(key: tuple[str, int], appointment: _Booked) -> scheduling.Conflict
 # The plan
 
 
-def _status(attendance: Attendance) -> AppointmentStatus:
-    """`scheduling._sync_status` for an appointment of one participant."""
-    if attendance in (Attendance.ATTENDED, Attendance.NO_SHOW):
-        return AppointmentStatus.HELD
-    if attendance in _ABSENT:
-        return AppointmentStatus.CANCELLED
-    return AppointmentStatus.SCHEDULED
-
-
 def _cancellation(attendance: Attendance, reason: str) -> tuple[CancelledBy | None, str | None]:
     if attendance == Attendance.CANCELLED:
         return CancelledBy.CLIENT, reason
     return None, None
 
 
-def _planned(line: _Line, reason: str) -> tuple[Action, _NewAppointment | _Edit | None]:
-    existing = line.existing
+def _new_participant(line: _Line, reason: str) -> dict:
+    cancelled_by, why = _cancellation(line.attendance, reason)
+    return {
+        "client_id": line.client_id,
+        "attendance": line.attendance,
+        "fee": line.fee,
+        "currency": line.currency,
+        "cancelled_by": cancelled_by,
+        "cancellation_reason": why,
+        "billed_to": BilledTo.CLIENT,
+        "payer_id": None,
+    }
+
+
+def _planned(appointment: _Appointment, reason: str, actions: dict[int, Action]) -> _NewAppointment | _Edit | None:
+    """What to write for one appointment (None: nothing), and each of its rows' action."""
+    existing = appointment.existing
+    wanted_appointment = {
+        "ends_at": appointment.ends_at,
+        "kind": appointment.kind,
+        "modality": appointment.modality,
+        "room_id": appointment.room_id,
+        "status": appointment.status,
+    }
     if existing is None:
-        cancelled_by, why = _cancellation(line.attendance, reason)
-        return Action.CREATE, _NewAppointment(
+        for line in appointment.lines:
+            actions[line.row] = Action.CREATE
+        return _NewAppointment(
             appointment={
-                "therapist_id": line.therapist_id,
-                "starts_at": line.starts_at,
-                "ends_at": line.ends_at,
-                "kind": AppointmentKind.INDIVIDUAL,
-                "modality": line.modality,
-                "room_id": None,
-                "status": _status(line.attendance),
+                **wanted_appointment,
+                "therapist_id": appointment.therapist_id,
+                "starts_at": appointment.starts_at,
                 "created_at": utcnow(),
             },
-            participant={
-                "client_id": line.client_id,
-                "attendance": line.attendance,
-                "fee": line.fee,
-                "currency": line.currency,
-                "cancelled_by": cancelled_by,
-                "cancellation_reason": why,
-                "billed_to": BilledTo.CLIENT,
-                "payer_id": None,
-            },
+            participants=tuple(_new_participant(line, reason) for line in appointment.lines),
         )
-    seat = existing.seats[0]
-    appointment = {
-        "ends_at": line.ends_at,
-        "modality": line.modality,
-        "room_id": existing.room_id if line.modality == Modality.ON_SITE else None,
-        "status": _status(line.attendance),
-    }
-    participant = {"client_id": line.client_id, "fee": line.fee, "currency": line.currency}
-    if line.attendance != seat.attendance:
-        participant["attendance"] = line.attendance
-        participant["cancelled_by"], participant["cancellation_reason"] = _cancellation(line.attendance, reason)
-    appointment = {name: value for name, value in appointment.items() if value != getattr(existing, name)}
-    participant = {name: value for name, value in participant.items() if value != getattr(seat, name)}
-    if not appointment and not participant:
-        return Action.UNCHANGED, None
-    claims = _status(line.attendance) != AppointmentStatus.CANCELLED and (
-        not existing.live or line.ends_at > existing.ends_at
-    )
-    return Action.UPDATE, _Edit(existing.id, appointment, seat.id, participant, claims)
+    changed = {name: value for name, value in wanted_appointment.items() if value != getattr(existing, name)}
+    edits, joining = [], []
+    for line in appointment.lines:
+        if line.seat is None:
+            joining.append({**_new_participant(line, reason), "appointment_id": existing.id})
+            actions[line.row] = Action.CREATE
+            continue
+        wanted = {"fee": line.fee, "currency": line.currency}
+        if line.attendance != line.seat.attendance:
+            wanted["attendance"] = line.attendance
+            wanted["cancelled_by"], wanted["cancellation_reason"] = _cancellation(line.attendance, reason)
+        wanted = {name: value for name, value in wanted.items() if value != getattr(line.seat, name)}
+        if wanted:
+            edits.append((line.seat.id, wanted))
+        actions[line.row] = Action.UPDATE if wanted or changed else Action.UNCHANGED
+    if not changed and not edits and not joining:
+        return None
+    claims = appointment.live and (not existing.live or appointment.ends_at > existing.ends_at)
+    return _Edit(existing.id, changed, tuple(edits), tuple(joining), claims)

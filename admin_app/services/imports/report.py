@@ -35,6 +35,9 @@ class ImportPlan:
     actions: list[Action] = dataclasses.field(default_factory=list)
     errors: list[RowError] = dataclasses.field(default_factory=list)
     changes: list = dataclasses.field(default_factory=list)
+    # Rows matched to a stored client, per key ("national_id", "client_number", "email"), in the
+    # order keys are tried (clients and appointments only).
+    matched: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -1,17 +1,44 @@
 // New appointment: once the first client is chosen, fill in what the user has not filled yet
 // (their usual therapist, fee and currency; a room at the therapist's site when on-site) and
-// offer the clients linked to them (partner, guardian...) as further participants.
+// offer the clients linked to them (partner, guardian...) as chips: a click adds that client as a
+// participant, a second click takes them out again.
+//
+// Whenever the participants or the therapist change, the server says what the session is
+// (booking-defaults: the kind the clients' links make, and each participant's share of the one
+// fee), and the form shows it before anything is saved. Only what this script filled in is ever
+// replaced: a fee typed by hand, or a couple, family or group chosen by hand, stays as it is.
+// (An "individual" kind with several clients is not a choice: the server saves the kind their
+// links make, so the form shows that.)
 (function ($) {
   "use strict";
   var form = document.querySelector("form.admin-form");
   var defaultsUrl = document.body.dataset.bookingDefaultsUrl;
   if (!form || !defaultsUrl) { return; }
   var defaults = null;
+  var asked = 0;  // the latest request: an answer to an older one is ignored
 
   function clientInputs() {
     return $(form).find('input[id^="participants-"][id$="-client"]').filter(function () {
       return this.id.indexOf("template") === -1 && $(this).closest(".inline-field-template").length === 0;
     });
+  }
+
+  // The participants whose client is chosen, in the form's order.
+  function participants() {
+    var rows = [];
+    clientInputs().each(function () {
+      if ($(this).val()) { rows.push({ client: String($(this).val()), row: this.id.replace(/-client$/, "") }); }
+    });
+    return rows;
+  }
+
+  // A value this script filled in (or nothing yet) may be replaced; one the user typed may not.
+  function filledIn(field) {
+    return !field.val() || field.val() === field.attr("data-auto");
+  }
+
+  function fill(field, value) {
+    field.val(value).attr("data-auto", value);
   }
 
   function chooseRoom() {
@@ -21,43 +48,88 @@
 
   function addParticipant(linked) {
     faForm.addInlineField(document.getElementById("participants-button"), "participants");
-    var added = clientInputs().last();
-    added.select2("data", { id: linked.id, text: linked.text });
-    var row = added.attr("id").replace(/-client$/, "");
-    $("#" + row + "-fee").val($("#participants-0-fee").val());
-    $("#" + row + "-currency").select2("val", $("#participants-0-currency").val());
+    clientInputs().last().select2("data", { id: linked.id, text: linked.text });
   }
 
-  function offerLinked() {
+  function removeParticipant(linked) {
+    clientInputs().filter(function () { return String($(this).val()) === String(linked.id); })
+      .closest(".inline-field").remove();
+  }
+
+  function offerLinked(rows) {
     var box = $("#linked-suggestions");
     if (!box.length) {
       box = $('<div id="linked-suggestions" class="mb-3"></div>').insertAfter("#participants-button");
+      $('<p id="fee-split" class="form-text text-muted mb-3" aria-live="polite"></p>').insertAfter(box);
     }
     box.empty();
-    if (!defaults.linked.length) { return; }
+    if (!defaults || !defaults.linked.length) { return; }
+    var taken = rows.map(function (row) { return row.client; });
     box.append($("<span class='mr-2'></span>").text(document.body.dataset.linkedLabel));
     defaults.linked.forEach(function (linked) {
-      $('<button type="button" class="btn btn-outline-secondary btn-sm mr-2"></button>')
-        .text("+ " + linked.text + " (" + linked.relation + ")")
-        .on("click", function () { addParticipant(linked); $(this).remove(); })
+      var joined = taken.indexOf(String(linked.id)) !== -1;
+      $('<button type="button" class="btn btn-sm mr-2"></button>')
+        .addClass(joined ? "btn-secondary" : "btn-outline-secondary")
+        .attr("aria-pressed", joined ? "true" : "false")
+        .text((joined ? "✓ " : "+ ") + linked.text + " (" + linked.relation + ")")
+        .on("click", function () {
+          var present = participants().some(function (row) { return row.client === String(linked.id); });
+          if (present) { removeParticipant(linked); } else { addParticipant(linked); }
+          offerLinked(participants());
+          refresh();
+        })
         .appendTo(box);
     });
   }
 
-  $(form).on("change", "#participants-0-client", function () {
-    var clientId = $(this).val();
-    if (!clientId) { return; }
-    $.getJSON(defaultsUrl, { client: clientId }).done(function (found) {
-      defaults = found;
-      if (found.therapist && !$("#therapist").val()) { $("#therapist").select2("data", found.therapist); }
-      if (!$("#participants-0-fee").val() && found.fee !== null) {
+  function show(found, rows) {
+    defaults = found;
+    if (found.therapist && !$("#therapist").val()) { $("#therapist").select2("data", found.therapist); }
+    rows.forEach(function (row, position) {
+      var fee = $("#" + row.row + "-fee");
+      if (found.fees[position] !== undefined && fee.length && filledIn(fee)) {
         // The fee and its currency come together: a currency select is never empty.
-        $("#participants-0-fee").val(found.fee);
-        $("#participants-0-currency").select2("val", found.currency);
+        fill(fee, found.fees[position]);
+        $("#" + row.row + "-currency").select2("val", found.currency);
       }
-      chooseRoom();
-      offerLinked();
     });
+    var kind = $("#kind");
+    if (kind.val() === "individual" || kind.val() === kind.attr("data-auto")) {
+      kind.select2("val", found.kind);
+      kind.attr("data-auto", found.kind);
+    }
+    chooseRoom();
+    offerLinked(rows);
+    $("#fee-split").text(found.split || "");
+  }
+
+  function refresh() {
+    var rows = participants();
+    var ticket = ++asked;
+    if (!rows.length) {
+      defaults = null;
+      offerLinked(rows);
+      $("#fee-split").text("");
+      return;
+    }
+    var query = { client: rows[0].client, "with": rows.slice(1).map(function (row) { return row.client; }) };
+    if (/^\d+$/.test($("#therapist").val() || "")) { query.therapist = $("#therapist").val(); }
+    $.getJSON(defaultsUrl, $.param(query, true)).done(function (found) {
+      if (ticket === asked) { show(found, rows); }
+    });
+  }
+
+  $(function () {  // after Flask-Admin has turned the selects into Select2 fields
+    $(form).on("change", 'input[id^="participants-"][id$="-client"]', refresh);
+    $(form).on("change", "#therapist, #kind", refresh);
+    $(form).on("change", "#modality", chooseRoom);
+    // A participant's row taken out with its own remove button: the others' shares change.
+    var list = $("#participants-button").closest(".inline-field").children(".inline-field-list")[0];
+    if (list) {
+      new MutationObserver(function (changes) {
+        if (changes.some(function (change) { return change.removedNodes.length; })) { refresh(); }
+      }).observe(list, { childList: true });
+    }
+    if (participants().length) { refresh(); }  // a client chosen already (from their page)
   });
-  $(form).on("change", "#modality", chooseRoom);
 })(window.jQuery);

@@ -1,0 +1,266 @@
+"""The two demo practices as data: what differs between Lima and Vancouver, and nothing else.
+
+`services.demo` is the one generator; a practice here decides its names and languages, whether
+clients have a national ID, phone numbers, sites and rooms, payers and how many clients they
+refer, therapists' prices and compensation, caseloads and opening hours. Changing a number here
+changes that demo only; Lima's numbers must stay as they are, or its data (and every figure a
+test or a screenshot took from it) changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from admin_app.models import CompensationModel, PayerKind
+
+
+@dataclass(frozen=True)
+class NamePool:
+    """Names of the people of one language; `share` is the part of the adult clients drawn from it."""
+
+    language: str
+    first_names: tuple[str, ...]
+    surnames: tuple[str, ...]
+    second_surname: bool = False  # Spanish custom: paternal and maternal surname
+    share: float = 1.0
+    children: NamePool | None = None  # the pool their children's names come from, when not this one
+
+
+@dataclass(frozen=True)
+class PhonePlan:
+    """Mobile numbers in E.164: one of the prefixes, then a subscriber number in [low, high)."""
+
+    prefixes: tuple[str, ...]
+    subscriber: tuple[int, int]
+    width: int
+
+
+@dataclass(frozen=True)
+class SitePlan:
+    name: str
+    address: str
+    rooms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PayerPlan:
+    """A payer and the share of the referred clients it sends; insurers' clients have a policy number."""
+
+    name: str
+    kind: PayerKind
+    billing_email: str
+    member_prefix: str
+    share: float
+    policy_prefix: str | None = None
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """A therapist's prices in one currency: round amounts, multiples of `step`."""
+
+    currency: str
+    fee: tuple[int, int]
+    service_fee: tuple[int, int]
+    step: int
+
+
+@dataclass(frozen=True)
+class Caseload:
+    """Who a therapist sees. The cycles are read by therapist position, so the mix is the same at any size."""
+
+    adults: tuple[int, int]  # drawn between the two
+    minors: tuple[int, ...]  # minors with a guardian (seen within the child's case)
+    couples: tuple[int, ...]
+    families: tuple[int, ...]  # a parent and a child meeting the therapist together
+    weekly_share: float  # the rest meet every other week
+    on_site_share: float  # asked for a room; the rest (and those who find none) meet by video
+    hand_over_share: float  # adult cases that end and pass their slot to a new client
+
+
+@dataclass(frozen=True)
+class DemoPractice:
+    key: str
+    label: str
+    currencies: tuple[str, ...]
+    locale: str  # the demo logins' language
+    email_domain: str
+    admin_email: str
+    first_therapist: tuple[str, str, str | None]  # fixed, so their email marks a loaded demo at any size
+    therapists: int  # how many `flask seed-demo` loads by default
+    client_names: tuple[NamePool, ...]  # shares add up to 1
+    therapist_names: tuple[NamePool, ...]
+    national_ids: tuple[int, int] | None  # a range of unique numbers, or no national ID at all
+    phones: PhonePlan
+    sites: tuple[SitePlan, ...]
+    payers: tuple[PayerPlan, ...]  # shares add up to 1
+    referred_share: float  # clients a payer pays for; the rest pay themselves
+    pricing: tuple[Pricing, ...]  # by therapist position, in a cycle
+    compensation: tuple[CompensationModel, ...]  # by therapist position, in a cycle
+    commission_percent: tuple[int, int]
+    caseload: Caseload
+    open_hours: tuple[int, int]  # local hours of the first and after the last session
+    working_weekdays: tuple[int, ...]  # Monday is 0
+
+
+SPANISH = NamePool(
+    "es",
+    first_names=(
+        "Alejandro", "Ana", "Andrea", "Ángel", "Carla", "Carlos", "Carmen", "Catalina", "César", "Claudia",
+        "Cristina", "Daniel", "Daniela", "Diego", "Eduardo", "Elena", "Fernando", "Gabriela", "Gonzalo", "Isabel",
+        "Javier", "Jimena", "Jorge", "José", "Juan", "Julia", "Laura", "Leonardo", "Lorena", "Lucas",
+        "Luis", "Manuel", "Marco", "María", "Mariana", "Martín", "Natalia", "Nicolás", "Patricia", "Pablo",
+        "Paola", "Raúl", "Renato", "Ricardo", "Rocío", "Rosa", "Sebastián", "Sergio", "Sofía", "Valeria",
+    ),
+    surnames=(
+        "Aguilar", "Alvarado", "Benavides", "Cáceres", "Castillo", "Chávez", "Córdova", "Cruz", "Delgado", "Espinoza",
+        "Flores", "García", "Gonzales", "Gutiérrez", "Huamán", "Lozano", "Mendoza", "Morales", "Núñez", "Ortiz",
+        "Palacios", "Paredes", "Quispe", "Ramírez", "Reyes", "Ríos", "Rojas", "Salazar", "Sánchez", "Silva",
+        "Soto", "Tapia", "Torres", "Valdivia", "Vargas", "Vásquez", "Vega", "Villanueva", "Zamora", "Zevallos",
+    ),
+    second_surname=True,
+    share=0.92,
+)  # fmt: skip
+# English speakers in Lima: their children take a Spanish first name and a second surname.
+ENGLISH_IN_LIMA = NamePool(
+    "en",
+    first_names=("Emily", "James", "Olivia", "Michael", "Sarah", "David", "Hannah", "Thomas"),
+    surnames=("Smith", "Johnson", "Brown", "Miller", "Wilson", "Taylor", "Clarke", "Walker"),
+    share=0.08,
+    children=SPANISH,
+)
+
+LIMA = DemoPractice(
+    key="lima",
+    label="Lima",
+    currencies=("PEN", "USD"),
+    locale="es",
+    email_domain="example.com",
+    admin_email="admin@example.com",
+    first_therapist=("Lucía", "Paredes", "Salazar"),
+    therapists=10,
+    client_names=(ENGLISH_IN_LIMA, SPANISH),  # English first: the draw below 0.08 picks it
+    therapist_names=(SPANISH,),
+    national_ids=(10_000_000, 80_000_000),  # an 8-digit DNI
+    phones=PhonePlan(("+519",), (0, 10**8), 8),
+    sites=(
+        SitePlan(
+            "Sede Miraflores",
+            "Av. José Larco 1150, Miraflores, Lima",
+            ("Consultorio 1", "Consultorio 2", "Consultorio 3"),
+        ),
+        SitePlan("Sede San Isidro", "Calle Las Begonias 475, San Isidro, Lima", ("Consultorio A", "Consultorio B")),
+    ),
+    payers=(
+        PayerPlan("Andina Seguros EPS", PayerKind.INSURER, "facturacion@andinaseguros.example.com", "AS", 2 / 3, "POL"),
+        PayerPlan(
+            "Programa Bienestar Minera del Sur",
+            PayerKind.EMPLOYER,
+            "bienestar@mineradelsur.example.com",
+            "MS",
+            1 / 3,
+        ),
+    ),
+    referred_share=0.25,
+    # Every fifth therapist prices in dollars; every fourth is on a service fee.
+    pricing=(
+        Pricing("PEN", fee=(120, 200), service_fee=(40, 60), step=10),
+        Pricing("PEN", fee=(120, 200), service_fee=(40, 60), step=10),
+        Pricing("USD", fee=(50, 80), service_fee=(15, 25), step=5),
+        Pricing("PEN", fee=(120, 200), service_fee=(40, 60), step=10),
+        Pricing("PEN", fee=(120, 200), service_fee=(40, 60), step=10),
+    ),
+    compensation=(
+        CompensationModel.COMMISSION,
+        CompensationModel.SERVICE_FEE,
+        CompensationModel.COMMISSION,
+        CompensationModel.COMMISSION,
+    ),
+    commission_percent=(35, 50),
+    # 14-16 adults, 0-2 minors, a couple every other therapist, all mostly weekly: 500+ sessions even in February.
+    caseload=Caseload(
+        adults=(14, 16),
+        minors=(0, 1, 2),
+        couples=(1, 0),
+        families=(0,),
+        weekly_share=0.92,
+        on_site_share=0.5,
+        hand_over_share=1 / 16,
+    ),
+    open_hours=(8, 20),
+    working_weekdays=(0, 1, 2, 3, 4, 5),
+)
+
+ENGLISH_IN_VANCOUVER = NamePool(
+    "en",
+    first_names=(
+        "Emily", "James", "Olivia", "Michael", "Sarah", "David", "Hannah", "Thomas", "Jessica", "Ryan",
+        "Megan", "Jason", "Rachel", "Kevin", "Lauren", "Andrew", "Amanda", "Brian", "Nicole", "Tyler",
+        "Priya", "Arjun", "Mei", "Jun", "Grace", "Daniel", "Chloe", "Ethan", "Harpreet", "Ava",
+    ),
+    surnames=(
+        "Smith", "Johnson", "Brown", "Miller", "Wilson", "Taylor", "Clarke", "Walker", "Campbell", "Anderson",
+        "MacDonald", "Stewart", "Thompson", "Robertson", "Chen", "Wong", "Li", "Singh", "Sandhu", "Gill",
+        "Nguyen", "Kim", "Patel", "Lee", "Murray", "Fraser", "Hughes", "Reid", "Scott", "Young",
+    ),
+    share=0.8,
+)  # fmt: skip
+FRENCH_IN_VANCOUVER = NamePool(
+    "fr",
+    first_names=(
+        "Marie", "Jean", "Sophie", "Louis", "Camille", "Julien", "Émilie", "Mathieu", "Chloé", "Olivier",
+        "Isabelle", "François", "Geneviève", "Étienne", "Amélie", "Philippe", "Élodie", "Sébastien", "Manon", "Luc",
+    ),
+    surnames=(
+        "Tremblay", "Gagnon", "Roy", "Côté", "Bouchard", "Gauthier", "Morin", "Lavoie", "Fortin", "Gagné",
+        "Ouellet", "Pelletier", "Bélanger", "Lévesque", "Bergeron", "Leblanc", "Paquette", "Girard", "Simard", "Roux",
+    ),
+    share=0.2,
+)  # fmt: skip
+
+VANCOUVER = DemoPractice(
+    key="vancouver",
+    label="Vancouver",
+    currencies=("CAD",),
+    locale="en",
+    email_domain="vancouver.example.com",
+    admin_email="admin@vancouver.example.com",
+    first_therapist=("Claire", "Tremblay", None),
+    therapists=40,
+    client_names=(ENGLISH_IN_VANCOUVER, FRENCH_IN_VANCOUVER),
+    therapist_names=(ENGLISH_IN_VANCOUVER, FRENCH_IN_VANCOUVER),
+    national_ids=None,  # Canada has none a practice may ask for: clients are known by their client number
+    phones=PhonePlan(("+1604", "+1778", "+1236"), (2_000_000, 10_000_000), 7),
+    sites=(
+        SitePlan(
+            "Downtown",
+            "1055 West Georgia Street, Suite 1200, Vancouver, BC V6E 3P3",
+            ("Room 1", "Room 2", "Room 3", "Room 4"),
+        ),
+        SitePlan("Kitsilano", "2250 West 4th Avenue, Vancouver, BC V6K 1N8", ("Room A", "Room B", "Room C")),
+        SitePlan("Burnaby", "4720 Kingsway, Suite 900, Burnaby, BC V5H 4N2", ("Room 1", "Room 2")),
+    ),
+    payers=(
+        PayerPlan("ICBC", PayerKind.INSURER, "claims.invoices@icbc.example.com", "ICBC", 0.35, "POL"),
+        PayerPlan("WorkSafeBC", PayerKind.OTHER, "invoices@worksafebc.example.com", "WSBC", 0.25),
+        PayerPlan("Pacific EAP", PayerKind.EMPLOYER, "billing@pacificeap.example.com", "PEAP", 0.25),
+        PayerPlan("Crime Victim Assistance Program", PayerKind.OTHER, "cvap.invoices@gov.bc.example.com", "CVAP", 0.15),
+    ),
+    referred_share=0.55,
+    pricing=(Pricing("CAD", fee=(180, 240), service_fee=(45, 70), step=5),),
+    # A network of contracted psychologists: a third pay the network a fixed fee per session.
+    compensation=(CompensationModel.COMMISSION, CompensationModel.COMMISSION, CompensationModel.SERVICE_FEE),
+    commission_percent=(60, 70),
+    caseload=Caseload(
+        adults=(7, 10),
+        minors=(0, 1),
+        couples=(1, 0, 0),
+        families=(0, 0, 1),
+        weekly_share=0.6,
+        on_site_share=0.45,
+        hand_over_share=1 / 10,
+    ),
+    open_hours=(8, 20),
+    working_weekdays=(0, 1, 2, 3, 4),
+)
+
+PRACTICES = {practice.key: practice for practice in (LIMA, VANCOUVER)}

@@ -1,0 +1,215 @@
+"""`flask seed-demo --practice vancouver`: the Vancouver network, loaded once for the module as
+`make run DEMO=vancouver` loads it (full size, 18 months, a fixed today) and read as staff would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+import pytest
+from email_validator import validate_email
+from flask import Flask
+from sqlalchemy import func, select, text
+
+from admin_app.extensions import db
+from admin_app.models import (
+    Appointment,
+    Client,
+    ClientLink,
+    CompensationModel,
+    LinkKind,
+    Participant,
+    Payer,
+    PaymentSource,
+    Room,
+    Site,
+    Therapist,
+    User,
+)
+from admin_app.services.clinic_time import to_local
+from tests.conftest import _empty_all_tables, login, make_app
+from tests.integration.test_demo import count, printed_logins, row_counts
+
+VANCOUVER = ZoneInfo("America/Vancouver")
+TODAY = "2026-03-10"
+SEED = ["seed-demo", "--practice", "vancouver", "--today", TODAY]
+# What `make run DEMO=vancouver` sets.
+SETTINGS = {
+    "CLINIC_TIMEZONE": "America/Vancouver",
+    "CURRENCIES": ("CAD",),
+    "DEFAULT_CURRENCY": "CAD",
+    "DEFAULT_LOCALE": "en",
+    "BABEL_DEFAULT_LOCALE": "en",
+    "PHONE_REGION": "CA",
+}
+
+
+@dataclass
+class Seeded:
+    app: Flask
+    output: str
+    seconds: float
+
+
+@pytest.fixture(scope="module")
+def vancouver(migrated_app, database_url):
+    app = make_app(database_url, **SETTINGS)
+    with app.app_context():
+        started = time.perf_counter()
+        result = app.test_cli_runner().invoke(args=SEED)
+        seconds = time.perf_counter() - started
+        assert result.exit_code == 0, result.output
+        print(f"Vancouver demo seeded in {seconds:.1f} s")
+        yield Seeded(app, result.output, seconds)
+        db.session.remove()
+        _empty_all_tables()
+        db.engine.dispose()
+
+
+def test_the_network_has_40_therapists_three_sites_and_its_payers(vancouver):
+    assert "therapists: 40" in vancouver.output
+    therapists = db.session.scalars(select(Therapist)).all()
+    assert len(therapists) == 40
+    models = {model: [t for t in therapists if t.compensation_model == model] for model in CompensationModel}
+    assert len(models[CompensationModel.SERVICE_FEE]) >= 10
+    assert all(t.service_fee > 0 and t.commission_percent is None for t in models[CompensationModel.SERVICE_FEE])
+    assert all(60 <= t.commission_percent <= 70 for t in models[CompensationModel.COMMISSION])
+    assert {t.default_currency for t in therapists} == {"CAD"}
+    for therapist in therapists:
+        validate_email(therapist.email, check_deliverability=False)
+        assert phonenumbers.region_code_for_number(phonenumbers.parse(therapist.phone)) == "CA"
+    rooms = dict(db.session.execute(select(Site.name, func.count(Room.id)).join(Room).group_by(Site.name)).all())
+    assert set(rooms) == {"Downtown", "Kitsilano", "Burnaby"}
+    assert all(n >= 2 for n in rooms.values())
+    assert set(db.session.scalars(select(Payer.name))) == {
+        "ICBC",
+        "WorkSafeBC",
+        "Pacific EAP",
+        "Crime Victim Assistance Program",
+    }
+    assert set(db.session.scalars(select(Therapist.site_id))) == set(db.session.scalars(select(Site.id)))
+
+
+def test_clients_speak_english_or_french_have_numbers_and_no_national_id(vancouver):
+    languages = dict(
+        db.session.execute(select(Client.preferred_language, func.count()).group_by(Client.preferred_language)).all()
+    )
+    assert set(languages) == {"en", "fr"}
+    assert languages["fr"] >= 40
+    assert count(Client) >= 400
+    assert not db.session.scalar(select(func.count()).where(Client.national_id.is_not(None)))
+    numbers = db.session.scalars(select(Client.client_number)).all()
+    assert all(numbers) and len(set(numbers)) == len(numbers)
+    for client in db.session.scalars(select(Client).where(Client.phone.is_not(None)).limit(200)):
+        number = phonenumbers.parse(client.phone)
+        assert phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) == "CA"
+
+
+def test_referred_clients_are_billed_to_their_payer_and_self_pay_clients_to_themselves(vancouver):
+    sources = dict(db.session.execute(select(PaymentSource.client_id, PaymentSource.payer_id)).all())
+    assert all(sources.values())  # a source names a payer; self-pay clients have none
+    assert len(set(sources.values())) == 4
+    billed = db.session.execute(select(Participant.client_id, Participant.payer_id).distinct()).all()
+    for client_id, payer_id in billed:
+        assert payer_id == sources.get(client_id), client_id
+    self_pay = {client_id for client_id, payer_id in billed if payer_id is None}
+    assert len(self_pay) >= 100
+
+
+def test_virtual_and_on_site_sessions_couples_and_families_and_no_double_booking(vancouver):
+    kinds = set(db.session.scalars(select(Appointment.kind).distinct()))
+    assert {k.value for k in kinds} == {"individual", "couple", "family"}
+    assert {m.value for m in db.session.scalars(select(Appointment.modality).distinct())} == {"virtual", "on_site"}
+    for appointment in db.session.scalars(select(Appointment).where(Appointment.kind == "family").limit(20)):
+        parent, child = sorted(appointment.participants, key=lambda p: p.client.birth_date)
+        assert any(
+            link.kind == LinkKind.GUARDIAN_OF and link.related_client_id == child.client_id
+            for link in db.session.scalars(select(ClientLink).where(ClientLink.client_id == parent.client_id))
+        )
+    for column in ("therapist_id", "room_id"):
+        clashes = db.session.execute(
+            text(
+                f"SELECT a.id FROM appointment a JOIN appointment b ON a.{column} = b.{column} AND a.id < b.id"
+                f" AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at"
+            )
+        ).all()
+        assert clashes == [], column
+
+
+def test_sessions_keep_their_local_time_across_daylight_saving(vancouver):
+    """Clocks went back on Sunday 2025-11-02 and forward on Sunday 2026-03-08 (no sessions on
+    Sundays): the Mondays either side have the same local times, an hour apart in UTC."""
+    first = to_local(db.session.scalar(select(func.min(Appointment.starts_at))), VANCOUVER)
+    assert first.date() == dt.date(2024, 10, 1)
+    local_hours = defaultdict(set)
+    offsets = {}
+    for day in (dt.date(2025, 10, 27), dt.date(2025, 11, 3), dt.date(2026, 3, 2), dt.date(2026, 3, 9)):
+        start = dt.datetime.combine(day, dt.time(), VANCOUVER).astimezone(dt.UTC)
+        rows = db.session.execute(
+            select(Appointment.therapist_id, Appointment.starts_at).where(
+                Appointment.starts_at >= start, Appointment.starts_at < start + dt.timedelta(hours=23)
+            )
+        ).all()
+        assert len(rows) >= 50, day
+        for therapist_id, starts_at in rows:
+            local = to_local(starts_at, VANCOUVER)
+            assert local.date() == day and local.minute == 0 and 8 <= local.hour < 20
+            offsets[day] = local.utcoffset()
+            local_hours[day].add((therapist_id, local.hour))
+    assert offsets == {
+        dt.date(2025, 10, 27): dt.timedelta(hours=-7),
+        dt.date(2025, 11, 3): dt.timedelta(hours=-8),
+        dt.date(2026, 3, 2): dt.timedelta(hours=-8),
+        dt.date(2026, 3, 9): dt.timedelta(hours=-7),
+    }
+    # Weekly series: most of a Monday's (therapist, local hour) pairs are there the next Monday too.
+    assert len(local_hours[dt.date(2025, 10, 27)] & local_hours[dt.date(2025, 11, 3)]) >= 50
+    assert len(local_hours[dt.date(2026, 3, 2)] & local_hours[dt.date(2026, 3, 9)]) >= 50
+
+
+def test_the_month_end_report_is_in_canadian_dollars_only(vancouver):
+    result = vancouver.app.test_cli_runner().invoke(args=["report", "monthly", "--month", "2026-02"])
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["timezone"] == "America/Vancouver"
+    assert len(report["therapists"]) == 40
+    assert all(set(line["gross"]) == {"CAD"} == set(line["commission"]) for line in report["therapists"])
+    assert set(report["totals"]["gross"]) == {"CAD"}
+    assert report["totals"]["sessions"] >= 1000
+
+
+def test_a_second_run_changes_nothing_and_repeats_the_logins(vancouver):
+    before = row_counts()
+
+    second = vancouver.app.test_cli_runner().invoke(args=SEED)
+
+    assert second.exit_code == 0, second.output
+    assert "already loaded" in second.output
+    assert printed_logins(second.output) == printed_logins(vancouver.output)
+    assert row_counts() == before
+
+
+def test_the_printed_logins_open_an_english_back_office_and_the_portal(vancouver):
+    logins = printed_logins(vancouver.output)
+    admin_email, admin_password = logins["admin"]
+    assert db.session.scalar(select(User.locale).where(User.email == admin_email)) == "en"
+    with vancouver.app.test_client() as browser:
+        assert login(browser, admin_email, admin_password).status_code == 302
+        for url in ("/admin/", "/admin/book/", "/admin/client/", "/admin/therapist/"):
+            page = browser.get(url, follow_redirects=True)
+            assert page.status_code == 200, url
+            html = page.get_data(as_text=True)
+            assert '<html lang="en">' in html, url
+            assert "Therapists" in html and "Terapeutas" not in html and "Thérapeutes" not in html, url
+    therapist_email, therapist_password = logins["therapist"]
+    with vancouver.app.test_client() as browser:
+        assert login(browser, therapist_email, therapist_password).status_code == 302
+        page = browser.get("/portal/appointments/")
+        assert page.status_code == 200
+        assert '<html lang="en">' in page.get_data(as_text=True)
