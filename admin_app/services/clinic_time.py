@@ -16,6 +16,11 @@ from flask_babel import lazy_gettext as _l
 from admin_app.models.base import utcnow
 from admin_app.services.errors import RuleViolation
 
+# The calendar a practice uses: plain dates (birth dates, care start and end) and every date or
+# month a list filter reads stay within it, so no arithmetic on them leaves what Python can hold.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2099, 12, 31)
+
 
 def clinic_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["CLINIC_TIMEZONE"])

@@ -23,6 +23,7 @@ from admin_app.models import (
     ReminderPreference,
     Therapist,
 )
+from admin_app.services import bounds
 from admin_app.services.contact import normalise_email, normalise_phone
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import choice_label, field_label
@@ -51,6 +52,7 @@ def prepare_client(session: Session, client: Client) -> Client:
     client.national_id = (client.national_id or "").strip().upper() or None
     client.email = normalise_email(client.email, field=str(field_label("email")))
     client.phone = normalise_phone(client.phone, field=str(field_label("phone")))
+    bounds.refuse(bounds.birth_date_problem(client.birth_date), "birth_date")
     client.preferred_language = client.preferred_language or current_app.config["DEFAULT_LOCALE"]
     if client.preferred_language not in SUPPORTED_LOCALES:
         raise RuleViolation(
@@ -101,6 +103,7 @@ def _assign_client_number(session: Session, client: Client) -> None:
             ),
             field="client_number",
         )
+    bounds.refuse(bounds.series_number_problem(client.client_number), "client_number")
     reserve_given_number(session, CLIENT_NUMBER_SERIES, client.client_number)
 
 
@@ -157,14 +160,13 @@ def _check_amount(amount: Decimal | None, field: str, *, required: bool) -> None
         if required:
             raise RuleViolation(_l("%(field)s: this field is required", field=field_label(field)), field=field)
         return
-    if amount < 0:
-        raise RuleViolation(_l("%(field)s: must not be negative", field=field_label(field)), field=field)
+    bounds.refuse(bounds.amount_problem(amount), field)
 
 
 def _check_compensation(therapist: Therapist) -> None:
     if therapist.compensation_model == CompensationModel.COMMISSION:
         percent = therapist.commission_percent
-        if percent is None or not (0 <= percent <= 100):
+        if percent is None or bounds.percent_problem(percent) is not None:
             raise RuleViolation(
                 _l(
                     "%(field)s: a commission between 0 and 100 is required",

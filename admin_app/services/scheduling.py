@@ -50,6 +50,7 @@ from admin_app.models import (
     Therapist,
 )
 from admin_app.models.base import utcnow
+from admin_app.services import bounds
 from admin_app.services.booking import session_kind
 from admin_app.services.clinic_time import clinic_zone, to_local
 from admin_app.services.errors import RuleViolation
@@ -254,6 +255,11 @@ def _apply_rules(session: Session, appointment: Appointment) -> None:
             _l("%(field)s: the end must be after the start", field=field_label("ends_at")),
             field="ends_at",
         )
+    times = inspect(appointment).attrs
+    if times.starts_at.history.has_changes() or times.ends_at.history.has_changes():
+        # Only a time being entered or moved: an old appointment's other changes stay possible.
+        bounds.refuse(bounds.appointment_start_problem(appointment.starts_at), "starts_at")
+        bounds.refuse(bounds.duration_problem(appointment.starts_at, appointment.ends_at), "ends_at")
     if appointment.therapist is None and appointment.therapist_id is None:
         raise RuleViolation(
             _l("%(field)s: this field is required", field=field_label("therapist")),
@@ -457,8 +463,9 @@ def prepare_participant(participant: Participant, appointment: Appointment) -> P
         raise RuleViolation(_l("%(field)s: this field is required", field=field_label("client")), field="client")
     if not participant.currency and therapist is not None:
         participant.currency = therapist.default_currency
-    if participant.fee is None or participant.fee < 0:
-        raise RuleViolation(_l("%(field)s: must not be negative", field=field_label("fee")), field="fee")
+    if participant.fee is None:
+        raise RuleViolation(_l("%(field)s: this field is required", field=field_label("fee")), field="fee")
+    bounds.refuse(bounds.amount_problem(participant.fee), "fee")
     participant.currency = check_currency(participant.currency, field="currency")
     if participant.attendance is None:
         participant.attendance = default_attendance(appointment.starts_at)

@@ -37,7 +37,7 @@ from admin_app.models import (
     Therapist,
 )
 from admin_app.models.base import utcnow
-from admin_app.services import scheduling
+from admin_app.services import bounds, scheduling
 from admin_app.services.attendance import cancellation_reason
 from admin_app.services.clinic_time import from_local, to_local
 from admin_app.services.errors import NotFound, RuleViolation
@@ -48,7 +48,7 @@ MAX_OCCURRENCES = 104
 # "Within two years", counted in whole weeks so a weekly series never exceeds MAX_OCCURRENCES.
 MAX_SPAN = dt.timedelta(weeks=104)
 INTERVALS = (1, 2)
-MAX_DURATION_MINUTES = 24 * 60
+MAX_DURATION_MINUTES = bounds.MAX_APPOINTMENT_MINUTES
 DATE_FORMAT = "%Y-%m-%d"
 ABSENT = (Attendance.CANCELLED, Attendance.LATE_CANCELLED)
 

@@ -16,12 +16,12 @@ from wtforms.validators import ValidationError
 
 from admin_app.extensions import db
 from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE
-from admin_app.services import calendar, scheduling
+from admin_app.services import bounds, calendar, scheduling
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import CHOICES, FIELDS, LANGUAGES, choices_for
 from admin_app.services.spreadsheets import neutralise_formula
 from admin_app.views.exports import StreamedExport
-from admin_app.views.filters import PracticeFilterConverter
+from admin_app.views.filters import PracticeFilterConverter, bounded_filter
 from admin_app.views.formatting import (
     DETAIL_FORMATTERS,
     EXPORT_FORMATTERS,
@@ -31,6 +31,11 @@ from admin_app.views.formatting import (
 
 CURRENCY_FIELDS = ("currency", "default_currency")
 LANGUAGE_FIELDS = ("preferred_language", "locale")
+
+
+def id_arg(name: str) -> int | None:
+    """A record id from the query string; None when absent or not an id a record can have."""
+    return bounds.record_id(request.args.get(name))
 
 
 class RoleRequired:
@@ -127,16 +132,22 @@ class PracticeModelView(StreamedExport, RoleRequired, ModelView):
                 choices[column.key] = list(LANGUAGES.items())
         return choices
 
-    def _run_rule(self, rule, model) -> None:
+    def _run_rule(self, rule, model, form=None) -> None:
+        """Run a service rule; its refusal is flashed, and shown under the field it names too, so
+        the form comes back with what was typed and the reason beside it."""
         if rule is None:
             return
         try:
             rule(db.session, model)
         except RuleViolation as error:
+            if form is not None and error.field and error.field in form:
+                form[error.field].errors.append(str(error))
             raise ValidationError(str(error)) from None
 
     def on_model_change(self, form, model, is_created) -> None:
-        self._run_rule(type(self).prepare, model)
+        # The bounds of every typed value first (the inline rows too), then the screen's own rule.
+        self._run_rule(lambda session, _model: bounds.check_changed_records(session), model, form)
+        self._run_rule(type(self).prepare, model, form)
 
     def on_model_delete(self, model) -> None:
         self._run_rule(type(self).ensure_deletable, model)
@@ -156,19 +167,34 @@ class PracticeModelView(StreamedExport, RoleRequired, ModelView):
         return super().handle_view_exception(exc)
 
     def get_one(self, id):
-        """Fetch through `get_query`, so a row filter also covers details, edit and delete."""
+        """Fetch through `get_query`, so a row filter also covers details, edit and delete; an id
+        no column can hold (text, a 20-digit number) is simply not found."""
         pk = self.model.__mapper__.primary_key[0]
-        try:
-            key = int(id)
-        except (TypeError, ValueError):
+        key = bounds.record_id(id)
+        if key is None:
             return None
         return self.get_query().filter(pk == key).one_or_none()
 
     @action(*ModelView.action_delete._action)
     def action_delete(self, ids):
         """Flask-Admin passes the selected ids as text, which PostgreSQL will not compare with an
-        integer key (flask-admin#2951): hand it numbers."""
-        return super().action_delete([int(i) for i in ids if str(i).isdigit()])
+        integer key (flask-admin#2951): hand it numbers (those an id can be)."""
+        return super().action_delete([key for key in map(bounds.record_id, ids) if key is not None])
+
+    def get_filters(self):
+        """Every list filter refuses (with Flask-Admin's "invalid filter value" message) a value
+        the database cannot compare: a number beyond its column, a date beyond the calendar."""
+        return [bounded_filter(flt) for flt in super().get_filters() or ()] or None
+
+    def _get_list_extra_args(self):
+        """A page beyond any list is not found (its offset would overflow the query); an odd
+        search loses what no database column can hold."""
+        view_args = super()._get_list_extra_args()
+        if view_args.page is not None and not 0 <= view_args.page <= bounds.MAX_RECORD_ID:
+            abort(404)
+        if view_args.search:
+            view_args.search = view_args.search.replace("\x00", "")
+        return view_args
 
     def get_export_value(self, model, name):
         return neutralise_formula(super().get_export_value(model, name))

@@ -17,8 +17,9 @@ from admin_app.extensions import db
 from admin_app.models import Modality, Site, Therapist
 from admin_app.services import booking, clinic_time
 from admin_app.services.agenda import AgendaFilter, Span, agenda, period_of
+from admin_app.services.bounds import calendar_day, record_id
 from admin_app.services.labels import FIELDS, choices_for
-from admin_app.views.base import RoleRequired
+from admin_app.views.base import RoleRequired, id_arg
 from admin_app.views.people import client_loader, client_lookup_response
 
 CLIENT_LOADER = client_loader("client")
@@ -32,17 +33,12 @@ class BookFilterForm(BaseForm):
     client = AjaxSelectField(CLIENT_LOADER, FIELDS["client"], allow_blank=True)
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() else None
-
-
 def _requested_day() -> dt.date:
     raw = request.args.get("date", "")
     if not raw:
         return clinic_time.today()
     try:
-        return dt.date.fromisoformat(raw)
+        return calendar_day(raw)
     except ValueError:
         # str(): a lazy string reaches the session as safe HTML, and `raw` is what the visitor typed.
         message = _l("%(field)s: expected a date as YYYY-MM-DD, got %(value)s", field=_l("Date"), value=raw)
@@ -59,10 +55,10 @@ class BookView(RoleRequired, BaseView):
         form = self._filter_form()
         modality = request.args.get("modality")
         filters = AgendaFilter(
-            therapist_id=_int_arg("therapist"),
-            site_id=_int_arg("site"),
+            therapist_id=id_arg("therapist"),
+            site_id=id_arg("site"),
             modality=Modality(modality) if modality in set(Modality) else None,
-            client_id=_int_arg("client"),
+            client_id=id_arg("client"),
         )
         return self.render(
             "admin/book.html",
@@ -94,9 +90,9 @@ class BookView(RoleRequired, BaseView):
         participant, `with` each further one, `therapist` the therapist chosen on the form."""
         defaults = booking.booking_defaults(
             db.session,
-            client_id=request.args.get("client", 0, type=int),
-            other_client_ids=[int(i) for i in request.args.getlist("with") if i.isdigit()],
-            therapist_id=_int_arg("therapist"),
+            client_id=id_arg("client") or 0,
+            other_client_ids=[key for key in map(record_id, request.args.getlist("with")) if key is not None],
+            therapist_id=id_arg("therapist"),
         )
         if defaults is None:
             abort(404)

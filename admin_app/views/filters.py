@@ -11,23 +11,51 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from admin_app.models import Client, Participant
+from admin_app.services.bounds import query_value_refused
 from admin_app.services.clinic_time import from_local, month_range, parse_month
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import CHOICES
 
 
-class MonthFilter(BaseSQLAFilter):
-    """Rows whose instant falls in a clinic-local month (YYYY-MM)."""
+class BoundedValue:
+    """Mixed into a list filter: a value whose parsing fails in any way (an unknown choice is a
+    KeyError, a date past year 9999 an OverflowError) or whose parsed value the database cannot
+    compare is invalid, so Flask-Admin says so instead of failing on the query."""
 
     def validate(self, value) -> bool:
         try:
-            parse_month(value)
-        except RuleViolation:
+            if not super().validate(value):
+                return False
+            return not query_value_refused(self.clean(value))
+        except (ArithmeticError, LookupError, TypeError, ValueError, RuleViolation):
             return False
-        return True
+
+
+_BOUNDED: dict[type, type] = {}
+
+
+def bounded_filter(flt: BaseSQLAFilter) -> BaseSQLAFilter:
+    """The same filter, made a `BoundedValue` (one subclass per filter class, made once)."""
+    cls = type(flt)
+    if not issubclass(cls, BoundedValue):
+        if cls not in _BOUNDED:
+            _BOUNDED[cls] = type(cls.__name__, (BoundedValue, cls), {"__module__": cls.__module__})
+        flt.__class__ = _BOUNDED[cls]
+    return flt
+
+
+class MonthFilter(BaseSQLAFilter):
+    """Rows whose instant falls in a clinic-local month (YYYY-MM); Flask-Admin hands `apply` the
+    month's UTC range from `clean`, which `BoundedValue` keeps within the calendar."""
+
+    def clean(self, value):
+        try:
+            return month_range(*parse_month(value))
+        except RuleViolation:
+            raise ValueError(value) from None
 
     def apply(self, query, value, alias=None):
-        start, end = month_range(*parse_month(value))
+        start, end = value
         column = self.get_column(alias)
         return query.filter(column >= start, column < end)
 

@@ -12,8 +12,10 @@ from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
+from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import DateTimeLocalInput
 
+from admin_app.services import bounds
 from admin_app.services.clinic_time import from_local, to_local
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import choice_label
@@ -89,7 +91,11 @@ class LocalDateTimeField(DateTimeField):
                 continue
         else:
             self.data = None
-            raise ValueError(_l("Expected a date and time as YYYY-MM-DD HH:MM"))
+            # str(): Flask-Admin shows only plain-string errors under a field (`is_field_error`).
+            raise ValueError(str(_l("Expected a date and time as YYYY-MM-DD HH:MM")))
+        if bounds.date_problem(wall_time) is not None:
+            self.data = None
+            raise ValueError(str(bounds.date_problem(wall_time)))
         try:
             self.data = from_local(wall_time)
         except RuleViolation as error:
@@ -97,8 +103,41 @@ class LocalDateTimeField(DateTimeField):
             raise ValueError(str(error)) from None
 
 
+class ColumnBound:
+    """A form field's share of `bounds.column_problem`: the reason under the field, before any save."""
+
+    def __init__(self, column) -> None:
+        self.column = column
+
+    def __call__(self, _form, field) -> None:
+        if isinstance(field.data, str) and "\x00" not in field.data:
+            return  # the length: Flask-Admin's own Length validator, from the same column
+        reason = bounds.column_problem(self.column, field.data)
+        if reason is not None:
+            # Stop: the validators after this one (Flask-Admin's Unique) would query with the value.
+            raise StopValidation(str(reason))
+
+
+def known_choice(_form, field) -> None:
+    """A related-record choice that names no record is refused (Flask-Admin would save it as empty)."""
+    raw = (field.raw_data or [""])[0]
+    if raw not in ("", "__None") and field.data is None and not field.errors:
+        raise ValidationError(field.gettext("Not a valid choice"))
+
+
 class ModelConverter(AdminModelConverter):
     """Flask-Admin's converter, taught that UTC instants are entered in clinic time."""
+
+    def convert(self, model, mapper, name, prop, field_args, hidden_pk):
+        """Every field written to a column is bounded as the column's rule says; every choice of a
+        related record must name one."""
+        field_args = dict(field_args or {})
+        field_args["validators"] = list(field_args.get("validators") or [])
+        if hasattr(prop, "direction"):
+            field_args["validators"].append(known_choice)
+        elif getattr(prop, "columns", None):
+            field_args["validators"].append(ColumnBound(prop.columns[0]))
+        return super().convert(model, mapper, name, prop, field_args, hidden_pk)
 
     @converts("UTCDateTime")
     def convert_utc_datetime(self, field_args, **_extra):

@@ -17,7 +17,7 @@ from wtforms.validators import Optional
 
 from admin_app.extensions import db
 from admin_app.models import CareAssignment, Client, ClientLink, ReminderPreference, Therapist
-from admin_app.services import accounts, calendar, people
+from admin_app.services import accounts, bounds, calendar, people
 from admin_app.services.labels import INVERSE_LINK, choice_label, choices_for
 from admin_app.views.accounts import flash_bulk_invitation
 from admin_app.views.base import PracticeModelView
@@ -26,8 +26,19 @@ CLIENT_LOOKUP = {"fields": ("full_name", "client_number", "national_id"), "page_
 THERAPIST_LOOKUP = {"fields": ("full_name", "email"), "page_size": 10, "placeholder": "…"}
 
 
+class RecordLoader(QueryAjaxModelLoader):
+    """A related-record lookup whose chosen id is read as a record id: text, or a number no id
+    column holds, finds nothing (PostgreSQL would refuse to compare it with an integer key)."""
+
+    def get_one(self, pk):
+        key = bounds.record_id(pk)
+        if key is None:
+            return None
+        return self.get_query().filter(self.model.id == key).one_or_none()
+
+
 def client_loader(name: str) -> QueryAjaxModelLoader:
-    return QueryAjaxModelLoader(name, db, Client, **CLIENT_LOOKUP)
+    return RecordLoader(name, db, Client, **CLIENT_LOOKUP)
 
 
 def client_lookup_response(loader: QueryAjaxModelLoader):
@@ -39,7 +50,7 @@ def client_lookup_response(loader: QueryAjaxModelLoader):
 
 
 def therapist_loader(name: str) -> QueryAjaxModelLoader:
-    return QueryAjaxModelLoader(name, db, Therapist, **THERAPIST_LOOKUP)
+    return RecordLoader(name, db, Therapist, **THERAPIST_LOOKUP)
 
 
 def _link_lines(client: Client) -> Markup:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from functools import partial
 
 from flask import abort
-from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.form import InlineFormAdmin
 from flask_security import current_user
 
@@ -19,7 +18,7 @@ from admin_app.services import attendance, people
 from admin_app.services.labels import FIELDS
 from admin_app.views.base import PracticeModelView
 from admin_app.views.filters import MonthFilter
-from admin_app.views.people import CLIENT_LOOKUP
+from admin_app.views.people import CLIENT_LOOKUP, RecordLoader
 from admin_app.views.scheduling import APPOINTMENT_ROW_LOADS, participants_summary
 
 
@@ -30,18 +29,11 @@ def current_therapist_id() -> int:
     return therapist.id
 
 
-class OwnClientsLoader(QueryAjaxModelLoader):
+class OwnClientsLoader(RecordLoader):
     """Ajax client lookup limited to the signed-in therapist's clients."""
 
     def get_query(self):
         return super().get_query().filter(people.client_visible_to_therapist(current_therapist_id()))
-
-    def get_one(self, pk):
-        try:
-            key = int(pk)  # the form sends text; PostgreSQL will not compare it with an integer key
-        except (TypeError, ValueError):
-            return None
-        return self.get_query().filter(Client.id == key).one_or_none()
 
 
 class TherapistScopedView(PracticeModelView):

@@ -20,7 +20,7 @@ from admin_app.models.audit import record_event
 from admin_app.services import clinic_time, statements, stats, surveys
 from admin_app.services.errors import RuleViolation
 from admin_app.services.pdf import PdfError
-from admin_app.views.base import RoleRequired
+from admin_app.views.base import RoleRequired, id_arg
 from admin_app.views.downloads import attachment
 
 NO_VALUE = "—"
@@ -77,7 +77,7 @@ class MonthlyReportView(RoleRequired, BaseView):
     def therapist_pdf(self):
         """One therapist's statement, `?month=YYYY-MM&therapist=<id>` (no lines for an idle month)."""
         chosen = requested_month()
-        therapist_id = request.args.get("therapist", type=int)
+        therapist_id = id_arg("therapist")
         if chosen is not None and therapist_id is None:
             flash(gettext("Choose a therapist for the statement."), "error")
         if chosen is None or therapist_id is None:

@@ -18,11 +18,11 @@ from wtforms.validators import NumberRange, Optional
 
 from admin_app.extensions import db
 from admin_app.models import Appointment, Participant, Room, Therapist
-from admin_app.services import attendance, audit, booking, people
+from admin_app.services import attendance, audit, booking, bounds, people
 from admin_app.services.clinic_time import to_local
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import FIELDS, choice_label, field_label
-from admin_app.views.base import PracticeModelView
+from admin_app.views.base import PracticeModelView, id_arg
 from admin_app.views.filters import LiveOptions, MonthFilter, ParticipantClientFilter
 from admin_app.views.formatting import LOCAL_FORMAT
 from admin_app.views.people import client_loader, therapist_loader
@@ -123,7 +123,9 @@ class AppointmentView(PracticeModelView):
         "notes",
     )
     form_extra_fields = {
-        "duration_minutes": IntegerField(_l("Duration (minutes)"), validators=[Optional(), NumberRange(5, 600)])
+        "duration_minutes": IntegerField(
+            _l("Duration (minutes)"), validators=[Optional(), NumberRange(5, bounds.MAX_APPOINTMENT_MINUTES)]
+        )
     }
     # The column is NOT NULL, so Flask-Admin would require it; empty means start + duration.
     form_args = {
@@ -186,7 +188,7 @@ class AppointmentView(PracticeModelView):
         if request.method != "GET":
             return form
         form.duration_minutes.data = current_app.config["DEFAULT_APPOINTMENT_MINUTES"]
-        client_id = request.args.get("client", type=int)
+        client_id = id_arg("client")
         defaults = booking.booking_defaults(db.session, client_id=client_id) if client_id else None
         if defaults is not None:
             form.therapist.data = defaults.therapist
@@ -241,9 +243,7 @@ class ParticipantView(PracticeModelView):
     column_sortable_list = ("attendance", "fee", "currency")
     column_default_sort = ("id", True)
     form_columns = ("attendance", "cancelled_by", "cancellation_reason", "fee", "currency", "billed_to", "payer")
-
-    def on_model_change(self, form, model, is_created) -> None:
-        self._run_rule(attendance.prepare_participant_attendance, model)
+    prepare = staticmethod(attendance.prepare_participant_attendance)
 
     def get_query(self):
         return (

@@ -35,6 +35,7 @@ from admin_app.models import (
     Therapist,
 )
 from admin_app.services import series as series_service
+from admin_app.services.bounds import record_id
 from admin_app.services.clinic_time import to_local
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import FIELDS, choice_label, choices_for
@@ -330,9 +331,8 @@ class SeriesView(RoleRequired, BaseView):
     @staticmethod
     def _appointment(raw_id: str) -> Appointment | None:
         """An appointment of a series by the id the page was given; None for anything else."""
-        if not raw_id.isdigit():
-            return None
-        appointment = db.session.get(Appointment, int(raw_id))
+        key = record_id(raw_id)
+        appointment = db.session.get(Appointment, key) if key is not None else None
         return appointment if appointment is not None and appointment.series_id is not None else None
 
     @staticmethod

@@ -27,6 +27,7 @@ from admin_app.extensions import db
 from admin_app.models import AuditAction, Client
 from admin_app.models.audit import record_event
 from admin_app.services import clinic_time, reports, stats
+from admin_app.services.bounds import calendar_day
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import FIELDS
 from admin_app.services.spreadsheets import csv_text
@@ -207,7 +208,7 @@ def _date_arg(name: str, label, default: dt.date, errors: list[str]) -> dt.date:
     if not raw:
         return default
     try:
-        return dt.date.fromisoformat(raw)
+        return calendar_day(raw)
     except ValueError:
         message = _l("%(field)s: expected a date as YYYY-MM-DD, got %(value)s", field=label, value=raw)
         errors.append(str(message))  # plain text: a lazy string would be stored as markup

@@ -22,11 +22,11 @@ from admin_app.extensions import db
 from admin_app.models import SurveyInvitation, SurveyRating, SurveyResponse, Therapist
 from admin_app.models.base import utcnow
 from admin_app.services import clinic_time, survey_results, surveys
-from admin_app.services.clinic_time import parse_month
+from admin_app.services.clinic_time import EARLIEST_DATE, LATEST_DATE, parse_month
 from admin_app.services.errors import RuleViolation
 from admin_app.services.labels import FIELDS, LANGUAGES
 from admin_app.services.survey_results import MonthRange
-from admin_app.views.base import PracticeModelView, RoleRequired
+from admin_app.views.base import PracticeModelView, RoleRequired, id_arg
 from admin_app.views.filters import LiveOptions
 from admin_app.views.scheduling import therapist_options
 
@@ -319,6 +319,11 @@ def _month_arg(name: str, label: str, default: str) -> str | None:
         return default
     try:
         year, number = parse_month(raw, field=label)
+        if not EARLIEST_DATE.year <= year <= LATEST_DATE.year:
+            # A month the period's arithmetic could not step past (year 9999).
+            raise RuleViolation(
+                _l("%(field)s: expected a month as YYYY-MM, got %(value)s", field=label, value=raw), field=name
+            )
     except RuleViolation as error:
         flash(str(error), "error")  # plain text: a lazy string would be stored as markup
         return None
@@ -346,7 +351,7 @@ class SurveyResultsView(RoleRequired, BaseView):
     @expose("/")
     def index(self):
         period = requested_period()
-        therapist_id = request.args.get("therapist", type=int)
+        therapist_id = id_arg("therapist")
         therapists = db.session.execute(select(Therapist.id, Therapist.full_name).order_by(Therapist.full_name)).all()
         return self.render(
             "admin/survey_results.html",

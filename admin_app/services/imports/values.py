@@ -10,12 +10,11 @@ from decimal import Decimal, InvalidOperation
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from admin_app.services import contact
+from admin_app.services import bounds, contact
 from admin_app.services.clinic_time import from_local
 from admin_app.services.errors import RuleViolation
 
 DATETIME_FORMATS = ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S")
-CENT = Decimal("0.01")
 
 
 class CellError(ValueError):
@@ -37,8 +36,9 @@ def text(value: str, *, max_length: int, is_required: bool = True) -> str | None
         if is_required:
             raise CellError(_l("a value is required"))
         return None
-    if len(value) > max_length:
-        raise CellError(_l("longer than %(max)d characters", max=max_length))
+    reason = bounds.length_problem(value, max_length)
+    if reason is not None:
+        raise CellError(reason)
     return value
 
 
@@ -58,8 +58,13 @@ def phone(value: str) -> str | None:
         raise CellError(_l("%(value)s is not a valid phone number", value=value)) from None
 
 
-def amount(value: str, *, is_required: bool = True) -> Decimal | None:
-    """`150`, `150.50` or `150,50`; never negative, at most two decimals."""
+def _out_of_bounds(reason, value: str) -> CellError:
+    return CellError(_l("%(reason)s, got %(value)s", reason=reason, value=value))
+
+
+def amount(value: str, *, is_required: bool = True, problem=bounds.amount_problem) -> Decimal | None:
+    """`150`, `150.50` or `150,50`: an amount within `bounds` (never negative, at most two decimals,
+    no more than the column holds)."""
     if not value:
         if is_required:
             raise CellError(_l("a value is required"))
@@ -73,18 +78,14 @@ def amount(value: str, *, is_required: bool = True) -> Decimal | None:
         raise CellError(_l("%(value)s is not an amount (e.g. 150.00)", value=value)) from None
     if not number.is_finite():
         raise CellError(_l("%(value)s is not an amount (e.g. 150.00)", value=value))
-    if number < 0:
-        raise CellError(_l("must not be negative, got %(value)s", value=value))
-    if number != number.quantize(CENT):
-        raise CellError(_l("at most two decimals, got %(value)s", value=value))
-    return number.quantize(CENT)
+    reason = problem(number)
+    if reason is not None:
+        raise _out_of_bounds(reason, value)
+    return number.quantize(bounds.CENT)
 
 
 def percent(value: str) -> Decimal | None:
-    number = amount(value, is_required=False)
-    if number is not None and number > 100:
-        raise CellError(_l("a percentage from 0 to 100, got %(value)s", value=value))
-    return number
+    return amount(value, is_required=False, problem=bounds.percent_problem)
 
 
 def currency(value: str) -> str:
@@ -109,6 +110,9 @@ def local_datetime(value: str) -> dt.datetime:
             wall = dt.datetime.strptime(value, pattern)
         except ValueError:
             continue
+        reason = bounds.date_problem(wall)
+        if reason is not None:
+            raise _out_of_bounds(reason, value)
         try:
             return from_local(wall)
         except RuleViolation as error:
@@ -116,13 +120,15 @@ def local_datetime(value: str) -> dt.datetime:
     raise CellError(_l("%(value)s is not a date and time as YYYY-MM-DD HH:MM (or DD/MM/YYYY HH:MM)", value=value))
 
 
-def whole_number(value: str, *, minimum: int = 1) -> int:
+def whole_number(value: str, *, minimum: int = 1, maximum: int = bounds.MAX_RECORD_ID) -> int:
     try:
         number = int(required(value))
     except ValueError:
         raise CellError(_l("%(value)s is not a whole number", value=value)) from None
     if number < minimum:
         raise CellError(_l("must be at least %(min)d, got %(value)s", min=minimum, value=value))
+    if number > maximum:
+        raise CellError(_l("must be at most %(max)d, got %(value)s", max=maximum, value=value))
     return number
 
 
