@@ -208,22 +208,9 @@ def _calendar_feed(_view, _context, therapist: Therapist, _name) -> Markup:
         if url
         else escape(gettext("No calendar link yet"))
     )
-    button = Markup(
-        '<form method="post" action="{action}" class="mt-2">'
-        '<input type="hidden" name="csrf_token" value="{csrf}">'
-        '<input type="hidden" name="action" value="rotate_calendar_feed">'
-        '<input type="hidden" name="rowid" value="{id}">'
-        '<input type="hidden" name="url" value="{back}">'
-        '<button type="submit" class="btn btn-secondary btn-sm">{label}</button>'
-        "</form>"
-    ).format(
-        action=url_for(".action_view"),
-        csrf=generate_csrf(),
-        id=therapist.id,
-        back=request.full_path,
-        label=gettext("Create or rotate calendar link"),
+    return shown + _row_action_button(
+        "rotate_calendar_feed", therapist.id, gettext("Create or rotate calendar link"), "btn-secondary"
     )
-    return shown + button
 
 
 def _portal_login(_view, _context, therapist: Therapist, _name) -> Markup:
@@ -233,22 +220,28 @@ def _portal_login(_view, _context, therapist: Therapist, _name) -> Markup:
     if user is not None and user.password is not None:
         return escape(user.email)
     shown = escape(gettext("Invited, no password yet") if user else gettext("No login yet"))
-    button = Markup(
-        '<form method="post" action="{action}" class="mt-2">'
+    return shown + _row_action_button("invite_to_portal", therapist.id, gettext("Invite to the portal"), "btn-primary")
+
+
+def _row_action_button(action: str, row_id: int, label: str, style: str) -> Markup:
+    """A details-page button that runs one of the list's actions on this record (a POST with CSRF)."""
+    return Markup(
+        '<form method="post" action="{action_url}" class="mt-2">'
         '<input type="hidden" name="csrf_token" value="{csrf}">'
-        '<input type="hidden" name="action" value="invite_to_portal">'
+        '<input type="hidden" name="action" value="{action}">'
         '<input type="hidden" name="rowid" value="{id}">'
         '<input type="hidden" name="url" value="{back}">'
-        '<button type="submit" class="btn btn-primary btn-sm">{label}</button>'
+        '<button type="submit" class="btn {style} btn-sm">{label}</button>'
         "</form>"
     ).format(
-        action=url_for(".action_view"),
+        action_url=url_for(".action_view"),
         csrf=generate_csrf(),
-        id=therapist.id,
+        action=action,
+        id=row_id,
         back=request.full_path,
-        label=gettext("Invite to the portal"),
+        style=style,
+        label=label,
     )
-    return shown + button
 
 
 class TherapistView(PracticeModelView):
