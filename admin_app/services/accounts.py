@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import secrets
+from collections.abc import Callable
 
 from babel.dates import format_date
 from flask import current_app
@@ -185,19 +186,12 @@ def invite_therapist(
 
 def invite_therapists(session: Session, therapist_ids: list[int], now: dt.datetime | None = None) -> BulkInvitation:
     """Invite each selected therapist; those who already sign in (or cannot be invited) are skipped."""
-    invited: list[str] = []
-    skipped: list[tuple[str, str]] = []
-    hold_sqlite_write_lock(session)  # so each SAVEPOINT below sits inside the transaction
     therapists = session.scalars(select(Therapist).where(Therapist.id.in_(therapist_ids)).order_by(Therapist.full_name))
-    for therapist in therapists.all():
-        try:
-            with session.begin_nested():
-                invite_therapist(session, therapist_id=therapist.id, now=now)
-        except RuleViolation as refusal:
-            skipped.append((therapist.full_name, str(refusal)))
-        else:
-            invited.append(therapist.full_name)
-    return BulkInvitation(invited=invited, skipped=skipped)
+    return _invite_each(
+        session,
+        [(therapist.full_name, therapist.id) for therapist in therapists],
+        lambda therapist_id: invite_therapist(session, therapist_id=therapist_id, now=now),
+    )
 
 
 def reinvite(session: Session, *, user_id: int, now: dt.datetime | None = None) -> LoginInvitation:
@@ -211,17 +205,25 @@ def reinvite(session: Session, *, user_id: int, now: dt.datetime | None = None) 
 
 def reinvite_logins(session: Session, user_ids: list[int], now: dt.datetime | None = None) -> BulkInvitation:
     """A fresh link for each selected login that has no password yet; the others are skipped."""
+    users = session.scalars(select(User).where(User.id.in_(user_ids)).order_by(User.email))
+    return _invite_each(
+        session, [(user.email, user.id) for user in users], lambda user_id: reinvite(session, user_id=user_id, now=now)
+    )
+
+
+def _invite_each(session: Session, selection: list[tuple[str, int]], invite: Callable[[int], object]) -> BulkInvitation:
+    """Invite each (name, id) of a selection in a SAVEPOINT of its own, so a refusal skips only that one."""
     invited: list[str] = []
     skipped: list[tuple[str, str]] = []
     hold_sqlite_write_lock(session)  # so each SAVEPOINT below sits inside the transaction
-    for user in session.scalars(select(User).where(User.id.in_(user_ids)).order_by(User.email)).all():
+    for name, record_id in selection:
         try:
             with session.begin_nested():
-                reinvite(session, user_id=user.id, now=now)
+                invite(record_id)
         except RuleViolation as refusal:
-            skipped.append((user.email, str(refusal)))
+            skipped.append((name, str(refusal)))
         else:
-            invited.append(user.email)
+            invited.append(name)
     return BulkInvitation(invited=invited, skipped=skipped)
 
 
