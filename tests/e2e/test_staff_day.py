@@ -83,6 +83,8 @@ def test_staff_books_a_new_client_and_closes_the_day(browser, screenshots):
     page.locator("#starts_at").fill(start)
     page.locator("#participants-button").click()
     pick_from_search(page, "participants-0-client", "Valentina", name)
+    # The form fills in the therapist's fee once the client is chosen; the staff type theirs over it.
+    expect(page.locator("#participants-0-fee")).not_to_have_value("")
     page.locator("#participants-0-fee").fill("150.00")
     # Select2 3.5 (Flask-Admin's search fields) draws each field as a link-styled box that is out of
     # the tab order; a box whose choice is blank ("Cancelled by") has no text, so axe's link-name rule
@@ -103,6 +105,8 @@ def test_staff_books_a_new_client_and_closes_the_day(browser, screenshots):
     page.locator("#starts_at").fill(start)
     page.locator("#participants-button").click()
     pick_from_search(page, "participants-0-client", "Ana Flores", OTHER_CLIENT)
+    # The form fills in the therapist's fee once the client is chosen; the staff type theirs over it.
+    expect(page.locator("#participants-0-fee")).not_to_have_value("")
     page.locator("#participants-0-fee").fill("150.00")
     follow(page, page.locator("form.admin-form input[type=submit]").first)
     when = f"{day.isoformat()} 20:00–20:50"
