@@ -13,13 +13,19 @@ from flask import Flask, current_app, g
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from admin_app.demo import generator as demo
+from admin_app.demo import practices as demo_practices
 from admin_app.extensions import db
 from admin_app.jobs import runner, schedule, worker_process
 from admin_app.models import AuditAction
 from admin_app.models.audit import record_event
-from admin_app.services import accounts, demo, demo_practices, imports, reports, scheduling, surveys
-from admin_app.services.clinic_time import parse_month
-from admin_app.services.errors import RuleViolation
+from admin_app.services import imports
+from admin_app.services.accounts import logins as accounts
+from admin_app.services.platform.clinic_time import parse_month
+from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.reports import summaries as reports
+from admin_app.services.scheduling import appointments as scheduling
+from admin_app.services.surveys import invitations as surveys
 
 accounts_cli = AppGroup("accounts", help="Create logins for the staff and the therapists.")
 
@@ -242,7 +248,7 @@ def report_monthly(month: str, output_format: str, therapist_email: str | None, 
 
 def _therapist_month_pdf(month: str, therapist_id: int) -> bytes:
     # Imported here while services.statements is being written alongside this command.
-    from admin_app.services import statements
+    from admin_app.services.reports import therapist_month as statements
 
     year, number = parse_month(month, field="--month")
     reports.check_year(year, field="--month")

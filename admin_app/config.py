@@ -16,7 +16,7 @@ from babel.core import get_global
 from babel.numbers import get_territory_currencies
 
 SUPPORTED_LOCALES = ("es", "en", "fr")
-# The demo practices of services/demo_practices.py (a unit test keeps the two lists the same).
+# The demo practices of demo/practices.py (a unit test keeps the two lists the same).
 DEMO_PRACTICES = ("lima", "vancouver")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

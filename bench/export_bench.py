@@ -36,7 +36,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from admin_app.services.demo import ADMIN_EMAIL, ADMIN_PASSWORD  # noqa: E402
+from admin_app.demo.generator import ADMIN_EMAIL, ADMIN_PASSWORD  # noqa: E402
 from tests.conftest import private_schema  # noqa: E402
 
 

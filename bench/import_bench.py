@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     url = schema_url(args.database_url, args.schema)
     app = make_bench_app(url)
     with app.app_context():
-        from admin_app.services.clinic_time import clinic_zone
+        from admin_app.services.platform.clinic_time import clinic_zone
 
         prepare(args)
         zone = clinic_zone()

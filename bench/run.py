@@ -148,9 +148,10 @@ def prepare(app, args: argparse.Namespace) -> None:
     from flask import g
     from flask_migrate import upgrade
 
+    from admin_app.demo import generator as demo
     from admin_app.extensions import db
     from admin_app.models import Appointment, User
-    from admin_app.services import accounts, demo
+    from admin_app.services.accounts import logins as accounts
 
     upgrade(directory=str(ROOT / "migrations"))
     g.audit_actor = "bench"
@@ -186,8 +187,8 @@ def timed(func: Callable[[], object], repeat: int, session) -> tuple[float, obje
 
 def run(app, args: argparse.Namespace) -> list[Result]:
     from admin_app.extensions import db
-    from admin_app.services import stats
-    from admin_app.services.clinic_time import clinic_zone, month_range
+    from admin_app.services.platform.clinic_time import clinic_zone, month_range
+    from admin_app.services.reports import figures as stats
 
     session = db.session
     zone = clinic_zone()
@@ -212,7 +213,7 @@ def run(app, args: argparse.Namespace) -> list[Result]:
     bare_ms, (sessions_rows, amount_rows) = timed(month_sql, args.repeat, session)
     results.append(Result("stats.month_totals", ms, bare_ms, check_month(totals, sessions_rows, amount_rows)))
 
-    from admin_app.services import reports
+    from admin_app.services.reports import summaries as reports
 
     ms, _ = timed(lambda: reports.monthly_report(session, f"{year}-{month:02d}"), args.repeat, session)
     results.append(Result("reports.monthly_report (JSON dict)", ms, bare_ms))
@@ -250,7 +251,7 @@ def run(app, args: argparse.Namespace) -> list[Result]:
 def pdf_result(app, session, args, year: int, month: int, therapist_id: int, baseline_ms: float) -> Result:
     name = "therapist month PDF (vs its session_lines SQL)"
     try:
-        statements = importlib.import_module("admin_app.services.statements")
+        statements = importlib.import_module("admin_app.services.reports.therapist_month")
         render = statements.therapist_month_pdf
     except (ImportError, AttributeError):
         return Result(name, note="skipped: no services.statements.therapist_month_pdf")

@@ -22,7 +22,8 @@ from admin_app.models import (
     Site,
     Therapist,
 )
-from admin_app.services import accounts, scheduling
+from admin_app.services.accounts import logins as accounts
+from admin_app.services.scheduling import appointments as scheduling
 
 PASSWORD = "password123"
 _sequence = itertools.count(1)

@@ -11,7 +11,7 @@ from sqlalchemy import event
 
 from admin_app.extensions import db
 from admin_app.jobs.queue import MESSAGES, enqueue, job
-from admin_app.services import delivery, outbox, reminders
+from admin_app.services.messaging import delivery, outbox, reminders
 
 
 @job

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from admin_app.extensions import db
 from admin_app.jobs.queue import job
-from admin_app.services import surveys
+from admin_app.services.surveys import invitations as surveys
 
 
 @job

@@ -8,26 +8,35 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
 from admin_app import models
-from admin_app.views import calendar, home, invitation, statistics, survey
-from admin_app.views.accounts import UserView
-from admin_app.views.audit import AuditEventView
-from admin_app.views.base import StaffIndexView, TherapistIndexView
-from admin_app.views.billing import PayerView, PaymentSourceView
-from admin_app.views.book import BookView
-from admin_app.views.formatting import register_template_filters
-from admin_app.views.imports import ImportView
-from admin_app.views.notifications import PORTAL_ENDPOINT, STAFF_ENDPOINT, NotificationsView, PortalNotificationsView
-from admin_app.views.notifications import bell as notification_bell
-from admin_app.views.outbox import OutboxView
-from admin_app.views.people import CareAssignmentView, ClientLinkView, ClientView, TherapistView
-from admin_app.views.portal import MyAppointmentsView, MyClientsView
-from admin_app.views.reports import MonthlyReportView
-from admin_app.views.scheduling import AppointmentView, ParticipantView
-from admin_app.views.series import SeriesView
-from admin_app.views.sites import RoomView, SiteView
-from admin_app.views.statistics import NewClientsView, StatisticsView
-from admin_app.views.surveys_admin import SurveyInvitationView, SurveyResponseView, SurveyResultsView
-from admin_app.views.surveys_portal import MyRatingsView
+from admin_app.views.accounts import invitation
+from admin_app.views.accounts.logins import UserView
+from admin_app.views.audit.trail import AuditEventView
+from admin_app.views.billing.payers import PayerView, PaymentSourceView
+from admin_app.views.imports.screen import ImportView
+from admin_app.views.messaging.notifications import (
+    PORTAL_ENDPOINT,
+    STAFF_ENDPOINT,
+    NotificationsView,
+    PortalNotificationsView,
+)
+from admin_app.views.messaging.notifications import bell as notification_bell
+from admin_app.views.messaging.outbox import OutboxView
+from admin_app.views.people.portal import MyAppointmentsView, MyClientsView
+from admin_app.views.people.records import CareAssignmentView, ClientLinkView, ClientView, TherapistView
+from admin_app.views.platform import home
+from admin_app.views.platform.base import StaffIndexView, TherapistIndexView
+from admin_app.views.platform.formatting import register_template_filters
+from admin_app.views.reports import statistics
+from admin_app.views.reports.monthly import MonthlyReportView
+from admin_app.views.reports.statistics import NewClientsView, StatisticsView
+from admin_app.views.rooms.sites import RoomView, SiteView
+from admin_app.views.scheduling import calendar
+from admin_app.views.scheduling.appointments import AppointmentView, ParticipantView
+from admin_app.views.scheduling.book import BookView
+from admin_app.views.scheduling.series import SeriesView
+from admin_app.views.surveys import public as survey
+from admin_app.views.surveys.portal import MyRatingsView
+from admin_app.views.surveys.staff import SurveyInvitationView, SurveyResponseView, SurveyResultsView
 
 THEME = Bootstrap4Theme(base_template="admin/practice_base.html", fluid=True)
 

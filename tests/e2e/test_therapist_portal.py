@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import Client, Therapist
-from admin_app.services import people
+from admin_app.services.people import records as people
 from tests.e2e.conftest import THERAPIST
 from tests.e2e.helpers import follow, log_in
 

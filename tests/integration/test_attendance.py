@@ -21,9 +21,9 @@ from admin_app.models import (
     CancelledBy,
     Participant,
 )
-from admin_app.services import scheduling
-from admin_app.services.attendance import mark_attended, record_attendance
-from admin_app.services.errors import RuleViolation
+from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.scheduling import appointments as scheduling
+from admin_app.services.scheduling.attendance import mark_attended, record_attendance
 from tests.conftest import login
 from tests.factories import make_appointment, make_client, make_therapist, make_therapist_user
 from tests.pages import flashed, list_rows

@@ -28,8 +28,9 @@ from admin_app.models import (
     Participant,
     Therapist,
 )
-from admin_app.services import calendar, scheduling
-from admin_app.services.attendance import record_attendance
+from admin_app.services.scheduling import appointments as scheduling
+from admin_app.services.scheduling import calendar
+from admin_app.services.scheduling.attendance import record_attendance
 from tests.conftest import login, make_app
 from tests.factories import make_appointment, make_client, make_site, make_therapist, make_therapist_user
 from tests.pages import body, csrf_token, detail_fields, flashed

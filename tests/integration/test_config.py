@@ -8,7 +8,7 @@ import pytest
 
 from admin_app import create_app
 from admin_app.config import DEMO_PRACTICES, ConfigError, load_settings
-from admin_app.services import demo_practices
+from admin_app.demo import practices as demo_practices
 
 PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": "s" * 40, "SECURITY_PASSWORD_SALT": "salt"}
 TWILIO = {

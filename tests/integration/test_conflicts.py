@@ -34,9 +34,9 @@ from admin_app.models import (
     Room,
     Therapist,
 )
-from admin_app.services import scheduling
-from admin_app.services.errors import RuleViolation
-from admin_app.services.scheduling import Conflict, ConflictKind, find_conflicts, save_appointment
+from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.scheduling import appointments as scheduling
+from admin_app.services.scheduling.appointments import Conflict, ConflictKind, find_conflicts, save_appointment
 from tests.factories import make_client, make_site, make_therapist
 from tests.forms import appointment_form
 from tests.pages import flashed

@@ -29,7 +29,7 @@ from admin_app.models import (
     Therapist,
 )
 from admin_app.models.base import Base
-from admin_app.services.clinic_time import month_range, to_local
+from admin_app.services.platform.clinic_time import month_range, to_local
 from tests.conftest import login, make_app
 from tests.factories import make_therapist
 

@@ -31,7 +31,7 @@ from admin_app.models import (
     Therapist,
     User,
 )
-from admin_app.services.clinic_time import to_local
+from admin_app.services.platform.clinic_time import to_local
 from tests.conftest import _empty_all_tables, login, make_app
 from tests.integration.test_demo import count, printed_logins, row_counts
 

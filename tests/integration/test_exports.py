@@ -13,9 +13,9 @@ import pytest
 from flask_admin.contrib.sqla import ModelView
 from sqlalchemy import func, select
 
+from admin_app.demo import generator as demo
 from admin_app.extensions import db
 from admin_app.models import Appointment, AuditEvent, Client, Therapist
-from admin_app.services import demo
 from tests.conftest import login
 from tests.factories import make_client
 from tests.integration.test_survey_screens import make_answer, make_invitation

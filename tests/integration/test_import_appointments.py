@@ -28,9 +28,9 @@ from admin_app.models import (
     Participant,
     Therapist,
 )
-from admin_app.services import stats
 from admin_app.services.imports import appointments
 from admin_app.services.imports.reading import read_table
+from admin_app.services.reports import figures as stats
 from tests.conftest import make_app
 from tests.factories import make_appointment, make_client, make_site, make_therapist
 

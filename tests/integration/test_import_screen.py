@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select
 from admin_app.extensions import db
 from admin_app.models import Appointment, AuditEvent, Client, Therapist
 from admin_app.services.imports import therapists as therapists_import
-from admin_app.views import imports as import_view
+from admin_app.views.imports import screen as import_view
 from tests.conftest import login, make_app
 from tests.factories import PASSWORD, make_admin, make_appointment, make_client, make_therapist, make_therapist_user
 from tests.integration.test_import_people import CLIENTS, THERAPISTS, csv_bytes, row_counts

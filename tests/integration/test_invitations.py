@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from admin_app.extensions import db
 from admin_app.models import LoginInvitation, MessageStatus, OutboundMessage, Therapist, User
 from admin_app.models.base import utcnow
-from admin_app.services import accounts
+from admin_app.services.accounts import logins as accounts
 from tests.conftest import login
 from tests.factories import PASSWORD, make_admin, make_therapist, make_therapist_user
 from tests.pages import body, detail_fields, field_errors, flashed, list_rows, text_of

@@ -21,7 +21,7 @@ from admin_app.extensions import db
 from admin_app.jobs import messages, schedule
 from admin_app.jobs.queue import MESSAGES, QUEUES, queue, redis_connection
 from admin_app.models import Attendance, MessageStatus, Notification, OutboundMessage
-from admin_app.services import outbox, reminders
+from admin_app.services.messaging import outbox, reminders
 from tests.conftest import REAL_TIME, SmtpSink, free_port, make_app
 from tests.factories import make_admin, make_appointment, make_client, make_therapist
 

@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import AppointmentKind, Attendance, AuditEvent, CompensationModel, Modality
-from admin_app.services import statements
+from admin_app.services.reports import therapist_month as statements
 from tests.conftest import login
 from tests.factories import make_admin, make_client, make_therapist, make_therapist_user
 from tests.integration.test_stats import book
@@ -390,7 +390,7 @@ def test_a_wrong_statement_link_is_explained(admin_client, practice, query, mess
 
 def test_a_render_that_takes_too_long_is_a_message_not_an_error_page(admin_client, practice, monkeypatch):
     ana, _, _ = practice
-    monkeypatch.setattr("admin_app.services.pdf.PDF_TIMEOUT_SECONDS", 0.001)
+    monkeypatch.setattr("admin_app.services.platform.documents.pdf.PDF_TIMEOUT_SECONDS", 0.001)
 
     response = admin_client.get(f"{PAGE}therapist.pdf?month=2026-10&therapist={ana.id}", follow_redirects=True)
 

@@ -12,9 +12,10 @@ from flask_security import login_user
 
 from admin_app.extensions import db
 from admin_app.models import THERAPIST_ROLE
-from admin_app.services import accounts, notifications
-from admin_app.services.notifications import MESSAGE_FAILED
-from admin_app.views.notifications import bell
+from admin_app.services.accounts import logins as accounts
+from admin_app.services.messaging import notifications
+from admin_app.services.messaging.notifications import MESSAGE_FAILED
+from admin_app.views.messaging.notifications import bell
 from tests.conftest import login
 from tests.factories import make_admin, make_therapist, make_therapist_user
 from tests.pages import body, csrf_token, text_of

@@ -15,8 +15,8 @@ import pytest
 
 from admin_app.extensions import db
 from admin_app.models import AppointmentStatus, Channel, MessageStatus, OutboundMessage
-from admin_app.services import reminders
-from admin_app.services.clinic_time import to_local
+from admin_app.services.messaging import reminders
+from admin_app.services.platform.clinic_time import to_local
 from tests.conftest import login, make_app
 from tests.factories import PASSWORD, make_admin, make_client, make_therapist, make_therapist_user
 from tests.integration.test_lists import filter_arg

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import Attendance, MessageStatus, OutboundMessage
-from admin_app.services.clinic_time import to_local
+from admin_app.services.platform.clinic_time import to_local
 from tests.conftest import REAL_TIME, free_port
 from tests.factories import make_appointment, make_client, make_therapist
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from admin_app.extensions import db
 from admin_app.jobs import schedule
 from admin_app.models import AppointmentStatus, Attendance, MessageStatus, Modality, OutboundMessage
-from admin_app.services import reminders, rendering
-from admin_app.services.clinic_time import to_local
+from admin_app.services.messaging import reminders, rendering
+from admin_app.services.platform.clinic_time import to_local
 from tests.factories import make_appointment, make_client, make_site, make_therapist
 
 

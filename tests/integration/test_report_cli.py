@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import Attendance, AuditAction, AuditEvent, CompensationModel, Modality, SurveyInvitation
-from admin_app.services import surveys
+from admin_app.services.surveys import invitations as surveys
 from tests.factories import make_client, make_therapist
 from tests.integration.test_stats import book
 
@@ -277,7 +277,7 @@ def test_a_pdf_needs_a_therapist(runner, october, tmp_path):
 
 
 def test_a_therapist_month_pdf_is_written_to_the_file(runner, october, tmp_path):
-    pytest.importorskip("admin_app.services.statements")
+    pytest.importorskip("admin_app.services.reports.therapist_month")
     from pypdf import PdfReader
 
     target = tmp_path / "ana.pdf"

@@ -21,9 +21,9 @@ from admin_app.models import (
     CancelledBy,
     Modality,
 )
-from admin_app.services import scheduling
-from admin_app.services.errors import RuleViolation
-from admin_app.services.series import cancel_occurrences, create_series, move_occurrences, plan_series
+from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.scheduling import appointments as scheduling
+from admin_app.services.scheduling.series import cancel_occurrences, create_series, move_occurrences, plan_series
 from tests.conftest import make_app
 from tests.factories import PASSWORD, make_admin, make_appointment, make_client, make_site, make_therapist
 from tests.pages import body, csrf_token, field_errors, flashed, list_rows, text_of

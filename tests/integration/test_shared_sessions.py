@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import Appointment, AppointmentKind, ClientLink, LinkKind, Modality, Participant
-from admin_app.services import series
+from admin_app.services.scheduling import series
 from tests.factories import make_client, make_therapist
 from tests.forms import appointment_form
 from tests.pages import detail_fields, flashed

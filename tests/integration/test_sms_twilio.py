@@ -22,7 +22,7 @@ from sqlalchemy import select
 from admin_app.extensions import db
 from admin_app.jobs import schedule
 from admin_app.models import MessageStatus, OutboundMessage
-from admin_app.services.sms import TwilioBackend
+from admin_app.services.messaging.sms import TwilioBackend
 from tests.conftest import free_port, make_app
 from tests.factories import make_client
 from tests.integration.test_reminders import book

@@ -28,10 +28,11 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from admin_app import PROJECT_ROOT
 from admin_app.extensions import db
 from admin_app.models import Attendance, AuditAction, AuditEvent, Modality
-from admin_app.services import surveys
-from admin_app.views import statistics
+from admin_app.services.surveys import invitations as surveys
+from admin_app.views.reports import statistics
 from tests.conftest import free_port, login, make_app
 from tests.factories import PASSWORD, make_admin, make_client, make_therapist, make_therapist_user
 from tests.integration.test_stats import book
@@ -282,7 +283,7 @@ def test_the_charts_need_no_inline_script(admin_client, year_2026):
     assert re.findall(r"<script([^>]*)>", ours) == [
         f' type="application/json" id="figure-{key}"' for key in statistics.CHARTS
     ]
-    assert "Plotly.newPlot" in (Path(statistics.__file__).parents[1] / "static/js/charts.js").read_text()
+    assert "Plotly.newPlot" in (PROJECT_ROOT / "admin_app/static/js/charts.js").read_text()
 
 
 def test_a_title_cannot_close_the_json_script():

@@ -12,8 +12,10 @@ import pytest
 
 from admin_app.extensions import db
 from admin_app.models import Appointment, AppointmentKind, Attendance, CompensationModel, Modality, Participant
-from admin_app.services import reports, stats, surveys
-from admin_app.services.clinic_time import from_local
+from admin_app.services.platform.clinic_time import from_local
+from admin_app.services.reports import figures as stats
+from admin_app.services.reports import summaries as reports
+from admin_app.services.surveys import invitations as surveys
 from tests.conftest import make_app
 from tests.factories import make_client, make_therapist
 

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 
 from admin_app.extensions import db
 from admin_app.models import Attendance, ClientLink, LinkKind, SurveyInvitation
-from admin_app.services import survey_stats, surveys
+from admin_app.services.surveys import invitations as surveys
+from admin_app.services.surveys import stats as survey_stats
 from tests.conftest import login
 from tests.factories import make_admin, make_appointment, make_client, make_therapist
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from admin_app.extensions import db, limiter
 from admin_app.models import Attendance, ClientLink, LinkKind, SurveyInvitation, SurveyResponse
-from admin_app.services import surveys
+from admin_app.services.surveys import invitations as surveys
 from tests.conftest import make_app
 from tests.factories import make_appointment, make_client, make_therapist
 from tests.pages import body, csrf_token, text_of

@@ -21,7 +21,9 @@ from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import ClientLink, LinkKind, SurveyInvitation, SurveyRating, SurveyResponse
-from admin_app.services import survey_results, surveys, tokens
+from admin_app.services.platform import tokens
+from admin_app.services.surveys import invitations as surveys
+from admin_app.services.surveys import results as survey_results
 from tests.conftest import login, make_app
 from tests.factories import PASSWORD, make_admin, make_appointment, make_client, make_therapist, make_therapist_user
 from tests.integration.test_lists import filter_arg

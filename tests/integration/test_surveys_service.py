@@ -11,8 +11,8 @@ from admin_app.config import ConfigError, load_settings
 from admin_app.extensions import db
 from admin_app.jobs import schedule
 from admin_app.models import Attendance, Notification, OutboundMessage, SurveyInvitation, SurveyResponse
-from admin_app.services import surveys
-from admin_app.services.errors import RuleViolation
+from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.surveys import invitations as surveys
 from tests.factories import make_admin, make_appointment, make_client, make_therapist
 
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
-from admin_app.services import clinic_time
-from admin_app.services.clinic_time import from_local, month_range, parse_month, to_local
-from admin_app.services.errors import RuleViolation
+from admin_app.services.platform import clinic_time
+from admin_app.services.platform.clinic_time import from_local, month_range, parse_month, to_local
+from admin_app.services.platform.errors import RuleViolation
 
 LIMA = ZoneInfo("America/Lima")
 VANCOUVER = ZoneInfo("America/Vancouver")

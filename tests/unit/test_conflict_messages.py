@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask_babel import Babel
 
-from admin_app.services.scheduling import Conflict, ConflictKind
+from admin_app.services.scheduling.appointments import Conflict, ConflictKind
 
 LIMA = ZoneInfo("America/Lima")
 

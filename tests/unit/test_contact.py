@@ -6,8 +6,8 @@ import pytest
 from flask import Flask
 from flask_babel import Babel
 
-from admin_app.services.contact import normalise_email, normalise_phone
-from admin_app.services.errors import RuleViolation
+from admin_app.services.platform.contact import normalise_email, normalise_phone
+from admin_app.services.platform.errors import RuleViolation
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import socket
 import pytest
 from pypdf import PdfReader
 
-from admin_app.services import pdf
+from admin_app.services.platform.documents import pdf
 
 
 def page_texts(data: bytes) -> list[str]:

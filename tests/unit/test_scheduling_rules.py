@@ -23,8 +23,8 @@ from admin_app.models import (
     Room,
     Therapist,
 )
-from admin_app.services.errors import RuleViolation
-from admin_app.services.scheduling import default_attendance, prepare_appointment
+from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.scheduling.appointments import default_attendance, prepare_appointment
 
 NOW = dt.datetime(2026, 11, 3, 14, 15, tzinfo=dt.UTC)
 

@@ -7,8 +7,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from admin_app.models import AppointmentKind, LinkKind
-from admin_app.services.booking import kind_of_session
-from admin_app.services.money import shared_fees
+from admin_app.services.platform.money import shared_fees
+from admin_app.services.scheduling.booking import kind_of_session
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from admin_app.services.sms import fit_one_segment, is_e164, is_gsm7
+from admin_app.services.messaging.sms import fit_one_segment, is_e164, is_gsm7
 
 
 def septets(text: str) -> int:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import openpyxl
 
-from admin_app.services.spreadsheets import csv_chunks, csv_text, write_xlsx
+from admin_app.services.platform.documents.spreadsheets import csv_chunks, csv_text, write_xlsx
 
 HEADER = ("Name", "Fee", "Day")
 ROWS = [("Ana", Decimal("80.50"), dt.date(2026, 1, 31)), ("=1+1", -3, None), ("José\x0bPérez", 0.5, "x")]

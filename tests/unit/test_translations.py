@@ -208,7 +208,7 @@ def test_the_app_loads_the_compiled_catalogs(locale, expected):
     from flask_babel import force_locale, gettext
 
     from admin_app import create_app
-    from admin_app.services.labels import FIELDS
+    from admin_app.services.platform.labels import FIELDS
 
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     with app.test_request_context(), force_locale(locale):

@@ -20,11 +20,11 @@ from types import ModuleType
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from admin_app.services.errors import RuleViolation
 from admin_app.services.imports import appointments, clients, therapists
 from admin_app.services.imports.matching import matched_summary
 from admin_app.services.imports.reading import read_table
 from admin_app.services.imports.report import Action, ImportPlan, RowError
+from admin_app.services.platform.errors import RuleViolation
 
 __all__ = ["KINDS", "Action", "ImportPlan", "RowError", "check", "kind_module", "matched_summary", "run"]
 

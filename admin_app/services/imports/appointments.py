@@ -83,14 +83,14 @@ from admin_app.models import (
 )
 from admin_app.models.audit import current_actor
 from admin_app.models.base import utcnow
-from admin_app.services import scheduling
-from admin_app.services.clinic_time import clinic_zone, from_local, to_local
-from admin_app.services.errors import RuleViolation
 from admin_app.services.imports import matching, values
 from admin_app.services.imports.reading import Row, Table
 from admin_app.services.imports.report import Action, ImportPlan
 from admin_app.services.imports.rows import report_missing_columns
-from admin_app.services.locking import hold_sqlite_write_lock
+from admin_app.services.platform.clinic_time import clinic_zone, from_local, to_local
+from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.platform.locking import hold_sqlite_write_lock
+from admin_app.services.scheduling import appointments as scheduling
 
 KIND = "appointments"
 

@@ -41,8 +41,8 @@ from admin_app.services.imports.reading import Row, Table
 from admin_app.services.imports.report import Action, ImportPlan
 from admin_app.services.imports.rows import Cells, chunks, report_missing_columns
 from admin_app.services.imports.values import CellError
-from admin_app.services.numbering import reserve_given_number
-from admin_app.services.people import default_reminder_preference
+from admin_app.services.people.records import default_reminder_preference
+from admin_app.services.platform.documents.numbering import reserve_given_number
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("nombre",),

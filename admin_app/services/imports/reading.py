@@ -15,7 +15,7 @@ from decimal import Decimal
 import openpyxl
 from flask_babel import lazy_gettext as _l
 
-from admin_app.services.errors import RuleViolation
+from admin_app.services.platform.errors import RuleViolation
 
 XLSX_MAGIC = b"PK\x03\x04"
 

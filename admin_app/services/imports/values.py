@@ -10,9 +10,9 @@ from decimal import Decimal, InvalidOperation
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from admin_app.services import bounds, contact
-from admin_app.services.clinic_time import from_local
-from admin_app.services.errors import RuleViolation
+from admin_app.services.platform import bounds, contact
+from admin_app.services.platform.clinic_time import from_local
+from admin_app.services.platform.errors import RuleViolation
 
 DATETIME_FORMATS = ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S")
 

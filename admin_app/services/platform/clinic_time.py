@@ -1,0 +1,97 @@
+"""Clinic-local time: the practice's zone for display, input and every day or month boundary.
+
+Instants are stored in UTC; a month is the range between two local midnights, converted to
+UTC here and nowhere else, so reports never group on UTC dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_skeleton
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from admin_app.models.base import utcnow
+from admin_app.services.platform.errors import RuleViolation
+
+# The calendar a practice uses: plain dates (birth dates, care start and end) and every date or
+# month a list filter reads stay within it, so no arithmetic on them leaves what Python can hold.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2099, 12, 31)
+
+
+def clinic_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["CLINIC_TIMEZONE"])
+
+
+def to_local(instant: dt.datetime, zone: ZoneInfo | None = None) -> dt.datetime:
+    """The wall-clock time at the clinic for a stored instant (naive values are UTC)."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.UTC)
+    return instant.astimezone(zone or clinic_zone())
+
+
+def today(zone: ZoneInfo | None = None) -> dt.date:
+    """The clinic's date now: "today", "this month" and "last month" start here, never from a UTC date."""
+    return to_local(utcnow(), zone).date()
+
+
+def from_local(wall_time: dt.datetime, zone: ZoneInfo | None = None, *, field: str | None = None) -> dt.datetime:
+    """The UTC instant for a clinic wall-clock time.
+
+    A time skipped by a daylight-saving jump does not exist and is refused; a repeated one
+    (the autumn hour) is read as its first occurrence.
+    """
+    zone = zone or clinic_zone()
+    if wall_time.tzinfo is not None:
+        return wall_time.astimezone(dt.UTC)
+    candidate = wall_time.replace(tzinfo=zone, fold=0)
+    instant = candidate.astimezone(dt.UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != wall_time:
+        raise RuleViolation(
+            _l(
+                "%(time)s does not exist in %(zone)s (the clocks skip it for daylight saving).",
+                time=wall_time.strftime("%Y-%m-%d %H:%M"),
+                zone=zone.key,
+            ),
+            field=field,
+        )
+    return instant
+
+
+def month_range(year: int, month: int, zone: ZoneInfo | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """UTC [start, end) of a local calendar month."""
+    zone = zone or clinic_zone()
+    start = dt.datetime(year, month, 1)
+    end = dt.datetime(year + (month == 12), month % 12 + 1, 1)
+    return from_local(start, zone), from_local(end, zone)
+
+
+def parse_month(text: str, *, field: str = "month") -> tuple[int, int]:
+    """Read `YYYY-MM`; a wrong value is a rule violation naming the field."""
+    try:
+        parsed = dt.datetime.strptime(text.strip(), "%Y-%m")
+    except (AttributeError, ValueError):
+        raise RuleViolation(
+            _l("%(field)s: expected a month as YYYY-MM, got %(value)s", field=field, value=text),
+            field=field,
+        ) from None
+    return parsed.year, parsed.month
+
+
+def shift_month(year: int, month: int, steps: int) -> tuple[int, int]:
+    """The month `steps` months away (negative: earlier)."""
+    index = year * 12 + month - 1 + steps
+    return index // 12, index % 12 + 1
+
+
+def previous_month(today: dt.date) -> tuple[int, int]:
+    """The month before `today`'s: the one month-end work is about."""
+    return shift_month(today.year, today.month, -1)
+
+
+def month_label(year: int, month: int, language: str) -> str:
+    """ "October 2026", "octubre de 2026", "octobre 2026"."""
+    return format_skeleton("yMMMM", dt.datetime(year, month, 1), locale=language)

@@ -1,0 +1,285 @@
+"""The practice's figures, exactly as DESIGN.md defines them, computed by SQL aggregates.
+
+- A session counts for a month when its local start is in that month and at least one
+  participant attended; gross is the sum of the fees of attended participants, per currency.
+- Commission (what the therapist earns) is worked out per attended participant and rounded
+  half-up to the cent on that line; totals are sums of rounded lines, so a PDF adds up to the
+  screen. On commission: fee x commission % / 100. On a service fee (kept by the practice): the
+  fee less the service fee. The rounding is done in integer cents in SQL, because SQLite's
+  ROUND works on binary floats (4.545 would become 4.54).
+- Months are local: each is turned into a UTC range, and a year's twelve ranges into one CASE
+  that buckets every row, so a year is one query per figure, never one per month.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import Integer, and_, case, cast, distinct, func, literal, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from admin_app.models import (
+    Appointment,
+    Attendance,
+    Client,
+    CompensationModel,
+    Modality,
+    Participant,
+    Therapist,
+)
+from admin_app.services.platform.clinic_time import from_local, month_range
+from admin_app.services.surveys import stats as survey_stats
+
+CENT = Decimal("0.01")
+
+
+@dataclasses.dataclass
+class TherapistMonth:
+    """One therapist's month: sessions, and gross and commission per currency."""
+
+    therapist_id: int
+    name: str
+    email: str
+    sessions: int = 0
+    gross: dict[str, Decimal] = dataclasses.field(default_factory=dict)
+    commission: dict[str, Decimal] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class MonthTotals:
+    """The monthly totals table: a line per therapist with sessions, and totals per currency."""
+
+    year: int
+    month: int
+    therapists: list[TherapistMonth]
+
+    @property
+    def key(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def sessions(self) -> int:
+        return sum(line.sessions for line in self.therapists)
+
+    @property
+    def gross(self) -> dict[str, Decimal]:
+        return _sum_per_currency(line.gross for line in self.therapists)
+
+    @property
+    def commission(self) -> dict[str, Decimal]:
+        return _sum_per_currency(line.commission for line in self.therapists)
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionLine:
+    """One attended participant of a counted session, as the therapist's PDF lists it."""
+
+    appointment_id: int
+    starts_at: dt.datetime
+    client_name: str
+    kind: str
+    modality: str
+    fee: Decimal
+    currency: str
+    commission: Decimal
+
+
+@dataclasses.dataclass
+class YearMonth:
+    """One month of the yearly statistics."""
+
+    month: str
+    sessions: int = 0
+    responses: int = 0
+    nps: Decimal | None = None
+    new_clients: int = 0
+    recurrent_clients: int = 0
+    virtual_clients: int = 0
+    onsite_clients: int = 0
+    gross: dict[str, Decimal] = dataclasses.field(default_factory=dict)
+
+
+def currencies_shown(found, configured) -> list[str]:
+    """The practice's currencies (stable columns), then any other one the figures hold."""
+    return [*configured, *sorted(set(found) - set(configured))]
+
+
+def _sum_per_currency(amounts) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for per_currency in amounts:
+        for currency, amount in per_currency.items():
+            totals[currency] += amount
+    return {currency: totals[currency] for currency in sorted(totals) if totals[currency]}
+
+
+def _cents(amount) -> ColumnElement[int]:
+    return cast(func.round(amount * 100), Integer)
+
+
+def commission_cents() -> ColumnElement[int]:
+    """The therapist's earning of one attended participant, in whole cents, rounded half-up."""
+    fee = _cents(Participant.fee)
+    on_commission = (fee * _cents(Therapist.commission_percent) + 5000) // 10000  # integer division
+    on_service_fee = fee - _cents(func.coalesce(Therapist.service_fee, 0))
+    return case(
+        (Therapist.compensation_model == CompensationModel.COMMISSION, on_commission),
+        else_=on_service_fee,
+    )
+
+
+def _attended_in(start: dt.datetime, end: dt.datetime):
+    return and_(
+        Participant.attendance == Attendance.ATTENDED,
+        Appointment.starts_at >= start,
+        Appointment.starts_at < end,
+    )
+
+
+def month_totals(session: Session, year: int, month: int, therapist_id: int | None = None) -> MonthTotals:
+    """Sessions, gross and commission per therapist for a local month (two queries)."""
+    start, end = month_range(year, month)
+    scope = _attended_in(start, end)
+    if therapist_id is not None:
+        scope = and_(scope, Appointment.therapist_id == therapist_id)
+    lines: dict[int, TherapistMonth] = {}
+    for tid, name, email, sessions in session.execute(
+        select(Therapist.id, Therapist.full_name, Therapist.email, func.count(distinct(Appointment.id)))
+        .select_from(Participant)
+        .join(Appointment, Appointment.id == Participant.appointment_id)
+        .join(Therapist, Therapist.id == Appointment.therapist_id)
+        .where(scope)
+        .group_by(Therapist.id, Therapist.full_name, Therapist.email)
+        .order_by(Therapist.full_name, Therapist.id)
+    ):
+        lines[tid] = TherapistMonth(therapist_id=tid, name=name, email=email, sessions=sessions)
+    for tid, currency, gross, commission in session.execute(
+        select(Therapist.id, Participant.currency, func.sum(Participant.fee), func.sum(commission_cents()))
+        .select_from(Participant)
+        .join(Appointment, Appointment.id == Participant.appointment_id)
+        .join(Therapist, Therapist.id == Appointment.therapist_id)
+        .where(scope)
+        .group_by(Therapist.id, Participant.currency)
+    ):
+        line = lines[tid]
+        if gross:
+            line.gross[currency] = Decimal(str(gross)).quantize(CENT)
+        if commission:
+            line.commission[currency] = (Decimal(int(commission)) / 100).quantize(CENT)
+    return MonthTotals(year=year, month=month, therapists=list(lines.values()))
+
+
+def session_lines(session: Session, year: int, month: int, therapist_id: int) -> list[SessionLine]:
+    """Every attended participant of the therapist's counted sessions, by start (one query)."""
+    start, end = month_range(year, month)
+    rows = session.execute(
+        select(
+            Appointment.id,
+            Appointment.starts_at,
+            Client.full_name,
+            Appointment.kind,
+            Appointment.modality,
+            Participant.fee,
+            Participant.currency,
+            commission_cents(),
+        )
+        .select_from(Participant)
+        .join(Appointment, Appointment.id == Participant.appointment_id)
+        .join(Therapist, Therapist.id == Appointment.therapist_id)
+        .join(Client, Client.id == Participant.client_id)
+        .where(_attended_in(start, end), Appointment.therapist_id == therapist_id)
+        .order_by(Appointment.starts_at, Appointment.id, Client.full_name)
+    )
+    return [
+        SessionLine(
+            appointment_id=appointment_id,
+            starts_at=starts_at,
+            client_name=name,
+            kind=str(kind),
+            modality=str(modality),
+            fee=Decimal(str(fee)).quantize(CENT),
+            currency=currency,
+            commission=(Decimal(int(commission)) / 100).quantize(CENT),
+        )
+        for appointment_id, starts_at, name, kind, modality, fee, currency, commission in rows
+    ]
+
+
+def month_bounds(year: int) -> list[dt.datetime]:
+    """The 13 UTC instants that start each local month of `year` and the next January."""
+    return [from_local(dt.datetime(year + (n == 12), n % 12 + 1, 1)) for n in range(13)]
+
+
+def _bucket(column, bounds: list[dt.datetime]) -> ColumnElement[int]:
+    """1..12: the local month of `column` (rows are already limited to the year)."""
+    return case(*[(column < bounds[n + 1], literal(n + 1)) for n in range(11)], else_=literal(12))
+
+
+def year_figures(session: Session, year: int) -> list[YearMonth]:
+    """The twelve months of `year`: sessions, survey, new and recurrent, virtual and on-site
+    clients, gross per currency (four queries for the whole year)."""
+    bounds = month_bounds(year)
+    months = [YearMonth(month=f"{year:04d}-{n:02d}") for n in range(1, 13)]
+    in_year = _attended_in(bounds[0], bounds[12])
+    month = _bucket(Appointment.starts_at, bounds)
+    attended = (
+        select(
+            month,
+            func.count(distinct(Appointment.id)),
+            func.count(distinct(Participant.client_id)),
+            func.count(distinct(case((Appointment.modality == Modality.VIRTUAL, Participant.client_id)))),
+            func.count(distinct(case((Appointment.modality == Modality.ON_SITE, Participant.client_id)))),
+        )
+        .select_from(Participant)
+        .join(Appointment, Appointment.id == Participant.appointment_id)
+        .where(in_year)
+        .group_by(month)
+    )
+    active: dict[int, int] = {}
+    for index, sessions, clients, virtual, onsite in session.execute(attended):
+        line = months[index - 1]
+        line.sessions, line.virtual_clients, line.onsite_clients = sessions, virtual, onsite
+        active[index] = clients
+
+    income = (
+        select(month, Participant.currency, func.sum(Participant.fee))
+        .select_from(Participant)
+        .join(Appointment, Appointment.id == Participant.appointment_id)
+        .where(in_year)
+        .group_by(month, Participant.currency)
+    )
+    for index, currency, gross in session.execute(income):
+        if gross:
+            months[index - 1].gross[currency] = Decimal(str(gross)).quantize(CENT)
+    for line in months:
+        line.gross = dict(sorted(line.gross.items()))
+
+    firsts = first_attended().subquery()
+    first_month = _bucket(firsts.c.first_at, bounds)
+    newcomers = (
+        select(first_month, func.count())
+        .where(firsts.c.first_at >= bounds[0], firsts.c.first_at < bounds[12])
+        .group_by(first_month)
+    )
+    for index, count in session.execute(newcomers):
+        months[index - 1].new_clients = count
+    for index, line in enumerate(months, start=1):
+        line.recurrent_clients = active.get(index, 0) - line.new_clients
+
+    for nps_line in survey_stats.nps_by_month(session, months[0].month, months[-1].month):
+        line = months[int(nps_line.month[5:]) - 1]
+        line.responses, line.nps = nps_line.responses, nps_line.nps
+    return months
+
+
+def first_attended():
+    """Each client's first ever attended session start (the basis of "new client")."""
+    return (
+        select(Participant.client_id, func.min(Appointment.starts_at).label("first_at"))
+        .join(Appointment, Appointment.id == Participant.appointment_id)
+        .where(Participant.attendance == Attendance.ATTENDED)
+        .group_by(Participant.client_id)
+    )

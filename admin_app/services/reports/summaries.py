@@ -1,0 +1,244 @@
+"""Month-end outputs built on `services.stats`: the new clients of a period, and the monthly and
+yearly figures as machine-readable JSON and CSV (schemas in the README)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from admin_app.models import Appointment, Attendance, Client, Participant, Therapist
+from admin_app.services.platform.clinic_time import clinic_zone, from_local, parse_month, to_local
+from admin_app.services.platform.documents.spreadsheets import csv_text
+from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.reports import figures as stats
+
+NEW_CLIENT_COLUMNS = ("name", "client_number", "national_id", "email", "phone", "first_session", "first_therapist")
+
+
+@dataclasses.dataclass(frozen=True)
+class NewClient:
+    name: str
+    client_number: str
+    national_id: str | None
+    email: str | None
+    phone: str | None
+    first_session: dt.date  # local
+    first_therapist: str
+
+
+def new_clients(session: Session, first_day: dt.date, last_day: dt.date) -> list[NewClient]:
+    """Clients whose first ever attended session falls on a local day from `first_day` to
+    `last_day` included, with that session's therapist (one query)."""
+    if last_day < first_day:
+        raise RuleViolation(_l("%(field)s: the end date is before the start date", field=_l("To")), field="to")
+    check_year(first_day.year, field="from", label=_l("From"))
+    check_year(last_day.year, field="to", label=_l("To"))
+    start = from_local(dt.datetime.combine(first_day, dt.time()))
+    end = from_local(dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time()))
+    firsts = stats.first_attended().subquery()
+    rows = session.execute(
+        select(Client, firsts.c.first_at, Therapist.full_name)
+        .join(firsts, firsts.c.client_id == Client.id)
+        .join(Participant, and_(Participant.client_id == Client.id, Participant.attendance == Attendance.ATTENDED))
+        .join(
+            Appointment,
+            and_(Appointment.id == Participant.appointment_id, Appointment.starts_at == firsts.c.first_at),
+        )
+        .join(Therapist, Therapist.id == Appointment.therapist_id)
+        .where(firsts.c.first_at >= start, firsts.c.first_at < end)
+        .order_by(firsts.c.first_at, Client.full_name, Client.id)
+    ).all()
+    seen: set[int] = set()
+    result = []
+    for client, first_at, therapist_name in rows:
+        if client.id in seen:  # two sessions starting at the very same instant: keep one
+            continue
+        seen.add(client.id)
+        result.append(
+            NewClient(
+                name=client.full_name,
+                client_number=client.client_number,
+                national_id=client.national_id,
+                email=client.email,
+                phone=client.phone,
+                first_session=to_local(first_at).date(),
+                first_therapist=therapist_name,
+            )
+        )
+    return result
+
+
+def new_clients_csv(session: Session, first_day: dt.date, last_day: dt.date) -> str:
+    rows = new_clients(session, first_day, last_day)
+    return csv_text(
+        NEW_CLIENT_COLUMNS,
+        (
+            (c.name, c.client_number, c.national_id, c.email, c.phone, c.first_session.isoformat(), c.first_therapist)
+            for c in rows
+        ),
+    )
+
+
+# Month and year reports, as plain JSON-ready dicts. Amounts are strings with two decimals, so a
+# reader gets the exact figure of the screen and the PDF rather than a binary float; a currency is
+# listed only where its amount is not zero, and currencies are never added together.
+
+MONTHLY_COLUMNS = ("month", "email", "name", "sessions", "currency", "gross", "commission")
+YEARLY_COLUMNS = (
+    "month",
+    "sessions",
+    "responses",
+    "nps",
+    "new_clients",
+    "recurrent_clients",
+    "virtual_clients",
+    "onsite_clients",
+)
+# datetime cannot reach past 9999-12-31; a month's end must still exist in every zone.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+ZERO = Decimal("0.00")
+
+
+def therapist_by_email(session: Session, email: str, *, field: str = "--therapist") -> Therapist:
+    """The therapist with this email (any case), or a rule violation naming `field`."""
+    therapist = session.scalar(select(Therapist).where(func.lower(Therapist.email) == email.strip().lower()))
+    if therapist is None:
+        raise RuleViolation(
+            _l("%(field)s: no therapist has the email %(email)s", field=field, email=email), field=field
+        )
+    return therapist
+
+
+def check_year(year: int, *, field: str = "--year", label=None) -> int:
+    """`year`, when the calendar can hold all of it in any zone; `label` names the field in the message."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise RuleViolation(
+            _l(
+                "%(field)s: expected a year from %(first)s to %(last)s, got %(value)s",
+                field=label or field,
+                first=FIRST_YEAR,
+                last=LAST_YEAR,
+                value=year,
+            ),
+            field=field,
+        )
+    return year
+
+
+def _nonzero(per_currency: dict[str, Decimal]) -> dict[str, Decimal]:
+    return {currency: amount for currency, amount in sorted(per_currency.items()) if amount}
+
+
+def _amounts(per_currency: dict[str, Decimal]) -> dict[str, str]:
+    return {currency: f"{amount:.2f}" for currency, amount in _nonzero(per_currency).items()}
+
+
+def _month_totals(session: Session, month: str, therapist_email: str | None) -> stats.MonthTotals:
+    year, number = parse_month(month, field="--month")
+    check_year(year, field="--month")
+    therapist_id = None if therapist_email is None else therapist_by_email(session, therapist_email).id
+    return stats.month_totals(session, year, number, therapist_id)
+
+
+def monthly_report(session: Session, month: str, therapist_email: str | None = None) -> dict:
+    """The month-end table of `month` ("YYYY-MM", clinic time) as a JSON-ready dict: one entry per
+    therapist with a counted session (only `therapist_email`'s when given), and the totals."""
+    totals = _month_totals(session, month, therapist_email)
+    return {
+        "month": totals.key,
+        "timezone": clinic_zone().key,
+        "therapists": [
+            {
+                "email": line.email,
+                "name": line.name,
+                "sessions": line.sessions,
+                "gross": _amounts(line.gross),
+                "commission": _amounts(line.commission),
+            }
+            for line in totals.therapists
+        ],
+        "totals": {
+            "sessions": totals.sessions,
+            "gross": _amounts(totals.gross),
+            "commission": _amounts(totals.commission),
+        },
+    }
+
+
+def monthly_report_csv(session: Session, month: str, therapist_email: str | None = None) -> str:
+    """The month-end table as CSV: one row per therapist and currency, then one total row per
+    currency (total rows have an empty email and the name TOTAL).
+
+    `sessions` is the therapist's (or the total's) count for the month, repeated on each of its
+    currency rows, because a session is not in one currency (a couple may pay in two); a
+    therapist or total without any amount still has one row, with an empty currency. Amounts
+    are numbers with two decimals, 0.00 where the other amount of the currency is not zero.
+    """
+    totals = _month_totals(session, month, therapist_email)
+    rows = []
+    for email, name, sessions, gross, commission in [
+        *((line.email, line.name, line.sessions, line.gross, line.commission) for line in totals.therapists),
+        ("", "TOTAL", totals.sessions, totals.gross, totals.commission),
+    ]:
+        gross, commission = _nonzero(gross), _nonzero(commission)
+        currencies = sorted(gross.keys() | commission.keys()) or [""]
+        for currency in currencies:
+            rows.append(
+                (
+                    totals.key,
+                    email,
+                    name,
+                    sessions,
+                    currency,
+                    gross.get(currency, ZERO) if currency else None,
+                    commission.get(currency, ZERO) if currency else None,
+                )
+            )
+    return csv_text(MONTHLY_COLUMNS, rows)
+
+
+def yearly_report(session: Session, year: int) -> dict:
+    """The twelve months of `year` as a JSON-ready dict; `nps` is a number with one decimal, or
+    None (JSON null) for a month without survey responses (no answer is not a score of zero)."""
+    check_year(year)
+    return {
+        "year": year,
+        "timezone": clinic_zone().key,
+        "months": [
+            {
+                "month": line.month,
+                "sessions": line.sessions,
+                "responses": line.responses,
+                "nps": None if line.nps is None else float(line.nps),
+                "new_clients": line.new_clients,
+                "recurrent_clients": line.recurrent_clients,
+                "virtual_clients": line.virtual_clients,
+                "onsite_clients": line.onsite_clients,
+                "gross": _amounts(line.gross),
+            }
+            for line in stats.year_figures(session, year)
+        ],
+    }
+
+
+def yearly_report_csv(session: Session, year: int) -> str:
+    """One row per month; a `gross_<CUR>` column for each currency with income in the year
+    (0.00 in a month without it); `nps` empty for a month without responses."""
+    check_year(year)
+    months = stats.year_figures(session, year)
+    currencies = sorted({currency for line in months for currency, amount in line.gross.items() if amount})
+    return csv_text(
+        (*YEARLY_COLUMNS, *(f"gross_{currency}" for currency in currencies)),
+        (
+            (
+                *(getattr(line, column) for column in YEARLY_COLUMNS),
+                *(line.gross.get(currency, ZERO) for currency in currencies),
+            )
+            for line in months
+        ),
+    )

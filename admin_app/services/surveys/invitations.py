@@ -1,0 +1,310 @@
+"""The monthly client survey: who is invited, the private link, and the single answer.
+
+A client is invited about a month when they attended at least one session whose local start is
+in it. The invitation goes to the client's email; a client without one (a minor) is invited
+through a guardian linked to them. Clients who opted out are skipped. One invitation per client
+and month (a unique constraint and a lock), so sending a month again writes nothing new.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+
+from babel.dates import format_date
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from admin_app.models import (
+    Appointment,
+    Attendance,
+    Channel,
+    Client,
+    ClientLink,
+    LinkKind,
+    Participant,
+    SurveyInvitation,
+    SurveyRating,
+    SurveyResponse,
+    Therapist,
+)
+from admin_app.models.base import utcnow
+from admin_app.services.messaging import notifications, outbox
+from admin_app.services.platform import clinic_time, tokens
+from admin_app.services.platform.clinic_time import month_range, parse_month, to_local
+from admin_app.services.platform.errors import NoLongerDue, RuleViolation
+from admin_app.services.platform.locking import serialize
+
+TEMPLATE = "survey_invitation"
+TOKEN_PURPOSE = "survey"
+PATH = "/survey/{token}"
+SEND_LOCK = 0x73757276  # "surv": one survey send at a time
+COMMENT_MAX = 2000
+
+
+@dataclasses.dataclass(frozen=True)
+class SendSummary:
+    month: str
+    invited: int = 0
+    already_invited: int = 0
+    opted_out: int = 0
+    no_email: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class SurveyForm:
+    """What the public page asks: the month, and the therapists the client saw in it."""
+
+    month: str
+    month_label: str
+    therapists: list[tuple[int, str]]
+
+
+def month_key(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def previous_month(today: dt.date) -> str:
+    return month_key(*clinic_time.previous_month(today))
+
+
+def month_label(month: str, language: str) -> str:
+    return clinic_time.month_label(*parse_month(month), language)
+
+
+def send_for_month(session: Session, month: str, now: dt.datetime | None = None) -> SendSummary:
+    """Invite every client who attended a session in `month` ("YYYY-MM"), through the outbox."""
+    now = now or utcnow()
+    year, number = parse_month(month)
+    month = month_key(year, number)
+    start, end = month_range(year, number)
+    if end > now:
+        raise RuleViolation(
+            _l(
+                "%(field)s: %(month)s has not ended yet; the survey asks about a finished month.",
+                field=_l("Month"),
+                month=month,
+            ),
+            field="month",
+        )
+    serialize(session, SEND_LOCK)
+    attended = (
+        select(Participant.client_id)
+        .join(Participant.appointment)
+        .where(
+            Appointment.starts_at >= start,
+            Appointment.starts_at < end,
+            Participant.attendance == Attendance.ATTENDED,
+        )
+    )
+    clients = session.scalars(select(Client).where(Client.id.in_(attended)).order_by(Client.id)).all()
+    invited_before = set(session.scalars(select(SurveyInvitation.client_id).where(SurveyInvitation.month == month)))
+    guardians = _guardians_with_email(session, [c.id for c in clients if not c.email])
+    counts = {"invited": 0, "already_invited": 0, "opted_out": 0, "no_email": 0}
+    for client in clients:
+        if client.id in invited_before:
+            counts["already_invited"] += 1
+        elif client.survey_opt_out:
+            counts["opted_out"] += 1
+        elif recipient := client if client.email else guardians.get(client.id):
+            _invite(session, client, recipient, month, now)
+            counts["invited"] += 1
+        else:
+            counts["no_email"] += 1
+    return SendSummary(month=month, **counts)
+
+
+def _guardians_with_email(session: Session, client_ids: list[int]) -> dict[int, Client]:
+    """For each client without email, the first guardian linked to them who has one."""
+    if not client_ids:
+        return {}
+    rows = session.execute(
+        select(ClientLink.related_client_id, Client)
+        .join(Client, Client.id == ClientLink.client_id)
+        .where(
+            ClientLink.kind == LinkKind.GUARDIAN_OF,
+            ClientLink.related_client_id.in_(client_ids),
+            Client.email.is_not(None),
+            Client.survey_opt_out.is_(False),
+        )
+        .order_by(ClientLink.id)
+    ).all()
+    guardians: dict[int, Client] = {}
+    for minor_id, guardian in rows:
+        guardians.setdefault(minor_id, guardian)
+    return guardians
+
+
+def _invite(session: Session, client: Client, recipient: Client, month: str, now: dt.datetime) -> None:
+    invitation = SurveyInvitation(
+        month=month,
+        client_id=client.id,
+        recipient_id=recipient.id,
+        language=recipient.preferred_language,
+        token_nonce=tokens.new_nonce(),
+        token_hash="",  # set below: the token needs the id
+        created_at=now,
+        expires_at=now + dt.timedelta(days=current_app.config["SURVEY_VALID_DAYS"]),
+    )
+    session.add(invitation)
+    session.flush()
+    invitation.token_hash = tokens.token_hash(invitation_token(invitation))
+    outbox.queue_message(
+        session,
+        channel=Channel.EMAIL,
+        recipient=recipient.email,
+        template=TEMPLATE,
+        language=invitation.language,
+        context={"invitation_id": invitation.id},
+        dedupe_key=f"survey:{client.id}:{month}",
+        client_id=recipient.id,
+        now=now,
+    )
+
+
+def invitation_token(invitation: SurveyInvitation) -> str:
+    return tokens.derive_token(TOKEN_PURPOSE, invitation.id, invitation.token_nonce)
+
+
+def survey_url(invitation: SurveyInvitation) -> str:
+    return current_app.config["PUBLIC_BASE_URL"] + PATH.format(token=invitation_token(invitation))
+
+
+def open_invitation(session: Session, token: str | None, now: dt.datetime | None = None) -> SurveyInvitation | None:
+    """The invitation this token opens, if it may still be answered; None for an unknown,
+    expired or already answered link alike (the page must not tell which)."""
+    if not tokens.plausible(token):
+        return None
+    now = now or utcnow()
+    invitation = session.scalar(select(SurveyInvitation).where(SurveyInvitation.token_hash == tokens.token_hash(token)))
+    if invitation is None or invitation.answered_at is not None or invitation.expires_at <= now:
+        return None
+    return invitation
+
+
+def mark_opened(invitation: SurveyInvitation, now: dt.datetime | None = None) -> None:
+    if invitation.opened_at is None:
+        invitation.opened_at = now or utcnow()
+
+
+def survey_form(session: Session, invitation: SurveyInvitation, language: str) -> SurveyForm:
+    return SurveyForm(
+        month=invitation.month,
+        month_label=month_label(invitation.month, language),
+        therapists=therapists_seen(session, invitation.client_id, invitation.month),
+    )
+
+
+def therapists_seen(session: Session, client_id: int, month: str) -> list[tuple[int, str]]:
+    """The therapists of the client's attended sessions in the month, by name."""
+    start, end = month_range(*parse_month(month))
+    rows = session.execute(
+        select(Therapist.id, Therapist.full_name)
+        .join(Appointment, Appointment.therapist_id == Therapist.id)
+        .join(Participant, Participant.appointment_id == Appointment.id)
+        .where(
+            Participant.client_id == client_id,
+            Participant.attendance == Attendance.ATTENDED,
+            Appointment.starts_at >= start,
+            Appointment.starts_at < end,
+        )
+        .distinct()
+        .order_by(Therapist.full_name, Therapist.id)
+    ).all()
+    return [(therapist_id, name) for therapist_id, name in rows]
+
+
+def submit(
+    session: Session,
+    invitation: SurveyInvitation,
+    *,
+    stars: Mapping[int, str | None],
+    nps: str | None,
+    comment: str | None,
+    now: dt.datetime | None = None,
+) -> SurveyResponse | None:
+    """Store the one answer of this invitation; None when it was answered meanwhile (a second
+    submit stores nothing). Bad values raise RuleViolation naming the field."""
+    now = now or utcnow()
+    seen = therapists_seen(session, invitation.client_id, invitation.month)
+    score = _whole_number(nps, 0, 10, field="nps", message=_l("Choose a number from 0 to 10."))
+    ratings = {
+        therapist_id: _whole_number(
+            stars.get(therapist_id), 1, 5, field=f"stars-{therapist_id}", message=_l("Choose from 1 to 5 stars.")
+        )
+        for therapist_id, _name in seen
+    }
+    comment = (comment or "").strip() or None
+    if comment and len(comment) > COMMENT_MAX:
+        raise RuleViolation(
+            _l("The comment is too long (at most %(max)d characters).", max=COMMENT_MAX), field="comment"
+        )
+    claimed = session.execute(
+        update(SurveyInvitation)
+        .where(SurveyInvitation.id == invitation.id, SurveyInvitation.answered_at.is_(None))
+        .values(answered_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        return None
+    response = SurveyResponse(
+        invitation_id=invitation.id,
+        month=invitation.month,
+        nps_score=score,
+        comment=comment,
+        submitted_at=now,
+        ratings=[
+            SurveyRating(therapist_id=therapist_id, month=invitation.month, stars=value)
+            for therapist_id, value in ratings.items()
+        ],
+    )
+    session.add(response)
+    session.flush()
+    if score <= 6:
+        notifications.notify_admins(session, notifications.DETRACTOR_ANSWER, response_id=response.id, now=now)
+    return response
+
+
+def _whole_number(raw: str | None, low: int, high: int, *, field: str, message) -> int:
+    try:
+        value = int(str(raw).strip())
+    except (TypeError, ValueError):
+        raise RuleViolation(message, field=field) from None
+    if not low <= value <= high:
+        raise RuleViolation(message, field=field)
+    return value
+
+
+def invitation_variables(session: Session, context: dict, language: str) -> dict:
+    """What the invitation email says, or NoLongerDue once it was answered or expired."""
+    invitation = session.get(SurveyInvitation, context["invitation_id"])
+    if invitation is None:
+        raise NoLongerDue(_l("the survey invitation was deleted"))
+    if invitation.answered_at is not None:
+        raise NoLongerDue(_l("the survey was already answered"))
+    if invitation.expires_at <= utcnow():
+        raise NoLongerDue(_l("the survey link has expired"))
+    about = invitation.client if invitation.client_id != invitation.recipient_id else None
+    return {
+        "client_name": invitation.recipient.full_name,
+        "about_name": about.full_name if about else None,
+        "month_label": month_label(invitation.month, language),
+        "survey_url": survey_url(invitation),
+        "valid_until": format_date(to_local(invitation.expires_at).date(), format="long", locale=language),
+    }
+
+
+def send_due_survey(session: Session, now: dt.datetime | None = None) -> SendSummary | None:
+    """The periodic run: from `SURVEY_DAY` on, invite for the previous month once (a month
+    that already has invitations is left to `flask surveys send`, which adds late-comers)."""
+    now = now or utcnow()
+    today = to_local(now).date()
+    if today.day < current_app.config["SURVEY_DAY"]:
+        return None
+    month = previous_month(today)
+    if session.scalar(select(SurveyInvitation.id).where(SurveyInvitation.month == month).limit(1)) is not None:
+        return None
+    return send_for_month(session, month, now)

@@ -1,0 +1,133 @@
+"""Logins: the staff invite staff and therapists, and manage who may sign in, with which role
+and language.
+
+Nobody types a password for someone else: *Create* invites (services.accounts.invite_login), and
+the invitee chooses their password from the emailed link. Passwords are never shown or set here.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, flash
+from flask_admin.actions import action
+from flask_admin.form import BaseForm
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from wtforms import EmailField, SelectField
+from wtforms.validators import Optional
+
+from admin_app.extensions import db
+from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE, Therapist, User
+from admin_app.services.accounts import logins as accounts
+from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.platform.labels import LANGUAGES
+from admin_app.views.platform.base import PracticeModelView
+
+ROLE_CHOICES = [(ADMIN_ROLE, _l("Practice staff")), (THERAPIST_ROLE, _l("Therapist"))]
+
+
+class InviteForm(BaseForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[Optional()],
+        description=_l("For a therapist: their record's email, or leave empty and choose the therapist."),
+    )
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=ADMIN_ROLE)
+    therapist = SelectField(
+        _l("Therapist"),
+        coerce=lambda value: int(value) if value else None,
+        validators=[Optional()],
+        description=_l("Only for a therapist login: the therapists without a login."),
+    )
+    locale = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
+
+
+def _login_state(_view, _context, user: User, _name) -> str:
+    if user.password is not None:
+        return gettext("Password set")
+    return gettext("Invited, no password yet")
+
+
+class UserView(PracticeModelView):
+    can_create = True
+    can_delete = False
+    can_export = False
+    column_list = ("email", "active", "roles", "locale", "therapist", "password", "last_login_at")
+    column_labels = {**PracticeModelView.column_labels, "password": _l("Sign-in")}
+    column_formatters = {"password": _login_state}
+    column_sortable_list = ("email", "active", "locale", "last_login_at")
+    column_searchable_list = ("email",)
+    column_filters = ("active", "roles")
+    column_details_list = column_list
+    column_formatters_detail = column_formatters
+    form_columns = ("active", "roles", "locale")
+
+    def get_create_form(self):
+        return InviteForm
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        therapists = db.session.execute(
+            select(Therapist.id, Therapist.full_name)
+            .where(Therapist.user_id.is_(None), Therapist.active.is_(True))
+            .order_by(Therapist.full_name)
+        ).all()
+        form.therapist.choices = [("", "—"), *((str(id_), name) for id_, name in therapists)]
+        if not form.locale.data:
+            form.locale.data = current_app.config["DEFAULT_LOCALE"]
+        return form
+
+    def create_model(self, form):
+        try:
+            invitation = accounts.invite_login(
+                db.session,
+                role=form.role.data,
+                email=form.email.data,
+                therapist_id=form.therapist.data,
+                locale=form.locale.data,
+            )
+            db.session.commit()  # the email is dispatched once this commits
+        except RuleViolation as error:
+            db.session.rollback()
+            field = form._fields.get(error.field or "")
+            if field is not None:
+                field.errors = [*field.errors, str(error)]
+            else:
+                flash(str(error), "error")
+            return False
+        _flash_invited([invitation.user.email])
+        return invitation.user
+
+    @action(
+        "send_invitation_again",
+        _l("Send a new invitation"),
+        _l("The links already sent to the selected logins will stop working. Continue?"),
+    )
+    def action_send_invitation_again(self, ids):
+        outcome = accounts.reinvite_logins(db.session, [int(i) for i in ids if str(i).isdigit()])
+        db.session.commit()  # the emails are dispatched once this commits
+        flash_bulk_invitation(outcome)
+
+
+def flash_bulk_invitation(outcome: accounts.BulkInvitation) -> None:
+    """Who was invited, and each one skipped with the reason."""
+    if outcome.invited:
+        _flash_invited(outcome.invited)
+    if outcome.skipped:
+        flash(
+            gettext("Not invited: %(reasons)s", reasons=" ".join(reason for _who, reason in outcome.skipped)),
+            "warning",
+        )
+
+
+def _flash_invited(who: list[str]) -> None:
+    flash(
+        ngettext(
+            "Invitation sent to %(who)s: the link to choose a password works for %(days)s days.",
+            "%(num)d invitations sent (%(who)s): the links to choose a password work for %(days)s days.",
+            len(who),
+            who=", ".join(who),
+            days=current_app.config["INVITATION_VALID_DAYS"],
+        ),
+        "success",
+    )

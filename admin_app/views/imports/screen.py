@@ -1,0 +1,294 @@
+"""The import screen: upload a spreadsheet, see what it would do (counts and every error), confirm.
+
+Between the preview and the confirmation the file waits on the server, as
+`instance/imports/<random token>.<csv|xlsx>`; the Flask session keeps only the token, the kind
+and the original file name, so nothing from the file travels in a URL. Confirming reads the file
+again and re-runs the whole check, since the records may have changed since the preview. A new
+upload, a confirmation or a cancel deletes the waiting file; files left behind by an abandoned
+preview are swept on the next upload.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import secrets
+from pathlib import Path
+
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from admin_app.extensions import db
+from admin_app.models.base import utcnow
+from admin_app.services import imports
+from admin_app.services.imports import ImportPlan
+from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.scheduling import appointments as scheduling
+from admin_app.views.platform.base import RoleRequired
+
+MAX_BYTES = 20 * 1024 * 1024
+FORM_OVERHEAD = 64 * 1024  # the multipart envelope and the other fields around the file
+EXTENSIONS = ("csv", "xlsx")
+SESSION_KEY = "pending_import"
+STALE_SECONDS = 24 * 3600
+TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24)
+
+KIND_LABELS = {"therapists": _l("Therapists"), "clients": _l("Clients"), "appointments": _l("Appointments")}
+KIND_NOTES = {
+    "therapists": _l(
+        "A row with a commission pays the therapist that percentage of each fee; a new therapist needs one. "
+        "Therapists are matched by email: a known email updates the record."
+    ),
+    "clients": _l(
+        "Several therapists (by email) or guardians (by national ID) are separated by ;. An empty payer is "
+        "self-pay; a new payer is created. Clients are matched by national ID, else client number, else email: "
+        "a known one is updated, and what the row does not mention is kept. A new client keeps the client "
+        "number the row gives, or gets the next one."
+    ),
+    "appointments": _l(
+        "One row per client and session, matched by therapist, start and client (by national ID, else client "
+        "number, else email). Another client at a "
+        "therapist's booked start is a clash, unless the kind column says couple, family or group (pareja, "
+        "familia, grupo): then the rows are participants of one session and must agree on its end and modality."
+    ),
+}
+ACTION_LABELS = {
+    imports.Action.CREATE: _l("To create"),
+    imports.Action.UPDATE: _l("To update"),
+    imports.Action.UNCHANGED: _l("Unchanged"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Pending:
+    """An uploaded file waiting for its confirmation."""
+
+    token: str
+    kind: str
+    filename: str
+    extension: str
+
+    @property
+    def path(self) -> Path:
+        return upload_folder() / f"{self.token}.{self.extension}"
+
+
+def upload_folder() -> Path:
+    return Path(current_app.instance_path) / "imports"
+
+
+def pending_upload() -> Pending | None:
+    """The session's waiting upload; None when there is none or the cookie holds anything odd."""
+    saved = session.get(SESSION_KEY)
+    if not isinstance(saved, dict):
+        return None
+    try:
+        pending = Pending(**{field.name: str(saved[field.name]) for field in dataclasses.fields(Pending)})
+    except (KeyError, TypeError):
+        return None
+    if not TOKEN.fullmatch(pending.token) or pending.extension not in EXTENSIONS or pending.kind not in imports.KINDS:
+        return None
+    return pending
+
+
+def discard_pending() -> None:
+    pending = pending_upload()
+    session.pop(SESSION_KEY, None)
+    if pending is not None:
+        pending.path.unlink(missing_ok=True)
+
+
+def sweep_stale_uploads(folder: Path) -> None:
+    cutoff = utcnow().timestamp() - STALE_SECONDS
+    for path in folder.glob("*.*"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+        except OSError:
+            continue  # another process swept it first
+
+
+def too_large_message() -> str:
+    return gettext(
+        "The file is larger than %(max)d MB. Split it into smaller files, or import it with "
+        "`flask import` on the server.",
+        max=MAX_BYTES // (1024 * 1024),
+    )
+
+
+def changed_meanwhile_message() -> str:
+    return gettext("Someone changed the same records meanwhile; nothing was imported. Check the file again.")
+
+
+def kinds_help() -> list[dict]:
+    """Each kind with its columns (Spanish names in brackets), required ones first."""
+    described = []
+    for kind, module in imports.KINDS.items():
+
+        def column(name: str, module=module) -> str:
+            aliases = module.COLUMNS[name]
+            return f"{name} [{', '.join(aliases)}]" if aliases else name
+
+        described.append(
+            {
+                "kind": kind,
+                "label": KIND_LABELS.get(kind, kind),
+                "note": KIND_NOTES.get(kind),
+                "required": [column(name) for name in module.COLUMNS if name in module.REQUIRED],
+                "optional": [column(name) for name in module.COLUMNS if name not in module.REQUIRED],
+            }
+        )
+    return described
+
+
+class ImportView(RoleRequired, BaseView):
+    """Upload → preview (counts and every error) → confirm; admin only."""
+
+    @expose("/")
+    def index(self):
+        return self.render(
+            "admin/import.html",
+            step="upload",
+            kinds=kinds_help(),
+            pending=pending_upload(),
+            max_mb=MAX_BYTES // (1024 * 1024),
+        )
+
+    @expose("/upload", methods=("POST",))
+    def upload(self):
+        if (request.content_length or 0) > MAX_BYTES + FORM_OVERHEAD:
+            flash(too_large_message(), "error")
+            return redirect(url_for(".index"))
+        request.max_content_length = MAX_BYTES + FORM_OVERHEAD  # a body without a length
+        try:
+            kind = request.form.get("kind", "")
+            upload = request.files.get("file")
+        except RequestEntityTooLarge:
+            flash(too_large_message(), "error")
+            return redirect(url_for(".index"))
+        if kind not in imports.KINDS:
+            flash(gettext("Choose what the file holds: therapists, clients or appointments."), "error")
+            return redirect(url_for(".index"))
+        if upload is None or not upload.filename:
+            flash(gettext("Choose a file to import."), "error")
+            return redirect(url_for(".index"))
+        filename = Path(upload.filename).name[:200]
+        extension = Path(filename).suffix.lower().lstrip(".")
+        if extension not in EXTENSIONS:
+            flash(
+                gettext("Only CSV and XLSX files can be imported: save the spreadsheet as CSV UTF-8 or XLSX."), "error"
+            )
+            return redirect(url_for(".index"))
+        data = upload.stream.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            flash(too_large_message(), "error")
+            return redirect(url_for(".index"))
+
+        discard_pending()
+        folder = upload_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        sweep_stale_uploads(folder)
+        pending = Pending(token=secrets.token_urlsafe(24), kind=kind, filename=filename, extension=extension)
+        pending.path.write_bytes(data)
+        session[SESSION_KEY] = dataclasses.asdict(pending)
+        return redirect(url_for(".preview"))
+
+    @expose("/preview")
+    def preview(self):
+        pending = pending_upload()
+        data = read_pending(pending)
+        if data is None:
+            return redirect(url_for(".index"))
+        try:
+            plan = imports.check(db.session, pending.kind, data, pending.filename)
+        except RuleViolation as error:
+            discard_pending()
+            flash(str(error), "error")
+            return redirect(url_for(".index"))
+        finally:
+            db.session.rollback()  # a check writes nothing: end its read transaction
+        return self.render_preview(pending, plan)
+
+    @expose("/confirm", methods=("POST",))
+    def confirm(self):
+        pending = pending_upload()
+        data = read_pending(pending)
+        if data is None:
+            return redirect(url_for(".index"))
+        try:
+            plan = imports.run(db.session, pending.kind, data, pending.filename)
+            if plan.ok:
+                db.session.commit()
+        except RuleViolation as error:
+            db.session.rollback()
+            discard_pending()
+            flash(str(error), "error")
+            return redirect(url_for(".index"))
+        except DBAPIError as error:
+            # Someone saved the same key (email, national ID, a therapist's hour) since the check.
+            db.session.rollback()
+            refusal = scheduling.overlap_refusal(error)
+            if refusal is None and not isinstance(error, IntegrityError):
+                raise
+            flash(str(refusal) if refusal else changed_meanwhile_message(), "error")
+            return redirect(url_for(".preview"))
+        if not plan.ok:
+            db.session.rollback()
+            flash(
+                gettext(
+                    "The file does not pass the checks (the practice's records may have changed since the "
+                    "preview): nothing was imported. The errors are listed below."
+                ),
+                "error",
+            )
+            return self.render_preview(pending, plan)
+        discard_pending()
+        counts = plan.counts()
+        flash(
+            gettext(
+                "%(file)s imported: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
+                file=pending.filename,
+                created=counts[imports.Action.CREATE.value],
+                updated=counts[imports.Action.UPDATE.value],
+                unchanged=counts[imports.Action.UNCHANGED.value],
+            ),
+            "success",
+        )
+        if plan.matched:
+            flash(imports.matched_summary(plan.matched), "info")
+        return redirect(url_for(".index"))
+
+    @expose("/cancel", methods=("POST",))
+    def cancel(self):
+        discard_pending()
+        flash(gettext("The uploaded file was discarded; nothing was imported."), "info")
+        return redirect(url_for(".index"))
+
+    def render_preview(self, pending: Pending, plan: ImportPlan):
+        counts = plan.counts()
+        return self.render(
+            "admin/import.html",
+            step="preview",
+            pending=pending,
+            kind_label=KIND_LABELS.get(pending.kind, pending.kind),
+            plan=plan,
+            counts=[(action.value, label, counts[action.value]) for action, label in ACTION_LABELS.items()],
+            matched=imports.matched_summary(plan.matched),
+        )
+
+
+def read_pending(pending: Pending | None) -> bytes | None:
+    """The waiting file's bytes; None, after a message, when there is none (any more)."""
+    if pending is None:
+        flash(gettext("There is no uploaded file waiting: upload the file first."), "info")
+        return None
+    try:
+        return pending.path.read_bytes()
+    except OSError:
+        session.pop(SESSION_KEY, None)
+        flash(gettext("The uploaded file is no longer on the server: upload it again."), "error")
+        return None

@@ -1,0 +1,327 @@
+"""Client, link, therapist and care-assignment screens for the practice staff."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, abort, current_app, flash, request, url_for
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.form import InlineModelConverter
+from flask_admin.model.form import InlineFormAdmin
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
+from wtforms.validators import Optional
+
+from admin_app.extensions import db
+from admin_app.models import CareAssignment, Client, ClientLink, ReminderPreference, Therapist
+from admin_app.services.accounts import logins as accounts
+from admin_app.services.people import records as people
+from admin_app.services.platform import bounds
+from admin_app.services.platform.labels import INVERSE_LINK, choice_label, choices_for
+from admin_app.services.scheduling import calendar
+from admin_app.views.accounts.logins import flash_bulk_invitation
+from admin_app.views.platform.base import PracticeModelView
+
+CLIENT_LOOKUP = {"fields": ("full_name", "client_number", "national_id"), "page_size": 10, "placeholder": "…"}
+THERAPIST_LOOKUP = {"fields": ("full_name", "email"), "page_size": 10, "placeholder": "…"}
+
+
+class RecordLoader(QueryAjaxModelLoader):
+    """A related-record lookup whose chosen id is read as a record id: text, or a number no id
+    column holds, finds nothing (PostgreSQL would refuse to compare it with an integer key)."""
+
+    def get_one(self, pk):
+        key = bounds.record_id(pk)
+        if key is None:
+            return None
+        return self.get_query().filter(self.model.id == key).one_or_none()
+
+
+def client_loader(name: str) -> QueryAjaxModelLoader:
+    return RecordLoader(name, db, Client, **CLIENT_LOOKUP)
+
+
+def client_lookup_response(loader: QueryAjaxModelLoader):
+    """The JSON a Select2 client search expects, for screens that are not model views."""
+    if request.args.get("name") != loader.name:
+        abort(404)
+    found = loader.get_list(request.args.get("query", ""), 0, request.args.get("limit", 10, type=int))
+    return Response(json.dumps([loader.format(client) for client in found]), mimetype="application/json")
+
+
+def therapist_loader(name: str) -> QueryAjaxModelLoader:
+    return RecordLoader(name, db, Therapist, **THERAPIST_LOOKUP)
+
+
+def _link_lines(client: Client) -> Markup:
+    """A client's links read from both sides: "guardian of Luis", "in the care of Ana"."""
+    lines = [f"{escape(choice_label(link.kind))} {escape(link.related_client)}" for link in client.links]
+    lines += [f"{escape(INVERSE_LINK[link.kind.value])} {escape(link.client)}" for link in client.linked_from]
+    return Markup("<br>".join(lines))
+
+
+def _client_therapists(_view, _context, client: Client, _name) -> Markup:
+    return Markup(
+        "<br>".join(
+            f"{escape(a.therapist)} ({escape(choice_label(a.kind))}"
+            + ("" if a.active else ", " + escape(gettext("deactivated")))
+            + ")"
+            for a in client.care_assignments
+        )
+    )
+
+
+def _therapist_clients(_view, _context, therapist: Therapist, _name) -> Markup:
+    return Markup("<br>".join(escape(a.client) for a in therapist.care_assignments if a.active))
+
+
+class RelationInlineConverter(InlineModelConverter):
+    """Inline forms for one named relationship each.
+
+    Flask-Admin gives an inline model one form per relationship that reaches it, all with the
+    same columns: `ClientLink` appears under both `links` and `linked_from`, and the second one
+    asked for the wrong client. An inline that names its `relation` (and the `reverse` key on
+    the inline model) gets that relationship only, with its own columns.
+    """
+
+    def _calculate_mapping_key_pair(self, model, info):
+        relation = getattr(info, "relation", None)
+        if relation is None:
+            return super()._calculate_mapping_key_pair(model, info)
+        return {relation: info.reverse}
+
+
+class ClientView(PracticeModelView):
+    details_template = "admin/client_details.html"
+    prepare = staticmethod(people.prepare_client)
+    ensure_deletable = staticmethod(people.ensure_client_deletable)
+
+    column_list = (
+        "client_number",
+        "full_name",
+        "national_id",
+        "email",
+        "phone",
+        "preferred_language",
+        "active",
+        "registered_at",
+    )
+    column_searchable_list = ("full_name", "client_number", "national_id", "email", "phone")
+    column_filters = (
+        "active",
+        "preferred_language",
+        "reminder_preference",
+        "survey_opt_out",
+        "registered_at",
+    )
+    column_default_sort = ("full_name", False)
+    column_details_list = (
+        "client_number",
+        "full_name",
+        "national_id",
+        "email",
+        "phone",
+        "birth_date",
+        "preferred_language",
+        "reminder_preference",
+        "survey_opt_out",
+        "active",
+        "registered_at",
+        "links",
+        "care_assignments",
+        "notes",
+    )
+    column_formatters_detail = {
+        "links": lambda _v, _c, client, _n: _link_lines(client),
+        "care_assignments": _client_therapists,
+    }
+    form_columns = (
+        "full_name",
+        "client_number",
+        "national_id",
+        "email",
+        "phone",
+        "birth_date",
+        "preferred_language",
+        "reminder_preference",
+        "survey_opt_out",
+        "active",
+        "notes",
+    )
+    # The column is NOT NULL, so Flask-Admin would require a choice; empty means the default rule.
+    form_choices = {"reminder_preference": [("", "—"), *choices_for(ReminderPreference)]}
+    form_args = {
+        "reminder_preference": {
+            "description": _l("Empty: email if there is an address, else SMS"),
+            "validators": [Optional()],
+            "coerce": lambda value: value or None,
+        },
+        "preferred_language": {"default": lambda: current_app.config["DEFAULT_LOCALE"]},
+        "client_number": {"description": _l("Empty: the practice's next number")},
+        "national_id": {"description": _l("Optional")},
+    }
+    form_widget_args = {"reminder_preference": {"required": False}}
+    # A link is edited from either client: "Links" (this client is guardian of ...) and "Linked
+    # from" (... is guardian of this client); people.check_client_links holds both to the rules.
+    inline_model_form_converter = RelationInlineConverter
+    inline_models = (
+        InlineFormAdmin(
+            ClientLink,
+            relation="links",
+            reverse="client",
+            form_columns=("id", "kind", "related_client"),
+            form_ajax_refs={"related_client": client_loader("links-related_client")},
+        ),
+        InlineFormAdmin(
+            ClientLink,
+            relation="linked_from",
+            reverse="related_client",
+            form_columns=("id", "client", "kind"),
+            form_ajax_refs={"client": client_loader("linked_from-client")},
+            form_args={"kind": {"description": _l("What the client above is to this client")}},
+        ),
+        InlineFormAdmin(
+            CareAssignment,
+            form_columns=("id", "therapist", "kind", "active", "started_on", "deactivated_on"),
+            form_ajax_refs={"therapist": therapist_loader("care_assignments-therapist")},
+        ),
+    )
+
+
+class ClientLinkView(PracticeModelView):
+    prepare = staticmethod(people.prepare_link)
+    column_list = ("client", "kind", "related_client")
+    column_filters = ("kind",)
+    column_searchable_list = ("client.full_name", "client.client_number", "client.national_id")
+    form_columns = ("client", "kind", "related_client")
+    form_ajax_refs = {
+        "client": client_loader("client"),
+        "related_client": client_loader("related_client"),
+    }
+
+
+def _calendar_feed(_view, _context, therapist: Therapist, _name) -> Markup:
+    """The therapist's secret feed URL (or its absence) and a button that creates or rotates it."""
+    url = calendar.calendar_feed_url(therapist)
+    shown = (
+        Markup('<input type="text" class="form-control" readonly id="calendar-feed-url" value="{}">').format(url)
+        if url
+        else escape(gettext("No calendar link yet"))
+    )
+    return shown + _row_action_button(
+        "rotate_calendar_feed", therapist.id, gettext("Create or rotate calendar link"), "btn-secondary"
+    )
+
+
+def _portal_login(_view, _context, therapist: Therapist, _name) -> Markup:
+    """The therapist's login (or its absence) and, until they have set a password, a button that
+    invites them (again) to the portal."""
+    user = therapist.user
+    if user is not None and user.password is not None:
+        return escape(user.email)
+    shown = escape(gettext("Invited, no password yet") if user else gettext("No login yet"))
+    return shown + _row_action_button("invite_to_portal", therapist.id, gettext("Invite to the portal"), "btn-primary")
+
+
+def _row_action_button(action: str, row_id: int, label: str, style: str) -> Markup:
+    """A details-page button that runs one of the list's actions on this record (a POST with CSRF)."""
+    return Markup(
+        '<form method="post" action="{action_url}" class="mt-2">'
+        '<input type="hidden" name="csrf_token" value="{csrf}">'
+        '<input type="hidden" name="action" value="{action}">'
+        '<input type="hidden" name="rowid" value="{id}">'
+        '<input type="hidden" name="url" value="{back}">'
+        '<button type="submit" class="btn {style} btn-sm">{label}</button>'
+        "</form>"
+    ).format(
+        action_url=url_for(".action_view"),
+        csrf=generate_csrf(),
+        action=action,
+        id=row_id,
+        back=request.full_path,
+        style=style,
+        label=label,
+    )
+
+
+class TherapistView(PracticeModelView):
+    prepare = staticmethod(people.prepare_therapist)
+    ensure_deletable = staticmethod(people.ensure_therapist_deletable)
+
+    column_list = (
+        "full_name",
+        "email",
+        "compensation_model",
+        "commission_percent",
+        "service_fee",
+        "default_fee",
+        "default_currency",
+        "site",
+        "active",
+    )
+    column_searchable_list = ("full_name", "email", "phone")
+    column_filters = ("active", "compensation_model", "default_currency", "site")
+    column_default_sort = ("full_name", False)
+    column_details_list = (*column_list, "phone", "user", "care_assignments", "calendar_feed")
+    column_formatters_detail = {
+        "care_assignments": _therapist_clients,
+        "calendar_feed": _calendar_feed,
+        "user": _portal_login,
+    }
+    column_labels = {
+        **PracticeModelView.column_labels,
+        "care_assignments": PracticeModelView.column_labels["clients"],
+    }
+    form_columns = (
+        "full_name",
+        "email",
+        "phone",
+        "compensation_model",
+        "commission_percent",
+        "service_fee",
+        "default_fee",
+        "default_currency",
+        "site",
+        "active",
+    )
+
+    @action(
+        "rotate_calendar_feed",
+        _l("Create or rotate calendar link"),
+        _l("Calendar links the selected therapists already have will stop working. Continue?"),
+    )
+    def action_rotate_calendar_feed(self, ids):
+        keys = [int(i) for i in ids if str(i).isdigit()]
+        therapists = self.get_query().filter(Therapist.id.in_(keys)).all() if keys else []
+        for therapist in therapists:
+            calendar.rotate_calendar_feed(db.session, therapist)
+        db.session.commit()
+        flash(
+            ngettext(
+                "%(num)d calendar link created or rotated.",
+                "%(num)d calendar links created or rotated.",
+                len(therapists),
+            ),
+            "success",
+        )
+
+    @action(
+        "invite_to_portal",
+        _l("Invite to the portal"),
+        _l("Each selected therapist without a login gets an email to choose a password. Continue?"),
+    )
+    def action_invite_to_portal(self, ids):
+        outcome = accounts.invite_therapists(db.session, [int(i) for i in ids if str(i).isdigit()])
+        db.session.commit()  # the emails are dispatched once this commits
+        flash_bulk_invitation(outcome)
+
+
+class CareAssignmentView(PracticeModelView):
+    column_list = ("client", "therapist", "kind", "active", "started_on", "deactivated_on")
+    column_filters = ("active", "kind", "therapist")
+    column_searchable_list = ("client.full_name", "client.client_number", "client.national_id")
+    form_columns = ("client", "therapist", "kind", "active", "started_on", "deactivated_on")
+    form_ajax_refs = {"client": client_loader("client"), "therapist": therapist_loader("therapist")}

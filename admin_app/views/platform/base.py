@@ -1,0 +1,202 @@
+"""What every back-office screen shares: who may see it, how values look, how rules surface."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.model.form import InlineFormAdmin
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_security import current_user
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from wtforms.validators import ValidationError
+
+from admin_app.extensions import db
+from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE
+from admin_app.services.platform import bounds
+from admin_app.services.platform.documents.spreadsheets import neutralise_formula
+from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.platform.labels import CHOICES, FIELDS, LANGUAGES, choices_for
+from admin_app.services.scheduling import appointments as scheduling
+from admin_app.services.scheduling import calendar
+from admin_app.views.platform.exports import StreamedExport
+from admin_app.views.platform.filters import PracticeFilterConverter, bounded_filter
+from admin_app.views.platform.formatting import (
+    DETAIL_FORMATTERS,
+    EXPORT_FORMATTERS,
+    LIST_FORMATTERS,
+    ModelConverter,
+)
+
+CURRENCY_FIELDS = ("currency", "default_currency")
+LANGUAGE_FIELDS = ("preferred_language", "locale")
+
+
+def id_arg(name: str) -> int | None:
+    """A record id from the query string; None when absent or not an id a record can have."""
+    return bounds.record_id(request.args.get(name))
+
+
+class RoleRequired:
+    """Anonymous visitors go to the login page; signed-in users without the role get 403."""
+
+    required_role = ADMIN_ROLE
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_user.active and current_user.has_role(self.required_role)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            # Only the path: a query string may carry search terms (client names).
+            return redirect(url_for("security.login", next=request.path))
+        abort(403)
+
+
+class StaffIndexView(RoleRequired, AdminIndexView):
+    """The staff's home is the appointment book."""
+
+    @expose("/")
+    def index(self):
+        return redirect(url_for("book.index"))
+
+
+class TherapistIndexView(RoleRequired, AdminIndexView):
+    required_role = THERAPIST_ROLE
+
+    @expose("/")
+    def index(self):
+        therapist = current_user.therapist
+        feed_url = calendar.calendar_feed_url(therapist) if therapist else None
+        return self.render("portal/home.html", therapist=therapist, calendar_feed_url=feed_url)
+
+    @expose("/calendar-link", methods=("POST",))
+    def rotate_calendar_link(self):
+        """The signed-in therapist's own calendar link, created or replaced (CSRF-checked POST)."""
+        if current_user.therapist is None:
+            abort(404)
+        calendar.rotate_calendar_feed(db.session, current_user.therapist)
+        db.session.commit()
+        flash(gettext("Your new calendar link is ready; the previous one no longer works."), "success")
+        return redirect(url_for(".index"))
+
+
+class PracticeModelView(StreamedExport, RoleRequired, ModelView):
+    """A Flask-Admin screen whose saves and deletes go through a service rule.
+
+    `prepare` (session, model) normalises and checks a record before it is saved;
+    `ensure_deletable` (session, model) refuses a delete that history depends on. Both raise
+    `RuleViolation`, shown to the user as a message; the transaction is rolled back.
+    """
+
+    prepare = None
+    ensure_deletable = None
+
+    model_form_converter = ModelConverter
+    filter_converter = PracticeFilterConverter()
+    column_type_formatters = LIST_FORMATTERS
+    column_type_formatters_export = EXPORT_FORMATTERS
+    column_type_formatters_detail = DETAIL_FORMATTERS
+    column_labels = FIELDS
+    can_view_details = True
+    can_export = True
+    export_types = ["csv", "xlsx"]
+    page_size = 50
+    can_set_page_size = True
+    create_modal = False
+    edit_modal = False
+
+    def __init__(self, model, *, settings: dict, **kwargs) -> None:
+        self.form_choices = {**self._choices(model, settings), **(self.form_choices or {})}
+        self.inline_models = tuple(self._localised_inline(inline, settings) for inline in self.inline_models or ())
+        super().__init__(model, db, **kwargs)
+
+    @classmethod
+    def _localised_inline(cls, inline: InlineFormAdmin, settings: dict) -> InlineFormAdmin:
+        """A copy of an inline form with the same labels and choices as a full screen."""
+        options = {key: value for key, value in vars(inline).items() if not key.startswith("_") and key != "model"}
+        options["form_choices"] = {**cls._choices(inline.model, settings), **(options.get("form_choices") or {})}
+        options.setdefault("column_labels", FIELDS)
+        return InlineFormAdmin(inline.model, **options)
+
+    @staticmethod
+    def _choices(model, settings: dict) -> dict:
+        choices = {}
+        for column in model.__table__.columns:
+            enum_class = getattr(column.type, "enum_class", None)
+            if isinstance(column.type, SAEnum) and enum_class in CHOICES:
+                choices[column.key] = choices_for(enum_class)
+            elif column.key in CURRENCY_FIELDS:
+                choices[column.key] = [(code, code) for code in settings["CURRENCIES"]]
+            elif column.key in LANGUAGE_FIELDS:
+                choices[column.key] = list(LANGUAGES.items())
+        return choices
+
+    def _run_rule(self, rule, model, form=None) -> None:
+        """Run a service rule; its refusal is flashed, and shown under the field it names too, so
+        the form comes back with what was typed and the reason beside it."""
+        if rule is None:
+            return
+        try:
+            rule(db.session, model)
+        except RuleViolation as error:
+            if form is not None and error.field and error.field in form:
+                form[error.field].errors.append(str(error))
+            raise ValidationError(str(error)) from None
+
+    def on_model_change(self, form, model, is_created) -> None:
+        # The bounds of every typed value first (the inline rows too), then the screen's own rule.
+        self._run_rule(lambda session, _model: bounds.check_changed_records(session), model, form)
+        self._run_rule(type(self).prepare, model, form)
+
+    def on_model_delete(self, model) -> None:
+        self._run_rule(type(self).ensure_deletable, model)
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, RuleViolation):
+            flash(str(exc), "error")
+            return True
+        if isinstance(exc, DBAPIError) and (refusal := scheduling.overlap_refusal(exc)) is not None:
+            # The database's overlap guard, met at commit by a write that skipped the check.
+            flash(str(refusal), "error")
+            return True
+        if isinstance(exc, IntegrityError):
+            # Never show SQL (it can carry client data); the service rules catch the known cases.
+            flash(_l("This change conflicts with other records and was not saved."), "error")
+            return True
+        return super().handle_view_exception(exc)
+
+    def get_one(self, id):
+        """Fetch through `get_query`, so a row filter also covers details, edit and delete; an id
+        no column can hold (text, a 20-digit number) is simply not found."""
+        pk = self.model.__mapper__.primary_key[0]
+        key = bounds.record_id(id)
+        if key is None:
+            return None
+        return self.get_query().filter(pk == key).one_or_none()
+
+    @action(*ModelView.action_delete._action)
+    def action_delete(self, ids):
+        """Flask-Admin passes the selected ids as text, which PostgreSQL will not compare with an
+        integer key (flask-admin#2951): hand it numbers (those an id can be)."""
+        return super().action_delete([key for key in map(bounds.record_id, ids) if key is not None])
+
+    def get_filters(self):
+        """Every list filter refuses (with Flask-Admin's "invalid filter value" message) a value
+        the database cannot compare: a number beyond its column, a date beyond the calendar."""
+        return [bounded_filter(flt) for flt in super().get_filters() or ()] or None
+
+    def _get_list_extra_args(self):
+        """A page beyond any list is not found (its offset would overflow the query); an odd
+        search loses what no database column can hold."""
+        view_args = super()._get_list_extra_args()
+        if view_args.page is not None and not 0 <= view_args.page <= bounds.MAX_RECORD_ID:
+            abort(404)
+        if view_args.search:
+            view_args.search = view_args.search.replace("\x00", "")
+        return view_args
+
+    def get_export_value(self, model, name):
+        return neutralise_formula(super().get_export_value(model, name))

@@ -1,0 +1,152 @@
+"""How values look on screen and in exports: clinic-local times, labelled choices, safe cells."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+
+from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.form import DateTimeField
+from flask_admin.model import typefmt
+from flask_admin.model.form import converts
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import StopValidation, ValidationError
+from wtforms.widgets import DateTimeLocalInput
+
+from admin_app.services.platform import bounds
+from admin_app.services.platform.clinic_time import from_local, to_local
+from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.platform.labels import choice_label
+
+LOCAL_FORMAT = "%Y-%m-%d %H:%M"
+INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what a datetime-local input sends
+
+
+def local_datetime(_view, value: dt.datetime, *_args) -> str:
+    return to_local(value).strftime(LOCAL_FORMAT)
+
+
+def short_date(_view, value: dt.date, *_args) -> str:
+    return format_date(value, "medium")
+
+
+def amount(_view, value: Decimal, *_args) -> str:
+    return f"{value:.2f}"
+
+
+def choice(_view, value: enum.Enum, *_args) -> str:
+    return str(choice_label(value))
+
+
+# Order matters: the first matching type wins, and a StrEnum is also a str. Flask-Admin's own
+# formatters come first so that ours replace its `Enum` entry (which shows the member's name).
+LIST_FORMATTERS = {
+    **typefmt.BASE_FORMATTERS,
+    enum.Enum: choice,
+    dt.datetime: local_datetime,
+    dt.date: short_date,
+    Decimal: amount,
+}
+EXPORT_FORMATTERS = {
+    **typefmt.EXPORT_FORMATTERS,
+    enum.Enum: choice,
+    dt.datetime: local_datetime,
+    Decimal: amount,
+}
+DETAIL_FORMATTERS = {**LIST_FORMATTERS, **typefmt.DETAIL_FORMATTERS, enum.Enum: choice}
+
+
+class LocalDateTimeField(DateTimeField):
+    """Shows and reads clinic wall-clock time; the model receives an aware UTC instant.
+
+    The browser's own `datetime-local` input holds exactly a wall-clock time (no zone), and
+    unlike Flask-Admin's picker it lets a time be typed; `YYYY-MM-DD HH:MM` is read too.
+    """
+
+    widget = DateTimeLocalInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        # Flask-Admin always passes `description` (None when the view sets none).
+        kwargs["description"] = kwargs.get("description") or _l("Clinic time, YYYY-MM-DD HH:MM")
+        super().__init__(label, validators, format=LOCAL_FORMAT, **kwargs)
+        self.formats = [INPUT_FORMAT, LOCAL_FORMAT, "%Y-%m-%d %H:%M:%S"]
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return to_local(self.data).strftime(INPUT_FORMAT) if self.data else ""
+
+    def process_formdata(self, valuelist) -> None:
+        text = " ".join(valuelist).strip() if valuelist else ""
+        if not text:
+            self.data = None
+            return
+        for fmt in self.formats:
+            try:
+                wall_time = dt.datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            self.data = None
+            # str(): Flask-Admin shows only plain-string errors under a field (`is_field_error`).
+            raise ValueError(str(_l("Expected a date and time as YYYY-MM-DD HH:MM")))
+        if bounds.date_problem(wall_time) is not None:
+            self.data = None
+            raise ValueError(str(bounds.date_problem(wall_time)))
+        try:
+            self.data = from_local(wall_time)
+        except RuleViolation as error:
+            self.data = None
+            raise ValueError(str(error)) from None
+
+
+class ColumnBound:
+    """A form field's share of `bounds.column_problem`: the reason under the field, before any save."""
+
+    def __init__(self, column) -> None:
+        self.column = column
+
+    def __call__(self, _form, field) -> None:
+        if isinstance(field.data, str) and "\x00" not in field.data:
+            return  # the length: Flask-Admin's own Length validator, from the same column
+        reason = bounds.column_problem(self.column, field.data)
+        if reason is not None:
+            # Stop: the validators after this one (Flask-Admin's Unique) would query with the value.
+            raise StopValidation(str(reason))
+
+
+def known_choice(_form, field) -> None:
+    """A related-record choice that names no record is refused (Flask-Admin would save it as empty)."""
+    raw = (field.raw_data or [""])[0]
+    if raw not in ("", "__None") and field.data is None and not field.errors:
+        raise ValidationError(field.gettext("Not a valid choice"))
+
+
+class ModelConverter(AdminModelConverter):
+    """Flask-Admin's converter, taught that UTC instants are entered in clinic time."""
+
+    def convert(self, model, mapper, name, prop, field_args, hidden_pk):
+        """Every field written to a column is bounded as the column's rule says; every choice of a
+        related record must name one."""
+        field_args = dict(field_args or {})
+        field_args["validators"] = list(field_args.get("validators") or [])
+        if hasattr(prop, "direction"):
+            field_args["validators"].append(known_choice)
+        elif getattr(prop, "columns", None):
+            field_args["validators"].append(ColumnBound(prop.columns[0]))
+        return super().convert(model, mapper, name, prop, field_args, hidden_pk)
+
+    @converts("UTCDateTime")
+    def convert_utc_datetime(self, field_args, **_extra):
+        return LocalDateTimeField(**field_args)
+
+
+def register_template_filters(app) -> None:
+    """Clinic-time and label filters for our own templates."""
+    app.add_template_filter(lambda instant: to_local(instant).strftime("%H:%M"), "clinic_time")
+    app.add_template_filter(lambda value: choice_label(value), "choice")
+    app.add_template_filter(lambda day: format_date(day, "EEE d MMM y"), "long_date")
+    app.add_template_filter(lambda day: format_date(day, "EEEE"), "weekday")

@@ -1,0 +1,122 @@
+"""The appointment book: the staff's home screen (day, week and month in clinic time)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, flash, request
+from flask_admin import BaseView, expose
+from flask_admin.form import BaseForm
+from flask_admin.model.fields import AjaxSelectField
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from wtforms import SelectField
+
+from admin_app.extensions import db
+from admin_app.models import Modality, Site, Therapist
+from admin_app.services.platform import clinic_time
+from admin_app.services.platform.bounds import calendar_day, record_id
+from admin_app.services.platform.labels import FIELDS, choices_for
+from admin_app.services.scheduling import booking
+from admin_app.services.scheduling.agenda import AgendaFilter, Span, agenda, period_of
+from admin_app.views.people.records import client_loader, client_lookup_response
+from admin_app.views.platform.base import RoleRequired, id_arg
+
+CLIENT_LOADER = client_loader("client")
+ANY = [("", _l("All"))]
+
+
+class BookFilterForm(BaseForm):
+    therapist = SelectField(FIELDS["therapist"], choices=[])
+    site = SelectField(FIELDS["site"], choices=[])
+    modality = SelectField(FIELDS["modality"], choices=[])
+    client = AjaxSelectField(CLIENT_LOADER, FIELDS["client"], allow_blank=True)
+
+
+def _requested_day() -> dt.date:
+    raw = request.args.get("date", "")
+    if not raw:
+        return clinic_time.today()
+    try:
+        return calendar_day(raw)
+    except ValueError:
+        # str(): a lazy string reaches the session as safe HTML, and `raw` is what the visitor typed.
+        message = _l("%(field)s: expected a date as YYYY-MM-DD, got %(value)s", field=_l("Date"), value=raw)
+        flash(str(message), "error")
+        return clinic_time.today()
+
+
+class BookView(RoleRequired, BaseView):
+    @expose("/")
+    def index(self):
+        span = Span(request.args["view"]) if request.args.get("view") in set(Span) else Span.WEEK
+        day = _requested_day()
+        period = period_of(span, day)
+        form = self._filter_form()
+        modality = request.args.get("modality")
+        filters = AgendaFilter(
+            therapist_id=id_arg("therapist"),
+            site_id=id_arg("site"),
+            modality=Modality(modality) if modality in set(Modality) else None,
+            client_id=id_arg("client"),
+        )
+        return self.render(
+            "admin/book.html",
+            period=period,
+            day=day,
+            by_day=agenda(db.session, period=period, filters=filters),
+            today=clinic_time.today(),
+            week_days=period_of(Span.WEEK, period.first_day).days,
+            form=form,
+            spans=[(Span.DAY, _l("Day")), (Span.WEEK, _l("Week")), (Span.MONTH, _l("Month"))],
+            link_args={key: value for key, value in request.args.items() if key not in ("date", "view") and value},
+        )
+
+    def _filter_form(self) -> BookFilterForm:
+        form = BookFilterForm(request.args)
+        therapists = db.session.execute(
+            select(Therapist.id, Therapist.full_name).where(Therapist.active).order_by(Therapist.full_name)
+        )
+        form.therapist.choices = ANY + [(str(row.id), row.full_name) for row in therapists]
+        sites = db.session.execute(select(Site.id, Site.name).order_by(Site.name))
+        form.site.choices = ANY + [(str(row.id), row.name) for row in sites]
+        form.modality.choices = ANY + choices_for(Modality)
+        return form
+
+    @expose("/ajax/booking-defaults/")
+    def booking_defaults(self):
+        """What the new-appointment form fills in once a client is chosen, and again whenever its
+        participants or therapist change (see appointment-form.js): `client` is the first
+        participant, `with` each further one, `therapist` the therapist chosen on the form."""
+        defaults = booking.booking_defaults(
+            db.session,
+            client_id=id_arg("client") or 0,
+            other_client_ids=[key for key in map(record_id, request.args.getlist("with")) if key is not None],
+            therapist_id=id_arg("therapist"),
+        )
+        if defaults is None:
+            abort(404)
+        therapist = defaults.therapist
+        split = None
+        if len(defaults.fees) > 1:
+            split = gettext(
+                "One fee of %(fee)s %(currency)s for the appointment, split between its %(count)d participants.",
+                fee=f"{defaults.fee:.2f}",
+                currency=defaults.currency,
+                count=len(defaults.fees),
+            )
+        return {
+            "therapist": {"id": therapist.id, "text": therapist.full_name} if therapist else None,
+            "fee": f"{defaults.fee:.2f}" if defaults.fee is not None else None,
+            "currency": defaults.currency,
+            "linked": [{"id": c.id, "text": c.name, "relation": c.relation} for c in defaults.linked],
+            "rooms": [room.id for room in defaults.rooms],
+            "kind": defaults.kind.value,
+            "fees": [f"{fee:.2f}" for fee in defaults.fees],
+            "split": split,
+        }
+
+    @expose("/ajax/lookup/")
+    def ajax_lookup(self):
+        return client_lookup_response(CLIENT_LOADER)

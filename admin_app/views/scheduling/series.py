@@ -1,0 +1,341 @@
+"""Recurring series for the practice staff: plan, preview the dates, create; cancel or move from one on.
+
+The screens only read forms and show results: every rule (dates, daylight saving, conflicts,
+all-or-nothing) is in `services.series`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_admin.form import BaseForm
+from flask_admin.form import DateTimeField as PickerDateTimeField
+from flask_admin.model.fields import AjaxSelectMultipleField
+from flask_admin.model.template import EndpointLinkRowAction
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from wtforms import DateField, DecimalField, IntegerField, SelectField
+from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.widgets import DateTimeLocalInput
+
+from admin_app.extensions import db
+from admin_app.models import (
+    Appointment,
+    AppointmentKind,
+    CancelledBy,
+    Modality,
+    Participant,
+    Room,
+    Site,
+    Therapist,
+)
+from admin_app.services.platform.bounds import record_id
+from admin_app.services.platform.clinic_time import to_local
+from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.platform.labels import FIELDS, choice_label, choices_for
+from admin_app.services.scheduling import series as series_service
+from admin_app.services.scheduling.appointments import TAKEN_MEANWHILE
+from admin_app.views.people.records import client_loader, client_lookup_response
+from admin_app.views.platform.base import RoleRequired
+from admin_app.views.platform.formatting import INPUT_FORMAT, LOCAL_FORMAT
+
+CLIENT_LOADER = client_loader("clients")
+INPUT_FORMATS = [INPUT_FORMAT, LOCAL_FORMAT, "%Y-%m-%d %H:%M:%S"]
+# A rule names the field at fault; the form's name for it when it differs.
+FORM_FIELDS = {"client": "clients", "therapist": "therapist_id", "room": "room_id"}
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+def _wall_time(text: str) -> dt.datetime | None:
+    for fmt in INPUT_FORMATS:
+        try:
+            return dt.datetime.strptime(text.strip(), fmt)
+        except ValueError:
+            continue
+    return None
+
+
+class ClientsField(AjaxSelectMultipleField):
+    """Clients picked through the lookup; empty is "nothing chosen", not an invalid choice."""
+
+    def process_formdata(self, valuelist) -> None:
+        super().process_formdata(valuelist)
+        chosen = {value.strip() for value in self._formdata if value.strip()}
+        # A key that is not a number is no client (and must not reach PostgreSQL as one).
+        self._invalid_formdata = any(not value.isdigit() for value in chosen)
+        self._formdata = {value for value in chosen if value.isdigit()}
+
+
+class LocalWallTimeField(PickerDateTimeField):
+    """A naive clinic wall time: the service turns each occurrence into UTC on its own date.
+
+    Shown as the browser's `datetime-local` input (a time can be typed, unlike in the picker)."""
+
+    widget = DateTimeLocalInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=INPUT_FORMATS, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return self.data.strftime(INPUT_FORMAT) if self.data else ""
+
+
+class SeriesForm(BaseForm):
+    therapist_id = SelectField(FIELDS["therapist"], coerce=_optional_int, validators=[InputRequired()])
+    clients = ClientsField(CLIENT_LOADER, FIELDS["clients"], validators=[InputRequired()])
+    first_start = LocalWallTimeField(
+        _l("First date and time"),
+        validators=[InputRequired()],
+        description=_l("Clinic time, YYYY-MM-DD HH:MM"),
+    )
+    duration_minutes = IntegerField(
+        _l("Duration (minutes)"),
+        validators=[InputRequired(), NumberRange(min=1, max=series_service.MAX_DURATION_MINUTES)],
+    )
+    interval_weeks = SelectField(_l("Repeats"), coerce=int, choices=[])
+    occurrences = IntegerField(
+        _l("Number of times"),
+        validators=[Optional()],
+        description=_l("Fill in the number of times or the last date, not both."),
+    )
+    until = DateField(_l("Until (last date)"), validators=[Optional()], render_kw={"placeholder": "YYYY-MM-DD"})
+    modality = SelectField(FIELDS["modality"], choices=[])
+    room_id = SelectField(FIELDS["room"], coerce=_optional_int, choices=[], validators=[Optional()])
+    kind = SelectField(FIELDS["kind"], choices=[])
+    fee = DecimalField(
+        FIELDS["fee"],
+        places=2,
+        validators=[Optional()],
+        description=_l("Empty: the therapist's fee, split between the clients of a new appointment"),
+    )
+    currency = SelectField(FIELDS["currency"], choices=[], description=_l("Empty: the therapist's default"))
+
+
+def _series_form(formdata=None) -> SeriesForm:
+    form = SeriesForm(formdata)
+    if formdata is None:
+        form.duration_minutes.data = current_app.config["DEFAULT_APPOINTMENT_MINUTES"]
+        form.kind.data = AppointmentKind.INDIVIDUAL.value
+    therapists = db.session.execute(
+        select(Therapist.id, Therapist.full_name).where(Therapist.active).order_by(Therapist.full_name)
+    )
+    form.therapist_id.choices = [("", "—")] + [(row.id, row.full_name) for row in therapists]
+    rooms = db.session.execute(
+        select(Room.id, Room.name, Site.name.label("site"))
+        .join(Site, Room.site_id == Site.id)
+        .where(Room.active)
+        .order_by(Site.name, Room.name)
+    )
+    form.room_id.choices = [("", "—")] + [(row.id, f"{row.site} · {row.name}") for row in rooms]
+    form.interval_weeks.choices = [(1, _l("Every week")), (2, _l("Every two weeks"))]
+    form.modality.choices = choices_for(Modality)
+    form.kind.choices = choices_for(AppointmentKind)
+    form.currency.choices = [("", "—")] + [(code, code) for code in current_app.config["CURRENCIES"]]
+    return form
+
+
+def _plan(form: SeriesForm) -> series_service.SeriesPlan:
+    return series_service.plan_series(
+        db.session,
+        therapist_id=form.therapist_id.data,
+        client_ids=[client.id for client in form.clients.data or ()],
+        first_start_local=form.first_start.data,
+        duration_minutes=form.duration_minutes.data,
+        interval_weeks=form.interval_weeks.data,
+        occurrences=form.occurrences.data,
+        until=form.until.data,
+        room_id=form.room_id.data,
+        modality=Modality(form.modality.data),
+        kind=AppointmentKind(form.kind.data),
+        fee=form.fee.data,
+        currency=form.currency.data or None,
+    )
+
+
+def _show_rule(form: SeriesForm, error: RuleViolation) -> None:
+    """Beside its field when the rule names one on this form, else as a message."""
+    name = FORM_FIELDS.get(error.field, error.field)
+    if name and name in form:
+        form[name].errors = [*form[name].errors, str(error)]
+    else:
+        flash(str(error), "error")
+
+
+class SeriesRowAction(EndpointLinkRowAction):
+    """A link from an appointment of a series to the series (cancel or move from there on)."""
+
+    def __init__(self) -> None:
+        super().__init__("fa fa-repeat", "series.occurrence", title=_l("Series"))
+
+    def render(self, context, row_id, row):
+        if getattr(row, "series_id", None) is None:
+            return ""
+        return super().render(context, row_id, row)
+
+
+class SeriesView(RoleRequired, BaseView):
+    """New series: form → preview of every date and its clashes → create (or skip, or cancel)."""
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        if request.method == "GET":
+            return self._form_page(_series_form())
+        form = _series_form(request.form)
+        if not form.validate():
+            return self._form_page(form)
+        return self._plan_page(form)
+
+    @expose("/create/", methods=("POST",))
+    def create(self):
+        form = _series_form(request.form)
+        decision = request.form.get("decision")
+        if decision == "cancel":
+            flash(_l("Nothing was created."), "info")
+            return self._form_page(form)
+        if not form.validate():
+            return self._form_page(form)
+        try:
+            plan = _plan(form)
+            created = series_service.create_series(db.session, plan=plan, skip_conflicting=decision == "skip")
+            count = len(created.appointments)
+            db.session.commit()
+        except RuleViolation as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return self._plan_page(form)
+        except IntegrityError:
+            # Booked by someone else between the check and the write (the database's overlap guard).
+            db.session.rollback()
+            flash(TAKEN_MEANWHILE, "error")
+            return self._plan_page(form)
+        flash(
+            ngettext("Series created: %(num)d appointment.", "Series created: %(num)d appointments.", count),
+            "success",
+        )
+        return redirect(url_for(".occurrence", id=created.appointments[0].id))
+
+    @expose("/occurrence/")
+    def occurrence(self):
+        appointment = self._appointment(request.args.get("id", ""))
+        if appointment is None:
+            return self._not_found()
+        return self.render(
+            "admin/series_occurrence.html",
+            appointment=appointment,
+            series=appointment.series,
+            appointments=db.session.scalars(
+                select(Appointment)
+                .where(Appointment.series_id == appointment.series_id)
+                .order_by(Appointment.starts_at)
+                .options(selectinload(Appointment.participants).joinedload(Participant.client))
+            ).all(),
+            cancelled_by_choices=choices_for(CancelledBy),
+            start_value=to_local(appointment.starts_at).strftime(LOCAL_FORMAT),
+            to_local=to_local,
+            choice_label=choice_label,
+        )
+
+    @expose("/occurrence/cancel/", methods=("POST",))
+    def cancel(self):
+        appointment = self._appointment(request.form.get("id", ""))
+        if appointment is None:
+            return self._not_found()
+        back = redirect(url_for(".occurrence", id=appointment.id))
+        who = request.form.get("cancelled_by") or None
+        try:
+            count = series_service.cancel_occurrences(
+                db.session,
+                appointment=appointment,
+                and_following=request.form.get("scope") == "following",
+                cancelled_by=CancelledBy(who) if who in set(CancelledBy) else None,
+                reason=request.form.get("reason"),
+            )
+            db.session.commit()
+        except RuleViolation as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return back
+        if count:
+            flash(ngettext("%(num)d appointment cancelled.", "%(num)d appointments cancelled.", count), "success")
+        else:
+            flash(_l("Nothing was changed: past, held and cancelled appointments are left as they are."), "info")
+        return back
+
+    @expose("/occurrence/move/", methods=("POST",))
+    def move(self):
+        appointment = self._appointment(request.form.get("id", ""))
+        if appointment is None:
+            return self._not_found()
+        back = redirect(url_for(".occurrence", id=appointment.id))
+        new_start = _wall_time(request.form.get("new_start", ""))
+        if new_start is None:
+            flash(_l("Expected a date and time as YYYY-MM-DD HH:MM"), "error")
+            return back
+        try:
+            count = series_service.move_occurrences(
+                db.session,
+                appointment=appointment,
+                new_start_local=new_start,
+                and_following=request.form.get("scope") == "following",
+            )
+            db.session.commit()
+        except RuleViolation as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return back
+        except IntegrityError:
+            db.session.rollback()
+            flash(_l("This change conflicts with other records and was not saved."), "error")
+            return back
+        if count:
+            flash(ngettext("%(num)d appointment moved.", "%(num)d appointments moved.", count), "success")
+        else:
+            flash(_l("Nothing was changed: past, held and cancelled appointments are left as they are."), "info")
+        return back
+
+    @expose("/ajax/lookup/")
+    def ajax_lookup(self):
+        return client_lookup_response(CLIENT_LOADER)
+
+    # --- pages ---------------------------------------------------------------------------
+
+    def _form_page(self, form: SeriesForm):
+        return self.render("admin/series_form.html", form=form)
+
+    def _preview_page(self, plan: series_service.SeriesPlan):
+        hidden = [
+            (name, value) for name, value in request.form.items(multi=True) if name not in ("csrf_token", "decision")
+        ]
+        return self.render("admin/series_preview.html", plan=plan, hidden=hidden)
+
+    def _plan_page(self, form: SeriesForm):
+        """The preview of the dates as they stand now (also after a refused creation)."""
+        try:
+            plan = _plan(form)
+        except RuleViolation as error:
+            db.session.rollback()
+            _show_rule(form, error)
+            return self._form_page(form)
+        return self._preview_page(plan)
+
+    @staticmethod
+    def _appointment(raw_id: str) -> Appointment | None:
+        """An appointment of a series by the id the page was given; None for anything else."""
+        key = record_id(raw_id)
+        appointment = db.session.get(Appointment, key) if key is not None else None
+        return appointment if appointment is not None and appointment.series_id is not None else None
+
+    @staticmethod
+    def _not_found():
+        flash(_l("That appointment is not part of a series."), "error")
+        return redirect(url_for("appointment.index_view"))

@@ -1,0 +1,49 @@
+"""The therapist's own survey results: average stars per month and the comments of the responses
+that rated them; never another therapist's, never a response's recommendation score.
+
+With `SURVEY_ANONYMOUS_TO_THERAPISTS` (the default) a comment is its text only, ordered by text:
+no name, id or date tells who wrote it.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_admin import BaseView, expose
+from flask_babel import get_locale
+from flask_security import current_user
+
+from admin_app.extensions import db
+from admin_app.models import THERAPIST_ROLE
+from admin_app.services.surveys import invitations as surveys
+from admin_app.services.surveys import results as survey_results
+from admin_app.views.people.portal import current_therapist_id
+from admin_app.views.platform.base import RoleRequired
+from admin_app.views.surveys.staff import requested_period, stars
+
+
+def month_name(month: str) -> str:
+    """ "October 2026", in the reader's language."""
+    return surveys.month_label(month, str(get_locale() or current_app.config["DEFAULT_LOCALE"]))
+
+
+class MyRatingsView(RoleRequired, BaseView):
+    required_role = THERAPIST_ROLE
+
+    def is_accessible(self) -> bool:
+        return super().is_accessible() and current_user.therapist is not None
+
+    @expose("/")
+    def index(self):
+        period = requested_period()
+        anonymous = current_app.config["SURVEY_ANONYMOUS_TO_THERAPISTS"]
+        months = survey_results.therapist_results(
+            db.session, current_therapist_id(), period, with_client_names=not anonymous
+        )
+        return self.render(
+            "portal/survey_ratings.html",
+            period=period,
+            months=months,
+            anonymous=anonymous,
+            month_name=month_name,
+            stars=stars,
+        )
