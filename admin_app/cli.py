@@ -20,7 +20,7 @@ from admin_app.jobs import runner, schedule, worker_process
 from admin_app.models import AuditAction
 from admin_app.models.audit import record_event
 from admin_app.services import imports
-from admin_app.services.accounts import logins as accounts
+from admin_app.services.accounts import invitations, logins
 from admin_app.services.platform.clinic_time import parse_month
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.reports import summaries as reports
@@ -54,7 +54,7 @@ def practice_command(func):
 @practice_command
 def create_admin(email: str, password: str, locale: str | None) -> None:
     """Create a staff login with every permission."""
-    user = accounts.create_admin(db.session, email=email, password=password, locale=locale)
+    user = logins.create_admin(db.session, email=email, password=password, locale=locale)
     click.echo(f"Admin login created: {user.email}")
 
 
@@ -65,7 +65,7 @@ def create_admin(email: str, password: str, locale: str | None) -> None:
 @practice_command
 def create_therapist_login(email: str, password: str, locale: str | None) -> None:
     """Create the login of an existing therapist; they see only their own clients."""
-    user = accounts.create_therapist_login(db.session, therapist_email=email, password=password, locale=locale)
+    user = logins.create_therapist_login(db.session, therapist_email=email, password=password, locale=locale)
     click.echo(f"Therapist login created: {user.email}")
 
 
@@ -76,7 +76,7 @@ def create_therapist_login(email: str, password: str, locale: str | None) -> Non
 @practice_command
 def invite(email: str, role: str, locale: str | None) -> None:
     """Create a login without a password and email it a link to choose one (again: a fresh link)."""
-    invitation = accounts.invite_login(db.session, role=role, email=email, locale=locale)
+    invitation = invitations.invite_login(db.session, role=role, email=email, locale=locale)
     days = current_app.config["INVITATION_VALID_DAYS"]
     click.echo(f"Invitation queued for {invitation.user.email}: the link works for {days} days, once.")
 

@@ -151,7 +151,7 @@ def prepare(app, args: argparse.Namespace) -> None:
     from admin_app.demo import generator as demo
     from admin_app.extensions import db
     from admin_app.models import Appointment, User
-    from admin_app.services.accounts import logins as accounts
+    from admin_app.services.accounts import logins
 
     upgrade(directory=str(ROOT / "migrations"))
     g.audit_actor = "bench"
@@ -168,7 +168,7 @@ def prepare(app, args: argparse.Namespace) -> None:
         db.session.execute(sa.text("ANALYZE"))
         db.session.commit()
     if not db.session.scalar(sa.select(User.id).where(User.email == BENCH_ADMIN[0])):
-        accounts.create_admin(db.session, email=BENCH_ADMIN[0], password=BENCH_ADMIN[1], locale="en")
+        logins.create_admin(db.session, email=BENCH_ADMIN[0], password=BENCH_ADMIN[1], locale="en")
         db.session.commit()
 
 

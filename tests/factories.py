@@ -22,7 +22,7 @@ from admin_app.models import (
     Site,
     Therapist,
 )
-from admin_app.services.accounts import logins as accounts
+from admin_app.services.accounts import logins
 from admin_app.services.scheduling import appointments as scheduling
 
 PASSWORD = "password123"
@@ -30,7 +30,7 @@ _sequence = itertools.count(1)
 
 
 def make_admin(email: str = "staff@example.com", locale: str = "en"):
-    return accounts.create_admin(db.session, email=email, password=PASSWORD, locale=locale)
+    return logins.create_admin(db.session, email=email, password=PASSWORD, locale=locale)
 
 
 def make_therapist(**fields) -> Therapist:
@@ -51,9 +51,7 @@ def make_therapist(**fields) -> Therapist:
 
 
 def make_therapist_user(therapist: Therapist, locale: str = "en"):
-    return accounts.create_therapist_login(
-        db.session, therapist_email=therapist.email, password=PASSWORD, locale=locale
-    )
+    return logins.create_therapist_login(db.session, therapist_email=therapist.email, password=PASSWORD, locale=locale)
 
 
 def make_client(therapist: Therapist | None = None, **fields) -> Client:

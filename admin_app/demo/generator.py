@@ -56,7 +56,7 @@ from admin_app.models import (
     User,
 )
 from admin_app.models.scheduling import Appointment, Participant
-from admin_app.services.accounts import logins as accounts
+from admin_app.services.accounts import logins
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.clinic_time import clinic_zone, from_local
 from admin_app.services.platform.documents.numbering import next_numbers
@@ -786,7 +786,7 @@ def _participant_row(
 
 
 def _add_logins(session: Session, practice: DemoPractice) -> None:
-    accounts.create_admin(session, email=practice.admin_email, password=ADMIN_PASSWORD, locale=practice.locale)
-    accounts.create_therapist_login(
+    logins.create_admin(session, email=practice.admin_email, password=ADMIN_PASSWORD, locale=practice.locale)
+    logins.create_therapist_login(
         session, therapist_email=marker_email(practice), password=THERAPIST_PASSWORD, locale=practice.locale
     )

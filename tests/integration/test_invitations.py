@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from admin_app.extensions import db
 from admin_app.models import LoginInvitation, MessageStatus, OutboundMessage, Therapist, User
 from admin_app.models.base import utcnow
-from admin_app.services.accounts import logins as accounts
+from admin_app.services.accounts import invitations
 from tests.conftest import login
 from tests.factories import PASSWORD, make_admin, make_therapist, make_therapist_user
 from tests.pages import body, detail_fields, field_errors, flashed, list_rows, text_of
@@ -148,9 +148,11 @@ def test_a_used_link_shows_the_dead_link_page(mail_app, staff, smtp_sink):
 
 def test_an_expired_link_and_an_unknown_link_show_the_same_page(mail_app, smtp_sink):
     therapist = make_therapist(email="rosa@example.com")
-    invitation = accounts.invite_therapist(db.session, therapist_id=therapist.id, now=utcnow() - dt.timedelta(days=8))
+    invitation = invitations.invite_therapist(
+        db.session, therapist_id=therapist.id, now=utcnow() - dt.timedelta(days=8)
+    )
     db.session.commit()
-    token = accounts.invitation_token(invitation)
+    token = invitations.LINK.token(invitation)
     visitor = mail_app.test_client()
 
     expired = visitor.get(f"/welcome/{token}")
@@ -307,9 +309,11 @@ def test_the_invite_command_sends_the_link_and_a_therapist_is_found_by_email(mai
 
 def test_the_holder_of_an_expired_link_asks_the_staff_for_a_new_one(mail_app, staff, smtp_sink):
     therapist = make_therapist(email="rosa@example.com")
-    invitation = accounts.invite_therapist(db.session, therapist_id=therapist.id, now=utcnow() - dt.timedelta(days=8))
+    invitation = invitations.invite_therapist(
+        db.session, therapist_id=therapist.id, now=utcnow() - dt.timedelta(days=8)
+    )
     db.session.commit()
-    path = f"/welcome/{accounts.invitation_token(invitation)}"
+    path = f"/welcome/{invitations.LINK.token(invitation)}"
     visitor = mail_app.test_client()
 
     dead = visitor.get(path)

@@ -12,7 +12,7 @@ from flask_security import login_user
 
 from admin_app.extensions import db
 from admin_app.models import THERAPIST_ROLE
-from admin_app.services.accounts import logins as accounts
+from admin_app.services.accounts import logins
 from admin_app.services.messaging import notifications
 from admin_app.services.messaging.notifications import MESSAGE_FAILED
 from admin_app.views.messaging.notifications import bell
@@ -158,7 +158,7 @@ def test_the_bell_asks_nothing_of_the_database_for_an_anonymous_visitor(app):
 
 
 def test_the_bell_of_a_user_with_both_roles_follows_the_area(app, admin_user):
-    admin_user.roles.append(accounts.ensure_roles(db.session)[THERAPIST_ROLE])  # also sees clients
+    admin_user.roles.append(logins.ensure_roles(db.session)[THERAPIST_ROLE])  # also sees clients
     db.session.commit()
 
     with app.test_request_context("/portal/"):

@@ -45,7 +45,7 @@ def invited(language: str = "en", therapists: tuple[str, ...] = ("Ana Ruiz",), *
     surveys.send_for_month(db.session, OCTOBER)
     db.session.commit()
     invitation = db.session.scalar(select(SurveyInvitation).where(SurveyInvitation.client_id == client.id))
-    return invitation, surveys.invitation_token(invitation), seen
+    return invitation, surveys.LINK.token(invitation), seen
 
 
 def emailed_path(smtp_sink, address: str) -> str:
@@ -133,7 +133,7 @@ def test_a_minors_survey_says_whose_sessions_it_is_about(app, client):
     db.session.commit()
     invitation = db.session.scalar(select(SurveyInvitation))
 
-    page = client.get(f"/survey/{surveys.invitation_token(invitation)}")
+    page = client.get(f"/survey/{surveys.LINK.token(invitation)}")
 
     assert page.status_code == 200
     assert "How were Tito Paz's sessions in October 2026?" in text_of(body(page))

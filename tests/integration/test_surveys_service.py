@@ -33,7 +33,7 @@ def invite_one(month: str = "2026-10"):
 
 
 def token_of(invitation):
-    return surveys.invitation_token(invitation)
+    return surveys.LINK.token(invitation)
 
 
 def test_only_attended_sessions_of_the_month_count(app):

@@ -1,39 +1,20 @@
-"""Logins: roles, the first admin, therapist logins linked to their therapist record, and
-invitations: a login made from the screens has no password until its owner sets one through the
-emailed link. No one types a password for someone else.
-
-An invitation link is like a survey link (services.tokens): a token derived from SECRET_KEY and a
-nonce, so the email is rendered at delivery from ids; the database keeps only its hash. It expires
-after `INVITATION_VALID_DAYS`, works once, and a new invitation for the same login revokes it.
-"""
+"""Logins: roles, the first admin, and therapist logins linked to their therapist record. A login
+made from the screens has no password until its owner sets one (accounts.invitations)."""
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import secrets
-from collections.abc import Callable
 
-from babel.dates import format_date
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_security import hash_password
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from admin_app.config import SUPPORTED_LOCALES
-from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE, Channel, LoginInvitation, Role, Therapist, User
-from admin_app.models.base import utcnow
-from admin_app.services.messaging import notifications, outbox
-from admin_app.services.platform import tokens
-from admin_app.services.platform.clinic_time import to_local
+from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE, Role, Therapist, User
 from admin_app.services.platform.contact import normalise_email
-from admin_app.services.platform.errors import NoLongerDue, RuleViolation
-from admin_app.services.platform.locking import hold_sqlite_write_lock
-
-INVITATION_TEMPLATE = "login_invitation"
-INVITATION_TOKEN_PURPOSE = "login-invitation"
-INVITATION_PATH = "/welcome/{token}"
+from admin_app.services.platform.errors import RuleViolation
 
 ROLE_DESCRIPTIONS = {
     ADMIN_ROLE: "Practice staff: every screen",
@@ -60,14 +41,14 @@ def _check_password(password: str) -> None:
         )
 
 
-def _new_user(session: Session, *, email: str, password: str | None, role: str, locale: str | None) -> User:
+def new_user(session: Session, *, email: str, password: str | None, role: str, locale: str | None) -> User:
     """A login with `role`; without `password` it cannot sign in until an invitation is accepted."""
     email = normalise_email(email, required=True)
     if session.scalar(select(User.id).where(func.lower(User.email) == email)):
         raise RuleViolation(_l("email: a login for %(email)s already exists", email=email), field="email")
     if password is not None:
         _check_password(password)
-    locale = _checked_locale(locale)
+    locale = checked_locale(locale)
     roles = ensure_roles(session)
     user = User(
         email=email,
@@ -83,7 +64,7 @@ def _new_user(session: Session, *, email: str, password: str | None, role: str, 
 
 
 def create_admin(session: Session, *, email: str, password: str, locale: str | None = None) -> User:
-    return _new_user(session, email=email, password=password, role=ADMIN_ROLE, locale=locale)
+    return new_user(session, email=email, password=password, role=ADMIN_ROLE, locale=locale)
 
 
 def create_therapist_login(session: Session, *, therapist_email: str, password: str, locale: str | None = None) -> User:
@@ -92,293 +73,20 @@ def create_therapist_login(session: Session, *, therapist_email: str, password: 
     therapist = session.scalar(select(Therapist).where(func.lower(Therapist.email) == email))
     if therapist is None:
         raise RuleViolation(_l("email: no therapist has the email %(email)s", email=email), field="email")
-    return _therapist_login(session, therapist, password=password, locale=locale)
+    return therapist_login(session, therapist, password=password, locale=locale)
 
 
-def _therapist_login(session: Session, therapist: Therapist, *, password: str | None, locale: str | None) -> User:
+def therapist_login(session: Session, therapist: Therapist, *, password: str | None, locale: str | None) -> User:
     if therapist.user_id is not None:
         raise RuleViolation(_l("email: %(name)s already has a login", name=therapist.full_name), field="email")
-    user = _new_user(session, email=therapist.email, password=password, role=THERAPIST_ROLE, locale=locale)
+    user = new_user(session, email=therapist.email, password=password, role=THERAPIST_ROLE, locale=locale)
     therapist.user = user
     session.flush()
     return user
 
 
-def _checked_locale(locale: str | None) -> str:
+def checked_locale(locale: str | None) -> str:
     locale = locale or current_app.config["DEFAULT_LOCALE"]
     if locale not in SUPPORTED_LOCALES:
         raise RuleViolation(_l("language: unsupported language %(value)s", value=locale), field="locale")
     return locale
-
-
-# Invitations ----------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class BulkInvitation:
-    """What inviting a selection of therapists came to: who was invited, who skipped and why."""
-
-    invited: list[str]
-    skipped: list[tuple[str, str]]
-
-
-def invite_login(
-    session: Session,
-    *,
-    role: str,
-    email: str | None = None,
-    therapist_id: int | None = None,
-    locale: str | None = None,
-    now: dt.datetime | None = None,
-) -> LoginInvitation:
-    """Create a login without a password and email it a set-password link (through the outbox).
-
-    A therapist login belongs to a therapist record and uses its email. Inviting a login that
-    exists but never set its password sends a fresh link and kills the previous one.
-    """
-    if role not in ROLE_DESCRIPTIONS:
-        raise RuleViolation(_l("role: choose staff or therapist"), field="role")
-    if role == THERAPIST_ROLE:
-        given = normalise_email(email, required=False) if email else None
-        if therapist_id:
-            therapist = session.get(Therapist, therapist_id)
-        elif given:
-            therapist = session.scalar(select(Therapist).where(func.lower(Therapist.email) == given))
-            if therapist is None:
-                raise RuleViolation(_l("email: no therapist has the email %(email)s", email=given), field="email")
-        else:
-            therapist = None
-        if therapist is None:
-            raise RuleViolation(_l("therapist: choose the therapist this login is for"), field="therapist")
-        if given and given != normalise_email(therapist.email, required=True):
-            raise RuleViolation(
-                _l("email: a therapist signs in with the email on their record (%(email)s)", email=therapist.email),
-                field="email",
-            )
-        return invite_therapist(session, therapist_id=therapist.id, locale=locale, now=now)
-    if therapist_id:
-        raise RuleViolation(_l("therapist: only a therapist login is linked to a therapist"), field="therapist")
-    address = normalise_email(email, required=True)
-    pending = _pending_login(session, address)
-    if pending is not None and not pending.has_role(role):
-        raise RuleViolation(_l("email: a login for %(email)s already exists", email=address), field="email")
-    user = pending or _new_user(session, email=address, password=None, role=role, locale=locale)
-    return _send_invitation(session, user, locale=locale, now=now)
-
-
-def invite_therapist(
-    session: Session, *, therapist_id: int, locale: str | None = None, now: dt.datetime | None = None
-) -> LoginInvitation:
-    """Invite a therapist to the portal: a new login, or a fresh link for one not yet used."""
-    therapist = session.get(Therapist, therapist_id)
-    if therapist is None:
-        raise RuleViolation(_l("therapist: choose the therapist this login is for"), field="therapist")
-    if therapist.user is not None:
-        if therapist.user.password is not None:
-            raise RuleViolation(
-                _l("%(name)s already signs in to the portal.", name=therapist.full_name), field="therapist"
-            )
-        return _send_invitation(session, therapist.user, locale=locale, now=now)
-    if not therapist.active:
-        raise RuleViolation(_l("%(name)s is not active.", name=therapist.full_name), field="therapist")
-    user = _therapist_login(session, therapist, password=None, locale=locale)
-    return _send_invitation(session, user, locale=locale, now=now)
-
-
-def invite_therapists(session: Session, therapist_ids: list[int], now: dt.datetime | None = None) -> BulkInvitation:
-    """Invite each selected therapist; those who already sign in (or cannot be invited) are skipped."""
-    therapists = session.scalars(select(Therapist).where(Therapist.id.in_(therapist_ids)).order_by(Therapist.full_name))
-    return _invite_each(
-        session,
-        [(therapist.full_name, therapist.id) for therapist in therapists],
-        lambda therapist_id: invite_therapist(session, therapist_id=therapist_id, now=now),
-    )
-
-
-def reinvite(session: Session, *, user_id: int, now: dt.datetime | None = None) -> LoginInvitation:
-    """A fresh link for a login that has not set its password yet; the previous link stops working."""
-    user = session.get(User, user_id)
-    if user is None or user.password is not None:
-        name = user.email if user else str(user_id)
-        raise RuleViolation(_l('%(email)s already has a password; they can use "Forgot password".', email=name))
-    return _send_invitation(session, user, now=now)
-
-
-def reinvite_logins(session: Session, user_ids: list[int], now: dt.datetime | None = None) -> BulkInvitation:
-    """A fresh link for each selected login that has no password yet; the others are skipped."""
-    users = session.scalars(select(User).where(User.id.in_(user_ids)).order_by(User.email))
-    return _invite_each(
-        session, [(user.email, user.id) for user in users], lambda user_id: reinvite(session, user_id=user_id, now=now)
-    )
-
-
-def _invite_each(session: Session, selection: list[tuple[str, int]], invite: Callable[[int], object]) -> BulkInvitation:
-    """Invite each (name, id) of a selection in a SAVEPOINT of its own, so a refusal skips only that one."""
-    invited: list[str] = []
-    skipped: list[tuple[str, str]] = []
-    hold_sqlite_write_lock(session)  # so each SAVEPOINT below sits inside the transaction
-    for name, record_id in selection:
-        try:
-            with session.begin_nested():
-                invite(record_id)
-        except RuleViolation as refusal:
-            skipped.append((name, str(refusal)))
-        else:
-            invited.append(name)
-    return BulkInvitation(invited=invited, skipped=skipped)
-
-
-def _pending_login(session: Session, email: str) -> User | None:
-    user = session.scalar(select(User).where(func.lower(User.email) == email))
-    if user is None:
-        return None
-    if user.password is not None:
-        raise RuleViolation(_l("email: a login for %(email)s already exists", email=email), field="email")
-    return user
-
-
-def _send_invitation(
-    session: Session, user: User, *, locale: str | None = None, now: dt.datetime | None
-) -> LoginInvitation:
-    """Revoke the login's open links and queue a new one, in `locale` when given (it becomes the
-    login's language), else in the login's language."""
-    now = now or utcnow()
-    if not user.active:
-        raise RuleViolation(_l("%(email)s is deactivated; activate the login first.", email=user.email))
-    if locale:
-        user.locale = _checked_locale(locale)
-    _revoke_open_invitations(session, user.id, now)
-    invitation = LoginInvitation(
-        user_id=user.id,
-        token_nonce=tokens.new_nonce(),
-        token_hash="",  # set below: the token needs the id
-        created_at=now,
-        expires_at=now + dt.timedelta(days=current_app.config["INVITATION_VALID_DAYS"]),
-    )
-    session.add(invitation)
-    session.flush()
-    invitation.token_hash = tokens.token_hash(invitation_token(invitation))
-    outbox.queue_message(
-        session,
-        channel=Channel.EMAIL,
-        recipient=user.email,
-        template=INVITATION_TEMPLATE,
-        language=user.locale or current_app.config["DEFAULT_LOCALE"],
-        context={"invitation_id": invitation.id},
-        dedupe_key=f"login-invitation:{invitation.id}",
-        now=now,
-    )
-    session.flush()
-    return invitation
-
-
-def _revoke_open_invitations(session: Session, user_id: int, now: dt.datetime) -> None:
-    for invitation in session.scalars(
-        select(LoginInvitation).where(
-            LoginInvitation.user_id == user_id,
-            LoginInvitation.used_at.is_(None),
-            LoginInvitation.revoked_at.is_(None),
-        )
-    ):
-        invitation.revoked_at = now
-
-
-def invitation_token(invitation: LoginInvitation) -> str:
-    return tokens.derive_token(INVITATION_TOKEN_PURPOSE, invitation.id, invitation.token_nonce)
-
-
-def invitation_url(invitation: LoginInvitation) -> str:
-    return current_app.config["PUBLIC_BASE_URL"] + INVITATION_PATH.format(token=invitation_token(invitation))
-
-
-def _still_open(invitation: LoginInvitation | None, now: dt.datetime) -> bool:
-    return (
-        invitation is not None
-        and invitation.used_at is None
-        and invitation.revoked_at is None
-        and invitation.expires_at > now
-        and invitation.user.active
-        and invitation.user.password is None
-    )
-
-
-def open_invitation(session: Session, token: str | None, now: dt.datetime | None = None) -> LoginInvitation | None:
-    """The invitation this token opens, if a password may still be set with it; None for an
-    unknown, expired, used or replaced link alike (the page must not tell which)."""
-    if not tokens.plausible(token):
-        return None
-    invitation = session.scalar(select(LoginInvitation).where(LoginInvitation.token_hash == tokens.token_hash(token)))
-    return invitation if _still_open(invitation, now or utcnow()) else None
-
-
-def request_new_invitation(session: Session, token: str | None, now: dt.datetime | None = None) -> bool:
-    """The holder of a dead link asks the staff for a new one: the admins are told, once per link.
-    False, with nothing written, for a link that opens no login still waiting for its password
-    (unknown, working, or its login signs in already); the page answers the same either way."""
-    if not tokens.plausible(token):
-        return False
-    now = now or utcnow()
-    invitation = session.scalar(select(LoginInvitation).where(LoginInvitation.token_hash == tokens.token_hash(token)))
-    if (
-        invitation is None
-        or invitation.renewal_requested_at is not None
-        or _still_open(invitation, now)
-        or invitation.user.password is not None
-        or not invitation.user.active
-    ):
-        return False
-    invitation.renewal_requested_at = now
-    notifications.notify_admins(session, notifications.INVITATION_RENEWAL, login_id=invitation.user_id, now=now)
-    return True
-
-
-def accept_invitation(
-    session: Session,
-    invitation: LoginInvitation,
-    *,
-    password: str,
-    password_confirm: str,
-    now: dt.datetime | None = None,
-) -> User | None:
-    """Set the login's first password (Flask-Security's strength rules) and use up the link;
-    None when the link was used meanwhile (a second submit sets nothing)."""
-    now = now or utcnow()
-    user = invitation.user
-    if password != password_confirm:
-        raise RuleViolation(_l("The two passwords do not match."), field="password_confirm")
-    problems, normalised = current_app.extensions["security"].password_util.validate(password, False, user=user)
-    if problems:
-        raise RuleViolation(" ".join(str(problem) for problem in problems), field="password")
-    claimed = session.execute(
-        update(LoginInvitation)
-        .where(
-            LoginInvitation.id == invitation.id,
-            LoginInvitation.used_at.is_(None),
-            LoginInvitation.revoked_at.is_(None),
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        return None
-    session.refresh(invitation)
-    user.password = hash_password(normalised)
-    session.flush()
-    return user
-
-
-def invitation_variables(session: Session, context: dict, language: str) -> dict:
-    """What the invitation email says, or NoLongerDue once the link cannot be used any more."""
-    invitation = session.get(LoginInvitation, context["invitation_id"])
-    if invitation is None:
-        raise NoLongerDue(_l("the invitation was deleted"))
-    if not _still_open(invitation, utcnow()):
-        raise NoLongerDue(_l("the invitation was used, replaced or has expired"))
-    user = invitation.user
-    return {
-        "email": user.email,
-        "name": user.therapist.full_name if user.therapist else None,
-        "is_therapist": user.has_role(THERAPIST_ROLE),
-        "invitation_url": invitation_url(invitation),
-        "valid_until": format_date(to_local(invitation.expires_at).date(), format="long", locale=language),
-    }

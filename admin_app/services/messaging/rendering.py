@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from admin_app.config import SUPPORTED_LOCALES
 from admin_app.models import Channel, OutboundMessage
-from admin_app.services.accounts import logins as accounts
+from admin_app.services.accounts import invitations
 from admin_app.services.messaging import reminders, sms
 from admin_app.services.platform.errors import NoLongerDue
 from admin_app.services.surveys import invitations as surveys
@@ -25,12 +25,12 @@ Builder = Callable[[Session, dict, str], dict]
 BUILDERS: dict[str, Builder] = {
     reminders.TEMPLATE: reminders.reminder_variables,
     surveys.TEMPLATE: surveys.invitation_variables,
-    accounts.INVITATION_TEMPLATE: accounts.invitation_variables,
+    invitations.INVITATION_TEMPLATE: invitations.invitation_variables,
 }
 
 # Links that act for their owner (set a password): a preview on the outbox screen shows where they
 # lead, never the token, so whoever reads the outbox cannot use them.
-PRIVATE_LINKS = {"invitation_url": accounts.INVITATION_PATH.format(token="…")}
+PRIVATE_LINKS = {"invitation_url": invitations.LINK.path.format(token="…")}
 
 __all__ = ["BUILDERS", "NoLongerDue", "Rendered", "render"]
 

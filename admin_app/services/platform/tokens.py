@@ -1,4 +1,4 @@
-"""Secret tokens of public links (calendar feeds, survey links).
+"""Secret tokens of public links (calendar feeds, survey links, login invitations).
 
 A token is HMAC-SHA256(SECRET_KEY, "<purpose>:<id>:<nonce>"): 256 bits that the app can
 compute again from the record (to render an email at delivery, or show a feed URL again), while
@@ -9,11 +9,14 @@ opens no link; a new nonce (rotation) kills the old one.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import secrets
 
 from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 MAX_TOKEN_LENGTH = 100
 
@@ -35,3 +38,28 @@ def token_hash(token: str) -> str:
 def plausible(token: str | None) -> bool:
     """Cheap refusal of what cannot be a token, before any lookup."""
     return bool(token) and len(token) <= MAX_TOKEN_LENGTH
+
+
+@dataclasses.dataclass(frozen=True)
+class PublicLink:
+    """One kind of emailed link whose record keeps a `token_nonce` and its token's `token_hash`
+    (a survey invitation, a login invitation)."""
+
+    purpose: str
+    path: str  # with a {token} placeholder
+
+    def token(self, record) -> str:
+        return derive_token(self.purpose, record.id, record.token_nonce)
+
+    def url(self, record) -> str:
+        return current_app.config["PUBLIC_BASE_URL"] + self.path.format(token=self.token(record))
+
+    def seal(self, record) -> None:
+        """Store the hash of a flushed record's token (the token needs the record's id)."""
+        record.token_hash = token_hash(self.token(record))
+
+    def find(self, session: Session, model, token: str | None):
+        """The record this token opens, whatever its state; None for what cannot be a token."""
+        if not plausible(token):
+            return None
+        return session.scalar(select(model).where(model.token_hash == token_hash(token)))

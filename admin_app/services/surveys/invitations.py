@@ -39,8 +39,7 @@ from admin_app.services.platform.errors import NoLongerDue, RuleViolation
 from admin_app.services.platform.locking import serialize
 
 TEMPLATE = "survey_invitation"
-TOKEN_PURPOSE = "survey"
-PATH = "/survey/{token}"
+LINK = tokens.PublicLink(purpose="survey", path="/survey/{token}")
 SEND_LOCK = 0x73757276  # "surv": one survey send at a time
 COMMENT_MAX = 2000
 
@@ -151,7 +150,7 @@ def _invite(session: Session, client: Client, recipient: Client, month: str, now
     )
     session.add(invitation)
     session.flush()
-    invitation.token_hash = tokens.token_hash(invitation_token(invitation))
+    LINK.seal(invitation)
     outbox.queue_message(
         session,
         channel=Channel.EMAIL,
@@ -165,21 +164,11 @@ def _invite(session: Session, client: Client, recipient: Client, month: str, now
     )
 
 
-def invitation_token(invitation: SurveyInvitation) -> str:
-    return tokens.derive_token(TOKEN_PURPOSE, invitation.id, invitation.token_nonce)
-
-
-def survey_url(invitation: SurveyInvitation) -> str:
-    return current_app.config["PUBLIC_BASE_URL"] + PATH.format(token=invitation_token(invitation))
-
-
 def open_invitation(session: Session, token: str | None, now: dt.datetime | None = None) -> SurveyInvitation | None:
     """The invitation this token opens, if it may still be answered; None for an unknown,
     expired or already answered link alike (the page must not tell which)."""
-    if not tokens.plausible(token):
-        return None
     now = now or utcnow()
-    invitation = session.scalar(select(SurveyInvitation).where(SurveyInvitation.token_hash == tokens.token_hash(token)))
+    invitation = LINK.find(session, SurveyInvitation, token)
     if invitation is None or invitation.answered_at is not None or invitation.expires_at <= now:
         return None
     return invitation
@@ -292,7 +281,7 @@ def invitation_variables(session: Session, context: dict, language: str) -> dict
         "client_name": invitation.recipient.full_name,
         "about_name": about.full_name if about else None,
         "month_label": month_label(invitation.month, language),
-        "survey_url": survey_url(invitation),
+        "survey_url": LINK.url(invitation),
         "valid_until": format_date(to_local(invitation.expires_at).date(), format="long", locale=language),
     }
 

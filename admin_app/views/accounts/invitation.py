@@ -19,7 +19,7 @@ from flask_security import login_user
 from admin_app.config import SUPPORTED_LOCALES
 from admin_app.extensions import db
 from admin_app.models import LoginInvitation
-from admin_app.services.accounts import logins as accounts
+from admin_app.services.accounts import invitations
 from admin_app.services.platform.errors import RuleViolation
 
 blueprint = Blueprint("invitation", __name__)
@@ -40,7 +40,7 @@ def _private_page(response):
 
 @blueprint.route("/welcome/<token>", methods=["GET", "POST"])
 def set_password(token: str):
-    invitation = accounts.open_invitation(db.session, token)
+    invitation = invitations.open_invitation(db.session, token)
     if invitation is None:
         return _gone()
     language = _language(invitation)
@@ -49,7 +49,7 @@ def set_password(token: str):
             return _form_page(invitation)
     with force_locale(language):
         try:
-            user = accounts.accept_invitation(
+            user = invitations.accept_invitation(
                 db.session,
                 invitation,
                 password=request.form.get("password", ""),
@@ -69,7 +69,7 @@ def set_password(token: str):
 @blueprint.post("/welcome/<token>/renew")
 def ask_for_a_new_invitation(token: str):
     """The dead-link page's button: the staff are told (once, and only for a real link)."""
-    if accounts.request_new_invitation(db.session, token):
+    if invitations.request_new_invitation(db.session, token):
         db.session.commit()
     with force_locale(_visitor_language()):
         return render_template(

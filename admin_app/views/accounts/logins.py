@@ -1,7 +1,7 @@
 """Logins: the staff invite staff and therapists, and manage who may sign in, with which role
 and language.
 
-Nobody types a password for someone else: *Create* invites (services.accounts.invite_login), and
+Nobody types a password for someone else: *Create* invites (services.invitations.invite_login), and
 the invitee chooses their password from the emailed link. Passwords are never shown or set here.
 """
 
@@ -18,7 +18,7 @@ from wtforms.validators import Optional
 
 from admin_app.extensions import db
 from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE, Therapist, User
-from admin_app.services.accounts import logins as accounts
+from admin_app.services.accounts import invitations
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import LANGUAGES
 from admin_app.views.platform.base import PracticeModelView
@@ -79,7 +79,7 @@ class UserView(PracticeModelView):
 
     def create_model(self, form):
         try:
-            invitation = accounts.invite_login(
+            invitation = invitations.invite_login(
                 db.session,
                 role=form.role.data,
                 email=form.email.data,
@@ -104,12 +104,12 @@ class UserView(PracticeModelView):
         _l("The links already sent to the selected logins will stop working. Continue?"),
     )
     def action_send_invitation_again(self, ids):
-        outcome = accounts.reinvite_logins(db.session, [int(i) for i in ids if str(i).isdigit()])
+        outcome = invitations.reinvite_logins(db.session, [int(i) for i in ids if str(i).isdigit()])
         db.session.commit()  # the emails are dispatched once this commits
         flash_bulk_invitation(outcome)
 
 
-def flash_bulk_invitation(outcome: accounts.BulkInvitation) -> None:
+def flash_bulk_invitation(outcome: invitations.BulkInvitation) -> None:
     """Who was invited, and each one skipped with the reason."""
     if outcome.invited:
         _flash_invited(outcome.invited)

@@ -19,13 +19,13 @@ from markupsafe import Markup, escape
 
 from admin_app.extensions import db
 from admin_app.models import Channel, OutboundMessage
-from admin_app.services.accounts import logins as accounts
+from admin_app.services.accounts import invitations
 from admin_app.services.messaging import outbox, reminders, rendering
 from admin_app.services.platform.errors import NoLongerDue, RuleViolation
 from admin_app.services.platform.labels import LANGUAGES
 from admin_app.views.platform.base import PracticeModelView
 
-TEMPLATES = {reminders.TEMPLATE: _l("Appointment reminder"), accounts.INVITATION_TEMPLATE: _l("Login invitation")}
+TEMPLATES = {reminders.TEMPLATE: _l("Appointment reminder"), invitations.INVITATION_TEMPLATE: _l("Login invitation")}
 LABELS = {
     "created_at": _l("Created"),
     "channel": _l("Channel"),

@@ -17,7 +17,7 @@ from wtforms.validators import Optional
 
 from admin_app.extensions import db
 from admin_app.models import CareAssignment, Client, ClientLink, ReminderPreference, Therapist
-from admin_app.services.accounts import logins as accounts
+from admin_app.services.accounts import invitations
 from admin_app.services.people import records as people
 from admin_app.services.platform import bounds
 from admin_app.services.platform.labels import INVERSE_LINK, choice_label, choices_for
@@ -314,7 +314,7 @@ class TherapistView(PracticeModelView):
         _l("Each selected therapist without a login gets an email to choose a password. Continue?"),
     )
     def action_invite_to_portal(self, ids):
-        outcome = accounts.invite_therapists(db.session, [int(i) for i in ids if str(i).isdigit()])
+        outcome = invitations.invite_therapists(db.session, [int(i) for i in ids if str(i).isdigit()])
         db.session.commit()  # the emails are dispatched once this commits
         flash_bulk_invitation(outcome)
 
