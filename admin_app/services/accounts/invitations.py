@@ -169,14 +169,10 @@ def _send_invitation(
     _revoke_open_invitations(session, user.id, now)
     invitation = LoginInvitation(
         user_id=user.id,
-        token_nonce=tokens.new_nonce(),
-        token_hash="",  # set below: the token needs the id
         created_at=now,
         expires_at=now + dt.timedelta(days=current_app.config["INVITATION_VALID_DAYS"]),
     )
-    session.add(invitation)
-    session.flush()
-    LINK.seal(invitation)
+    LINK.issue(session, invitation)
     outbox.queue_message(
         session,
         channel=Channel.EMAIL,

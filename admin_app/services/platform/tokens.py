@@ -54,9 +54,15 @@ class PublicLink:
     def url(self, record) -> str:
         return current_app.config["PUBLIC_BASE_URL"] + self.path.format(token=self.token(record))
 
-    def seal(self, record) -> None:
-        """Store the hash of a flushed record's token (the token needs the record's id)."""
+    def issue(self, session: Session, record):
+        """Add a new link record with a fresh nonce; the hash of its token is stored once the
+        record has its id (the token is derived from it)."""
+        record.token_nonce = new_nonce()
+        record.token_hash = ""
+        session.add(record)
+        session.flush()
         record.token_hash = token_hash(self.token(record))
+        return record
 
     def find(self, session: Session, model, token: str | None):
         """The record this token opens, whatever its state; None for what cannot be a token."""

@@ -143,14 +143,10 @@ def _invite(session: Session, client: Client, recipient: Client, month: str, now
         client_id=client.id,
         recipient_id=recipient.id,
         language=recipient.preferred_language,
-        token_nonce=tokens.new_nonce(),
-        token_hash="",  # set below: the token needs the id
         created_at=now,
         expires_at=now + dt.timedelta(days=current_app.config["SURVEY_VALID_DAYS"]),
     )
-    session.add(invitation)
-    session.flush()
-    LINK.seal(invitation)
+    LINK.issue(session, invitation)
     outbox.queue_message(
         session,
         channel=Channel.EMAIL,
