@@ -8,8 +8,10 @@ import re
 from decimal import Decimal
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
+
 from admin_app.extensions import db
-from admin_app.models import Attendance, ClientLink, LinkKind, SurveyInvitation
+from admin_app.models import Attendance, ClientLink, LinkKind, OutboundMessage, SurveyInvitation
 from admin_app.services.surveys import invitations as surveys
 from admin_app.services.surveys import stats as survey_stats
 from tests.conftest import login
@@ -55,6 +57,24 @@ def test_send_for_a_month_invites_each_client_once_in_their_language(mail_app, s
     db.session.commit()
     assert (again.invited, again.already_invited) == (0, 2)
     assert len(smtp_sink.messages) == 2
+
+
+def test_the_outbox_preview_does_not_show_the_survey_link(mail_app, smtp_sink):
+    make_admin(email="boss@example.com")
+    attended(make_therapist(), make_client(email="carla@example.com", preferred_language="es"), 5)
+    db.session.commit()
+    surveys.send_for_month(db.session, OCTOBER)
+    db.session.commit()
+    [email] = smtp_sink.to("carla@example.com")
+    path = urlsplit(re.search(r"http://\S+/survey/[\w-]+", email.get_body(("plain",)).get_content()).group()).path
+    staff = mail_app.test_client()
+    login(staff, "boss@example.com")
+    message_id = db.session.scalar(select(OutboundMessage.id))
+
+    preview = staff.get(f"/admin/outbox/details/?id={message_id}").get_data(as_text=True)
+
+    assert "/survey/…" in preview
+    assert path not in preview
 
 
 def test_minor_without_email_is_invited_through_the_guardian(mail_app, smtp_sink):

@@ -28,9 +28,12 @@ BUILDERS: dict[str, Builder] = {
     invitations.INVITATION_TEMPLATE: invitations.invitation_variables,
 }
 
-# Links that act for their owner (set a password): a preview on the outbox screen shows where they
-# lead, never the token, so whoever reads the outbox cannot use them.
-PRIVATE_LINKS = {"invitation_url": invitations.LINK.path.format(token="…")}
+# Links that act for their owner (set a password, answer a survey as the client): a preview on the
+# outbox screen shows where they lead, never the token, so whoever reads the outbox cannot use them.
+PRIVATE_LINKS = {
+    "invitation_url": invitations.LINK.path.format(token="…"),
+    "survey_url": surveys.LINK.path.format(token="…"),
+}
 
 __all__ = ["BUILDERS", "NoLongerDue", "Rendered", "render"]
 
