@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app, g
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from admin_app.demo import generator as demo
 from admin_app.demo import practices as demo_practices
@@ -21,10 +21,10 @@ from admin_app.models import AuditAction
 from admin_app.models.audit import record_event
 from admin_app.services import imports
 from admin_app.services.accounts import invitations, logins
+from admin_app.services.platform import races
 from admin_app.services.platform.clinic_time import parse_month
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.reports import summaries as reports
-from admin_app.services.scheduling import appointments as scheduling
 from admin_app.services.surveys import invitations as surveys
 
 accounts_cli = AppGroup("accounts", help="Create logins for the staff and the therapists.")
@@ -316,7 +316,7 @@ def _import_command(kind: str, module) -> click.Command:
         except DBAPIError as error:
             # Another process saved the same key (email, national ID, a therapist's hour) meanwhile.
             db.session.rollback()
-            if scheduling.overlap_refusal(error) is None and not isinstance(error, IntegrityError):
+            if races.refusal(error) is None:
                 raise
             raise click.ClickException(
                 f"{file.name}: the records changed while it was imported; nothing was written. Run the import again."

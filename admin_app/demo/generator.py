@@ -62,7 +62,7 @@ from admin_app.services.platform.clinic_time import clinic_zone, from_local
 from admin_app.services.platform.documents.numbering import next_numbers
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.money import shared_fees
-from admin_app.services.scheduling import appointments as scheduling
+from admin_app.services.scheduling.attendance import appointment_status
 
 SEED = 2026
 ADMIN_PASSWORD = "demo-admin-2026"
@@ -711,7 +711,7 @@ def _attendance(rng: random.Random, day: dt.date, today: dt.date) -> Attendance:
 
 def _status(attendance: Attendance) -> AppointmentStatus:
     """The appointment's status for one outcome shared by every participant."""
-    return scheduling.appointment_status((attendance,))
+    return appointment_status((attendance,))
 
 
 def _insert_month(
