@@ -13,8 +13,7 @@ from flask import Flask, current_app, g
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import DBAPIError
 
-from admin_app.demo import generator as demo
-from admin_app.demo import practices as demo_practices
+from admin_app import demo
 from admin_app.extensions import db
 from admin_app.jobs import runner, schedule, worker_process
 from admin_app.models import AuditAction
@@ -84,7 +83,7 @@ def invite(email: str, role: str, locale: str | None) -> None:
 @click.command("seed-demo")
 @click.option(
     "--practice",
-    type=click.Choice(sorted(demo_practices.PRACTICES)),
+    type=click.Choice(sorted(demo.PRACTICES)),
     default=None,
     help="Which demo practice (default: DEMO_PRACTICE, else lima).",
 )
@@ -101,7 +100,7 @@ def invite(email: str, role: str, locale: str | None) -> None:
 @practice_command
 def seed_demo(practice: str | None, therapists: int | None, months: int, today: dt.datetime | None) -> None:
     """Load a deterministic demo practice into an empty database (does nothing if already loaded)."""
-    profile = demo_practices.PRACTICES[practice or current_app.config["DEMO_PRACTICE"]]
+    profile = demo.PRACTICES[practice or current_app.config["DEMO_PRACTICE"]]
     summary = demo.load_demo_practice(
         db.session, practice=profile, therapists=therapists, months=months, today=today.date() if today else None
     )
