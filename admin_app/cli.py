@@ -11,20 +11,19 @@ from pathlib import Path
 import click
 from flask import Flask, current_app, g
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
-from admin_app.demo import generator as demo
-from admin_app.demo import practices as demo_practices
+from admin_app import demo
 from admin_app.extensions import db
 from admin_app.jobs import runner, schedule, worker_process
 from admin_app.models import AuditAction
 from admin_app.models.audit import record_event
 from admin_app.services import imports
 from admin_app.services.accounts import invitations, logins
+from admin_app.services.platform import races
 from admin_app.services.platform.clinic_time import parse_month
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.reports import summaries as reports
-from admin_app.services.scheduling import appointments as scheduling
 from admin_app.services.surveys import invitations as surveys
 
 accounts_cli = AppGroup("accounts", help="Create logins for the staff and the therapists.")
@@ -84,7 +83,7 @@ def invite(email: str, role: str, locale: str | None) -> None:
 @click.command("seed-demo")
 @click.option(
     "--practice",
-    type=click.Choice(sorted(demo_practices.PRACTICES)),
+    type=click.Choice(sorted(demo.PRACTICES)),
     default=None,
     help="Which demo practice (default: DEMO_PRACTICE, else lima).",
 )
@@ -101,7 +100,7 @@ def invite(email: str, role: str, locale: str | None) -> None:
 @practice_command
 def seed_demo(practice: str | None, therapists: int | None, months: int, today: dt.datetime | None) -> None:
     """Load a deterministic demo practice into an empty database (does nothing if already loaded)."""
-    profile = demo_practices.PRACTICES[practice or current_app.config["DEMO_PRACTICE"]]
+    profile = demo.PRACTICES[practice or current_app.config["DEMO_PRACTICE"]]
     summary = demo.load_demo_practice(
         db.session, practice=profile, therapists=therapists, months=months, today=today.date() if today else None
     )
@@ -316,7 +315,7 @@ def _import_command(kind: str, module) -> click.Command:
         except DBAPIError as error:
             # Another process saved the same key (email, national ID, a therapist's hour) meanwhile.
             db.session.rollback()
-            if scheduling.overlap_refusal(error) is None and not isinstance(error, IntegrityError):
+            if races.refusal(error) is None:
                 raise
             raise click.ClickException(
                 f"{file.name}: the records changed while it was imported; nothing was written. Run the import again."

@@ -36,7 +36,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from admin_app.demo.generator import ADMIN_EMAIL, ADMIN_PASSWORD  # noqa: E402
+from admin_app.demo import ADMIN_PASSWORD, LIMA  # noqa: E402
 from tests.conftest import private_schema  # noqa: E402
 
 
@@ -106,7 +106,7 @@ def signed_in_opener(base_url: str) -> urllib.request.OpenerDirector:
     else:
         sys.exit("gunicorn did not answer")
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    form = urllib.parse.urlencode({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": token})
+    form = urllib.parse.urlencode({"email": LIMA.admin_email, "password": ADMIN_PASSWORD, "csrf_token": token})
     opener.open(f"{base_url}/login", data=form.encode(), timeout=30).read()
     return opener
 

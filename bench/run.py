@@ -148,7 +148,7 @@ def prepare(app, args: argparse.Namespace) -> None:
     from flask import g
     from flask_migrate import upgrade
 
-    from admin_app.demo import generator as demo
+    from admin_app import demo
     from admin_app.extensions import db
     from admin_app.models import Appointment, User
     from admin_app.services.accounts import logins

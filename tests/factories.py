@@ -23,7 +23,7 @@ from admin_app.models import (
     Therapist,
 )
 from admin_app.services.accounts import logins
-from admin_app.services.scheduling import appointments as scheduling
+from admin_app.services.scheduling import rules as scheduling
 
 PASSWORD = "password123"
 _sequence = itertools.count(1)

@@ -1,6 +1,6 @@
 """The two demo practices as data: what differs between Lima and Vancouver, and nothing else.
 
-`services.demo` is the one generator; a practice here decides its names and languages, whether
+`admin_app.demo` is the one generator; a practice here decides its names and languages, whether
 clients have a national ID, phone numbers, sites and rooms, payers and how many clients they
 refer, therapists' prices and compensation, caseloads and opening hours. Changing a number here
 changes that demo only; Lima's numbers must stay as they are, or its data (and every figure a

@@ -22,8 +22,7 @@ from admin_app.models import (
     Participant,
 )
 from admin_app.services.platform.errors import RuleViolation
-from admin_app.services.scheduling import appointments as scheduling
-from admin_app.services.scheduling.attendance import mark_attended, record_attendance
+from admin_app.services.scheduling.rules import mark_attended, prepare_appointment, record_attendance
 from tests.conftest import login
 from tests.factories import make_appointment, make_client, make_therapist, make_therapist_user
 from tests.pages import flashed, list_rows
@@ -42,7 +41,7 @@ def couple(therapist, first, second, starts_at, attendance=EXPECTED) -> Appointm
     appointment.participants.append(
         Participant(client=second, fee=Decimal("150.00"), currency="PEN", attendance=attendance)
     )
-    scheduling.prepare_appointment(db.session, appointment)
+    prepare_appointment(db.session, appointment)
     db.session.flush()
     return appointment
 

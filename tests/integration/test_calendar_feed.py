@@ -28,9 +28,8 @@ from admin_app.models import (
     Participant,
     Therapist,
 )
-from admin_app.services.scheduling import appointments as scheduling
 from admin_app.services.scheduling import calendar
-from admin_app.services.scheduling.attendance import record_attendance
+from admin_app.services.scheduling.rules import prepare_appointment, record_attendance
 from tests.conftest import login, make_app
 from tests.factories import make_appointment, make_client, make_site, make_therapist, make_therapist_user
 from tests.pages import body, csrf_token, detail_fields, flashed
@@ -85,7 +84,7 @@ def practice(app, clock):
     on_site = booked(rosa, ana, now + dt.timedelta(days=3), modality=Modality.ON_SITE, room=room)
     on_site.kind = AppointmentKind.COUPLE
     on_site.participants.append(Participant(client=luis, fee=Decimal("150.00"), currency="PEN"))
-    scheduling.prepare_appointment(db.session, on_site)
+    prepare_appointment(db.session, on_site)
     earlier_today = booked(rosa, luis, now - dt.timedelta(hours=3))  # still on the phone today
     cancelled = booked(rosa, ana, now + dt.timedelta(days=2))
     record_attendance(

@@ -34,9 +34,11 @@ from admin_app.models import (
     Room,
     Therapist,
 )
+from admin_app.services.platform import races
 from admin_app.services.platform.errors import RuleViolation
-from admin_app.services.scheduling import appointments as scheduling
-from admin_app.services.scheduling.appointments import Conflict, ConflictKind, find_conflicts, save_appointment
+from admin_app.services.scheduling import guard
+from admin_app.services.scheduling.conflicts import Conflict, ConflictKind, find_conflicts
+from admin_app.services.scheduling.rules import save_appointment
 from tests.factories import make_client, make_site, make_therapist
 from tests.forms import appointment_form
 from tests.pages import flashed
@@ -451,14 +453,14 @@ def test_twenty_simultaneous_bookings_of_one_client_with_different_therapists_ma
 @pytest.fixture
 def fooled_once(monkeypatch):
     """The first look sees nothing, as when a concurrent winner commits just after it."""
-    real = scheduling.find_conflicts
+    real = guard.find_conflicts
     calls = []
 
     def look(*args, **kwargs):
         calls.append(kwargs)
         return [] if len(calls) == 1 else real(*args, **kwargs)
 
-    monkeypatch.setattr(scheduling, "find_conflicts", look)
+    monkeypatch.setattr(guard, "find_conflicts", look)
     return calls
 
 
@@ -520,13 +522,13 @@ def test_the_retries_are_bounded(app, rosa, ana, monkeypatch):
     luis = make_client(full_name="Luis Torres")
     db.session.commit()
     looks = []
-    monkeypatch.setattr(scheduling, "find_conflicts", lambda *args, **kwargs: looks.append(kwargs) or [])
+    monkeypatch.setattr(guard, "find_conflicts", lambda *args, **kwargs: looks.append(kwargs) or [])
 
     with pytest.raises(RuleViolation) as refused:
         book(rosa, luis, starts_at=at(10, 30))
 
-    assert len(looks) == scheduling.BOOKING_ATTEMPTS
-    assert str(refused.value) == str(scheduling.TAKEN_MEANWHILE)
+    assert len(looks) == guard.BOOKING_ATTEMPTS
+    assert str(refused.value) == str(races.TAKEN_MEANWHILE)
     db.session.rollback()
     assert count_appointments() == 1
 
@@ -537,11 +539,12 @@ def test_the_overlap_guard_met_elsewhere_reads_as_a_rule(app, rosa, ana):
     db.session.commit()
     row = {c: getattr(first, c) for c in ("therapist_id", "starts_at", "ends_at", "kind", "modality", "status")}
 
-    with pytest.raises(IntegrityError) as guard:
+    with pytest.raises(IntegrityError) as refused:
         db.session.execute(sa.insert(Appointment), [row])
     db.session.rollback()
 
-    assert str(scheduling.overlap_refusal(guard.value)) == str(scheduling.TAKEN_MEANWHILE)
+    assert races.slot_taken(refused.value)
+    assert str(races.refusal(refused.value)) == str(races.TAKEN_MEANWHILE)
 
 
 @sqlite_only
@@ -553,7 +556,7 @@ def test_two_simultaneous_bookings_on_sqlite_make_exactly_one_appointment(app, o
     """
     clients = [make_client(), make_client()]
     db.session.commit()
-    real = scheduling.find_conflicts
+    real = guard.find_conflicts
     both_looked = threading.Barrier(2)
 
     def look_then_wait(*args, **kwargs):
@@ -562,7 +565,7 @@ def test_two_simultaneous_bookings_on_sqlite_make_exactly_one_appointment(app, o
             both_looked.wait(timeout=0.5)
         return found
 
-    monkeypatch.setattr(scheduling, "find_conflicts", look_then_wait)
+    monkeypatch.setattr(guard, "find_conflicts", look_then_wait)
 
     outcomes = _race(app, own_engine, [{"therapist_id": rosa.id, "client_id": c.id, "room_id": None} for c in clients])
 

@@ -13,7 +13,7 @@ import pytest
 from flask_admin.contrib.sqla import ModelView
 from sqlalchemy import func, select
 
-from admin_app.demo import generator as demo
+from admin_app import demo
 from admin_app.extensions import db
 from admin_app.models import Appointment, AuditEvent, Client, Therapist
 from tests.conftest import login

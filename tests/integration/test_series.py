@@ -22,7 +22,7 @@ from admin_app.models import (
     Modality,
 )
 from admin_app.services.platform.errors import RuleViolation
-from admin_app.services.scheduling import appointments as scheduling
+from admin_app.services.scheduling.rules import prepare_appointment
 from admin_app.services.scheduling.series import cancel_occurrences, create_series, move_occurrences, plan_series
 from tests.conftest import make_app
 from tests.factories import PASSWORD, make_admin, make_appointment, make_client, make_site, make_therapist
@@ -364,7 +364,7 @@ def test_cancelling_the_following_leaves_held_and_past_sessions_alone(vancouver,
     rows = weekly(therapist, client, first, occurrences=6)  # three past (attended, so held), three ahead
     held = rows[4]
     held.participants[0].attendance = Attendance.ATTENDED  # e.g. marked ahead of time
-    scheduling.prepare_appointment(db.session, held)
+    prepare_appointment(db.session, held)
     db.session.commit()
 
     cancelled = cancel_occurrences(db.session, appointment=stored(rows[0].series_id)[0], and_following=True)

@@ -1,4 +1,4 @@
-"""What the staff read when a booking clashes (services.scheduling.Conflict): no database, no HTTP."""
+"""What the staff read when a booking clashes (services.scheduling.conflicts.Conflict): no database, no HTTP."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask_babel import Babel
 
-from admin_app.services.scheduling.appointments import Conflict, ConflictKind
+from admin_app.services.scheduling.conflicts import Conflict, ConflictKind
 
 LIMA = ZoneInfo("America/Lima")
 

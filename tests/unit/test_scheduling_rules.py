@@ -24,7 +24,8 @@ from admin_app.models import (
     Therapist,
 )
 from admin_app.services.platform.errors import RuleViolation
-from admin_app.services.scheduling.appointments import default_attendance, prepare_appointment
+from admin_app.services.scheduling.attendance import default_attendance
+from admin_app.services.scheduling.rules import prepare_appointment
 
 NOW = dt.datetime(2026, 11, 3, 14, 15, tzinfo=dt.UTC)
 

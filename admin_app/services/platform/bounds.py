@@ -30,7 +30,7 @@ MAX_PERCENT = Decimal(100)
 # An appointment is entered or moved from two years before today (sessions recorded late) to four
 # years after it (a two-year series may start up to two years ahead): a start outside is a typo
 # (1999, 2062). It bounds what the screens, series and attendance write through
-# `scheduling.prepare_appointment`; the spreadsheet import, which brings a practice's older
+# `scheduling.rules.prepare_appointment`; the spreadsheet import, which brings a practice's older
 # history, is bounded by the calendar only.
 APPOINTMENT_WINDOW_PAST = dt.timedelta(days=2 * 366)
 APPOINTMENT_WINDOW_FUTURE = dt.timedelta(days=4 * 366)

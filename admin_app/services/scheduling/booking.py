@@ -51,7 +51,7 @@ def booking_defaults(
 
     With `other_client_ids` (further participants) and `therapist_id` (the therapist booked, when
     it is not the client's own), the kind of the session and each participant's share of the fee,
-    as `scheduling.prepare_appointment` will save them when the fees are left empty.
+    as `rules.prepare_appointment` will save them when the fees are left empty.
     """
     client = session.get(Client, client_id)
     if client is None:

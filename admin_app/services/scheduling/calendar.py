@@ -22,16 +22,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from admin_app.config import SUPPORTED_LOCALES
-from admin_app.models import Appointment, AppointmentStatus, Attendance, Modality, Participant, Therapist
+from admin_app.models import Appointment, AppointmentStatus, Modality, Participant, Therapist
 from admin_app.models.base import utcnow
 from admin_app.services.platform import tokens
 from admin_app.services.platform.labels import choice_label
+from admin_app.services.scheduling.attendance import CANCELLATIONS
 
 FEED_PATH = "/calendar/{token}.ics"
 PAST = dt.timedelta(days=1)  # what is still shown of the past, so today's earlier sessions stay visible
 AHEAD = dt.timedelta(days=183)
 REFRESH = dt.timedelta(hours=1)
-_NOT_COMING = {Attendance.CANCELLED, Attendance.LATE_CANCELLED}
 
 
 def _token(therapist_id: int, nonce: str) -> str:
@@ -83,7 +83,7 @@ def initials(full_name: str) -> str:
 
 
 def _summary(appointment: Appointment) -> str:
-    coming = [p for p in appointment.participants if p.attendance not in _NOT_COMING] or appointment.participants
+    coming = [p for p in appointment.participants if p.attendance not in CANCELLATIONS] or appointment.participants
     who = " + ".join(initials(p.client.full_name) for p in sorted(coming, key=lambda p: p.id or 0))
     kind = str(choice_label(appointment.kind))
     return f"{kind} · {who}" if who else kind

@@ -42,8 +42,9 @@ from admin_app.services.platform.clinic_time import from_local, to_local
 from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.platform.labels import field_label
 from admin_app.services.platform.money import check_currency
-from admin_app.services.scheduling import appointments as scheduling
-from admin_app.services.scheduling.attendance import cancellation_reason
+from admin_app.services.scheduling.attendance import CANCELLATIONS, cancellation_reason
+from admin_app.services.scheduling.conflicts import find_conflicts
+from admin_app.services.scheduling.rules import prepare_appointment
 
 MAX_OCCURRENCES = 104
 # "Within two years", counted in whole weeks so a weekly series never exceeds MAX_OCCURRENCES.
@@ -51,7 +52,6 @@ MAX_SPAN = dt.timedelta(weeks=104)
 INTERVALS = (1, 2)
 MAX_DURATION_MINUTES = bounds.MAX_APPOINTMENT_MINUTES
 DATE_FORMAT = "%Y-%m-%d"
-ABSENT = (Attendance.CANCELLED, Attendance.LATE_CANCELLED)
 
 
 @dataclass
@@ -215,7 +215,7 @@ def create_series(session: Session, *, plan: SeriesPlan, skip_conflicting: bool)
         )
         # The single-appointment rules, and the write itself: a slot taken since the check
         # above is refused here by name (the caller rolls back).
-        scheduling.prepare_appointment(session, appointment)
+        prepare_appointment(session, appointment)
         session.add(appointment)  # already there once prepared (it writes); kept explicit
     session.flush()
     session.expire(series, ["appointments"])
@@ -244,7 +244,7 @@ def cancel_occurrences(
     for target in targets:
         expected = [p for p in target.participants if p.attendance == Attendance.EXPECTED]
         target.status = AppointmentStatus.CANCELLED
-        scheduling.prepare_appointment(session, target)
+        prepare_appointment(session, target)
         for participant in expected:
             participant.cancelled_by, participant.cancellation_reason = cancelled_by, reason
     session.flush()
@@ -310,7 +310,7 @@ def move_occurrences(
     moves.sort(key=lambda move: move[0].starts_at, reverse=moves[0][1] > moves[0][0].starts_at)
     for target, starts_at, ends_at in moves:
         target.starts_at, target.ends_at = starts_at, ends_at
-        scheduling.prepare_appointment(session, target)
+        prepare_appointment(session, target)
     session.flush()
     return len(moves)
 
@@ -411,7 +411,7 @@ def _planned(
     except RuleViolation as error:
         return PlannedOccurrence(local_start, None, None, problems=[error.message])
     ends_at = starts_at + duration
-    conflicts = scheduling.find_conflicts(
+    conflicts = find_conflicts(
         session,
         starts_at=starts_at,
         ends_at=ends_at,
@@ -424,13 +424,13 @@ def _planned(
 
 def _conflicts(session: Session, appointment: Appointment, starts_at: dt.datetime, ends_at: dt.datetime) -> list:
     return list(
-        scheduling.find_conflicts(
+        find_conflicts(
             session,
             starts_at=starts_at,
             ends_at=ends_at,
             therapist_id=appointment.therapist_id,
             room_id=appointment.room_id,
-            client_ids=tuple(p.client_id for p in appointment.participants if p.attendance not in ABSENT),
+            client_ids=tuple(p.client_id for p in appointment.participants if p.attendance not in CANCELLATIONS),
             exclude_appointment_id=appointment.id,
         )
     )

@@ -19,15 +19,15 @@ from flask import current_app, flash, redirect, request, session, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from admin_app.extensions import db
 from admin_app.models.base import utcnow
 from admin_app.services import imports
 from admin_app.services.imports import ImportPlan
+from admin_app.services.platform import races
 from admin_app.services.platform.errors import RuleViolation
-from admin_app.services.scheduling import appointments as scheduling
 from admin_app.views.platform.base import RoleRequired
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -231,10 +231,9 @@ class ImportView(RoleRequired, BaseView):
         except DBAPIError as error:
             # Someone saved the same key (email, national ID, a therapist's hour) since the check.
             db.session.rollback()
-            refusal = scheduling.overlap_refusal(error)
-            if refusal is None and not isinstance(error, IntegrityError):
+            if (refusal := races.refusal(error, otherwise=changed_meanwhile_message())) is None:
                 raise
-            flash(str(refusal) if refusal else changed_meanwhile_message(), "error")
+            flash(str(refusal), "error")
             return redirect(url_for(".preview"))
         if not plan.ok:
             db.session.rollback()

@@ -16,7 +16,7 @@ from admin_app.extensions import db
 from admin_app.models import THERAPIST_ROLE, Appointment, Client, Participant
 from admin_app.services.people import records as people
 from admin_app.services.platform.labels import FIELDS
-from admin_app.services.scheduling import attendance
+from admin_app.services.scheduling import rules
 from admin_app.views.people.records import CLIENT_LOOKUP, RecordLoader
 from admin_app.views.platform.base import PracticeModelView
 from admin_app.views.platform.filters import MonthFilter
@@ -88,7 +88,7 @@ class MyClientsView(TherapistScopedView):
 
 class MyAppointmentsView(TherapistScopedView):
     # The status is not on this form: it follows the attendance the therapist records.
-    prepare = staticmethod(partial(attendance.prepare_attendance, status_follows=True))
+    prepare = staticmethod(partial(rules.prepare_attendance, status_follows=True))
     column_list = ("starts_at", "ends_at", "participants", "kind", "modality", "room", "status")
     column_default_sort = ("starts_at", True)
     column_filters = (MonthFilter(Appointment.starts_at, FIELDS["month"]), "modality", "status")

@@ -8,19 +8,17 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from wtforms.validators import ValidationError
 
 from admin_app.extensions import db
 from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE
-from admin_app.services.platform import bounds
+from admin_app.services.platform import bounds, races
 from admin_app.services.platform.documents.spreadsheets import neutralise_formula
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import CHOICES, FIELDS, LANGUAGES, choices_for
-from admin_app.services.scheduling import appointments as scheduling
 from admin_app.services.scheduling import calendar
 from admin_app.views.platform.exports import StreamedExport
 from admin_app.views.platform.filters import PracticeFilterConverter, bounded_filter
@@ -158,13 +156,10 @@ class PracticeModelView(StreamedExport, RoleRequired, ModelView):
         if isinstance(exc, RuleViolation):
             flash(str(exc), "error")
             return True
-        if isinstance(exc, DBAPIError) and (refusal := scheduling.overlap_refusal(exc)) is not None:
-            # The database's overlap guard, met at commit by a write that skipped the check.
+        if isinstance(exc, DBAPIError) and (refusal := races.refusal(exc)) is not None:
+            # A race met at commit (the overlap guard, a unique key): never show SQL, it can
+            # carry client data; the service rules catch the known cases before.
             flash(str(refusal), "error")
-            return True
-        if isinstance(exc, IntegrityError):
-            # Never show SQL (it can carry client data); the service rules catch the known cases.
-            flash(_l("This change conflicts with other records and was not saved."), "error")
             return True
         return super().handle_view_exception(exc)
 

@@ -24,7 +24,7 @@ from admin_app.services.platform import bounds
 from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import FIELDS, choice_label, field_label
-from admin_app.services.scheduling import attendance, booking
+from admin_app.services.scheduling import booking, rules
 from admin_app.views.people.records import client_loader, therapist_loader
 from admin_app.views.platform.base import PracticeModelView, id_arg
 from admin_app.views.platform.filters import LiveOptions, MonthFilter, ParticipantClientFilter
@@ -90,7 +90,7 @@ def appointment_filters():
 
 
 class AppointmentView(PracticeModelView):
-    prepare = staticmethod(attendance.prepare_attendance)
+    prepare = staticmethod(rules.prepare_attendance)
     ensure_deletable = staticmethod(people.ensure_appointment_deletable)
     # An occurrence of a series links to the series: cancel or move it, or it and the following.
     column_extra_row_actions = [SeriesRowAction()]
@@ -173,7 +173,7 @@ class AppointmentView(PracticeModelView):
     def action_mark_attended(self, ids):
         """The day's list, filtered and all selected: everyone still expected came."""
         try:
-            marked = attendance.mark_attended(db.session, appointment_ids=ids)
+            marked = rules.mark_attended(db.session, appointment_ids=ids)
             db.session.commit()
         except RuleViolation as error:
             db.session.rollback()
@@ -246,7 +246,7 @@ class ParticipantView(PracticeModelView):
     column_sortable_list = ("attendance", "fee", "currency")
     column_default_sort = ("id", True)
     form_columns = ("attendance", "cancelled_by", "cancellation_reason", "fee", "currency", "billed_to", "payer")
-    prepare = staticmethod(attendance.prepare_participant_attendance)
+    prepare = staticmethod(rules.prepare_participant_attendance)
 
     def get_query(self):
         return (

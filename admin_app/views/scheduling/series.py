@@ -17,7 +17,7 @@ from flask_admin.model.template import EndpointLinkRowAction
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 from wtforms import DateField, DecimalField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange, Optional
@@ -34,12 +34,12 @@ from admin_app.models import (
     Site,
     Therapist,
 )
+from admin_app.services.platform import races
 from admin_app.services.platform.bounds import record_id
 from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import FIELDS, choice_label, choices_for
 from admin_app.services.scheduling import series as series_service
-from admin_app.services.scheduling.appointments import TAKEN_MEANWHILE
 from admin_app.views.people.records import client_loader, client_lookup_response
 from admin_app.views.platform.base import RoleRequired
 from admin_app.views.platform.formatting import INPUT_FORMAT, LOCAL_FORMAT
@@ -213,10 +213,12 @@ class SeriesView(RoleRequired, BaseView):
             db.session.rollback()
             flash(str(error), "error")
             return self._plan_page(form)
-        except IntegrityError:
+        except DBAPIError as error:
             # Booked by someone else between the check and the write (the database's overlap guard).
             db.session.rollback()
-            flash(TAKEN_MEANWHILE, "error")
+            if (refusal := races.refusal(error, otherwise=races.TAKEN_MEANWHILE)) is None:
+                raise
+            flash(str(refusal), "error")
             return self._plan_page(form)
         flash(
             ngettext("Series created: %(num)d appointment.", "Series created: %(num)d appointments.", count),
@@ -293,9 +295,11 @@ class SeriesView(RoleRequired, BaseView):
             db.session.rollback()
             flash(str(error), "error")
             return back
-        except IntegrityError:
+        except DBAPIError as error:
             db.session.rollback()
-            flash(_l("This change conflicts with other records and was not saved."), "error")
+            if (refusal := races.refusal(error)) is None:
+                raise
+            flash(str(refusal), "error")
             return back
         if count:
             flash(ngettext("%(num)d appointment moved.", "%(num)d appointments moved.", count), "success")

@@ -1,0 +1,216 @@
+"""Writing a planned demo practice: the few records the rest hangs on (sites, payers, therapists,
+logins) as ORM objects, and the many (clients and what hangs off them, appointments and
+participants) with Core executemany, month by month: the sizes benchmarks use (hundreds of
+therapists, ten years) would take minutes as ORM objects and would hold every row in memory. The
+audit trail only sees the ORM records; that is fine for a demo.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from admin_app.demo.catalogue import ADMIN_PASSWORD, THERAPIST_PASSWORD, marker_email
+from admin_app.demo.plan import Case, Roster, SiteInfo, Staff
+from admin_app.demo.practices import DemoPractice
+from admin_app.models import (
+    CLIENT_NUMBER_SERIES,
+    Attendance,
+    BilledTo,
+    CareAssignment,
+    Client,
+    ClientLink,
+    Modality,
+    Payer,
+    PaymentSource,
+    Room,
+    Site,
+    Therapist,
+)
+from admin_app.models.scheduling import Appointment, Participant
+from admin_app.services.accounts import logins
+from admin_app.services.platform.clinic_time import from_local
+from admin_app.services.platform.documents.numbering import next_numbers
+from admin_app.services.scheduling.attendance import appointment_status
+
+
+def add_sites(session: Session, practice: DemoPractice) -> list[SiteInfo]:
+    sites = [
+        Site(name=site.name, address=site.address, rooms=[Room(name=room) for room in site.rooms])
+        for site in practice.sites
+    ]
+    session.add_all(sites)
+    session.flush()
+    return [SiteInfo(site.id, tuple(room.id for room in site.rooms)) for site in sites]
+
+
+def add_payers(session: Session, practice: DemoPractice) -> list[int]:
+    payers = [Payer(name=payer.name, kind=payer.kind, billing_email=payer.billing_email) for payer in practice.payers]
+    session.add_all(payers)
+    session.flush()
+    return [payer.id for payer in payers]
+
+
+def add_therapists(session: Session, rows: list[dict], sites: list[SiteInfo]) -> list[Staff]:
+    """The planned therapists, as records (the few ORM ones the audit trail sees)."""
+    records = [Therapist(**row) for row in rows]
+    session.add_all(records)
+    session.flush()
+    site_by_id = {site.id: site for site in sites}
+    return [
+        Staff(
+            id=record.id,
+            site=site_by_id[record.site_id],
+            fee=record.default_fee,
+            currency=record.default_currency,
+            video_link=f"https://meet.example.com/{record.email.split('@')[0].replace('.', '-')}",
+        )
+        for record in records
+    ]
+
+
+def insert_roster(session: Session, roster: Roster) -> list[int]:
+    """Insert the clients (ids returned in roster order), then their links, assignments and sources.
+
+    Client numbers are taken from the practice's series in one step, in roster order (the
+    column default would take them one UPDATE per row).
+    """
+    numbers = next_numbers(session, CLIENT_NUMBER_SERIES, len(roster.clients))
+    rows = [{**row, "client_number": str(number)} for row, number in zip(roster.clients, numbers, strict=True)]
+    _insert(session, Client, rows)
+    # Read the ids back by number: RETURNING in parameter order is one statement per row on SQLite.
+    id_by_number = dict(session.execute(select(Client.client_number, Client.id)).all())
+    client_ids = [id_by_number[row["client_number"]] for row in rows]
+    _insert(
+        session,
+        ClientLink,
+        [{"client_id": client_ids[a], "related_client_id": client_ids[b], "kind": k} for a, b, k in roster.links],
+    )
+    _insert(
+        session,
+        CareAssignment,
+        [
+            {
+                "client_id": client_ids[p],
+                "therapist_id": t,
+                "kind": k,
+                "active": ended is None,
+                "started_on": started,
+                "deactivated_on": ended,
+            }
+            for p, t, k, started, ended in roster.assignments
+        ],
+    )
+    _insert(
+        session,
+        PaymentSource,
+        [
+            {"client_id": client_ids[p], "payer_id": payer, "member_number": member, "policy_number": policy}
+            for p, payer, member, policy in roster.sources
+        ],
+    )
+    return client_ids
+
+
+def _insert(session: Session, model, rows: list[dict]) -> None:
+    if rows:
+        session.execute(insert(model.__table__), rows)
+
+
+def insert_appointments(
+    session: Session, months: Iterable[list[tuple[Case, dt.date, Attendance]]], client_ids: list[int], zone
+) -> dict[str, int]:
+    """Every meeting, inserted one month at a time to keep memory flat; the counts by outcome."""
+    minutes = dt.timedelta(minutes=current_app.config["DEFAULT_APPOINTMENT_MINUTES"])
+    tally: Counter[str] = Counter()
+    for month in months:
+        _insert_month(session, month, client_ids, minutes, zone, tally)
+    return {
+        "appointments": tally["appointments"],
+        "participants": tally["participants"],
+        **{f"participants {a.value}": tally[a.value] for a in Attendance},
+    }
+
+
+def _insert_month(
+    session: Session,
+    meetings: list[tuple[Case, dt.date, Attendance]],
+    client_ids: list[int],
+    minutes: dt.timedelta,
+    zone,
+    tally: Counter,
+) -> None:
+    """Insert a month's appointments, read their ids back, then insert their participants."""
+    starts: dict[tuple[dt.date, int], dt.datetime] = {}
+    rows = []
+    for case, day, attendance in meetings:
+        key = (day, case.slot[1])
+        if key not in starts:
+            starts[key] = from_local(dt.datetime.combine(day, dt.time(case.slot[1])), zone)
+        rows.append(
+            {
+                "therapist_id": case.staff.id,
+                "starts_at": starts[key],
+                "ends_at": starts[key] + minutes,
+                "kind": case.kind,
+                "modality": Modality.ON_SITE if case.room_id else Modality.VIRTUAL,
+                "room_id": case.room_id,
+                "status": appointment_status((attendance,)),
+                "video_link": None if case.room_id else case.staff.video_link,
+                "created_at": case.booked_at,
+            }
+        )
+    _insert(session, Appointment, rows)
+    appointment_ids = _appointment_ids(session, rows)
+    participants = [
+        _participant_row(
+            appointment_ids[(row["therapist_id"], row["starts_at"])], case, client_ids[position], payer, fee, attendance
+        )
+        for row, (case, _day, attendance) in zip(rows, meetings, strict=True)
+        for position, payer, fee in zip(case.members, case.payers, case.fees, strict=True)
+    ]
+    _insert(session, Participant, participants)
+    tally["appointments"] += len(rows)
+    tally["participants"] += len(participants)
+    tally.update(row["attendance"].value for row in participants)
+
+
+def _appointment_ids(session: Session, rows: list[dict]) -> dict[tuple[int, dt.datetime], int]:
+    """The ids of a month's new appointments, by therapist and start (unique: nobody is double-booked).
+
+    Reading them back is one query; RETURNING in parameter order is one statement per row on SQLite.
+    """
+    starts = [row["starts_at"] for row in rows]
+    found = session.execute(
+        select(Appointment.therapist_id, Appointment.starts_at, Appointment.id).where(
+            Appointment.starts_at.between(min(starts), max(starts))
+        )
+    )
+    return {(therapist_id, starts_at): id_ for therapist_id, starts_at, id_ in found}
+
+
+def _participant_row(
+    appointment_id: int, case: Case, client_id: int, payer_id: int | None, fee: Decimal, attendance: Attendance
+) -> dict:
+    return {
+        "appointment_id": appointment_id,
+        "client_id": client_id,
+        "attendance": attendance,
+        "fee": fee,
+        "currency": case.staff.currency,
+        "billed_to": BilledTo.PAYER if payer_id else BilledTo.CLIENT,
+        "payer_id": payer_id,
+    }
+
+
+def add_logins(session: Session, practice: DemoPractice) -> None:
+    logins.create_admin(session, email=practice.admin_email, password=ADMIN_PASSWORD, locale=practice.locale)
+    logins.create_therapist_login(
+        session, therapist_email=marker_email(practice), password=THERAPIST_PASSWORD, locale=practice.locale
+    )

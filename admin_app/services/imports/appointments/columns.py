@@ -1,0 +1,264 @@
+"""The file's columns, and a row read into what it says: its therapist and client (found by the
+keys `matching` names), start, end, modality, kind, fee, currency and status.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import unicodedata
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from admin_app.models import AppointmentKind, Attendance, Modality, Therapist
+from admin_app.services.imports import matching, values
+from admin_app.services.imports.appointments.booked import Booked, Seat, chunks
+from admin_app.services.imports.reading import Row
+from admin_app.services.imports.report import ImportPlan
+from admin_app.services.platform.clinic_time import from_local, to_local
+from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.scheduling.attendance import CANCELLATIONS
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "client_national_id": ("dni",),
+    "client_number": ("numero_cliente", "n_cliente", "client_no"),
+    "client_email": ("correo_cliente",),
+    "therapist_email": ("correo_terapeuta",),
+    "start": ("inicio",),
+    "duration_minutes": ("duracion",),
+    "end": ("fin",),
+    "modality": ("modalidad",),
+    "kind": ("tipo",),
+    "fee": ("tarifa",),
+    "currency": ("moneda",),
+    "status": ("estado",),
+}
+REQUIRED = ("therapist_email", "start", "fee", "currency")
+# The client is named by any of these (matching's rule); the file needs one of the columns.
+CLIENT_KEYS = {"client_national_id": "national_id", "client_number": "client_number", "client_email": "email"}
+
+MODALITIES = {
+    "virtual": Modality.VIRTUAL,
+    "online": Modality.VIRTUAL,
+    "on-site": Modality.ON_SITE,
+    "on_site": Modality.ON_SITE,
+    "on site": Modality.ON_SITE,
+    "presencial": Modality.ON_SITE,
+}
+KINDS = {
+    "individual": AppointmentKind.INDIVIDUAL,
+    "couple": AppointmentKind.COUPLE,
+    "pareja": AppointmentKind.COUPLE,
+    "family": AppointmentKind.FAMILY,
+    "familia": AppointmentKind.FAMILY,
+    "group": AppointmentKind.GROUP,
+    "grupo": AppointmentKind.GROUP,
+}
+SHARED_KINDS = (AppointmentKind.COUPLE, AppointmentKind.FAMILY, AppointmentKind.GROUP)
+STATUSES = {
+    "attended": Attendance.ATTENDED,
+    "completed": Attendance.ATTENDED,
+    "atendida": Attendance.ATTENDED,
+    "cancelled": Attendance.CANCELLED,
+    "canceled": Attendance.CANCELLED,
+    "cancelada": Attendance.CANCELLED,
+    "late-cancelled": Attendance.LATE_CANCELLED,
+    "late_cancelled": Attendance.LATE_CANCELLED,
+    "late cancelled": Attendance.LATE_CANCELLED,
+    "no-show": Attendance.NO_SHOW,
+    "no_show": Attendance.NO_SHOW,
+    "no show": Attendance.NO_SHOW,
+    "no asistio": Attendance.NO_SHOW,
+    "no asistió": Attendance.NO_SHOW,
+    "scheduled": Attendance.EXPECTED,
+    "programada": Attendance.EXPECTED,
+}
+TIME_FORMATS = ("%H:%M", "%H:%M:%S")
+
+
+@dataclasses.dataclass
+class Line:
+    """A row as read: what is known of it (None where the cell was wrong or left empty)."""
+
+    row: int
+    cells: dict[str, str]  # the row's cells as written, for messages
+    therapist_id: int | None = None
+    therapist_name: str = ""
+    client_id: int | None = None
+    client_name: str = ""
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+    minutes: int | None = None
+    modality: Modality | None = None
+    kind: AppointmentKind | None = None
+    fee: Decimal | None = None
+    currency: str | None = None
+    attendance: Attendance | None = None
+    end_given: bool = False  # an end or a duration was written (even if wrong)
+    matched_by: str | None = None  # the key that found the client
+    existing: Booked | None = None  # the appointment the client already takes part in
+    seat: Seat | None = None  # ... and their participation in it
+
+    @property
+    def live(self) -> bool:
+        return self.attendance not in CANCELLATIONS
+
+
+def email_key(value: str) -> str:
+    try:
+        return values.email(value) or ""
+    except values.CellError:
+        return ""
+
+
+def cells(rows: list[Row], name: str, key) -> set[str]:
+    """The distinct values of a column, as `key` normalises them (each written value once)."""
+    return {key(value) for value in {row.values.get(name, "") for row in rows}} - {""}
+
+
+def cell_parsers() -> dict:
+    """A parser per column, each remembering its answers for one file: an export repeats the
+    same emails, times, fees and words on thousands of rows, and parsing a date is not free."""
+    cache = functools.lru_cache(maxsize=None)
+    return {
+        "client_national_id": matching.parse_national_id,
+        "client_number": matching.parse_client_number,
+        "client_email": cache(values.email),
+        "therapist_email": cache(lambda value: values.email(value, is_required=True)),
+        "start": cache(values.local_datetime),
+        "duration_minutes": cache(lambda value: values.whole_number(value) if value else None),
+        "end": cache(_end),
+        "modality": cache(lambda value: values.choice(value, MODALITIES) if value else None),
+        "kind": cache(lambda value: values.choice(value, KINDS) if value else None),
+        "fee": cache(values.amount),
+        "currency": cache(values.currency),
+        "status": cache(lambda value: values.choice(_nfc(value), STATUSES) if value else None),
+    }
+
+
+def client_keys(
+    row: Row, key_column: str, column: dict, result: ImportPlan, parsers: dict
+) -> matching.ClientKeys | None:
+    """The row's keys of its client (None: a key cell is wrong, or none is given; said on the
+    plan, for a missing key on `key_column`)."""
+    found, ok = {}, True
+    for name, key in CLIENT_KEYS.items():
+        try:
+            found[key] = parsers[name](row.values.get(name, ""))
+        except values.CellError as error:
+            result.error(row.number, column[name], error.reason)
+            ok = False
+    keys = matching.ClientKeys(**found)
+    if ok and not keys.given:
+        result.error(row.number, column[key_column], _l("a value is required"))
+    return keys if ok and keys.given else None
+
+
+NOT_FOUND = {
+    "national_id": lambda value: _l("no client has the national ID %(value)s", value=value),
+    "client_number": lambda value: _l("no client has the client number %(value)s", value=value),
+    "email": lambda value: _l("no client has the email %(value)s", value=value),
+}
+
+
+def read_row(
+    row: Row,
+    therapists: dict,
+    clients: matching.ClientIndex,
+    keys: matching.ClientKeys | None,
+    column: dict,
+    result: ImportPlan,
+    parsers: dict,
+) -> Line:
+    line = Line(row=row.number, cells=row.values)
+
+    def check(name: str, *more):
+        try:
+            return parsers[name](row.values.get(name, ""), *more)
+        except values.CellError as error:
+            fail(name, error.reason)
+            return None
+
+    def fail(name: str, reason) -> None:
+        result.error(row.number, column[name], reason)
+
+    if keys is not None:
+        try:
+            found = clients.match(keys)
+        except matching.MatchError as error:
+            fail(next(name for name, key in CLIENT_KEYS.items() if key == error.key), error.reason)
+        else:
+            if found.client is None:
+                name, key = next((n, k) for n, k in CLIENT_KEYS.items() if getattr(keys, k))
+                fail(name, NOT_FOUND[key](getattr(keys, key)))
+            else:
+                line.client_id, line.client_name = found.client.id, found.client.full_name
+                line.matched_by = found.key
+    email = check("therapist_email")
+    if email is not None:
+        therapist = therapists.get(email)
+        if therapist is None:
+            fail("therapist_email", _l("no therapist has the email %(value)s", value=email))
+        else:
+            line.therapist_id, line.therapist_name = therapist.id, therapist.full_name
+    line.starts_at = check("start")
+    line.minutes = check("duration_minutes")
+    ends_at = check("end", line.starts_at)
+    if line.starts_at is not None and ends_at is not None:
+        if ends_at <= line.starts_at:
+            fail("end", _l("the end must be after the start"))
+        elif line.minutes is not None and ends_at - line.starts_at != dt.timedelta(minutes=line.minutes):
+            fail(
+                "end",
+                _l(
+                    "%(end)s does not match the duration of %(minutes)d minutes",
+                    end=row.values.get("end", ""),
+                    minutes=line.minutes,
+                ),
+            )
+        else:
+            line.ends_at = ends_at
+    elif line.starts_at is not None and line.minutes is not None:
+        line.ends_at = line.starts_at + dt.timedelta(minutes=line.minutes)
+    line.end_given = bool(row.values.get("end") or row.values.get("duration_minutes"))
+    line.modality = check("modality")
+    line.kind = check("kind")
+    line.fee = check("fee")
+    line.currency = check("currency")
+    line.attendance = check("status")
+    return line
+
+
+def _nfc(value: str) -> str:
+    """`asistió` typed with a combining accent is the same word."""
+    return unicodedata.normalize("NFC", value)
+
+
+def _end(value: str, starts_at: dt.datetime | None) -> dt.datetime | None:
+    """A date and time, or a time alone meaning the local day of the start."""
+    if not value:
+        return None
+    for pattern in TIME_FORMATS:
+        try:
+            clock = dt.datetime.strptime(value, pattern).time()
+        except ValueError:
+            continue
+        if starts_at is None:
+            return None  # the start's own error says what is wrong
+        try:
+            return from_local(dt.datetime.combine(to_local(starts_at).date(), clock))
+        except RuleViolation as error:
+            raise values.CellError(error.message) from None
+    return values.local_datetime(value)
+
+
+def therapists_by_email(session: Session, emails: set[str]) -> dict:
+    found = {}
+    for chunk in chunks(emails):
+        query = select(Therapist.id, Therapist.full_name, Therapist.email).where(Therapist.email.in_(chunk))
+        found.update((therapist.email, therapist) for therapist in session.execute(query))
+    return found
