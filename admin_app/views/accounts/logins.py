@@ -12,13 +12,13 @@ from flask_admin.actions import action
 from flask_admin.form import BaseForm
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from wtforms import EmailField, SelectField
 from wtforms.validators import Optional
 
 from admin_app.extensions import db
-from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE, Therapist, User
+from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE, User
 from admin_app.services.accounts import invitations
+from admin_app.services.people.choices import therapist_choices
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import LANGUAGES
 from admin_app.views.platform.base import PracticeModelView
@@ -67,11 +67,7 @@ class UserView(PracticeModelView):
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
-        therapists = db.session.execute(
-            select(Therapist.id, Therapist.full_name)
-            .where(Therapist.user_id.is_(None), Therapist.active.is_(True))
-            .order_by(Therapist.full_name)
-        ).all()
+        therapists = therapist_choices(db.session, selected=form.therapist.data, without_login=True)
         form.therapist.choices = [("", "—"), *((str(id_), name) for id_, name in therapists)]
         if not form.locale.data:
             form.locale.data = current_app.config["DEFAULT_LOCALE"]

@@ -11,15 +11,16 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from markupsafe import Markup, escape
-from sqlalchemy import Boolean, Numeric, select
+from sqlalchemy import Boolean, Numeric
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
 from admin_app.extensions import db
-from admin_app.models import Appointment, Participant, Room, Therapist
+from admin_app.models import Appointment, Participant, Room
 from admin_app.services.audit import trail as audit
 from admin_app.services.people import records as people
+from admin_app.services.people.choices import therapist_filter_choices
 from admin_app.services.platform import bounds
 from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.errors import RuleViolation
@@ -33,8 +34,8 @@ from admin_app.views.scheduling.series import SeriesRowAction
 
 
 def therapist_options():
-    rows = db.session.execute(select(Therapist.id, Therapist.full_name).order_by(Therapist.full_name))
-    return [(str(row.id), row.full_name) for row in rows]
+    """The therapist filter's options (text ids, as a list filter compares them)."""
+    return [(str(id_), name) for id_, name in therapist_filter_choices(db.session)]
 
 
 def participants_summary(_view, _context, appointment: Appointment, _name) -> Markup:

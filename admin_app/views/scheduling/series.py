@@ -30,14 +30,13 @@ from admin_app.models import (
     CancelledBy,
     Modality,
     Participant,
-    Room,
-    Site,
-    Therapist,
 )
+from admin_app.services.people.choices import therapist_choices
 from admin_app.services.platform.bounds import record_id
 from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import FIELDS, choice_label, choices_for
+from admin_app.services.rooms.choices import room_choices
 from admin_app.services.scheduling import series as series_service
 from admin_app.services.scheduling.appointments import TAKEN_MEANWHILE
 from admin_app.views.people.records import client_loader, client_lookup_response
@@ -126,17 +125,8 @@ def _series_form(formdata=None) -> SeriesForm:
     if formdata is None:
         form.duration_minutes.data = current_app.config["DEFAULT_APPOINTMENT_MINUTES"]
         form.kind.data = AppointmentKind.INDIVIDUAL.value
-    therapists = db.session.execute(
-        select(Therapist.id, Therapist.full_name).where(Therapist.active).order_by(Therapist.full_name)
-    )
-    form.therapist_id.choices = [("", "—")] + [(row.id, row.full_name) for row in therapists]
-    rooms = db.session.execute(
-        select(Room.id, Room.name, Site.name.label("site"))
-        .join(Site, Room.site_id == Site.id)
-        .where(Room.active)
-        .order_by(Site.name, Room.name)
-    )
-    form.room_id.choices = [("", "—")] + [(row.id, f"{row.site} · {row.name}") for row in rooms]
+    form.therapist_id.choices = [("", "—"), *therapist_choices(db.session, selected=form.therapist_id.data)]
+    form.room_id.choices = [("", "—"), *room_choices(db.session, selected=form.room_id.data)]
     form.interval_weeks.choices = [(1, _l("Every week")), (2, _l("Every two weeks"))]
     form.modality.choices = choices_for(Modality)
     form.kind.choices = choices_for(AppointmentKind)

@@ -15,12 +15,13 @@ from flask_admin.model.filters import BaseBooleanFilter
 from flask_babel import format_decimal, format_percent, gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists
 from sqlalchemy.orm import joinedload, selectinload
 
 from admin_app.extensions import db
-from admin_app.models import SurveyInvitation, SurveyRating, SurveyResponse, Therapist
+from admin_app.models import SurveyInvitation, SurveyRating, SurveyResponse
 from admin_app.models.base import utcnow
+from admin_app.services.people.choices import therapist_filter_choices
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.clinic_time import EARLIEST_DATE, LATEST_DATE, parse_month
 from admin_app.services.platform.errors import RuleViolation
@@ -354,7 +355,7 @@ class SurveyResultsView(RoleRequired, BaseView):
     def index(self):
         period = requested_period()
         therapist_id = id_arg("therapist")
-        therapists = db.session.execute(select(Therapist.id, Therapist.full_name).order_by(Therapist.full_name)).all()
+        therapists = therapist_filter_choices(db.session)
         return self.render(
             "admin/survey_results.html",
             period=period,
