@@ -19,9 +19,9 @@ from admin_app.extensions import db
 from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE, User
 from admin_app.services.accounts import invitations
 from admin_app.services.people.choices import therapist_choices
-from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import LANGUAGES
 from admin_app.views.platform.base import PracticeModelView
+from admin_app.views.platform.rules import commit_or_flash
 
 ROLE_CHOICES = [(ADMIN_ROLE, _l("Practice staff")), (THERAPIST_ROLE, _l("Therapist"))]
 
@@ -74,7 +74,7 @@ class UserView(PracticeModelView):
         return form
 
     def create_model(self, form):
-        try:
+        with commit_or_flash(form) as outcome:  # the email is dispatched once this commits
             invitation = invitations.invite_login(
                 db.session,
                 role=form.role.data,
@@ -82,14 +82,7 @@ class UserView(PracticeModelView):
                 therapist_id=form.therapist.data,
                 locale=form.locale.data,
             )
-            db.session.commit()  # the email is dispatched once this commits
-        except RuleViolation as error:
-            db.session.rollback()
-            field = form._fields.get(error.field or "")
-            if field is not None:
-                field.errors = [*field.errors, str(error)]
-            else:
-                flash(str(error), "error")
+        if outcome.refusal:
             return False
         _flash_invited([invitation.user.email])
         return invitation.user

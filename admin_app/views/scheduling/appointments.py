@@ -23,13 +23,13 @@ from admin_app.services.people import records as people
 from admin_app.services.people.choices import therapist_filter_choices
 from admin_app.services.platform import bounds
 from admin_app.services.platform.clinic_time import to_local
-from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import FIELDS, choice_label, field_label
 from admin_app.services.scheduling import attendance, booking
 from admin_app.views.people.records import client_loader, therapist_loader
 from admin_app.views.platform.base import PracticeModelView, id_arg
 from admin_app.views.platform.filters import LiveOptions, MonthFilter, ParticipantClientFilter
 from admin_app.views.platform.formatting import LOCAL_FORMAT
+from admin_app.views.platform.rules import commit_or_flash
 from admin_app.views.scheduling.series import SeriesRowAction
 
 
@@ -173,12 +173,9 @@ class AppointmentView(PracticeModelView):
     )
     def action_mark_attended(self, ids):
         """The day's list, filtered and all selected: everyone still expected came."""
-        try:
+        with commit_or_flash() as outcome:
             marked = attendance.mark_attended(db.session, appointment_ids=ids)
-            db.session.commit()
-        except RuleViolation as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        if outcome.refusal:
             return
         flash(
             ngettext("%(num)d participant marked attended.", "%(num)d participants marked attended.", marked),

@@ -42,6 +42,7 @@ from admin_app.services.scheduling.appointments import TAKEN_MEANWHILE
 from admin_app.views.people.records import client_loader, client_lookup_response
 from admin_app.views.platform.base import RoleRequired
 from admin_app.views.platform.formatting import INPUT_FORMAT, LOCAL_FORMAT
+from admin_app.views.platform.rules import commit_or_flash, show_rule
 
 CLIENT_LOADER = client_loader("clients")
 INPUT_FORMATS = [INPUT_FORMAT, LOCAL_FORMAT, "%Y-%m-%d %H:%M:%S"]
@@ -152,15 +153,6 @@ def _plan(form: SeriesForm) -> series_service.SeriesPlan:
     )
 
 
-def _show_rule(form: SeriesForm, error: RuleViolation) -> None:
-    """Beside its field when the rule names one on this form, else as a message."""
-    name = FORM_FIELDS.get(error.field, error.field)
-    if name and name in form:
-        form[name].errors = [*form[name].errors, str(error)]
-    else:
-        flash(str(error), "error")
-
-
 class SeriesRowAction(EndpointLinkRowAction):
     """A link from an appointment of a series to the series (cancel or move from there on)."""
 
@@ -195,18 +187,16 @@ class SeriesView(RoleRequired, BaseView):
         if not form.validate():
             return self._form_page(form)
         try:
-            plan = _plan(form)
-            created = series_service.create_series(db.session, plan=plan, skip_conflicting=decision == "skip")
-            count = len(created.appointments)
-            db.session.commit()
-        except RuleViolation as error:
-            db.session.rollback()
-            flash(str(error), "error")
-            return self._plan_page(form)
+            with commit_or_flash() as outcome:
+                plan = _plan(form)
+                created = series_service.create_series(db.session, plan=plan, skip_conflicting=decision == "skip")
+                count = len(created.appointments)
         except IntegrityError:
             # Booked by someone else between the check and the write (the database's overlap guard).
             db.session.rollback()
             flash(TAKEN_MEANWHILE, "error")
+            return self._plan_page(form)
+        if outcome.refusal:
             return self._plan_page(form)
         flash(
             ngettext("Series created: %(num)d appointment.", "Series created: %(num)d appointments.", count),
@@ -242,7 +232,7 @@ class SeriesView(RoleRequired, BaseView):
             return self._not_found()
         back = redirect(url_for(".occurrence", id=appointment.id))
         who = request.form.get("cancelled_by") or None
-        try:
+        with commit_or_flash() as outcome:
             count = series_service.cancel_occurrences(
                 db.session,
                 appointment=appointment,
@@ -250,10 +240,7 @@ class SeriesView(RoleRequired, BaseView):
                 cancelled_by=CancelledBy(who) if who in set(CancelledBy) else None,
                 reason=request.form.get("reason"),
             )
-            db.session.commit()
-        except RuleViolation as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        if outcome.refusal:
             return back
         if count:
             flash(ngettext("%(num)d appointment cancelled.", "%(num)d appointments cancelled.", count), "success")
@@ -272,20 +259,18 @@ class SeriesView(RoleRequired, BaseView):
             flash(_l("Expected a date and time as YYYY-MM-DD HH:MM"), "error")
             return back
         try:
-            count = series_service.move_occurrences(
-                db.session,
-                appointment=appointment,
-                new_start_local=new_start,
-                and_following=request.form.get("scope") == "following",
-            )
-            db.session.commit()
-        except RuleViolation as error:
-            db.session.rollback()
-            flash(str(error), "error")
-            return back
+            with commit_or_flash() as outcome:
+                count = series_service.move_occurrences(
+                    db.session,
+                    appointment=appointment,
+                    new_start_local=new_start,
+                    and_following=request.form.get("scope") == "following",
+                )
         except IntegrityError:
             db.session.rollback()
             flash(_l("This change conflicts with other records and was not saved."), "error")
+            return back
+        if outcome.refusal:
             return back
         if count:
             flash(ngettext("%(num)d appointment moved.", "%(num)d appointments moved.", count), "success")
@@ -313,8 +298,8 @@ class SeriesView(RoleRequired, BaseView):
         try:
             plan = _plan(form)
         except RuleViolation as error:
-            db.session.rollback()
-            _show_rule(form, error)
+            db.session.rollback()  # a plan writes nothing: end its read transaction
+            show_rule(error, form, FORM_FIELDS)
             return self._form_page(form)
         return self._preview_page(plan)
 

@@ -31,6 +31,7 @@ from admin_app.services.surveys import results as survey_results
 from admin_app.services.surveys.results import MonthRange
 from admin_app.views.platform.base import PracticeModelView, RoleRequired, id_arg
 from admin_app.views.platform.filters import LiveOptions
+from admin_app.views.platform.rules import commit_or_flash
 from admin_app.views.scheduling.appointments import therapist_options
 
 MONTH_PATTERN = re.compile(r"^\d{4}-\d{2}$")
@@ -374,14 +375,11 @@ class SurveyResultsView(RoleRequired, BaseView):
     def send(self):
         """Invite every client who attended a session in the month; a month already sent adds only newcomers."""
         raw = request.form.get("month", "").strip()
-        try:
+        with commit_or_flash() as outcome:  # the emails are delivered once this commits
             parse_month(raw, field=gettext("Month"))
             summary = surveys.send_for_month(db.session, raw)
-        except RuleViolation as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        if outcome.refusal:
             return redirect(url_for(".index"))
-        db.session.commit()  # the emails are delivered once this commits
         flash(
             gettext(
                 "Survey for %(month)s: %(invited)d invited, %(already)d already invited, "
