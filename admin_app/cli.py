@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from admin_app import demo
 from admin_app.extensions import db
-from admin_app.jobs import runner, schedule, worker_process
+from admin_app.jobs import runner, schedule
 from admin_app.models import AuditAction
 from admin_app.models.audit import record_event
 from admin_app.services import imports
@@ -120,7 +120,9 @@ def seed_demo(practice: str | None, therapists: int | None, months: int, today: 
         click.echo(f"  {login.role}: {login.email} / {login.password}")
 
 
-jobs_cli = AppGroup("jobs", help="Background work: the periodic schedule and the RQ worker.")
+jobs_cli = AppGroup(
+    "jobs", help="Background work: the periodic schedule (the RQ worker is `python -m admin_app.jobs.worker`)."
+)
 
 
 @jobs_cli.command("tick")
@@ -160,18 +162,6 @@ def jobs_runner(every: float, stop_with_parent: bool) -> None:
 
 def _tick_line(result: object) -> str:
     return "failed, see the log" if isinstance(result, Exception) else str(result)
-
-
-@jobs_cli.command("worker")
-@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-@click.option("--cron/--no-cron", default=True, show_default=True, help="Also run the periodic schedule.")
-@with_appcontext
-def jobs_worker(burst: bool, cron: bool) -> None:
-    """Run an RQ worker on the app's queues, and RQ's cron scheduler for the periodic work."""
-    app = current_app._get_current_object()
-    if not app.config.get("REDIS_URL"):
-        raise click.ClickException("REDIS_URL is not set: without Redis, jobs run in-process; use `flask jobs tick`.")
-    worker_process.run(app, burst=burst, cron=cron and not burst)
 
 
 surveys_cli = AppGroup("surveys", help="The monthly client survey.")

@@ -39,14 +39,12 @@ def _job_app() -> Flask:
     if has_app_context():
         return current_app._get_current_object()
     if not _worker_app:
-        from admin_app import create_app  # built on first use in a worker, never at import
-
-        _worker_app.append(create_app())
+        raise RuntimeError("no app for this job: start workers with `python -m admin_app.jobs.worker`")
     return _worker_app[0]
 
 
 def use_app(app: Flask) -> None:
-    """The app the jobs of this process run in (the worker command passes its own)."""
+    """The app the jobs of this process run in (the worker entry point, `jobs.worker`, passes the one it built)."""
     _worker_app[:] = [app]
 
 

@@ -1,9 +1,10 @@
 """The one list of periodic work, and the two ways it runs.
 
-In production `flask jobs worker` starts RQ's own cron scheduler (rq.cron.CronScheduler,
-RQ >= 2.4; cron strings are UTC) beside the worker; `flask jobs tick` runs every entry once,
-for a system cron and for the embedded default without Redis. Every entry is idempotent
-(outbox dedupe keys, conditional claims), so two ticks or two schedulers never send twice.
+In production the worker process (`python -m admin_app.jobs.worker`) starts RQ's own cron
+scheduler (rq.cron.CronScheduler, RQ >= 2.4; cron strings are UTC) beside the worker; `flask
+jobs tick` runs every entry once, for a system cron and for the embedded default without Redis.
+Every entry is idempotent (outbox dedupe keys, conditional claims), so two ticks or two
+schedulers never send twice.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from admin_app.views.messaging.notifications import (
 )
 from admin_app.views.messaging.notifications import bell as notification_bell
 from admin_app.views.messaging.outbox import OutboxView
-from admin_app.views.people.portal import MyAppointmentsView, MyClientsView
+from admin_app.views.people.portal import MyClientsView
 from admin_app.views.people.records import CareAssignmentView, ClientLinkView, ClientView, TherapistView
 from admin_app.views.platform import home
 from admin_app.views.platform.base import StaffIndexView, TherapistIndexView
@@ -33,6 +33,7 @@ from admin_app.views.rooms.sites import RoomView, SiteView
 from admin_app.views.scheduling import calendar
 from admin_app.views.scheduling.appointments import AppointmentView, ParticipantView
 from admin_app.views.scheduling.book import BookView
+from admin_app.views.scheduling.portal import MyAppointmentsView
 from admin_app.views.scheduling.series import SeriesView
 from admin_app.views.surveys import public as survey
 from admin_app.views.surveys.portal import MyRatingsView

@@ -212,7 +212,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, da
             addresses = book_clients(clock, 6)
             schedule.tick()
             worker = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "admin_app", "jobs", "worker", "--burst"],
+                [sys.executable, "-m", "admin_app.jobs.worker", "--burst"],
                 cwd=PROJECT_ROOT,
                 env={
                     **os.environ,
@@ -277,3 +277,18 @@ def test_the_cron_scheduler_runs_the_periodic_list(rq_app):
 
     assert registered == {(entry.name, entry.queue, entry.cron) for entry in schedule.PERIODIC}
     assert {"appointment-reminders", "outbox-reconciler"} <= {name for name, _, _ in registered}
+
+
+def test_the_worker_entry_point_refuses_to_start_without_redis(tmp_path):
+    environment = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "admin_app.jobs.worker", "--burst"],
+        cwd=PROJECT_ROOT,
+        env={**environment, "DATABASE_URL": f"sqlite:///{tmp_path / 'none.sqlite3'}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 1
+    assert "REDIS_URL is not set" in result.stderr

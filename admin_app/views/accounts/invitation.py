@@ -20,7 +20,7 @@ from admin_app.config import SUPPORTED_LOCALES
 from admin_app.extensions import db
 from admin_app.models import LoginInvitation
 from admin_app.services.accounts import invitations
-from admin_app.services.platform.errors import RuleViolation
+from admin_app.views.platform.rules import commit_or_roll_back
 
 blueprint = Blueprint("invitation", __name__)
 GONE_STATUS = 404
@@ -48,21 +48,19 @@ def set_password(token: str):
         with force_locale(language):
             return _form_page(invitation)
     with force_locale(language):
-        try:
+        with commit_or_roll_back() as outcome:
             user = invitations.accept_invitation(
                 db.session,
                 invitation,
                 password=request.form.get("password", ""),
                 password_confirm=request.form.get("password_confirm", ""),
             )
-        except RuleViolation as error:
-            db.session.rollback()
-            return _form_page(invitation, {error.field or "form": str(error)}), 400
-    if user is None:  # used meanwhile (another tab, a double click)
-        db.session.rollback()
+            if user is not None:
+                login_user(user, authn_via=["password"])
+        if outcome.refusal:
+            return _form_page(invitation, {outcome.refusal.field or "form": str(outcome.refusal)}), 400
+    if user is None:  # used meanwhile (another tab, a double click): nothing was written
         return _gone()
-    login_user(user, authn_via=["password"])
-    db.session.commit()
     return redirect(url_for("home.index"), 303)
 
 

@@ -12,16 +12,16 @@ from flask_admin.actions import action
 from flask_admin.form import BaseForm
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from wtforms import EmailField, SelectField
 from wtforms.validators import Optional
 
 from admin_app.extensions import db
-from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE, Therapist, User
+from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE, User
 from admin_app.services.accounts import invitations
-from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.people.choices import therapist_choices
 from admin_app.services.platform.labels import LANGUAGES
 from admin_app.views.platform.base import PracticeModelView
+from admin_app.views.platform.rules import commit_or_flash
 
 ROLE_CHOICES = [(ADMIN_ROLE, _l("Practice staff")), (THERAPIST_ROLE, _l("Therapist"))]
 
@@ -67,18 +67,14 @@ class UserView(PracticeModelView):
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
-        therapists = db.session.execute(
-            select(Therapist.id, Therapist.full_name)
-            .where(Therapist.user_id.is_(None), Therapist.active.is_(True))
-            .order_by(Therapist.full_name)
-        ).all()
+        therapists = therapist_choices(db.session, selected=form.therapist.data, without_login=True)
         form.therapist.choices = [("", "—"), *((str(id_), name) for id_, name in therapists)]
         if not form.locale.data:
             form.locale.data = current_app.config["DEFAULT_LOCALE"]
         return form
 
     def create_model(self, form):
-        try:
+        with commit_or_flash(form) as outcome:  # the email is dispatched once this commits
             invitation = invitations.invite_login(
                 db.session,
                 role=form.role.data,
@@ -86,14 +82,7 @@ class UserView(PracticeModelView):
                 therapist_id=form.therapist.data,
                 locale=form.locale.data,
             )
-            db.session.commit()  # the email is dispatched once this commits
-        except RuleViolation as error:
-            db.session.rollback()
-            field = form._fields.get(error.field or "")
-            if field is not None:
-                field.errors = [*field.errors, str(error)]
-            else:
-                flash(str(error), "error")
+        if outcome.refusal:
             return False
         _flash_invited([invitation.user.email])
         return invitation.user

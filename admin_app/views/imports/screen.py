@@ -29,6 +29,7 @@ from admin_app.services.imports import ImportPlan
 from admin_app.services.platform import races
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.views.platform.base import RoleRequired
+from admin_app.views.platform.rules import commit_or_flash
 
 MAX_BYTES = 20 * 1024 * 1024
 FORM_OVERHEAD = 64 * 1024  # the multipart envelope and the other fields around the file
@@ -220,14 +221,8 @@ class ImportView(RoleRequired, BaseView):
         if data is None:
             return redirect(url_for(".index"))
         try:
-            plan = imports.run(db.session, pending.kind, data, pending.filename)
-            if plan.ok:
-                db.session.commit()
-        except RuleViolation as error:
-            db.session.rollback()
-            discard_pending()
-            flash(str(error), "error")
-            return redirect(url_for(".index"))
+            with commit_or_flash() as outcome:  # a plan with errors wrote nothing: its commit is empty
+                plan = imports.run(db.session, pending.kind, data, pending.filename)
         except DBAPIError as error:
             # Someone saved the same key (email, national ID, a therapist's hour) since the check.
             db.session.rollback()
@@ -235,8 +230,10 @@ class ImportView(RoleRequired, BaseView):
                 raise
             flash(str(refusal), "error")
             return redirect(url_for(".preview"))
+        if outcome.refusal:
+            discard_pending()
+            return redirect(url_for(".index"))
         if not plan.ok:
-            db.session.rollback()
             flash(
                 gettext(
                     "The file does not pass the checks (the practice's records may have changed since the "

@@ -11,30 +11,31 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from markupsafe import Markup, escape
-from sqlalchemy import Boolean, Numeric, select
+from sqlalchemy import Boolean, Numeric
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
 from admin_app.extensions import db
-from admin_app.models import Appointment, Participant, Room, Therapist
+from admin_app.models import Appointment, Participant, Room
 from admin_app.services.audit import trail as audit
 from admin_app.services.people import records as people
+from admin_app.services.people.choices import therapist_filter_choices
 from admin_app.services.platform import bounds
 from admin_app.services.platform.clinic_time import to_local
-from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import FIELDS, choice_label, field_label
 from admin_app.services.scheduling import booking, rules
 from admin_app.views.people.records import client_loader, therapist_loader
 from admin_app.views.platform.base import PracticeModelView, id_arg
 from admin_app.views.platform.filters import LiveOptions, MonthFilter, ParticipantClientFilter
 from admin_app.views.platform.formatting import LOCAL_FORMAT
+from admin_app.views.platform.rules import commit_or_flash
 from admin_app.views.scheduling.series import SeriesRowAction
 
 
 def therapist_options():
-    rows = db.session.execute(select(Therapist.id, Therapist.full_name).order_by(Therapist.full_name))
-    return [(str(row.id), row.full_name) for row in rows]
+    """The therapist filter's options (text ids, as a list filter compares them)."""
+    return [(str(id_), name) for id_, name in therapist_filter_choices(db.session)]
 
 
 def participants_summary(_view, _context, appointment: Appointment, _name) -> Markup:
@@ -172,12 +173,9 @@ class AppointmentView(PracticeModelView):
     )
     def action_mark_attended(self, ids):
         """The day's list, filtered and all selected: everyone still expected came."""
-        try:
+        with commit_or_flash() as outcome:
             marked = rules.mark_attended(db.session, appointment_ids=ids)
-            db.session.commit()
-        except RuleViolation as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        if outcome.refusal:
             return
         flash(
             ngettext("%(num)d participant marked attended.", "%(num)d participants marked attended.", marked),

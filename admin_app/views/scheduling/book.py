@@ -10,14 +10,15 @@ from flask_admin.form import BaseForm
 from flask_admin.model.fields import AjaxSelectField
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from wtforms import SelectField
 
 from admin_app.extensions import db
-from admin_app.models import Modality, Site, Therapist
+from admin_app.models import Modality
+from admin_app.services.people.choices import therapist_filter_choices
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.bounds import calendar_day, record_id
 from admin_app.services.platform.labels import FIELDS, choices_for
+from admin_app.services.rooms.choices import site_filter_choices
 from admin_app.services.scheduling import booking
 from admin_app.services.scheduling.agenda import AgendaFilter, Span, agenda, period_of
 from admin_app.views.people.records import client_loader, client_lookup_response
@@ -75,12 +76,9 @@ class BookView(RoleRequired, BaseView):
 
     def _filter_form(self) -> BookFilterForm:
         form = BookFilterForm(request.args)
-        therapists = db.session.execute(
-            select(Therapist.id, Therapist.full_name).where(Therapist.active).order_by(Therapist.full_name)
-        )
-        form.therapist.choices = ANY + [(str(row.id), row.full_name) for row in therapists]
-        sites = db.session.execute(select(Site.id, Site.name).order_by(Site.name))
-        form.site.choices = ANY + [(str(row.id), row.name) for row in sites]
+        therapists = therapist_filter_choices(db.session)
+        form.therapist.choices = ANY + [(str(id_), name) for id_, name in therapists]
+        form.site.choices = ANY + [(str(id_), name) for id_, name in site_filter_choices(db.session)]
         form.modality.choices = ANY + choices_for(Modality)
         return form
 

@@ -30,19 +30,19 @@ from admin_app.models import (
     CancelledBy,
     Modality,
     Participant,
-    Room,
-    Site,
-    Therapist,
 )
+from admin_app.services.people.choices import therapist_choices
 from admin_app.services.platform import races
 from admin_app.services.platform.bounds import record_id
 from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import FIELDS, choice_label, choices_for
+from admin_app.services.rooms.choices import room_choices
 from admin_app.services.scheduling import series as series_service
 from admin_app.views.people.records import client_loader, client_lookup_response
 from admin_app.views.platform.base import RoleRequired
 from admin_app.views.platform.formatting import INPUT_FORMAT, LOCAL_FORMAT
+from admin_app.views.platform.rules import commit_or_flash, show_rule
 
 CLIENT_LOADER = client_loader("clients")
 INPUT_FORMATS = [INPUT_FORMAT, LOCAL_FORMAT, "%Y-%m-%d %H:%M:%S"]
@@ -126,17 +126,8 @@ def _series_form(formdata=None) -> SeriesForm:
     if formdata is None:
         form.duration_minutes.data = current_app.config["DEFAULT_APPOINTMENT_MINUTES"]
         form.kind.data = AppointmentKind.INDIVIDUAL.value
-    therapists = db.session.execute(
-        select(Therapist.id, Therapist.full_name).where(Therapist.active).order_by(Therapist.full_name)
-    )
-    form.therapist_id.choices = [("", "—")] + [(row.id, row.full_name) for row in therapists]
-    rooms = db.session.execute(
-        select(Room.id, Room.name, Site.name.label("site"))
-        .join(Site, Room.site_id == Site.id)
-        .where(Room.active)
-        .order_by(Site.name, Room.name)
-    )
-    form.room_id.choices = [("", "—")] + [(row.id, f"{row.site} · {row.name}") for row in rooms]
+    form.therapist_id.choices = [("", "—"), *therapist_choices(db.session, selected=form.therapist_id.data)]
+    form.room_id.choices = [("", "—"), *room_choices(db.session, selected=form.room_id.data)]
     form.interval_weeks.choices = [(1, _l("Every week")), (2, _l("Every two weeks"))]
     form.modality.choices = choices_for(Modality)
     form.kind.choices = choices_for(AppointmentKind)
@@ -160,15 +151,6 @@ def _plan(form: SeriesForm) -> series_service.SeriesPlan:
         fee=form.fee.data,
         currency=form.currency.data or None,
     )
-
-
-def _show_rule(form: SeriesForm, error: RuleViolation) -> None:
-    """Beside its field when the rule names one on this form, else as a message."""
-    name = FORM_FIELDS.get(error.field, error.field)
-    if name and name in form:
-        form[name].errors = [*form[name].errors, str(error)]
-    else:
-        flash(str(error), "error")
 
 
 class SeriesRowAction(EndpointLinkRowAction):
@@ -205,20 +187,18 @@ class SeriesView(RoleRequired, BaseView):
         if not form.validate():
             return self._form_page(form)
         try:
-            plan = _plan(form)
-            created = series_service.create_series(db.session, plan=plan, skip_conflicting=decision == "skip")
-            count = len(created.appointments)
-            db.session.commit()
-        except RuleViolation as error:
-            db.session.rollback()
-            flash(str(error), "error")
-            return self._plan_page(form)
+            with commit_or_flash() as outcome:
+                plan = _plan(form)
+                created = series_service.create_series(db.session, plan=plan, skip_conflicting=decision == "skip")
+                count = len(created.appointments)
         except DBAPIError as error:
             # Booked by someone else between the check and the write (the database's overlap guard).
             db.session.rollback()
             if (refusal := races.refusal(error, otherwise=races.TAKEN_MEANWHILE)) is None:
                 raise
             flash(str(refusal), "error")
+            return self._plan_page(form)
+        if outcome.refusal:
             return self._plan_page(form)
         flash(
             ngettext("Series created: %(num)d appointment.", "Series created: %(num)d appointments.", count),
@@ -254,7 +234,7 @@ class SeriesView(RoleRequired, BaseView):
             return self._not_found()
         back = redirect(url_for(".occurrence", id=appointment.id))
         who = request.form.get("cancelled_by") or None
-        try:
+        with commit_or_flash() as outcome:
             count = series_service.cancel_occurrences(
                 db.session,
                 appointment=appointment,
@@ -262,10 +242,7 @@ class SeriesView(RoleRequired, BaseView):
                 cancelled_by=CancelledBy(who) if who in set(CancelledBy) else None,
                 reason=request.form.get("reason"),
             )
-            db.session.commit()
-        except RuleViolation as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        if outcome.refusal:
             return back
         if count:
             flash(ngettext("%(num)d appointment cancelled.", "%(num)d appointments cancelled.", count), "success")
@@ -284,22 +261,20 @@ class SeriesView(RoleRequired, BaseView):
             flash(_l("Expected a date and time as YYYY-MM-DD HH:MM"), "error")
             return back
         try:
-            count = series_service.move_occurrences(
-                db.session,
-                appointment=appointment,
-                new_start_local=new_start,
-                and_following=request.form.get("scope") == "following",
-            )
-            db.session.commit()
-        except RuleViolation as error:
-            db.session.rollback()
-            flash(str(error), "error")
-            return back
+            with commit_or_flash() as outcome:
+                count = series_service.move_occurrences(
+                    db.session,
+                    appointment=appointment,
+                    new_start_local=new_start,
+                    and_following=request.form.get("scope") == "following",
+                )
         except DBAPIError as error:
             db.session.rollback()
             if (refusal := races.refusal(error)) is None:
                 raise
             flash(str(refusal), "error")
+            return back
+        if outcome.refusal:
             return back
         if count:
             flash(ngettext("%(num)d appointment moved.", "%(num)d appointments moved.", count), "success")
@@ -327,8 +302,8 @@ class SeriesView(RoleRequired, BaseView):
         try:
             plan = _plan(form)
         except RuleViolation as error:
-            db.session.rollback()
-            _show_rule(form, error)
+            db.session.rollback()  # a plan writes nothing: end its read transaction
+            show_rule(error, form, FORM_FIELDS)
             return self._form_page(form)
         return self._preview_page(plan)
 

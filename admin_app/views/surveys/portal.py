@@ -10,14 +10,11 @@ from __future__ import annotations
 from flask import current_app
 from flask_admin import BaseView, expose
 from flask_babel import get_locale
-from flask_security import current_user
 
 from admin_app.extensions import db
-from admin_app.models import THERAPIST_ROLE
 from admin_app.services.surveys import invitations as surveys
 from admin_app.services.surveys import results as survey_results
-from admin_app.views.people.portal import current_therapist_id
-from admin_app.views.platform.base import RoleRequired
+from admin_app.views.platform.portal import TherapistPortal, current_therapist_id
 from admin_app.views.surveys.staff import requested_period, stars
 
 
@@ -26,12 +23,7 @@ def month_name(month: str) -> str:
     return surveys.month_label(month, str(get_locale() or current_app.config["DEFAULT_LOCALE"]))
 
 
-class MyRatingsView(RoleRequired, BaseView):
-    required_role = THERAPIST_ROLE
-
-    def is_accessible(self) -> bool:
-        return super().is_accessible() and current_user.therapist is not None
-
+class MyRatingsView(TherapistPortal, BaseView):
     @expose("/")
     def index(self):
         period = requested_period()

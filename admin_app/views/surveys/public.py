@@ -25,8 +25,8 @@ from wtforms import ValidationError
 from admin_app.config import SUPPORTED_LOCALES
 from admin_app.extensions import csrf, db, limiter
 from admin_app.models import SurveyInvitation
-from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.surveys import invitations as surveys
+from admin_app.views.platform.rules import commit_or_roll_back
 
 blueprint = Blueprint("survey", __name__)
 # Checked by hand in `answer`, after the link is known: a form whose CSRF token is missing or stale
@@ -94,18 +94,15 @@ def _submit(invitation: SurveyInvitation, language: str):
         if not _csrf_valid():
             message = _("Your answers were not saved because the page had expired. Please send them again.")
             return _form_page(invitation, language, values, {"form": message}, form=form), 400
-        try:
+        with commit_or_roll_back() as outcome:
             response = surveys.submit(
                 db.session, invitation, stars=values["stars"], nps=values["nps"], comment=values["comment"]
             )
-        except RuleViolation as error:
-            db.session.rollback()
-            errors = {error.field or "form": str(error.message)}
+        if outcome.refusal:
+            errors = {outcome.refusal.field or "form": str(outcome.refusal.message)}
             return _form_page(invitation, language, values, errors, form=form), 400
     if response is None:  # answered meanwhile (another tab, a double click): nothing stored
-        db.session.rollback()
         return _gone()
-    db.session.commit()
     return redirect(url_for(".thanks", lang=language), 303)
 
 

@@ -15,12 +15,13 @@ from flask_admin.model.filters import BaseBooleanFilter
 from flask_babel import format_decimal, format_percent, gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists
 from sqlalchemy.orm import joinedload, selectinload
 
 from admin_app.extensions import db
-from admin_app.models import SurveyInvitation, SurveyRating, SurveyResponse, Therapist
+from admin_app.models import SurveyInvitation, SurveyRating, SurveyResponse
 from admin_app.models.base import utcnow
+from admin_app.services.people.choices import therapist_filter_choices
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.clinic_time import EARLIEST_DATE, LATEST_DATE, parse_month
 from admin_app.services.platform.errors import RuleViolation
@@ -30,6 +31,7 @@ from admin_app.services.surveys import results as survey_results
 from admin_app.services.surveys.results import MonthRange
 from admin_app.views.platform.base import PracticeModelView, RoleRequired, id_arg
 from admin_app.views.platform.filters import LiveOptions
+from admin_app.views.platform.rules import commit_or_flash
 from admin_app.views.scheduling.appointments import therapist_options
 
 MONTH_PATTERN = re.compile(r"^\d{4}-\d{2}$")
@@ -354,7 +356,7 @@ class SurveyResultsView(RoleRequired, BaseView):
     def index(self):
         period = requested_period()
         therapist_id = id_arg("therapist")
-        therapists = db.session.execute(select(Therapist.id, Therapist.full_name).order_by(Therapist.full_name)).all()
+        therapists = therapist_filter_choices(db.session)
         return self.render(
             "admin/survey_results.html",
             period=period,
@@ -373,14 +375,11 @@ class SurveyResultsView(RoleRequired, BaseView):
     def send(self):
         """Invite every client who attended a session in the month; a month already sent adds only newcomers."""
         raw = request.form.get("month", "").strip()
-        try:
+        with commit_or_flash() as outcome:  # the emails are delivered once this commits
             parse_month(raw, field=gettext("Month"))
             summary = surveys.send_for_month(db.session, raw)
-        except RuleViolation as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        if outcome.refusal:
             return redirect(url_for(".index"))
-        db.session.commit()  # the emails are delivered once this commits
         flash(
             gettext(
                 "Survey for %(month)s: %(invited)d invited, %(already)d already invited, "

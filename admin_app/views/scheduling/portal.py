@@ -1,0 +1,49 @@
+"""The therapist portal's appointments: a therapist's own, with the attendance they record.
+
+Scoped like every portal list (`views.platform.portal`); the participants' client lookup offers
+only the therapist's own clients.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from flask_admin.model.form import InlineFormAdmin
+
+from admin_app.extensions import db
+from admin_app.models import Appointment, Client, Participant
+from admin_app.services.platform.labels import FIELDS
+from admin_app.services.scheduling import rules
+from admin_app.views.people.portal import OwnClientsLoader
+from admin_app.views.people.records import CLIENT_LOOKUP
+from admin_app.views.platform.filters import MonthFilter
+from admin_app.views.platform.portal import TherapistScopedView, current_therapist_id
+from admin_app.views.scheduling.appointments import APPOINTMENT_ROW_LOADS, participants_summary
+
+
+class MyAppointmentsView(TherapistScopedView):
+    # The status is not on this form: it follows the attendance the therapist records.
+    prepare = staticmethod(partial(rules.prepare_attendance, status_follows=True))
+    column_list = ("starts_at", "ends_at", "participants", "kind", "modality", "room", "status")
+    column_default_sort = ("starts_at", True)
+    column_filters = (MonthFilter(Appointment.starts_at, FIELDS["month"]), "modality", "status")
+    column_formatters = {"participants": participants_summary}
+    column_formatters_export = {
+        "participants": lambda _v, _c, a, _n: "; ".join(p.client.full_name for p in a.participants)
+    }
+    column_details_list = (*column_list, "video_link", "notes")
+    column_formatters_detail = {"participants": participants_summary}
+    form_columns = ("video_link", "notes")
+    inline_models = (
+        InlineFormAdmin(
+            Participant,
+            form_columns=("id", "client", "attendance", "cancelled_by", "cancellation_reason"),
+            form_ajax_refs={"client": OwnClientsLoader("participants-client", db, Client, **CLIENT_LOOKUP)},
+        ),
+    )
+
+    def scope(self, query):
+        return query.filter(Appointment.therapist_id == current_therapist_id())
+
+    def get_query(self):
+        return super().get_query().options(*APPOINTMENT_ROW_LOADS)
