@@ -5,7 +5,7 @@ from tests.factories.accounts import PASSWORD, make_admin, make_therapist_user
 from tests.factories.billing import make_payer
 from tests.factories.people import make_client, make_therapist
 from tests.factories.scheduling import attended, book, make_appointment
-from tests.factories.sites import make_site
+from tests.factories.sites import make_room, make_site
 from tests.factories.surveys import make_answer, make_invitation
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "make_client",
     "make_invitation",
     "make_payer",
+    "make_room",
     "make_site",
     "make_therapist",
     "make_therapist_user",

@@ -29,8 +29,8 @@ def book(
     starts_at: dt.datetime,
     *,
     minutes: int = 50,
-    fee: Decimal | str = Decimal("150.00"),
-    currency: str = "PEN",
+    fee: Decimal | str | None = None,
+    currency: str | None = None,
     attendance: Attendance = Attendance.ATTENDED,
     kind: AppointmentKind = AppointmentKind.INDIVIDUAL,
     modality: Modality | None = None,
@@ -40,7 +40,8 @@ def book(
 ) -> Appointment:
     """An appointment with one participant line per client, saved (flushed) by `save_appointment`.
 
-    A naive `starts_at` is the clinic's wall time (`dt.datetime(2026, 10, 31, 23, 30)` is still
+    Without a fee or currency the clients share the therapist's fee, in the therapist's currency, as
+    on the booking screen. A naive `starts_at` is the clinic's wall time (`dt.datetime(2026, 10, 31, 23, 30)` is still
     October in Lima); an aware one is an instant. The modality is on-site when a room is given.
     A `status` is set before saving, as a screen sets it (CANCELLED cancels the expected).
     Other `fields` (video_link, notes ...) go to the appointment.
@@ -55,7 +56,10 @@ def book(
         modality=modality or (Modality.ON_SITE if room else Modality.VIRTUAL),
         room=room,
         participants=[
-            Participant(client=client, fee=Decimal(fee), currency=currency, attendance=attendance) for client in clients
+            Participant(
+                client=client, fee=None if fee is None else Decimal(fee), currency=currency, attendance=attendance
+            )
+            for client in clients
         ],
         **fields,
     )

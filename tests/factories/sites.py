@@ -12,3 +12,8 @@ def make_site(name: str | None = None, rooms: tuple[str, ...] = ("Room 1",)) -> 
     db.session.add(site)
     db.session.flush()
     return site
+
+
+def make_room(name: str = "Room 1") -> Room:
+    """A room of a site of its own: where an on-site appointment takes place."""
+    return make_site(rooms=(name,)).rooms[0]
