@@ -85,6 +85,8 @@ def make_appointment(
     return book(therapist, [client], starts_at, **options)
 
 
-def attended(therapist: Therapist, client: Client, day: int, *, month: int = 10, hour: int = 15) -> Appointment:
-    """`client` attended `therapist` on that day of 2026 at `hour` UTC (15:00 is 10:00 in Lima)."""
-    return make_appointment(therapist, client, dt.datetime(2026, month, day, hour, 0, tzinfo=dt.UTC))
+def attended(
+    therapist: Therapist, client: Client, day: int, *, month: int = 10, year: int = 2026, hour: int = 15
+) -> Appointment:
+    """`client` attended `therapist` that day at `hour` UTC (15:00 is 10:00 in Lima): what the survey asks about."""
+    return make_appointment(therapist, client, dt.datetime(year, month, day, hour, 0, tzinfo=dt.UTC))
