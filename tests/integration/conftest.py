@@ -8,7 +8,7 @@ import pytest
 
 from admin_app.extensions import db
 from admin_app.models import Attendance
-from tests.conftest import login
+from tests.conftest import login, sign_in_therapist
 from tests.factories import book, make_admin, make_therapist
 
 
@@ -25,6 +25,12 @@ def admin_client(client, admin_user):
     response = login(client, admin_user.email)
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+@pytest.fixture
+def therapist_client(client):
+    """A test client signed in as Rosa Mendoza, a therapist with no clients yet."""
+    return sign_in_therapist(client, make_therapist(full_name="Rosa Mendoza"))
 
 
 @pytest.fixture

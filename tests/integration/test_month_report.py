@@ -28,8 +28,8 @@ from sqlalchemy import select
 from admin_app.extensions import db
 from admin_app.models import AppointmentKind, Attendance, AuditEvent
 from admin_app.services.reports import therapist_month as statements
-from tests.conftest import login
-from tests.factories import book, make_admin, make_client, make_room, make_therapist, make_therapist_user
+from tests.conftest import login, sign_in_therapist
+from tests.factories import book, make_admin, make_client, make_room, make_therapist
 from tests.pages import body, flashed, text_of
 from tests.queries import counted_queries
 
@@ -287,9 +287,7 @@ def test_the_screen_costs_the_same_queries_for_more_therapists(admin_client, pra
 
 def test_a_therapist_is_refused(client, practice):
     ana, _, _ = practice
-    make_therapist_user(ana)
-    db.session.commit()
-    login(client, ana.email)
+    sign_in_therapist(client, ana)
 
     assert client.get(f"{PAGE}?month=2026-10").status_code == 403
     assert client.get(f"{PAGE}therapist.pdf?month=2026-10&therapist={ana.id}").status_code == 403

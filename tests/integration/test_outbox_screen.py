@@ -18,7 +18,7 @@ from admin_app.models import AppointmentStatus, Channel, MessageStatus, Outbound
 from admin_app.services.messaging import reminders
 from admin_app.services.platform.clinic_time import to_local
 from tests.conftest import login, make_app
-from tests.factories import PASSWORD, make_admin, make_client, make_therapist, make_therapist_user
+from tests.factories import PASSWORD, make_admin, make_client
 from tests.integration.test_lists import filter_arg
 from tests.integration.test_reminders import CLOCKS, outbox_rows, spanish_time
 from tests.pages import body, csrf_token, detail_fields, flashed, list_rows, row_ids, text_of
@@ -315,13 +315,13 @@ def test_the_outbox_is_read_only_and_has_no_export(admin_client):
     assert db.session.get(OutboundMessage, message.id) is not None
 
 
-def test_a_therapist_is_refused_the_outbox(client):
-    therapist = make_therapist()
-    make_therapist_user(therapist)
+def test_a_therapist_is_refused_the_outbox(therapist_client):
     message = make_message("sent@example.com", MessageStatus.SENT)
     db.session.commit()
-    login(client, therapist.email)
 
-    assert client.get(OUTBOX).status_code == 403
-    assert details(client, message.id).status_code == 403
-    assert client.post(f"{OUTBOX}action/", data={"action": "send_again", "rowid": str(message.id)}).status_code == 403
+    assert therapist_client.get(OUTBOX).status_code == 403
+    assert details(therapist_client, message.id).status_code == 403
+    assert (
+        therapist_client.post(f"{OUTBOX}action/", data={"action": "send_again", "rowid": str(message.id)}).status_code
+        == 403
+    )

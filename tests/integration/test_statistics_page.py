@@ -35,7 +35,7 @@ from admin_app.models import Attendance, AuditAction, AuditEvent
 from admin_app.services.surveys import invitations as surveys
 from admin_app.views.reports import statistics
 from tests.conftest import free_port, login, make_app
-from tests.factories import PASSWORD, book, make_admin, make_client, make_room, make_therapist, make_therapist_user
+from tests.factories import PASSWORD, book, make_admin, make_client, make_room, make_therapist
 from tests.pages import body, flashed, text_of
 from tests.queries import counted_queries
 
@@ -97,15 +97,6 @@ def figure_of(response, key: str) -> dict:
     found = re.search(rf'<script type="application/json" id="figure-{key}">(.*?)</script>', body(response), re.S)
     assert found, f"no figure {key}"
     return json.loads(found.group(1))
-
-
-@pytest.fixture
-def therapist_client(client):
-    therapist = make_therapist(default_fee=Decimal("100.00"), full_name="Rosa Mendoza")
-    make_therapist_user(therapist)
-    db.session.commit()
-    assert login(client, therapist.email).status_code == 302
-    return client
 
 
 # --- the year at a glance --------------------------------------------------------------------------
