@@ -30,6 +30,7 @@ from admin_app import create_app
 from admin_app.config import TestingSettings
 from admin_app.extensions import db
 from admin_app.models import Base
+from tests.factories import make_therapist_user
 
 REQUIRE_SERVICES = os.environ.get("CI", "").lower() == "true"
 
@@ -204,6 +205,14 @@ def runner(app):
 
 def login(client, email: str, password: str = "password123"):
     return client.post("/login", data={"email": email, "password": password}, follow_redirects=False)
+
+
+def sign_in_therapist(client, therapist):
+    """Gives `therapist` a login (committed) and signs `client` in with it; returns the client."""
+    make_therapist_user(therapist)
+    db.session.commit()
+    assert login(client, therapist.email).status_code == 302
+    return client
 
 
 class SmtpSink:

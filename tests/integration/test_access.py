@@ -81,15 +81,6 @@ def test_the_front_door_sends_anonymous_visitors_to_the_login(client):
     assert urlsplit(response.headers["Location"]).path == "/login"
 
 
-@pytest.fixture
-def therapist_client(client, records):
-    therapist = make_therapist(full_name="Rosa Mendoza")
-    make_therapist_user(therapist)
-    db.session.commit()
-    assert login(client, therapist.email).status_code == 302
-    return client
-
-
 def test_a_therapist_is_refused_every_staff_page(app, therapist_client, records):
     for url in area_urls(app, "GET", records.id):
         if url.startswith("/admin"):

@@ -23,8 +23,8 @@ from admin_app.models import (
 )
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.scheduling.rules import mark_attended, prepare_appointment, record_attendance
-from tests.conftest import login
-from tests.factories import make_appointment, make_client, make_therapist, make_therapist_user
+from tests.conftest import sign_in_therapist
+from tests.factories import make_appointment, make_client, make_therapist
 from tests.pages import flashed, list_rows
 
 EXPECTED = Attendance.EXPECTED
@@ -353,9 +353,7 @@ def test_editing_an_appointment_cancelled_as_a_whole_does_not_ask_again_who_canc
 
 def test_the_therapist_records_a_cancellation_on_the_portal(client, ana_session):
     therapist = ana_session.therapist
-    make_therapist_user(therapist)
-    db.session.commit()
-    assert login(client, therapist.email).status_code == 302
+    sign_in_therapist(client, therapist)
     participant = ana_session.participants[0]
     url = f"/portal/appointments/edit/?id={ana_session.id}"
     form = {
@@ -496,9 +494,7 @@ def test_the_service_marks_only_expected_participants_of_live_appointments(monda
 def test_a_therapist_cannot_run_the_staff_action(client, monday):
     day, _tuesday = monday
     rosa = day["ana"].therapist
-    make_therapist_user(rosa)
-    db.session.commit()
-    login(client, rosa.email)
+    sign_in_therapist(client, rosa)
 
     response = client.post(
         "/admin/appointment/action/", data={"action": "mark_attended", "rowid": [str(day["ana"].id)]}

@@ -8,8 +8,7 @@ from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import AuditEvent, Client
-from tests.conftest import login
-from tests.factories import make_client, make_therapist, make_therapist_user
+from tests.factories import make_client
 from tests.integration.test_records_crud import client_form
 from tests.pages import flashed, list_rows
 
@@ -125,14 +124,9 @@ def test_the_audit_screen_lists_the_events_for_the_admin(admin_client):
     ]
 
 
-def test_a_therapist_cannot_open_the_audit_screen(client, app):
-    therapist = make_therapist()
-    make_therapist_user(therapist)
-    db.session.commit()
-    login(client, therapist.email)
-
-    assert client.get("/admin/auditevent/").status_code == 403
-    assert client.get("/admin/auditevent/export/csv/").status_code == 403
+def test_a_therapist_cannot_open_the_audit_screen(therapist_client):
+    assert therapist_client.get("/admin/auditevent/").status_code == 403
+    assert therapist_client.get("/admin/auditevent/export/csv/").status_code == 403
 
 
 def test_the_audit_trail_cannot_be_edited_or_deleted_from_the_screen(admin_client):

@@ -11,8 +11,7 @@ from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import Appointment, Attendance, ClientLink, LinkKind, Modality
-from tests.conftest import login
-from tests.factories import make_appointment, make_client, make_site, make_therapist, make_therapist_user
+from tests.factories import make_appointment, make_client, make_site, make_therapist
 from tests.pages import body, flashed
 from tests.queries import counted_queries
 
@@ -136,13 +135,8 @@ def test_the_query_count_does_not_grow_with_the_appointments_shown(admin_client)
     assert len(many) == len(few) == len(month_of_many)
 
 
-def test_a_therapist_cannot_open_the_staff_book(client):
-    therapist = make_therapist()
-    make_therapist_user(therapist)
-    db.session.commit()
-    login(client, therapist.email)
-
-    assert client.get("/admin/book/").status_code == 403
+def test_a_therapist_cannot_open_the_staff_book(therapist_client):
+    assert therapist_client.get("/admin/book/").status_code == 403
 
 
 def test_booking_defaults_give_the_clients_therapist_fee_currency_linked_clients_and_rooms(admin_client):

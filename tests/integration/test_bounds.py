@@ -214,16 +214,8 @@ def test_numbers_no_record_or_page_can_have_are_not_found(admin_client, url):
         assert "Record does not exist." in flashed(admin_client.get(response.headers["Location"]))
 
 
-def test_the_portal_month_filter_explains_a_month_beyond_the_calendar(app, client):
-    from tests.conftest import login
-    from tests.factories import make_therapist_user
-
-    therapist = make_therapist()
-    make_therapist_user(therapist)
-    db.session.commit()
-    login(client, therapist.email)
-
-    response = client.get("/portal/appointments/?flt0_0=9999-12")
+def test_the_portal_month_filter_explains_a_month_beyond_the_calendar(therapist_client):
+    response = therapist_client.get("/portal/appointments/?flt0_0=9999-12")
 
     assert response.status_code == 200
     assert flashed(response) == ["Invalid Filter Value: 9999-12"]

@@ -30,7 +30,7 @@ from admin_app.models import (
 )
 from admin_app.services.scheduling import calendar
 from admin_app.services.scheduling.rules import prepare_appointment, record_attendance
-from tests.conftest import login, make_app
+from tests.conftest import make_app, sign_in_therapist
 from tests.factories import make_appointment, make_client, make_site, make_therapist, make_therapist_user
 from tests.pages import body, csrf_token, detail_fields, flashed
 from tests.queries import counted_queries
@@ -294,11 +294,8 @@ def test_the_admin_rotates_the_links_of_the_selected_therapists_from_the_list(ad
 
 @pytest.fixture
 def rosa_client(client, practice):
-    make_therapist_user(practice.rosa)
     make_therapist_user(practice.jorge)
-    db.session.commit()
-    assert login(client, practice.rosa.email).status_code == 302
-    return client
+    return sign_in_therapist(client, practice.rosa)
 
 
 def test_the_portal_home_shows_the_therapists_own_url(rosa_client, practice):

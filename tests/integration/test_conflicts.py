@@ -15,6 +15,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from decimal import Decimal
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
@@ -39,6 +40,7 @@ from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.scheduling import guard
 from admin_app.services.scheduling.conflicts import Conflict, ConflictKind, find_conflicts
 from admin_app.services.scheduling.rules import save_appointment
+from tests import factories
 from tests.factories import make_client, make_site, make_therapist
 from tests.forms import appointment_form
 from tests.pages import flashed
@@ -56,30 +58,8 @@ def at(hour: int, minute: int = 0) -> dt.datetime:
     return TEN.replace(hour=hour, minute=minute)
 
 
-def book(
-    therapist: Therapist,
-    *clients: Client,
-    starts_at: dt.datetime = TEN,
-    minutes: int = 50,
-    room: Room | None = None,
-    status: AppointmentStatus | None = None,
-    attendance: Attendance = Attendance.EXPECTED,
-) -> Appointment:
-    """An appointment saved through the service, as every write path does."""
-    appointment = Appointment(
-        therapist=therapist,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(minutes=minutes),
-        modality=Modality.ON_SITE if room else Modality.VIRTUAL,
-        room=room,
-        participants=[
-            Participant(client=client, fee=Decimal("150.00"), currency="PEN", attendance=attendance)
-            for client in clients
-        ],
-    )
-    if status is not None:
-        appointment.status = status
-    return save_appointment(db.session, appointment=appointment)
+# This file's bookings: 10:00 on 5 October unless said, clients still expected.
+book = partial(factories.book, starts_at=TEN, attendance=Attendance.EXPECTED)
 
 
 def count_appointments() -> int:
@@ -106,7 +86,7 @@ def room(app):
 
 
 def test_the_same_therapist_twice_at_once_is_refused_naming_the_other_appointment(admin_client, rosa, ana):
-    book(rosa, ana)
+    book(rosa, [ana])
     luis = make_client(full_name="Luis Torres")
     db.session.commit()
 
@@ -122,7 +102,7 @@ def test_the_same_therapist_twice_at_once_is_refused_naming_the_other_appointmen
 
 
 def test_the_same_room_twice_at_once_is_refused_naming_the_room(admin_client, rosa, ana, room):
-    book(rosa, ana, room=room)
+    book(rosa, [ana], room=room)
     jorge = make_therapist(full_name="Jorge Salas")
     luis = make_client(full_name="Luis Torres")
     db.session.commit()
@@ -147,7 +127,7 @@ def test_the_same_room_twice_at_once_is_refused_naming_the_room(admin_client, ro
 
 
 def test_the_same_client_twice_at_once_is_refused_naming_the_client_and_therapist(admin_client, rosa, ana):
-    book(rosa, ana)
+    book(rosa, [ana])
     jorge = make_therapist(full_name="Jorge Salas")
     db.session.commit()
 
@@ -163,7 +143,7 @@ def test_the_same_client_twice_at_once_is_refused_naming_the_client_and_therapis
 
 
 def test_back_to_back_is_allowed_for_the_same_therapist_room_and_client(admin_client, rosa, ana, room):
-    book(rosa, ana, room=room)
+    book(rosa, [ana], room=room)
     db.session.commit()
 
     after = admin_client.post(
@@ -187,7 +167,7 @@ def test_back_to_back_is_allowed_for_the_same_therapist_room_and_client(admin_cl
 
 
 def test_a_cancelled_appointment_blocks_nothing(admin_client, rosa, ana, room):
-    book(rosa, ana, room=room, status=AppointmentStatus.CANCELLED)
+    book(rosa, [ana], room=room, status=AppointmentStatus.CANCELLED)
     db.session.commit()
 
     response = admin_client.post(
@@ -203,7 +183,7 @@ def test_a_cancelled_appointment_blocks_nothing(admin_client, rosa, ana, room):
 @pytest.mark.parametrize("absence", [Attendance.CANCELLED, Attendance.LATE_CANCELLED])
 def test_a_participant_who_cancelled_is_free_for_another_appointment(admin_client, rosa, ana, absence):
     luis = make_client(full_name="Luis Torres")
-    family = book(rosa, ana, luis)  # the appointment goes on: Luis still comes
+    family = book(rosa, [ana, luis])  # the appointment goes on: Luis still comes
     family.participants[0].attendance = absence
     save_appointment(db.session, appointment=family)
     jorge = make_therapist(full_name="Jorge Salas")
@@ -217,7 +197,7 @@ def test_a_participant_who_cancelled_is_free_for_another_appointment(admin_clien
 
 
 def test_editing_an_appointment_does_not_clash_with_itself(admin_client, rosa, ana):
-    appointment = book(rosa, ana)
+    appointment = book(rosa, [ana])
     db.session.commit()
     participant_id = appointment.participants[0].id
 
@@ -240,9 +220,9 @@ def test_editing_an_appointment_does_not_clash_with_itself(admin_client, rosa, a
 
 
 def test_moving_an_appointment_onto_another_is_refused_and_it_stays_where_it_was(admin_client, rosa, ana):
-    book(rosa, ana)
+    book(rosa, [ana])
     luis = make_client(full_name="Luis Torres")
-    later = book(rosa, luis, starts_at=at(11))
+    later = book(rosa, [luis], starts_at=at(11))
     db.session.commit()
 
     response = admin_client.post(
@@ -263,9 +243,9 @@ def test_moving_an_appointment_onto_another_is_refused_and_it_stays_where_it_was
 
 
 def test_reopening_a_cancelled_appointment_whose_slot_was_taken_is_refused(app, rosa, ana):
-    cancelled = book(rosa, ana, status=AppointmentStatus.CANCELLED, attendance=Attendance.CANCELLED)
+    cancelled = book(rosa, [ana], status=AppointmentStatus.CANCELLED, attendance=Attendance.CANCELLED)
     luis = make_client(full_name="Luis Torres")
-    book(rosa, luis)
+    book(rosa, [luis])
     db.session.commit()
 
     participant = cancelled.participants[0]
@@ -285,8 +265,8 @@ def test_find_conflicts_reports_every_kind_in_one_query_in_clinic_time(app, rosa
     luis = make_client(full_name="Luis Torres")
     mia = make_client(full_name="Mía Flores")
     jorge = make_therapist(full_name="Jorge Salas")
-    ours = book(rosa, ana, luis, room=room)
-    theirs = book(jorge, mia, starts_at=at(10, 30))
+    ours = book(rosa, [ana, luis], room=room)
+    theirs = book(jorge, [mia], starts_at=at(10, 30))
     db.session.commit()
 
     wanted = {"therapist_id": rosa.id, "room_id": room.id, "client_ids": (ana.id, luis.id, mia.id)}
@@ -323,7 +303,7 @@ def test_find_conflicts_reports_every_kind_in_one_query_in_clinic_time(app, rosa
 
 
 def test_find_conflicts_treats_times_as_half_open_and_can_leave_one_appointment_out(app, rosa, ana):
-    appointment = book(rosa, ana)
+    appointment = book(rosa, [ana])
     db.session.commit()
 
     def clashes(starts_at, ends_at, **kwargs):
@@ -344,10 +324,10 @@ def test_find_conflicts_treats_times_as_half_open_and_can_leave_one_appointment_
 
 
 def test_a_cancelled_appointment_is_saved_without_looking_for_clashes(app, rosa, ana):
-    book(rosa, ana)
+    book(rosa, [ana])
     db.session.commit()
 
-    cancelled = book(rosa, ana, status=AppointmentStatus.CANCELLED)
+    cancelled = book(rosa, [ana], status=AppointmentStatus.CANCELLED)
     db.session.commit()
 
     assert cancelled.id is not None
@@ -466,13 +446,13 @@ def fooled_once(monkeypatch):
 
 @postgres_only
 def test_a_write_beaten_by_the_overlap_guard_looks_again_and_names_the_winner(app, rosa, ana, fooled_once):
-    book(rosa, ana)
+    book(rosa, [ana])
     db.session.commit()
     fooled_once.clear()
     luis = make_client(full_name="Luis Torres")  # other work of the same transaction
 
     with pytest.raises(RuleViolation) as refused:
-        book(rosa, luis, starts_at=at(10, 30))
+        book(rosa, [luis], starts_at=at(10, 30))
 
     assert str(refused.value) == "Clashes with Rosa Mendoza's appointment on 2026-10-05 10:00–10:50 (same therapist)."
     assert len(fooled_once) == 2  # looked, was refused by the database, looked again
@@ -483,7 +463,7 @@ def test_a_write_beaten_by_the_overlap_guard_looks_again_and_names_the_winner(ap
 
 @postgres_only
 def test_the_screen_names_the_winner_when_the_database_refuses_the_write(admin_client, rosa, ana, fooled_once):
-    book(rosa, ana)
+    book(rosa, [ana])
     luis = make_client(full_name="Luis Torres")
     db.session.commit()
     fooled_once.clear()
@@ -501,9 +481,9 @@ def test_the_screen_names_the_winner_when_the_database_refuses_the_write(admin_c
 
 @postgres_only
 def test_an_edit_refused_by_the_overlap_guard_names_the_winner(app, rosa, ana, fooled_once):
-    book(rosa, ana)
+    book(rosa, [ana])
     luis = make_client(full_name="Luis Torres")
-    later = book(rosa, luis, starts_at=at(11))
+    later = book(rosa, [luis], starts_at=at(11))
     db.session.commit()
     fooled_once.clear()
 
@@ -518,14 +498,14 @@ def test_an_edit_refused_by_the_overlap_guard_names_the_winner(app, rosa, ana, f
 
 @postgres_only
 def test_the_retries_are_bounded(app, rosa, ana, monkeypatch):
-    book(rosa, ana)
+    book(rosa, [ana])
     luis = make_client(full_name="Luis Torres")
     db.session.commit()
     looks = []
     monkeypatch.setattr(guard, "find_conflicts", lambda *args, **kwargs: looks.append(kwargs) or [])
 
     with pytest.raises(RuleViolation) as refused:
-        book(rosa, luis, starts_at=at(10, 30))
+        book(rosa, [luis], starts_at=at(10, 30))
 
     assert len(looks) == guard.BOOKING_ATTEMPTS
     assert str(refused.value) == str(races.TAKEN_MEANWHILE)
@@ -535,7 +515,7 @@ def test_the_retries_are_bounded(app, rosa, ana, monkeypatch):
 
 @postgres_only
 def test_the_overlap_guard_met_elsewhere_reads_as_a_rule(app, rosa, ana):
-    first = book(rosa, ana)
+    first = book(rosa, [ana])
     db.session.commit()
     row = {c: getattr(first, c) for c in ("therapist_id", "starts_at", "ends_at", "kind", "modality", "status")}
 

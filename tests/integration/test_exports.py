@@ -17,8 +17,7 @@ from admin_app import demo
 from admin_app.extensions import db
 from admin_app.models import Appointment, AuditEvent, Client, Therapist
 from tests.conftest import login
-from tests.factories import make_client
-from tests.integration.test_survey_screens import make_answer, make_invitation
+from tests.factories import make_answer, make_client, make_invitation
 from tests.queries import counted_queries
 
 BOM = "\ufeff"

@@ -207,15 +207,11 @@ def test_a_commission_switches_a_service_fee_therapist_and_an_empty_one_keeps_it
     make_therapist(
         full_name="Carla",
         email="carla@example.com",
-        compensation_model=CompensationModel.SERVICE_FEE,
-        commission_percent=None,
         service_fee=Decimal("40.00"),
     )
     make_therapist(
         full_name="Dora",
         email="dora@example.com",
-        compensation_model=CompensationModel.SERVICE_FEE,
-        commission_percent=None,
         service_fee=Decimal("50.00"),
     )
     db.session.commit()

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from admin_app.extensions import db
 from admin_app.models import Attendance
-from tests.conftest import login
-from tests.factories import make_appointment, make_client, make_therapist, make_therapist_user
+from tests.conftest import sign_in_therapist
+from tests.factories import make_appointment, make_client, make_therapist
 from tests.pages import body, csv_rows, list_rows
 
 
@@ -53,9 +53,7 @@ def test_the_month_filter_uses_the_clinics_month(admin_client):
 
 def test_the_portal_month_filter_uses_the_clinics_month_too(client):
     rosa = month_boundary_appointments()
-    make_therapist_user(rosa)
-    db.session.commit()
-    login(client, rosa.email)
+    sign_in_therapist(client, rosa)
     month = filter_arg(client.get("/portal/appointments/"), "Month", "in month (YYYY-MM)")
 
     assert names(client.get(f"/portal/appointments/?{month}=2026-01")) == ["Late January"]

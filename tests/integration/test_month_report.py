@@ -26,11 +26,10 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import AppointmentKind, Attendance, AuditEvent, CompensationModel, Modality
+from admin_app.models import AppointmentKind, Attendance, AuditEvent
 from admin_app.services.reports import therapist_month as statements
-from tests.conftest import login
-from tests.factories import make_admin, make_client, make_therapist, make_therapist_user
-from tests.integration.test_stats import book
+from tests.conftest import login, sign_in_therapist
+from tests.factories import book, make_admin, make_client, make_room, make_therapist
 from tests.pages import body, flashed, text_of
 from tests.queries import counted_queries
 
@@ -48,20 +47,19 @@ def pdf_text(data: bytes) -> str:
 
 @pytest.fixture
 def practice(app):
-    ana = make_therapist(full_name="Ana Ruiz", commission_percent=D("45.00"))
+    ana = make_therapist(default_fee=D("100.00"), full_name="Ana Ruiz", commission_percent=D("45.00"))
     beto = make_therapist(
+        default_fee=D("100.00"),
         full_name="Beto Núñez",
-        compensation_model=CompensationModel.SERVICE_FEE,
-        commission_percent=None,
         service_fee=D("40.00"),
     )
-    idle = make_therapist(full_name="Ceci Idle")
+    idle = make_therapist(default_fee=D("100.00"), full_name="Ceci Idle")
     jose, carla, luis, marta = (
         make_client(full_name=name) for name in ("José Peña", "Carla Díaz", "Luis Soto", "Marta Soto")
     )
     book(ana, [jose], dt.datetime(2026, 10, 31, 23, 30), fee="10.10")
     book(ana, [jose], dt.datetime(2026, 10, 5, 10, 0), fee="150.00")
-    book(ana, [carla], dt.datetime(2026, 10, 6, 10, 0), fee="80.00", currency="USD", modality=Modality.ON_SITE)
+    book(ana, [carla], dt.datetime(2026, 10, 6, 10, 0), fee="80.00", currency="USD", room=make_room())
     book(ana, [luis, marta], dt.datetime(2026, 10, 7, 10, 0), fee="100.00", kind=AppointmentKind.COUPLE)
     book(ana, [carla], dt.datetime(2026, 10, 8, 10, 0), attendance=Attendance.CANCELLED)
     book(ana, [carla], dt.datetime(2026, 10, 9, 10, 0), attendance=Attendance.LATE_CANCELLED)
@@ -276,7 +274,7 @@ def test_the_screen_costs_the_same_queries_for_more_therapists(admin_client, pra
     with counted_queries() as few:
         admin_client.get(f"{PAGE}?month=2026-10")
     for n in range(8):
-        therapist = make_therapist(full_name=f"Extra {n}")
+        therapist = make_therapist(default_fee=D("100.00"), full_name=f"Extra {n}")
         book(therapist, [make_client()], dt.datetime(2026, 10, 21, 9 + n, 0), currency="USD")
     db.session.commit()
 
@@ -289,9 +287,7 @@ def test_the_screen_costs_the_same_queries_for_more_therapists(admin_client, pra
 
 def test_a_therapist_is_refused(client, practice):
     ana, _, _ = practice
-    make_therapist_user(ana)
-    db.session.commit()
-    login(client, ana.email)
+    sign_in_therapist(client, ana)
 
     assert client.get(f"{PAGE}?month=2026-10").status_code == 403
     assert client.get(f"{PAGE}therapist.pdf?month=2026-10&therapist={ana.id}").status_code == 403
@@ -352,7 +348,7 @@ def test_the_zip_holds_one_statement_per_therapist_with_sessions(admin_client, p
 
 
 def test_two_therapists_of_the_same_name_get_two_files(admin_client, practice):
-    twin = make_therapist(full_name="Ana Ruiz")
+    twin = make_therapist(default_fee=D("100.00"), full_name="Ana Ruiz")
     book(twin, [make_client()], dt.datetime(2026, 10, 22, 9, 0))
     db.session.commit()
 

@@ -16,7 +16,7 @@ from admin_app.services.accounts import logins
 from admin_app.services.messaging import notifications
 from admin_app.services.messaging.notifications import MESSAGE_FAILED
 from admin_app.views.messaging.notifications import bell
-from tests.conftest import login
+from tests.conftest import login, sign_in_therapist
 from tests.factories import make_admin, make_therapist, make_therapist_user
 from tests.pages import body, csrf_token, text_of
 from tests.queries import counted_queries
@@ -130,11 +130,7 @@ def test_a_therapist_sees_only_their_own_notices_in_the_portal(client):
 
 def test_each_area_keeps_its_notifications_page_to_its_own_users(admin_client, client):
     assert admin_client.get(PORTAL_PAGE).status_code == 403
-    therapist = make_therapist()
-    make_therapist_user(therapist)
-    db.session.commit()
-    therapist_browser = client.application.test_client()
-    login(therapist_browser, therapist.email)
+    therapist_browser = sign_in_therapist(client.application.test_client(), make_therapist())
 
     assert therapist_browser.get(STAFF_PAGE).status_code == 403
     assert therapist_browser.post(f"{STAFF_PAGE}read").status_code == 403

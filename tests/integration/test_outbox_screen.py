@@ -18,9 +18,9 @@ from admin_app.models import AppointmentStatus, Channel, MessageStatus, Outbound
 from admin_app.services.messaging import reminders
 from admin_app.services.platform.clinic_time import to_local
 from tests.conftest import login, make_app
-from tests.factories import PASSWORD, make_admin, make_client, make_therapist, make_therapist_user
+from tests.factories import PASSWORD, make_admin, make_client
 from tests.integration.test_lists import filter_arg
-from tests.integration.test_reminders import CLOCKS, book, outbox_rows, spanish_time
+from tests.integration.test_reminders import CLOCKS, outbox_rows, spanish_time
 from tests.pages import body, csrf_token, detail_fields, flashed, list_rows, row_ids, text_of
 from tests.queries import counted_queries
 
@@ -141,9 +141,9 @@ def test_the_list_costs_the_same_queries_for_one_row_or_many(admin_client):
 
 
 @pytest.mark.parametrize("clock", CLOCKS, indirect=True)
-def test_the_details_page_previews_the_reminder_as_it_would_be_sent(admin_client, clock):
+def test_the_details_page_previews_the_reminder_as_it_would_be_sent(admin_client, clock, book_soon):
     ana = make_client(full_name="Ana Torres", email="ana@example.com", preferred_language="es")
-    appointment = book(clock, ana)
+    appointment = book_soon(ana)
     assert reminders.queue_due_reminders(db.session) == 1
     db.session.commit()  # no mail server: the delivery job puts it on hold
     [message] = outbox_rows()
@@ -167,9 +167,9 @@ def test_the_details_page_previews_the_reminder_as_it_would_be_sent(admin_client
     assert 'id="send-again"' in page  # a held message can be sent again
 
 
-def test_client_text_in_the_preview_is_escaped_everywhere(admin_client, clock):
+def test_client_text_in_the_preview_is_escaped_everywhere(admin_client, clock, book_soon):
     client = make_client(full_name='<script>alert("x")</script>', email="x@example.com", preferred_language="en")
-    book(clock, client)
+    book_soon(client)
     reminders.queue_due_reminders(db.session)
     db.session.commit()
 
@@ -180,8 +180,8 @@ def test_client_text_in_the_preview_is_escaped_everywhere(admin_client, clock):
     assert "&amp;lt;script&amp;gt;alert" in page  # the srcdoc: escaped by the email, then by the attribute
 
 
-def test_a_cancelled_appointments_reminder_shows_why_it_is_no_longer_due(admin_client, clock):
-    appointment = book(clock, make_client(email="gone@example.com"))
+def test_a_cancelled_appointments_reminder_shows_why_it_is_no_longer_due(admin_client, clock, book_soon):
+    appointment = book_soon(make_client(email="gone@example.com"))
     reminders.queue_due_reminders(db.session)
     db.session.commit()
     appointment.status = AppointmentStatus.CANCELLED
@@ -193,9 +193,9 @@ def test_a_cancelled_appointments_reminder_shows_why_it_is_no_longer_due(admin_c
     assert "<iframe" not in page
 
 
-def test_an_sms_preview_is_its_text_only(admin_client, clock):
+def test_an_sms_preview_is_its_text_only(admin_client, clock, book_soon):
     client = make_client(email=None, phone="+51987654321", reminder_preference="sms", preferred_language="es")
-    book(clock, client)
+    book_soon(client)
     reminders.queue_due_reminders(db.session)
     db.session.commit()
 
@@ -206,11 +206,11 @@ def test_an_sms_preview_is_its_text_only(admin_client, clock):
     assert "<iframe" not in page and 'id="preview-subject"' not in page
 
 
-def test_a_failed_reminder_notifies_the_admin_and_send_again_delivers_it(mail_app, smtp_sink, clock):
+def test_a_failed_reminder_notifies_the_admin_and_send_again_delivers_it(mail_app, smtp_sink, clock, book_soon):
     """The whole path: the server refuses, the admin is told, opens the message, sends it again."""
     admin = make_admin()
     ana = make_client(email="ana@example.com", preferred_language="en")
-    book(clock, ana)
+    book_soon(ana)
     smtp_sink.refuse["ana@example.com"] = "550 5.1.1 mailbox unavailable"
     reminders.queue_due_reminders(db.session)
     db.session.commit()  # delivered in-process: refused for good
@@ -237,8 +237,8 @@ def test_a_failed_reminder_notifies_the_admin_and_send_again_delivers_it(mail_ap
     assert detail_fields(response)["Status"] == "Sent"
 
 
-def test_the_bulk_action_sends_again_and_refuses_what_is_still_in_progress(admin_client, clock):
-    book(clock, make_client(email="held@example.com"))
+def test_the_bulk_action_sends_again_and_refuses_what_is_still_in_progress(admin_client, clock, book_soon):
+    book_soon(make_client(email="held@example.com"))
     reminders.queue_due_reminders(db.session)
     db.session.commit()  # no mail server: on hold after its first try
     [held] = outbox_rows()
@@ -315,13 +315,13 @@ def test_the_outbox_is_read_only_and_has_no_export(admin_client):
     assert db.session.get(OutboundMessage, message.id) is not None
 
 
-def test_a_therapist_is_refused_the_outbox(client):
-    therapist = make_therapist()
-    make_therapist_user(therapist)
+def test_a_therapist_is_refused_the_outbox(therapist_client):
     message = make_message("sent@example.com", MessageStatus.SENT)
     db.session.commit()
-    login(client, therapist.email)
 
-    assert client.get(OUTBOX).status_code == 403
-    assert details(client, message.id).status_code == 403
-    assert client.post(f"{OUTBOX}action/", data={"action": "send_again", "rowid": str(message.id)}).status_code == 403
+    assert therapist_client.get(OUTBOX).status_code == 403
+    assert details(therapist_client, message.id).status_code == 403
+    assert (
+        therapist_client.post(f"{OUTBOX}action/", data={"action": "send_again", "rowid": str(message.id)}).status_code
+        == 403
+    )

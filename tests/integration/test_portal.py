@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import Appointment, AuditEvent, Client, Participant
-from tests.conftest import login
+from tests.conftest import sign_in_therapist
 from tests.factories import make_appointment, make_client, make_therapist, make_therapist_user
 from tests.pages import body, csv_rows, detail_fields, field_errors, flashed, list_rows, row_ids
 
@@ -32,10 +32,8 @@ def practice(app, client):
     ana_session = make_appointment(rosa, ana, dt.datetime(2026, 5, 4, 15, 0, tzinfo=dt.UTC))
     beto_session = make_appointment(rosa, beto, dt.datetime(2026, 5, 6, 15, 0, tzinfo=dt.UTC))
     carlos_session = make_appointment(other, carlos, dt.datetime(2026, 5, 5, 15, 0, tzinfo=dt.UTC))
-    make_therapist_user(rosa)
     make_therapist_user(other)
-    db.session.commit()
-    assert login(client, rosa.email).status_code == 302
+    sign_in_therapist(client, rosa)
     return SimpleNamespace(
         rosa=rosa,
         other=other,

@@ -12,13 +12,7 @@ from admin_app.jobs import schedule
 from admin_app.models import AppointmentStatus, Attendance, MessageStatus, Modality, OutboundMessage
 from admin_app.services.messaging import reminders, rendering
 from admin_app.services.platform.clinic_time import to_local
-from tests.factories import make_appointment, make_client, make_site, make_therapist
-
-
-def soon(clock, hours: float = 20) -> dt.datetime:
-    """A start inside the reminder window, on the hour."""
-    start = clock.now() + dt.timedelta(hours=hours)
-    return start.replace(minute=0, second=0, microsecond=0)
+from tests.factories import make_client, make_site, make_therapist
 
 
 def spanish_time(local: dt.datetime) -> str:
@@ -30,22 +24,14 @@ def spanish_time(local: dt.datetime) -> str:
 CLOCKS = ["2026-11-03T11:00Z", "2026-11-03T23:00Z"]
 
 
-def book(clock, client, hours: float = 20, **fields):
-    therapist = fields.pop("therapist", None) or make_therapist(full_name="Lucía Paredes")
-    appointment = make_appointment(therapist, client, soon(clock, hours), attendance=Attendance.EXPECTED, **fields)
-    appointment.video_link = "https://meet.example.com/abc-defg"
-    db.session.commit()
-    return appointment
-
-
 def outbox_rows():
     return db.session.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
 
 
 @pytest.mark.parametrize("clock", CLOCKS, indirect=True)
-def test_reminder_email_arrives_in_the_clients_language_with_the_local_time(mail_app, smtp_sink, clock):
+def test_reminder_email_arrives_in_the_clients_language_with_the_local_time(mail_app, smtp_sink, clock, book_soon):
     ana = make_client(full_name="Ana Torres", email="ana@example.com", preferred_language="es")
-    appointment = book(clock, ana)
+    appointment = book_soon(ana)
     local = to_local(appointment.starts_at)
 
     assert schedule.tick()["appointment-reminders"] == 1
@@ -60,12 +46,12 @@ def test_reminder_email_arrives_in_the_clients_language_with_the_local_time(mail
     assert (row.status, row.attempts, row.recipient) == (MessageStatus.SENT, 1, "ana@example.com")
 
 
-def test_english_and_french_clients_read_their_own_language(mail_app, smtp_sink, clock):
+def test_english_and_french_clients_read_their_own_language(mail_app, smtp_sink, clock, book_soon):
     therapist = make_therapist(full_name="Marc Dubois")
     john = make_client(email="john@example.com", preferred_language="en")
     julie = make_client(email="julie@example.com", preferred_language="fr")
-    first = book(clock, john, therapist=therapist)
-    book(clock, julie, hours=21, therapist=therapist)
+    first = book_soon(john, therapist=therapist)
+    book_soon(julie, hours=21, therapist=therapist)
 
     schedule.tick()
 
@@ -77,11 +63,11 @@ def test_english_and_french_clients_read_their_own_language(mail_app, smtp_sink,
     assert "Bonjour" in french.get_body(("plain",)).get_content()
 
 
-def test_on_site_reminder_gives_the_sites_address(mail_app, smtp_sink, clock):
+def test_on_site_reminder_gives_the_sites_address(mail_app, smtp_sink, clock, book_soon):
     site = make_site("Sede Miraflores", rooms=("Sala 2",))
     site.address = "Av. Larco 345, Miraflores"
     client = make_client(email="luis@example.com")
-    book(clock, client, modality=Modality.ON_SITE, room=site.rooms[0])
+    book_soon(client, modality=Modality.ON_SITE, room=site.rooms[0])
 
     schedule.tick()
 
@@ -89,8 +75,8 @@ def test_on_site_reminder_gives_the_sites_address(mail_app, smtp_sink, clock):
     assert "Sede Miraflores, Av. Larco 345, Miraflores (sala Sala 2)" in text
 
 
-def test_two_ticks_send_one_reminder(mail_app, smtp_sink, clock):
-    book(clock, make_client(email="once@example.com"))
+def test_two_ticks_send_one_reminder(mail_app, smtp_sink, clock, book_soon):
+    book_soon(make_client(email="once@example.com"))
 
     schedule.tick()
     schedule.tick()
@@ -99,13 +85,13 @@ def test_two_ticks_send_one_reminder(mail_app, smtp_sink, clock):
     assert len(outbox_rows()) == 1
 
 
-def test_no_reminder_outside_the_window_or_when_cancelled_or_not_wanted(mail_app, smtp_sink, clock):
-    book(clock, make_client(email="later@example.com"), hours=30)
-    cancelled = book(clock, make_client(email="cancelled@example.com"), hours=10)
+def test_no_reminder_outside_the_window_or_when_cancelled_or_not_wanted(mail_app, smtp_sink, clock, book_soon):
+    book_soon(make_client(email="later@example.com"), hours=30)
+    cancelled = book_soon(make_client(email="cancelled@example.com"), hours=10)
     cancelled.status = AppointmentStatus.CANCELLED
-    withdrawn = book(clock, make_client(email="withdrew@example.com"), hours=11)
+    withdrawn = book_soon(make_client(email="withdrew@example.com"), hours=11)
     withdrawn.participants[0].attendance = Attendance.CANCELLED
-    book(clock, make_client(email="none@example.com", reminder_preference="none"), hours=12)
+    book_soon(make_client(email="none@example.com", reminder_preference="none"), hours=12)
     db.session.commit()
 
     schedule.tick()
@@ -114,9 +100,9 @@ def test_no_reminder_outside_the_window_or_when_cancelled_or_not_wanted(mail_app
     assert outbox_rows() == []
 
 
-def test_a_booking_made_inside_the_window_is_reminded_at_the_next_tick(mail_app, smtp_sink, clock):
+def test_a_booking_made_inside_the_window_is_reminded_at_the_next_tick(mail_app, smtp_sink, clock, book_soon):
     schedule.tick()
-    book(clock, make_client(email="late@example.com"), hours=3)
+    book_soon(make_client(email="late@example.com"), hours=3)
 
     schedule.tick()
 
@@ -124,8 +110,8 @@ def test_a_booking_made_inside_the_window_is_reminded_at_the_next_tick(mail_app,
 
 
 @pytest.mark.parametrize("clock", CLOCKS, indirect=True)
-def test_rescheduling_sends_a_reminder_for_the_new_time(mail_app, smtp_sink, clock):
-    appointment = book(clock, make_client(email="moved@example.com"))
+def test_rescheduling_sends_a_reminder_for_the_new_time(mail_app, smtp_sink, clock, book_soon):
+    appointment = book_soon(make_client(email="moved@example.com"))
     schedule.tick()
     appointment.starts_at += dt.timedelta(hours=2)
     appointment.ends_at += dt.timedelta(hours=2)
@@ -139,9 +125,9 @@ def test_rescheduling_sends_a_reminder_for_the_new_time(mail_app, smtp_sink, clo
     assert f"a las {new_time}." in received[1].get_body(("plain",)).get_content()
 
 
-def test_a_reminder_queued_before_a_cancellation_is_withdrawn_not_sent(app, smtp_sink, clock):
+def test_a_reminder_queued_before_a_cancellation_is_withdrawn_not_sent(app, smtp_sink, clock, book_soon):
     """Without a mail server the row waits; once cancelled, delivery withdraws it."""
-    appointment = book(clock, make_client(email="gone@example.com"))
+    appointment = book_soon(make_client(email="gone@example.com"))
     reminders.queue_due_reminders(db.session)
     appointment.status = AppointmentStatus.CANCELLED
     db.session.commit()  # the delivery job runs after this commit and finds it cancelled
@@ -152,8 +138,8 @@ def test_a_reminder_queued_before_a_cancellation_is_withdrawn_not_sent(app, smtp
     assert smtp_sink.messages == []
 
 
-def test_without_a_mail_server_reminders_stay_in_the_outbox_not_delivered(app, clock):
-    book(clock, make_client(email="held@example.com"))
+def test_without_a_mail_server_reminders_stay_in_the_outbox_not_delivered(app, clock, book_soon):
+    book_soon(make_client(email="held@example.com"))
 
     schedule.tick()
 
@@ -162,9 +148,9 @@ def test_without_a_mail_server_reminders_stay_in_the_outbox_not_delivered(app, c
     assert "MAIL_SERVER" in row.last_error
 
 
-def test_sms_reminder_fits_one_segment_and_is_held_without_a_provider(app, clock):
+def test_sms_reminder_fits_one_segment_and_is_held_without_a_provider(app, clock, book_soon):
     client = make_client(email=None, phone="+51987654321", reminder_preference="sms", preferred_language="es")
-    book(clock, client)
+    book_soon(client)
 
     schedule.tick()
 

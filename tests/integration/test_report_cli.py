@@ -13,10 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import Attendance, AuditAction, AuditEvent, CompensationModel, Modality, SurveyInvitation
+from admin_app.models import Attendance, AuditAction, AuditEvent, SurveyInvitation
 from admin_app.services.surveys import invitations as surveys
-from tests.factories import make_client, make_therapist
-from tests.integration.test_stats import book
+from tests.factories import book, make_client, make_room, make_therapist
 
 D = Decimal
 
@@ -25,15 +24,18 @@ D = Decimal
 def october(app):
     """Lima, October 2026. Ana (45 % commission), Beto (service fee 40.00), Carla (service fee
     50.00, so a 50.00 USD session earns her nothing), Dora (only a cancelled session)."""
-    ana = make_therapist(full_name="Ana", email="ana@example.com", commission_percent=D("45.00"))
-    service_fee = {"compensation_model": CompensationModel.SERVICE_FEE, "commission_percent": None}
-    beto = make_therapist(full_name="Beto", email="beto@example.com", service_fee=D("40.00"), **service_fee)
-    carla = make_therapist(full_name="Carla", email="carla@example.com", service_fee=D("50.00"), **service_fee)
-    dora = make_therapist(full_name="Dora", email="dora@example.com")
+    ana = make_therapist(
+        default_fee=D("100.00"), full_name="Ana", email="ana@example.com", commission_percent=D("45.00")
+    )
+    beto = make_therapist(default_fee=D("100.00"), full_name="Beto", email="beto@example.com", service_fee=D("40.00"))
+    carla = make_therapist(
+        default_fee=D("100.00"), full_name="Carla", email="carla@example.com", service_fee=D("50.00")
+    )
+    dora = make_therapist(default_fee=D("100.00"), full_name="Dora", email="dora@example.com")
     c1, c2, c3, c4 = (make_client(full_name=f"C{n}") for n in range(1, 5))
     book(ana, [c1], dt.datetime(2026, 10, 31, 23, 30), fee="10.10")  # 4.545 -> 4.55
     book(ana, [c1], dt.datetime(2026, 10, 5, 10, 0), fee="150.00")  # 67.50
-    book(ana, [c2], dt.datetime(2026, 10, 6, 10, 0), fee="80.00", currency="USD", modality=Modality.ON_SITE)  # 36.00
+    book(ana, [c2], dt.datetime(2026, 10, 6, 10, 0), fee="80.00", currency="USD", room=make_room())  # 36.00
     book(ana, [c3, c4], dt.datetime(2026, 10, 7, 10, 0), fee="100.00")  # one session, 45.00 + 45.00
     book(ana, [c2], dt.datetime(2026, 10, 8, 10, 0), attendance=Attendance.NO_SHOW)
     book(ana, [c1], dt.datetime(2026, 11, 1, 0, 30), fee="999.00")  # November
@@ -130,10 +132,9 @@ def test_a_negative_commission_stays_a_number_in_the_csv(runner, app):
     """A 30.00 session with a service fee of 50.00 earns the therapist -20.00: a number, not a
     cell neutralised as a formula."""
     eva = make_therapist(
+        default_fee=D("100.00"),
         full_name="Eva",
         email="eva@example.com",
-        compensation_model=CompensationModel.SERVICE_FEE,
-        commission_percent=None,
         service_fee=D("50.00"),
     )
     book(eva, [make_client()], dt.datetime(2026, 10, 5, 10, 0), fee="30.00")
@@ -162,11 +163,11 @@ def test_the_month_to_a_file_is_utf8_json_and_recorded_as_an_export(runner, octo
 def year_2025(app):
     """2025: Ana sees `old` from January (new), again in March (recurrent) with `fresh` on site in
     USD (new); September's survey gets three answers (10, 9, 3: NPS 33.3), October's none."""
-    ana = make_therapist(full_name="Ana", email="ana@example.com")
+    ana = make_therapist(default_fee=D("100.00"), full_name="Ana", email="ana@example.com")
     old, fresh = make_client(full_name="Old"), make_client(full_name="Fresh")
     book(ana, [old], dt.datetime(2025, 1, 10, 10, 0))
     book(ana, [old], dt.datetime(2025, 3, 3, 10, 0), fee="120.00")
-    book(ana, [fresh], dt.datetime(2025, 3, 4, 10, 0), fee="40.00", currency="USD", modality=Modality.ON_SITE)
+    book(ana, [fresh], dt.datetime(2025, 3, 4, 10, 0), fee="40.00", currency="USD", room=make_room())
     september = [make_client(full_name=f"S{n}") for n in range(3)]
     for n, client in enumerate(september):
         book(ana, [client], dt.datetime(2025, 9, 5 + n, 10, 0))

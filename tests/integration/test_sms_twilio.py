@@ -25,7 +25,6 @@ from admin_app.models import MessageStatus, OutboundMessage
 from admin_app.services.messaging.sms import TwilioBackend
 from tests.conftest import free_port, make_app
 from tests.factories import make_client
-from tests.integration.test_reminders import book
 
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "loopback-auth-token"
@@ -228,9 +227,9 @@ def twilio_app(app, database_url, twilio):
         db.session.remove()
 
 
-def test_an_sms_reminder_goes_through_twilio_once(twilio_app, fake_twilio, clock):
+def test_an_sms_reminder_goes_through_twilio_once(twilio_app, fake_twilio, clock, book_soon):
     client = make_client(email=None, phone="+51987654321", reminder_preference="sms", preferred_language="es")
-    book(clock, client)
+    book_soon(client)
 
     assert schedule.tick()["appointment-reminders"] == 1
 
@@ -250,9 +249,9 @@ def test_an_sms_reminder_goes_through_twilio_once(twilio_app, fake_twilio, clock
     assert db.session.scalar(select(OutboundMessage.status)) == MessageStatus.SENT
 
 
-def test_an_sms_reminder_twilio_refuses_fails_for_good_without_retries(twilio_app, fake_twilio, clock):
+def test_an_sms_reminder_twilio_refuses_fails_for_good_without_retries(twilio_app, fake_twilio, clock, book_soon):
     client = make_client(email=None, phone=INVALID_NUMBER, reminder_preference="sms", preferred_language="es")
-    book(clock, client)
+    book_soon(client)
 
     schedule.tick()
 

@@ -22,6 +22,7 @@ import io
 import json
 import re
 import threading
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -30,12 +31,11 @@ from werkzeug.serving import make_server
 
 from admin_app import PROJECT_ROOT
 from admin_app.extensions import db
-from admin_app.models import Attendance, AuditAction, AuditEvent, Modality
+from admin_app.models import Attendance, AuditAction, AuditEvent
 from admin_app.services.surveys import invitations as surveys
 from admin_app.views.reports import statistics
 from tests.conftest import free_port, login, make_app
-from tests.factories import PASSWORD, make_admin, make_client, make_therapist, make_therapist_user
-from tests.integration.test_stats import book
+from tests.factories import PASSWORD, book, make_admin, make_client, make_room, make_therapist
 from tests.pages import body, flashed, text_of
 from tests.queries import counted_queries
 
@@ -47,13 +47,13 @@ BOM = "\ufeff"
 
 @pytest.fixture
 def year_2026(app):
-    ana = make_therapist(full_name="Ana")
+    ana = make_therapist(default_fee=Decimal("100.00"), full_name="Ana")
     old, fresh, both = make_client(full_name="Old"), make_client(full_name="Fresh"), make_client(full_name="Both")
     book(ana, [old], dt.datetime(2025, 12, 20, 10, 0))
     book(ana, [old], dt.datetime(2026, 1, 10, 10, 0))
     book(ana, [fresh], dt.datetime(2026, 1, 11, 10, 0), fee="50.00", currency="USD")
     book(ana, [fresh], dt.datetime(2026, 1, 12, 10, 0), attendance=Attendance.NO_SHOW)
-    book(ana, [both], dt.datetime(2026, 3, 2, 10, 0), modality=Modality.ON_SITE)
+    book(ana, [both], dt.datetime(2026, 3, 2, 10, 0), room=make_room())
     book(ana, [both], dt.datetime(2026, 3, 3, 10, 0))
     october = [make_client(full_name=name) for name in ("Carla", "Diego", "Elena")]
     for day, client in enumerate(october, start=5):
@@ -97,15 +97,6 @@ def figure_of(response, key: str) -> dict:
     found = re.search(rf'<script type="application/json" id="figure-{key}">(.*?)</script>', body(response), re.S)
     assert found, f"no figure {key}"
     return json.loads(found.group(1))
-
-
-@pytest.fixture
-def therapist_client(client):
-    therapist = make_therapist(full_name="Rosa Mendoza")
-    make_therapist_user(therapist)
-    db.session.commit()
-    assert login(client, therapist.email).status_code == 302
-    return client
 
 
 # --- the year at a glance --------------------------------------------------------------------------
@@ -181,7 +172,7 @@ def test_each_chart_offers_its_numbers_as_csv(admin_client, year_2026):
 
 
 def test_a_negative_nps_stays_a_number_in_the_csv(admin_client, app):
-    ana = make_therapist()
+    ana = make_therapist(default_fee=Decimal("100.00"))
     book(ana, [make_client()], dt.datetime(2026, 9, 5, 10, 0))
     db.session.commit()
     answer_survey("2026-09", (3,), ana)
@@ -295,7 +286,10 @@ def test_a_title_cannot_close_the_json_script():
 
 @pytest.fixture
 def october_newcomers(app):
-    ana, beto = make_therapist(full_name="Ana"), make_therapist(full_name="Beto")
+    ana, beto = (
+        make_therapist(default_fee=Decimal("100.00"), full_name="Ana"),
+        make_therapist(default_fee=Decimal("100.00"), full_name="Beto"),
+    )
     old = make_client(full_name="Old")
     cmd = make_client(full_name="=cmd", national_id="N-1", email="cmd@example.com", phone="+51 987 654 321")
     late = make_client(full_name="Late", email=None)

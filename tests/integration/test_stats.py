@@ -11,60 +11,30 @@ from decimal import Decimal
 import pytest
 
 from admin_app.extensions import db
-from admin_app.models import Appointment, AppointmentKind, Attendance, CompensationModel, Modality, Participant
-from admin_app.services.platform.clinic_time import from_local
+from admin_app.models import AppointmentKind, Attendance
 from admin_app.services.reports import figures as stats
 from admin_app.services.reports import summaries as reports
 from admin_app.services.surveys import invitations as surveys
 from tests.conftest import make_app
-from tests.factories import make_client, make_therapist
+from tests.factories import book, make_client, make_room, make_therapist
 
 D = Decimal
-
-
-def book(
-    therapist,
-    clients,
-    local: dt.datetime,
-    *,
-    fee="100.00",
-    currency="PEN",
-    attendance=Attendance.ATTENDED,
-    modality=Modality.VIRTUAL,
-    kind=AppointmentKind.INDIVIDUAL,
-):
-    """An appointment at a local (clinic) time with one participant line per client."""
-    starts_at = from_local(local)
-    appointment = Appointment(
-        therapist=therapist,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(minutes=50),
-        kind=kind,
-        modality=modality,
-        participants=[
-            Participant(client=client, fee=D(fee), currency=currency, attendance=attendance) for client in clients
-        ],
-    )
-    db.session.add(appointment)
-    db.session.flush()
-    return appointment
 
 
 @pytest.fixture
 def october(app):
     """Lima, October 2026. Ana (45 % commission) and Beto (service fee 40.00)."""
-    ana = make_therapist(full_name="Ana", commission_percent=D("45.00"))
+    ana = make_therapist(default_fee=D("100.00"), full_name="Ana", commission_percent=D("45.00"))
     beto = make_therapist(
+        default_fee=D("100.00"),
         full_name="Beto",
-        compensation_model=CompensationModel.SERVICE_FEE,
-        commission_percent=None,
         service_fee=D("40.00"),
     )
     c1, c2, c3, c4 = (make_client(full_name=f"C{n}") for n in range(1, 5))
     # Ana: 10.10 PEN at 45 % -> 4.545 -> 4.55 (half-up per line); 23:30 on the 31st is October.
     book(ana, [c1], dt.datetime(2026, 10, 31, 23, 30), fee="10.10")
     book(ana, [c1], dt.datetime(2026, 10, 5, 10, 0), fee="150.00")  # 67.50
-    book(ana, [c2], dt.datetime(2026, 10, 6, 10, 0), fee="80.00", currency="USD", modality=Modality.ON_SITE)  # 36.00
+    book(ana, [c2], dt.datetime(2026, 10, 6, 10, 0), fee="80.00", currency="USD", room=make_room())  # 36.00
     # A couple session: two attended lines, one session.
     book(ana, [c3, c4], dt.datetime(2026, 10, 7, 10, 0), fee="100.00", kind=AppointmentKind.COUPLE)  # 45 + 45
     # Not counted: cancelled, late-cancelled, no-show, and 00:30 on 1 November.
@@ -122,13 +92,13 @@ def test_the_first_of_november_belongs_to_november(october):
 
 
 def test_a_year_month_by_month(app):
-    ana = make_therapist(full_name="Ana")
+    ana = make_therapist(default_fee=D("100.00"), full_name="Ana")
     old, fresh, both = make_client(), make_client(), make_client()
     book(ana, [old], dt.datetime(2025, 12, 20, 10, 0))  # first ever: December 2025
     book(ana, [old], dt.datetime(2026, 1, 10, 10, 0))  # January: recurrent (across the year boundary)
     book(ana, [fresh], dt.datetime(2026, 1, 11, 10, 0), currency="USD", fee="50.00")  # January: new
     book(ana, [fresh], dt.datetime(2026, 1, 12, 10, 0), attendance=Attendance.NO_SHOW)  # not counted
-    book(ana, [both], dt.datetime(2026, 3, 2, 10, 0), modality=Modality.ON_SITE)
+    book(ana, [both], dt.datetime(2026, 3, 2, 10, 0), room=make_room())
     book(ana, [both], dt.datetime(2026, 3, 3, 10, 0))
     db.session.commit()
 
@@ -144,7 +114,7 @@ def test_a_year_month_by_month(app):
 
 
 def test_the_yearly_nps_comes_from_the_survey(app):
-    ana = make_therapist()
+    ana = make_therapist(default_fee=D("100.00"))
     clients = [make_client() for _ in range(3)]
     for n, client in enumerate(clients):
         book(ana, [client], dt.datetime(2026, 10, 5 + n, 10, 0))
@@ -164,7 +134,7 @@ def test_the_yearly_nps_comes_from_the_survey(app):
 def test_a_dst_week_in_vancouver_keeps_every_session_in_its_month(database_url, app):
     vancouver = make_app(database_url, CLINIC_TIMEZONE="America/Vancouver")
     with vancouver.app_context():
-        ana = make_therapist(full_name="Ana")
+        ana = make_therapist(default_fee=D("100.00"), full_name="Ana")
         client = make_client()
         # Clocks go back on Sunday 1 November 2026 at 02:00; Saturday 31 October 23:30 is October.
         for day, hour in ((31, 23), (1, 0), (1, 1), (2, 9)):
@@ -185,7 +155,10 @@ def test_a_dst_week_in_vancouver_keeps_every_session_in_its_month(database_url, 
 
 
 def test_new_clients_of_a_period_with_their_first_therapist(app):
-    ana, beto = make_therapist(full_name="Ana"), make_therapist(full_name="Beto")
+    ana, beto = (
+        make_therapist(default_fee=D("100.00"), full_name="Ana"),
+        make_therapist(default_fee=D("100.00"), full_name="Beto"),
+    )
     old = make_client(full_name="Old")
     new = make_client(full_name='=HYPERLINK("http://x")', national_id="N-1", email="n@example.com")
     late = make_client(full_name="Late")

@@ -3,7 +3,6 @@ follow each link, answer, and find the hand-computed NPS and ratings in the stat
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -11,19 +10,13 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import Attendance, ClientLink, LinkKind, OutboundMessage, SurveyInvitation
+from admin_app.models import ClientLink, LinkKind, OutboundMessage, SurveyInvitation
 from admin_app.services.surveys import invitations as surveys
 from admin_app.services.surveys import stats as survey_stats
 from tests.conftest import login
-from tests.factories import make_admin, make_appointment, make_client, make_therapist
+from tests.factories import attended, make_admin, make_client, make_therapist
 
 OCTOBER = "2026-10"
-
-
-def attended(therapist, client, day: int, hour: int = 15):
-    return make_appointment(
-        therapist, client, dt.datetime(2026, 10, day, hour, 0, tzinfo=dt.UTC), attendance=Attendance.ATTENDED
-    )
 
 
 def test_send_for_a_month_invites_each_client_once_in_their_language(mail_app, smtp_sink):

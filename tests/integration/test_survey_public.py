@@ -11,10 +11,10 @@ import redis
 from sqlalchemy import func, select
 
 from admin_app.extensions import db, limiter
-from admin_app.models import Attendance, ClientLink, LinkKind, SurveyInvitation, SurveyResponse
+from admin_app.models import ClientLink, LinkKind, SurveyInvitation, SurveyResponse
 from admin_app.services.surveys import invitations as surveys
 from tests.conftest import make_app
-from tests.factories import make_appointment, make_client, make_therapist
+from tests.factories import attended, make_client, make_therapist
 from tests.pages import body, csrf_token, text_of
 
 OCTOBER = "2026-10"
@@ -27,12 +27,6 @@ def fresh_guess_counts(app):
     limiter.reset()
     yield
     limiter.reset()
-
-
-def attended(therapist, client, day: int):
-    return make_appointment(
-        therapist, client, dt.datetime(2026, 10, day, 15, 0, tzinfo=dt.UTC), attendance=Attendance.ATTENDED
-    )
 
 
 def invited(language: str = "en", therapists: tuple[str, ...] = ("Ana Ruiz",), **client_fields):

@@ -20,12 +20,20 @@ import pytest
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import ClientLink, LinkKind, SurveyInvitation, SurveyRating, SurveyResponse
-from admin_app.services.platform import tokens
+from admin_app.models import ClientLink, LinkKind, SurveyInvitation
 from admin_app.services.surveys import invitations as surveys
 from admin_app.services.surveys import results as survey_results
 from tests.conftest import login, make_app
-from tests.factories import PASSWORD, make_admin, make_appointment, make_client, make_therapist, make_therapist_user
+from tests.factories import (
+    PASSWORD,
+    make_admin,
+    make_answer,
+    make_appointment,
+    make_client,
+    make_invitation,
+    make_therapist,
+    make_therapist_user,
+)
 from tests.integration.test_lists import filter_arg
 from tests.pages import body, csrf_token, detail_fields, flashed, list_rows, row_ids, text_of
 from tests.queries import counted_queries
@@ -39,41 +47,6 @@ LONG_COMMENT = "Very kind and punctual. " * 8 + "The end."
 
 def utc(month: int, day: int, hour: int = 15, minute: int = 0) -> dt.datetime:
     return dt.datetime(2026, month, day, hour, minute, tzinfo=dt.UTC)
-
-
-def make_invitation(client, month: str, *, recipient=None, **fields) -> SurveyInvitation:
-    """An invitation as `surveys.send_for_month` writes it (no email: the screens need none)."""
-    created = fields.pop("created_at", utc(int(month[5:]) % 12 + 1, 1, 14))
-    invitation = SurveyInvitation(
-        month=month,
-        client_id=client.id,
-        recipient_id=(recipient or client).id,
-        language="es",
-        token_nonce=tokens.new_nonce(),
-        token_hash=tokens.token_hash(tokens.new_nonce()),
-        created_at=created,
-        expires_at=fields.pop("expires_at", created + dt.timedelta(days=30)),
-        **fields,
-    )
-    db.session.add(invitation)
-    db.session.flush()
-    return invitation
-
-
-def make_answer(invitation, score: int, stars: dict, comment: str | None = None, submitted_at=None) -> SurveyResponse:
-    submitted_at = submitted_at or invitation.created_at + dt.timedelta(days=1)
-    invitation.answered_at = submitted_at
-    response = SurveyResponse(
-        invitation_id=invitation.id,
-        month=invitation.month,
-        nps_score=score,
-        comment=comment,
-        submitted_at=submitted_at,
-        ratings=[SurveyRating(therapist_id=t.id, month=invitation.month, stars=s) for t, s in stars.items()],
-    )
-    db.session.add(response)
-    db.session.flush()
-    return response
 
 
 @pytest.fixture

@@ -13,19 +13,20 @@ from admin_app.jobs import schedule
 from admin_app.models import Attendance, Notification, OutboundMessage, SurveyInvitation, SurveyResponse
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.surveys import invitations as surveys
-from tests.factories import make_admin, make_appointment, make_client, make_therapist
+from tests.factories import attended, make_admin, make_appointment, make_client, make_therapist
 
 
-def attended_in(month_start: dt.datetime, therapist=None, **client_fields):
+def attended_in(year: int, month: int, therapist=None, **client_fields):
+    """A new client (with `client_fields`) who attended `therapist` (a new one unless given) on the 4th of the month."""
     therapist = therapist or make_therapist()
     client = make_client(**client_fields)
-    make_appointment(therapist, client, month_start + dt.timedelta(days=3, hours=15), attendance=Attendance.ATTENDED)
+    attended(therapist, client, 4, month=month, year=year)
     return therapist, client
 
 
 def invite_one(month: str = "2026-10"):
     year, number = map(int, month.split("-"))
-    therapist, client = attended_in(dt.datetime(year, number, 1, tzinfo=dt.UTC))
+    therapist, client = attended_in(year, number)
     db.session.commit()
     surveys.send_for_month(db.session, month)
     db.session.commit()
@@ -37,7 +38,7 @@ def token_of(invitation):
 
 
 def test_only_attended_sessions_of_the_month_count(app):
-    therapist, _ = attended_in(dt.datetime(2026, 10, 1, tzinfo=dt.UTC))
+    therapist, _ = attended_in(2026, 10)
     no_show = make_client()
     make_appointment(therapist, no_show, dt.datetime(2026, 10, 9, 15, tzinfo=dt.UTC), attendance=Attendance.NO_SHOW)
     # 31 October 20:00 in Lima is already 1 November in UTC: it belongs to October.
@@ -108,7 +109,7 @@ def test_a_detractor_answer_notifies_the_admins(app):
 
 
 def test_the_cli_sends_a_month_and_refuses_a_bad_one(app, runner):
-    attended_in(dt.datetime(2026, 10, 1, tzinfo=dt.UTC), email="cli@example.com")
+    attended_in(2026, 10, email="cli@example.com")
     db.session.commit()
 
     result = runner.invoke(args=["surveys", "send", "--month", "2026-10"])
@@ -130,7 +131,7 @@ DAYS = ["2026-12-01T03:00Z", "2026-10-15T15:00Z", "2026-12-01T05:30Z"]
 def test_the_periodic_run_invites_for_the_previous_month_once(app, monkeypatch, clock, now):
     clock.set(now)
     year, month = clock.last_month()  # the clinic's, as the job reads it, not the UTC calendar's
-    attended_in(dt.datetime(year, month, 1, 12, tzinfo=dt.UTC))
+    attended_in(year, month)
     db.session.commit()
     monkeypatch.setitem(app.config, "SURVEY_DAY", 1)
 
@@ -142,7 +143,7 @@ def test_the_periodic_run_invites_for_the_previous_month_once(app, monkeypatch, 
 
 
 def test_the_periodic_run_waits_for_survey_day(app, monkeypatch):
-    attended_in(dt.datetime(2026, 10, 1, tzinfo=dt.UTC))
+    attended_in(2026, 10)
     db.session.commit()
     now = dt.datetime(2026, 11, 3, 15, tzinfo=dt.UTC)
     monkeypatch.setitem(app.config, "SURVEY_DAY", 5)

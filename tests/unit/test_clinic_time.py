@@ -6,7 +6,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from flask import Flask
 
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.clinic_time import from_local, month_range, parse_month, to_local
@@ -134,11 +133,9 @@ def test_a_naive_stored_value_is_read_as_utc():
     assert to_local(dt.datetime(2026, 1, 1, 5, 0), LIMA) == dt.datetime(2026, 1, 1, 0, 0, tzinfo=LIMA)
 
 
-def test_the_practice_zone_comes_from_clinic_timezone():
-    app = Flask(__name__)
+def test_the_practice_zone_comes_from_clinic_timezone(practice_in):
     for zone, expected in (("America/Lima", utc(2026, 1, 1, 5)), ("America/Vancouver", utc(2026, 1, 1, 8))):
-        app.config["CLINIC_TIMEZONE"] = zone
-        with app.app_context():
+        with practice_in(CLINIC_TIMEZONE=zone):
             assert month_range(2026, 1)[0] == expected
             assert from_local(dt.datetime(2026, 1, 1)) == expected
 
@@ -154,11 +151,9 @@ def test_the_practice_zone_comes_from_clinic_timezone():
         ("America/Vancouver", "2026-11-02T07:59Z", dt.date(2026, 11, 1)),  # 23:59 PST after the autumn change
     ],
 )
-def test_today_is_the_clinics_date_not_utcs(clock, zone, now, today):
-    app = Flask(__name__)
-    app.config["CLINIC_TIMEZONE"] = zone
+def test_today_is_the_clinics_date_not_utcs(clock, practice_in, zone, now, today):
     clock.set(now)
-    with app.app_context():
+    with practice_in(CLINIC_TIMEZONE=zone):
         assert clinic_time.today() == today
 
 

@@ -6,20 +6,13 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from flask import Flask
-from flask_babel import Babel
 
 from admin_app.services.scheduling.conflicts import Conflict, ConflictKind
 
 LIMA = ZoneInfo("America/Lima")
 
 
-@pytest.fixture(autouse=True)
-def practice():
-    app = Flask(__name__)
-    Babel(app)  # messages are lazy translatable strings
-    with app.app_context():
-        yield
+pytestmark = pytest.mark.usefixtures("practice")
 
 
 def conflict(kind: ConflictKind, starts_at: dt.datetime, minutes: int = 50) -> Conflict:

@@ -6,8 +6,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from flask import Flask
-from flask_babel import Babel
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
@@ -31,12 +29,9 @@ NOW = dt.datetime(2026, 11, 3, 14, 15, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
-def practice(clock):
+def practice(clock, practice_in):
     clock.set(NOW)  # "past" and "future" are read from the app's clock
-    app = Flask(__name__)
-    app.config.update(DEFAULT_APPOINTMENT_MINUTES=45, CURRENCIES=("PEN", "USD"))
-    Babel(app)  # messages are lazy translatable strings
-    with app.app_context():
+    with practice_in(DEFAULT_APPOINTMENT_MINUTES=45, CURRENCIES=("PEN", "USD")):
         yield
 
 
