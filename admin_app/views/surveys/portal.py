@@ -14,16 +14,17 @@ from flask_security import current_user
 
 from admin_app.extensions import db
 from admin_app.models import THERAPIST_ROLE
-from admin_app.services.surveys import invitations as surveys
+from admin_app.services.platform.months import Month
 from admin_app.services.surveys import results as survey_results
 from admin_app.views.people.portal import current_therapist_id
 from admin_app.views.platform.base import RoleRequired
-from admin_app.views.surveys.staff import requested_period, stars
+from admin_app.views.surveys.staff.cells import stars
+from admin_app.views.surveys.staff.results import requested_period
 
 
 def month_name(month: str) -> str:
     """ "October 2026", in the reader's language."""
-    return surveys.month_label(month, str(get_locale() or current_app.config["DEFAULT_LOCALE"]))
+    return Month.parse(month).label(str(get_locale() or current_app.config["DEFAULT_LOCALE"]))
 
 
 class MyRatingsView(RoleRequired, BaseView):
