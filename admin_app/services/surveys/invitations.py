@@ -128,13 +128,13 @@ def send_for_month(session: Session, month: Month, now: dt.datetime | None = Non
     """Invite every client who attended a session in `month`, through the outbox."""
     now = now or utcnow()
     start, end = month.utc_range()
-    month = str(month)
+    key = str(month)  # as stored
     if end > now:
         raise RuleViolation(
             _l(
                 "%(field)s: %(month)s has not ended yet; the survey asks about a finished month.",
                 field=_l("Month"),
-                month=month,
+                month=key,
             ),
             field="month",
         )
@@ -149,7 +149,7 @@ def send_for_month(session: Session, month: Month, now: dt.datetime | None = Non
         )
     )
     clients = session.scalars(select(Client).where(Client.id.in_(attended)).order_by(Client.id)).all()
-    invited_before = set(session.scalars(select(SurveyInvitation.client_id).where(SurveyInvitation.month == month)))
+    invited_before = set(session.scalars(select(SurveyInvitation.client_id).where(SurveyInvitation.month == key)))
     guardians = _guardians_with_email(session, [c.id for c in clients if not c.email])
     counts = {"invited": 0, "already_invited": 0, "opted_out": 0, "no_email": 0}
     for client in clients:
@@ -158,11 +158,11 @@ def send_for_month(session: Session, month: Month, now: dt.datetime | None = Non
         elif client.survey_opt_out:
             counts["opted_out"] += 1
         elif recipient := client if client.email else guardians.get(client.id):
-            _invite(session, client, recipient, month, now)
+            _invite(session, client, recipient, key, now)
             counts["invited"] += 1
         else:
             counts["no_email"] += 1
-    return SendSummary(month=month, **counts)
+    return SendSummary(month=key, **counts)
 
 
 def _guardians_with_email(session: Session, client_ids: list[int]) -> dict[int, Client]:
