@@ -21,8 +21,8 @@ from admin_app.models.audit import record_event
 from admin_app.services import imports
 from admin_app.services.accounts import invitations, logins
 from admin_app.services.platform import races
-from admin_app.services.platform.clinic_time import parse_month
 from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.platform.months import Month
 from admin_app.services.reports import summaries as reports
 from admin_app.services.surveys import invitations as surveys
 
@@ -172,7 +172,7 @@ surveys_cli = AppGroup("surveys", help="The monthly client survey.")
 @practice_command
 def surveys_send(month: str) -> None:
     """Invite every client who attended a session in the month (again: only those not yet invited)."""
-    summary = surveys.send_for_month(db.session, month)
+    summary = surveys.send_for_month(db.session, Month.parse(month))
     click.echo(
         f"Survey {summary.month}: {summary.invited} invited, {summary.already_invited} already invited, "
         f"{summary.opted_out} opted out, {summary.no_email} without an email (nor a guardian's)."
@@ -223,26 +223,25 @@ def report_monthly(month: str, output_format: str, therapist_email: str | None, 
         if therapist_email is None:
             raise click.UsageError("--format pdf is one therapist's statement: add --therapist EMAIL.")
     therapist = reports.therapist_by_email(db.session, therapist_email) if therapist_email else None
+    chosen = Month.parse(month, field="--month")
     if output_format == "pdf":
-        content: str | bytes = _therapist_month_pdf(month, therapist.id)
+        content: str | bytes = _therapist_month_pdf(chosen, therapist.id)
     elif output_format == "csv":
-        content = reports.monthly_report_csv(db.session, month, therapist_email)
+        content = reports.monthly_report_csv(db.session, chosen, therapist_email)
     else:
-        content = _json_text(reports.monthly_report(db.session, month, therapist_email))
+        content = _json_text(reports.monthly_report(db.session, chosen, therapist_email))
     record_event(
         db.session, action=AuditAction.EXPORT, entity="therapist", entity_id=therapist.id if therapist else None
     )
     _emit(content, output)
 
 
-def _therapist_month_pdf(month: str, therapist_id: int) -> bytes:
+def _therapist_month_pdf(month: Month, therapist_id: int) -> bytes:
     # Imported here while services.statements is being written alongside this command.
     from admin_app.services.reports import therapist_month as statements
 
-    year, number = parse_month(month, field="--month")
-    reports.check_year(year, field="--month")
     return statements.therapist_month_pdf(
-        db.session, year, number, therapist_id, language=current_app.config["DEFAULT_LOCALE"]
+        db.session, month, therapist_id, language=current_app.config["DEFAULT_LOCALE"]
     )
 
 

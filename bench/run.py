@@ -187,20 +187,20 @@ def timed(func: Callable[[], object], repeat: int, session) -> tuple[float, obje
 
 def run(app, args: argparse.Namespace) -> list[Result]:
     from admin_app.extensions import db
-    from admin_app.services.platform.clinic_time import clinic_zone, month_range
+    from admin_app.services.platform.clinic_time import clinic_zone
+    from admin_app.services.platform.months import Month
     from admin_app.services.reports import figures as stats
 
     session = db.session
     zone = clinic_zone()
     today = args.today or dt.datetime.now(zone).date()
-    last = today.replace(day=1) - dt.timedelta(days=1)
-    year, month = last.year, last.month
-    start, end = month_range(year, month)
+    month = Month.containing(today).previous()
+    start, end = month.utc_range()
     counts = {
         table: session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
         for table in ("therapist", "client", "appointment", "participant")
     }
-    print(f"Rows: {counts}; month {year}-{month:02d}, year {today.year}, zone {zone.key}, median of {args.repeat}")
+    print(f"Rows: {counts}; month {month}, year {today.year}, zone {zone.key}, median of {args.repeat}")
     results: list[Result] = []
 
     def bare(sql: str, **params):
@@ -209,13 +209,13 @@ def run(app, args: argparse.Namespace) -> list[Result]:
     def month_sql():
         return bare(MONTH_SESSIONS_SQL, start=start, end=end)(), bare(MONTH_AMOUNTS_SQL, start=start, end=end)()
 
-    ms, totals = timed(lambda: stats.month_totals(session, year, month), args.repeat, session)
+    ms, totals = timed(lambda: stats.month_totals(session, month), args.repeat, session)
     bare_ms, (sessions_rows, amount_rows) = timed(month_sql, args.repeat, session)
     results.append(Result("stats.month_totals", ms, bare_ms, check_month(totals, sessions_rows, amount_rows)))
 
     from admin_app.services.reports import summaries as reports
 
-    ms, _ = timed(lambda: reports.monthly_report(session, f"{year}-{month:02d}"), args.repeat, session)
+    ms, _ = timed(lambda: reports.monthly_report(session, month), args.repeat, session)
     results.append(Result("reports.monthly_report (JSON dict)", ms, bare_ms))
 
     y_start, y_end = stats.month_bounds(today.year)[0], stats.month_bounds(today.year)[12]
@@ -238,17 +238,17 @@ def run(app, args: argparse.Namespace) -> list[Result]:
         results.append(Result("stats.session_lines", note="skipped: no session last month"))
     else:
         lines_bare = bare(SESSION_LINES_SQL, start=start, end=end, therapist=busiest.therapist_id)
-        ms, lines = timed(lambda: stats.session_lines(session, year, month, busiest.therapist_id), args.repeat, session)
+        ms, lines = timed(lambda: stats.session_lines(session, month, busiest.therapist_id), args.repeat, session)
         lines_bare_ms, rows = timed(lines_bare, args.repeat, session)
         note = f"{len(lines)} lines" + ("" if len(lines) == len(rows) else " MISMATCH")
         results.append(Result("stats.session_lines (busiest therapist)", ms, lines_bare_ms, note))
-        results.append(pdf_result(app, session, args, year, month, busiest.therapist_id, lines_bare_ms))
+        results.append(pdf_result(app, session, args, month, busiest.therapist_id, lines_bare_ms))
 
-    results.extend(page_results(app, args, f"{year}-{month:02d}", today.year, bare_ms, year_bare_ms))
+    results.extend(page_results(app, args, str(month), today.year, bare_ms, year_bare_ms))
     return results
 
 
-def pdf_result(app, session, args, year: int, month: int, therapist_id: int, baseline_ms: float) -> Result:
+def pdf_result(app, session, args, month, therapist_id: int, baseline_ms: float) -> Result:
     name = "therapist month PDF (vs its session_lines SQL)"
     try:
         statements = importlib.import_module("admin_app.services.reports.therapist_month")
@@ -256,7 +256,7 @@ def pdf_result(app, session, args, year: int, month: int, therapist_id: int, bas
     except (ImportError, AttributeError):
         return Result(name, note="skipped: no services.statements.therapist_month_pdf")
     language = app.config["DEFAULT_LOCALE"]
-    ms, pdf = timed(lambda: render(session, year, month, therapist_id, language=language), args.repeat, session)
+    ms, pdf = timed(lambda: render(session, month, therapist_id, language=language), args.repeat, session)
     return Result(name, ms, baseline_ms, f"{len(pdf) // 1024} KiB")
 
 

@@ -37,7 +37,9 @@ from admin_app.views.scheduling.portal import MyAppointmentsView
 from admin_app.views.scheduling.series import SeriesView
 from admin_app.views.surveys import public as survey
 from admin_app.views.surveys.portal import MyRatingsView
-from admin_app.views.surveys.staff import SurveyInvitationView, SurveyResponseView, SurveyResultsView
+from admin_app.views.surveys.staff.invitations import SurveyInvitationView
+from admin_app.views.surveys.staff.responses import SurveyResponseView
+from admin_app.views.surveys.staff.results import SurveyResultsView
 
 THEME = Bootstrap4Theme(base_template="admin/practice_base.html", fluid=True)
 

@@ -29,7 +29,8 @@ from admin_app.models import (
     Therapist,
 )
 from admin_app.models.base import Base
-from admin_app.services.platform.clinic_time import month_range, to_local
+from admin_app.services.platform.clinic_time import to_local
+from admin_app.services.platform.months import Month
 from tests.conftest import login, make_app
 from tests.factories import make_therapist
 
@@ -298,7 +299,7 @@ def test_the_default_demo_has_500_sessions_even_in_february(runner, app):
     result = runner.invoke(args=["seed-demo", "--today", "2026-03-10"])
     assert result.exit_code == 0, result.output
 
-    start, end = month_range(2026, 2)
+    start, end = Month(2026, 2).utc_range()
     sessions = db.session.scalar(
         select(func.count(func.distinct(Appointment.id)))
         .join(Participant, Participant.appointment_id == Appointment.id)
@@ -306,7 +307,7 @@ def test_the_default_demo_has_500_sessions_even_in_february(runner, app):
     )
     assert sessions >= 500
     assert count(Therapist) == 10
-    assert db.session.scalar(select(func.min(Appointment.starts_at))) >= month_range(2024, 10)[0]
+    assert db.session.scalar(select(func.min(Appointment.starts_at))) >= Month(2024, 10).utc_range()[0]
     direct = select(func.count()).where(CareAssignment.kind == AssignmentKind.DIRECT)
     assert db.session.scalar(direct) >= 150
 

@@ -30,6 +30,7 @@ from admin_app.models import (
 )
 from admin_app.services.imports import appointments
 from admin_app.services.imports.reading import read_table
+from admin_app.services.platform.months import Month
 from admin_app.services.reports import figures as stats
 from tests.conftest import make_app
 from tests.factories import make_appointment, make_client, make_site, make_therapist
@@ -174,7 +175,7 @@ def test_a_good_file_creates_every_session_with_its_attendance_and_audit(practic
 def test_the_imported_sessions_count_in_the_month_figures(practice):
     import_file(csv_bytes(*GOOD_FILE))
 
-    totals = stats.month_totals(db.session, 2026, 10)
+    totals = stats.month_totals(db.session, Month(2026, 10))
 
     by_name = {line.name: line for line in totals.therapists}
     assert {name: line.sessions for name, line in by_name.items()} == {"Luis Vega": 1, "Rosa Quispe": 1}
@@ -197,7 +198,7 @@ def test_a_late_start_on_a_months_last_day_is_the_right_instant_in_lima(practice
     appointment, _ = booked("rosa@clinic.pe", utc)
     assert appointment.starts_at == utc
     month = int(local[5:7])
-    assert stats.month_totals(db.session, int(local[:4]), month).sessions == 1
+    assert stats.month_totals(db.session, Month(int(local[:4]), month)).sessions == 1
 
 
 def test_a_late_start_on_a_months_last_day_is_the_right_instant_in_vancouver(app, database_url):
@@ -222,9 +223,9 @@ def test_a_late_start_on_a_months_last_day_is_the_right_instant_in_vancouver(app
             dt.datetime(2026, 3, 1, 7, 30, tzinfo=UTC),
             dt.datetime(2027, 1, 1, 7, 30, tzinfo=UTC),
         }
-        assert stats.month_totals(db.session, 2026, 10).sessions == 1
-        assert stats.month_totals(db.session, 2026, 11).sessions == 0
-        assert stats.month_totals(db.session, 2026, 2).sessions == 1
+        assert stats.month_totals(db.session, Month(2026, 10)).sessions == 1
+        assert stats.month_totals(db.session, Month(2026, 11)).sessions == 0
+        assert stats.month_totals(db.session, Month(2026, 2)).sessions == 1
 
         # 8 March 2026 02:30 does not exist there: the clocks jump from 02:00 to 03:00.
         gap = plan_of(csv_bytes("BC-1001,june@network.ca,2026-03-08 02:30,50,virtual,120,CAD,"))
@@ -283,7 +284,7 @@ def test_a_changed_row_updates_the_appointment_and_is_audited(practice):
     )
     assert {u.actor for u in updates} == {"importer@example.com"}
     # The month's figures follow: Luis's only attended October session was cancelled.
-    assert {line.name: line.sessions for line in stats.month_totals(db.session, 2026, 10).therapists} == {
+    assert {line.name: line.sessions for line in stats.month_totals(db.session, Month(2026, 10)).therapists} == {
         "Rosa Quispe": 1
     }
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import Attendance, AuditAction, AuditEvent, SurveyInvitation
+from admin_app.services.platform.months import Month
 from admin_app.services.surveys import invitations as surveys
 from tests.factories import book, make_client, make_room, make_therapist
 
@@ -173,8 +174,8 @@ def year_2025(app):
         book(ana, [client], dt.datetime(2025, 9, 5 + n, 10, 0))
     book(ana, [old], dt.datetime(2025, 10, 6, 10, 0))
     db.session.commit()
-    surveys.send_for_month(db.session, "2025-09")
-    surveys.send_for_month(db.session, "2025-10")
+    surveys.send_for_month(db.session, Month(2025, 9))
+    surveys.send_for_month(db.session, Month(2025, 10))
     invitations = db.session.scalars(
         select(SurveyInvitation).where(SurveyInvitation.month == "2025-09").order_by(SurveyInvitation.id)
     ).all()
@@ -250,7 +251,7 @@ def test_new_clients_to_a_file_start_with_the_bom(runner, october, tmp_path):
     [
         (("monthly", "--month", "October"), "expected a month as YYYY-MM, got October"),
         (("monthly", "--month", "2026-13"), "expected a month as YYYY-MM"),
-        (("monthly", "--month", "9999-12"), "expected a year from"),
+        (("monthly", "--month", "9999-12"), "--month: choose a month from the years 1900 to 2099, got 9999-12"),
         (("monthly", "--month", "2026-10", "--format", "xml"), "Invalid value for '--format'"),
         (("yearly", "--year", "twenty"), "Invalid value for '--year'"),
         (("yearly", "--year", "12026"), "--year: expected a year from"),

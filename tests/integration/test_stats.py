@@ -12,6 +12,7 @@ import pytest
 
 from admin_app.extensions import db
 from admin_app.models import AppointmentKind, Attendance
+from admin_app.services.platform.months import Month
 from admin_app.services.reports import figures as stats
 from admin_app.services.reports import summaries as reports
 from admin_app.services.surveys import invitations as surveys
@@ -52,7 +53,7 @@ def october(app):
 def test_month_totals_per_therapist_and_currency(october):
     ana, beto = october
 
-    totals = stats.month_totals(db.session, 2026, 10)
+    totals = stats.month_totals(db.session, Month(2026, 10))
 
     by_name = {line.name: line for line in totals.therapists}
     assert by_name["Ana"].sessions == 4
@@ -71,7 +72,7 @@ def test_month_totals_per_therapist_and_currency(october):
 def test_the_session_lines_add_up_to_the_totals(october):
     ana, _ = october
 
-    lines = stats.session_lines(db.session, 2026, 10, ana.id)
+    lines = stats.session_lines(db.session, Month(2026, 10), ana.id)
 
     assert [(line.client_name, line.fee, line.commission) for line in lines] == [
         ("C1", D("150.00"), D("67.50")),
@@ -86,7 +87,7 @@ def test_the_session_lines_add_up_to_the_totals(october):
 def test_the_first_of_november_belongs_to_november(october):
     ana, _ = october
 
-    [line] = stats.month_totals(db.session, 2026, 11).therapists
+    [line] = stats.month_totals(db.session, Month(2026, 11)).therapists
 
     assert (line.name, line.sessions, line.gross) == ("Ana", 1, {"PEN": D("999.00")})
 
@@ -119,7 +120,7 @@ def test_the_yearly_nps_comes_from_the_survey(app):
     for n, client in enumerate(clients):
         book(ana, [client], dt.datetime(2026, 10, 5 + n, 10, 0))
     db.session.commit()
-    surveys.send_for_month(db.session, "2026-10")
+    surveys.send_for_month(db.session, Month(2026, 10))
     invitations = sorted(db.session.query(surveys.SurveyInvitation).all(), key=lambda invitation: invitation.id)
     for invitation, score in zip(invitations, ("10", "9", "3"), strict=True):
         surveys.submit(db.session, invitation, stars={ana.id: "5"}, nps=score, comment=None)
@@ -146,7 +147,10 @@ def test_a_dst_week_in_vancouver_keeps_every_session_in_its_month(database_url, 
         book(ana, [client], dt.datetime(2026, 3, 31, 23, 45))
         db.session.commit()
 
-        october, november = stats.month_totals(db.session, 2026, 10), stats.month_totals(db.session, 2026, 11)
+        october, november = (
+            stats.month_totals(db.session, Month(2026, 10)),
+            stats.month_totals(db.session, Month(2026, 11)),
+        )
         months = stats.year_figures(db.session, 2026)
 
         assert (october.sessions, november.sessions) == (1, 3)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import ClientLink, LinkKind, OutboundMessage, SurveyInvitation
+from admin_app.services.platform.months import Month
 from admin_app.services.surveys import invitations as surveys
 from admin_app.services.surveys import stats as survey_stats
 from tests.conftest import login
@@ -28,7 +29,7 @@ def test_send_for_a_month_invites_each_client_once_in_their_language(mail_app, s
     attended(ana_t, john, 6)
     db.session.commit()
 
-    summary = surveys.send_for_month(db.session, OCTOBER)
+    summary = surveys.send_for_month(db.session, Month.parse(OCTOBER))
     db.session.commit()
 
     assert summary.invited == 2
@@ -40,13 +41,13 @@ def test_send_for_a_month_invites_each_client_once_in_their_language(mail_app, s
     token = link.rsplit("/", 1)[1]
     assert len(token) >= 22  # at least 128 bits
     invitation = surveys.open_invitation(db.session, token)
-    assert surveys.therapists_seen(db.session, invitation.client_id, OCTOBER) == [
+    assert surveys.therapists_seen(db.session, invitation.client_id, Month.parse(OCTOBER)) == [
         (ana_t.id, "Ana Ruiz"),
         (bruno_t.id, "Bruno Díaz"),
     ]
     assert token not in {row.token_hash for row in db.session.query(SurveyInvitation)}
 
-    again = surveys.send_for_month(db.session, OCTOBER)
+    again = surveys.send_for_month(db.session, Month.parse(OCTOBER))
     db.session.commit()
     assert (again.invited, again.already_invited) == (0, 2)
     assert len(smtp_sink.messages) == 2
@@ -81,7 +82,7 @@ def test_minor_without_email_is_invited_through_the_guardian(mail_app, smtp_sink
         attended(therapist, client, 5 + n)
     db.session.commit()
 
-    summary = surveys.send_for_month(db.session, OCTOBER)
+    summary = surveys.send_for_month(db.session, Month.parse(OCTOBER))
     db.session.commit()
 
     assert (summary.invited, summary.opted_out, summary.no_email) == (1, 1, 1)
@@ -96,19 +97,19 @@ def test_nps_and_ratings_from_answers(app):
     for n, client in enumerate(clients):
         attended(therapist, client, 5 + n)
     db.session.commit()
-    surveys.send_for_month(db.session, OCTOBER)
+    surveys.send_for_month(db.session, Month.parse(OCTOBER))
     db.session.commit()
     invitations = db.session.query(SurveyInvitation).order_by(SurveyInvitation.id).all()
     for invitation, (score, stars) in zip(invitations[:3], [(10, 5), (9, 4), (3, 2)], strict=True):
         surveys.submit(db.session, invitation, stars={therapist.id: str(stars)}, nps=str(score), comment=None)
     db.session.commit()
 
-    [line] = survey_stats.nps_by_month(db.session, OCTOBER, OCTOBER)
+    [line] = survey_stats.nps_by_month(db.session, Month(2026, 10), Month(2026, 10))
     assert (line.invitations, line.responses, line.promoters, line.detractors) == (4, 3, 2, 1)
     assert line.nps == Decimal("33.3")  # 100 x 2/3 - 100 x 1/3
-    [rating] = survey_stats.ratings_by_therapist(db.session, OCTOBER, OCTOBER)
+    [rating] = survey_stats.ratings_by_therapist(db.session, Month(2026, 10), Month(2026, 10))
     assert (rating.therapist_name, rating.ratings, rating.average) == ("Ana Ruiz", 3, Decimal("3.67"))
-    assert survey_stats.nps_by_month(db.session, "2026-11", "2026-11") == []
+    assert survey_stats.nps_by_month(db.session, Month(2026, 11), Month(2026, 11)) == []
 
 
 def test_the_whole_loop_from_the_staff_screen_to_the_results(mail_app, smtp_sink):
@@ -140,7 +141,7 @@ def test_the_whole_loop_from_the_staff_screen_to_the_results(mail_app, smtp_sink
     results = staff.get(f"/admin/survey-results/?from={OCTOBER}&to={OCTOBER}").get_data(as_text=True)
 
     assert "33.3" in results and "3.67 (3)" in results
-    [line] = survey_stats.nps_by_month(db.session, OCTOBER, OCTOBER)
+    [line] = survey_stats.nps_by_month(db.session, Month(2026, 10), Month(2026, 10))
     assert (line.invitations, line.responses, line.nps) == (4, 3, Decimal("33.3"))
-    [rating] = survey_stats.ratings_by_therapist(db.session, OCTOBER, OCTOBER)
+    [rating] = survey_stats.ratings_by_therapist(db.session, Month(2026, 10), Month(2026, 10))
     assert (rating.ratings, rating.average) == (3, Decimal("3.67"))

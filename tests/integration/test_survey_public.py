@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from admin_app.extensions import db, limiter
 from admin_app.models import ClientLink, LinkKind, SurveyInvitation, SurveyResponse
+from admin_app.services.platform.months import Month
 from admin_app.services.surveys import invitations as surveys
 from tests.conftest import make_app
 from tests.factories import attended, make_client, make_therapist
@@ -36,7 +37,7 @@ def invited(language: str = "en", therapists: tuple[str, ...] = ("Ana Ruiz",), *
     for day, therapist in enumerate(seen, start=5):
         attended(therapist, client, day)
     db.session.commit()
-    surveys.send_for_month(db.session, OCTOBER)
+    surveys.send_for_month(db.session, Month.parse(OCTOBER))
     db.session.commit()
     invitation = db.session.scalar(select(SurveyInvitation).where(SurveyInvitation.client_id == client.id))
     return invitation, surveys.LINK.token(invitation), seen
@@ -89,7 +90,7 @@ def test_the_emailed_link_opens_the_form_in_the_clients_language(mail_app, smtp_
     attended(bruno, carla, 12)
     attended(ana, john, 6)
     db.session.commit()
-    surveys.send_for_month(db.session, OCTOBER)
+    surveys.send_for_month(db.session, Month.parse(OCTOBER))
     db.session.commit()
 
     spanish = visitor.get(emailed_path(smtp_sink, "carla@example.com"), headers={"Accept-Language": "en"})
@@ -123,7 +124,7 @@ def test_a_minors_survey_says_whose_sessions_it_is_about(app, client):
     db.session.add(ClientLink(client=mother, related_client=child, kind=LinkKind.GUARDIAN_OF))
     attended(therapist, child, 5)
     db.session.commit()
-    surveys.send_for_month(db.session, OCTOBER)
+    surveys.send_for_month(db.session, Month.parse(OCTOBER))
     db.session.commit()
     invitation = db.session.scalar(select(SurveyInvitation))
 

@@ -12,6 +12,7 @@ from admin_app.extensions import db
 from admin_app.jobs import schedule
 from admin_app.models import Attendance, Notification, OutboundMessage, SurveyInvitation, SurveyResponse
 from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.platform.months import Month
 from admin_app.services.surveys import invitations as surveys
 from tests.factories import attended, make_admin, make_appointment, make_client, make_therapist
 
@@ -28,7 +29,7 @@ def invite_one(month: str = "2026-10"):
     year, number = map(int, month.split("-"))
     therapist, client = attended_in(year, number)
     db.session.commit()
-    surveys.send_for_month(db.session, month)
+    surveys.send_for_month(db.session, Month.parse(month))
     db.session.commit()
     return therapist, db.session.scalar(select(SurveyInvitation).where(SurveyInvitation.client_id == client.id))
 
@@ -46,7 +47,7 @@ def test_only_attended_sessions_of_the_month_count(app):
     make_appointment(therapist, late, dt.datetime(2026, 11, 1, 1, 0, tzinfo=dt.UTC), attendance=Attendance.ATTENDED)
     db.session.commit()
 
-    summary = surveys.send_for_month(db.session, "2026-10")
+    summary = surveys.send_for_month(db.session, Month(2026, 10))
 
     assert summary.invited == 2
     invited = set(db.session.scalars(select(SurveyInvitation.client_id)))
@@ -67,6 +68,25 @@ def test_expired_used_and_unknown_links_open_nothing(app):
     surveys.submit(db.session, invitation, stars={therapist.id: "5"}, nps="10", comment="Gracias")
     db.session.commit()
     assert surveys.open_invitation(db.session, token) is None
+
+
+def test_an_invitation_state_reads_the_same_in_python_and_in_sql(app):
+    therapist, invitation = invite_one()
+    created, expires = invitation.created_at, invitation.expires_at
+
+    def both(now):
+        in_sql = db.session.scalar(select(surveys.state_sql(now)).where(SurveyInvitation.id == invitation.id))
+        return surveys.invitation_state(invitation, now).value, in_sql
+
+    assert both(created) == ("sent", "sent")
+    surveys.mark_opened(invitation, created)
+    db.session.flush()
+    assert both(created) == ("opened", "opened")
+    assert both(expires) == ("expired", "expired")  # the expiry instant itself is past
+    surveys.submit(db.session, invitation, stars={therapist.id: "5"}, nps="9", comment=None, now=created)
+    db.session.flush()
+    db.session.refresh(invitation)
+    assert both(expires) == ("answered", "answered")  # an answer is kept after the link expires
 
 
 def test_a_second_submit_stores_nothing(app):
@@ -165,7 +185,7 @@ def test_a_month_that_has_not_ended_is_refused(app, clock, now):
     this_month = clock.today().strftime("%Y-%m")
 
     with pytest.raises(RuleViolation) as refused:
-        surveys.send_for_month(db.session, this_month)
+        surveys.send_for_month(db.session, Month.parse(this_month))
 
     assert refused.value.field == "month"
     assert "has not ended yet" in str(refused.value)

@@ -1,4 +1,4 @@
-"""Clinic-local time: input, display and month boundaries in Lima (no DST) and Vancouver (DST)."""
+"""Clinic-local time: input and display in Lima (no DST) and Vancouver (DST); months are in test_months."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from admin_app.services.platform import clinic_time
-from admin_app.services.platform.clinic_time import from_local, month_range, parse_month, to_local
+from admin_app.services.platform.clinic_time import from_local, to_local
 from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.platform.months import Month
 
 LIMA = ZoneInfo("America/Lima")
 VANCOUVER = ZoneInfo("America/Vancouver")
@@ -20,39 +21,12 @@ def utc(*parts) -> dt.datetime:
     return dt.datetime(*parts, tzinfo=UTC)
 
 
-def in_month(instant: dt.datetime, year: int, month: int, zone: ZoneInfo) -> bool:
-    start, end = month_range(year, month, zone)
-    return start <= instant < end
-
-
 # --- Lima: UTC-5 all year ----------------------------------------------------------------------
 
 
 def test_lima_wall_time_is_five_hours_behind_utc():
     assert from_local(dt.datetime(2026, 3, 10, 18, 30), LIMA) == utc(2026, 3, 10, 23, 30)
     assert to_local(utc(2026, 3, 10, 23, 30), LIMA).replace(tzinfo=None) == dt.datetime(2026, 3, 10, 18, 30)
-
-
-def test_a_lima_month_runs_from_local_midnight_to_local_midnight():
-    assert month_range(2026, 1, LIMA) == (utc(2026, 1, 1, 5), utc(2026, 2, 1, 5))
-    assert month_range(2026, 12, LIMA) == (utc(2026, 12, 1, 5), utc(2027, 1, 1, 5))  # the year rolls over
-
-
-def test_an_appointment_at_2330_on_the_last_day_of_a_month_belongs_to_that_month_in_lima():
-    late = from_local(dt.datetime(2026, 1, 31, 23, 30), LIMA)
-    assert late == utc(2026, 2, 1, 4, 30)  # already February in UTC
-    assert in_month(late, 2026, 1, LIMA)
-    assert not in_month(late, 2026, 2, LIMA)
-
-    new_year_eve = from_local(dt.datetime(2026, 12, 31, 23, 30), LIMA)
-    assert in_month(new_year_eve, 2026, 12, LIMA)
-    assert not in_month(new_year_eve, 2027, 1, LIMA)
-
-
-def test_consecutive_lima_months_neither_overlap_nor_leave_a_gap():
-    ranges = [month_range(2026, month, LIMA) for month in range(1, 13)]
-    for (_, end), (next_start, _) in zip(ranges, ranges[1:], strict=False):
-        assert end == next_start
 
 
 # --- Vancouver: PST (UTC-8) / PDT (UTC-7); 2026-03-08 02:00 → 03:00, 2026-11-01 02:00 → 01:00 -----
@@ -95,33 +69,7 @@ def test_every_half_hour_of_the_change_days_survives_the_round_trip():
             assert to_local(from_local(wall, VANCOUVER), VANCOUVER).replace(tzinfo=None) == wall
 
 
-def test_a_vancouver_month_spanning_a_change_has_its_real_length():
-    march = month_range(2026, 3, VANCOUVER)
-    november = month_range(2026, 11, VANCOUVER)
-
-    assert march == (utc(2026, 3, 1, 8), utc(2026, 4, 1, 7))
-    assert march[1] - march[0] == dt.timedelta(days=31, hours=-1)
-    assert november == (utc(2026, 11, 1, 7), utc(2026, 12, 1, 8))
-    assert november[1] - november[0] == dt.timedelta(days=30, hours=1)
-
-
-def test_an_appointment_at_2330_on_the_last_day_of_a_month_belongs_to_that_month_in_vancouver():
-    october = from_local(dt.datetime(2026, 10, 31, 23, 30), VANCOUVER)  # PDT
-    february = from_local(dt.datetime(2026, 2, 28, 23, 30), VANCOUVER)  # PST
-
-    assert october == utc(2026, 11, 1, 6, 30)
-    assert in_month(october, 2026, 10, VANCOUVER) and not in_month(october, 2026, 11, VANCOUVER)
-    assert february == utc(2026, 3, 1, 7, 30)
-    assert in_month(february, 2026, 2, VANCOUVER) and not in_month(february, 2026, 3, VANCOUVER)
-
-
-def test_the_first_minute_of_a_month_belongs_to_it():
-    first = from_local(dt.datetime(2026, 11, 1, 0, 0), VANCOUVER)
-    assert in_month(first, 2026, 11, VANCOUVER)
-    assert not in_month(first, 2026, 10, VANCOUVER)
-
-
-# --- inputs that are already instants; the zone from the settings; months as text --------------
+# --- inputs that are already instants; the zone from the settings --------------
 
 
 def test_an_aware_datetime_is_already_an_instant():
@@ -136,7 +84,7 @@ def test_a_naive_stored_value_is_read_as_utc():
 def test_the_practice_zone_comes_from_clinic_timezone(practice_in):
     for zone, expected in (("America/Lima", utc(2026, 1, 1, 5)), ("America/Vancouver", utc(2026, 1, 1, 8))):
         with practice_in(CLINIC_TIMEZONE=zone):
-            assert month_range(2026, 1)[0] == expected
+            assert Month(2026, 1).utc_range()[0] == expected
             assert from_local(dt.datetime(2026, 1, 1)) == expected
 
 
@@ -155,15 +103,3 @@ def test_today_is_the_clinics_date_not_utcs(clock, practice_in, zone, now, today
     clock.set(now)
     with practice_in(CLINIC_TIMEZONE=zone):
         assert clinic_time.today() == today
-
-
-@pytest.mark.parametrize("text", ["2026-13", "26-01", "January", "", "2026/01"])
-def test_a_month_that_is_not_yyyy_mm_is_refused(text):
-    with pytest.raises(RuleViolation) as refused:
-        parse_month(text)
-    assert refused.value.field == "month"
-    assert "expected a month as YYYY-MM" in str(refused.value)
-
-
-def test_a_month_as_yyyy_mm_is_read():
-    assert parse_month(" 2026-02 ") == (2026, 2)

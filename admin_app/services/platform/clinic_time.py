@@ -1,7 +1,7 @@
 """Clinic-local time: the practice's zone for display, input and every day or month boundary.
 
-Instants are stored in UTC; a month is the range between two local midnights, converted to
-UTC here and nowhere else, so reports never group on UTC dates.
+Instants are stored in UTC; a day or a month (`months.Month`) is the range between two local
+midnights converted to UTC with `from_local`, so reports never group on UTC dates.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
@@ -59,39 +58,3 @@ def from_local(wall_time: dt.datetime, zone: ZoneInfo | None = None, *, field: s
             field=field,
         )
     return instant
-
-
-def month_range(year: int, month: int, zone: ZoneInfo | None = None) -> tuple[dt.datetime, dt.datetime]:
-    """UTC [start, end) of a local calendar month."""
-    zone = zone or clinic_zone()
-    start = dt.datetime(year, month, 1)
-    end = dt.datetime(year + (month == 12), month % 12 + 1, 1)
-    return from_local(start, zone), from_local(end, zone)
-
-
-def parse_month(text: str, *, field: str = "month") -> tuple[int, int]:
-    """Read `YYYY-MM`; a wrong value is a rule violation naming the field."""
-    try:
-        parsed = dt.datetime.strptime(text.strip(), "%Y-%m")
-    except (AttributeError, ValueError):
-        raise RuleViolation(
-            _l("%(field)s: expected a month as YYYY-MM, got %(value)s", field=field, value=text),
-            field=field,
-        ) from None
-    return parsed.year, parsed.month
-
-
-def shift_month(year: int, month: int, steps: int) -> tuple[int, int]:
-    """The month `steps` months away (negative: earlier)."""
-    index = year * 12 + month - 1 + steps
-    return index // 12, index % 12 + 1
-
-
-def previous_month(today: dt.date) -> tuple[int, int]:
-    """The month before `today`'s: the one month-end work is about."""
-    return shift_month(today.year, today.month, -1)
-
-
-def month_label(year: int, month: int, language: str) -> str:
-    """ "October 2026", "octubre de 2026", "octobre 2026"."""
-    return format_skeleton("yMMMM", dt.datetime(year, month, 1), locale=language)

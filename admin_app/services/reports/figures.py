@@ -31,7 +31,7 @@ from admin_app.models import (
     Participant,
     Therapist,
 )
-from admin_app.services.platform.clinic_time import from_local, month_range
+from admin_app.services.platform.months import Month
 from admin_app.services.surveys import stats as survey_stats
 
 CENT = Decimal("0.01")
@@ -53,13 +53,8 @@ class TherapistMonth:
 class MonthTotals:
     """The monthly totals table: a line per therapist with sessions, and totals per currency."""
 
-    year: int
-    month: int
+    month: Month
     therapists: list[TherapistMonth]
-
-    @property
-    def key(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
 
     @property
     def sessions(self) -> int:
@@ -139,9 +134,9 @@ def _attended_in(start: dt.datetime, end: dt.datetime):
     )
 
 
-def month_totals(session: Session, year: int, month: int, therapist_id: int | None = None) -> MonthTotals:
+def month_totals(session: Session, month: Month, therapist_id: int | None = None) -> MonthTotals:
     """Sessions, gross and commission per therapist for a local month (two queries)."""
-    start, end = month_range(year, month)
+    start, end = month.utc_range()
     scope = _attended_in(start, end)
     if therapist_id is not None:
         scope = and_(scope, Appointment.therapist_id == therapist_id)
@@ -169,12 +164,12 @@ def month_totals(session: Session, year: int, month: int, therapist_id: int | No
             line.gross[currency] = Decimal(str(gross)).quantize(CENT)
         if commission:
             line.commission[currency] = (Decimal(int(commission)) / 100).quantize(CENT)
-    return MonthTotals(year=year, month=month, therapists=list(lines.values()))
+    return MonthTotals(month=month, therapists=list(lines.values()))
 
 
-def session_lines(session: Session, year: int, month: int, therapist_id: int) -> list[SessionLine]:
+def session_lines(session: Session, month: Month, therapist_id: int) -> list[SessionLine]:
     """Every attended participant of the therapist's counted sessions, by start (one query)."""
-    start, end = month_range(year, month)
+    start, end = month.utc_range()
     rows = session.execute(
         select(
             Appointment.id,
@@ -210,7 +205,8 @@ def session_lines(session: Session, year: int, month: int, therapist_id: int) ->
 
 def month_bounds(year: int) -> list[dt.datetime]:
     """The 13 UTC instants that start each local month of `year` and the next January."""
-    return [from_local(dt.datetime(year + (n == 12), n % 12 + 1, 1)) for n in range(13)]
+    months = Month.of_year(year)
+    return [month.utc_range()[0] for month in months] + [months[-1].utc_range()[1]]
 
 
 def _bucket(column, bounds: list[dt.datetime]) -> ColumnElement[int]:
@@ -222,7 +218,7 @@ def year_figures(session: Session, year: int) -> list[YearMonth]:
     """The twelve months of `year`: sessions, survey, new and recurrent, virtual and on-site
     clients, gross per currency (four queries for the whole year)."""
     bounds = month_bounds(year)
-    months = [YearMonth(month=f"{year:04d}-{n:02d}") for n in range(1, 13)]
+    months = [YearMonth(month=str(month)) for month in Month.of_year(year)]
     in_year = _attended_in(bounds[0], bounds[12])
     month = _bucket(Appointment.starts_at, bounds)
     attended = (
@@ -269,8 +265,9 @@ def year_figures(session: Session, year: int) -> list[YearMonth]:
     for index, line in enumerate(months, start=1):
         line.recurrent_clients = active.get(index, 0) - line.new_clients
 
-    for nps_line in survey_stats.nps_by_month(session, months[0].month, months[-1].month):
-        line = months[int(nps_line.month[5:]) - 1]
+    by_key = {line.month: line for line in months}
+    for nps_line in survey_stats.nps_by_month(session, Month(year, 1), Month(year, 12)):
+        line = by_key[nps_line.month]
         line.responses, line.nps = nps_line.responses, nps_line.nps
     return months
 

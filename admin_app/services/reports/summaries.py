@@ -12,9 +12,10 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import Appointment, Attendance, Client, Participant, Therapist
-from admin_app.services.platform.clinic_time import clinic_zone, from_local, parse_month, to_local
+from admin_app.services.platform.clinic_time import clinic_zone, from_local, to_local
 from admin_app.services.platform.documents.spreadsheets import csv_text
 from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.platform.months import Month, check_year
 from admin_app.services.reports import figures as stats
 
 NEW_CLIENT_COLUMNS = ("name", "client_number", "national_id", "email", "phone", "first_session", "first_therapist")
@@ -99,8 +100,6 @@ YEARLY_COLUMNS = (
     "virtual_clients",
     "onsite_clients",
 )
-# datetime cannot reach past 9999-12-31; a month's end must still exist in every zone.
-FIRST_YEAR, LAST_YEAR = 1900, 9998
 ZERO = Decimal("0.00")
 
 
@@ -114,22 +113,6 @@ def therapist_by_email(session: Session, email: str, *, field: str = "--therapis
     return therapist
 
 
-def check_year(year: int, *, field: str = "--year", label=None) -> int:
-    """`year`, when the calendar can hold all of it in any zone; `label` names the field in the message."""
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise RuleViolation(
-            _l(
-                "%(field)s: expected a year from %(first)s to %(last)s, got %(value)s",
-                field=label or field,
-                first=FIRST_YEAR,
-                last=LAST_YEAR,
-                value=year,
-            ),
-            field=field,
-        )
-    return year
-
-
 def _nonzero(per_currency: dict[str, Decimal]) -> dict[str, Decimal]:
     return {currency: amount for currency, amount in sorted(per_currency.items()) if amount}
 
@@ -138,19 +121,17 @@ def _amounts(per_currency: dict[str, Decimal]) -> dict[str, str]:
     return {currency: f"{amount:.2f}" for currency, amount in _nonzero(per_currency).items()}
 
 
-def _month_totals(session: Session, month: str, therapist_email: str | None) -> stats.MonthTotals:
-    year, number = parse_month(month, field="--month")
-    check_year(year, field="--month")
+def _month_totals(session: Session, month: Month, therapist_email: str | None) -> stats.MonthTotals:
     therapist_id = None if therapist_email is None else therapist_by_email(session, therapist_email).id
-    return stats.month_totals(session, year, number, therapist_id)
+    return stats.month_totals(session, month, therapist_id)
 
 
-def monthly_report(session: Session, month: str, therapist_email: str | None = None) -> dict:
-    """The month-end table of `month` ("YYYY-MM", clinic time) as a JSON-ready dict: one entry per
+def monthly_report(session: Session, month: Month, therapist_email: str | None = None) -> dict:
+    """The month-end table of `month` (clinic time) as a JSON-ready dict: one entry per
     therapist with a counted session (only `therapist_email`'s when given), and the totals."""
     totals = _month_totals(session, month, therapist_email)
     return {
-        "month": totals.key,
+        "month": str(totals.month),
         "timezone": clinic_zone().key,
         "therapists": [
             {
@@ -170,7 +151,7 @@ def monthly_report(session: Session, month: str, therapist_email: str | None = N
     }
 
 
-def monthly_report_csv(session: Session, month: str, therapist_email: str | None = None) -> str:
+def monthly_report_csv(session: Session, month: Month, therapist_email: str | None = None) -> str:
     """The month-end table as CSV: one row per therapist and currency, then one total row per
     currency (total rows have an empty email and the name TOTAL).
 
@@ -190,7 +171,7 @@ def monthly_report_csv(session: Session, month: str, therapist_email: str | None
         for currency in currencies:
             rows.append(
                 (
-                    totals.key,
+                    str(totals.month),
                     email,
                     name,
                     sessions,

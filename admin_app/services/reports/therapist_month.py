@@ -25,81 +25,60 @@ from sqlalchemy.orm import Session
 from admin_app.config import SUPPORTED_LOCALES
 from admin_app.models import AppointmentKind, CompensationModel, Modality, Therapist
 from admin_app.models.base import utcnow
-from admin_app.services.platform.clinic_time import clinic_zone, month_label, parse_month, to_local
+from admin_app.services.platform.clinic_time import clinic_zone, to_local
 from admin_app.services.platform.documents import pdf
 from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.platform.labels import choice_label
+from admin_app.services.platform.months import Month
 from admin_app.services.reports import figures as stats
 
 TEMPLATE = "pdf/therapist_month.html"
-# Months a report may be asked for: wide enough for any practice's history, narrow enough that
-# a month's local boundaries always exist as datetimes.
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 @dataclasses.dataclass(frozen=True)
 class Statement:
     """One therapist's month: the session lines and the totals they add up to."""
 
-    year: int
-    month: int
+    month: Month
     therapist: Therapist
     lines: list[stats.SessionLine]
     totals: stats.TherapistMonth
 
 
-def report_month(text: str, *, field: str) -> tuple[int, int]:
-    """Read a "YYYY-MM" month a report may be made for; a wrong value is refused, naming `field`."""
-    year, month = parse_month(text, field=field)
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise RuleViolation(
-            _l(
-                "%(field)s: choose a month from the years %(first)d to %(last)d, got %(value)s",
-                field=field,
-                first=FIRST_YEAR,
-                last=LAST_YEAR,
-                value=text,
-            ),
-            field=field,
-        )
-    return year, month
-
-
-def statement_filename(year: int, month: int, therapist_name: str) -> str:
+def statement_filename(month: Month, therapist_name: str) -> str:
     """ "2026-10-ana-ruiz.pdf": ASCII only, whatever the name holds."""
     ascii_name = unicodedata.normalize("NFKD", therapist_name).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60].strip("-") or "therapist"
-    return f"{year:04d}-{month:02d}-{slug}.pdf"
+    return f"{month}-{slug}.pdf"
 
 
-def zip_filename(year: int, month: int) -> str:
-    return f"{year:04d}-{month:02d}-statements.zip"
+def zip_filename(month: Month) -> str:
+    return f"{month}-statements.zip"
 
 
-def therapist_statement(session: Session, year: int, month: int, therapist_id: int) -> Statement:
+def therapist_statement(session: Session, month: Month, therapist_id: int) -> Statement:
     """The therapist's month (zero lines when nothing was attended); NotFound for an unknown id."""
     therapist = session.get(Therapist, therapist_id)
     if therapist is None:
         raise NotFound(_l("This therapist does not exist (any more)."))
-    found = stats.month_totals(session, year, month, therapist_id=therapist_id).therapists
+    found = stats.month_totals(session, month, therapist_id=therapist_id).therapists
     totals = found[0] if found else stats.TherapistMonth(therapist.id, therapist.full_name, therapist.email)
-    return Statement(year, month, therapist, stats.session_lines(session, year, month, therapist_id), totals)
+    return Statement(month, therapist, stats.session_lines(session, month, therapist_id), totals)
 
 
-def month_statements(session: Session, year: int, month: int) -> list[Statement]:
+def month_statements(session: Session, month: Month) -> list[Statement]:
     """The statement of every therapist with sessions in the month, in the screen's order
     (a query per therapist for the lines: next to a PDF render each, they cost nothing)."""
-    totals = stats.month_totals(session, year, month).therapists
+    totals = stats.month_totals(session, month).therapists
     ids = [line.therapist_id for line in totals]
     therapists = {
         therapist.id: therapist for therapist in session.scalars(select(Therapist).where(Therapist.id.in_(ids)))
     }
     return [
         Statement(
-            year,
             month,
             therapists[line.therapist_id],
-            stats.session_lines(session, year, month, line.therapist_id),
+            stats.session_lines(session, month, line.therapist_id),
             line,
         )
         for line in totals
@@ -107,28 +86,28 @@ def month_statements(session: Session, year: int, month: int) -> list[Statement]
 
 
 def therapist_month_pdf(
-    session: Session, year: int, month: int, therapist_id: int, *, language: str, now: dt.datetime | None = None
+    session: Session, month: Month, therapist_id: int, *, language: str, now: dt.datetime | None = None
 ) -> bytes:
     """The therapist's statement for the month as a PDF in `language`."""
-    return statement_pdf(therapist_statement(session, year, month, therapist_id), language=language, now=now)
+    return statement_pdf(therapist_statement(session, month, therapist_id), language=language, now=now)
 
 
 def statement_pdf(statement: Statement, *, language: str, now: dt.datetime | None = None) -> bytes:
     return pdf.render_pdf(statement_html(statement, language=language, now=now))
 
 
-def month_pdfs_zip(session: Session, year: int, month: int, *, language: str, now: dt.datetime | None = None) -> bytes:
+def month_pdfs_zip(session: Session, month: Month, *, language: str, now: dt.datetime | None = None) -> bytes:
     """A ZIP holding the statement PDF of every therapist with sessions in the month.
 
     A month without sessions is refused (a ZIP with nothing in it would only puzzle).
     """
     now = now or utcnow()
-    statements = month_statements(session, year, month)
+    statements = month_statements(session, month)
     if not statements:
         raise RuleViolation(
             _l(
                 "No attended sessions in %(month)s: there are no statements to download.",
-                month=month_label(year, month, _language(language)),
+                month=month.label(_language(language)),
             )
         )
     documents = pdf.render_pdfs([statement_html(statement, language=language, now=now) for statement in statements])
@@ -137,7 +116,7 @@ def month_pdfs_zip(session: Session, year: int, month: int, *, language: str, no
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         for statement, document in zip(statements, documents, strict=True):
-            name = statement_filename(year, month, statement.therapist.full_name)
+            name = statement_filename(month, statement.therapist.full_name)
             while name in names:  # two therapists of the same name
                 name = name.removesuffix(".pdf") + f"-{statement.therapist.id}.pdf"
             names.add(name)
@@ -155,7 +134,7 @@ def statement_html(statement: Statement, *, language: str, now: dt.datetime | No
             language=language,
             practice_name=current_app.config["PRACTICE_NAME"],
             therapist_name=statement.therapist.full_name,
-            month=month_label(statement.year, statement.month, language),
+            month=statement.month.label(language),
             compensation=_compensation(statement.therapist),
             lines=[_line(line) for line in statement.lines],
             sessions=statement.totals.sessions,

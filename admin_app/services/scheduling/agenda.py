@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from admin_app.models import Appointment, Modality, Participant, Room, Therapist
 from admin_app.services.platform.clinic_time import from_local, to_local
+from admin_app.services.platform.months import Month
 
 
 class Span(enum.StrEnum):
@@ -47,8 +48,7 @@ class Period:
     def shifted(self, steps: int) -> Period:
         """The previous (-1) or next (+1) day, week or month."""
         if self.span == Span.MONTH:
-            month_index = self.first_day.year * 12 + self.first_day.month - 1 + steps
-            return period_of(Span.MONTH, dt.date(month_index // 12, month_index % 12 + 1, 1))
+            return period_of(Span.MONTH, Month.containing(self.first_day).shift(steps).first_day)
         length = 7 if self.span == Span.WEEK else 1
         return period_of(self.span, self.first_day + dt.timedelta(days=length * steps))
 
@@ -60,9 +60,8 @@ def period_of(span: Span, day: dt.date) -> Period:
     if span == Span.WEEK:
         monday = day - dt.timedelta(days=day.weekday())
         return Period(span, monday, monday + dt.timedelta(days=6))
-    first = day.replace(day=1)
-    next_month = (first + dt.timedelta(days=32)).replace(day=1)
-    return Period(span, first, next_month - dt.timedelta(days=1))
+    month = Month.containing(day)
+    return Period(span, month.first_day, month.last_day)
 
 
 def agenda(session: Session, *, period: Period, filters: AgendaFilter) -> dict[dt.date, list[Appointment]]:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+import enum
+from collections.abc import Callable, Mapping
 
 from babel.dates import format_date
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
@@ -33,10 +34,12 @@ from admin_app.models import (
 )
 from admin_app.models.base import utcnow
 from admin_app.services.messaging import notifications, outbox
-from admin_app.services.platform import clinic_time, tokens
-from admin_app.services.platform.clinic_time import month_range, parse_month, to_local
+from admin_app.services.platform import tokens
+from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.errors import NoLongerDue, RuleViolation
 from admin_app.services.platform.locking import serialize
+from admin_app.services.platform.months import Month
+from admin_app.services.surveys import nps as nps_groups
 
 TEMPLATE = "survey_invitation"
 LINK = tokens.PublicLink(purpose="survey", path="/survey/{token}")
@@ -62,30 +65,76 @@ class SurveyForm:
     therapists: list[tuple[int, str]]
 
 
-def month_key(year: int, month: int) -> str:
-    return f"{year:04d}-{month:02d}"
+class InvitationState(enum.StrEnum):
+    """Where an invitation stands, as the staff's list shows it (not the outbox's "sent": the
+    email may still be on its way)."""
+
+    SENT = "sent"
+    OPENED = "opened"
+    ANSWERED = "answered"
+    EXPIRED = "expired"
+
+    @property
+    def label(self):
+        return STATE_LABELS[self]
+
+    @property
+    def answerable(self) -> bool:
+        return self in (InvitationState.SENT, InvitationState.OPENED)
 
 
-def previous_month(today: dt.date) -> str:
-    return month_key(*clinic_time.previous_month(today))
+STATE_LABELS = {
+    InvitationState.SENT: _l("Not opened"),
+    InvitationState.OPENED: _l("Opened, not answered"),
+    InvitationState.ANSWERED: _l("Answered"),
+    InvitationState.EXPIRED: _l("Expired"),
+}
+
+# The rule, once: the first state whose test holds, else SENT. Each test is written over the
+# invitation's three instants and `now`, with `is_set` saying whether an instant is recorded, so
+# the same lines judge a loaded invitation (`invitation_state`) and a row in SQL (`state_sql`).
+_STATE_RULE: tuple[tuple[InvitationState, Callable], ...] = (
+    (InvitationState.ANSWERED, lambda inv, now, is_set: is_set(inv.answered_at)),
+    (InvitationState.EXPIRED, lambda inv, now, is_set: inv.expires_at <= now),
+    (InvitationState.OPENED, lambda inv, now, is_set: is_set(inv.opened_at)),
+)
 
 
-def month_label(month: str, language: str) -> str:
-    return clinic_time.month_label(*parse_month(month), language)
-
-
-def send_for_month(session: Session, month: str, now: dt.datetime | None = None) -> SendSummary:
-    """Invite every client who attended a session in `month` ("YYYY-MM"), through the outbox."""
+def invitation_state(invitation: SurveyInvitation, now: dt.datetime | None = None) -> InvitationState:
+    """The invitation's state at `now` (default: now)."""
     now = now or utcnow()
-    year, number = parse_month(month)
-    month = month_key(year, number)
-    start, end = month_range(year, number)
+    for state, holds in _STATE_RULE:
+        if holds(invitation, now, lambda instant: instant is not None):
+            return state
+    return InvitationState.SENT
+
+
+def state_sql(now: dt.datetime):
+    """`invitation_state` as a SQL CASE over survey_invitations (for filtering and counting)."""
+    return case(
+        *[
+            (holds(SurveyInvitation, now, lambda column: column.is_not(None)), state.value)
+            for state, holds in _STATE_RULE
+        ],
+        else_=InvitationState.SENT.value,
+    )
+
+
+def month_of(invitation: SurveyInvitation) -> Month:
+    return Month.parse(invitation.month)
+
+
+def send_for_month(session: Session, month: Month, now: dt.datetime | None = None) -> SendSummary:
+    """Invite every client who attended a session in `month`, through the outbox."""
+    now = now or utcnow()
+    start, end = month.utc_range()
+    key = str(month)  # as stored
     if end > now:
         raise RuleViolation(
             _l(
                 "%(field)s: %(month)s has not ended yet; the survey asks about a finished month.",
                 field=_l("Month"),
-                month=month,
+                month=key,
             ),
             field="month",
         )
@@ -100,7 +149,7 @@ def send_for_month(session: Session, month: str, now: dt.datetime | None = None)
         )
     )
     clients = session.scalars(select(Client).where(Client.id.in_(attended)).order_by(Client.id)).all()
-    invited_before = set(session.scalars(select(SurveyInvitation.client_id).where(SurveyInvitation.month == month)))
+    invited_before = set(session.scalars(select(SurveyInvitation.client_id).where(SurveyInvitation.month == key)))
     guardians = _guardians_with_email(session, [c.id for c in clients if not c.email])
     counts = {"invited": 0, "already_invited": 0, "opted_out": 0, "no_email": 0}
     for client in clients:
@@ -109,11 +158,11 @@ def send_for_month(session: Session, month: str, now: dt.datetime | None = None)
         elif client.survey_opt_out:
             counts["opted_out"] += 1
         elif recipient := client if client.email else guardians.get(client.id):
-            _invite(session, client, recipient, month, now)
+            _invite(session, client, recipient, key, now)
             counts["invited"] += 1
         else:
             counts["no_email"] += 1
-    return SendSummary(month=month, **counts)
+    return SendSummary(month=key, **counts)
 
 
 def _guardians_with_email(session: Session, client_ids: list[int]) -> dict[int, Client]:
@@ -163,9 +212,8 @@ def _invite(session: Session, client: Client, recipient: Client, month: str, now
 def open_invitation(session: Session, token: str | None, now: dt.datetime | None = None) -> SurveyInvitation | None:
     """The invitation this token opens, if it may still be answered; None for an unknown,
     expired or already answered link alike (the page must not tell which)."""
-    now = now or utcnow()
     invitation = LINK.find(session, SurveyInvitation, token)
-    if invitation is None or invitation.answered_at is not None or invitation.expires_at <= now:
+    if invitation is None or not invitation_state(invitation, now).answerable:
         return None
     return invitation
 
@@ -178,14 +226,14 @@ def mark_opened(invitation: SurveyInvitation, now: dt.datetime | None = None) ->
 def survey_form(session: Session, invitation: SurveyInvitation, language: str) -> SurveyForm:
     return SurveyForm(
         month=invitation.month,
-        month_label=month_label(invitation.month, language),
-        therapists=therapists_seen(session, invitation.client_id, invitation.month),
+        month_label=month_of(invitation).label(language),
+        therapists=therapists_seen(session, invitation.client_id, month_of(invitation)),
     )
 
 
-def therapists_seen(session: Session, client_id: int, month: str) -> list[tuple[int, str]]:
+def therapists_seen(session: Session, client_id: int, month: Month) -> list[tuple[int, str]]:
     """The therapists of the client's attended sessions in the month, by name."""
-    start, end = month_range(*parse_month(month))
+    start, end = month.utc_range()
     rows = session.execute(
         select(Therapist.id, Therapist.full_name)
         .join(Appointment, Appointment.therapist_id == Therapist.id)
@@ -214,7 +262,7 @@ def submit(
     """Store the one answer of this invitation; None when it was answered meanwhile (a second
     submit stores nothing). Bad values raise RuleViolation naming the field."""
     now = now or utcnow()
-    seen = therapists_seen(session, invitation.client_id, invitation.month)
+    seen = therapists_seen(session, invitation.client_id, month_of(invitation))
     score = _whole_number(nps, 0, 10, field="nps", message=_l("Choose a number from 0 to 10."))
     ratings = {
         therapist_id: _whole_number(
@@ -248,7 +296,7 @@ def submit(
     )
     session.add(response)
     session.flush()
-    if score <= 6:
+    if nps_groups.group_of(score) == nps_groups.DETRACTOR:
         notifications.notify_admins(session, notifications.DETRACTOR_ANSWER, response_id=response.id, now=now)
     return response
 
@@ -268,15 +316,16 @@ def invitation_variables(session: Session, context: dict, language: str) -> dict
     invitation = session.get(SurveyInvitation, context["invitation_id"])
     if invitation is None:
         raise NoLongerDue(_l("the survey invitation was deleted"))
-    if invitation.answered_at is not None:
+    state = invitation_state(invitation)
+    if state == InvitationState.ANSWERED:
         raise NoLongerDue(_l("the survey was already answered"))
-    if invitation.expires_at <= utcnow():
+    if state == InvitationState.EXPIRED:
         raise NoLongerDue(_l("the survey link has expired"))
     about = invitation.client if invitation.client_id != invitation.recipient_id else None
     return {
         "client_name": invitation.recipient.full_name,
         "about_name": about.full_name if about else None,
-        "month_label": month_label(invitation.month, language),
+        "month_label": month_of(invitation).label(language),
         "survey_url": LINK.url(invitation),
         "valid_until": format_date(to_local(invitation.expires_at).date(), format="long", locale=language),
     }
@@ -289,7 +338,7 @@ def send_due_survey(session: Session, now: dt.datetime | None = None) -> SendSum
     today = to_local(now).date()
     if today.day < current_app.config["SURVEY_DAY"]:
         return None
-    month = previous_month(today)
-    if session.scalar(select(SurveyInvitation.id).where(SurveyInvitation.month == month).limit(1)) is not None:
+    month = Month.containing(today).previous()
+    if session.scalar(select(SurveyInvitation.id).where(SurveyInvitation.month == str(month)).limit(1)) is not None:
         return None
     return send_for_month(session, month, now)

@@ -14,10 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_app.models import Client, SurveyInvitation, SurveyRating, SurveyResponse
-from admin_app.services.platform import clinic_time
-from admin_app.services.platform.clinic_time import parse_month
+from admin_app.services.platform.months import Month
 from admin_app.services.surveys import stats as survey_stats
-from admin_app.services.surveys.invitations import month_key, previous_month
 from admin_app.services.surveys.stats import NpsLine, RatingLine
 
 DEFAULT_MONTHS = 12
@@ -26,12 +24,12 @@ MAX_MONTHS = 60
 
 @dataclasses.dataclass(frozen=True)
 class MonthRange:
-    first: str
-    last: str
+    first: Month
+    last: Month
 
     @property
-    def months(self) -> list[str]:
-        return months_between(self.first, self.last)
+    def months(self) -> list[Month]:
+        return self.first.until(self.last)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +38,7 @@ class TherapistRatings:
 
     therapist_id: int
     therapist_name: str
-    by_month: dict[str, RatingLine]
+    by_month: dict[Month, RatingLine]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,28 +57,10 @@ class TherapistMonth:
     comments: list[Comment]
 
 
-def shift_month(month: str, delta: int) -> str:
-    return month_key(*clinic_time.shift_month(*parse_month(month), delta))
-
-
-def months_between(first: str, last: str) -> list[str]:
-    """Every month from `first` to `last` included, oldest first (empty when first > last)."""
-    months, month = [], first
-    while month <= last:
-        months.append(month)
-        month = shift_month(month, 1)
-    return months
-
-
-def month_span(first: str, last: str) -> int:
-    (first_year, first_number), (last_year, last_number) = parse_month(first), parse_month(last)
-    return (last_year - first_year) * 12 + last_number - first_number + 1
-
-
 def default_range(today: dt.date) -> MonthRange:
     """The last 12 months up to the previous one (the current month is not surveyed yet)."""
-    last = previous_month(today)
-    return MonthRange(first=shift_month(last, 1 - DEFAULT_MONTHS), last=last)
+    last = Month.containing(today).previous()
+    return MonthRange(first=last.shift(1 - DEFAULT_MONTHS), last=last)
 
 
 def invitation_months(session: Session) -> list[str]:
@@ -97,7 +77,7 @@ def response_months(session: Session) -> list[str]:
 def nps_table(session: Session, period: MonthRange) -> list[NpsLine]:
     """A line for every month of the period, oldest first; months without invitations are zeros."""
     lines = {line.month: line for line in survey_stats.nps_by_month(session, period.first, period.last)}
-    return [lines.get(month) or NpsLine(month) for month in period.months]
+    return [lines.get(str(month)) or NpsLine(str(month)) for month in period.months]
 
 
 def ratings_table(session: Session, period: MonthRange, therapist_id: int | None = None) -> list[TherapistRatings]:
@@ -105,7 +85,7 @@ def ratings_table(session: Session, period: MonthRange, therapist_id: int | None
     rows: dict[int, TherapistRatings] = {}
     for line in survey_stats.ratings_by_therapist(session, period.first, period.last, therapist_id):
         row = rows.setdefault(line.therapist_id, TherapistRatings(line.therapist_id, line.therapist_name, {}))
-        row.by_month[line.month] = line
+        row.by_month[Month.parse(line.month)] = line
     return sorted(rows.values(), key=lambda row: (row.therapist_name.casefold(), row.therapist_id))
 
 
@@ -131,8 +111,8 @@ def _comments(session: Session, therapist_id: int, period: MonthRange, *, with_c
         .join(SurveyRating, SurveyRating.response_id == SurveyResponse.id)
         .where(
             SurveyRating.therapist_id == therapist_id,
-            SurveyResponse.month >= period.first,
-            SurveyResponse.month <= period.last,
+            SurveyResponse.month >= str(period.first),
+            SurveyResponse.month <= str(period.last),
             SurveyResponse.comment.is_not(None),
         )
     )

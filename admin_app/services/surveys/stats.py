@@ -1,7 +1,8 @@
 """Survey results: NPS per month and each therapist's average stars per month, computed in SQL.
 
-NPS of a month (DESIGN.md): over the responses to that month's survey, 100 x (share of 9-10)
-- 100 x (share of 0-6), one decimal, rounded half-up; a month without responses has no NPS.
+NPS of a month (DESIGN.md): over the responses to that month's survey, 100 x (share of promoters)
+- 100 x (share of detractors) (groups in `surveys.nps`), one decimal, rounded half-up; a month
+without responses has no NPS.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from sqlalchemy import Numeric, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import SurveyInvitation, SurveyRating, SurveyResponse, Therapist
+from admin_app.services.platform.months import Month
+from admin_app.services.surveys import nps as nps_groups
 
 ONE_DECIMAL = Decimal("0.1")
 TWO_DECIMALS = Decimal("0.01")
@@ -59,19 +62,19 @@ def nps(promoters: int, detractors: int, responses: int) -> Decimal | None:
     return (Decimal(100 * (promoters - detractors)) / Decimal(responses)).quantize(ONE_DECIMAL, ROUND_HALF_UP)
 
 
-def nps_by_month(session: Session, first_month: str, last_month: str) -> list[NpsLine]:
-    """One line per month that has invitations, oldest first (months are "YYYY-MM")."""
-    score = SurveyResponse.nps_score
+def nps_by_month(session: Session, first_month: Month, last_month: Month) -> list[NpsLine]:
+    """One line per month that has invitations, oldest first."""
+    group = nps_groups.group_sql(SurveyResponse.nps_score)
     rows = session.execute(
         select(
             SurveyInvitation.month,
             func.count(SurveyInvitation.id),
             func.count(SurveyResponse.id),
-            func.coalesce(func.sum(case((score >= 9, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((score <= 6, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((group == nps_groups.PROMOTER, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((group == nps_groups.DETRACTOR, 1), else_=0)), 0),
         )
         .outerjoin(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id)
-        .where(SurveyInvitation.month >= first_month, SurveyInvitation.month <= last_month)
+        .where(SurveyInvitation.month >= str(first_month), SurveyInvitation.month <= str(last_month))
         .group_by(SurveyInvitation.month)
         .order_by(SurveyInvitation.month)
     ).all()
@@ -81,7 +84,7 @@ def nps_by_month(session: Session, first_month: str, last_month: str) -> list[Np
 
 
 def ratings_by_therapist(
-    session: Session, first_month: str, last_month: str, therapist_id: int | None = None
+    session: Session, first_month: Month, last_month: Month, therapist_id: int | None = None
 ) -> list[RatingLine]:
     """Average stars per therapist and month, by month then therapist name."""
     query = (
@@ -93,7 +96,7 @@ def ratings_by_therapist(
             func.avg(cast(SurveyRating.stars, Numeric(6, 3))),
         )
         .join(Therapist, Therapist.id == SurveyRating.therapist_id)
-        .where(SurveyRating.month >= first_month, SurveyRating.month <= last_month)
+        .where(SurveyRating.month >= str(first_month), SurveyRating.month <= str(last_month))
         .group_by(SurveyRating.month, Therapist.id, Therapist.full_name)
         .order_by(SurveyRating.month, Therapist.full_name)
     )

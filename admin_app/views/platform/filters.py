@@ -12,9 +12,10 @@ from sqlalchemy import or_, select
 
 from admin_app.models import Client, Participant
 from admin_app.services.platform.bounds import query_value_refused
-from admin_app.services.platform.clinic_time import from_local, month_range, parse_month
+from admin_app.services.platform.clinic_time import from_local
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import CHOICES
+from admin_app.services.platform.months import Month
 
 
 class BoundedValue:
@@ -50,7 +51,7 @@ class MonthFilter(BaseSQLAFilter):
 
     def clean(self, value):
         try:
-            return month_range(*parse_month(value))
+            return Month.parse(value).utc_range()
         except RuleViolation:
             raise ValueError(value) from None
 

@@ -20,9 +20,9 @@ from admin_app.models.audit import record_event
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.documents.pdf import PdfError
 from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.platform.months import Month
 from admin_app.services.reports import figures as stats
 from admin_app.services.reports import therapist_month as statements
-from admin_app.services.surveys import invitations as surveys
 from admin_app.views.platform.base import RoleRequired, id_arg
 from admin_app.views.platform.downloads import attachment
 
@@ -35,19 +35,17 @@ def money(amounts: dict[str, Decimal], currency: str) -> str:
     return NO_VALUE if amount is None else f"{amount:.2f}"
 
 
-def shifted(year: int, month: int, steps: int) -> str | None:
-    """The month `steps` away as "YYYY-MM", None beyond the years a report may cover."""
-    year, month = clinic_time.shift_month(year, month, steps)
-    if not statements.FIRST_YEAR <= year <= statements.LAST_YEAR:
-        return None
-    return surveys.month_key(year, month)
+def neighbour(month: Month, steps: int) -> Month | None:
+    """The month `steps` away, None beyond the months a report may cover."""
+    found = month.shift(steps)
+    return found if found.in_window else None
 
 
-def requested_month() -> tuple[int, int] | None:
+def requested_month() -> Month | None:
     """The `month` of the query string; None, after a message naming the field, when it is
     missing or wrong."""
     try:
-        return statements.report_month(request.args.get("month", ""), field=gettext("Month"))
+        return Month.parse(request.args.get("month", ""), field=gettext("Month"))
     except RuleViolation as error:
         flash(str(error), "error")  # plain text: a lazy string would be stored as markup
         return None
@@ -63,14 +61,14 @@ class MonthlyReportView(RoleRequired, BaseView):
     @expose("/")
     def index(self):
         chosen = requested_month() if request.args.get("month", "").strip() else None
-        year, month = chosen or clinic_time.previous_month(clinic_time.today())
-        totals = stats.month_totals(db.session, year, month)
+        month = chosen or Month.containing(clinic_time.today()).previous()
+        totals = stats.month_totals(db.session, month)
         return self.render(
             "admin/report_month.html",
-            month=surveys.month_key(year, month),
-            month_label=clinic_time.month_label(year, month, reader_language()),
-            previous_month=shifted(year, month, -1),
-            next_month=shifted(year, month, 1),
+            month=month,
+            month_label=month.label(reader_language()),
+            previous_month=neighbour(month, -1),
+            next_month=neighbour(month, 1),
             totals=totals,
             currencies=stats.currencies_shown({*totals.gross, *totals.commission}, current_app.config["CURRENCIES"]),
             money=money,
@@ -85,9 +83,8 @@ class MonthlyReportView(RoleRequired, BaseView):
             flash(gettext("Choose a therapist for the statement."), "error")
         if chosen is None or therapist_id is None:
             return self._back(chosen)
-        year, month = chosen
         try:
-            statement = statements.therapist_statement(db.session, year, month, therapist_id)
+            statement = statements.therapist_statement(db.session, chosen, therapist_id)
             document = statements.statement_pdf(statement, language=reader_language())
         except RuleViolation as error:
             flash(str(error), "error")
@@ -96,7 +93,7 @@ class MonthlyReportView(RoleRequired, BaseView):
             return self._pdf_failed(chosen)
         record_event(db.session, action=AuditAction.EXPORT, entity=AUDITED_ENTITY, entity_id=therapist_id)
         db.session.commit()
-        filename = statements.statement_filename(year, month, statement.therapist.full_name)
+        filename = statements.statement_filename(chosen, statement.therapist.full_name)
         return attachment(document, "application/pdf", filename)
 
     @expose("/statements.zip")
@@ -105,9 +102,8 @@ class MonthlyReportView(RoleRequired, BaseView):
         chosen = requested_month()
         if chosen is None:
             return self._back(chosen)
-        year, month = chosen
         try:
-            archive = statements.month_pdfs_zip(db.session, year, month, language=reader_language())
+            archive = statements.month_pdfs_zip(db.session, chosen, language=reader_language())
         except RuleViolation as error:
             flash(str(error), "error")
             return self._back(chosen)
@@ -115,15 +111,15 @@ class MonthlyReportView(RoleRequired, BaseView):
             return self._pdf_failed(chosen)
         record_event(db.session, action=AuditAction.EXPORT, entity=AUDITED_ENTITY)
         db.session.commit()
-        return attachment(archive, "application/zip", statements.zip_filename(year, month))
+        return attachment(archive, "application/zip", statements.zip_filename(chosen))
 
-    def _back(self, chosen: tuple[int, int] | None):
+    def _back(self, chosen: Month | None):
         if chosen is None:
             return redirect(url_for(".index"))
-        return redirect(url_for(".index", month=surveys.month_key(*chosen)))
+        return redirect(url_for(".index", month=str(chosen)))
 
-    def _pdf_failed(self, chosen: tuple[int, int]):
-        current_app.logger.exception("monthly statement PDFs for %s failed", surveys.month_key(*chosen))
+    def _pdf_failed(self, chosen: Month):
+        current_app.logger.exception("monthly statement PDFs for %s failed", chosen)
         flash(
             gettext("The PDF could not be produced. Try again; if it keeps failing, see the application log."), "error"
         )

@@ -8,7 +8,6 @@ script, so a strict Content-Security-Policy holds).
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
 import datetime as dt
 from decimal import Decimal
@@ -31,11 +30,12 @@ from admin_app.services.platform.bounds import calendar_day
 from admin_app.services.platform.documents.spreadsheets import csv_text
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import FIELDS
+from admin_app.services.platform.months import FIRST, LAST, Month, check_year, parse_year
 from admin_app.services.reports import figures as stats
 from admin_app.services.reports import summaries as reports
 from admin_app.views.platform.base import RoleRequired
 from admin_app.views.platform.downloads import attachment
-from admin_app.views.surveys.staff import NO_VALUE, one_decimal
+from admin_app.views.surveys.staff.cells import NO_VALUE, one_decimal
 
 CHARTS = ("nps", "clients", "modality", "income")
 ONE_YEAR = 365 * 24 * 60 * 60
@@ -146,18 +146,7 @@ def requested_year() -> int:
     if not raw:
         return this_year
     try:
-        if not (raw.isascii() and raw.isdigit()):
-            raise RuleViolation(
-                _l(
-                    "%(field)s: expected a year from %(first)s to %(last)s, got %(value)s",
-                    field=_l("Year"),
-                    first=reports.FIRST_YEAR,
-                    last=reports.LAST_YEAR,
-                    value=raw,
-                ),
-                field="year",
-            )
-        return reports.check_year(int(raw), field="year", label=_l("Year"))
+        return parse_year(raw, field="year", label=_l("Year"))
     except RuleViolation as error:
         flash(str(error), "error")  # plain text: a lazy string would be stored as markup
         return this_year
@@ -174,8 +163,8 @@ class StatisticsView(RoleRequired, BaseView):
         return self.render(
             "admin/statistics_year.html",
             year=year,
-            first_year=reports.FIRST_YEAR,
-            last_year=reports.LAST_YEAR,
+            first_year=FIRST.year,
+            last_year=LAST.year,
             months=months,
             currencies=currencies,
             charts=year_charts(year, months, currencies),
@@ -187,7 +176,7 @@ class StatisticsView(RoleRequired, BaseView):
     @expose(f"/<int:year>/<any({', '.join(CHARTS)}):chart>.csv")
     def download(self, year: int, chart: str):
         try:
-            reports.check_year(year, field="year")
+            check_year(year, field="year")
         except RuleViolation:
             abort(404)
         months = stats.year_figures(db.session, year)
@@ -200,8 +189,8 @@ class StatisticsView(RoleRequired, BaseView):
 
 def previous_month(today: dt.date) -> tuple[dt.date, dt.date]:
     """The first and last day of the month before `today`'s."""
-    year, month = clinic_time.previous_month(today)
-    return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+    month = Month.containing(today).previous()
+    return month.first_day, month.last_day
 
 
 def _date_arg(name: str, label, default: dt.date, errors: list[str]) -> dt.date:

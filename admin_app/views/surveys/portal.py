@@ -12,15 +12,16 @@ from flask_admin import BaseView, expose
 from flask_babel import get_locale
 
 from admin_app.extensions import db
-from admin_app.services.surveys import invitations as surveys
+from admin_app.services.platform.months import Month
 from admin_app.services.surveys import results as survey_results
 from admin_app.views.platform.portal import TherapistPortal, current_therapist_id
-from admin_app.views.surveys.staff import requested_period, stars
+from admin_app.views.surveys.staff.cells import stars
+from admin_app.views.surveys.staff.results import requested_period
 
 
 def month_name(month: str) -> str:
     """ "October 2026", in the reader's language."""
-    return surveys.month_label(month, str(get_locale() or current_app.config["DEFAULT_LOCALE"]))
+    return Month.parse(month).label(str(get_locale() or current_app.config["DEFAULT_LOCALE"]))
 
 
 class MyRatingsView(TherapistPortal, BaseView):
