@@ -17,13 +17,13 @@ from admin_app.demo import generator as demo
 from admin_app.demo import practices as demo_practices
 from admin_app.extensions import db
 from admin_app.jobs import runner, schedule, worker_process
-from admin_app.models import AuditAction
-from admin_app.models.audit import record_event
 from admin_app.services import imports
 from admin_app.services.accounts import invitations, logins
+from admin_app.services.platform import documents
 from admin_app.services.platform.clinic_time import parse_month
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.reports import summaries as reports
+from admin_app.services.reports import therapist_month as month_reports
 from admin_app.services.scheduling import appointments as scheduling
 from admin_app.services.surveys import invitations as surveys
 
@@ -226,35 +226,33 @@ def _json_text(report: dict) -> str:
 def report_monthly(month: str, output_format: str, therapist_email: str | None, output: Path | None) -> None:
     """Sessions, gross and commission per therapist and currency for a month, with totals.
 
-    PDF is one therapist's month statement: it needs --therapist and --output.
+    PDF is one therapist's month report: it needs --therapist and --output.
     """
     if output_format == "pdf":
         if output is None:
             raise click.UsageError("--format pdf writes a file: add --output PATH.")
         if therapist_email is None:
-            raise click.UsageError("--format pdf is one therapist's statement: add --therapist EMAIL.")
+            raise click.UsageError("--format pdf is one therapist's month report: add --therapist EMAIL.")
     therapist = reports.therapist_by_email(db.session, therapist_email) if therapist_email else None
     if output_format == "pdf":
-        content: str | bytes = _therapist_month_pdf(month, therapist.id)
-    elif output_format == "csv":
-        content = reports.monthly_report_csv(db.session, month, therapist_email)
+        year, number = parse_month(month, field="--month")
+        reports.check_year(year, field="--month")
+        document = month_reports.month_report_pdf(
+            db.session, year, number, therapist.id, language=current_app.config["DEFAULT_LOCALE"]
+        )
     else:
-        content = _json_text(reports.monthly_report(db.session, month, therapist_email))
-    record_event(
-        db.session, action=AuditAction.EXPORT, entity="therapist", entity_id=therapist.id if therapist else None
-    )
-    _emit(content, output)
-
-
-def _therapist_month_pdf(month: str, therapist_id: int) -> bytes:
-    # Imported here while services.statements is being written alongside this command.
-    from admin_app.services.reports import therapist_month as statements
-
-    year, number = parse_month(month, field="--month")
-    reports.check_year(year, field="--month")
-    return statements.therapist_month_pdf(
-        db.session, year, number, therapist_id, language=current_app.config["DEFAULT_LOCALE"]
-    )
+        if output_format == "csv":
+            text, mimetype = reports.monthly_report_csv(db.session, month, therapist_email), documents.CSV_MIMETYPE
+        else:
+            text, mimetype = _json_text(reports.monthly_report(db.session, month, therapist_email)), "application/json"
+        document = documents.text_document(
+            db.session,
+            text,
+            mimetype=mimetype,
+            filename=documents.file_name("monthly", month, extension=output_format),
+            export=documents.Export(month_reports.AUDITED_ENTITY, therapist.id if therapist else None),
+        )
+    _emit(document.content, output)
 
 
 @report_cli.command("yearly")
@@ -279,9 +277,7 @@ def report_yearly(year: int, output_format: str, output: Path | None) -> None:
 @practice_command
 def report_new_clients(first_day: dt.datetime, last_day: dt.datetime, output: Path | None) -> None:
     """Clients whose first ever attended session is in the period (both days included), as CSV."""
-    content = reports.new_clients_csv(db.session, first_day.date(), last_day.date())
-    record_event(db.session, action=AuditAction.EXPORT, entity="client")
-    _emit(content, output)
+    _emit(reports.new_clients_csv(db.session, first_day.date(), last_day.date()).content, output)
 
 
 import_cli = AppGroup(
