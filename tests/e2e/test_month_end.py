@@ -53,7 +53,7 @@ def test_month_end_totals_month_report_new_clients_and_charts(browser, screensho
     # wkhtmltopdf places words one by one: pypdf reads tabs and line breaks between them.
     text = " ".join(" ".join(page_.extract_text() for page_ in reader.pages).split())
     assert THERAPIST in text
-    assert "Liquidación mensual" in text, text[:500]
+    assert "Informe mensual" in text, text[:500]
     assert gross_pen in text and commission_pen in text, (gross_pen, commission_pen, text[-800:])
     assert re.search(rf"Sesiones:?\s*{sessions}\b", text), text[-800:]
     screenshots.pdf_first_page(pdf, "therapist-month-report")
