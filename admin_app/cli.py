@@ -16,14 +16,13 @@ from sqlalchemy.exc import DBAPIError
 from admin_app import demo
 from admin_app.extensions import db
 from admin_app.jobs import runner, schedule
-from admin_app.models import AuditAction
-from admin_app.models.audit import record_event
 from admin_app.services import imports
 from admin_app.services.accounts import invitations, logins
-from admin_app.services.platform import races
+from admin_app.services.platform import documents, races
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.months import Month
 from admin_app.services.reports import summaries as reports
+from admin_app.services.reports import therapist_month as month_reports
 from admin_app.services.surveys import invitations as surveys
 
 accounts_cli = AppGroup("accounts", help="Create logins for the staff and the therapists.")
@@ -215,34 +214,32 @@ def _json_text(report: dict) -> str:
 def report_monthly(month: str, output_format: str, therapist_email: str | None, output: Path | None) -> None:
     """Sessions, gross and commission per therapist and currency for a month, with totals.
 
-    PDF is one therapist's month statement: it needs --therapist and --output.
+    PDF is one therapist's month report: it needs --therapist and --output.
     """
     if output_format == "pdf":
         if output is None:
             raise click.UsageError("--format pdf writes a file: add --output PATH.")
         if therapist_email is None:
-            raise click.UsageError("--format pdf is one therapist's statement: add --therapist EMAIL.")
+            raise click.UsageError("--format pdf is one therapist's month report: add --therapist EMAIL.")
     therapist = reports.therapist_by_email(db.session, therapist_email) if therapist_email else None
     chosen = Month.parse(month, field="--month")
     if output_format == "pdf":
-        content: str | bytes = _therapist_month_pdf(chosen, therapist.id)
-    elif output_format == "csv":
-        content = reports.monthly_report_csv(db.session, chosen, therapist_email)
+        document = month_reports.month_report_pdf(
+            db.session, chosen, therapist.id, language=current_app.config["DEFAULT_LOCALE"]
+        )
     else:
-        content = _json_text(reports.monthly_report(db.session, chosen, therapist_email))
-    record_event(
-        db.session, action=AuditAction.EXPORT, entity="therapist", entity_id=therapist.id if therapist else None
-    )
-    _emit(content, output)
-
-
-def _therapist_month_pdf(month: Month, therapist_id: int) -> bytes:
-    # Imported here while services.statements is being written alongside this command.
-    from admin_app.services.reports import therapist_month as statements
-
-    return statements.therapist_month_pdf(
-        db.session, month, therapist_id, language=current_app.config["DEFAULT_LOCALE"]
-    )
+        if output_format == "csv":
+            text, mimetype = reports.monthly_report_csv(db.session, chosen, therapist_email), documents.CSV_MIMETYPE
+        else:
+            text, mimetype = _json_text(reports.monthly_report(db.session, chosen, therapist_email)), "application/json"
+        document = documents.text_document(
+            db.session,
+            text,
+            mimetype=mimetype,
+            filename=documents.file_name("monthly", str(chosen), extension=output_format),
+            export=documents.Export(month_reports.AUDITED_ENTITY, therapist.id if therapist else None),
+        )
+    _emit(document.content, output)
 
 
 @report_cli.command("yearly")
@@ -267,9 +264,7 @@ def report_yearly(year: int, output_format: str, output: Path | None) -> None:
 @practice_command
 def report_new_clients(first_day: dt.datetime, last_day: dt.datetime, output: Path | None) -> None:
     """Clients whose first ever attended session is in the period (both days included), as CSV."""
-    content = reports.new_clients_csv(db.session, first_day.date(), last_day.date())
-    record_event(db.session, action=AuditAction.EXPORT, entity="client")
-    _emit(content, output)
+    _emit(reports.new_clients_csv(db.session, first_day.date(), last_day.date()).content, output)
 
 
 import_cli = AppGroup(

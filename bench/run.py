@@ -249,15 +249,15 @@ def run(app, args: argparse.Namespace) -> list[Result]:
 
 
 def pdf_result(app, session, args, month, therapist_id: int, baseline_ms: float) -> Result:
-    name = "therapist month PDF (vs its session_lines SQL)"
+    name = "therapist month report PDF (vs its session_lines SQL)"
     try:
-        statements = importlib.import_module("admin_app.services.reports.therapist_month")
-        render = statements.therapist_month_pdf
+        month_reports = importlib.import_module("admin_app.services.reports.therapist_month")
+        render = month_reports.month_report_pdf
     except (ImportError, AttributeError):
-        return Result(name, note="skipped: no services.statements.therapist_month_pdf")
+        return Result(name, note="skipped: no services.reports.therapist_month.month_report_pdf")
     language = app.config["DEFAULT_LOCALE"]
-    ms, pdf = timed(lambda: render(session, month, therapist_id, language=language), args.repeat, session)
-    return Result(name, ms, baseline_ms, f"{len(pdf) // 1024} KiB")
+    ms, document = timed(lambda: render(session, month, therapist_id, language=language), args.repeat, session)
+    return Result(name, ms, baseline_ms, f"{len(document.content) // 1024} KiB")
 
 
 def page_results(app, args, month_key: str, year: int, month_bare_ms: float, year_bare_ms: float) -> list[Result]:

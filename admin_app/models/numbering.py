@@ -35,15 +35,19 @@ def _ensure_counter(connection: Connection, series: str) -> None:
 
 
 def take_numbers(connection: Connection, series: str, count: int = 1) -> range:
-    """The next `count` numbers of `series`; one UPDATE both locks the counter and moves it."""
+    """The next `count` numbers of `series`.
+
+    One statement creates the counter on first use or moves it, and so takes its lock: a second
+    taker of a new series waits for the first one's INSERT to commit or roll back, then moves the
+    counter it finds (or creates it), never a duplicate.
+    """
     if count < 1:
         raise ValueError("count must be at least 1")
-    _ensure_counter(connection, series)
+    insert = _INSERT[connection.dialect.name](NumberCounter).values(series=series, last_value=count)
     last = connection.execute(
-        update(NumberCounter)
-        .where(NumberCounter.series == series)
-        .values(last_value=NumberCounter.last_value + count)
-        .returning(NumberCounter.last_value)
+        insert.on_conflict_do_update(
+            index_elements=[NumberCounter.series], set_={"last_value": NumberCounter.last_value + count}
+        ).returning(NumberCounter.last_value)
     ).scalar_one()
     return range(last - count + 1, last + 1)
 

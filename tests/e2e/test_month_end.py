@@ -1,6 +1,6 @@
 """Journey 2: the month end, as the staff do it in the Spanish UI.
 
-Last month's totals; one therapist's statement downloaded as a PDF whose text carries their name and
+Last month's totals; one therapist's month report downloaded as a PDF whose text carries their name and
 the figures of the screen; the new clients of last month as CSV, with the rows the page lists; the
 year at a glance, whose four Plotly charts have drawn (an SVG in each).
 """
@@ -23,7 +23,7 @@ CHARTS = ("nps", "clients", "modality", "income")
 NEW_CLIENT_COLUMNS = ["name", "client_number", "national_id", "email", "phone", "first_session", "first_therapist"]
 
 
-def test_month_end_totals_statement_new_clients_and_charts(browser, screenshots, tmp_path: Path):
+def test_month_end_totals_month_report_new_clients_and_charts(browser, screenshots, tmp_path: Path):
     page = browser.page()
     log_in(page, *ADMIN)
 
@@ -42,9 +42,9 @@ def test_month_end_totals_statement_new_clients_and_charts(browser, screenshots,
     expect(total.locator(".col-gross-PEN")).to_have_text(re.compile(r"\d+\.\d\d"))
     screenshots.page(page, "monthly-totals")
 
-    # Their statement: a PDF named after the month and the therapist, with the screen's figures.
+    # Their month report: a PDF named after the month and the therapist, with the screen's figures.
     with page.expect_download() as downloading:
-        row.locator(".col-statement a").click()
+        row.locator(".col-month-report a").click()
     download = downloading.value
     assert download.suggested_filename == f"{month}-lucia-paredes-salazar.pdf"
     pdf = tmp_path / download.suggested_filename
@@ -53,10 +53,10 @@ def test_month_end_totals_statement_new_clients_and_charts(browser, screenshots,
     # wkhtmltopdf places words one by one: pypdf reads tabs and line breaks between them.
     text = " ".join(" ".join(page_.extract_text() for page_ in reader.pages).split())
     assert THERAPIST in text
-    assert "Liquidación mensual" in text, text[:500]
+    assert "Informe mensual" in text, text[:500]
     assert gross_pen in text and commission_pen in text, (gross_pen, commission_pen, text[-800:])
     assert re.search(rf"Sesiones:?\s*{sessions}\b", text), text[-800:]
-    screenshots.pdf_first_page(pdf, "therapist-statement")
+    screenshots.pdf_first_page(pdf, "therapist-month-report")
 
     # Reports → New clients: last month by default; the CSV holds the rows of the page.
     open_menu(page, "Informes", "Clientes nuevos")

@@ -1,4 +1,4 @@
-"""The monthly totals screen and the therapists' statement PDFs (real wkhtmltopdf, read back with pypdf).
+"""The monthly totals screen and the therapists' month report PDFs (real wkhtmltopdf, read back with pypdf).
 
 The practice of these tests (Lima time, October 2026), figures worked out by hand:
 
@@ -9,7 +9,7 @@ The practice of these tests (Lima time, October 2026), figures worked out by han
   4 sessions; gross 360.10 PEN and 80.00 USD; commission 162.05 PEN and 36.00 USD.
 - Beto Núñez, service fee 40.00: 120.00 and 60.00 PEN (80.00 + 20.00).
   2 sessions; gross 180.00 PEN; commission 100.00 PEN.
-- Ceci Idle: only a no-show in October (no statement in the ZIP).
+- Ceci Idle: only a no-show in October (no month report in the ZIP).
 - Totals: 6 sessions; gross 540.10 PEN and 80.00 USD; commission 262.05 PEN and 36.00 USD.
 """
 
@@ -28,7 +28,7 @@ from sqlalchemy import select
 from admin_app.extensions import db
 from admin_app.models import AppointmentKind, Attendance, AuditEvent
 from admin_app.services.platform.months import Month
-from admin_app.services.reports import therapist_month as statements
+from admin_app.services.reports import therapist_month as month_reports
 from tests.conftest import login, sign_in_therapist
 from tests.factories import book, make_admin, make_client, make_room, make_therapist
 from tests.pages import body, flashed, text_of
@@ -73,16 +73,16 @@ def practice(app):
     return ana, beto, idle
 
 
-# --- the statement PDF ----------------------------------------------------------------------------
+# --- the month report PDF -------------------------------------------------------------------------
 
 
-def test_the_statement_lists_every_session_and_adds_up_to_the_totals(app, practice):
+def test_the_month_report_lists_every_session_and_adds_up_to_the_totals(app, practice):
     ana, _, _ = practice
 
-    text = pdf_text(statements.therapist_month_pdf(db.session, Month(2026, 10), ana.id, language="en", now=NOW))
+    text = pdf_text(month_reports.month_report_pdf(db.session, Month(2026, 10), ana.id, language="en", now=NOW).content)
 
     assert text.startswith(app.config["PRACTICE_NAME"])
-    assert "Monthly statement: October 2026" in text
+    assert "Month report: October 2026" in text
     assert "Therapist: Ana Ruiz" in text
     assert "Commission: 45 % of each fee" in text
     # One line per attended client, in start order, in clinic time.
@@ -101,10 +101,12 @@ def test_the_statement_lists_every_session_and_adds_up_to_the_totals(app, practi
     assert text.endswith("1 / 1")
 
 
-def test_a_service_fee_statement_explains_its_commission(practice):
+def test_a_service_fee_month_report_explains_its_commission(practice):
     _, beto, _ = practice
 
-    text = pdf_text(statements.therapist_month_pdf(db.session, Month(2026, 10), beto.id, language="en", now=NOW))
+    text = pdf_text(
+        month_reports.month_report_pdf(db.session, Month(2026, 10), beto.id, language="en", now=NOW).content
+    )
 
     assert "Commission: each fee less the practice's service fee of 40.00" in text
     assert "2026-10-12 18:00 Luis Soto Individual Virtual 120.00 PEN 80.00" in text
@@ -120,17 +122,17 @@ def test_a_client_name_is_printed_as_text_and_opens_nothing(practice):
     book(ana, [smuggler], dt.datetime(2026, 10, 15, 10, 0), fee="50.00")
     db.session.commit()
 
-    text = pdf_text(statements.therapist_month_pdf(db.session, Month(2026, 10), ana.id, language="en", now=NOW))
+    text = pdf_text(month_reports.month_report_pdf(db.session, Month(2026, 10), ana.id, language="en", now=NOW).content)
 
     assert f"2026-10-14 10:00 {HOSTILE} Individual Virtual 50.00 PEN 22.50" in text
     assert '<meta name="pdfkit-enable-local-file-access" content="">' in text
     assert "root:" not in text and "/bin/" not in text
 
 
-def test_a_spanish_statement(practice):
+def test_a_spanish_month_report(practice):
     ana, _, _ = practice
 
-    text = pdf_text(statements.therapist_month_pdf(db.session, Month(2026, 10), ana.id, language="es", now=NOW))
+    text = pdf_text(month_reports.month_report_pdf(db.session, Month(2026, 10), ana.id, language="es", now=NOW).content)
 
     assert "octubre de 2026" in text
     assert "Terapeuta: Ana Ruiz" in text
@@ -140,10 +142,12 @@ def test_a_spanish_statement(practice):
     assert "October" not in text and "Couple" not in text and "On-site" not in text
 
 
-def test_a_month_without_sessions_still_has_a_statement(practice):
+def test_a_month_without_sessions_still_has_a_month_report(practice):
     _, _, idle = practice
 
-    text = pdf_text(statements.therapist_month_pdf(db.session, Month(2026, 10), idle.id, language="en", now=NOW))
+    text = pdf_text(
+        month_reports.month_report_pdf(db.session, Month(2026, 10), idle.id, language="en", now=NOW).content
+    )
 
     assert "Therapist: Ceci Idle" in text
     assert "No attended sessions in October 2026." in text
@@ -160,7 +164,7 @@ def test_a_long_month_numbers_its_pages(practice):
             book(ana, [client], dt.datetime(2026, 9, day, hour, 0), fee="100.00")
     db.session.commit()
 
-    data = statements.therapist_month_pdf(db.session, Month(2026, 9), ana.id, language="en", now=NOW)
+    data = month_reports.month_report_pdf(db.session, Month(2026, 9), ana.id, language="en", now=NOW).content
 
     pages = [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages]
     assert len(pages) >= 3
@@ -171,10 +175,10 @@ def test_a_long_month_numbers_its_pages(practice):
 
 
 def test_the_file_name_is_ascii():
-    assert statements.statement_filename(Month(2026, 10), "Ana Ruiz") == "2026-10-ana-ruiz.pdf"
-    assert statements.statement_filename(Month(2026, 10), "Beto Núñez-Ñahui") == "2026-10-beto-nunez-nahui.pdf"
-    assert statements.statement_filename(Month(2026, 1), "王小明") == "2026-01-therapist.pdf"
-    assert statements.statement_filename(Month(2026, 1), '../"x"\r\n') == "2026-01-x.pdf"
+    assert month_reports.month_report_filename(Month(2026, 10), "Ana Ruiz") == "2026-10-ana-ruiz.pdf"
+    assert month_reports.month_report_filename(Month(2026, 10), "Beto Núñez-Ñahui") == "2026-10-beto-nunez-nahui.pdf"
+    assert month_reports.month_report_filename(Month(2026, 1), "王小明") == "2026-01-therapist.pdf"
+    assert month_reports.month_report_filename(Month(2026, 1), '../"x"\r\n') == "2026-01-x.pdf"
 
 
 # --- the screen -----------------------------------------------------------------------------------
@@ -207,7 +211,7 @@ def test_the_screen_shows_the_hand_computed_figures(admin_client, practice):
         "gross-USD": "80.00",
         "commission-PEN": "162.05",
         "commission-USD": "36.00",
-        "statement": "PDF",
+        "month-report": "PDF",
     }
     assert rows[str(beto.id)] == {
         "therapist": "Beto Núñez",
@@ -216,7 +220,7 @@ def test_the_screen_shows_the_hand_computed_figures(admin_client, practice):
         "gross-USD": "—",
         "commission-PEN": "100.00",
         "commission-USD": "—",
-        "statement": "PDF",
+        "month-report": "PDF",
     }
     assert rows["total"] == {
         "therapist": "Total",
@@ -229,7 +233,7 @@ def test_the_screen_shows_the_hand_computed_figures(admin_client, practice):
     assert list(rows) == [str(ana.id), str(beto.id), "total"]  # Ceci had no session
     page = body(response)
     assert f"{PAGE}therapist.pdf?month=2026-10&amp;therapist={ana.id}" in page
-    assert f"{PAGE}statements.zip?month=2026-10" in page
+    assert f"{PAGE}month-reports.zip?month=2026-10" in page
 
 
 @pytest.mark.parametrize(
@@ -292,7 +296,7 @@ def test_a_therapist_is_refused(client, practice):
 
     assert client.get(f"{PAGE}?month=2026-10").status_code == 403
     assert client.get(f"{PAGE}therapist.pdf?month=2026-10&therapist={ana.id}").status_code == 403
-    assert client.get(f"{PAGE}statements.zip?month=2026-10").status_code == 403
+    assert client.get(f"{PAGE}month-reports.zip?month=2026-10").status_code == 403
     assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).all() == []
 
 
@@ -304,7 +308,7 @@ def export_events() -> list[tuple]:
     return [(event.actor, event.entity, event.entity_id) for event in events]
 
 
-def test_an_admin_downloads_a_statement_and_it_is_audited(admin_client, practice):
+def test_an_admin_downloads_a_month_report_and_it_is_audited(admin_client, practice):
     ana, _, _ = practice
 
     response = admin_client.get(f"{PAGE}therapist.pdf?month=2026-10&therapist={ana.id}")
@@ -318,7 +322,7 @@ def test_an_admin_downloads_a_statement_and_it_is_audited(admin_client, practice
     assert export_events() == [("staff@example.com", "therapist", ana.id)]
 
 
-def test_a_spanish_admin_gets_a_spanish_statement(client, practice):
+def test_a_spanish_admin_gets_a_spanish_month_report(client, practice):
     ana, _, _ = practice
     make_admin(email="lima@example.com", locale="es")
     db.session.commit()
@@ -330,14 +334,14 @@ def test_a_spanish_admin_gets_a_spanish_statement(client, practice):
     assert "octubre de 2026" in text and "Terapeuta: Ana Ruiz" in text and "Presencial" in text
 
 
-def test_the_zip_holds_one_statement_per_therapist_with_sessions(admin_client, practice):
+def test_the_zip_holds_one_month_report_per_therapist_with_sessions(admin_client, practice):
     ana, beto, _ = practice
 
-    response = admin_client.get(f"{PAGE}statements.zip?month=2026-10")
+    response = admin_client.get(f"{PAGE}month-reports.zip?month=2026-10")
 
     assert response.status_code == 200
     assert response.mimetype == "application/zip"
-    assert response.headers["Content-Disposition"] == 'attachment; filename="2026-10-statements.zip"'
+    assert response.headers["Content-Disposition"] == 'attachment; filename="2026-10-month-reports.zip"'
     with zipfile.ZipFile(io.BytesIO(response.data)) as bundle:
         assert bundle.namelist() == ["2026-10-ana-ruiz.pdf", "2026-10-beto-nunez.pdf"]
         ana_text = pdf_text(bundle.read("2026-10-ana-ruiz.pdf"))
@@ -348,12 +352,20 @@ def test_the_zip_holds_one_statement_per_therapist_with_sessions(admin_client, p
     assert export_events() == [("staff@example.com", "therapist", None)]
 
 
+def test_the_old_statements_address_moved_for_good_to_month_reports(admin_client, practice):
+    response = admin_client.get(f"{PAGE}statements.zip?month=2026-10")
+
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith(f"{PAGE}month-reports.zip?month=2026-10")
+    assert export_events() == []  # nothing left yet: the new address makes and records the ZIP
+
+
 def test_two_therapists_of_the_same_name_get_two_files(admin_client, practice):
     twin = make_therapist(default_fee=D("100.00"), full_name="Ana Ruiz")
     book(twin, [make_client()], dt.datetime(2026, 10, 22, 9, 0))
     db.session.commit()
 
-    response = admin_client.get(f"{PAGE}statements.zip?month=2026-10")
+    response = admin_client.get(f"{PAGE}month-reports.zip?month=2026-10")
 
     with zipfile.ZipFile(io.BytesIO(response.data)) as bundle:
         names = sorted(bundle.namelist())
@@ -361,10 +373,10 @@ def test_two_therapists_of_the_same_name_get_two_files(admin_client, practice):
 
 
 def test_an_empty_month_has_no_zip(admin_client, practice):
-    response = admin_client.get(f"{PAGE}statements.zip?month=2026-08", follow_redirects=True)
+    response = admin_client.get(f"{PAGE}month-reports.zip?month=2026-08", follow_redirects=True)
 
     assert response.request.full_path == f"{PAGE}?month=2026-08"
-    assert flashed(response) == ["No attended sessions in August 2026: there are no statements to download."]
+    assert flashed(response) == ["No attended sessions in August 2026: there are no month reports to download."]
     assert export_events() == []
 
 
@@ -372,12 +384,12 @@ def test_an_empty_month_has_no_zip(admin_client, practice):
     ("query", "message"),
     [
         ("?therapist=1", "Month: expected a month as YYYY-MM, got"),
-        ("?month=2026-10", "Choose a therapist for the statement."),
-        ("?month=2026-10&therapist=abc", "Choose a therapist for the statement."),
+        ("?month=2026-10", "Choose a therapist for the month report."),
+        ("?month=2026-10&therapist=abc", "Choose a therapist for the month report."),
         ("?month=2026-10&therapist=999999", "This therapist does not exist (any more)."),
     ],
 )
-def test_a_wrong_statement_link_is_explained(admin_client, practice, query, message):
+def test_a_wrong_month_report_link_is_explained(admin_client, practice, query, message):
     response = admin_client.get(f"{PAGE}therapist.pdf{query}", follow_redirects=True)
 
     assert response.status_code == 200

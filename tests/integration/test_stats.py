@@ -175,7 +175,7 @@ def test_new_clients_of_a_period_with_their_first_therapist(app):
     db.session.commit()
 
     found = reports.new_clients(db.session, dt.date(2026, 10, 1), dt.date(2026, 10, 31))
-    text = reports.new_clients_csv(db.session, dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    text = reports.new_clients_csv(db.session, dt.date(2026, 10, 1), dt.date(2026, 10, 31)).content
 
     assert [(c.name, c.first_session, c.first_therapist) for c in found] == [
         ('=HYPERLINK("http://x")', dt.date(2026, 10, 4), "Beto"),

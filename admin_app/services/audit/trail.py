@@ -1,23 +1,12 @@
-"""The audit trail beyond the change listener: exports recorded, and the history of one record as the
-staff see it."""
+"""The audit trail beyond the change listener: the history of one record as the staff see it (exports
+are recorded by the documents service that makes them, services/platform/documents)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from admin_app.models import Appointment, AuditAction, AuditEvent, Participant
-from admin_app.models.audit import Actor, record_event
-
-
-def record_export(*, bind: Engine, entity: str, actor: Actor) -> None:
-    """Record that a list was exported, in a short transaction of its own, once the file is produced.
-
-    Not in the session that read the rows: committing there would expire the records a download is
-    still streaming, and a failed download must not take the record of what already left with it.
-    """
-    with Session(bind=bind) as session, session.begin():
-        record_event(session, action=AuditAction.EXPORT, entity=entity, actor=actor)
+from admin_app.models import Appointment, AuditEvent, Participant
 
 
 def appointment_history(session: Session, *, appointment: Appointment) -> list[AuditEvent]:

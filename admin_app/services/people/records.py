@@ -25,7 +25,7 @@ from admin_app.models import (
 )
 from admin_app.services.platform import bounds
 from admin_app.services.platform.contact import normalise_email, normalise_phone
-from admin_app.services.platform.documents.numbering import next_numbers, reserve_given_number
+from admin_app.services.platform.documents.numbering import next_number, reserve_given_number
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import choice_label, field_label
 from admin_app.services.platform.money import check_currency
@@ -92,7 +92,7 @@ def _assign_client_number(session: Session, client: Client) -> None:
     """A typed number is kept (and never handed out again); an empty one gets the next of the series."""
     client.client_number = (client.client_number or "").strip() or None
     if client.client_number is None:
-        client.client_number = str(next_numbers(session, CLIENT_NUMBER_SERIES)[0])
+        client.client_number = str(next_number(session, CLIENT_NUMBER_SERIES))
         return
     if _taken_by_another_client(session, client, "client_number"):
         raise RuleViolation(

@@ -12,6 +12,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import Appointment, Attendance, Client, Participant, Therapist
+from admin_app.services.platform import documents
 from admin_app.services.platform.clinic_time import clinic_zone, from_local, to_local
 from admin_app.services.platform.documents.spreadsheets import csv_text
 from admin_app.services.platform.errors import RuleViolation
@@ -74,14 +75,18 @@ def new_clients(session: Session, first_day: dt.date, last_day: dt.date) -> list
     return result
 
 
-def new_clients_csv(session: Session, first_day: dt.date, last_day: dt.date) -> str:
+def new_clients_csv(session: Session, first_day: dt.date, last_day: dt.date) -> documents.Document:
+    """The period's new clients as CSV, recorded as an export of clients (it carries their contacts)."""
     rows = new_clients(session, first_day, last_day)
-    return csv_text(
+    return documents.csv_document(
+        session,
         NEW_CLIENT_COLUMNS,
         (
             (c.name, c.client_number, c.national_id, c.email, c.phone, c.first_session.isoformat(), c.first_therapist)
             for c in rows
         ),
+        filename=documents.file_name("new-clients", first_day.isoformat(), last_day.isoformat(), extension="csv"),
+        export=documents.Export(Client.__tablename__),
     )
 
 

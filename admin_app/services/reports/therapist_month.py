@@ -1,19 +1,19 @@
-"""Therapists' monthly statements as PDFs: every counted session line of the month and its totals.
+"""Therapists' month reports as PDFs: every counted session line of the month and its totals.
 
 The lines come from `stats.session_lines` and the totals from `stats.month_totals`, the figures
-the monthly totals screen shows; both round per line, so a statement adds up to the screen.
-A statement is written in the language asked for (the reader's), amounts as on the screens
+the monthly totals screen shows; both round per line, so a month report adds up to the screen.
+A month report is written in the language asked for (the reader's), amounts as on the screens
 (two decimals and the currency code, never a total across currencies), times in clinic time.
+Each PDF or ZIP is made by the documents service, which records it as an export of therapists'
+data (the ZIP: of every therapist's).
+
+(Not the payout statement: that is what the practice owes a therapist, from billing.)
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
-import re
-import unicodedata
-import zipfile
 from decimal import Decimal
 
 from flask import current_app, render_template
@@ -25,18 +25,19 @@ from sqlalchemy.orm import Session
 from admin_app.config import SUPPORTED_LOCALES
 from admin_app.models import AppointmentKind, CompensationModel, Modality, Therapist
 from admin_app.models.base import utcnow
+from admin_app.services.platform import documents
 from admin_app.services.platform.clinic_time import clinic_zone, to_local
-from admin_app.services.platform.documents import pdf
 from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.platform.labels import choice_label
 from admin_app.services.platform.months import Month
 from admin_app.services.reports import figures as stats
 
 TEMPLATE = "pdf/therapist_month.html"
+AUDITED_ENTITY = "therapist"  # a month report exports one therapist's month (the ZIP: every therapist's)
 
 
 @dataclasses.dataclass(frozen=True)
-class Statement:
+class MonthReport:
     """One therapist's month: the session lines and the totals they add up to."""
 
     month: Month
@@ -45,29 +46,23 @@ class Statement:
     totals: stats.TherapistMonth
 
 
-def statement_filename(month: Month, therapist_name: str) -> str:
+def month_report_filename(month: Month, therapist_name: str) -> str:
     """ "2026-10-ana-ruiz.pdf": ASCII only, whatever the name holds."""
-    ascii_name = unicodedata.normalize("NFKD", therapist_name).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60].strip("-") or "therapist"
-    return f"{month}-{slug}.pdf"
+    return documents.file_name(str(month), therapist_name, extension="pdf", placeholder="therapist")
 
 
-def zip_filename(month: Month) -> str:
-    return f"{month}-statements.zip"
-
-
-def therapist_statement(session: Session, month: Month, therapist_id: int) -> Statement:
+def therapist_month_report(session: Session, month: Month, therapist_id: int) -> MonthReport:
     """The therapist's month (zero lines when nothing was attended); NotFound for an unknown id."""
     therapist = session.get(Therapist, therapist_id)
     if therapist is None:
         raise NotFound(_l("This therapist does not exist (any more)."))
     found = stats.month_totals(session, month, therapist_id=therapist_id).therapists
     totals = found[0] if found else stats.TherapistMonth(therapist.id, therapist.full_name, therapist.email)
-    return Statement(month, therapist, stats.session_lines(session, month, therapist_id), totals)
+    return MonthReport(month, therapist, stats.session_lines(session, month, therapist_id), totals)
 
 
-def month_statements(session: Session, month: Month) -> list[Statement]:
-    """The statement of every therapist with sessions in the month, in the screen's order
+def month_reports(session: Session, month: Month) -> list[MonthReport]:
+    """The month report of every therapist with sessions in the month, in the screen's order
     (a query per therapist for the lines: next to a PDF render each, they cost nothing)."""
     totals = stats.month_totals(session, month).therapists
     ids = [line.therapist_id for line in totals]
@@ -75,7 +70,7 @@ def month_statements(session: Session, month: Month) -> list[Statement]:
         therapist.id: therapist for therapist in session.scalars(select(Therapist).where(Therapist.id.in_(ids)))
     }
     return [
-        Statement(
+        MonthReport(
             month,
             therapists[line.therapist_id],
             stats.session_lines(session, month, line.therapist_id),
@@ -85,47 +80,54 @@ def month_statements(session: Session, month: Month) -> list[Statement]:
     ]
 
 
-def therapist_month_pdf(
+def month_report_pdf(
     session: Session, month: Month, therapist_id: int, *, language: str, now: dt.datetime | None = None
-) -> bytes:
-    """The therapist's statement for the month as a PDF in `language`."""
-    return statement_pdf(therapist_statement(session, month, therapist_id), language=language, now=now)
+) -> documents.Document:
+    """The therapist's month report as a PDF in `language`, recorded as an export of the therapist."""
+    report = therapist_month_report(session, month, therapist_id)
+    return documents.pdf_document(
+        session,
+        month_report_html(report, language=language, now=now),
+        filename=month_report_filename(month, report.therapist.full_name),
+        export=documents.Export(AUDITED_ENTITY, therapist_id),
+    )
 
 
-def statement_pdf(statement: Statement, *, language: str, now: dt.datetime | None = None) -> bytes:
-    return pdf.render_pdf(statement_html(statement, language=language, now=now))
-
-
-def month_pdfs_zip(session: Session, month: Month, *, language: str, now: dt.datetime | None = None) -> bytes:
-    """A ZIP holding the statement PDF of every therapist with sessions in the month.
+def month_reports_zip(
+    session: Session, month: Month, *, language: str, now: dt.datetime | None = None
+) -> documents.Document:
+    """A ZIP holding the month report PDF of every therapist with sessions in the month.
 
     A month without sessions is refused (a ZIP with nothing in it would only puzzle).
     """
     now = now or utcnow()
-    statements = month_statements(session, month)
-    if not statements:
+    reports = month_reports(session, month)
+    if not reports:
         raise RuleViolation(
             _l(
-                "No attended sessions in %(month)s: there are no statements to download.",
+                "No attended sessions in %(month)s: there are no month reports to download.",
                 month=month.label(_language(language)),
             )
         )
-    documents = pdf.render_pdfs([statement_html(statement, language=language, now=now) for statement in statements])
-    stamp = to_local(now).timetuple()[:6]
+    files: list[tuple[str, str]] = []
     names: set[str] = set()
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
-        for statement, document in zip(statements, documents, strict=True):
-            name = statement_filename(month, statement.therapist.full_name)
-            while name in names:  # two therapists of the same name
-                name = name.removesuffix(".pdf") + f"-{statement.therapist.id}.pdf"
-            names.add(name)
-            bundle.writestr(zipfile.ZipInfo(name, date_time=stamp), document, compress_type=zipfile.ZIP_DEFLATED)
-    return archive.getvalue()
+    for report in reports:
+        name = month_report_filename(month, report.therapist.full_name)
+        while name in names:  # two therapists of the same name
+            name = name.removesuffix(".pdf") + f"-{report.therapist.id}.pdf"
+        names.add(name)
+        files.append((name, month_report_html(report, language=language, now=now)))
+    return documents.pdf_zip_document(
+        session,
+        files,
+        filename=documents.file_name(str(month), "month-reports", extension="zip"),
+        export=documents.Export(AUDITED_ENTITY),
+        now=now,
+    )
 
 
-def statement_html(statement: Statement, *, language: str, now: dt.datetime | None = None) -> str:
-    """The statement as a complete HTML document for `pdf.render_pdf`, every value escaped."""
+def month_report_html(report: MonthReport, *, language: str, now: dt.datetime | None = None) -> str:
+    """The month report as a complete HTML document for the PDF writer, every value escaped."""
     language = _language(language)
     generated = to_local(now or utcnow())
     with force_locale(language):
@@ -133,12 +135,12 @@ def statement_html(statement: Statement, *, language: str, now: dt.datetime | No
             TEMPLATE,
             language=language,
             practice_name=current_app.config["PRACTICE_NAME"],
-            therapist_name=statement.therapist.full_name,
-            month=statement.month.label(language),
-            compensation=_compensation(statement.therapist),
-            lines=[_line(line) for line in statement.lines],
-            sessions=statement.totals.sessions,
-            totals=_totals(statement.totals),
+            therapist_name=report.therapist.full_name,
+            month=report.month.label(language),
+            compensation=_compensation(report.therapist),
+            lines=[_line(line) for line in report.lines],
+            sessions=report.totals.sessions,
+            totals=_totals(report.totals),
             generated_at=generated.strftime("%Y-%m-%d %H:%M"),
             zone=clinic_zone().key,
         )

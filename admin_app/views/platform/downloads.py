@@ -3,14 +3,24 @@ client names or the practice's figures."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from flask import Response, request, stream_with_context
+from werkzeug.wsgi import wrap_file
 
-from flask import Response
+from admin_app.services.platform.documents import Document
 
 
-def attachment(data: bytes | str | Iterable[bytes] | Iterable[str], mimetype: str, filename: str) -> Response:
-    """`data` whole, or an iterable the server sends as it is produced (a streamed export)."""
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+def attachment(document: Document) -> Response:
+    """A document made by `services.platform.documents`: whole, streamed while it is produced (in
+    the request's context, so its rows can still be read), or an open file the server sends as it is
+    and closes after."""
+    content = document.content
+    if hasattr(content, "read"):
+        response = Response(wrap_file(request.environ, content), mimetype=document.mimetype, direct_passthrough=True)
+        response.content_length = document.size
+    elif isinstance(content, str | bytes):
+        response = Response(content, mimetype=document.mimetype)
+    else:
+        response = Response(stream_with_context(content), mimetype=document.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'
     response.cache_control.no_store = True
     return response

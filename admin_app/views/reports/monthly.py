@@ -1,9 +1,10 @@
 """The monthly totals screen: sessions, gross and commission per therapist and per currency for a
-month, each therapist's statement as a PDF, and all of them in one ZIP.
+month, each therapist's month report as a PDF, and all of them in one ZIP.
 
 The table is `stats.month_totals` (two queries whatever the number of therapists). Downloads name
 the month and the therapist by id only (a URL ends up in logs; a name would be client-adjacent
-data), are written in the reader's language, and each one is an EXPORT in the audit trail.
+data), are written in the reader's language, and each one is an EXPORT in the audit trail (recorded
+by the documents service that makes it).
 """
 
 from __future__ import annotations
@@ -15,19 +16,16 @@ from flask_admin import BaseView, expose
 from flask_babel import get_locale, gettext
 
 from admin_app.extensions import db
-from admin_app.models import AuditAction
-from admin_app.models.audit import record_event
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.documents.pdf import PdfError
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.months import Month
 from admin_app.services.reports import figures as stats
-from admin_app.services.reports import therapist_month as statements
+from admin_app.services.reports import therapist_month as month_reports
 from admin_app.views.platform.base import RoleRequired, id_arg
 from admin_app.views.platform.downloads import attachment
 
 NO_VALUE = "—"
-AUDITED_ENTITY = "therapist"  # a statement exports one therapist's month (the ZIP: every therapist's)
 
 
 def money(amounts: dict[str, Decimal], currency: str) -> str:
@@ -56,7 +54,7 @@ def reader_language() -> str:
 
 
 class MonthlyReportView(RoleRequired, BaseView):
-    """Monthly totals per therapist, with the therapists' statements as PDFs."""
+    """Monthly totals per therapist, with the therapists' month reports as PDFs."""
 
     @expose("/")
     def index(self):
@@ -76,42 +74,44 @@ class MonthlyReportView(RoleRequired, BaseView):
 
     @expose("/therapist.pdf")
     def therapist_pdf(self):
-        """One therapist's statement, `?month=YYYY-MM&therapist=<id>` (no lines for an idle month)."""
+        """One therapist's month report, `?month=YYYY-MM&therapist=<id>` (no lines for an idle month)."""
         chosen = requested_month()
         therapist_id = id_arg("therapist")
         if chosen is not None and therapist_id is None:
-            flash(gettext("Choose a therapist for the statement."), "error")
+            flash(gettext("Choose a therapist for the month report."), "error")
         if chosen is None or therapist_id is None:
             return self._back(chosen)
         try:
-            statement = statements.therapist_statement(db.session, chosen, therapist_id)
-            document = statements.statement_pdf(statement, language=reader_language())
+            document = month_reports.month_report_pdf(db.session, chosen, therapist_id, language=reader_language())
         except RuleViolation as error:
             flash(str(error), "error")
             return self._back(chosen)
         except PdfError:
             return self._pdf_failed(chosen)
-        record_event(db.session, action=AuditAction.EXPORT, entity=AUDITED_ENTITY, entity_id=therapist_id)
         db.session.commit()
-        filename = statements.statement_filename(chosen, statement.therapist.full_name)
-        return attachment(document, "application/pdf", filename)
+        return attachment(document)
 
-    @expose("/statements.zip")
-    def statements_zip(self):
-        """Every statement of the month (`?month=YYYY-MM`): one PDF per therapist with sessions."""
+    @expose("/month-reports.zip")
+    def month_reports_zip(self):
+        """Every month report of the month (`?month=YYYY-MM`): one PDF per therapist with sessions."""
         chosen = requested_month()
         if chosen is None:
             return self._back(chosen)
         try:
-            archive = statements.month_pdfs_zip(db.session, chosen, language=reader_language())
+            document = month_reports.month_reports_zip(db.session, chosen, language=reader_language())
         except RuleViolation as error:
             flash(str(error), "error")
             return self._back(chosen)
         except PdfError:
             return self._pdf_failed(chosen)
-        record_event(db.session, action=AuditAction.EXPORT, entity=AUDITED_ENTITY)
         db.session.commit()
-        return attachment(archive, "application/zip", statements.zip_filename(chosen))
+        return attachment(document)
+
+    @expose("/statements.zip")
+    def statements_zip(self):
+        """The ZIP's address before month reports had their name: bookmarks and old links keep working."""
+        query = request.query_string.decode("latin-1")
+        return redirect(url_for(".month_reports_zip") + (f"?{query}" if query else ""), code=301)
 
     def _back(self, chosen: Month | None):
         if chosen is None:
@@ -119,7 +119,7 @@ class MonthlyReportView(RoleRequired, BaseView):
         return redirect(url_for(".index", month=str(chosen)))
 
     def _pdf_failed(self, chosen: Month):
-        current_app.logger.exception("monthly statement PDFs for %s failed", chosen)
+        current_app.logger.exception("month report PDFs for %s failed", chosen)
         flash(
             gettext("The PDF could not be produced. Try again; if it keeps failing, see the application log."), "error"
         )

@@ -23,11 +23,8 @@ from plotly.offline import get_plotlyjs_version
 
 from admin_app.charts import yearly
 from admin_app.extensions import db
-from admin_app.models import AuditAction, Client
-from admin_app.models.audit import record_event
-from admin_app.services.platform import clinic_time
+from admin_app.services.platform import clinic_time, documents
 from admin_app.services.platform.bounds import calendar_day
-from admin_app.services.platform.documents.spreadsheets import csv_text
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import FIELDS
 from admin_app.services.platform.months import FIRST, LAST, Month, check_year, parse_year
@@ -181,7 +178,9 @@ class StatisticsView(RoleRequired, BaseView):
             abort(404)
         months = stats.year_figures(db.session, year)
         header, rows = chart_table(chart, months, year_currencies(months, current_app.config["CURRENCIES"]))
-        return attachment(csv_text(header, rows), "text/csv", f"statistics-{year}-{chart}.csv")
+        filename = documents.file_name("statistics", year, chart, extension="csv")
+        # The practice's figures per month, no one's personal data: not an audited export.
+        return attachment(documents.csv_document(db.session, header, rows, filename=filename, export=None))
 
 
 # --- new clients ----------------------------------------------------------------------------------
@@ -251,9 +250,8 @@ class NewClientsView(RoleRequired, BaseView):
         if errors:
             return redirect(page)
         try:
-            text = reports.new_clients_csv(db.session, first, last)
+            document = reports.new_clients_csv(db.session, first, last)
         except RuleViolation:  # the period ends before it starts
             return redirect(page)
-        record_event(db.session, action=AuditAction.EXPORT, entity=Client.__tablename__)
         db.session.commit()
-        return attachment(text, "text/csv", f"new-clients-{first.isoformat()}-{last.isoformat()}.csv")
+        return attachment(document)

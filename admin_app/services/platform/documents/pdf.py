@@ -26,7 +26,7 @@ from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, RectangleObject
 
 PDF_TIMEOUT_SECONDS = 30
-# Renders of a batch (a month's statements) run side by side: wkhtmltopdf spends most of its
+# Renders of a batch (every therapist's month report) run side by side: wkhtmltopdf spends most of its
 # time waiting, so a few at once cut a 200-therapist month from about a minute to seconds.
 PARALLEL_RENDERS = 4
 CLOSED_PROXY = "127.0.0.1:9"  # the discard port, closed on our hosts: any request fails at once
