@@ -8,8 +8,6 @@ data), are written in the reader's language, and each one is an EXPORT in the au
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import get_locale, gettext
@@ -26,13 +24,7 @@ from admin_app.services.surveys import invitations as surveys
 from admin_app.views.platform.base import RoleRequired, id_arg
 from admin_app.views.platform.downloads import attachment
 
-NO_VALUE = "—"
 AUDITED_ENTITY = "therapist"  # a statement exports one therapist's month (the ZIP: every therapist's)
-
-
-def money(amounts: dict[str, Decimal], currency: str) -> str:
-    amount = amounts.get(currency)
-    return NO_VALUE if amount is None else f"{amount:.2f}"
 
 
 def shifted(year: int, month: int, steps: int) -> str | None:
@@ -73,7 +65,6 @@ class MonthlyReportView(RoleRequired, BaseView):
             next_month=shifted(year, month, 1),
             totals=totals,
             currencies=stats.currencies_shown({*totals.gross, *totals.commission}, current_app.config["CURRENCIES"]),
-            money=money,
         )
 
     @expose("/therapist.pdf")
