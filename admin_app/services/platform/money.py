@@ -105,7 +105,7 @@ def format_money(amount: Decimal, currency: str, language: str | None = None) ->
     """The amount as a reader of `language` expects it, for the practice's region (PHONE_REGION):
     "S/ 1,234.50" in Spanish in Peru, "1 234,50 $" in French in Canada, "$1,234.50" in English in
     Canada, "CA$1,234.50" in English elsewhere, "PEN 35.50" where the currency has no symbol of
-its own. The amount is rounded half-up first, as its lines are; spaces are non-breaking.
+    its own. The amount is rounded half-up first, as its lines are; spaces are non-breaking.
 
     `language` defaults to the current one (the request's, or the one a PDF or email is forced to).
     """
