@@ -20,6 +20,7 @@ from tests.e2e.helpers import last_month, log_in, open_menu, shown_around
 
 THERAPIST = "Lucía Paredes Salazar"  # a demo therapist with sessions every month
 CHARTS = ("nps", "clients", "modality", "income")
+SOLES = r"S/\s\d{1,3}(,\d{3})*\.\d\d"
 NEW_CLIENT_COLUMNS = ["name", "client_number", "national_id", "email", "phone", "first_session", "first_therapist"]
 
 
@@ -34,12 +35,13 @@ def test_month_end_totals_month_report_new_clients_and_charts(browser, screensho
     row = page.locator("#month-totals tbody tr", has=page.locator("th", has_text=THERAPIST))
     expect(row).to_have_count(1)
     sessions = int(row.locator(".col-sessions").inner_text())
-    gross_pen = row.locator(".col-gross-PEN").inner_text().strip()
-    commission_pen = row.locator(".col-commission-PEN").inner_text().strip()
-    assert sessions > 0 and re.fullmatch(r"\d+\.\d\d", gross_pen), (sessions, gross_pen)
+    # Money as a reader in Peru writes it, "S/ 9,180.00" (the space is a non-breaking one).
+    gross_pen = " ".join(row.locator(".col-gross-PEN").inner_text().split())
+    commission_pen = " ".join(row.locator(".col-commission-PEN").inner_text().split())
+    assert sessions > 0 and re.fullmatch(SOLES, gross_pen), (sessions, gross_pen)
     total = page.locator("#month-totals tfoot tr")
     assert int(total.locator(".col-sessions").inner_text()) >= sessions
-    expect(total.locator(".col-gross-PEN")).to_have_text(re.compile(r"\d+\.\d\d"))
+    expect(total.locator(".col-gross-PEN")).to_have_text(re.compile(SOLES))
     screenshots.page(page, "monthly-totals")
 
     # Their month report: a PDF named after the month and the therapist, with the screen's figures.

@@ -28,6 +28,7 @@ from admin_app.models import (
     Participant,
     Therapist,
 )
+from admin_app.services.platform.money import format_money
 from tests.e2e.conftest import ADMIN
 from tests.e2e.helpers import alerts, assert_accessible, clinic_today, follow, log_in, next_sunday, pick_from_search
 
@@ -75,6 +76,12 @@ def household(app_db, kind: LinkKind, *, booked_side: str) -> Household:
     return Household(*row)
 
 
+def shown(app_db, amount: Decimal, currency: str) -> str:
+    """The amount as the Spanish screens show it ("S/ 130.00")."""
+    with app_db.app_context():
+        return format_money(amount, currency, "es")
+
+
 def half(fee: Decimal) -> str:
     """A demo fee is whole, so each of two shares is exactly half of it."""
     assert fee == fee.to_integral_value(), fee
@@ -109,7 +116,7 @@ def test_a_partner_added_from_the_chip_makes_a_couple_sharing_one_fee(browser, a
     expect(page.locator("#participants-0-fee")).to_have_value(half(couple.fee))
     expect(page.locator("#participants-1-fee")).to_have_value(half(couple.fee))
     expect(page.locator("#s2id_participants-1-currency .select2-chosen")).to_have_text(couple.currency)
-    expect(page.locator("#fee-split")).to_contain_text(f"{couple.fee:.2f} {couple.currency}")
+    expect(page.locator("#fee-split")).to_contain_text(shown(app_db, couple.fee, couple.currency))
     expect(chip(page, couple.relative)).to_have_attribute("aria-pressed", "true")
     assert_accessible(page, exclude=(".select2-choice",))  # see test_staff_day.py for Select2's boxes
     screenshots.page(page, "couple-session", full_page=True)
@@ -153,8 +160,9 @@ def test_a_partner_added_from_the_chip_makes_a_couple_sharing_one_fee(browser, a
         sorted([(couple.client, share, couple.currency), (couple.relative, share, couple.currency)]),
     )
     page.goto(f"/admin/appointment/details/?id={appointment_id}")
-    expect(page.locator("table")).to_contain_text(f"{couple.client} · Pendiente · {share} {couple.currency}")
-    expect(page.locator("table")).to_contain_text(f"{couple.relative} · Pendiente · {share} {couple.currency}")
+    share_shown = shown(app_db, Decimal(share), couple.currency)
+    expect(page.locator("table")).to_contain_text(f"{couple.client} · Pendiente · {share_shown}")
+    expect(page.locator("table")).to_contain_text(f"{couple.relative} · Pendiente · {share_shown}")
 
 
 def test_a_guardian_added_from_the_chip_makes_a_family_and_a_typed_fee_stays(browser, app_db):

@@ -232,7 +232,7 @@ def test_an_opened_appointment_shows_fees_and_its_history(admin_client):
 
     page = body(admin_client.get(f"/admin/appointment/details/?id={appointment.id}"))
 
-    assert "Ana Quispe · No-show · 150.00 PEN" in page
+    assert "Ana Quispe · No-show · PEN\xa0150.00" in page
     history = re.search(r"<b>History</b>\s*</td>\s*<td>(.*?)</td>", page, re.S).group(1)
     assert "staff@example.com · Changed · Participant (Attendance)" in history
 

@@ -107,14 +107,15 @@ def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_neutralised_in_the_csv(a
     assert cells == ['\'=HYPERLINK("http://evil.example.com","x")', "'@SUM(A1)"]
 
 
-def test_amounts_keep_two_decimals_in_lists_and_exports(admin_client):
+def test_lists_show_money_and_exports_keep_the_plain_number(admin_client):
     therapist = make_therapist(default_fee=Decimal("150"))
     make_appointment(therapist, make_client(full_name="Ana Quispe"), fee=Decimal("80.5"))
     db.session.commit()
 
-    assert list_rows(admin_client.get("/admin/participant/"))[0]["fee"] == "80.50"
+    assert list_rows(admin_client.get("/admin/participant/"))[0]["fee"] == "PEN 80.50"
     assert csv_rows(admin_client.get("/admin/participant/export/csv/"))[0]["Fee"] == "80.50"
-    assert list_rows(admin_client.get("/admin/therapist/"))[0]["default_fee"] == "150.00"
+    assert list_rows(admin_client.get("/admin/therapist/"))[0]["default_fee"] == "PEN 150.00"
+    assert csv_rows(admin_client.get("/admin/therapist/export/csv/"))[0]["Default fee"] == "150.00"
 
 
 def test_the_therapist_filter_lists_that_therapists_appointments(admin_client):

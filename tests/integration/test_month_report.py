@@ -86,16 +86,16 @@ def test_the_month_report_lists_every_session_and_adds_up_to_the_totals(app, pra
     assert "Therapist: Ana Ruiz" in text
     assert "Commission: 45 % of each fee" in text
     # One line per attended client, in start order, in clinic time.
-    assert "2026-10-05 10:00 José Peña Individual Virtual 150.00 PEN 67.50" in text
-    assert "2026-10-06 10:00 Carla Díaz Individual On-site 80.00 USD 36.00" in text
-    assert "2026-10-07 10:00 Luis Soto Couple Virtual 100.00 PEN 45.00" in text
-    assert "2026-10-07 10:00 Marta Soto Couple Virtual 100.00 PEN 45.00" in text
-    assert "2026-10-31 23:30 José Peña Individual Virtual 10.10 PEN 4.55" in text
-    assert text.index("150.00 PEN 67.50") < text.index("10.10 PEN 4.55")
+    assert "2026-10-05 10:00 José Peña Individual Virtual PEN 150.00 PEN 67.50" in text
+    assert "2026-10-06 10:00 Carla Díaz Individual On-site $80.00 $36.00" in text
+    assert "2026-10-07 10:00 Luis Soto Couple Virtual PEN 100.00 PEN 45.00" in text
+    assert "2026-10-07 10:00 Marta Soto Couple Virtual PEN 100.00 PEN 45.00" in text
+    assert "2026-10-31 23:30 José Peña Individual Virtual PEN 10.10 PEN 4.55" in text
+    assert text.index("PEN 150.00 PEN 67.50") < text.index("PEN 10.10 PEN 4.55")
     assert "999.00" not in text
     # Totals per currency, never one figure across currencies.
     assert "Sessions: 4" in text
-    assert "Currency Gross Commission PEN 360.10 162.05 USD 80.00 36.00" in text
+    assert "Currency Gross Commission PEN PEN 360.10 PEN 162.05 USD $80.00 $36.00" in text
     assert "440.10" not in text and "198.05" not in text
     assert "Generated on 2026-11-03 09:15, clinic time (America/Lima)." in text
     assert text.endswith("1 / 1")
@@ -108,10 +108,10 @@ def test_a_service_fee_month_report_explains_its_commission(practice):
         month_reports.month_report_pdf(db.session, Month(2026, 10), beto.id, language="en", now=NOW).content
     )
 
-    assert "Commission: each fee less the practice's service fee of 40.00" in text
-    assert "2026-10-12 18:00 Luis Soto Individual Virtual 120.00 PEN 80.00" in text
+    assert "Commission: each fee less the practice's service fee of PEN 40.00" in text
+    assert "2026-10-12 18:00 Luis Soto Individual Virtual PEN 120.00 PEN 80.00" in text
     assert "Sessions: 2" in text
-    assert "PEN 180.00 100.00" in text
+    assert "PEN PEN 180.00 PEN 100.00" in text
 
 
 def test_a_client_name_is_printed_as_text_and_opens_nothing(practice):
@@ -124,7 +124,7 @@ def test_a_client_name_is_printed_as_text_and_opens_nothing(practice):
 
     text = pdf_text(month_reports.month_report_pdf(db.session, Month(2026, 10), ana.id, language="en", now=NOW).content)
 
-    assert f"2026-10-14 10:00 {HOSTILE} Individual Virtual 50.00 PEN 22.50" in text
+    assert f"2026-10-14 10:00 {HOSTILE} Individual Virtual PEN 50.00 PEN 22.50" in text
     assert '<meta name="pdfkit-enable-local-file-access" content="">' in text
     assert "root:" not in text and "/bin/" not in text
 
@@ -136,8 +136,8 @@ def test_a_spanish_month_report(practice):
 
     assert "octubre de 2026" in text
     assert "Terapeuta: Ana Ruiz" in text
-    assert "Fecha Hora Cliente Tipo Modalidad Tarifa Moneda" in text
-    assert "2026-10-06 10:00 Carla Díaz Individual Presencial 80.00 USD 36.00" in text
+    assert "Fecha Hora Cliente Tipo Modalidad Tarifa Comisión" in text
+    assert "2026-10-06 10:00 Carla Díaz Individual Presencial USD 80.00 USD 36.00" in text
     assert "Luis Soto Pareja Virtual" in text
     assert "October" not in text and "Couple" not in text and "On-site" not in text
 
@@ -171,7 +171,7 @@ def test_a_long_month_numbers_its_pages(practice):
     assert [page.rsplit(" ", 3)[-3:] for page in pages] == [
         [str(n), "/", str(len(pages))] for n in range(1, len(pages) + 1)
     ]
-    assert "Sessions: 180" in pages[-1] and "PEN 18000.00 8100.00" in pages[-1]
+    assert "Sessions: 180" in pages[-1] and "PEN PEN 18,000.00 PEN 8,100.00" in pages[-1]
 
 
 def test_the_file_name_is_ascii():
@@ -207,28 +207,28 @@ def test_the_screen_shows_the_hand_computed_figures(admin_client, practice):
     assert rows[str(ana.id)] == {
         "therapist": "Ana Ruiz",
         "sessions": "4",
-        "gross-PEN": "360.10",
-        "gross-USD": "80.00",
-        "commission-PEN": "162.05",
-        "commission-USD": "36.00",
+        "gross-PEN": "PEN 360.10",
+        "gross-USD": "$80.00",
+        "commission-PEN": "PEN 162.05",
+        "commission-USD": "$36.00",
         "month-report": "PDF",
     }
     assert rows[str(beto.id)] == {
         "therapist": "Beto Núñez",
         "sessions": "2",
-        "gross-PEN": "180.00",
+        "gross-PEN": "PEN 180.00",
         "gross-USD": "—",
-        "commission-PEN": "100.00",
+        "commission-PEN": "PEN 100.00",
         "commission-USD": "—",
         "month-report": "PDF",
     }
     assert rows["total"] == {
         "therapist": "Total",
         "sessions": "6",
-        "gross-PEN": "540.10",
-        "gross-USD": "80.00",
-        "commission-PEN": "262.05",
-        "commission-USD": "36.00",
+        "gross-PEN": "PEN 540.10",
+        "gross-USD": "$80.00",
+        "commission-PEN": "PEN 262.05",
+        "commission-USD": "$36.00",
     }
     assert list(rows) == [str(ana.id), str(beto.id), "total"]  # Ceci had no session
     page = body(response)
@@ -318,7 +318,7 @@ def test_an_admin_downloads_a_month_report_and_it_is_audited(admin_client, pract
     assert response.headers["Content-Disposition"] == 'attachment; filename="2026-10-ana-ruiz.pdf"'
     assert response.headers["Cache-Control"] == "no-store"
     text = pdf_text(response.data)
-    assert "Ana Ruiz" in text and "10.10 PEN 4.55" in text and "PEN 360.10 162.05" in text
+    assert "Ana Ruiz" in text and "PEN 10.10 PEN 4.55" in text and "PEN PEN 360.10 PEN 162.05" in text
     assert export_events() == [("staff@example.com", "therapist", ana.id)]
 
 
@@ -346,8 +346,8 @@ def test_the_zip_holds_one_month_report_per_therapist_with_sessions(admin_client
         assert bundle.namelist() == ["2026-10-ana-ruiz.pdf", "2026-10-beto-nunez.pdf"]
         ana_text = pdf_text(bundle.read("2026-10-ana-ruiz.pdf"))
         beto_text = pdf_text(bundle.read("2026-10-beto-nunez.pdf"))
-    assert "Therapist: Ana Ruiz" in ana_text and "PEN 360.10 162.05 USD 80.00 36.00" in ana_text
-    assert "Therapist: Beto Núñez" in beto_text and "PEN 180.00 100.00" in beto_text
+    assert "Therapist: Ana Ruiz" in ana_text and "PEN PEN 360.10 PEN 162.05 USD $80.00 $36.00" in ana_text
+    assert "Therapist: Beto Núñez" in beto_text and "PEN PEN 180.00 PEN 100.00" in beto_text
     assert "José Peña" not in beto_text
     assert export_events() == [("staff@example.com", "therapist", None)]
 

@@ -295,7 +295,7 @@ def test_admin_creates_a_commission_therapist(admin_client):
     assert row["full_name"] == "Rosa Mendoza"
     assert row["compensation_model"] == "Commission: a percentage of each fee"
     assert row["commission_percent"] == "45.00"
-    assert row["default_fee"] == "160.00"
+    assert row["default_fee"] == "PEN 160.00"
 
 
 def test_admin_creates_a_service_fee_therapist(admin_client):
@@ -309,7 +309,7 @@ def test_admin_creates_a_service_fee_therapist(admin_client):
     stored = db.session.scalar(select(Therapist))
     assert stored.service_fee == Decimal("35.50")
     assert stored.commission_percent is None
-    assert list_rows(response)[0]["service_fee"] == "35.50"
+    assert list_rows(response)[0]["service_fee"] == "PEN 35.50"
 
 
 @pytest.mark.parametrize(

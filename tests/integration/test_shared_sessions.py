@@ -75,7 +75,7 @@ def test_a_partner_added_with_the_fees_left_empty_makes_a_couple_sharing_one_fee
     )
     appointment = db.session.scalar(select(Appointment))
     details = detail_fields(admin_client.get(f"/admin/appointment/details/?id={appointment.id}"))
-    assert details["Participants"] == "Ana Quispe · Expected · 65.00 PEN Luis Quispe · Expected · 65.00 PEN"
+    assert details["Participants"] == "Ana Quispe · Expected · PEN 65.00 Luis Quispe · Expected · PEN 65.00"
     assert details["Kind"] == "Couple"
 
 
@@ -163,7 +163,7 @@ def test_the_forms_defaults_show_the_kind_and_each_participants_share_before_sav
 
     assert (alone["kind"], alone["fees"], alone["currency"]) == ("individual", ["130.00"], "PEN")
     assert (together["kind"], together["fee"], together["fees"]) == ("couple", "130.00", ["65.00", "65.00"])
-    assert together["split"] == "One fee of 130.00 PEN for the appointment, split between its 2 participants."
+    assert together["split"] == "One fee of PEN\xa0130.00 for the appointment, split between its 2 participants."
     assert (with_another_therapist["fees"], with_another_therapist["currency"]) == (["37.51", "37.50"], "USD")
     assert with_another_therapist["therapist"] == {"id": rosa.id, "text": "Rosa Mendoza"}  # the client's own
 

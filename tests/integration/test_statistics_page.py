@@ -111,10 +111,10 @@ def test_the_page_shows_the_years_figures_month_by_month(admin_client, year_2026
     assert list(table) == [f"2026-{n:02d}" for n in range(1, 13)]
     columns = ("sessions", "responses", "nps", "new", "recurrent", "virtual", "onsite", "gross-PEN", "gross-USD")
     row = lambda month: tuple(table[month][name] for name in columns)  # noqa: E731
-    assert row("2026-01") == ("2", "0", "—", "1", "1", "2", "0", "100.00", "50.00")
-    assert row("2026-02") == ("0", "0", "—", "0", "0", "0", "0", "0.00", "0.00")
-    assert row("2026-03") == ("2", "0", "—", "1", "0", "1", "1", "200.00", "0.00")
-    assert row("2026-10") == ("3", "3", "33.3", "3", "0", "3", "0", "300.00", "0.00")
+    assert row("2026-01") == ("2", "0", "—", "1", "1", "2", "0", "PEN 100.00", "$50.00")
+    assert row("2026-02") == ("0", "0", "—", "0", "0", "0", "0", "PEN 0.00", "$0.00")
+    assert row("2026-03") == ("2", "0", "—", "1", "0", "1", "1", "PEN 200.00", "$0.00")
+    assert row("2026-10") == ("3", "3", "33.3", "3", "0", "3", "0", "PEN 300.00", "$0.00")
     assert "Year at a glance" in body(response)
 
 

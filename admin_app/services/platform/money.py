@@ -1,15 +1,35 @@
-"""Money rules shared by every record that carries an amount: the practice's own currencies, and how
-one fee is shared by the participants of a couple, family or group session."""
+"""Money rules shared by every record that carries an amount: the practice's own currencies, the
+rounding of an amount to its currency's minor unit, totals per currency, how one fee is shared by
+the participants of a couple, family or group session, and how an amount reads in a language.
+
+Figures stay `Decimal` with their currency beside them (DESIGN.md, Money): a line is rounded
+half-up to the currency's minor unit, a total is the sum of rounded lines of one currency, and
+amounts of two currencies are never added. Machine-readable outputs (report JSON and CSV,
+exports) keep plain numbers; `format_money` is for what a person reads: screens, PDFs, emails.
+"""
 
 from __future__ import annotations
 
+import functools
+import re
+from collections import defaultdict
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_currency, get_currency_precision
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import field_label
+
+# Amounts are stored as Numeric(12, 2): a currency with three decimals (KWD) is kept to the cent.
+STORED_DIGITS = 2
+# CLDR's currency spacing, which Babel does not apply: a code written in letters is kept apart from
+# the digits ("PEN 35.50", not "PEN35.50"); a symbol such as S/ or $ already has its pattern's spacing.
+LETTERS_TOUCHING_DIGITS = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 
 
 def check_currency(code: str | None, *, field: str) -> str:
@@ -29,13 +49,40 @@ def check_currency(code: str | None, *, field: str) -> str:
     return code
 
 
-# ISO 4217 currencies without a minor unit; every other currency is counted in cents.
-WHOLE_UNIT_CURRENCIES = frozenset({"CLP", "ISK", "JPY", "KRW", "PYG", "UGX", "VND", "XAF", "XOF"})
-
-
 def smallest_unit(currency: str) -> Decimal:
-    """The step an amount in this currency is rounded to: 0.01, or 1 where there are no cents."""
-    return Decimal("1") if (currency or "").upper() in WHOLE_UNIT_CURRENCIES else Decimal("0.01")
+    """The step an amount in this currency is rounded to: 0.01, or 1 where there are no cents
+    (JPY, CLP...), as Babel's currency data (CLDR) counts its digits."""
+    digits = min(get_currency_precision((currency or "").upper()), STORED_DIGITS)
+    return Decimal(1).scaleb(-digits)
+
+
+def round_amount(amount: Decimal | int | str, currency: str) -> Decimal:
+    """`amount` rounded half-up to the currency's smallest unit: how every line is rounded
+    (2.675 → 2.68; 1234.5 JPY → 1235)."""
+    return Decimal(amount).quantize(smallest_unit(currency), rounding=ROUND_HALF_UP)
+
+
+def stored_amount(value) -> Decimal:
+    """An amount the database worked out from stored amounts (a SUM of Numeric(12, 2), which
+    SQLite hands back as a float), as the exact Decimal with two places it stands for."""
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-STORED_DIGITS))
+
+
+def from_cents(cents: int) -> Decimal:
+    """An amount worked out in whole cents (SQL rounds commissions that way) as a Decimal."""
+    return Decimal(int(cents)).scaleb(-STORED_DIGITS)
+
+
+def sum_per_currency(lines: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:
+    """The totals of `(currency, amount)` lines, one per currency, by currency code.
+
+    The lines are already rounded (`round_amount`), so a total is the sum of the lines a PDF
+    lists; two currencies are never added together. A mapping's `.items()` is such an iterable.
+    """
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for currency, amount in lines:
+        totals[currency] += amount
+    return dict(sorted(totals.items()))
 
 
 def shared_fees(fee: Decimal, currency: str, participants: int) -> list[Decimal]:
@@ -49,6 +96,31 @@ def shared_fees(fee: Decimal, currency: str, participants: int) -> list[Decimal]
     if participants < 1:
         return []
     unit = smallest_unit(currency)
-    units = int((Decimal(fee) / unit).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    units = int(round_amount(fee, currency) / unit)
     share, left_over = divmod(units, participants)
     return [((share + (1 if position < left_over else 0)) * unit).quantize(unit) for position in range(participants)]
+
+
+def format_money(amount: Decimal, currency: str, language: str | None = None) -> str:
+    """The amount as a reader of `language` expects it, for the practice's region (PHONE_REGION):
+    "S/ 1,234.50" in Spanish in Peru, "1 234,50 $" in French in Canada, "$1,234.50" in English in
+    Canada, "CA$1,234.50" in English elsewhere, "PEN 35.50" where the currency has no symbol of
+    its own. The amount is rounded half-up first, as its lines are; spaces are non-breaking.
+
+    `language` defaults to the current one (the request's, or the one a PDF or email is forced to).
+    """
+    language = language or str(get_locale() or current_app.config["DEFAULT_LOCALE"])
+    locale = _money_locale(language, current_app.config.get("PHONE_REGION") or "")
+    text = format_currency(round_amount(amount, currency), currency.upper(), locale=locale)
+    return LETTERS_TOUCHING_DIGITS.sub("\u00a0", text)
+
+
+@functools.lru_cache(maxsize=32)
+def _money_locale(language: str, region: str) -> Locale:
+    """The language as spoken in the practice's region when Babel knows that pair (es_PE, fr_CA),
+    else the language alone (there is no fr_PE: French in Peru writes numbers as in France)."""
+    language = Locale.parse(language).language
+    try:
+        return Locale.parse(f"{language}_{region}") if region else Locale.parse(language)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(language)

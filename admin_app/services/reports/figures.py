@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections import defaultdict
 from decimal import Decimal
 
 from sqlalchemy import Integer, and_, case, cast, distinct, func, literal, select
@@ -31,10 +30,9 @@ from admin_app.models import (
     Participant,
     Therapist,
 )
+from admin_app.services.platform.money import from_cents, stored_amount, sum_per_currency
 from admin_app.services.platform.months import Month
 from admin_app.services.surveys import stats as survey_stats
-
-CENT = Decimal("0.01")
 
 
 @dataclasses.dataclass
@@ -62,11 +60,11 @@ class MonthTotals:
 
     @property
     def gross(self) -> dict[str, Decimal]:
-        return _sum_per_currency(line.gross for line in self.therapists)
+        return _nonzero_total(line.gross for line in self.therapists)
 
     @property
     def commission(self) -> dict[str, Decimal]:
-        return _sum_per_currency(line.commission for line in self.therapists)
+        return _nonzero_total(line.commission for line in self.therapists)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,12 +101,10 @@ def currencies_shown(found, configured) -> list[str]:
     return [*configured, *sorted(set(found) - set(configured))]
 
 
-def _sum_per_currency(amounts) -> dict[str, Decimal]:
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for per_currency in amounts:
-        for currency, amount in per_currency.items():
-            totals[currency] += amount
-    return {currency: totals[currency] for currency in sorted(totals) if totals[currency]}
+def _nonzero_total(per_currency_lines) -> dict[str, Decimal]:
+    """The total per currency of the lines' amounts, leaving out a currency whose amounts cancel out."""
+    totals = sum_per_currency(pair for per_currency in per_currency_lines for pair in per_currency.items())
+    return {currency: amount for currency, amount in totals.items() if amount}
 
 
 def _cents(amount) -> ColumnElement[int]:
@@ -161,9 +157,9 @@ def month_totals(session: Session, month: Month, therapist_id: int | None = None
     ):
         line = lines[tid]
         if gross:
-            line.gross[currency] = Decimal(str(gross)).quantize(CENT)
+            line.gross[currency] = stored_amount(gross)
         if commission:
-            line.commission[currency] = (Decimal(int(commission)) / 100).quantize(CENT)
+            line.commission[currency] = from_cents(commission)
     return MonthTotals(month=month, therapists=list(lines.values()))
 
 
@@ -195,9 +191,9 @@ def session_lines(session: Session, month: Month, therapist_id: int) -> list[Ses
             client_name=name,
             kind=str(kind),
             modality=str(modality),
-            fee=Decimal(str(fee)).quantize(CENT),
+            fee=stored_amount(fee),
             currency=currency,
-            commission=(Decimal(int(commission)) / 100).quantize(CENT),
+            commission=from_cents(commission),
         )
         for appointment_id, starts_at, name, kind, modality, fee, currency, commission in rows
     ]
@@ -249,7 +245,7 @@ def year_figures(session: Session, year: int) -> list[YearMonth]:
     )
     for index, currency, gross in session.execute(income):
         if gross:
-            months[index - 1].gross[currency] = Decimal(str(gross)).quantize(CENT)
+            months[index - 1].gross[currency] = stored_amount(gross)
     for line in months:
         line.gross = dict(sorted(line.gross.items()))
 

@@ -3,7 +3,7 @@
 The lines come from `stats.session_lines` and the totals from `stats.month_totals`, the figures
 the monthly totals screen shows; both round per line, so a month report adds up to the screen.
 A month report is written in the language asked for (the reader's), amounts as on the screens
-(two decimals and the currency code, never a total across currencies), times in clinic time.
+(the template's `money` filter in that language, never a total across currencies), times in clinic time.
 Each PDF or ZIP is made by the documents service, which records it as an export of therapists'
 data (the ZIP: of every therapist's).
 
@@ -29,6 +29,7 @@ from admin_app.services.platform import documents
 from admin_app.services.platform.clinic_time import clinic_zone, to_local
 from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.platform.labels import choice_label
+from admin_app.services.platform.money import format_money
 from admin_app.services.platform.months import Month
 from admin_app.services.reports import figures as stats
 
@@ -137,7 +138,7 @@ def month_report_html(report: MonthReport, *, language: str, now: dt.datetime | 
             practice_name=current_app.config["PRACTICE_NAME"],
             therapist_name=report.therapist.full_name,
             month=report.month.label(language),
-            compensation=_compensation(report.therapist),
+            compensation=_compensation(report.therapist, language),
             lines=[_line(line) for line in report.lines],
             sessions=report.totals.sessions,
             totals=_totals(report.totals),
@@ -150,11 +151,7 @@ def _language(language: str) -> str:
     return language if language in SUPPORTED_LOCALES else current_app.config["DEFAULT_LOCALE"]
 
 
-def _amount(value: Decimal) -> str:
-    return f"{value:.2f}"
-
-
-def _line(line: stats.SessionLine) -> dict[str, str]:
+def _line(line: stats.SessionLine) -> dict[str, object]:
     local = to_local(line.starts_at)
     return {
         "date": local.strftime("%Y-%m-%d"),
@@ -162,31 +159,32 @@ def _line(line: stats.SessionLine) -> dict[str, str]:
         "client": line.client_name,
         "kind": str(choice_label(AppointmentKind(line.kind))),
         "modality": str(choice_label(Modality(line.modality))),
-        "fee": _amount(line.fee),
+        "fee": line.fee,
         "currency": line.currency,
-        "commission": _amount(line.commission),
+        "commission": line.commission,
     }
 
 
-def _totals(line: stats.TherapistMonth) -> list[dict[str, str]]:
+def _totals(line: stats.TherapistMonth) -> list[dict[str, object]]:
     """Gross and commission per currency, one row each; never a figure across currencies."""
     currencies = sorted(set(line.gross) | set(line.commission))
     return [
         {
             "currency": currency,
-            "gross": _amount(line.gross.get(currency, Decimal(0))),
-            "commission": _amount(line.commission.get(currency, Decimal(0))),
+            "gross": line.gross.get(currency, Decimal(0)),
+            "commission": line.commission.get(currency, Decimal(0)),
         }
         for currency in currencies
     ]
 
 
-def _compensation(therapist: Therapist) -> str:
-    """How the commission column is worked out for this therapist, in the current language."""
+def _compensation(therapist: Therapist, language: str) -> str:
+    """How the commission column is worked out for this therapist, in the current language (a
+    service fee is shown in the therapist's default currency, the one their fee is set in)."""
     if therapist.compensation_model == CompensationModel.COMMISSION:
         percent = therapist.commission_percent or Decimal(0)
         return gettext("Commission: %(percent)s %% of each fee", percent=f"{percent.normalize():f}")
     return gettext(
         "Commission: each fee less the practice's service fee of %(amount)s",
-        amount=_amount(therapist.service_fee or Decimal(0)),
+        amount=format_money(therapist.service_fee or Decimal(0), therapist.default_currency, language),
     )

@@ -24,6 +24,7 @@ from admin_app.services.platform.labels import INVERSE_LINK, choice_label, choic
 from admin_app.services.scheduling import calendar
 from admin_app.views.accounts.logins import flash_bulk_invitation
 from admin_app.views.platform.base import PracticeModelView
+from admin_app.views.platform.formatting import money_column
 
 CLIENT_LOOKUP = {"fields": ("full_name", "client_number", "national_id"), "page_size": 10, "placeholder": "…"}
 THERAPIST_LOOKUP = {"fields": ("full_name", "email"), "page_size": 10, "placeholder": "…"}
@@ -266,7 +267,11 @@ class TherapistView(PracticeModelView):
     column_filters = ("active", "compensation_model", "default_currency", "site")
     column_default_sort = ("full_name", False)
     column_details_list = (*column_list, "phone", "user", "care_assignments", "calendar_feed")
+    # A service fee is kept from fees in the therapist's currency; exports keep plain numbers.
+    column_formatters = {name: money_column("default_currency") for name in ("service_fee", "default_fee")}
+    column_formatters_export = {}
     column_formatters_detail = {
+        **column_formatters,
         "care_assignments": _therapist_clients,
         "calendar_feed": _calendar_feed,
         "user": _portal_login,

@@ -1,4 +1,5 @@
-"""How values look on screen and in exports: clinic-local times, labelled choices, safe cells."""
+"""How values look on screen and in exports: clinic-local times, labelled choices, money in the
+reader's language, safe cells."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ from admin_app.services.platform import bounds
 from admin_app.services.platform.clinic_time import from_local, to_local
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import choice_label
+from admin_app.services.platform.money import format_money
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M"
+NO_VALUE = "—"
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what a datetime-local input sends
 
 
@@ -34,6 +37,24 @@ def short_date(_view, value: dt.date, *_args) -> str:
 
 def amount(_view, value: Decimal, *_args) -> str:
     return f"{value:.2f}"
+
+
+def money(amount: Decimal | None, currency: str, language: str | None = None) -> str:
+    """The `money` template filter, `{{ fee|money(currency) }}`: the amount in the reader's
+    language (or `language`, for a document written in another); no amount shows as a dash."""
+    return NO_VALUE if amount is None else format_money(amount, currency, language)
+
+
+def money_column(currency_attribute: str):
+    """The list and details formatter of an amount column: the row's amount in the row's currency
+    (`currency_attribute`), in the reader's language. Exports keep the plain number: a view that
+    uses it sets `column_formatters_export` (Flask-Admin would otherwise reuse this one)."""
+
+    def formatter(_view, _context, model, name) -> str:
+        value = getattr(model, name)
+        return "" if value is None else format_money(value, getattr(model, currency_attribute))
+
+    return formatter
 
 
 def choice(_view, value: enum.Enum, *_args) -> str:
@@ -145,8 +166,9 @@ class ModelConverter(AdminModelConverter):
 
 
 def register_template_filters(app) -> None:
-    """Clinic-time and label filters for our own templates."""
+    """Clinic-time, label and money filters for our own templates."""
     app.add_template_filter(lambda instant: to_local(instant).strftime("%H:%M"), "clinic_time")
     app.add_template_filter(lambda value: choice_label(value), "choice")
     app.add_template_filter(lambda day: format_date(day, "EEE d MMM y"), "long_date")
     app.add_template_filter(lambda day: format_date(day, "EEEE"), "weekday")
+    app.add_template_filter(money, "money")

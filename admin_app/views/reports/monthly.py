@@ -9,8 +9,6 @@ by the documents service that makes it).
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import get_locale, gettext
@@ -24,13 +22,6 @@ from admin_app.services.reports import figures as stats
 from admin_app.services.reports import therapist_month as month_reports
 from admin_app.views.platform.base import RoleRequired, id_arg
 from admin_app.views.platform.downloads import attachment
-
-NO_VALUE = "—"
-
-
-def money(amounts: dict[str, Decimal], currency: str) -> str:
-    amount = amounts.get(currency)
-    return NO_VALUE if amount is None else f"{amount:.2f}"
 
 
 def neighbour(month: Month, steps: int) -> Month | None:
@@ -69,7 +60,6 @@ class MonthlyReportView(RoleRequired, BaseView):
             next_month=neighbour(month, 1),
             totals=totals,
             currencies=stats.currencies_shown({*totals.gross, *totals.commission}, current_app.config["CURRENCIES"]),
-            money=money,
         )
 
     @expose("/therapist.pdf")

@@ -24,11 +24,12 @@ from admin_app.services.people.choices import therapist_filter_choices
 from admin_app.services.platform import bounds
 from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.labels import FIELDS, choice_label, field_label
+from admin_app.services.platform.money import format_money
 from admin_app.services.scheduling import booking, rules
 from admin_app.views.people.records import client_loader, therapist_loader
 from admin_app.views.platform.base import PracticeModelView, id_arg
 from admin_app.views.platform.filters import LiveOptions, MonthFilter, ParticipantClientFilter
-from admin_app.views.platform.formatting import LOCAL_FORMAT
+from admin_app.views.platform.formatting import LOCAL_FORMAT, money_column
 from admin_app.views.platform.rules import commit_or_flash
 from admin_app.views.scheduling.series import SeriesRowAction
 
@@ -49,7 +50,10 @@ def participants_summary(_view, _context, appointment: Appointment, _name) -> Ma
 def participants_with_fees(_view, _context, appointment: Appointment, _name) -> Markup:
     return Markup(
         "<br>".join(
-            f"{escape(p.client.full_name)} · {escape(choice_label(p.attendance))} · {p.fee:.2f} {escape(p.currency)}"
+            " · ".join(
+                escape(part)
+                for part in (p.client.full_name, choice_label(p.attendance), format_money(p.fee, p.currency))
+            )
             for p in appointment.participants
         )
     )
@@ -242,6 +246,8 @@ class ParticipantView(PracticeModelView):
     column_filters = ("attendance", "currency", "billed_to")
     column_searchable_list = ("client.full_name", "client.client_number", "client.national_id")
     column_sortable_list = ("attendance", "fee", "currency")
+    column_formatters = {"fee": money_column("currency")}
+    column_formatters_export = {}  # the plain number, beside its currency column
     column_default_sort = ("id", True)
     form_columns = ("attendance", "cancelled_by", "cancellation_reason", "fee", "currency", "billed_to", "payer")
     prepare = staticmethod(rules.prepare_participant_attendance)

@@ -18,6 +18,7 @@ from admin_app.services.people.choices import therapist_filter_choices
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.bounds import calendar_day, record_id
 from admin_app.services.platform.labels import FIELDS, choices_for
+from admin_app.services.platform.money import format_money
 from admin_app.services.rooms.choices import site_filter_choices
 from admin_app.services.scheduling import booking
 from admin_app.services.scheduling.agenda import AgendaFilter, Span, agenda, period_of
@@ -99,9 +100,8 @@ class BookView(RoleRequired, BaseView):
         split = None
         if len(defaults.fees) > 1:
             split = gettext(
-                "One fee of %(fee)s %(currency)s for the appointment, split between its %(count)d participants.",
-                fee=f"{defaults.fee:.2f}",
-                currency=defaults.currency,
+                "One fee of %(fee)s for the appointment, split between its %(count)d participants.",
+                fee=format_money(defaults.fee, defaults.currency),
                 count=len(defaults.fees),
             )
         return {
