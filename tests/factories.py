@@ -23,6 +23,7 @@ from admin_app.models import (
     Therapist,
 )
 from admin_app.services.accounts import logins
+from admin_app.services.people import compensation
 from admin_app.services.scheduling import appointments as scheduling
 
 PASSWORD = "password123"
@@ -46,7 +47,7 @@ def make_therapist(**fields) -> Therapist:
     }
     therapist = Therapist(**values)
     db.session.add(therapist)
-    db.session.flush()
+    compensation.start_terms(db.session, [therapist])  # as every path that creates a therapist does
     return therapist
 
 

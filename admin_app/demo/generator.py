@@ -57,6 +57,7 @@ from admin_app.models import (
 )
 from admin_app.models.scheduling import Appointment, Participant
 from admin_app.services.accounts import logins
+from admin_app.services.people import compensation
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.clinic_time import clinic_zone, from_local
 from admin_app.services.platform.documents.numbering import next_numbers
@@ -288,6 +289,7 @@ def load_demo_practice(
     sites = _add_sites(session, practice)
     payer_ids = _add_payers(session, practice)
     staff = _add_therapists(session, rng, practice, therapists, sites)
+    compensation.start_terms(session, session.scalars(select(Therapist)), since=period.first_day)
     roster = _plan_clients(rng, practice, staff, payer_ids, period, zone)
     client_ids = _insert_roster(session, roster)
     booked = _insert_appointments(session, rng, roster.cases, client_ids, period, zone)

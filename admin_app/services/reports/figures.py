@@ -2,11 +2,10 @@
 
 - A session counts for a month when its local start is in that month and at least one
   participant attended; gross is the sum of the fees of attended participants, per currency.
-- Commission (what the therapist earns) is worked out per attended participant and rounded
+- Commission (what the therapist earns) is worked out per attended participant, by the
+  compensation terms in force on the session's date (`compensation.earning_cents`), and rounded
   half-up to the cent on that line; totals are sums of rounded lines, so a PDF adds up to the
-  screen. On commission: fee x commission % / 100. On a service fee (kept by the practice): the
-  fee less the service fee. The rounding is done in integer cents in SQL, because SQLite's
-  ROUND works on binary floats (4.545 would become 4.54).
+  screen.
 - Months are local: each is turned into a UTC range, and a year's twelve ranges into one CASE
   that buckets every row, so a year is one query per figure, never one per month.
 """
@@ -18,7 +17,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import Integer, and_, case, cast, distinct, func, literal, select
+from sqlalchemy import and_, case, distinct, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -26,11 +25,11 @@ from admin_app.models import (
     Appointment,
     Attendance,
     Client,
-    CompensationModel,
     Modality,
     Participant,
     Therapist,
 )
+from admin_app.services.people import compensation
 from admin_app.services.platform.clinic_time import from_local, month_range
 from admin_app.services.surveys import stats as survey_stats
 
@@ -116,21 +115,6 @@ def _sum_per_currency(amounts) -> dict[str, Decimal]:
     return {currency: totals[currency] for currency in sorted(totals) if totals[currency]}
 
 
-def _cents(amount) -> ColumnElement[int]:
-    return cast(func.round(amount * 100), Integer)
-
-
-def commission_cents() -> ColumnElement[int]:
-    """The therapist's earning of one attended participant, in whole cents, rounded half-up."""
-    fee = _cents(Participant.fee)
-    on_commission = (fee * _cents(Therapist.commission_percent) + 5000) // 10000  # integer division
-    on_service_fee = fee - _cents(func.coalesce(Therapist.service_fee, 0))
-    return case(
-        (Therapist.compensation_model == CompensationModel.COMMISSION, on_commission),
-        else_=on_service_fee,
-    )
-
-
 def _attended_in(start: dt.datetime, end: dt.datetime):
     return and_(
         Participant.attendance == Attendance.ATTENDED,
@@ -156,13 +140,15 @@ def month_totals(session: Session, year: int, month: int, therapist_id: int | No
         .order_by(Therapist.full_name, Therapist.id)
     ):
         lines[tid] = TherapistMonth(therapist_id=tid, name=name, email=email, sessions=sessions)
+    terms = compensation.terms_in_force()
+    earned = func.sum(compensation.earning_cents(Participant.fee, terms))
     for tid, currency, gross, commission in session.execute(
-        select(Therapist.id, Participant.currency, func.sum(Participant.fee), func.sum(commission_cents()))
+        select(Appointment.therapist_id, Participant.currency, func.sum(Participant.fee), earned)
         .select_from(Participant)
         .join(Appointment, Appointment.id == Participant.appointment_id)
-        .join(Therapist, Therapist.id == Appointment.therapist_id)
+        .outerjoin(terms, compensation.in_force_for(terms))
         .where(scope)
-        .group_by(Therapist.id, Participant.currency)
+        .group_by(Appointment.therapist_id, Participant.currency)
     ):
         line = lines[tid]
         if gross:
@@ -175,6 +161,7 @@ def month_totals(session: Session, year: int, month: int, therapist_id: int | No
 def session_lines(session: Session, year: int, month: int, therapist_id: int) -> list[SessionLine]:
     """Every attended participant of the therapist's counted sessions, by start (one query)."""
     start, end = month_range(year, month)
+    terms = compensation.terms_in_force()
     rows = session.execute(
         select(
             Appointment.id,
@@ -184,11 +171,11 @@ def session_lines(session: Session, year: int, month: int, therapist_id: int) ->
             Appointment.modality,
             Participant.fee,
             Participant.currency,
-            commission_cents(),
+            compensation.earning_cents(Participant.fee, terms),
         )
         .select_from(Participant)
         .join(Appointment, Appointment.id == Participant.appointment_id)
-        .join(Therapist, Therapist.id == Appointment.therapist_id)
+        .outerjoin(terms, compensation.in_force_for(terms))
         .join(Client, Client.id == Participant.client_id)
         .where(_attended_in(start, end), Appointment.therapist_id == therapist_id)
         .order_by(Appointment.starts_at, Appointment.id, Client.full_name)
@@ -202,7 +189,7 @@ def session_lines(session: Session, year: int, month: int, therapist_id: int) ->
             modality=str(modality),
             fee=Decimal(str(fee)).quantize(CENT),
             currency=currency,
-            commission=(Decimal(int(commission)) / 100).quantize(CENT),
+            commission=(Decimal(int(commission or 0)) / 100).quantize(CENT),
         )
         for appointment_id, starts_at, name, kind, modality, fee, currency, commission in rows
     ]

@@ -23,9 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_app.config import SUPPORTED_LOCALES
-from admin_app.models import AppointmentKind, CompensationModel, Modality, Therapist
+from admin_app.models import AppointmentKind, CompensationModel, CompensationTerms, Modality, Therapist
 from admin_app.models.base import utcnow
-from admin_app.services.platform.clinic_time import clinic_zone, month_label, parse_month, to_local
+from admin_app.services.people import compensation
+from admin_app.services.platform.clinic_time import clinic_zone, month_label, month_range, parse_month, to_local
 from admin_app.services.platform.documents import pdf
 from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.platform.labels import choice_label
@@ -39,13 +40,15 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 @dataclasses.dataclass(frozen=True)
 class Statement:
-    """One therapist's month: the session lines and the totals they add up to."""
+    """One therapist's month: the session lines, the totals they add up to, and the compensation
+    terms in force during the month (oldest first) that explain the commissions."""
 
     year: int
     month: int
     therapist: Therapist
     lines: list[stats.SessionLine]
     totals: stats.TherapistMonth
+    terms: list[CompensationTerms]
 
 
 def report_month(text: str, *, field: str) -> tuple[int, int]:
@@ -83,7 +86,8 @@ def therapist_statement(session: Session, year: int, month: int, therapist_id: i
         raise NotFound(_l("This therapist does not exist (any more)."))
     found = stats.month_totals(session, year, month, therapist_id=therapist_id).therapists
     totals = found[0] if found else stats.TherapistMonth(therapist.id, therapist.full_name, therapist.email)
-    return Statement(year, month, therapist, stats.session_lines(session, year, month, therapist_id), totals)
+    terms = compensation.terms_during(session, [therapist_id], *month_range(year, month))[therapist_id]
+    return Statement(year, month, therapist, stats.session_lines(session, year, month, therapist_id), totals, terms)
 
 
 def month_statements(session: Session, year: int, month: int) -> list[Statement]:
@@ -94,6 +98,7 @@ def month_statements(session: Session, year: int, month: int) -> list[Statement]
     therapists = {
         therapist.id: therapist for therapist in session.scalars(select(Therapist).where(Therapist.id.in_(ids)))
     }
+    terms = compensation.terms_during(session, ids, *month_range(year, month))
     return [
         Statement(
             year,
@@ -101,6 +106,7 @@ def month_statements(session: Session, year: int, month: int) -> list[Statement]
             therapists[line.therapist_id],
             stats.session_lines(session, year, month, line.therapist_id),
             line,
+            terms[line.therapist_id],
         )
         for line in totals
     ]
@@ -156,7 +162,7 @@ def statement_html(statement: Statement, *, language: str, now: dt.datetime | No
             practice_name=current_app.config["PRACTICE_NAME"],
             therapist_name=statement.therapist.full_name,
             month=month_label(statement.year, statement.month, language),
-            compensation=_compensation(statement.therapist),
+            compensation=_compensation(statement.terms),
             lines=[_line(line) for line in statement.lines],
             sessions=statement.totals.sessions,
             totals=_totals(statement.totals),
@@ -200,12 +206,23 @@ def _totals(line: stats.TherapistMonth) -> list[dict[str, str]]:
     ]
 
 
-def _compensation(therapist: Therapist) -> str:
-    """How the commission column is worked out for this therapist, in the current language."""
-    if therapist.compensation_model == CompensationModel.COMMISSION:
-        percent = therapist.commission_percent or Decimal(0)
+def _compensation(terms: list[CompensationTerms]) -> list[str]:
+    """How the commission column is worked out, in the current language: one line per terms in
+    force during the month, each with the date it starts when the terms changed within it."""
+    lines = [_terms_text(one) for one in terms]
+    if len(terms) < 2:
+        return lines
+    return [
+        gettext("%(terms)s (from %(date)s)", terms=text, date=one.effective_from.isoformat())
+        for text, one in zip(lines, terms, strict=True)
+    ]
+
+
+def _terms_text(terms: CompensationTerms) -> str:
+    if terms.compensation_model == CompensationModel.COMMISSION:
+        percent = terms.commission_percent or Decimal(0)
         return gettext("Commission: %(percent)s %% of each fee", percent=f"{percent.normalize():f}")
     return gettext(
         "Commission: each fee less the practice's service fee of %(amount)s",
-        amount=_amount(therapist.service_fee or Decimal(0)),
+        amount=_amount(terms.service_fee or Decimal(0)),
     )
