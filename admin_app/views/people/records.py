@@ -278,16 +278,18 @@ class EffectiveDateField(DateField):
         super().__init__(label, validators, default=clinic_time.today, **kwargs)
 
     def process_formdata(self, valuelist) -> None:
+        label = field_label("effective_from")
         try:
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError(
                 gettext(
-                    "%(field)s: expected a date as YYYY-MM-DD, got %(value)s",
-                    field=field_label("effective_from"),
-                    value=" ".join(valuelist),
+                    "%(field)s: expected a date as YYYY-MM-DD, got %(value)s", field=label, value=" ".join(valuelist)
                 )
             ) from None
+        if (reason := bounds.date_problem(self.data)) is not None:
+            self.data = None
+            raise ValueError(gettext("%(field)s: %(reason)s", field=label, reason=reason))
 
 
 class TherapistView(PracticeModelView):
