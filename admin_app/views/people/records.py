@@ -260,7 +260,7 @@ def _compensation_history(_view, _context, therapist: Therapist, _name) -> Marku
             "" if terms.service_fee is None else f"{terms.service_fee:.2f}",
             clinic_time.to_local(terms.recorded_at).strftime("%Y-%m-%d %H:%M"),
         )
-        for terms in reversed(therapist.compensation_terms)
+        for terms in compensation.history(db.session, therapist.id)
     ]
     head = Markup("").join(Markup("<th>{}</th>").format(field_label(name)) for name in headings)
     body = Markup("").join(
