@@ -42,16 +42,31 @@ WHERE p.attendance = 'attended' AND a.starts_at >= :start AND a.starts_at < :end
 GROUP BY t.id, t.full_name, t.email
 ORDER BY t.full_name, t.id
 """
-MONTH_AMOUNTS_SQL = """
-SELECT t.id, p.currency, sum(p.fee),
-       sum(CASE WHEN t.compensation_model = 'commission'
-                THEN (round(p.fee * 100)::int * round(t.commission_percent * 100)::int + 5000) / 10000
-                ELSE round(p.fee * 100)::int - round(coalesce(t.service_fee, 0) * 100)::int END)
+# The compensation terms in force (services.people.compensation): each therapist's terms from their
+# start (the first ones open to the past) until the next ones start.
+TERMS_SQL = """
+WITH terms AS (
+  SELECT therapist_id, compensation_model, commission_percent, service_fee,
+         CASE WHEN row_number() OVER w = 1 THEN NULL ELSE starts_at END AS starts_at,
+         lead(starts_at) OVER w AS ends_at
+  FROM compensation_terms
+  WINDOW w AS (PARTITION BY therapist_id ORDER BY starts_at)
+)
+"""
+TERMS_JOIN = """
+LEFT JOIN terms k ON k.therapist_id = a.therapist_id
+  AND (k.starts_at IS NULL OR k.starts_at <= a.starts_at) AND (k.ends_at IS NULL OR a.starts_at < k.ends_at)
+"""
+EARNED = """CASE WHEN k.compensation_model = 'commission'
+            THEN (round(p.fee * 100)::int * round(k.commission_percent * 100)::int + 5000) / 10000
+            ELSE round(p.fee * 100)::int - round(coalesce(k.service_fee, 0) * 100)::int END"""
+MONTH_AMOUNTS_SQL = f"""{TERMS_SQL}
+SELECT a.therapist_id, p.currency, sum(p.fee), sum({EARNED})
 FROM participant p
 JOIN appointment a ON a.id = p.appointment_id
-JOIN therapist t ON t.id = a.therapist_id
+{TERMS_JOIN}
 WHERE p.attendance = 'attended' AND a.starts_at >= :start AND a.starts_at < :end
-GROUP BY t.id, p.currency
+GROUP BY a.therapist_id, p.currency
 """
 # The year (services.stats.year_figures), as one would write it for PostgreSQL alone: the local
 # month by date_trunc in the clinic's zone (the app buckets with a CASE on UTC bounds instead,
@@ -90,14 +105,11 @@ WHERE i.month >= :first_month AND i.month <= :last_month
 GROUP BY i.month
 """
 # One therapist's month, line by line (services.stats.session_lines, the PDF's rows).
-SESSION_LINES_SQL = """
-SELECT a.id, a.starts_at, c.full_name, a.kind, a.modality, p.fee, p.currency,
-       CASE WHEN t.compensation_model = 'commission'
-            THEN (round(p.fee * 100)::int * round(t.commission_percent * 100)::int + 5000) / 10000
-            ELSE round(p.fee * 100)::int - round(coalesce(t.service_fee, 0) * 100)::int END
+SESSION_LINES_SQL = f"""{TERMS_SQL}
+SELECT a.id, a.starts_at, c.full_name, a.kind, a.modality, p.fee, p.currency, {EARNED}
 FROM participant p
 JOIN appointment a ON a.id = p.appointment_id
-JOIN therapist t ON t.id = a.therapist_id
+{TERMS_JOIN}
 JOIN client c ON c.id = p.client_id
 WHERE p.attendance = 'attended' AND a.starts_at >= :start AND a.starts_at < :end AND a.therapist_id = :therapist
 ORDER BY a.starts_at, a.id, c.full_name

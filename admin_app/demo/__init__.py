@@ -39,6 +39,7 @@ from admin_app.demo.insert import add_logins, add_payers, add_sites, add_therapi
 from admin_app.demo.plan import Period, meetings, plan_clients, plan_therapists
 from admin_app.demo.practices import LIMA, PRACTICES, DemoPractice
 from admin_app.models import Client, Site, Therapist, User
+from admin_app.services.people import compensation
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.clinic_time import clinic_zone
 from admin_app.services.platform.errors import RuleViolation
@@ -102,6 +103,7 @@ def load_demo_practice(
     sites = add_sites(session, practice)
     payer_ids = add_payers(session, practice)
     staff = add_therapists(session, plan_therapists(rng, practice, therapists, sites), sites)
+    compensation.start_terms(session, session.scalars(select(Therapist)), since=period.first_day)
     roster = plan_clients(rng, practice, staff, payer_ids, period, zone)
     client_ids = insert_roster(session, roster)
     booked = insert_appointments(session, meetings(rng, roster.cases, period), client_ids, zone)

@@ -129,9 +129,43 @@ class Therapist(Audited, Base):
     site: Mapped[Site | None] = relationship()
     user: Mapped[User | None] = relationship(back_populates="therapist")
     care_assignments: Mapped[list[CareAssignment]] = relationship(back_populates="therapist")
+    # Oldest first; the compensation columns above mirror the newest (services.people.compensation).
+    compensation_terms: Mapped[list[CompensationTerms]] = relationship(
+        back_populates="therapist", cascade="all, delete-orphan", order_by="CompensationTerms.effective_from"
+    )
 
     def __str__(self) -> str:
         return self.full_name
+
+
+class CompensationTerms(Audited, Base):
+    """A therapist's compensation from a date on: the commission % of each fee, or the service fee
+    the practice keeps. A session is earned by the terms in force on its date of service
+    (services.people.compensation); a change adds terms, so earlier months keep their figures."""
+
+    __tablename__ = "compensation_terms"
+    __table_args__ = (
+        UniqueConstraint("therapist_id", "effective_from", name="uq_compensation_terms_therapist_day"),
+        CheckConstraint(
+            "(compensation_model = 'commission' AND commission_percent IS NOT NULL AND service_fee IS NULL"
+            " AND commission_percent >= 0 AND commission_percent <= 100)"
+            " OR (compensation_model = 'service_fee' AND service_fee IS NOT NULL AND commission_percent IS NULL)",
+            name="one_value",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapist.id", ondelete="CASCADE"))
+    effective_from: Mapped[dt.date]  # a clinic-local date
+    # The UTC instant `effective_from` starts at the clinic: what sessions' starts are compared with,
+    # since SQL cannot turn a stored instant into a clinic date on every database.
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    compensation_model: Mapped[CompensationModel] = mapped_column(str_enum(CompensationModel, "compensation_model"))
+    commission_percent: Mapped[Decimal | None] = mapped_column(Percent)
+    service_fee: Mapped[Decimal | None] = mapped_column(Money)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    therapist: Mapped[Therapist] = relationship(back_populates="compensation_terms")
 
 
 class CareAssignment(Audited, Base):

@@ -27,7 +27,7 @@ def make_therapist(**fields) -> Therapist:
     }
     therapist = Therapist(**values)
     db.session.add(therapist)
-    db.session.flush()
+    compensation.start_terms(db.session, [therapist])  # as every path that creates a therapist does
     return therapist
 
 

@@ -3,9 +3,10 @@
 Compensation: the file carries a commission percentage only (no service fee column), so a row
 with `commission_percent` makes the therapist paid by COMMISSION at that percentage (an existing
 service-fee therapist switches to it). An empty cell leaves an existing therapist's compensation
-as it is, and is an error for a new therapist: a silent 0 % would pay them nothing. In the same
-way an empty phone leaves the stored one: an import adds and corrects, erasing is done on the
-screen.
+as it is, and is an error for a new therapist: a silent 0 % would pay them nothing. A changed
+commission becomes the therapist's terms from the day of the import (services.people.compensation):
+sessions before it keep their earnings. In the same way an empty phone leaves the stored one: an
+import adds and corrects, erasing is done on the screen.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from admin_app.models import CompensationModel, Therapist
 from admin_app.services.imports import values
 from admin_app.services.imports.reading import Row, Table
 from admin_app.services.imports.report import Action, ImportPlan
 from admin_app.services.imports.rows import Cells, chunks, report_missing_columns
+from admin_app.services.people import compensation
+from admin_app.services.platform import clinic_time
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("nombre",),
@@ -87,13 +90,17 @@ def plan(session: Session, table: Table) -> ImportPlan:
 
 
 def apply(session: Session, plan: ImportPlan) -> None:
+    today = clinic_time.today()
+    created = []
     for change in plan.changes:
         if change.therapist is None:
-            session.add(Therapist(**change.fields, compensation_model=CompensationModel.COMMISSION, active=True))
+            created.append(Therapist(**change.fields, compensation_model=CompensationModel.COMMISSION, active=True))
+            session.add(created[-1])
         else:
             for name, value in change.fields.items():
                 setattr(change.therapist, name, value)
-    session.flush()
+            compensation.keep_terms(session, change.therapist, effective_from=today)
+    compensation.start_terms(session, created, since=today)  # flushes
 
 
 def differences(therapist: Therapist, fields: dict) -> dict[str, object]:
@@ -122,6 +129,7 @@ def same(stored, value) -> bool:
 def existing_therapists(session: Session, emails: Iterable[str]) -> dict[str, Therapist]:
     found: dict[str, Therapist] = {}
     for chunk in chunks(emails):
-        for therapist in session.scalars(select(Therapist).where(func.lower(Therapist.email).in_(chunk))):
+        query = select(Therapist).where(func.lower(Therapist.email).in_(chunk))
+        for therapist in session.scalars(query.options(selectinload(Therapist.compensation_terms))):
             found[therapist.email.lower()] = therapist
     return found

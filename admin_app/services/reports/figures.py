@@ -2,11 +2,10 @@
 
 - A session counts for a month when its local start is in that month and at least one
   participant attended; gross is the sum of the fees of attended participants, per currency.
-- Commission (what the therapist earns) is worked out per attended participant and rounded
+- Commission (what the therapist earns) is worked out per attended participant, by the
+  compensation terms in force on the session's date (`compensation.earning_cents`), and rounded
   half-up to the cent on that line; totals are sums of rounded lines, so a PDF adds up to the
-  screen. On commission: fee x commission % / 100. On a service fee (kept by the practice): the
-  fee less the service fee. The rounding is done in integer cents in SQL, because SQLite's
-  ROUND works on binary floats (4.545 would become 4.54).
+  screen.
 - Months are local: each is turned into a UTC range, and a year's twelve ranges into one CASE
   that buckets every row, so a year is one query per figure, never one per month.
 """
@@ -17,7 +16,7 @@ import dataclasses
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Integer, and_, case, cast, distinct, func, literal, select
+from sqlalchemy import and_, case, distinct, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -25,11 +24,11 @@ from admin_app.models import (
     Appointment,
     Attendance,
     Client,
-    CompensationModel,
     Modality,
     Participant,
     Therapist,
 )
+from admin_app.services.people import compensation
 from admin_app.services.platform.money import from_cents, stored_amount, sum_per_currency
 from admin_app.services.platform.months import Month
 from admin_app.services.surveys import stats as survey_stats
@@ -107,21 +106,6 @@ def _nonzero_total(per_currency_lines) -> dict[str, Decimal]:
     return {currency: amount for currency, amount in totals.items() if amount}
 
 
-def _cents(amount) -> ColumnElement[int]:
-    return cast(func.round(amount * 100), Integer)
-
-
-def commission_cents() -> ColumnElement[int]:
-    """The therapist's earning of one attended participant, in whole cents, rounded half-up."""
-    fee = _cents(Participant.fee)
-    on_commission = (fee * _cents(Therapist.commission_percent) + 5000) // 10000  # integer division
-    on_service_fee = fee - _cents(func.coalesce(Therapist.service_fee, 0))
-    return case(
-        (Therapist.compensation_model == CompensationModel.COMMISSION, on_commission),
-        else_=on_service_fee,
-    )
-
-
 def _attended_in(start: dt.datetime, end: dt.datetime):
     return and_(
         Participant.attendance == Attendance.ATTENDED,
@@ -147,13 +131,15 @@ def month_totals(session: Session, month: Month, therapist_id: int | None = None
         .order_by(Therapist.full_name, Therapist.id)
     ):
         lines[tid] = TherapistMonth(therapist_id=tid, name=name, email=email, sessions=sessions)
+    terms = compensation.terms_in_force()
+    earned = func.sum(compensation.earning_cents(Participant.fee, terms))
     for tid, currency, gross, commission in session.execute(
-        select(Therapist.id, Participant.currency, func.sum(Participant.fee), func.sum(commission_cents()))
+        select(Appointment.therapist_id, Participant.currency, func.sum(Participant.fee), earned)
         .select_from(Participant)
         .join(Appointment, Appointment.id == Participant.appointment_id)
-        .join(Therapist, Therapist.id == Appointment.therapist_id)
+        .outerjoin(terms, compensation.in_force_for(terms))
         .where(scope)
-        .group_by(Therapist.id, Participant.currency)
+        .group_by(Appointment.therapist_id, Participant.currency)
     ):
         line = lines[tid]
         if gross:
@@ -166,6 +152,7 @@ def month_totals(session: Session, month: Month, therapist_id: int | None = None
 def session_lines(session: Session, month: Month, therapist_id: int) -> list[SessionLine]:
     """Every attended participant of the therapist's counted sessions, by start (one query)."""
     start, end = month.utc_range()
+    terms = compensation.terms_in_force()
     rows = session.execute(
         select(
             Appointment.id,
@@ -175,11 +162,11 @@ def session_lines(session: Session, month: Month, therapist_id: int) -> list[Ses
             Appointment.modality,
             Participant.fee,
             Participant.currency,
-            commission_cents(),
+            compensation.earning_cents(Participant.fee, terms),
         )
         .select_from(Participant)
         .join(Appointment, Appointment.id == Participant.appointment_id)
-        .join(Therapist, Therapist.id == Appointment.therapist_id)
+        .outerjoin(terms, compensation.in_force_for(terms))
         .join(Client, Client.id == Participant.client_id)
         .where(_attended_in(start, end), Appointment.therapist_id == therapist_id)
         .order_by(Appointment.starts_at, Appointment.id, Client.full_name)
@@ -193,7 +180,7 @@ def session_lines(session: Session, month: Month, therapist_id: int) -> list[Ses
             modality=str(modality),
             fee=stored_amount(fee),
             currency=currency,
-            commission=from_cents(commission),
+            commission=from_cents(commission or 0),
         )
         for appointment_id, starts_at, name, kind, modality, fee, currency, commission in rows
     ]

@@ -23,8 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_app.config import SUPPORTED_LOCALES
-from admin_app.models import AppointmentKind, CompensationModel, Modality, Therapist
+from admin_app.models import AppointmentKind, CompensationModel, CompensationTerms, Modality, Therapist
 from admin_app.models.base import utcnow
+from admin_app.services.people import compensation
 from admin_app.services.platform import documents
 from admin_app.services.platform.clinic_time import clinic_zone, to_local
 from admin_app.services.platform.errors import NotFound, RuleViolation
@@ -39,12 +40,14 @@ AUDITED_ENTITY = "therapist"  # a month report exports one therapist's month (th
 
 @dataclasses.dataclass(frozen=True)
 class MonthReport:
-    """One therapist's month: the session lines and the totals they add up to."""
+    """One therapist's month: the session lines, the totals they add up to, and the compensation
+    terms in force during the month (oldest first) that explain the commissions."""
 
     month: Month
     therapist: Therapist
     lines: list[stats.SessionLine]
     totals: stats.TherapistMonth
+    terms: list[CompensationTerms]
 
 
 def month_report_filename(month: Month, therapist_name: str) -> str:
@@ -59,7 +62,8 @@ def therapist_month_report(session: Session, month: Month, therapist_id: int) ->
         raise NotFound(_l("This therapist does not exist (any more)."))
     found = stats.month_totals(session, month, therapist_id=therapist_id).therapists
     totals = found[0] if found else stats.TherapistMonth(therapist.id, therapist.full_name, therapist.email)
-    return MonthReport(month, therapist, stats.session_lines(session, month, therapist_id), totals)
+    terms = compensation.terms_during(session, [therapist_id], *month.utc_range())[therapist_id]
+    return MonthReport(month, therapist, stats.session_lines(session, month, therapist_id), totals, terms)
 
 
 def month_reports(session: Session, month: Month) -> list[MonthReport]:
@@ -70,12 +74,14 @@ def month_reports(session: Session, month: Month) -> list[MonthReport]:
     therapists = {
         therapist.id: therapist for therapist in session.scalars(select(Therapist).where(Therapist.id.in_(ids)))
     }
+    terms = compensation.terms_during(session, ids, *month.utc_range())
     return [
         MonthReport(
             month,
             therapists[line.therapist_id],
             stats.session_lines(session, month, line.therapist_id),
             line,
+            terms[line.therapist_id],
         )
         for line in totals
     ]
@@ -138,7 +144,7 @@ def month_report_html(report: MonthReport, *, language: str, now: dt.datetime | 
             practice_name=current_app.config["PRACTICE_NAME"],
             therapist_name=report.therapist.full_name,
             month=report.month.label(language),
-            compensation=_compensation(report.therapist, language),
+            compensation=_compensation(report.terms, report.therapist, language),
             lines=[_line(line) for line in report.lines],
             sessions=report.totals.sessions,
             totals=_totals(report.totals),
@@ -178,13 +184,24 @@ def _totals(line: stats.TherapistMonth) -> list[dict[str, object]]:
     ]
 
 
-def _compensation(therapist: Therapist, language: str) -> str:
-    """How the commission column is worked out for this therapist, in the current language (a
+def _compensation(terms: list[CompensationTerms], therapist: Therapist, language: str) -> list[str]:
+    """How the commission column is worked out, in the current language: one line per terms in
+    force during the month, each with the date it starts when the terms changed within it (a
     service fee is shown in the therapist's default currency, the one their fee is set in)."""
-    if therapist.compensation_model == CompensationModel.COMMISSION:
-        percent = therapist.commission_percent or Decimal(0)
+    lines = [_terms_text(one, therapist.default_currency, language) for one in terms]
+    if len(terms) < 2:
+        return lines
+    return [
+        gettext("%(terms)s (from %(date)s)", terms=text, date=one.effective_from.isoformat())
+        for text, one in zip(lines, terms, strict=True)
+    ]
+
+
+def _terms_text(terms: CompensationTerms, currency: str, language: str) -> str:
+    if terms.compensation_model == CompensationModel.COMMISSION:
+        percent = terms.commission_percent or Decimal(0)
         return gettext("Commission: %(percent)s %% of each fee", percent=f"{percent.normalize():f}")
     return gettext(
         "Commission: each fee less the practice's service fee of %(amount)s",
-        amount=format_money(therapist.service_fee or Decimal(0), therapist.default_currency, language),
+        amount=format_money(terms.service_fee or Decimal(0), currency, language),
     )

@@ -13,14 +13,16 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
+from wtforms import DateField
 from wtforms.validators import Optional
 
 from admin_app.extensions import db
 from admin_app.models import CareAssignment, Client, ClientLink, ReminderPreference, Therapist
 from admin_app.services.accounts import invitations
+from admin_app.services.people import compensation
 from admin_app.services.people import records as people
-from admin_app.services.platform import bounds
-from admin_app.services.platform.labels import INVERSE_LINK, choice_label, choices_for
+from admin_app.services.platform import bounds, clinic_time
+from admin_app.services.platform.labels import INVERSE_LINK, choice_label, choices_for, field_label
 from admin_app.services.scheduling import calendar
 from admin_app.views.accounts.logins import flash_bulk_invitation
 from admin_app.views.platform.base import PracticeModelView
@@ -248,6 +250,49 @@ def _row_action_button(action: str, row_id: int, label: str, style: str) -> Mark
     )
 
 
+def _compensation_history(_view, _context, therapist: Therapist, _name) -> Markup:
+    """The therapist's terms, newest first: from when, which model, its value, when it was entered."""
+    headings = ("effective_from", "compensation_model", "commission_percent", "service_fee", "recorded_at")
+    rows = [
+        (
+            terms.effective_from.isoformat(),
+            choice_label(terms.compensation_model),
+            "" if terms.commission_percent is None else f"{terms.commission_percent:.2f}",
+            "" if terms.service_fee is None else f"{terms.service_fee:.2f}",
+            clinic_time.to_local(terms.recorded_at).strftime("%Y-%m-%d %H:%M"),
+        )
+        for terms in compensation.history(db.session, therapist.id)
+    ]
+    head = Markup("").join(Markup("<th>{}</th>").format(field_label(name)) for name in headings)
+    body = Markup("").join(
+        Markup("<tr>{}</tr>").format(Markup("").join(Markup("<td>{}</td>").format(cell) for cell in row))
+        for row in rows
+    )
+    return Markup('<table class="table table-sm" id="compensation-history"><tr>{}</tr>{}</table>').format(head, body)
+
+
+class EffectiveDateField(DateField):
+    """The day new compensation terms start (default: today, clinic time); a malformed date is
+    refused with the field's name, like the other dates typed on the screens."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, default=clinic_time.today, **kwargs)
+
+    def process_formdata(self, valuelist) -> None:
+        label = field_label("effective_from")
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(
+                gettext(
+                    "%(field)s: expected a date as YYYY-MM-DD, got %(value)s", field=label, value=" ".join(valuelist)
+                )
+            ) from None
+        if (reason := bounds.date_problem(self.data)) is not None:
+            self.data = None
+            raise ValueError(gettext("%(field)s: %(reason)s", field=label, reason=reason))
+
+
 class TherapistView(PracticeModelView):
     prepare = staticmethod(people.prepare_therapist)
     ensure_deletable = staticmethod(people.ensure_therapist_deletable)
@@ -266,12 +311,13 @@ class TherapistView(PracticeModelView):
     column_searchable_list = ("full_name", "email", "phone")
     column_filters = ("active", "compensation_model", "default_currency", "site")
     column_default_sort = ("full_name", False)
-    column_details_list = (*column_list, "phone", "user", "care_assignments", "calendar_feed")
+    column_details_list = (*column_list, "compensation_terms", "phone", "user", "care_assignments", "calendar_feed")
     # A service fee is kept from fees in the therapist's currency; exports keep plain numbers.
     column_formatters = {name: money_column("default_currency") for name in ("service_fee", "default_fee")}
     column_formatters_export = {}
     column_formatters_detail = {
         **column_formatters,
+        "compensation_terms": _compensation_history,
         "care_assignments": _therapist_clients,
         "calendar_feed": _calendar_feed,
         "user": _portal_login,
@@ -287,11 +333,34 @@ class TherapistView(PracticeModelView):
         "compensation_model",
         "commission_percent",
         "service_fee",
+        "effective_from",
         "default_fee",
         "default_currency",
         "site",
         "active",
     )
+    form_extra_fields = {
+        "effective_from": EffectiveDateField(
+            _l("Effective from"),
+            validators=[Optional()],
+            description=_l("A changed commission or service fee applies to sessions from this day (clinic time)"),
+        )
+    }
+
+    def create_form(self, obj=None):
+        """A new therapist's terms start with them: only a change asks from when."""
+        form = super().create_form(obj)
+        del form.effective_from
+        return form
+
+    def on_model_change(self, form, model, is_created) -> None:
+        super().on_model_change(form, model, is_created)
+        effective_from = None if is_created else form.effective_from.data
+        self._run_rule(
+            lambda session, therapist: compensation.keep_terms(session, therapist, effective_from=effective_from),
+            model,
+            form,
+        )
 
     @action(
         "rotate_calendar_feed",
