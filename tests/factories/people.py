@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from admin_app.extensions import db
 from admin_app.models import CareAssignment, Client, CompensationModel, Therapist
+from admin_app.services.people.compensation import start_terms
 from tests.factories.sequence import next_number
 
 
@@ -27,7 +28,7 @@ def make_therapist(**fields) -> Therapist:
     }
     therapist = Therapist(**values)
     db.session.add(therapist)
-    compensation.start_terms(db.session, [therapist])  # as every path that creates a therapist does
+    start_terms(db.session, [therapist])  # as every path that creates a therapist does
     return therapist
 
 

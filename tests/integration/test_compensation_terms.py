@@ -24,7 +24,17 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from admin_app.extensions import db
-from admin_app.models import Appointment, AuditEvent, CompensationModel, CompensationTerms, Therapist
+from admin_app.models import (
+    Appointment,
+    AppointmentKind,
+    Attendance,
+    AuditEvent,
+    CompensationModel,
+    CompensationTerms,
+    Modality,
+    Participant,
+    Therapist,
+)
 from admin_app.services.people import compensation
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.errors import RuleViolation
@@ -110,10 +120,10 @@ def test_the_month_pdf_shows_both_terms_and_earns_each_line_by_its_own(ana):
 
     assert "Commission: 40 % of each fee (from 2026-10-01)" in october
     assert "Commission: 45 % of each fee (from 2026-10-16)" in october
-    assert "2026-10-15 23:30 José Peña Individual Virtual 100.00 PEN 40.00" in october
-    assert "2026-10-16 00:30 José Peña Individual Virtual 100.00 PEN 45.00" in october
-    assert "2026-10-20 10:00 José Peña Individual Virtual 10.10 PEN 4.55" in october
-    assert "PEN 310.10 129.55" in october
+    assert "2026-10-15 23:30 José Peña Individual Virtual PEN 100.00 PEN 40.00" in october
+    assert "2026-10-16 00:30 José Peña Individual Virtual PEN 100.00 PEN 45.00" in october
+    assert "2026-10-20 10:00 José Peña Individual Virtual PEN 10.10 PEN 4.55" in october
+    assert "PEN PEN 310.10 PEN 129.55" in october
     # Terms unchanged within the month: one line, without a date, as before terms had dates.
     assert "Commission: 40 % of each fee" in september and "45 %" not in september
 
@@ -176,7 +186,20 @@ def test_a_switch_to_a_service_fee_earns_by_the_fee_from_its_day(ana, clock):
 def test_a_session_before_the_first_terms_is_earned_by_them(app):
     """Terms start with the therapist; a history entered later is earned by their first terms."""
     late = make_therapist(commission_percent=D("50.00"))
-    book(late, [make_client()], dt.datetime(2024, 3, 4, 10, 0))
+    # Written as a migration or an import from an old spreadsheet leaves it: the booking screen
+    # would refuse a start this far back.
+    starts_at = clinic_time.from_local(dt.datetime(2024, 3, 4, 10, 0))
+    participant = Participant(client=make_client(), fee=D("100.00"), currency="PEN", attendance=Attendance.ATTENDED)
+    db.session.add(
+        Appointment(
+            therapist=late,
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(minutes=50),
+            kind=AppointmentKind.INDIVIDUAL,
+            modality=Modality.VIRTUAL,
+            participants=[participant],
+        )
+    )
     db.session.commit()
 
     assert late.compensation_terms[0].effective_from > dt.date(2024, 3, 4)
