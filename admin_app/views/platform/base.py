@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
@@ -30,12 +33,26 @@ from admin_app.views.platform.formatting import (
 )
 
 CURRENCY_FIELDS = ("currency", "default_currency")
+T = TypeVar("T")
 LANGUAGE_FIELDS = ("preferred_language", "locale")
 
 
 def id_arg(name: str) -> int | None:
     """A record id from the query string; None when absent or not an id a record can have."""
     return bounds.record_id(request.args.get(name))
+
+
+def parsed_arg(name: str, parse: Callable[[str], T], *, default: T, refused: T | None = None) -> T | None:
+    """The query string's `name` read by `parse`: `default` when absent; `refused`, after showing the
+    rule, when `parse` refuses it (a wrong value in a link never breaks the page)."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return parse(raw)
+    except RuleViolation as error:
+        flash(str(error), "error")  # plain text: a lazy string would be stored as markup
+        return refused
 
 
 class RoleRequired:

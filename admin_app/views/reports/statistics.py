@@ -30,7 +30,7 @@ from admin_app.services.platform.labels import FIELDS
 from admin_app.services.platform.months import FIRST, LAST, Month, check_year, parse_year
 from admin_app.services.reports import figures as stats
 from admin_app.services.reports import summaries as reports
-from admin_app.views.platform.base import RoleRequired
+from admin_app.views.platform.base import RoleRequired, parsed_arg
 from admin_app.views.platform.downloads import attachment
 from admin_app.views.surveys.staff.cells import NO_VALUE, one_decimal
 
@@ -139,14 +139,9 @@ def requested_year() -> int:
     """The `year` of the query string; absent → this year (clinic time); a bad value → a
     message naming the field, and this year."""
     this_year = clinic_time.today().year
-    raw = request.args.get("year", "").strip()
-    if not raw:
-        return this_year
-    try:
-        return parse_year(raw, field="year", label=_l("Year"))
-    except RuleViolation as error:
-        flash(str(error), "error")  # plain text: a lazy string would be stored as markup
-        return this_year
+    return parsed_arg(
+        "year", lambda raw: parse_year(raw, field="year", label=_l("Year")), default=this_year, refused=this_year
+    )
 
 
 class StatisticsView(RoleRequired, BaseView):

@@ -10,12 +10,11 @@ from flask_babel import gettext
 from admin_app.extensions import db
 from admin_app.services.people.choices import therapist_filter_choices
 from admin_app.services.platform import clinic_time
-from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.months import Month
 from admin_app.services.surveys import invitations as surveys
 from admin_app.services.surveys import results as survey_results
 from admin_app.services.surveys.results import MonthRange
-from admin_app.views.platform.base import RoleRequired, id_arg
+from admin_app.views.platform.base import RoleRequired, id_arg, parsed_arg
 from admin_app.views.platform.rules import commit_or_flash
 from admin_app.views.surveys.staff.cells import one_decimal, rate, stars
 
@@ -39,14 +38,7 @@ def requested_period() -> MonthRange:
 
 def _month_arg(name: str, label: str, default: Month) -> Month | None:
     """The month in the query string, the default when absent, None when it is not a month."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return Month.parse(raw, field=label)
-    except RuleViolation as error:
-        flash(str(error), "error")  # plain text: a lazy string would be stored as markup
-        return None
+    return parsed_arg(name, lambda raw: Month.parse(raw, field=label), default=default)
 
 
 class SurveyResultsView(RoleRequired, BaseView):
