@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, joinedload
 from admin_app.models import (
     Appointment,
     AppointmentStatus,
-    Attendance,
     Channel,
     Client,
     Modality,
@@ -33,9 +32,9 @@ from admin_app.models.base import utcnow
 from admin_app.services.messaging import outbox
 from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.errors import NoLongerDue
+from admin_app.services.scheduling.attendance import CANCELLATIONS
 
 TEMPLATE = "appointment_reminder"
-CANCELLED = (Attendance.CANCELLED, Attendance.LATE_CANCELLED)
 CHANNELS = {
     ReminderPreference.EMAIL: (Channel.EMAIL,),
     ReminderPreference.SMS: (Channel.SMS,),
@@ -60,7 +59,7 @@ def queue_due_reminders(session: Session, now: dt.datetime | None = None) -> int
             Appointment.status != AppointmentStatus.CANCELLED,
             Appointment.starts_at > now,
             Appointment.starts_at <= horizon,
-            Participant.attendance.not_in(CANCELLED),
+            Participant.attendance.not_in(CANCELLATIONS),
             Client.reminder_preference != ReminderPreference.NONE,
         )
         .order_by(Appointment.starts_at, Participant.id)
@@ -106,7 +105,7 @@ def reminder_variables(session: Session, context: dict, language: str, now: dt.d
     if participant is None:
         raise NoLongerDue(_l("the appointment was deleted"))
     appointment = participant.appointment
-    if appointment.status == AppointmentStatus.CANCELLED or participant.attendance in CANCELLED:
+    if appointment.status == AppointmentStatus.CANCELLED or participant.attendance in CANCELLATIONS:
         raise NoLongerDue(_l("the appointment was cancelled"))
     if appointment.starts_at != dt.datetime.fromisoformat(context["starts_at"]):
         raise NoLongerDue(_l("the appointment was moved; a reminder for the new time is sent instead"))

@@ -9,12 +9,16 @@ by the documents service that makes it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import get_locale, gettext
 
 from admin_app.extensions import db
 from admin_app.services.platform import clinic_time
+from admin_app.services.platform.documents import Document
 from admin_app.services.platform.documents.pdf import PdfError
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.months import Month
@@ -71,15 +75,10 @@ class MonthlyReportView(RoleRequired, BaseView):
             flash(gettext("Choose a therapist for the month report."), "error")
         if chosen is None or therapist_id is None:
             return self._back(chosen)
-        try:
-            document = month_reports.month_report_pdf(db.session, chosen, therapist_id, language=reader_language())
-        except RuleViolation as error:
-            flash(str(error), "error")
-            return self._back(chosen)
-        except PdfError:
-            return self._pdf_failed(chosen)
-        db.session.commit()
-        return attachment(document)
+        return self._download(
+            chosen,
+            partial(month_reports.month_report_pdf, db.session, chosen, therapist_id, language=reader_language()),
+        )
 
     @expose("/month-reports.zip")
     def month_reports_zip(self):
@@ -87,15 +86,9 @@ class MonthlyReportView(RoleRequired, BaseView):
         chosen = requested_month()
         if chosen is None:
             return self._back(chosen)
-        try:
-            document = month_reports.month_reports_zip(db.session, chosen, language=reader_language())
-        except RuleViolation as error:
-            flash(str(error), "error")
-            return self._back(chosen)
-        except PdfError:
-            return self._pdf_failed(chosen)
-        db.session.commit()
-        return attachment(document)
+        return self._download(
+            chosen, partial(month_reports.month_reports_zip, db.session, chosen, language=reader_language())
+        )
 
     @expose("/statements.zip")
     def statements_zip(self):
@@ -108,9 +101,20 @@ class MonthlyReportView(RoleRequired, BaseView):
             return redirect(url_for(".index"))
         return redirect(url_for(".index", month=str(chosen)))
 
-    def _pdf_failed(self, chosen: Month):
-        current_app.logger.exception("month report PDFs for %s failed", chosen)
-        flash(
-            gettext("The PDF could not be produced. Try again; if it keeps failing, see the application log."), "error"
-        )
-        return self._back(chosen)
+    def _download(self, chosen: Month, make: Callable[[], Document]):
+        """The document `make` gives (its export recorded with it), or back to the month with the
+        rule that refused it or the news that the PDF writer failed."""
+        try:
+            document = make()
+        except RuleViolation as error:
+            flash(str(error), "error")
+            return self._back(chosen)
+        except PdfError:
+            current_app.logger.exception("month report PDFs for %s failed", chosen)
+            flash(
+                gettext("The PDF could not be produced. Try again; if it keeps failing, see the application log."),
+                "error",
+            )
+            return self._back(chosen)
+        db.session.commit()
+        return attachment(document)
