@@ -57,7 +57,7 @@ def test_the_outbox_preview_does_not_show_the_survey_link(mail_app, smtp_sink):
     make_admin(email="boss@example.com")
     attended(make_therapist(), make_client(email="carla@example.com", preferred_language="es"), 5)
     db.session.commit()
-    surveys.send_for_month(db.session, OCTOBER)
+    surveys.send_for_month(db.session, Month.parse(OCTOBER))
     db.session.commit()
     [email] = smtp_sink.to("carla@example.com")
     path = urlsplit(re.search(r"http://\S+/survey/[\w-]+", email.get_body(("plain",)).get_content()).group()).path
