@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from admin_app.demo.catalogue import (
     ADMIN_PASSWORD,
@@ -103,7 +103,8 @@ def load_demo_practice(
     sites = add_sites(session, practice)
     payer_ids = add_payers(session, practice)
     staff = add_therapists(session, plan_therapists(rng, practice, therapists, sites), sites)
-    compensation.start_terms(session, session.scalars(select(Therapist)), since=period.first_day)
+    therapists_with_terms = select(Therapist).options(selectinload(Therapist.compensation_terms))
+    compensation.start_terms(session, session.scalars(therapists_with_terms), since=period.first_day)
     roster = plan_clients(rng, practice, staff, payer_ids, period, zone)
     client_ids = insert_roster(session, roster)
     booked = insert_appointments(session, meetings(rng, roster.cases, period), client_ids, zone)
