@@ -192,6 +192,9 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "DEMO_PRACTICE": _demo_practice(env, "DEMO_PRACTICE", "lima"),
         "PUBLIC_BASE_URL": _public_base_url(env),
         "DEFAULT_APPOINTMENT_MINUTES": _integer(env, "DEFAULT_APPOINTMENT_MINUTES", 50, 5),
+        # An authorization is low when this many sessions or fewer remain, or it ends within this many days.
+        "AUTHORIZATION_LOW_SESSIONS": _integer(env, "AUTHORIZATION_LOW_SESSIONS", 2, 0),
+        "AUTHORIZATION_EXPIRY_DAYS": _integer(env, "AUTHORIZATION_EXPIRY_DAYS", 14, 0),
         "MAIL_SERVER": mail_server or None,
         "MAIL_PORT": _integer(env, "MAIL_PORT", 25, 1),
         "MAIL_USE_TLS": _flag(env, "MAIL_USE_TLS", False),

@@ -3,7 +3,7 @@
 from admin_app.models.audit import AuditAction, Audited, AuditEvent
 from admin_app.models.auth import ADMIN_ROLE, THERAPIST_ROLE, LoginInvitation, Role, User
 from admin_app.models.base import Base
-from admin_app.models.billing import Payer, PayerKind, PaymentSource
+from admin_app.models.billing import Authorization, InvoiceGrouping, Payer, PayerKind, PaymentSource
 from admin_app.models.messaging import Channel, MessageStatus, Notification, OutboundMessage
 from admin_app.models.numbering import NumberCounter
 from admin_app.models.people import (
@@ -37,6 +37,7 @@ __all__ = [
     "CLIENT_NUMBER_SERIES",
     "THERAPIST_ROLE",
     "Appointment",
+    "Authorization",
     "AppointmentKind",
     "AppointmentSeries",
     "AppointmentStatus",
@@ -54,6 +55,7 @@ __all__ = [
     "ClientLink",
     "CompensationModel",
     "CompensationTerms",
+    "InvoiceGrouping",
     "LinkKind",
     "LoginInvitation",
     "MessageStatus",

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admin_app.models.audit import Audited
-from admin_app.models.base import Base, str_enum
+from admin_app.models.base import Base, CurrencyCode, UTCDateTime, str_enum, utcnow
 
 if TYPE_CHECKING:
-    from admin_app.models.people import Client
+    from admin_app.models.people import Client, Therapist
 
 
 class PayerKind(enum.StrEnum):
     INSURER = "insurer"
-    EMPLOYER = "employer"
+    EMPLOYER = "employer"  # an employer or employee assistance programme
+    PUBLIC = "public"  # a public programme (WorkSafeBC, Crime Victim Assistance Program)
     OTHER = "other"
+
+
+class InvoiceGrouping(enum.StrEnum):
+    PER_CLIENT = "per_client"  # one invoice per client (what most payers require)
+    PER_PERIOD = "per_period"  # one invoice per payer per period
 
 
 class Payer(Audited, Base):
@@ -29,7 +37,16 @@ class Payer(Audited, Base):
     kind: Mapped[PayerKind] = mapped_column(str_enum(PayerKind, "payer_kind"))
     billing_email: Mapped[str | None] = mapped_column(String(255))
     billing_address: Mapped[str | None] = mapped_column(Text)
+    provider_number: Mapped[str | None] = mapped_column(String(80))  # the practice's vendor number with the payer
+    payment_terms_days: Mapped[int] = mapped_column(default=30)
+    invoice_grouping: Mapped[InvoiceGrouping] = mapped_column(
+        str_enum(InvoiceGrouping, "invoice_grouping"), default=InvoiceGrouping.PER_CLIENT
+    )
+    counts_missed_sessions: Mapped[bool] = mapped_column(default=False)  # a no-show uses an approved session
+    refuses_over_approved: Mapped[bool] = mapped_column(default=False)  # else a booking beyond only warns
     active: Mapped[bool] = mapped_column(default=True)
+
+    __table_args__ = (CheckConstraint("payment_terms_days >= 0 AND payment_terms_days <= 365", name="terms_days"),)
 
     def __str__(self) -> str:
         return self.name
@@ -59,3 +76,53 @@ class PaymentSource(Audited, Base):
     @property
     def is_self_pay(self) -> bool:
         return self.payer_id is None
+
+
+class Authorization(Audited, Base):
+    """A payer's approval of a number of sessions for one client, between two local dates.
+
+    Its counts (scheduled, used, billed, remaining) and its status are never stored: they are
+    computed from the participants linked to it (services.billing.authorizations). What is stored
+    is what people said: the approval, that an extension was requested, that it was closed.
+    """
+
+    __tablename__ = "payer_authorization"
+    __table_args__ = (
+        UniqueConstraint("payer_id", "reference", name="uq_authorization_payer_reference"),
+        CheckConstraint("approved_sessions > 0", name="approved_positive"),
+        CheckConstraint("valid_until >= valid_from", name="dates_in_order"),
+        CheckConstraint("rate IS NULL OR (rate >= 0 AND currency IS NOT NULL)", name="rate_has_currency"),
+        Index("ix_authorization_client_payer", "client_id", "payer_id", "valid_until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payer_id: Mapped[int] = mapped_column(ForeignKey("payer.id", ondelete="RESTRICT"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="RESTRICT"))
+    reference: Mapped[str] = mapped_column(String(80))
+    approved_sessions: Mapped[int]
+    valid_from: Mapped[dt.date]
+    valid_until: Mapped[dt.date]
+    rate: Mapped[Decimal | None]
+    currency: Mapped[str | None] = mapped_column(CurrencyCode)
+    therapist_id: Mapped[int | None] = mapped_column(ForeignKey("therapist.id", ondelete="RESTRICT"))
+    extends_id: Mapped[int | None] = mapped_column(
+        ForeignKey("payer_authorization.id", ondelete="RESTRICT"), unique=True
+    )  # the authorization this one extends: a chain, one extension each
+    extension_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    notes: Mapped[str | None] = mapped_column(Text)
+    # The approval letter, stored under the instance folder (never the web root) by its random key.
+    letter_key: Mapped[str | None] = mapped_column(String(64))
+    letter_name: Mapped[str | None] = mapped_column(String(255))
+    letter_type: Mapped[str | None] = mapped_column(String(100))
+    # The status the periodic scan last alerted on, so a change of state alerts once, never daily.
+    alerted_status: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    payer: Mapped[Payer] = relationship()
+    client: Mapped[Client] = relationship()
+    therapist: Mapped[Therapist | None] = relationship()
+    extends: Mapped[Authorization | None] = relationship(remote_side=[id])
+
+    def __str__(self) -> str:
+        return f"{self.payer.name if self.payer else ''} {self.reference}".strip()

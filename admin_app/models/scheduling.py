@@ -14,7 +14,7 @@ from admin_app.models.audit import Audited
 from admin_app.models.base import Base, CurrencyCode, UTCDateTime, str_enum, utcnow
 
 if TYPE_CHECKING:
-    from admin_app.models.billing import Payer
+    from admin_app.models.billing import Authorization, Payer
     from admin_app.models.people import Client, Therapist
     from admin_app.models.sites import Room
 
@@ -128,10 +128,16 @@ class Participant(Audited, Base):
     cancellation_reason: Mapped[str | None] = mapped_column(String(255))
     billed_to: Mapped[BilledTo] = mapped_column(str_enum(BilledTo, "billed_to"), default=BilledTo.CLIENT)
     payer_id: Mapped[int | None] = mapped_column(ForeignKey("payer.id", ondelete="RESTRICT"))
+    authorization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("payer_authorization.id", ondelete="RESTRICT"), index=True
+    )
+    # The staff chose the authorization: the rule no longer picks it (services.billing.linking).
+    authorization_chosen: Mapped[bool] = mapped_column(default=False)
 
     appointment: Mapped[Appointment] = relationship(back_populates="participants")
     client: Mapped[Client] = relationship()
     payer: Mapped[Payer | None] = relationship()
+    authorization: Mapped[Authorization | None] = relationship()
 
     def __str__(self) -> str:
         return f"#{self.id}"

@@ -2,7 +2,7 @@
 the record. Every public name is re-exported here: `from tests.factories import make_client`."""
 
 from tests.factories.accounts import PASSWORD, make_admin, make_therapist_user
-from tests.factories.billing import make_payer
+from tests.factories.billing import make_authorization, make_payer, pays_for
 from tests.factories.people import make_client, make_therapist
 from tests.factories.scheduling import attended, book, make_appointment
 from tests.factories.sites import make_room, make_site
@@ -15,6 +15,7 @@ __all__ = [
     "make_admin",
     "make_answer",
     "make_appointment",
+    "make_authorization",
     "make_client",
     "make_invitation",
     "make_payer",
@@ -22,4 +23,5 @@ __all__ = [
     "make_site",
     "make_therapist",
     "make_therapist_user",
+    "pays_for",
 ]

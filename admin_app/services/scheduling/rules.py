@@ -29,6 +29,7 @@ from admin_app.models import (
     Modality,
     Participant,
 )
+from admin_app.services.billing import linking
 from admin_app.services.platform import bounds
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import field_label
@@ -73,12 +74,14 @@ def save_appointment(session: Session, *, appointment: Appointment) -> Appointme
     appointments to clash with: the defaults and rules apply, nothing is written.
     """
     with session.no_autoflush:  # nothing reaches the database before the checks are done
-        _apply_rules(session, appointment)
+        linked = _apply_rules(session, appointment)
     write_without_clash(session, appointment)
+    linking.refuse_beyond_approved(session, appointment, linked)
     return appointment
 
 
-def _apply_rules(session: Session, appointment: Appointment) -> None:
+def _apply_rules(session: Session, appointment: Appointment) -> list[Participant]:
+    """The rules of an appointment; returns the participants linked to an authorization here."""
     if appointment.starts_at is None:
         raise RuleViolation(
             _l("%(field)s: this field is required", field=field_label("starts_at")),
@@ -111,9 +114,13 @@ def _apply_rules(session: Session, appointment: Appointment) -> None:
     _check_no_charge_removed(session, appointment)
     staying = [p for p in appointment.participants if p not in session.deleted]
     _share_the_session(session, appointment, staying)
+    bound = dialect_of(session) is not None
     for participant in staying:
+        if bound and participant.billed_to is None and participant.payer is None and participant.payer_id is None:
+            participant.payer = linking.default_payer(session, future_id(participant, "client", "client_id"))
         prepare_participant(participant, appointment)
     follow_attendance(appointment, staying)
+    return linking.link_appointment(session, appointment, staying) if bound else []
 
 
 def _check_no_charge_removed(session: Session, appointment: Appointment) -> None:

@@ -1,0 +1,1 @@
+"""billing: payers, authorizations (and, next, invoices, payments, receipts)."""

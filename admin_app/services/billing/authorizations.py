@@ -1,0 +1,212 @@
+"""Authorizations: how many approved sessions are scheduled, used, billed and left, and the status.
+
+The counts are never stored or typed in: they are computed from the participants linked to each
+authorization, in one SQL query for any number of authorizations (`counts_query`), so they are
+right the moment an appointment is booked, cancelled or marked attended (DESIGN.md, "Money after
+the session"). The status follows from the counts, the dates and what people said (an extension
+was requested, it was closed), by `status_of`, the one place its order of precedence lives.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+from collections.abc import Iterable
+
+from flask import current_app
+from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy.orm import Session
+
+from admin_app.models import Attendance, Authorization, Client, Participant, Payer
+from admin_app.services.platform import clinic_time
+
+
+class AuthorizationStatus(enum.StrEnum):
+    ACTIVE = "active"
+    LOW = "low"
+    EXTENSION_REQUESTED = "extension_requested"
+    EXHAUSTED = "exhausted"
+    EXPIRED = "expired"
+    CLOSED = "closed"
+
+
+MISSED = (Attendance.LATE_CANCELLED, Attendance.NO_SHOW)
+
+
+@dataclasses.dataclass(frozen=True)
+class Counts:
+    approved: int
+    scheduled: int  # linked participants still expected
+    used: int  # attended (and missed, where the payer counts missed sessions)
+    billed: int  # on an issued, not void, invoice: 0 until invoices exist
+
+    @property
+    def remaining(self) -> int:
+        return self.approved - self.used - self.scheduled
+
+
+@dataclasses.dataclass(frozen=True)
+class AuthorizationRow:
+    """One authorization with its counts and status, as every list, report and alert shows it."""
+
+    id: int
+    payer_id: int
+    payer: str
+    client_id: int
+    client: str
+    client_number: str | None
+    client_national_id: str | None
+    reference: str
+    valid_from: dt.date
+    valid_until: dt.date
+    therapist_id: int | None
+    counts: Counts
+    status: AuthorizationStatus
+
+    @property
+    def approved(self) -> int:
+        return self.counts.approved
+
+    @property
+    def remaining(self) -> int:
+        return self.counts.remaining
+
+
+def status_of(
+    *,
+    counts: Counts,
+    valid_until: dt.date,
+    extension_requested: bool,
+    closed: bool,
+    today: dt.date,
+) -> AuthorizationStatus:
+    """The first that applies of: closed, expired, extension requested, exhausted, low, active."""
+    if closed:
+        return AuthorizationStatus.CLOSED
+    if today > valid_until:
+        return AuthorizationStatus.EXPIRED
+    if extension_requested:
+        return AuthorizationStatus.EXTENSION_REQUESTED
+    if counts.used >= counts.approved:
+        return AuthorizationStatus.EXHAUSTED
+    low_sessions = current_app.config["AUTHORIZATION_LOW_SESSIONS"]
+    expiry_days = current_app.config["AUTHORIZATION_EXPIRY_DAYS"]
+    if counts.remaining <= low_sessions or (valid_until - today).days <= expiry_days:
+        return AuthorizationStatus.LOW
+    return AuthorizationStatus.ACTIVE
+
+
+def counts_query(*, excluding_participants: Iterable[int] = ()) -> Select:
+    """(authorization id, scheduled, used, billed) for every authorization, in one grouped query.
+
+    `excluding_participants`: leave these out of the counts (the participants a batch is about to
+    link again, so they are not counted twice). Filter the result by `Authorization.id` or join it.
+    """
+    excluded = tuple(excluding_participants)
+    link = Participant.authorization_id == Authorization.id
+    if excluded:
+        link = and_(link, Participant.id.not_in(excluded))
+    counts_missed = and_(Participant.attendance.in_(MISSED), Payer.counts_missed_sessions.is_(True))
+    return (
+        select(
+            Authorization.id.label("authorization_id"),
+            func.coalesce(func.sum(case((Participant.attendance == Attendance.EXPECTED, 1), else_=0)), 0).label(
+                "scheduled"
+            ),
+            func.coalesce(
+                func.sum(case((Participant.attendance == Attendance.ATTENDED, 1), (counts_missed, 1), else_=0)), 0
+            ).label("used"),
+            literal(0).label("billed"),
+        )
+        .join(Payer, Payer.id == Authorization.payer_id)
+        .outerjoin(Participant, link)
+        .group_by(Authorization.id)
+    )
+
+
+def counts_for(
+    session: Session, ids: Iterable[int], *, excluding_participants: Iterable[int] = ()
+) -> dict[int, Counts]:
+    """The counts of these authorizations, in one query."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    counted = counts_query(excluding_participants=excluding_participants).where(Authorization.id.in_(wanted)).subquery()
+    rows = session.execute(
+        select(
+            Authorization.id, Authorization.approved_sessions, counted.c.scheduled, counted.c.used, counted.c.billed
+        ).join(counted, counted.c.authorization_id == Authorization.id)
+    )
+    return {
+        row.id: Counts(approved=row.approved_sessions, scheduled=row.scheduled, used=row.used, billed=row.billed)
+        for row in rows
+    }
+
+
+def authorization_rows(
+    session: Session,
+    *,
+    ids: Iterable[int] | None = None,
+    client_id: int | None = None,
+    therapist_client_ids: Select | None = None,
+    today: dt.date | None = None,
+) -> list[AuthorizationRow]:
+    """Authorizations with their counts and status, in one query, ordered by client, then end date.
+
+    `ids` / `client_id` narrow the list; `therapist_client_ids` (a select of client ids) limits it to
+    the clients a therapist cares for. `today` (clinic date) sets the day the status is read on.
+    """
+    today = today or clinic_time.today()
+    counted = counts_query().subquery()
+    query = (
+        select(
+            Authorization,
+            Payer.name.label("payer_name"),
+            Client.full_name,
+            Client.client_number,
+            Client.national_id,
+            counted.c.scheduled,
+            counted.c.used,
+            counted.c.billed,
+        )
+        .join(Payer, Payer.id == Authorization.payer_id)
+        .join(Client, Client.id == Authorization.client_id)
+        .join(counted, counted.c.authorization_id == Authorization.id)
+        .order_by(Client.full_name, Client.id, Authorization.valid_until, Authorization.id)
+    )
+    if ids is not None:
+        query = query.where(Authorization.id.in_(sorted(set(ids))))
+    if client_id is not None:
+        query = query.where(Authorization.client_id == client_id)
+    if therapist_client_ids is not None:
+        query = query.where(Authorization.client_id.in_(therapist_client_ids))
+    return [_row(result, today) for result in session.execute(query)]
+
+
+def _row(result, today: dt.date) -> AuthorizationRow:
+    authorization: Authorization = result.Authorization
+    counts = Counts(
+        approved=authorization.approved_sessions, scheduled=result.scheduled, used=result.used, billed=result.billed
+    )
+    return AuthorizationRow(
+        id=authorization.id,
+        payer_id=authorization.payer_id,
+        payer=result.payer_name,
+        client_id=authorization.client_id,
+        client=result.full_name,
+        client_number=result.client_number,
+        client_national_id=result.national_id,
+        reference=authorization.reference,
+        valid_from=authorization.valid_from,
+        valid_until=authorization.valid_until,
+        therapist_id=authorization.therapist_id,
+        counts=counts,
+        status=status_of(
+            counts=counts,
+            valid_until=authorization.valid_until,
+            extension_requested=authorization.extension_requested_at is not None,
+            closed=authorization.closed_at is not None,
+            today=today,
+        ),
+    )
