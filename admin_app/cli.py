@@ -1,4 +1,4 @@
-"""`flask` commands: accounts, the demo practice, background jobs, surveys, reports and imports.
+"""`flask` commands: accounts, the demo practice, background jobs, surveys, reports, billing and imports.
 Each goes through a service."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from admin_app.extensions import db
 from admin_app.jobs import runner, schedule
 from admin_app.services import imports
 from admin_app.services.accounts import invitations, logins
-from admin_app.services.platform import documents, races
+from admin_app.services.billing import report as billing_report
+from admin_app.services.platform import bounds, clinic_time, documents, races
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.months import Month
 from admin_app.services.reports import summaries as reports
@@ -267,6 +268,41 @@ def report_new_clients(first_day: dt.datetime, last_day: dt.datetime, output: Pa
     _emit(reports.new_clients_csv(db.session, first_day.date(), last_day.date()).content, output)
 
 
+billing_cli = AppGroup("billing", help="Payers and authorizations (formats in the README).")
+
+
+def _calendar_day(_context, _parameter, value: str | None) -> dt.date | None:
+    """A --as-of value: YYYY-MM-DD within the calendar the practice uses (1900 to 2099)."""
+    if value is None:
+        return None
+    try:
+        return bounds.calendar_day(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date YYYY-MM-DD from {clinic_time.EARLIEST_DATE} to {clinic_time.LATEST_DATE}."
+        ) from None
+
+
+@billing_cli.command("authorizations")
+@click.option(
+    "--as-of",
+    callback=_calendar_day,
+    metavar="YYYY-MM-DD",
+    help="The day the status is read on (default: today, clinic time).",
+)
+@click.option("--format", "output_format", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@OUTPUT_OPTION
+@practice_command
+def billing_authorizations(as_of: dt.date | None, output_format: str, output: Path | None) -> None:
+    """Every authorization with its approved, scheduled, used, billed and remaining sessions and its status."""
+    day = as_of or clinic_time.today()
+    if output_format == "csv":
+        document = billing_report.authorizations_report_csv(db.session, day)
+    else:
+        document = billing_report.authorizations_report_json(db.session, day)
+    _emit(document.content, output)
+
+
 import_cli = AppGroup(
     "import",
     help="Move in from spreadsheets (CSV UTF-8 with comma or semicolon, or XLSX): all rows are "
@@ -332,4 +368,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(surveys_cli)
     app.cli.add_command(report_cli)
+    app.cli.add_command(billing_cli)
     app.cli.add_command(import_cli)
