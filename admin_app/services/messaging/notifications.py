@@ -19,6 +19,7 @@ from admin_app.models.base import utcnow
 MESSAGE_FAILED = "message_failed"
 DETRACTOR_ANSWER = "detractor_answer"
 INVITATION_RENEWAL = "invitation_renewal"
+AUTHORIZATION_LOW = "authorization_low"
 
 TEXTS = {
     MESSAGE_FAILED: _l("Message #%(message_id)s could not be delivered. Open the outbox to see why and send it again."),
@@ -28,6 +29,10 @@ TEXTS = {
     INVITATION_RENEWAL: _l(
         "Login #%(login_id)s asks for a new invitation: its link expired or was replaced. "
         "Set-up → Logins, select it, With selected → Send a new invitation."
+    ),
+    AUTHORIZATION_LOW: _l(
+        "Authorization #%(authorization_id)s is running low (few sessions left or its end date is near): "
+        "send the payer the documents for an extension, then mark it Extension requested. The email has the details."
     ),
 }
 LIST_LIMIT = 100

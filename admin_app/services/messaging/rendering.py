@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from admin_app.config import SUPPORTED_LOCALES
 from admin_app.models import Channel, OutboundMessage
 from admin_app.services.accounts import invitations
+from admin_app.services.billing import alerts
 from admin_app.services.messaging import reminders, sms
 from admin_app.services.platform.errors import NoLongerDue
 from admin_app.services.surveys import invitations as surveys
@@ -26,6 +27,7 @@ BUILDERS: dict[str, Builder] = {
     reminders.TEMPLATE: reminders.reminder_variables,
     surveys.TEMPLATE: surveys.invitation_variables,
     invitations.INVITATION_TEMPLATE: invitations.invitation_variables,
+    alerts.TEMPLATE: alerts.alert_variables,
 }
 
 # Links that act for their owner (set a password, answer a survey as the client): a preview on the
