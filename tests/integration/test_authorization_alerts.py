@@ -113,6 +113,7 @@ def test_an_authorization_becoming_low_alerts_its_therapist_and_every_admin_once
     text = english.get_body(("plain",)).get_content()
     assert "Authorization PAC-77 for Ana Soto is running low: 2 of 4 approved sessions left (1 used, 1 booked)" in text
     assert "valid until December 31, 2026" in text
+    assert "<strong>2 of 4</strong> approved sessions left" in english.get_body(("html",)).get_content()
     assert "quedan 2 de 4 sesiones aprobadas" in spanish.get_body(("plain",)).get_content()
     assert [row.status for row in outbox_rows()] == [MessageStatus.SENT] * 3
     assert alerted_status(authorization) == "low"

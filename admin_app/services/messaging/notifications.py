@@ -32,7 +32,7 @@ TEXTS = {
     ),
     AUTHORIZATION_LOW: _l(
         "Authorization #%(authorization_id)s is running low (few sessions left or its end date is near): "
-        "send the payer the documents for an extension, then mark it Extension requested. The email has the details."
+        "send the payer the documents for an extension, then use Request extension on it. The email has the details."
     ),
 }
 LIST_LIMIT = 100
