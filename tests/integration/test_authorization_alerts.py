@@ -21,6 +21,7 @@ from admin_app.models import (
     OutboundMessage,
     Participant,
 )
+from admin_app.services.billing import alerts
 from admin_app.services.messaging import notifications
 from tests.factories import (
     book,
@@ -32,6 +33,7 @@ from tests.factories import (
     make_therapist_user,
     pays_for,
 )
+from tests.queries import counted_queries
 
 
 def notices():
@@ -217,3 +219,18 @@ def test_an_alert_queued_but_not_delivered_before_an_extension_request_is_withdr
 
     assert {row.status for row in outbox_rows()} == {MessageStatus.WITHDRAWN}
     assert smtp_sink.messages == []
+
+
+def test_a_quiet_scan_reads_every_authorization_in_two_queries(mail_app, clock, practice):
+    """Nothing changed since the last scan: the statuses (one query) and the stored ones (one)."""
+    for _ in range(5):
+        client = make_client(practice["lucia"])
+        make_authorization(client, make_payer(), 4, dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+    db.session.commit()
+    alerts.alert_low_authorizations(db.session)
+    db.session.commit()
+
+    with counted_queries() as statements:
+        assert alerts.alert_low_authorizations(db.session) == 0
+
+    assert len(statements) == 2
