@@ -256,6 +256,24 @@ def test_a_series_with_a_refusing_payer_is_shown_refused_and_writes_nothing(admi
     assert appointments() == 2
 
 
+def test_moving_an_occurrence_past_the_authorization_warns_that_none_covers_it(admin_client, noah):
+    admin_client.post("/admin/series/create/", data={**series_form(noah, 2), "decision": "create"})
+    last = db.session.scalars(
+        select(Appointment).where(Appointment.series_id.is_not(None)).order_by(Appointment.starts_at)
+    ).all()[-1]
+
+    moved = admin_client.post(
+        "/admin/series/occurrence/move/",
+        data={"id": str(last.id), "new_start": "2027-01-05 10:00", "scope": "one"},
+        follow_redirects=True,
+    )
+
+    assert "1 appointment moved." in flashed(moved)
+    assert warnings(moved) == ["No open authorization from ICBC covers 2027-01-05 for Noah Singh."]
+    db.session.expire_all()
+    assert last.participants[0].authorization_id is None
+
+
 def test_the_series_figures_cost_the_same_queries_for_few_or_many_dates(noah):
     def starts(count):
         return [dt.datetime(2026, 10, 20, 17, tzinfo=dt.UTC) + dt.timedelta(weeks=n) for n in range(count)]
