@@ -361,3 +361,33 @@ def test_the_participants_list_shows_the_authorization_in_constant_queries(admin
 
     assert "ICBC 123" in text_of(body(page))
     assert len(six) == len(nine)
+
+
+def test_a_choice_that_goes_beyond_is_saved_with_a_warning_on_the_participant_screen(admin_client, noah):
+    """ICBC S-1 approves 1 session: choosing it for two participants takes 2 of 1."""
+    small = make_authorization(noah.client, noah.payer, 1, dt.date(2026, 10, 1), dt.date(2027, 3, 31), reference="S-1")
+    first, second = (
+        book(noah.therapist, [noah.client], dt.datetime(2026, 10, day, 10), attendance=Attendance.EXPECTED)
+        .participants[0]
+        .id
+        for day in (20, 27)
+    )
+    db.session.commit()
+    form = {
+        "attendance": "expected",
+        "cancelled_by": "__None",
+        "cancellation_reason": "",
+        "fee": "150.00",
+        "currency": "PEN",
+        "billed_to": "payer",
+        "payer": str(noah.payer.id),
+        "authorization": str(small.id),
+    }
+
+    once = admin_client.post(f"/admin/participant/edit/?id={first}", data=form, follow_redirects=True)
+    twice = admin_client.post(f"/admin/participant/edit/?id={second}", data=form, follow_redirects=True)
+
+    assert warnings(once) == []
+    assert warnings(twice) == [
+        "Authorization ICBC S-1 (Noah Singh): 1 sessions approved, 2 booked or used: 1 beyond what is approved."
+    ]
