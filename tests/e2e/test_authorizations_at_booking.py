@@ -23,7 +23,7 @@ from admin_app.extensions import db
 from admin_app.models import Attendance, Payer
 from tests.conftest import SmtpSink, make_app
 from tests.e2e.conftest import Practice, fresh_database, serve, watched_browser
-from tests.e2e.helpers import alerts, follow, log_in, pick_from_search
+from tests.e2e.helpers import alerts, clinic_today, follow, log_in, pick_from_search
 from tests.factories import book, make_authorization, make_client, make_therapist, pays_for
 
 ZONE = ZoneInfo("America/Vancouver")
@@ -62,7 +62,7 @@ def vancouver_browser(chromium, vancouver, request):
 
 
 def today() -> dt.date:
-    return dt.datetime.now(ZONE).date()
+    return clinic_today(ZONE)
 
 
 @pytest.fixture(scope="module")
