@@ -97,9 +97,9 @@ def _create_logins(env: dict[str, str]) -> None:
         pytest.fail(f"creating the suite's logins failed:\n{done.stdout}\n{done.stderr}")
 
 
-def _server_env(database_url: str, port: int, mail_port: int) -> dict[str, str]:
+def _server_env(database_url: str, port: int, mail_port: int, settings: dict[str, str]) -> dict[str, str]:
     """The app's settings, from scratch: nothing of the developer's environment (REDIS_URL, MAIL_*)
-    leaks in, so the suite runs the same everywhere."""
+    leaks in, so the suite runs the same everywhere. `settings` override the Lima practice's."""
     kept = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
     return {
         **kept,
@@ -118,6 +118,7 @@ def _server_env(database_url: str, port: int, mail_port: int) -> dict[str, str]:
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",
         "PYTHONUNBUFFERED": "1",
+        **settings,
     }
 
 
@@ -143,15 +144,20 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture(scope="package")
-def e2e_database_url(tmp_path_factory) -> Iterator[str]:
-    """A database of the suite's own: SQLite in a temporary folder, or a private PostgreSQL schema."""
+def fresh_database(tmp_path_factory, name: str) -> Iterator[str]:
+    """A database of its own: SQLite in a temporary folder, or a private PostgreSQL schema."""
     base_url = os.environ.get("TEST_DATABASE_URL")
     if not base_url:
-        yield f"sqlite:///{tmp_path_factory.mktemp('e2e-db') / 'practice.sqlite3'}"
+        yield f"sqlite:///{tmp_path_factory.mktemp(f'{name}-db') / 'practice.sqlite3'}"
         return
-    with private_schema(base_url, "e2e") as url:
+    with private_schema(base_url, name) as url:
         yield url
+
+
+@pytest.fixture(scope="package")
+def e2e_database_url(tmp_path_factory) -> Iterator[str]:
+    """The suite's database."""
+    yield from fresh_database(tmp_path_factory, "e2e")
 
 
 @pytest.fixture(scope="package")
@@ -160,16 +166,20 @@ def practice(chromium, e2e_database_url, tmp_path_factory) -> Iterator[Practice]
     sink = SmtpSink()
     sink.start()
     try:
-        yield from _serve(sink, e2e_database_url, tmp_path_factory.mktemp("e2e-server") / "gunicorn.log")
+        yield from serve(sink, e2e_database_url, tmp_path_factory.mktemp("e2e-server") / "gunicorn.log")
     finally:
         sink.stop()
 
 
-def _serve(sink: SmtpSink, database_url: str, log_path: Path) -> Iterator[Practice]:
+def serve(
+    sink: SmtpSink, database_url: str, log_path: Path, *, settings: dict[str, str] | None = None, seed: tuple = ()
+) -> Iterator[Practice]:
+    """gunicorn serving a demo practice: Lima, unless `settings` (environment) and `seed`
+    (`flask seed-demo` options) say otherwise."""
     port = free_port()
-    env = _server_env(database_url, port, sink.port)
+    env = _server_env(database_url, port, sink.port, settings or {})
     _run_flask(env, "db", "upgrade")
-    _run_flask(env, "seed-demo")
+    _run_flask(env, "seed-demo", *seed)
     with log_path.open("w") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "admin_app:create_app()"],
@@ -300,6 +310,11 @@ class Browser:
 
 @pytest.fixture
 def browser(chromium, practice, request) -> Iterator[Browser]:
+    yield from watched_browser(chromium, practice, request)
+
+
+def watched_browser(chromium, practice: Practice, request) -> Iterator[Browser]:
+    """A `Browser` on this practice; at the end, failure screenshots, and any problem it saw fails the test."""
     opened = Browser(chromium, practice.base_url)
     yield opened
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed

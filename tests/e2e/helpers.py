@@ -14,10 +14,10 @@ CLINIC_ZONE = ZoneInfo("America/Lima")
 SERIOUS = ("serious", "critical")
 
 
-def clinic_today() -> dt.date:
-    """The clinic's date: gunicorn runs on real time, so the end-to-end suite reads the real clock
-    (the `clock` fixture moves only this process's time)."""
-    return dt.datetime.now(CLINIC_ZONE).date()
+def clinic_today(zone: ZoneInfo = CLINIC_ZONE) -> dt.date:
+    """The clinic's date (Lima's unless another zone is given): gunicorn runs on real time, so the
+    end-to-end suite reads the real clock (the `clock` fixture moves only this process's time)."""
+    return dt.datetime.now(zone).date()
 
 
 def last_month(today: dt.date | None = None) -> str:

@@ -158,6 +158,7 @@ def test_booking_defaults_give_the_clients_therapist_fee_currency_linked_clients
     defaults = admin_client.get(f"/admin/book/ajax/booking-defaults/?client={ana.id}").get_json()
 
     assert defaults == {
+        "participants": [{"payer": None, "authorization": None}],  # she pays herself
         "therapist": {"id": rosa.id, "text": "Rosa Mendoza"},
         "fee": "80.00",
         "currency": "USD",

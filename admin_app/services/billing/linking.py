@@ -221,13 +221,17 @@ def beyond_message(*, payer: str, reference: str, client: str, approved: int, ta
     )
 
 
-def uncovered_message(*, payer: str, client: str, day: dt.date):
+def uncovered_message(*, payer: str, client: str, days: Sequence[dt.date]):
     return _l(
-        "No open authorization from %(payer)s covers %(date)s for %(client)s.",
+        "No open authorization from %(payer)s covers %(dates)s for %(client)s.",
         payer=payer,
         client=client,
-        date=day.isoformat(),
+        dates=", ".join(day.isoformat() for day in sorted(days)),
     )
+
+
+def refusal_message(*, payer: str):
+    return _l("%(payer)s does not accept sessions beyond what it approved: this booking will be refused.", payer=payer)
 
 
 def booking_notices(
@@ -278,22 +282,22 @@ def booking_notices(
                     ),
                 )
             )
+    # One notice per payer and client that nothing covers, naming the dates (a series past its end).
+    uncovered: dict[tuple[int, int], list[dt.date]] = {}
     for appointment, participant in participants:
         if participant.authorization_id is None:
-            payer = payers[participant.payer_id]
-            notices.append(
-                Notice(
-                    None,
-                    payer.refuses_over_approved,
-                    str(
-                        uncovered_message(
-                            payer=payer.name,
-                            client=clients[participant.client_id].full_name,
-                            day=service_date(appointment.starts_at),
-                        )
-                    ),
-                )
+            uncovered.setdefault((participant.payer_id, participant.client_id), []).append(
+                service_date(appointment.starts_at)
             )
+    for (payer_id, client_id), days in uncovered.items():
+        payer = payers[payer_id]
+        notices.append(
+            Notice(
+                None,
+                payer.refuses_over_approved,
+                str(uncovered_message(payer=payer.name, client=clients[client_id].full_name, days=days)),
+            )
+        )
     return notices
 
 
@@ -341,33 +345,52 @@ class Preview:
 
 
 def preview(session: Session, *, client_id: int, payer_id: int, starts_at: dt.datetime) -> Preview:
+    """What booking this client's session on `starts_at`, billed to this payer, does to the
+    authorization the rule would pick."""
     day = service_date(starts_at)
-    candidate = Linker(session, {(client_id, payer_id)}).pick(client_id, payer_id, day)
-    payer = session.get(Payer, payer_id)
+    linker = Linker(session, {(client_id, payer_id)})
+    candidate = linker.pick(client_id, payer_id, day)
+    if candidate is not None:
+        linker.take(candidate, None)
+    client = session.get(Client, client_id)
+    return preview_of(candidate, payer=session.get(Payer, payer_id), client=client.full_name if client else "", day=day)
+
+
+def preview_of(candidate: Candidate | None, *, payer: Payer | None, client: str, day: dt.date) -> Preview:
+    """The preview of a booking on `day` that `candidate` already counts (`Linker.take`; None: no
+    authorization covers the day): the sessions left after it, or why it goes beyond, and whether
+    the payer will refuse it. A batch (the dates of a series) calls it once per date."""
+    refuses = bool(payer and payer.refuses_over_approved)
     if candidate is None:
-        client = session.get(Client, client_id)
-        return Preview(
-            None,
-            "",
-            0,
-            0,
-            None,
-            True,
-            bool(payer and payer.refuses_over_approved),
-            str(
-                uncovered_message(payer=payer.name if payer else "", client=client.full_name if client else "", day=day)
-            ),
+        text = str(uncovered_message(payer=payer.name if payer else "", client=client, days=[day]))
+        if refuses:
+            text = f"{text} {refusal_message(payer=payer.name)}"
+        return Preview(None, "", 0, 0, None, True, refuses, text)
+    after = candidate.remaining
+    if after >= 0:
+        text = str(
+            _l(
+                "Authorization %(payer)s %(reference)s: %(left)s of %(approved)s left after this booking "
+                "(valid until %(until)s).",
+                payer=candidate.payer,
+                reference=candidate.reference,
+                left=after,
+                approved=candidate.approved,
+                until=candidate.valid_until.isoformat(),
+            )
         )
-    after = candidate.remaining - 1
-    text = _l(
-        "Authorization %(payer)s %(reference)s: %(left)s of %(approved)s left after this booking "
-        "(valid until %(until)s).",
-        payer=candidate.payer,
-        reference=candidate.reference,
-        left=after,
-        approved=candidate.approved,
-        until=candidate.valid_until.isoformat(),
-    )
+    else:
+        text = str(
+            beyond_message(
+                payer=candidate.payer,
+                reference=candidate.reference,
+                client=client,
+                approved=candidate.approved,
+                taken=candidate.taken,
+            )
+        )
+        if candidate.refuses_over:
+            text = f"{text} {refusal_message(payer=candidate.payer)}"
     return Preview(
         candidate.id,
         f"{candidate.payer} {candidate.reference}",
@@ -376,5 +399,5 @@ def preview(session: Session, *, client_id: int, payer_id: int, starts_at: dt.da
         candidate.valid_until,
         after < 0,
         after < 0 and candidate.refuses_over,
-        str(text),
+        text,
     )

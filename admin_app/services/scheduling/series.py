@@ -240,7 +240,7 @@ def cancel_occurrences(
     """
     reason = cancellation_reason(reason)
     now = utcnow()
-    targets = [a for a in _targets(session, appointment, and_following) if _changeable(a, now)]
+    targets = [a for a in occurrences_from(session, appointment, and_following) if _changeable(a, now)]
     for target in targets:
         expected = [p for p in target.participants if p.attendance == Attendance.EXPECTED]
         target.status = AppointmentStatus.CANCELLED
@@ -270,7 +270,7 @@ def move_occurrences(
     if new_start_local.tzinfo is not None:
         new_start_local = to_local(new_start_local).replace(tzinfo=None)
     now = utcnow()
-    targets = [a for a in _targets(session, appointment, and_following) if _changeable(a, now)]
+    targets = [a for a in occurrences_from(session, appointment, and_following) if _changeable(a, now)]
     if not targets:
         return 0
     anchor_date = to_local(appointment.starts_at).date()
@@ -436,7 +436,8 @@ def _conflicts(session: Session, appointment: Appointment, starts_at: dt.datetim
     )
 
 
-def _targets(session: Session, appointment: Appointment, and_following: bool) -> list[Appointment]:
+def occurrences_from(session: Session, appointment: Appointment, and_following: bool) -> list[Appointment]:
+    """The appointment alone, or it and every later occurrence of its series, in order of start."""
     if not and_following or appointment.series_id is None:
         return [appointment]
     return list(

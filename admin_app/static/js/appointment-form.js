@@ -9,6 +9,11 @@
 // replaced: a fee typed by hand, or a couple, family or group chosen by hand, stays as it is.
 // (An "individual" kind with several clients is not a choice: the server saves the kind their
 // links make, so the form shows that.)
+//
+// Each participant is billed, until the staff choose otherwise, as the client's active payment
+// source says (a payer, or the client), and for a payer the form shows the authorization the
+// booking will use and what is left after it, or the warning that it goes beyond what is approved
+// (refused, for a payer that refuses) or that none covers the date.
 (function ($) {
   "use strict";
   var form = document.querySelector("form.admin-form");
@@ -30,6 +35,35 @@
       if ($(this).val()) { rows.push({ client: String($(this).val()), row: this.id.replace(/-client$/, "") }); }
     });
     return rows;
+  }
+
+  // Who a row is billed to, as the server reads it: "" until the staff choose (the client's
+  // payment source decides), then "client" or the payer's id.
+  function bill(row) {
+    var billedTo = $("#" + row.row + "-billed_to");
+    if (!billedTo.attr("data-typed")) { return ""; }
+    var payer = $("#" + row.row + "-payer").val();
+    return billedTo.val() === "payer" && /^\d+$/.test(payer || "") ? payer : "client";
+  }
+
+  function fillBill(row, found) {
+    var billedTo = $("#" + row.row + "-billed_to");
+    if (!found || !billedTo.length || billedTo.attr("data-typed")) { return; }
+    billedTo.select2("val", found.payer ? "payer" : "client");
+    $("#" + row.row + "-payer").select2("val", found.payer ? String(found.payer.id) : "__None");
+  }
+
+  function showAuthorizations(found) {
+    var box = $("#authorization-preview").empty();
+    (found.participants || []).forEach(function (participant) {
+      var authorization = participant.authorization;
+      if (!authorization) { return; }
+      $('<p class="mb-1"></p>')
+        .addClass(authorization.warning ? "text-danger font-weight-bold" : "text-body")
+        .attr("data-refused", authorization.refused ? "true" : "false")
+        .text((authorization.warning ? "⚠ " : "") + authorization.text)
+        .appendTo(box);
+    });
   }
 
   // A value this script filled in (or nothing yet) may be replaced; one the user typed may not.
@@ -61,6 +95,7 @@
     if (!box.length) {
       box = $('<div id="linked-suggestions" class="mb-3"></div>').insertAfter("#participants-button");
       $('<p id="fee-split" class="form-text text-muted mb-3" aria-live="polite"></p>').insertAfter(box);
+      $('<div id="authorization-preview" class="mb-3" aria-live="polite"></div>').insertAfter("#fee-split");
     }
     box.empty();
     if (!defaults || !defaults.linked.length) { return; }
@@ -98,9 +133,11 @@
       kind.select2("val", found.kind);
       kind.attr("data-auto", found.kind);
     }
+    rows.forEach(function (row, position) { fillBill(row, (found.participants || [])[position]); });
     chooseRoom();
     offerLinked(rows);
     $("#fee-split").text(found.split || "");
+    showAuthorizations(found);
   }
 
   function refresh() {
@@ -110,9 +147,15 @@
       defaults = null;
       offerLinked(rows);
       $("#fee-split").text("");
+      $("#authorization-preview").empty();
       return;
     }
-    var query = { client: rows[0].client, "with": rows.slice(1).map(function (row) { return row.client; }) };
+    var query = {
+      client: rows[0].client,
+      "with": rows.slice(1).map(function (row) { return row.client; }),
+      bill: rows.map(bill),
+      starts_at: $("#starts_at").val() || ""
+    };
     if (/^\d+$/.test($("#therapist").val() || "")) { query.therapist = $("#therapist").val(); }
     $.getJSON(defaultsUrl, $.param(query, true)).done(function (found) {
       if (ticket === asked) { show(found, rows); }
@@ -121,7 +164,13 @@
 
   $(function () {  // after Flask-Admin has turned the selects into Select2 fields
     $(form).on("change", 'input[id^="participants-"][id$="-client"]', refresh);
-    $(form).on("change", "#therapist, #kind", refresh);
+    $(form).on("change", "#therapist, #kind, #starts_at", refresh);
+    // Bill-to or payer chosen by hand: kept as chosen, and the preview follows it.
+    $(form).on("change", 'select[id^="participants-"][id$="-billed_to"], select[id^="participants-"][id$="-payer"]',
+      function () {
+        $("#" + this.id.replace(/-(billed_to|payer)$/, "-billed_to")).attr("data-typed", "1");
+        refresh();
+      });
     $(form).on("change", "#modality", chooseRoom);
     // A participant's row taken out with its own remove button: the others' shares change.
     var list = $("#participants-button").closest(".inline-field").children(".inline-field-list")[0];

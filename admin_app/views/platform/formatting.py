@@ -25,6 +25,17 @@ from admin_app.services.platform.money import format_money
 LOCAL_FORMAT = "%Y-%m-%d %H:%M"
 NO_VALUE = "—"
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what a datetime-local input sends
+WALL_TIME_FORMATS = [INPUT_FORMAT, LOCAL_FORMAT, "%Y-%m-%d %H:%M:%S"]  # what a clinic time is read from
+
+
+def wall_time(text: str) -> dt.datetime | None:
+    """A naive clinic wall time typed or sent by a form; None when it is none."""
+    for fmt in WALL_TIME_FORMATS:
+        try:
+            return dt.datetime.strptime(text.strip(), fmt)
+        except ValueError:
+            continue
+    return None
 
 
 def local_datetime(_view, value: dt.datetime, *_args) -> str:
@@ -92,7 +103,7 @@ class LocalDateTimeField(DateTimeField):
         # Flask-Admin always passes `description` (None when the view sets none).
         kwargs["description"] = kwargs.get("description") or _l("Clinic time, YYYY-MM-DD HH:MM")
         super().__init__(label, validators, format=LOCAL_FORMAT, **kwargs)
-        self.formats = [INPUT_FORMAT, LOCAL_FORMAT, "%Y-%m-%d %H:%M:%S"]
+        self.formats = WALL_TIME_FORMATS
 
     def _value(self) -> str:
         if self.raw_data:

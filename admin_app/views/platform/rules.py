@@ -15,7 +15,7 @@ caller's to turn into a message).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -66,3 +66,9 @@ def commit_or_flash(form: Form | None = None, *, fields: Mapping[str, str] | Non
         yield outcome
     if outcome.refusal is not None:
         show_rule(outcome.refusal, form, fields)
+
+
+def flash_warnings(texts: Iterable[str]) -> None:
+    """Warnings about what was saved (it was saved): shown as warnings, never as errors."""
+    for text in texts:
+        flash(str(text), "warning")

@@ -17,8 +17,9 @@ from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
 from admin_app.extensions import db
-from admin_app.models import Appointment, Participant, Room
+from admin_app.models import Appointment, Authorization, Participant, Room
 from admin_app.services.audit import trail as audit
+from admin_app.services.billing import booking as billing_booking
 from admin_app.services.people import records as people
 from admin_app.services.people.choices import therapist_filter_choices
 from admin_app.services.platform import bounds
@@ -30,7 +31,7 @@ from admin_app.views.people.records import client_loader, therapist_loader
 from admin_app.views.platform.base import PracticeModelView, id_arg
 from admin_app.views.platform.filters import LiveOptions, MonthFilter, ParticipantClientFilter
 from admin_app.views.platform.formatting import LOCAL_FORMAT, money_column
-from admin_app.views.platform.rules import commit_or_flash
+from admin_app.views.platform.rules import commit_or_flash, flash_warnings
 from admin_app.views.scheduling.series import SeriesRowAction
 
 
@@ -79,6 +80,10 @@ APPOINTMENT_ROW_LOADS = (
     joinedload(Appointment.room).joinedload(Room.site),
     selectinload(Appointment.participants).joinedload(Participant.client),
 )
+
+
+def authorization_label(authorization: Authorization) -> str:
+    return f"{authorization} ({authorization.valid_from.isoformat()} – {authorization.valid_until.isoformat()})"
 
 
 def appointment_filters():
@@ -220,6 +225,10 @@ class AppointmentView(PracticeModelView):
             model.ends_at = model.starts_at + dt.timedelta(minutes=form.duration_minutes.data)
         super().on_model_change(form, model, is_created)
 
+    def after_model_change(self, form, model, is_created) -> None:
+        """Saved: what it leaves beyond an authorization's approved sessions is a warning."""
+        flash_warnings(billing_booking.booking_warnings(db.session, [model.id]))
+
     def get_query(self):
         return super().get_query().options(*APPOINTMENT_ROW_LOADS)
 
@@ -237,6 +246,7 @@ class ParticipantView(PracticeModelView):
         "currency",
         "billed_to",
         "payer",
+        "authorization",
     )
     column_labels = {
         **PracticeModelView.column_labels,
@@ -249,8 +259,45 @@ class ParticipantView(PracticeModelView):
     column_formatters = {"fee": money_column("currency")}
     column_formatters_export = {}  # the plain number, beside its currency column
     column_default_sort = ("id", True)
-    form_columns = ("attendance", "cancelled_by", "cancellation_reason", "fee", "currency", "billed_to", "payer")
+    form_columns = (
+        "attendance",
+        "cancelled_by",
+        "cancellation_reason",
+        "fee",
+        "currency",
+        "billed_to",
+        "payer",
+        "authorization",
+    )
+    form_args = {
+        "authorization": {
+            "blank_text": _l("Automatic"),
+            "description": _l(
+                "Automatic: the earliest-ending authorization of this client from this payer that covers the "
+                "date and has a session left. Choose one to keep it."
+            ),
+            "get_label": authorization_label,
+        }
+    }
     prepare = staticmethod(rules.prepare_participant_attendance)
+
+    def edit_form(self, obj=None):
+        """The authorization select offers the client's authorizations from the payer billed; it
+        shows a staff choice only ("Automatic" while the rule picks)."""
+        form = super().edit_form(obj)
+        if obj is not None:
+            choices = billing_booking.authorization_choices(db.session, obj)
+            form.authorization.query_factory = lambda: choices
+            if request.method == "GET" and not obj.authorization_chosen:
+                form.authorization.data = None
+        return form
+
+    def on_model_change(self, form, model, is_created) -> None:
+        billing_booking.choose_authorization(model, form.authorization.data)
+        super().on_model_change(form, model, is_created)
+
+    def after_model_change(self, form, model, is_created) -> None:
+        flash_warnings(billing_booking.participant_warnings(db.session, model))
 
     def get_query(self):
         return (
@@ -260,5 +307,6 @@ class ParticipantView(PracticeModelView):
                 joinedload(Participant.client),
                 joinedload(Participant.appointment).joinedload(Appointment.therapist),
                 joinedload(Participant.payer),
+                joinedload(Participant.authorization).joinedload(Authorization.payer),
             )
         )

@@ -14,9 +14,11 @@ from wtforms import SelectField
 
 from admin_app.extensions import db
 from admin_app.models import Modality
+from admin_app.services.billing import booking as billing_booking
 from admin_app.services.people.choices import therapist_filter_choices
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.bounds import calendar_day, record_id
+from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import FIELDS, choices_for
 from admin_app.services.platform.money import format_money
 from admin_app.services.rooms.choices import site_filter_choices
@@ -24,6 +26,7 @@ from admin_app.services.scheduling import booking
 from admin_app.services.scheduling.agenda import AgendaFilter, Span, agenda, period_of
 from admin_app.views.people.records import client_loader, client_lookup_response
 from admin_app.views.platform.base import RoleRequired, id_arg
+from admin_app.views.platform.formatting import wall_time
 
 CLIENT_LOADER = client_loader("client")
 ANY = [("", _l("All"))]
@@ -47,6 +50,32 @@ def _requested_day() -> dt.date:
         message = _l("%(field)s: expected a date as YYYY-MM-DD, got %(value)s", field=_l("Date"), value=raw)
         flash(str(message), "error")
         return clinic_time.today()
+
+
+def _starts_at() -> dt.datetime | None:
+    """The form's start (clinic time) as an instant; None when it is not a time there is."""
+    local = wall_time(request.args.get("starts_at", ""))
+    if local is None or not clinic_time.EARLIEST_DATE <= local.date() <= clinic_time.LATEST_DATE:
+        return None
+    try:
+        return clinic_time.from_local(local)
+    except RuleViolation:  # skipped by a daylight-saving jump: the form says so on saving
+        return None
+
+
+def _outlook_json(outlook: billing_booking.Outlook) -> dict:
+    preview = outlook.preview
+    return {
+        "payer": {"id": outlook.payer.id, "text": outlook.payer.name} if outlook.payer else None,
+        "authorization": {
+            "id": preview.authorization_id,
+            "text": preview.text,
+            "warning": preview.beyond,
+            "refused": preview.refused,
+        }
+        if preview
+        else None,
+    }
 
 
 class BookView(RoleRequired, BaseView):
@@ -105,6 +134,7 @@ class BookView(RoleRequired, BaseView):
                 count=len(defaults.fees),
             )
         return {
+            "participants": [_outlook_json(outlook) for outlook in self._outlooks()],
             "therapist": {"id": therapist.id, "text": therapist.full_name} if therapist else None,
             "fee": f"{defaults.fee:.2f}" if defaults.fee is not None else None,
             "currency": defaults.currency,
@@ -114,6 +144,23 @@ class BookView(RoleRequired, BaseView):
             "fees": [f"{fee:.2f}" for fee in defaults.fees],
             "split": split,
         }
+
+    @staticmethod
+    def _outlooks() -> list[billing_booking.Outlook]:
+        """Each participant's bill-to and authorization preview: `client` and each `with`, in order,
+        with its `bill` ("" = the client's payment source decides, "client", or a payer's id) and
+        the form's `starts_at` (clinic time; none yet: no preview)."""
+        clients = [request.args.get("client"), *request.args.getlist("with")]
+        bills = request.args.getlist("bill")
+        wanted = []
+        for position, raw_client in enumerate(clients):
+            raw_bill = bills[position] if position < len(bills) else ""
+            client_id = record_id(raw_client)
+            if client_id is None:
+                continue
+            chosen = raw_bill == "client" or record_id(raw_bill) is not None
+            wanted.append(billing_booking.Bill(client_id, record_id(raw_bill), chosen=chosen))
+        return billing_booking.booking_outlooks(db.session, bills=wanted, starts_at=_starts_at())
 
     @expose("/ajax/lookup/")
     def ajax_lookup(self):

@@ -6,8 +6,6 @@ all-or-nothing) is in `services.series`.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.form import BaseForm
@@ -31,6 +29,7 @@ from admin_app.models import (
     Modality,
     Participant,
 )
+from admin_app.services.billing import booking as billing_booking
 from admin_app.services.people.choices import therapist_choices
 from admin_app.services.platform import races
 from admin_app.services.platform.bounds import record_id
@@ -41,26 +40,16 @@ from admin_app.services.rooms.choices import room_choices
 from admin_app.services.scheduling import series as series_service
 from admin_app.views.people.records import client_loader, client_lookup_response
 from admin_app.views.platform.base import RoleRequired
-from admin_app.views.platform.formatting import INPUT_FORMAT, LOCAL_FORMAT
-from admin_app.views.platform.rules import commit_or_flash, show_rule
+from admin_app.views.platform.formatting import INPUT_FORMAT, LOCAL_FORMAT, WALL_TIME_FORMATS, wall_time
+from admin_app.views.platform.rules import commit_or_flash, flash_warnings, show_rule
 
 CLIENT_LOADER = client_loader("clients")
-INPUT_FORMATS = [INPUT_FORMAT, LOCAL_FORMAT, "%Y-%m-%d %H:%M:%S"]
 # A rule names the field at fault; the form's name for it when it differs.
 FORM_FIELDS = {"client": "clients", "therapist": "therapist_id", "room": "room_id"}
 
 
 def _optional_int(value):
     return int(value) if value not in (None, "", "None") else None
-
-
-def _wall_time(text: str) -> dt.datetime | None:
-    for fmt in INPUT_FORMATS:
-        try:
-            return dt.datetime.strptime(text.strip(), fmt)
-        except ValueError:
-            continue
-    return None
 
 
 class ClientsField(AjaxSelectMultipleField):
@@ -82,7 +71,7 @@ class LocalWallTimeField(PickerDateTimeField):
     widget = DateTimeLocalInput()
 
     def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format=INPUT_FORMATS, **kwargs)
+        super().__init__(label, validators, format=WALL_TIME_FORMATS, **kwargs)
 
     def _value(self) -> str:
         if self.raw_data:
@@ -190,7 +179,7 @@ class SeriesView(RoleRequired, BaseView):
             with commit_or_flash() as outcome:
                 plan = _plan(form)
                 created = series_service.create_series(db.session, plan=plan, skip_conflicting=decision == "skip")
-                count = len(created.appointments)
+                created_ids = [appointment.id for appointment in created.appointments]
         except DBAPIError as error:
             # Booked by someone else between the check and the write (the database's overlap guard).
             db.session.rollback()
@@ -200,11 +189,13 @@ class SeriesView(RoleRequired, BaseView):
             return self._plan_page(form)
         if outcome.refusal:
             return self._plan_page(form)
+        count = len(created_ids)
         flash(
             ngettext("Series created: %(num)d appointment.", "Series created: %(num)d appointments.", count),
             "success",
         )
-        return redirect(url_for(".occurrence", id=created.appointments[0].id))
+        flash_warnings(billing_booking.booking_warnings(db.session, created_ids))
+        return redirect(url_for(".occurrence", id=created_ids[0]))
 
     @expose("/occurrence/")
     def occurrence(self):
@@ -256,7 +247,8 @@ class SeriesView(RoleRequired, BaseView):
         if appointment is None:
             return self._not_found()
         back = redirect(url_for(".occurrence", id=appointment.id))
-        new_start = _wall_time(request.form.get("new_start", ""))
+        new_start = wall_time(request.form.get("new_start", ""))
+        scope = request.form.get("scope")
         if new_start is None:
             flash(_l("Expected a date and time as YYYY-MM-DD HH:MM"), "error")
             return back
@@ -266,7 +258,7 @@ class SeriesView(RoleRequired, BaseView):
                     db.session,
                     appointment=appointment,
                     new_start_local=new_start,
-                    and_following=request.form.get("scope") == "following",
+                    and_following=scope == "following",
                 )
         except DBAPIError as error:
             db.session.rollback()
@@ -278,6 +270,8 @@ class SeriesView(RoleRequired, BaseView):
             return back
         if count:
             flash(ngettext("%(num)d appointment moved.", "%(num)d appointments moved.", count), "success")
+            moved = series_service.occurrences_from(db.session, appointment, scope == "following")
+            flash_warnings(billing_booking.booking_warnings(db.session, [a.id for a in moved]))
         else:
             flash(_l("Nothing was changed: past, held and cancelled appointments are left as they are."), "info")
         return back
@@ -295,7 +289,16 @@ class SeriesView(RoleRequired, BaseView):
         hidden = [
             (name, value) for name, value in request.form.items(multi=True) if name not in ("csrf_token", "decision")
         ]
-        return self.render("admin/series_preview.html", plan=plan, hidden=hidden)
+        clear = plan.clear_items
+        outlooks = billing_booking.series_outlooks(
+            db.session, client_ids=plan.client_ids, starts=[item.starts_at for item in clear]
+        )
+        return self.render(
+            "admin/series_preview.html",
+            plan=plan,
+            hidden=hidden,
+            authorizations={item.local_start: previews for item, previews in zip(clear, outlooks, strict=True)},
+        )
 
     def _plan_page(self, form: SeriesForm):
         """The preview of the dates as they stand now (also after a refused creation)."""
