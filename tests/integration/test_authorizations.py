@@ -120,7 +120,8 @@ def test_the_same_series_is_refused_for_a_payer_that_refuses_and_nothing_is_writ
     db.session.rollback()
 
     assert str(refused.value) == (
-        "This payer does not accept sessions beyond what it approved. Authorization WorkSafeBC WS-7 "
+        "This payer does not accept sessions beyond what it approved (session of 2026-11-02). "
+        "Authorization WorkSafeBC WS-7 "
         "(Ana Quispe): 4 sessions approved, 5 booked or used: 1 beyond what is approved."
     )
     assert refused.value.field == "authorization"
@@ -454,7 +455,7 @@ def test_a_cancelled_session_reopened_is_booked_anew(rosa, ana):
     assert figures(ana) == {"WS-1": (1, 0, 0)}
 
     participant = db.session.get(Appointment, first.id).participants[0]
-    with pytest.raises(RuleViolation, match="1 sessions approved, 2 booked or used"):
+    with pytest.raises(RuleViolation, match="1 session approved, 2 booked or used"):
         record_attendance(db.session, participant=participant, attendance=EXPECTED)
     db.session.rollback()
 

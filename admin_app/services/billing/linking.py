@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
@@ -264,13 +265,15 @@ class Notice:
 
 
 def beyond_message(*, payer: str, reference: str, client: str, approved: int, taken: int):
-    return _l(
-        "Authorization %(payer)s %(reference)s (%(client)s): %(approved)s sessions approved, %(taken)s booked "
+    return lazy_ngettext(
+        "Authorization %(payer)s %(reference)s (%(client)s): %(num)d session approved, %(taken)s booked "
         "or used: %(over)s beyond what is approved.",
+        "Authorization %(payer)s %(reference)s (%(client)s): %(num)d sessions approved, %(taken)s booked "
+        "or used: %(over)s beyond what is approved.",
+        approved,
         payer=payer,
         reference=reference,
         client=client,
-        approved=approved,
         taken=taken,
         over=taken - approved,
     )
@@ -348,14 +351,16 @@ def booking_notices(
 
 def refuse_beyond_approved(session: Session, appointment: Appointment, linked: Sequence[Participant]) -> None:
     """After the write (flushed): refuse, for a payer that says so, a booking that took an
-    authorization beyond what it approved, or that no authorization covers."""
+    authorization beyond what it approved, or that no authorization covers. The message names the
+    date, so the one date of a series that goes over is plain."""
     if not linked:
         return
     refused = [notice for notice in booking_notices(session, [appointment], only=linked) if notice.refused]
     if refused:
         raise RuleViolation(
             _l(
-                "This payer does not accept sessions beyond what it approved. %(reasons)s",
+                "This payer does not accept sessions beyond what it approved (session of %(date)s). %(reasons)s",
+                date=service_date(appointment.starts_at).isoformat(),
                 reasons=" ".join(notice.text for notice in refused),
             ),
             field="authorization",
