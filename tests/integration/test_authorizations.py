@@ -8,9 +8,15 @@ each test so that bookings before it are past and the ones after it still expect
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from admin_app.extensions import db
 from admin_app.models import (
@@ -20,8 +26,10 @@ from admin_app.models import (
     Attendance,
     BilledTo,
     CancelledBy,
+    Client,
     Modality,
     Participant,
+    Therapist,
 )
 from admin_app.services.billing import linking
 from admin_app.services.billing.authorizations import AuthorizationStatus, authorization_rows
@@ -502,3 +510,48 @@ def test_the_notices_of_a_series_cost_a_few_queries_whatever_its_length(rosa, an
         "Authorization ICBC IC-10 (Ana Quispe): 10 sessions approved, 12 booked or used: 2 beyond what is approved."
     ]
     assert len(statements) <= 5
+
+
+def _book_day_in_own_connection(app, engine, *, therapist_id: int, client_id: int, day: int, start) -> str:
+    """One request booking 10:00 on that October day: its own connection and transaction, then commit."""
+    with app.app_context(), Session(engine) as session:
+        therapist, client = session.get(Therapist, therapist_id), session.get(Client, client_id)
+        start.wait()
+        appointment = Appointment(
+            therapist=therapist,
+            starts_at=from_local(dt.datetime(2026, 10, day, 10)),
+            modality=Modality.VIRTUAL,
+            participants=[Participant(client=client, attendance=EXPECTED)],
+        )
+        try:
+            save_appointment(session, appointment=appointment)
+            session.commit()
+        except RuleViolation as refusal:
+            session.rollback()
+            return str(refusal)
+        return "booked"
+
+
+def test_simultaneous_bookings_never_take_a_refusing_payer_beyond_what_it_approved(app, rosa, ana):
+    """Approved 3, the payer refuses beyond; 8 requests book 8 different days at the same moment:
+    3 are booked (3 scheduled, 0 left) and the 5 others refused, each seeing the 3 already booked."""
+    payer = make_payer("WorkSafeBC", refuses_over_approved=True)
+    pays_for(ana, payer)
+    make_authorization(ana, payer, 3, dt.date(2026, 10, 1), dt.date(2026, 10, 31), reference="WS-3")
+    db.session.commit()
+    engine = sa.create_engine(db.engine.url, poolclass=NullPool)
+    start = threading.Barrier(8, timeout=30)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            book_day = partial(_book_day_in_own_connection, app, engine, therapist_id=rosa.id, client_id=ana.id)
+            futures = [pool.submit(book_day, day=day, start=start) for day in range(5, 13)]
+            outcomes = [future.result(timeout=60) for future in futures]
+    finally:
+        engine.dispose()
+
+    assert outcomes.count("booked") == 3
+    refusals = [outcome for outcome in outcomes if outcome != "booked"]
+    assert len(refusals) == 5
+    assert all("3 sessions approved, 4 booked or used: 1 beyond" in refusal for refusal in refusals)
+    db.session.expire_all()
+    assert figures(ana) == {"WS-3": (3, 0, 0)}
