@@ -219,28 +219,30 @@ def test_an_extension_recorded_after_the_booking_takes_the_sessions_waiting_for_
 @pytest.mark.parametrize(
     ("counts_missed", "expected"),
     [
-        # used 1 (5 Oct attended), scheduled 1 (19 Oct): 4 - 1 - 1 = 2; the no-show uses nothing
-        (False, (1, 1, 2)),
-        # the payer counts missed sessions: used 2 (attended + no-show), 4 - 2 - 1 = 1
-        (True, (1, 2, 1)),
+        # used 1 (5 Oct attended), scheduled 1 (19 Oct): 5 - 1 - 1 = 3; the missed ones use nothing
+        (False, (1, 1, 3)),
+        # the payer counts missed sessions: used 3 (attended, no-show, late-cancelled), 5 - 3 - 1 = 1
+        (True, (1, 3, 1)),
     ],
 )
-def test_a_no_show_uses_a_session_only_for_a_payer_that_counts_missed_sessions(
+def test_a_missed_session_uses_one_only_for_a_payer_that_counts_missed_sessions(
     rosa, ana, clock, counts_missed, expected
 ):
-    """Approved 4. 5 Oct attended, 8 Oct booked then recorded as a no-show, 19 Oct expected;
-    now is 15 October."""
+    """Approved 5; now is 15 October. 5 Oct attended; 8 Oct recorded as a no-show and 9 Oct as
+    late-cancelled (both booked, then their attendance recorded); 19 Oct expected."""
     payer = make_payer("Pacífico Seguros", counts_missed_sessions=counts_missed)
     pays_for(ana, payer)
-    make_authorization(ana, payer, 4, dt.date(2026, 10, 1), dt.date(2026, 12, 31), reference="PS-1")
-    book(rosa, [ana], dt.datetime(2026, 10, 5, 10))
-    missed = book(rosa, [ana], dt.datetime(2026, 10, 8, 10), attendance=EXPECTED)
+    make_authorization(ana, payer, 5, dt.date(2026, 10, 1), dt.date(2026, 12, 31), reference="PS-1")
     clock.set("2026-10-15T12:00Z")
+    book(rosa, [ana], dt.datetime(2026, 10, 5, 10))
+    no_show = book(rosa, [ana], dt.datetime(2026, 10, 8, 10), attendance=EXPECTED)
+    late = book(rosa, [ana], dt.datetime(2026, 10, 9, 10), attendance=EXPECTED)
     book(rosa, [ana], dt.datetime(2026, 10, 19, 10), attendance=EXPECTED)
 
-    record_attendance(db.session, participant=missed.participants[0], attendance=Attendance.NO_SHOW)
+    record_attendance(db.session, participant=no_show.participants[0], attendance=Attendance.NO_SHOW)
+    record_attendance(db.session, participant=late.participants[0], attendance=Attendance.LATE_CANCELLED)
 
-    assert linked_to([missed]) == ["PS-1"]
+    assert linked_to([no_show, late]) == ["PS-1", "PS-1"]
     assert figures(ana) == {"PS-1": expected}
 
 
@@ -469,6 +471,29 @@ def test_a_cancelled_session_reopened_is_booked_anew(rosa, ana):
 
     assert participant.attendance == Attendance.CANCELLED
     assert figures(ana) == {"WS-1": (1, 0, 0)}
+
+
+def test_correcting_a_no_show_to_attended_records_what_happened_even_beyond_what_is_approved(rosa, ana, clock):
+    """Approved 1, the payer refuses beyond and does not count missed sessions; now is 15 October.
+    5 Oct was recorded as a no-show, so 8 Oct (attended) took the session. Correcting 5 Oct to
+    attended is no booking: it is saved, and the authorization shows it: used 2, 1 - 2 = -1, exhausted."""
+    payer = make_payer("WorkSafeBC", refuses_over_approved=True)
+    pays_for(ana, payer)
+    make_authorization(ana, payer, 1, dt.date(2026, 10, 1), dt.date(2026, 10, 31), reference="WS-1")
+    clock.set("2026-10-15T12:00Z")
+    first = book(rosa, [ana], dt.datetime(2026, 10, 5, 10), attendance=Attendance.NO_SHOW)
+    book(rosa, [ana], dt.datetime(2026, 10, 8, 10))
+    db.session.commit()
+
+    record_attendance(db.session, participant=first.participants[0], attendance=Attendance.ATTENDED)
+    db.session.commit()
+
+    assert linked_to([first]) == ["WS-1"]
+    [row] = authorization_rows(db.session, client_id=ana.id)
+    assert (row.counts.used, row.remaining, row.status) == (2, -1, AuthorizationStatus.EXHAUSTED)
+    assert texts(linking.booking_notices(db.session, [first])) == [
+        "Authorization WorkSafeBC WS-1 (Ana Quispe): 1 session approved, 2 booked or used: 1 beyond what is approved."
+    ]
 
 
 def test_the_counts_of_a_list_of_authorizations_cost_one_query(rosa, ana):

@@ -152,26 +152,27 @@ _RELINKED_BY = ("client_id", "client", "payer_id", "payer", "billed_to", "author
 
 def _changed(participant: Participant, appointment: Appointment) -> bool:
     """Whether the rule must pick again: a new participant; its client, payer or date moved; the
-    staff handed the choice back to the rule; or it takes a session again (a cancelled or missed
-    session reopened is booked anew). Anything else (an old appointment's notes) keeps the link as
-    it is, even none: `link_waiting` links those once an authorization covering them is recorded."""
+    staff handed the choice back to the rule; or a cancelled session is expected again. Anything
+    else (an old appointment's notes) keeps the link as it is, even none: `link_waiting` links
+    those once an authorization covering them is recorded."""
     state = inspect(participant)
     if state.transient or state.pending:
         return True
     if any(state.attrs[name].history.has_changes() for name in _RELINKED_BY):
         return True
-    if _takes_a_session_again(participant):
+    if _booked_anew(participant):
         return True
     return inspect(appointment).attrs.starts_at.history.has_changes()
 
 
-def _takes_a_session_again(participant: Participant) -> bool:
+def _booked_anew(participant: Participant) -> bool:
+    """A cancelled or missed session that did not use an approved one, expected again: a booking.
+    (Recording what happened, a no-show corrected to attended, is no booking: it is never refused.)"""
     history = inspect(participant).attrs.attendance.history
-    if not history.has_changes() or not history.deleted:
+    if participant.attendance != Attendance.EXPECTED or not history.deleted:
         return False
     counts_missed = participant.payer is not None and participant.payer.counts_missed_sessions
-    before, now = history.deleted[0], participant.attendance
-    return not consumes(before, counts_missed=counts_missed) and consumes(now, counts_missed=counts_missed)
+    return not consumes(history.deleted[0], counts_missed=counts_missed)
 
 
 def _key(participant: Participant, name: str) -> int | None:
