@@ -580,3 +580,24 @@ def test_simultaneous_bookings_never_take_a_refusing_payer_beyond_what_it_approv
     assert all("3 sessions approved, 4 booked or used: 1 beyond" in refusal for refusal in refusals)
     db.session.expire_all()
     assert figures(ana) == {"WS-3": (3, 0, 0)}
+
+
+def test_the_booking_form_shows_what_is_left_after_this_booking(rosa, ana):
+    """Approved 10 until 31 December, 6 booked: this booking leaves 10 - 6 - 1 = 3. A date after 31
+    December is covered by nothing: a refusing payer would refuse it."""
+    payer = make_payer("ICBC", refuses_over_approved=True)
+    pays_for(ana, payer)
+    make_authorization(ana, payer, 10, dt.date(2026, 10, 1), dt.date(2026, 12, 31), reference="IC-10")
+    weekly(rosa, ana, dt.datetime(2026, 10, 5, 10), 6)
+
+    shown = linking.preview(
+        db.session, client_id=ana.id, payer_id=payer.id, starts_at=from_local(dt.datetime(2026, 11, 20, 10))
+    )
+    assert (shown.label, shown.approved, shown.remaining_after, shown.beyond) == ("ICBC IC-10", 10, 3, False)
+    assert shown.text == "Authorization ICBC IC-10: 3 of 10 left after this booking (valid until 2026-12-31)."
+
+    later = linking.preview(
+        db.session, client_id=ana.id, payer_id=payer.id, starts_at=from_local(dt.datetime(2027, 1, 4, 10))
+    )
+    assert (later.authorization_id, later.beyond, later.refused) == (None, True, True)
+    assert later.text == "No open authorization from ICBC covers 2027-01-04 for Ana Quispe."
