@@ -315,6 +315,25 @@ def test_moving_an_occurrence_past_valid_until_with_no_extension_leaves_it_uncov
     ]
 
 
+def test_moving_a_session_of_a_full_authorization_within_its_dates_is_no_new_booking(rosa, ana):
+    """Approved 2, the payer refuses beyond; a weekly series of 2 (19, 26 Oct) takes both. Moving
+    26 Oct to 28 Oct picks again without counting the moved session itself: 2 - 1 = 1 room, so it
+    stays on WS-2 (scheduled 2, 0 left) and nothing is refused."""
+    payer = make_payer("WorkSafeBC", refuses_over_approved=True)
+    pays_for(ana, payer)
+    make_authorization(ana, payer, 2, dt.date(2026, 10, 1), dt.date(2026, 10, 31), reference="WS-2")
+    series = weekly(rosa, ana, dt.datetime(2026, 10, 19, 10), 2)
+    second = sorted(series.appointments, key=lambda appointment: appointment.starts_at)[1]
+
+    moved = move_occurrences(
+        db.session, appointment=second, new_start_local=dt.datetime(2026, 10, 28, 10), and_following=False
+    )
+
+    assert moved == 1
+    assert linked_to(series.appointments) == ["WS-2", "WS-2"]
+    assert figures(ana) == {"WS-2": (2, 0, 0)}
+
+
 def test_expiry_follows_the_clinic_date_in_vancouver(app, database_url, clock):
     """Valid 1-30 October in Vancouver (UTC-7 in October). A session at 23:30 local on 30 October
     (already 31 October 06:30 in UTC) is covered: 1 scheduled, 10 - 1 = 9 left; one at 00:30 on 31
