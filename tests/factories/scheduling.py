@@ -12,9 +12,11 @@ from admin_app.models import (
     AppointmentKind,
     AppointmentStatus,
     Attendance,
+    BilledTo,
     Client,
     Modality,
     Participant,
+    Payer,
     Room,
     Therapist,
 )
@@ -36,6 +38,7 @@ def book(
     modality: Modality | None = None,
     room: Room | None = None,
     status: AppointmentStatus | None = None,
+    payer: Payer | None = None,
     **fields,
 ) -> Appointment:
     """An appointment with one participant line per client, saved (flushed) by `save_appointment`.
@@ -44,6 +47,7 @@ def book(
     on the booking screen. A naive `starts_at` is the clinic's wall time (`dt.datetime(2026, 10, 31, 23, 30)` is still
     October in Lima); an aware one is an instant. The modality is on-site when a room is given.
     A `status` is set before saving, as a screen sets it (CANCELLED cancels the expected).
+    A `payer` bills every participant to it; without one the client's payment source decides.
     Other `fields` (video_link, notes ...) go to the appointment.
     """
     if starts_at.tzinfo is None:
@@ -57,7 +61,11 @@ def book(
         room=room,
         participants=[
             Participant(
-                client=client, fee=None if fee is None else Decimal(fee), currency=currency, attendance=attendance
+                client=client,
+                fee=None if fee is None else Decimal(fee),
+                currency=currency,
+                attendance=attendance,
+                **({} if payer is None else {"payer": payer, "billed_to": BilledTo.PAYER}),
             )
             for client in clients
         ],

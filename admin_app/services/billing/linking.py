@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
@@ -28,9 +29,9 @@ from admin_app.models import (
     Payer,
     PaymentSource,
 )
-from admin_app.services.billing.authorizations import MISSED, counts_for, counts_query
-from admin_app.services.platform.clinic_time import to_local
-from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.billing.authorizations import MISSED, authorization_rows, counts_query
+from admin_app.services.platform.clinic_time import from_local, to_local
+from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.platform.labels import field_label
 
 
@@ -136,17 +137,42 @@ class Linker:
         if consumes(attendance, counts_missed=candidate.counts_missed):
             candidate.taken += 1
 
+    def link(self, session: Session, participant: Participant, client_id: int, payer_id: int, day: dt.date) -> None:
+        """Link the participant to what the rule picks (or to nothing), counting it for the next."""
+        candidate = self.pick(client_id, payer_id, day)
+        participant.authorization = session.get(Authorization, candidate.id) if candidate else None
+        participant.authorization_id = candidate.id if candidate else None
+        if candidate is not None:
+            self.take(candidate, participant.attendance)
+
+
+# What, changed on a saved participant, makes the rule pick again.
+_RELINKED_BY = ("client_id", "client", "payer_id", "payer", "billed_to", "authorization_chosen")
+
 
 def _changed(participant: Participant, appointment: Appointment) -> bool:
-    """Whether the rule must pick again: a new participant, or its client, payer or date moved."""
+    """Whether the rule must pick again: a new participant; its client, payer or date moved; the
+    staff handed the choice back to the rule; or a cancelled session is expected again. Anything
+    else (an old appointment's notes) keeps the link as it is, even none: `link_waiting` links
+    those once an authorization covering them is recorded."""
     state = inspect(participant)
-    if state.transient or state.pending or participant.authorization_id is None:
+    if state.transient or state.pending:
         return True
-    if any(
-        state.attrs[name].history.has_changes() for name in ("client_id", "client", "payer_id", "payer", "billed_to")
-    ):
+    if any(state.attrs[name].history.has_changes() for name in _RELINKED_BY):
+        return True
+    if _booked_anew(participant):
         return True
     return inspect(appointment).attrs.starts_at.history.has_changes()
+
+
+def _booked_anew(participant: Participant) -> bool:
+    """A cancelled or missed session that did not use an approved one, expected again: a booking.
+    (Recording what happened, a no-show corrected to attended, is no booking: it is never refused.)"""
+    history = inspect(participant).attrs.attendance.history
+    if participant.attendance != Attendance.EXPECTED or not history.deleted:
+        return False
+    counts_missed = participant.payer is not None and participant.payer.counts_missed_sessions
+    return not consumes(history.deleted[0], counts_missed=counts_missed)
 
 
 def _key(participant: Participant, name: str) -> int | None:
@@ -167,7 +193,7 @@ def link_appointment(
             participant.authorization = None
             participant.authorization_id = None
             participant.authorization_chosen = False
-        elif participant.authorization_chosen and participant.authorization_id is not None:
+        elif participant.authorization_chosen and _key(participant, "authorization") is not None:
             _check_choice(session, participant)
         elif _changed(participant, appointment):
             to_link.append(participant)
@@ -176,18 +202,49 @@ def link_appointment(
     excluding = [p.id for p in to_link if p.id is not None]
     linker = Linker(session, {(_key(p, "client"), _key(p, "payer")) for p in to_link}, excluding=excluding)
     for participant in to_link:
-        candidate = linker.pick(_key(participant, "client"), _key(participant, "payer"), day)
-        participant.authorization_id = candidate.id if candidate else None
-        if candidate is not None:
-            participant.authorization = session.get(Authorization, candidate.id)
-            linker.take(candidate, participant.attendance)
-        else:
-            participant.authorization = None
+        linker.link(session, participant, _key(participant, "client"), _key(participant, "payer"), day)
     return to_link
+
+
+def link_waiting(session: Session, authorization: Authorization) -> list[Participant]:
+    """Link by the rule, in order of start, the participants waiting for a newly recorded
+    authorization: billed to its payer for its client, on a date it covers, linked to nothing.
+
+    A booking made before its authorization (an extension recorded after the series was booked,
+    an approval that arrives after the first session) is linked to nothing; editing it later does
+    not link it (see `_changed`), so whoever records an authorization calls this. Returns those
+    linked; nothing is refused (the bookings were made already), `booking_notices` tells what is over.
+    """
+    session.flush()  # the authorization, so the rule sees it
+    client_id, payer_id = authorization.client_id, authorization.payer_id
+    start = from_local(dt.datetime.combine(authorization.valid_from, dt.time()))
+    end = from_local(dt.datetime.combine(authorization.valid_until + dt.timedelta(days=1), dt.time()))
+    waiting = session.execute(
+        select(Participant, Appointment.starts_at)
+        .join(Appointment, Appointment.id == Participant.appointment_id)
+        .where(
+            Participant.client_id == client_id,
+            Participant.payer_id == payer_id,
+            Participant.billed_to == BilledTo.PAYER,
+            Participant.authorization_id.is_(None),
+            Appointment.starts_at >= start,
+            Appointment.starts_at < end,
+        )
+        .order_by(Appointment.starts_at, Participant.id)
+    ).all()
+    if not waiting:
+        return []
+    linker = Linker(session, {(client_id, payer_id)})
+    for participant, starts_at in waiting:
+        linker.link(session, participant, client_id, payer_id, service_date(starts_at))
+    session.flush()
+    return [participant for participant, _ in waiting]
 
 
 def _check_choice(session: Session, participant: Participant) -> None:
     authorization = participant.authorization or session.get(Authorization, participant.authorization_id)
+    if authorization is None:
+        raise NotFound(_l("%(field)s: not found", field=field_label("authorization")), field="authorization")
     if authorization.client_id != _key(participant, "client") or authorization.payer_id != _key(participant, "payer"):
         raise RuleViolation(
             _l(
@@ -209,13 +266,15 @@ class Notice:
 
 
 def beyond_message(*, payer: str, reference: str, client: str, approved: int, taken: int):
-    return _l(
-        "Authorization %(payer)s %(reference)s (%(client)s): %(approved)s sessions approved, %(taken)s booked "
+    return lazy_ngettext(
+        "Authorization %(payer)s %(reference)s (%(client)s): %(num)d session approved, %(taken)s booked "
         "or used: %(over)s beyond what is approved.",
+        "Authorization %(payer)s %(reference)s (%(client)s): %(num)d sessions approved, %(taken)s booked "
+        "or used: %(over)s beyond what is approved.",
+        approved,
         payer=payer,
         reference=reference,
         client=client,
-        approved=approved,
         taken=taken,
         over=taken - approved,
     )
@@ -238,79 +297,79 @@ def booking_notices(
     session: Session, appointments: Iterable[Appointment], *, only: Iterable[Participant] | None = None
 ) -> list[Notice]:
     """What these saved appointments leave beyond what is approved: one notice per authorization
-    that is over, and one per participant billed to a payer that no authorization covers. A few
+    that is over, and one per participant billed to a payer that no authorization covers. Two
     queries whatever the number of appointments. `only`: about these participants alone."""
-    chosen = None if only is None else {id(p) for p in only}
-    participants = [
-        (appointment, p)
-        for appointment in appointments
-        for p in appointment.participants
-        if p.billed_to == BilledTo.PAYER
-        and p.attendance not in (Attendance.CANCELLED,)
-        and (chosen is None or id(p) in chosen)
-    ]
-    linked_ids = {p.authorization_id for _, p in participants if p.authorization_id is not None}
-    counts = counts_for(session, linked_ids)
-    authorizations = (
-        {a.id: a for a in session.scalars(select(Authorization).where(Authorization.id.in_(linked_ids)))}
-        if linked_ids
-        else {}
-    )
-    payers = {p.id: p for p in session.scalars(select(Payer))}
-    clients = (
-        {c.id: c for c in session.scalars(select(Client).where(Client.id.in_({p.client_id for _, p in participants})))}
-        if participants
-        else {}
-    )
-    notices: list[Notice] = []
-    for authorization_id in sorted(linked_ids):
-        count, authorization = counts[authorization_id], authorizations[authorization_id]
-        if count.remaining < 0:
-            payer = payers[authorization.payer_id]
-            notices.append(
-                Notice(
-                    authorization_id,
-                    payer.refuses_over_approved,
-                    str(
-                        beyond_message(
-                            payer=payer.name,
-                            reference=authorization.reference,
-                            client=clients[authorization.client_id].full_name,
-                            approved=count.approved,
-                            taken=count.used + count.scheduled,
-                        )
-                    ),
-                )
-            )
-    # One notice per payer and client that nothing covers, naming the dates (a series past its end).
-    uncovered: dict[tuple[int, int], list[dt.date]] = {}
-    for appointment, participant in participants:
-        if participant.authorization_id is None:
-            uncovered.setdefault((participant.payer_id, participant.client_id), []).append(
-                service_date(appointment.starts_at)
-            )
-    for (payer_id, client_id), days in uncovered.items():
-        payer = payers[payer_id]
-        notices.append(
-            Notice(
-                None,
-                payer.refuses_over_approved,
-                str(uncovered_message(payer=payer.name, client=clients[client_id].full_name, days=days)),
-            )
+    appointment_ids = {appointment.id for appointment in appointments}
+    if not appointment_ids:
+        return []
+    chosen = None if only is None else {participant.id for participant in only}
+    billed = session.execute(
+        select(
+            Participant.id,
+            Participant.authorization_id,
+            Appointment.starts_at,
+            Client.full_name.label("client"),
+            Payer.name.label("payer"),
+            Payer.refuses_over_approved,
         )
+        .join(Appointment, Appointment.id == Participant.appointment_id)
+        .join(Client, Client.id == Participant.client_id)
+        .join(Payer, Payer.id == Participant.payer_id)
+        .where(
+            Participant.appointment_id.in_(appointment_ids),
+            Participant.billed_to == BilledTo.PAYER,
+            Participant.attendance != Attendance.CANCELLED,
+        )
+        .order_by(Appointment.starts_at, Participant.id)
+    ).all()
+    billed = [row for row in billed if chosen is None or row.id in chosen]
+    # A participant's authorization is always from its own payer (`_check_choice`).
+    refuses = {row.authorization_id: row.refuses_over_approved for row in billed}
+    notices = [
+        Notice(
+            row.id,
+            refuses[row.id],
+            str(
+                beyond_message(
+                    payer=row.payer,
+                    reference=row.reference,
+                    client=row.client,
+                    approved=row.approved,
+                    taken=row.counts.used + row.counts.scheduled,
+                )
+            ),
+        )
+        for row in authorization_rows(session, ids=refuses.keys() - {None})
+        if row.remaining < 0
+    ]
+    # One notice per payer and client that nothing covers, naming the dates (a series past its end).
+    uncovered: dict[tuple[str, str], list] = {}
+    for row in billed:
+        if row.authorization_id is None:
+            uncovered.setdefault((row.payer, row.client), []).append(row)
+    notices.extend(
+        Notice(
+            None,
+            rows[0].refuses_over_approved,
+            str(uncovered_message(payer=payer, client=client, days=[service_date(row.starts_at) for row in rows])),
+        )
+        for (payer, client), rows in uncovered.items()
+    )
     return notices
 
 
 def refuse_beyond_approved(session: Session, appointment: Appointment, linked: Sequence[Participant]) -> None:
     """After the write (flushed): refuse, for a payer that says so, a booking that took an
-    authorization beyond what it approved, or that no authorization covers."""
+    authorization beyond what it approved, or that no authorization covers. The message names the
+    date, so the one date of a series that goes over is plain."""
     if not linked:
         return
     refused = [notice for notice in booking_notices(session, [appointment], only=linked) if notice.refused]
     if refused:
         raise RuleViolation(
             _l(
-                "This payer does not accept sessions beyond what it approved. %(reasons)s",
+                "This payer does not accept sessions beyond what it approved (session of %(date)s). %(reasons)s",
+                date=service_date(appointment.starts_at).isoformat(),
                 reasons=" ".join(notice.text for notice in refused),
             ),
             field="authorization",
