@@ -205,8 +205,7 @@ def test_an_extension_recorded_after_the_booking_takes_the_sessions_waiting_for_
     series = weekly(rosa, ana, dt.datetime(2026, 10, 19, 10), 5)
     assert linked_to(series.appointments) == ["OLD", "OLD", None, None, None]
     assert texts(linking.booking_notices(db.session, series.appointments)) == [
-        f"No open authorization from ICBC covers {day} for Ana Quispe."
-        for day in ("2026-11-02", "2026-11-09", "2026-11-16")
+        "No open authorization from ICBC covers 2026-11-02, 2026-11-09, 2026-11-16 for Ana Quispe."
     ]
 
     new = make_authorization(ana, payer, 2, dt.date(2026, 11, 1), dt.date(2026, 12, 31), reference="NEW", extends=old)
@@ -619,4 +618,7 @@ def test_the_booking_form_shows_what_is_left_after_this_booking(rosa, ana):
         db.session, client_id=ana.id, payer_id=payer.id, starts_at=from_local(dt.datetime(2027, 1, 4, 10))
     )
     assert (later.authorization_id, later.beyond, later.refused) == (None, True, True)
-    assert later.text == "No open authorization from ICBC covers 2027-01-04 for Ana Quispe."
+    assert later.text == (
+        "No open authorization from ICBC covers 2027-01-04 for Ana Quispe. "
+        "ICBC does not accept sessions beyond what it approved: this booking will be refused."
+    )

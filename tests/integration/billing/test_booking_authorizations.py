@@ -179,7 +179,8 @@ def test_a_refusing_payer_refuses_the_booking_naming_the_authorization_and_nothi
     response = admin_client.post("/admin/appointment/new/", data=form, follow_redirects=True)
 
     assert (
-        "This payer does not accept sessions beyond what it approved. Authorization WorkSafeBC W-9 (Maya Chen): "
+        "This payer does not accept sessions beyond what it approved (session of 2026-10-20). "
+        "Authorization WorkSafeBC W-9 (Maya Chen): "
         "2 sessions approved, 3 booked or used: 1 beyond what is approved." in flashed(response)
     )
     assert warnings(response) == []
@@ -250,7 +251,8 @@ def test_a_series_with_a_refusing_payer_is_shown_refused_and_writes_nothing(admi
     refused = admin_client.post("/admin/series/create/", data={**series_form(maya, 2), "decision": "create"})
 
     assert any(
-        message.startswith("This payer does not accept sessions beyond what it approved. Authorization WorkSafeBC W-9")
+        message.startswith("This payer does not accept sessions beyond what it approved (session of 2026-10-20).")
+        and "Authorization WorkSafeBC W-9" in message
         for message in flashed(refused)
     )
     assert appointments() == 2
@@ -389,5 +391,5 @@ def test_a_choice_that_goes_beyond_is_saved_with_a_warning_on_the_participant_sc
 
     assert warnings(once) == []
     assert warnings(twice) == [
-        "Authorization ICBC S-1 (Noah Singh): 1 sessions approved, 2 booked or used: 1 beyond what is approved."
+        "Authorization ICBC S-1 (Noah Singh): 1 session approved, 2 booked or used: 1 beyond what is approved."
     ]
