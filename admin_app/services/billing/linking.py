@@ -186,6 +186,38 @@ def link_appointment(
     return to_link
 
 
+def link_waiting(session: Session, pairs: Iterable[tuple[int, int]]) -> int:
+    """Link by the rule, in order of start, the participants of these (client, payer) pairs that
+    wait for an authorization (billed to the payer, linked to none, no staff choice): after
+    authorizations were added or changed. Returns how many were linked; flushes."""
+    pairs = set(pairs)
+    if not pairs:
+        return 0
+    waiting = session.execute(
+        select(Participant, Appointment.starts_at)
+        .join(Appointment, Appointment.id == Participant.appointment_id)
+        .where(
+            Participant.billed_to == BilledTo.PAYER,
+            Participant.authorization_id.is_(None),
+            Participant.authorization_chosen.is_(False),
+            Participant.client_id.in_({client for client, _ in pairs}),
+            Participant.payer_id.in_({payer for _, payer in pairs}),
+        )
+        .order_by(Appointment.starts_at, Participant.id)
+    ).all()
+    linker = Linker(session, pairs)
+    linked = 0
+    for participant, starts_at in waiting:
+        candidate = linker.pick(participant.client_id, participant.payer_id, service_date(starts_at))
+        if candidate is None:
+            continue  # another client's pair, or no authorization covers its date
+        participant.authorization_id = candidate.id
+        linker.take(candidate, participant.attendance)
+        linked += 1
+    session.flush()
+    return linked
+
+
 def _check_choice(session: Session, participant: Participant) -> None:
     authorization = participant.authorization or session.get(Authorization, participant.authorization_id)
     if authorization.client_id != _key(participant, "client") or authorization.payer_id != _key(participant, "payer"):

@@ -55,7 +55,6 @@ around the rows), `changes` (the rows grouped into appointments and what to writ
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from admin_app.models import Client
@@ -64,13 +63,11 @@ from admin_app.services.imports import matching
 from admin_app.services.imports.appointments import changes
 from admin_app.services.imports.appointments.booked import Booked, load_booked, load_rooms, load_through_clients
 from admin_app.services.imports.appointments.columns import (
-    CLIENT_KEYS,
     COLUMNS,
     REQUIRED,
     Line,
     cell_parsers,
     cells,
-    client_keys,
     email_key,
     read_row,
     therapists_by_email,
@@ -96,15 +93,7 @@ def plan(session: Session, table: Table) -> ImportPlan:
     """
     result = ImportPlan(kind=KIND)
     missing = report_missing_columns(result, table, REQUIRED, COLUMNS)
-    if not any(name in table.headers for name in CLIENT_KEYS):
-        result.error(
-            1,
-            "client_national_id",
-            _l(
-                "the file needs a column that names the client: client_national_id, client_number or client_email "
-                "(dni, numero_cliente, correo_cliente)"
-            ),
-        )
+    if not matching.has_client_column(result, table):
         return result
     if missing:
         return result
@@ -112,8 +101,8 @@ def plan(session: Session, table: Table) -> ImportPlan:
     column = {name: table.headers.get(name, name) for name in COLUMNS}
     therapists = therapists_by_email(session, cells(table.rows, "therapist_email", email_key))
     parsers = cell_parsers()
-    key_column = next(name for name in CLIENT_KEYS if name in table.headers)
-    keys = {row.number: client_keys(row, key_column, column, result, parsers) for row in table.rows}
+    key_column = matching.first_client_column(table)
+    keys = {row.number: matching.client_keys(row, key_column, column, result, parsers) for row in table.rows}
     clients = matching.load_client_index(
         session,
         (k for k in keys.values() if k is not None),
