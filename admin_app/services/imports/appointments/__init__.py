@@ -30,7 +30,9 @@ Decisions the issue left open:
   participants as `scheduling.attendance.appointment_status` says. A row cancelled by the file records the
   client as the one who cancelled, with the reason "Imported from a spreadsheet"; a participant
   already cancelled keeps who cancelled and why.
-- Participants are billed to the client (the booking screen's default); staff set a payer.
+- Participants are billed to the client unless the `payer` column names a payer; the
+  `authorization` column names the one to use, else the rule picks, rows in order of start
+  (`billing` says how, and what a payer that refuses bookings beyond what it approved does).
 - Fee and currency are required: a session's price is what the spreadsheet says, never guessed.
 - A cancelled appointment blocks nothing: another client's row at its time is a new appointment.
 - Counts are per row: "created" for a new participant (in a new or a booked appointment),
@@ -50,7 +52,8 @@ therapists and rooms, and a clash met there is reported as a RuleViolation.
 
 Modules: `columns` (the file's columns and a row read), `booked` (what the book already holds
 around the rows), `changes` (the rows grouped into appointments and what to write for each),
-`overlaps` (the overlap sweep), `write` (the bulk write); `plan` here runs them in order.
+`overlaps` (the overlap sweep), `billing` (payer and authorization of each row), `write` (the bulk
+write); `plan` here runs them in order.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ from sqlalchemy.orm import Session
 from admin_app.models import Client
 from admin_app.models.base import utcnow
 from admin_app.services.imports import matching
-from admin_app.services.imports.appointments import changes
+from admin_app.services.imports.appointments import billing, changes
 from admin_app.services.imports.appointments.booked import Booked, load_booked, load_rooms, load_through_clients
 from admin_app.services.imports.appointments.columns import (
     COLUMNS,
@@ -129,6 +132,7 @@ def plan(session: Session, table: Table) -> ImportPlan:
         spans = [(a.starts_at, a.ends_at) for a in appointments if a.room_id is not None]
         load_rooms(session, booked, spans, rooms)
     check_overlaps(appointments, booked, column, result)
+    billing.bill_rows(session, lines, column, result)
     if not result.errors:
         reason = str(changes.IMPORTED_REASON)  # stored text, in the language of whoever imports
         actions: dict[int, Action] = {}

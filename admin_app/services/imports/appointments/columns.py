@@ -34,6 +34,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "fee": ("tarifa",),
     "currency": ("moneda",),
     "status": ("estado",),
+    "payer": ("pagador",),
+    "authorization": ("autorizacion",),
 }
 REQUIRED = ("therapist_email", "start", "fee", "currency")
 
@@ -98,6 +100,9 @@ class Line:
     matched_by: str | None = None  # the key that found the client
     existing: Booked | None = None  # the appointment the client already takes part in
     seat: Seat | None = None  # ... and their participation in it
+    # Who is billed, and the authorization used (`appointments.billing`); None: the client for a
+    # new participant, what a booked one has otherwise.
+    billing: dict | None = None
 
     @property
     def live(self) -> bool:
