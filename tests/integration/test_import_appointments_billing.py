@@ -18,6 +18,7 @@ from admin_app.services.billing import authorizations
 from admin_app.services.billing.authorizations import Counts
 from admin_app.services.platform.clinic_time import from_local
 from tests.factories import make_authorization, make_client, make_payer, make_therapist
+from tests.queries import counted_queries
 
 HEADER = "client_national_id,therapist_email,start,fee,currency,payer,authorization"
 
@@ -165,3 +166,21 @@ def test_a_warning_payers_rows_beyond_its_approval_are_imported(practice):
     assert plan.errors == []
     [row] = authorizations.authorization_rows(db.session)
     assert (row.counts.scheduled, row.remaining) == (2, -1)
+
+
+def test_billing_rows_to_a_payer_costs_the_same_statements_for_any_number_of_rows(practice):
+    make_authorization(practice.ana, practice.icbc, 20, dt.date(2026, 10, 1), dt.date(2027, 3, 31), reference="I-1")
+    db.session.commit()
+
+    def imported(days: range) -> int:
+        rows = [f"40111222,rosa@clinic.pe,2026-11-{day:02d} 10:00,150,PEN,ICBC," for day in days]
+        with counted_queries() as statements:
+            plan = import_file(
+                csv_bytes(*rows, f"40111222,rosa@clinic.pe,2026-12-{days[0]:02d} 10:00,150,PEN,ICBC,I-1")
+            )
+        assert plan.counts()["created"] == len(days) + 1
+        return len(statements)
+
+    assert imported(range(1, 3)) == imported(range(3, 11))
+    [row] = authorizations.authorization_rows(db.session)
+    assert row.counts.scheduled == 12

@@ -19,6 +19,7 @@ from admin_app.models import Attendance, AuditEvent, Authorization
 from admin_app.services import imports
 from admin_app.services.billing import authorizations
 from tests.factories import book, make_authorization, make_client, make_payer, make_therapist, pays_for
+from tests.queries import counted_queries
 
 HEADER = "client_national_id,payer,reference,approved_sessions,valid_from,valid_until,therapist_email,rate,currency"
 
@@ -217,3 +218,24 @@ def test_sessions_booked_before_the_approval_are_linked_in_order_of_start(practi
         "LATER": authorizations.Counts(approved=10, scheduled=2, used=0, billed=0),
     }
     assert import_file(csv_bytes("40111222,ICBC,FIRST,3,2026-10-01,2026-12-31,,,")).counts()["unchanged"] == 1
+
+
+def test_the_statements_sent_do_not_grow_with_the_file(practice):
+    """A few statements for the whole file, whatever its length, waiting sessions linked included."""
+    clients = [make_client(practice.rosa, national_id=f"5000{n:04d}") for n in range(12)]
+    for number, client in enumerate(clients):
+        pays_for(client, practice.icbc)
+        book(practice.rosa, [client], dt.datetime(2026, 10, 5, 8) + dt.timedelta(hours=number))
+    db.session.commit()
+
+    def imported(some) -> int:
+        lines = [
+            f"{client.national_id},ICBC,R-{client.id},10,2026-10-01,2027-03-31,rosa@clinic.pe,," for client in some
+        ]
+        with counted_queries() as statements:
+            plan = import_file(csv_bytes(*lines))
+        assert plan.counts()["created"] == len(some)
+        return len(statements)
+
+    assert imported(clients[:2]) == imported(clients[2:])
+    assert [row.counts.used for row in authorizations.authorization_rows(db.session)] == [1] * 12

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from admin_app.models import Authorization, Payer
 from admin_app.services.billing.linking import link_waiting
-from admin_app.services.imports import matching, values
+from admin_app.services.imports import bulk, matching, values
 from admin_app.services.imports.appointments.columns import therapists_by_email
 from admin_app.services.imports.reading import Row, Table
 from admin_app.services.imports.report import Action, ImportPlan
@@ -42,6 +42,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "currency": ("moneda",),
 }
 REQUIRED: tuple[str, ...] = ("payer", "reference", "approved_sessions", "valid_from", "valid_until")
+UNSET = {"therapist_id": None, "rate": None, "currency": None}  # optional: one executemany for every new row
 KEY_PARSERS = {
     "client_national_id": matching.parse_national_id,
     "client_number": matching.parse_client_number,
@@ -106,13 +107,17 @@ def plan(session: Session, table: Table) -> ImportPlan:
 
 
 def apply(session: Session, plan: ImportPlan) -> None:
-    for change in plan.changes:
-        if change.authorization is None:
-            session.add(Authorization(**change.fields))
-        else:
-            for name, value in change.fields.items():
-                setattr(change.authorization, name, value)
-    session.flush()
+    """Bulk statements, audited (`bulk`), then the waiting sessions linked; no commit."""
+    stamp = bulk.audit_stamp()
+    created = [change for change in plan.changes if change.authorization is None]
+    bulk.insert_records(session, Authorization, [{**UNSET, **change.fields} for change in created], stamp)
+    edited = [(change.authorization, change.fields) for change in plan.changes if change.authorization is not None]
+    bulk.update_by_id(session, Authorization, [(authorization.id, fields) for authorization, fields in edited])
+    bulk.record_updates(
+        session, stamp, [(Authorization.__tablename__, authorization.id, fields) for authorization, fields in edited]
+    )
+    for authorization, _ in edited:
+        session.expire(authorization)  # the rule reads its new dates and count
     link_waiting(session, {change.pair for change in plan.changes})
 
 
