@@ -120,6 +120,14 @@ def test_a_booked_session_billed_to_a_payer_by_a_later_import(practice):
     assert import_file(csv_bytes("40111222,rosa@clinic.pe,2026-10-20 10:00,150,PEN,,")).counts()["unchanged"] == 1
     assert counts_by_reference()["A-1"].scheduled == 1
 
+    # Naming another authorization moves the session to it, as the staff's choice.
+    make_authorization(practice.ana, practice.icbc, 3, dt.date(2026, 10, 1), dt.date(2027, 3, 31), reference="A-2")
+    db.session.commit()
+    moved = import_file(csv_bytes("40111222,rosa@clinic.pe,2026-10-20 10:00,150,PEN,ICBC,A-2"))
+    assert moved.counts() == {"created": 0, "updated": 1, "unchanged": 0}
+    assert {reference: counts.scheduled for reference, counts in counts_by_reference().items()} == {"A-1": 0, "A-2": 1}
+    assert participant_at("2026-10-20T10:00").authorization_chosen is True
+
 
 def test_a_refusing_payer_makes_the_row_beyond_its_approval_an_error_and_nothing_is_written(practice):
     make_authorization(

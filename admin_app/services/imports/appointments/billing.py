@@ -78,18 +78,19 @@ def _chosen_authorizations(session: Session, references: set[str]) -> dict[tuple
 
 
 def _link(session: Session, ready: list[tuple[Line, Payer, int | None]], column: dict, result: ImportPlan) -> None:
-    """The rule over the file's rows in order of start; the booked participants the rows bill are
-    counted again as their rows say (`excluding`), not twice."""
+    """The rule over the file's rows in order of start. A booked participant that stays with its
+    payer and link is counted where it is; one whose link may change is counted again as its row
+    says (`excluding`), not twice."""
+    kept = {line.row for line, payer, chosen_id in ready if _keeps_link(line, payer, chosen_id)}
     linker = linking.Linker(
         session,
         {(line.client_id, payer.id) for line, payer, _ in ready},
-        excluding=[line.seat.id for line, _, _ in ready if line.seat is not None],
+        excluding=[line.seat.id for line, _, _ in ready if line.seat is not None and line.row not in kept],
     )
     for line, payer, authorization_id in sorted(ready, key=lambda item: (item[0].starts_at, item[0].row)):
-        seat = line.seat
         chosen = authorization_id is not None
-        if not chosen and seat is not None and seat.payer_id == payer.id and seat.authorization_id is not None:
-            authorization_id, chosen = seat.authorization_id, seat.authorization_chosen  # kept
+        if line.row in kept:
+            authorization_id, chosen = line.seat.authorization_id, chosen or line.seat.authorization_chosen
         elif not chosen:
             candidate = linker.pick(line.client_id, payer.id, linking.service_date(line.starts_at))
             authorization_id = candidate.id if candidate is not None else None
@@ -102,8 +103,17 @@ def _link(session: Session, ready: list[tuple[Line, Payer, int | None]], column:
             "authorization_chosen": chosen,
         }
         candidate = linker.candidate(authorization_id) if authorization_id is not None else None
-        if candidate is not None:
+        if candidate is not None and line.row not in kept:
             linker.take(candidate, line.attendance)
+
+
+def _keeps_link(line: Line, payer: Payer, chosen_id: int | None) -> bool:
+    """A booked participant billed to this payer and linked, which the row's authorization cell
+    (empty, or the same one) leaves as it is."""
+    seat = line.seat
+    if seat is None or seat.payer_id != payer.id or seat.authorization_id is None:
+        return False
+    return chosen_id is None or chosen_id == seat.authorization_id
 
 
 def _refuse_beyond(line: Line, payer: Payer, candidate, column: dict, result: ImportPlan) -> None:
