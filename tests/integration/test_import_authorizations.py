@@ -239,3 +239,26 @@ def test_the_statements_sent_do_not_grow_with_the_file(practice):
 
     assert imported(clients[:2]) == imported(clients[2:])
     assert [row.counts.used for row in authorizations.authorization_rows(db.session)] == [1] * 12
+
+
+def test_new_dates_must_not_overlap_the_extension_chain(practice):
+    first = make_authorization(
+        practice.ana, practice.icbc, 6, dt.date(2026, 10, 1), dt.date(2026, 12, 31), reference="CLM-1"
+    )
+    make_authorization(
+        practice.ana, practice.icbc, 6, dt.date(2027, 1, 1), dt.date(2027, 3, 31), reference="CLM-1-EXT", extends=first
+    )
+    db.session.commit()
+
+    plan = import_file(
+        csv_bytes(
+            "40111222,ICBC,CLM-1,6,2026-10-01,2027-01-10,,,",
+            "40111222,ICBC,CLM-1-EXT,6,2026-12-15,2027-03-31,,,",
+        )
+    )
+
+    assert [str(error) for error in plan.errors] == [
+        "row 2, column valid_until: overlaps its extension CLM-1-EXT (valid from 2027-01-01)",
+        "row 3, column valid_from: overlaps CLM-1, which this authorization extends (valid until 2026-12-31)",
+    ]
+    assert import_file(csv_bytes("40111222,ICBC,CLM-1-EXT,8,2027-01-01,2027-04-30,,,")).counts()["updated"] == 1

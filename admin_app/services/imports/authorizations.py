@@ -6,7 +6,9 @@ A payer and reference already stored for the row's client is updated when a valu
 left alone otherwise, so the same file imported twice writes nothing the second time; stored for
 another client, it is an error: the row resembles that authorization, it is not it. An empty
 therapist, rate or currency keeps what a stored authorization has (an import adds and corrects;
-erasing is done on the screen).
+erasing is done on the screen). New dates of an authorization in an extension chain must not
+overlap the authorization it extends, nor its extension (as stored: a file that moves both at once
+is imported in two steps).
 
 After the write, the participants of the file's clients billed to its payers that wait for an
 authorization (none linked, none chosen by staff) are linked by the rule, in order of start
@@ -19,7 +21,7 @@ import dataclasses
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from admin_app.models import Authorization, Payer
 from admin_app.services.billing.linking import link_waiting
@@ -169,14 +171,51 @@ def refuse_repeated_keys(lines: list[Line]) -> None:
             first_row[line.key] = line.row.number
 
 
-def stored_authorizations(session: Session, references: set[str]) -> dict[tuple[int, str], Authorization]:
-    """The stored authorizations with the file's references, by (payer id, reference), with their clients."""
-    found = {}
+@dataclasses.dataclass(frozen=True)
+class Stored:
+    """The stored authorizations with the file's references, by (payer id, reference), with their
+    clients and the authorization each extends; and their extensions, by the id they extend."""
+
+    by_key: dict[tuple[int, str], Authorization]
+    extensions: dict[int, Authorization]
+
+
+def stored_authorizations(session: Session, references: set[str]) -> Stored:
+    by_key = {}
     for chunk in chunks(sorted(references)):
         query = select(Authorization).where(Authorization.reference.in_(chunk))
-        for authorization in session.scalars(query.options(joinedload(Authorization.client))):
-            found[(authorization.payer_id, authorization.reference)] = authorization
-    return found
+        options = (joinedload(Authorization.client), selectinload(Authorization.extends))
+        for authorization in session.scalars(query.options(*options)):
+            by_key[(authorization.payer_id, authorization.reference)] = authorization
+    extensions = {}
+    for chunk in chunks(sorted(authorization.id for authorization in by_key.values())):
+        for extension in session.scalars(select(Authorization).where(Authorization.extends_id.in_(chunk))):
+            extensions[extension.extends_id] = extension
+    return Stored(by_key, extensions)
+
+
+def refuse_overlap_in_chain(line: Line, existing: Authorization, stored: Stored) -> None:
+    """New dates of a stored authorization must not overlap the one it extends, nor its extension
+    (DESIGN: an extension's dates do not overlap the authorization it extends)."""
+    extended, extension = existing.extends, stored.extensions.get(existing.id)
+    if extended is not None and line.fields["valid_from"] <= extended.valid_until:
+        line.cells.fail(
+            "valid_from",
+            _l(
+                "overlaps %(other)s, which this authorization extends (valid until %(until)s)",
+                other=extended.reference,
+                until=extended.valid_until.isoformat(),
+            ),
+        )
+    if extension is not None and line.fields["valid_until"] >= extension.valid_from:
+        line.cells.fail(
+            "valid_until",
+            _l(
+                "overlaps its extension %(other)s (valid from %(start)s)",
+                other=extension.reference,
+                start=extension.valid_from.isoformat(),
+            ),
+        )
 
 
 def resolve(
@@ -184,7 +223,7 @@ def resolve(
     clients: matching.ClientIndex,
     payers: dict[str, Payer],
     therapists: dict,
-    stored: dict[tuple[int, str], Authorization],
+    stored: Stored,
 ) -> Change | None:
     """The row against the database: the client, payer and therapist must exist, and a stored
     authorization with its key must be the same client's. None: nothing to change."""
@@ -209,7 +248,7 @@ def resolve(
     if client is None or payer is None or not cells.ok:
         cells.ok = False
         return None
-    existing = stored.get((payer.id, line.reference))
+    existing = stored.by_key.get((payer.id, line.reference))
     if existing is not None and existing.client_id != client.id:
         cells.fail(
             "reference",
@@ -229,4 +268,8 @@ def resolve(
     if existing is None:
         return Change(None, {**given, "payer_id": payer.id, "client_id": client.id, "reference": line.reference}, pair)
     changed = {name: value for name, value in given.items() if not same(getattr(existing, name), value)}
+    if "valid_from" in changed or "valid_until" in changed:
+        refuse_overlap_in_chain(line, existing, stored)
+        if not line.cells.ok:
+            return None
     return Change(existing, changed, pair) if changed else None
