@@ -209,7 +209,7 @@ def test_an_extension_recorded_after_the_booking_takes_the_sessions_waiting_for_
     ]
 
     new = make_authorization(ana, payer, 2, dt.date(2026, 11, 1), dt.date(2026, 12, 31), reference="NEW", extends=old)
-    linking.link_waiting(db.session, new)
+    linking.link_waiting(db.session, {(new.client_id, new.payer_id)})
 
     assert linked_to(series.appointments) == ["OLD", "OLD", "NEW", "NEW", "NEW"]
     assert figures(ana) == {"OLD": (2, 0, 1), "NEW": (3, 0, -1)}

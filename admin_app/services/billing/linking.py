@@ -206,39 +206,42 @@ def link_appointment(
     return to_link
 
 
-def link_waiting(session: Session, authorization: Authorization) -> list[Participant]:
-    """Link by the rule, in order of start, the participants waiting for a newly recorded
-    authorization: billed to its payer for its client, on a date it covers, linked to nothing.
+def link_waiting(session: Session, pairs: Iterable[tuple[int, int]]) -> list[Participant]:
+    """Link by the rule, in order of start, the participants of these (client, payer) pairs that
+    wait for an authorization: billed to the payer, linked to none, no staff choice.
 
     A booking made before its authorization (an extension recorded after the series was booked,
     an approval that arrives after the first session) is linked to nothing; editing it later does
-    not link it (see `_changed`), so whoever records an authorization calls this. Returns those
-    linked; nothing is refused (the bookings were made already), `booking_notices` tells what is over.
+    not link it (see `_changed`), so whoever records authorizations (the screen, an extension, the
+    import) calls this. Returns those linked; nothing is refused (the bookings were made already),
+    `booking_notices` tells what is over. Flushes.
     """
-    session.flush()  # the authorization, so the rule sees it
-    client_id, payer_id = authorization.client_id, authorization.payer_id
-    start = from_local(dt.datetime.combine(authorization.valid_from, dt.time()))
-    end = from_local(dt.datetime.combine(authorization.valid_until + dt.timedelta(days=1), dt.time()))
+    pairs = set(pairs)
+    if not pairs:
+        return []
+    session.flush()  # the authorizations just recorded, so the rule sees them
     waiting = session.execute(
         select(Participant, Appointment.starts_at)
         .join(Appointment, Appointment.id == Participant.appointment_id)
         .where(
-            Participant.client_id == client_id,
-            Participant.payer_id == payer_id,
             Participant.billed_to == BilledTo.PAYER,
             Participant.authorization_id.is_(None),
-            Appointment.starts_at >= start,
-            Appointment.starts_at < end,
+            Participant.authorization_chosen.is_(False),
+            Participant.client_id.in_({client for client, _ in pairs}),
+            Participant.payer_id.in_({payer for _, payer in pairs}),
         )
         .order_by(Appointment.starts_at, Participant.id)
     ).all()
-    if not waiting:
-        return []
-    linker = Linker(session, {(client_id, payer_id)})
+    linker = Linker(session, pairs)
+    linked = []
     for participant, starts_at in waiting:
-        linker.link(session, participant, client_id, payer_id, service_date(starts_at))
+        if (participant.client_id, participant.payer_id) not in pairs:
+            continue  # another client's pair
+        linker.link(session, participant, participant.client_id, participant.payer_id, service_date(starts_at))
+        if participant.authorization_id is not None:
+            linked.append(participant)
     session.flush()
-    return [participant for participant, _ in waiting]
+    return linked
 
 
 def _check_choice(session: Session, participant: Participant) -> None:

@@ -1,11 +1,11 @@
-"""Moving in from spreadsheets: therapists, clients and appointments from CSV or XLSX.
+"""Moving in from spreadsheets: therapists, clients, appointments and authorizations from CSV or XLSX.
 
 One import is all or nothing. Every row is read and checked first (`plan`), against the file
 itself and the database; any error, reported as "row N, column C: reason" with the row number
 the spreadsheet shows, means nothing is written. Otherwise `apply` writes the plan in the
 caller's transaction (bulk statements for appointments). Natural keys make a re-import
 idempotent: therapist by email, client by national ID, appointment participant by therapist,
-start and client.
+start and client, authorization by payer and reference.
 
 Modules: `reading` (file -> rows with canonical column names), `values` (cell parsers),
 `rows` (a row's cells into the plan), `report` (the plan and its errors), and one module per
@@ -20,7 +20,7 @@ from types import ModuleType
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from admin_app.services.imports import appointments, clients, therapists
+from admin_app.services.imports import appointments, authorizations, clients, therapists
 from admin_app.services.imports.matching import matched_summary
 from admin_app.services.imports.reading import read_table
 from admin_app.services.imports.report import Action, ImportPlan, RowError
@@ -32,6 +32,7 @@ KINDS: dict[str, ModuleType] = {
     "therapists": therapists,
     "clients": clients,
     "appointments": appointments,
+    "authorizations": authorizations,
 }
 
 

@@ -21,9 +21,19 @@ from sqlalchemy.orm import Session
 
 from admin_app.models import Client
 from admin_app.services.imports import values
+from admin_app.services.imports.reading import Row, Table
+from admin_app.services.imports.report import ImportPlan
 from admin_app.services.imports.rows import chunks
 
 KEYS = ("national_id", "client_number", "email")  # in the order they are tried
+# A file of another record (appointments, authorizations) names its existing client by any of
+# these columns (canonical name -> key); it needs one of them.
+CLIENT_COLUMNS = {"client_national_id": "national_id", "client_number": "client_number", "client_email": "email"}
+CLIENT_COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "client_national_id": ("dni",),
+    "client_number": ("numero_cliente", "n_cliente", "client_no"),
+    "client_email": ("correo_cliente",),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,6 +132,65 @@ def _refuse_other_keys(client, keys: ClientKeys) -> None:
                 value=keys.client_number,
             ),
         )
+
+
+def existing_client(index: ClientIndex, keys: ClientKeys) -> Match:
+    """The stored client the keys name; raises MatchError when none is (an import of another
+    record never creates a client) or the keys disagree."""
+    found = index.match(keys)
+    if found.client is None:
+        key = next(key for key in KEYS if getattr(keys, key))
+        raise MatchError(key, NOT_FOUND[key](getattr(keys, key)))
+    return found
+
+
+NOT_FOUND = {
+    "national_id": lambda value: _l("no client has the national ID %(value)s", value=value),
+    "client_number": lambda value: _l("no client has the client number %(value)s", value=value),
+    "email": lambda value: _l("no client has the email %(value)s", value=value),
+}
+
+
+def key_column(key: str) -> str:
+    """The file's column (of CLIENT_COLUMNS) that holds a key."""
+    return next(name for name, found in CLIENT_COLUMNS.items() if found == key)
+
+
+def has_client_column(result: ImportPlan, table: Table) -> bool:
+    """Whether the file has a column naming the client; when not, says so on the header row."""
+    if any(name in table.headers for name in CLIENT_COLUMNS):
+        return True
+    result.error(
+        1,
+        "client_national_id",
+        _l(
+            "the file needs a column that names the client: client_national_id, client_number or client_email "
+            "(dni, numero_cliente, correo_cliente)"
+        ),
+    )
+    return False
+
+
+def client_keys(row: Row, key_column: str, column: dict, result: ImportPlan, parsers: dict) -> ClientKeys | None:
+    """The row's keys of its client (None: a key cell is wrong, or none is given; said on the
+    plan, for a missing key on `key_column`). `column`: canonical name -> header as written;
+    `parsers`: one per column of CLIENT_COLUMNS."""
+    found, ok = {}, True
+    for name, key in CLIENT_COLUMNS.items():
+        try:
+            found[key] = parsers[name](row.values.get(name, ""))
+        except values.CellError as error:
+            result.error(row.number, column[name], error.reason)
+            ok = False
+    keys = ClientKeys(**found)
+    if ok and not keys.given:
+        result.error(row.number, column[key_column], _l("a value is required"))
+    return keys if ok and keys.given else None
+
+
+def first_client_column(table: Table) -> str:
+    """The file's first column of CLIENT_COLUMNS (where a row naming no client is reported)."""
+    return next(name for name in CLIENT_COLUMNS if name in table.headers)
 
 
 def describe(client) -> str:

@@ -15,6 +15,8 @@ from admin_app.services.platform.clinic_time import from_local
 from admin_app.services.platform.errors import RuleViolation
 
 DATETIME_FORMATS = ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S")
+# A date alone; an Excel date cell reads as its midnight (`reading._cell_text`).
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d 00:00")
 
 
 class CellError(ValueError):
@@ -118,6 +120,21 @@ def local_datetime(value: str) -> dt.datetime:
         except RuleViolation as error:
             raise CellError(error.message) from None
     raise CellError(_l("%(value)s is not a date and time as YYYY-MM-DD HH:MM (or DD/MM/YYYY HH:MM)", value=value))
+
+
+def local_date(value: str) -> dt.date:
+    """A clinic date (a day, no time), within the calendar a practice uses."""
+    required(value)
+    for pattern in DATE_FORMATS:
+        try:
+            day = dt.datetime.strptime(value, pattern).date()
+        except ValueError:
+            continue
+        reason = bounds.date_problem(day)
+        if reason is not None:
+            raise _out_of_bounds(reason, value)
+        return day
+    raise CellError(_l("%(value)s is not a date as YYYY-MM-DD (or DD/MM/YYYY)", value=value))
 
 
 def whole_number(value: str, *, minimum: int = 1, maximum: int = bounds.MAX_RECORD_ID) -> int:

@@ -38,7 +38,12 @@ SESSION_KEY = "pending_import"
 STALE_SECONDS = 24 * 3600
 TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24)
 
-KIND_LABELS = {"therapists": _l("Therapists"), "clients": _l("Clients"), "appointments": _l("Appointments")}
+KIND_LABELS = {
+    "therapists": _l("Therapists"),
+    "clients": _l("Clients"),
+    "appointments": _l("Appointments"),
+    "authorizations": _l("Authorizations"),
+}
 KIND_NOTES = {
     "therapists": _l(
         "A row with a commission pays the therapist that percentage of each fee; a new therapist needs one. "
@@ -54,7 +59,14 @@ KIND_NOTES = {
         "One row per client and session, matched by therapist, start and client (by national ID, else client "
         "number, else email). Another client at a "
         "therapist's booked start is a clash, unless the kind column says couple, family or group (pareja, "
-        "familia, grupo): then the rows are participants of one session and must agree on its end and modality."
+        "familia, grupo): then the rows are participants of one session and must agree on its end and modality. "
+        "A payer column bills the client's session to that payer (empty: the client); an authorization column "
+        "names the payer's reference to use (empty: the earliest ending one with a session left)."
+    ),
+    "authorizations": _l(
+        "One row per authorization, known by its payer and reference: a known one is updated. The client (by "
+        "national ID, else client number, else email) and the payer (by name) must exist. Sessions of that client "
+        "billed to that payer and not yet linked are then linked, in order of start."
     ),
 }
 ACTION_LABELS = {
@@ -172,7 +184,7 @@ class ImportView(RoleRequired, BaseView):
             flash(too_large_message(), "error")
             return redirect(url_for(".index"))
         if kind not in imports.KINDS:
-            flash(gettext("Choose what the file holds: therapists, clients or appointments."), "error")
+            flash(gettext("Choose what the file holds: therapists, clients, appointments or authorizations."), "error")
             return redirect(url_for(".index"))
         if upload is None or not upload.filename:
             flash(gettext("Choose a file to import."), "error")

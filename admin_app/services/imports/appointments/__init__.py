@@ -30,7 +30,9 @@ Decisions the issue left open:
   participants as `scheduling.attendance.appointment_status` says. A row cancelled by the file records the
   client as the one who cancelled, with the reason "Imported from a spreadsheet"; a participant
   already cancelled keeps who cancelled and why.
-- Participants are billed to the client (the booking screen's default); staff set a payer.
+- Participants are billed to the client unless the `payer` column names a payer; the
+  `authorization` column names the one to use, else the rule picks, rows in order of start
+  (`billing` says how, and what a payer that refuses bookings beyond what it approved does).
 - Fee and currency are required: a session's price is what the spreadsheet says, never guessed.
 - A cancelled appointment blocks nothing: another client's row at its time is a new appointment.
 - Counts are per row: "created" for a new participant (in a new or a booked appointment),
@@ -50,27 +52,25 @@ therapists and rooms, and a clash met there is reported as a RuleViolation.
 
 Modules: `columns` (the file's columns and a row read), `booked` (what the book already holds
 around the rows), `changes` (the rows grouped into appointments and what to write for each),
-`overlaps` (the overlap sweep), `write` (the bulk write); `plan` here runs them in order.
+`overlaps` (the overlap sweep), `billing` (payer and authorization of each row), `write` (the bulk
+write); `plan` here runs them in order.
 """
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from admin_app.models import Client
 from admin_app.models.base import utcnow
 from admin_app.services.imports import matching
-from admin_app.services.imports.appointments import changes
+from admin_app.services.imports.appointments import billing, changes
 from admin_app.services.imports.appointments.booked import Booked, load_booked, load_rooms, load_through_clients
 from admin_app.services.imports.appointments.columns import (
-    CLIENT_KEYS,
     COLUMNS,
     REQUIRED,
     Line,
     cell_parsers,
     cells,
-    client_keys,
     email_key,
     read_row,
     therapists_by_email,
@@ -96,15 +96,7 @@ def plan(session: Session, table: Table) -> ImportPlan:
     """
     result = ImportPlan(kind=KIND)
     missing = report_missing_columns(result, table, REQUIRED, COLUMNS)
-    if not any(name in table.headers for name in CLIENT_KEYS):
-        result.error(
-            1,
-            "client_national_id",
-            _l(
-                "the file needs a column that names the client: client_national_id, client_number or client_email "
-                "(dni, numero_cliente, correo_cliente)"
-            ),
-        )
+    if not matching.has_client_column(result, table):
         return result
     if missing:
         return result
@@ -112,8 +104,8 @@ def plan(session: Session, table: Table) -> ImportPlan:
     column = {name: table.headers.get(name, name) for name in COLUMNS}
     therapists = therapists_by_email(session, cells(table.rows, "therapist_email", email_key))
     parsers = cell_parsers()
-    key_column = next(name for name in CLIENT_KEYS if name in table.headers)
-    keys = {row.number: client_keys(row, key_column, column, result, parsers) for row in table.rows}
+    key_column = matching.first_client_column(table)
+    keys = {row.number: matching.client_keys(row, key_column, column, result, parsers) for row in table.rows}
     clients = matching.load_client_index(
         session,
         (k for k in keys.values() if k is not None),
@@ -140,6 +132,7 @@ def plan(session: Session, table: Table) -> ImportPlan:
         spans = [(a.starts_at, a.ends_at) for a in appointments if a.room_id is not None]
         load_rooms(session, booked, spans, rooms)
     check_overlaps(appointments, booked, column, result)
+    billing.bill_rows(session, lines, column, result)
     if not result.errors:
         reason = str(changes.IMPORTED_REASON)  # stored text, in the language of whoever imports
         actions: dict[int, Action] = {}

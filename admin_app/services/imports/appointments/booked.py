@@ -19,6 +19,7 @@ from admin_app.models import (
     AppointmentKind,
     AppointmentStatus,
     Attendance,
+    BilledTo,
     CancelledBy,
     Client,
     Modality,
@@ -45,6 +46,10 @@ class Seat:
     currency: str
     cancelled_by: CancelledBy | None
     cancellation_reason: str | None
+    billed_to: BilledTo
+    payer_id: int | None
+    authorization_id: int | None
+    authorization_chosen: bool
 
 
 @dataclasses.dataclass
@@ -102,6 +107,10 @@ def _booked_query(spans: Iterable[Span]):
             Participant.currency,
             Participant.cancelled_by,
             Participant.cancellation_reason,
+            Participant.billed_to,
+            Participant.payer_id,
+            Participant.authorization_id,
+            Participant.authorization_chosen,
         )
         .select_from(Appointment)
         .join(Therapist, Therapist.id == Appointment.therapist_id)
@@ -194,5 +203,9 @@ def _collect(booked: dict[int, Booked], rows) -> None:
                     currency=row.currency,
                     cancelled_by=row.cancelled_by,
                     cancellation_reason=row.cancellation_reason,
+                    billed_to=row.billed_to,
+                    payer_id=row.payer_id,
+                    authorization_id=row.authorization_id,
+                    authorization_chosen=row.authorization_chosen,
                 )
             )

@@ -21,6 +21,12 @@ from admin_app.services.scheduling.attendance import appointment_status, default
 from admin_app.services.scheduling.rules import default_end
 
 IMPORTED_REASON = _l("Imported from a spreadsheet")
+BILLED_TO_CLIENT = {
+    "billed_to": BilledTo.CLIENT,
+    "payer_id": None,
+    "authorization_id": None,
+    "authorization_chosen": False,
+}
 
 
 @dataclasses.dataclass
@@ -272,8 +278,7 @@ def _new_participant(line: Line, reason: str) -> dict:
         "currency": line.currency,
         "cancelled_by": cancelled_by,
         "cancellation_reason": why,
-        "billed_to": BilledTo.CLIENT,
-        "payer_id": None,
+        **(line.billing or BILLED_TO_CLIENT),
     }
 
 
@@ -310,6 +315,7 @@ def planned_change(appointment: Planned, reason: str, actions: dict[int, Action]
         if line.attendance != line.seat.attendance:
             wanted["attendance"] = line.attendance
             wanted["cancelled_by"], wanted["cancellation_reason"] = _cancellation(line.attendance, reason)
+        wanted.update(line.billing or {})
         wanted = {name: value for name, value in wanted.items() if value != getattr(line.seat, name)}
         if wanted:
             edits.append((line.seat.id, wanted))

@@ -24,9 +24,7 @@ from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.scheduling.attendance import CANCELLATIONS
 
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "client_national_id": ("dni",),
-    "client_number": ("numero_cliente", "n_cliente", "client_no"),
-    "client_email": ("correo_cliente",),
+    **matching.CLIENT_COLUMN_ALIASES,
     "therapist_email": ("correo_terapeuta",),
     "start": ("inicio",),
     "duration_minutes": ("duracion",),
@@ -36,10 +34,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "fee": ("tarifa",),
     "currency": ("moneda",),
     "status": ("estado",),
+    "payer": ("pagador",),
+    "authorization": ("autorizacion",),
 }
 REQUIRED = ("therapist_email", "start", "fee", "currency")
-# The client is named by any of these (matching's rule); the file needs one of the columns.
-CLIENT_KEYS = {"client_national_id": "national_id", "client_number": "client_number", "client_email": "email"}
 
 MODALITIES = {
     "virtual": Modality.VIRTUAL,
@@ -102,6 +100,9 @@ class Line:
     matched_by: str | None = None  # the key that found the client
     existing: Booked | None = None  # the appointment the client already takes part in
     seat: Seat | None = None  # ... and their participation in it
+    # Who is billed, and the authorization used (`appointments.billing`); None: the client for a
+    # new participant, what a booked one has otherwise.
+    billing: dict | None = None
 
     @property
     def live(self) -> bool:
@@ -140,31 +141,6 @@ def cell_parsers() -> dict:
     }
 
 
-def client_keys(
-    row: Row, key_column: str, column: dict, result: ImportPlan, parsers: dict
-) -> matching.ClientKeys | None:
-    """The row's keys of its client (None: a key cell is wrong, or none is given; said on the
-    plan, for a missing key on `key_column`)."""
-    found, ok = {}, True
-    for name, key in CLIENT_KEYS.items():
-        try:
-            found[key] = parsers[name](row.values.get(name, ""))
-        except values.CellError as error:
-            result.error(row.number, column[name], error.reason)
-            ok = False
-    keys = matching.ClientKeys(**found)
-    if ok and not keys.given:
-        result.error(row.number, column[key_column], _l("a value is required"))
-    return keys if ok and keys.given else None
-
-
-NOT_FOUND = {
-    "national_id": lambda value: _l("no client has the national ID %(value)s", value=value),
-    "client_number": lambda value: _l("no client has the client number %(value)s", value=value),
-    "email": lambda value: _l("no client has the email %(value)s", value=value),
-}
-
-
 def read_row(
     row: Row,
     therapists: dict,
@@ -188,16 +164,12 @@ def read_row(
 
     if keys is not None:
         try:
-            found = clients.match(keys)
+            found = matching.existing_client(clients, keys)
         except matching.MatchError as error:
-            fail(next(name for name, key in CLIENT_KEYS.items() if key == error.key), error.reason)
+            fail(matching.key_column(error.key), error.reason)
         else:
-            if found.client is None:
-                name, key = next((n, k) for n, k in CLIENT_KEYS.items() if getattr(keys, k))
-                fail(name, NOT_FOUND[key](getattr(keys, key)))
-            else:
-                line.client_id, line.client_name = found.client.id, found.client.full_name
-                line.matched_by = found.key
+            line.client_id, line.client_name = found.client.id, found.client.full_name
+            line.matched_by = found.key
     email = check("therapist_email")
     if email is not None:
         therapist = therapists.get(email)

@@ -7,13 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from admin_app.models import Appointment, AuditAction, AuditEvent, Participant
-from admin_app.models.audit import current_actor
-from admin_app.models.base import utcnow
+from admin_app.models import Appointment, Participant
+from admin_app.services.imports import bulk
 from admin_app.services.imports.appointments.changes import Edit, NewAppointment
 from admin_app.services.imports.report import ImportPlan
 from admin_app.services.platform import races
@@ -35,9 +34,9 @@ def apply(session: Session, plan: ImportPlan) -> None:
     try:
         # Time given up first, then taken: PostgreSQL checks the overlap guards row by row, and
         # every state on the way is then within the book before or after the import.
-        _update(session, Appointment, [(e.appointment_id, e.appointment) for e in edited if not e.claims])
+        bulk.update_by_id(session, Appointment, [(e.appointment_id, e.appointment) for e in edited if not e.claims])
         new_appointment_ids = _insert_appointments(session, created)
-        _update(session, Appointment, [(e.appointment_id, e.appointment) for e in edited if e.claims])
+        bulk.update_by_id(session, Appointment, [(e.appointment_id, e.appointment) for e in edited if e.claims])
         new_participant_ids = _insert_participants(
             session,
             [
@@ -47,57 +46,26 @@ def apply(session: Session, plan: ImportPlan) -> None:
             ]
             + [participant for e in edited for participant in e.new_participants],
         )
-        _update(session, Participant, [edit for e in edited for edit in e.participants])
+        bulk.update_by_id(session, Participant, [edit for e in edited for edit in e.participants])
     except DBAPIError as error:
         if not races.slot_taken(error):
             raise
         raise RuleViolation(races.TAKEN_MEANWHILE, field="starts_at") from None
-    actor_id, actor = current_actor()
-    stamp = {"occurred_at": utcnow(), "actor_user_id": actor_id, "actor": actor}
-    _record_creations(session, stamp, Appointment.__tablename__, new_appointment_ids)
-    _record_creations(session, stamp, Participant.__tablename__, new_participant_ids)
-    updates = [
-        {**stamp, "action": AuditAction.UPDATE, "entity": entity, "entity_id": id_, "changed_fields": list(changed)}
-        for e in edited
-        for entity, id_, changed in (
-            (Appointment.__tablename__, e.appointment_id, e.appointment),
-            *((Participant.__tablename__, id_, changed) for id_, changed in e.participants),
-        )
-        if changed
-    ]
-    if updates:
-        session.execute(insert(AuditEvent.__table__), updates)
-
-
-def _record_creations(session: Session, stamp: dict, entity: str, ids: list[int]) -> None:
-    """One CREATE event per new record, as the listener writes them (no fields).
-
-    On PostgreSQL one INSERT ... SELECT over the array of ids, since the events differ only by
-    id: a fraction of the time of a hundred thousand single-row INSERTs.
-    """
-    if not ids:
-        return
-    if session.get_bind().dialect.name != "postgresql":
-        event = {**stamp, "action": AuditAction.CREATE, "entity": entity, "changed_fields": []}
-        session.execute(insert(AuditEvent.__table__), [{**event, "entity_id": id_} for id_ in ids])
-        return
-    session.execute(
-        text(
-            "INSERT INTO audit_event (occurred_at, actor_user_id, actor, action, entity, entity_id, changed_fields) "
-            "SELECT CAST(:occurred_at AS timestamptz), CAST(:actor_user_id AS integer), CAST(:actor AS varchar), "
-            "CAST(:action AS varchar), CAST(:entity AS varchar), id, CAST('[]' AS json) "
-            "FROM unnest(CAST(:ids AS integer[])) AS id"
-        ),
-        {**stamp, "action": AuditAction.CREATE.value, "entity": entity, "ids": ids},
+    stamp = bulk.audit_stamp()
+    bulk.record_creations(session, stamp, Appointment.__tablename__, new_appointment_ids)
+    bulk.record_creations(session, stamp, Participant.__tablename__, new_participant_ids)
+    bulk.record_updates(
+        session,
+        stamp,
+        [
+            (entity, id_, changed)
+            for e in edited
+            for entity, id_, changed in (
+                (Appointment.__tablename__, e.appointment_id, e.appointment),
+                *((Participant.__tablename__, id_, changed) for id_, changed in e.participants),
+            )
+        ],
     )
-
-
-def _update(session: Session, model, changes: list[tuple[int, dict]]) -> None:
-    """ORM bulk UPDATE by primary key; rows changing the same columns side by side, since each
-    run of them is one executemany."""
-    rows = sorted(({"id": id_, **changed} for id_, changed in changes if changed), key=lambda row: sorted(row))
-    if rows:
-        session.execute(update(model), rows)
 
 
 def _insert_appointments(session: Session, created: list[NewAppointment]) -> list[int]:
