@@ -30,7 +30,7 @@ from admin_app.models import (
     PaymentSource,
 )
 from admin_app.services.billing.authorizations import MISSED, authorization_rows, counts_query
-from admin_app.services.platform.clinic_time import from_local, to_local
+from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.platform.labels import field_label
 
@@ -237,10 +237,14 @@ def link_waiting(session: Session, pairs: Iterable[tuple[int, int]]) -> list[Par
     for participant, starts_at in waiting:
         if (participant.client_id, participant.payer_id) not in pairs:
             continue  # another client's pair
-        linker.link(session, participant, participant.client_id, participant.payer_id, service_date(starts_at))
-        if participant.authorization_id is not None:
+        candidate = linker.pick(participant.client_id, participant.payer_id, service_date(starts_at))
+        if candidate is not None:  # else no authorization covers its date: it keeps waiting
+            participant.authorization_id = candidate.id
+            linker.take(candidate, participant.attendance)
             linked.append(participant)
     session.flush()
+    for participant in linked:
+        session.expire(participant, ["authorization"])  # read again from the id just written
     return linked
 
 

@@ -123,7 +123,7 @@ def _refuse_beyond(line: Line, payer: Payer, candidate, column: dict, result: Im
         return
     if candidate is None:
         reason = linking.uncovered_message(
-            payer=payer.name, client=line.client_name, day=linking.service_date(line.starts_at)
+            payer=payer.name, client=line.client_name, days=[linking.service_date(line.starts_at)]
         )
     elif linking.consumes(line.attendance, counts_missed=candidate.counts_missed) and candidate.remaining < 1:
         reason = linking.beyond_message(
