@@ -47,7 +47,8 @@ ONGOING_ENDINGS = (
     (1.00, Ending.USED_UP),
 )
 FINISHED_ENDINGS = ((0.5, Ending.CLOSED), (0.8, Ending.USED_UP), (1.0, Ending.LAPSED))
-# A booking beyond what is approved, or on a date nothing covers, would have been refused.
+# Where the payer refuses, the sessions still booked could be neither beyond what is approved nor
+# on a date no authorization covers.
 REFUSED_ENDINGS = {Ending.ENDS_SOON: Ending.FEW_LEFT, Ending.USED_UP: Ending.FEW_LEFT}
 
 
@@ -131,7 +132,7 @@ def _end_chain(rng: random.Random, last: Approval, case: Case, payer: PayerPlan,
     """Shape the chain's last authorization so that it stands today as its drawn ending says."""
     today = period.today
     ending = _drawn(rng, FINISHED_ENDINGS if case.ends_on else ONGOING_ENDINGS)
-    if payer.refuses_over_approved:
+    if payer.refuses_over_approved and case.ends_on is None:
         ending = REFUSED_ENDINGS.get(ending, ending)
     if ending is Ending.USED_UP and case.ends_on is None:
         next_meeting = _next_meeting(case, period)

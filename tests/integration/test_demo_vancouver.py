@@ -8,6 +8,7 @@ import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -286,7 +287,7 @@ def test_sessions_billed_to_a_payer_are_linked_to_the_authorization_covering_the
         by_pair[(authorization.client_id, authorization.payer_id)].append(authorization)
     for chain in by_pair.values():
         chain.sort(key=lambda authorization: authorization.valid_from)
-        assert all(a.valid_until < b.valid_from for a, b in zip(chain, chain[1:], strict=False))
+        assert all(a.valid_until < b.valid_from for a, b in pairwise(chain))
     billed = db.session.execute(
         select(Participant.client_id, Participant.payer_id, Participant.authorization_id, Appointment.starts_at)
         .join(Appointment, Appointment.id == Participant.appointment_id)
