@@ -134,12 +134,8 @@ def _end_chain(rng: random.Random, last: Approval, case: Case, payer: PayerPlan,
     ending = _drawn(rng, FINISHED_ENDINGS if case.ends_on else ONGOING_ENDINGS)
     if payer.refuses_over_approved and case.ends_on is None:
         ending = REFUSED_ENDINGS.get(ending, ending)
-    if ending is Ending.USED_UP and case.ends_on is None:
-        next_meeting = _next_meeting(case, period)
-        if next_meeting == today:
-            ending = Ending.ACTIVE  # a session today would be booked in it, beyond what it approved
-        else:
-            last.valid_until = next_meeting - dt.timedelta(days=1)
+    if ending is Ending.USED_UP and case.ends_on is None and _next_meeting(case, period) == today:
+        ending = Ending.ACTIVE  # today's session would be booked in it, beyond what it approved
     if ending is Ending.ACTIVE:
         last.valid_until = max(last.valid_until, today + dt.timedelta(weeks=rng.randint(8, 20)))
         last.margin = rng.randint(3, 6)
@@ -149,6 +145,9 @@ def _end_chain(rng: random.Random, last: Approval, case: Case, payer: PayerPlan,
     elif ending in (Ending.FEW_LEFT, Ending.EXTENSION_REQUESTED):
         last.valid_until = max(last.valid_until, today + dt.timedelta(weeks=rng.randint(6, 12)))
         last.margin = rng.randint(1, 2)
+    elif ending is Ending.USED_UP and case.ends_on is None:
+        last.valid_until = _next_meeting(case, period) - dt.timedelta(days=1)  # nothing booked in it from today
+        last.margin = 0
     elif ending is Ending.USED_UP:
         last.valid_until = max(last.valid_until, today + dt.timedelta(days=rng.randint(7, 42)))
         last.margin = 0
