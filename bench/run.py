@@ -20,7 +20,7 @@ import os
 import statistics
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -113,6 +113,29 @@ JOIN appointment a ON a.id = p.appointment_id
 JOIN client c ON c.id = p.client_id
 WHERE p.attendance = 'attended' AND a.starts_at >= :start AND a.starts_at < :end AND a.therapist_id = :therapist
 ORDER BY a.starts_at, a.id, c.full_name
+"""
+# The authorizations list (services.billing.authorizations.authorization_rows, what the Authorizations
+# screen shows): each authorization with its client and payer, and its participants counted once,
+# grouped before the join (missed sessions count as used where the payer says so).
+AUTHORIZATIONS_SQL = """
+WITH counted AS (
+  SELECT p.authorization_id,
+         count(*) FILTER (WHERE p.attendance = 'expected') AS scheduled,
+         count(*) FILTER (WHERE p.attendance = 'attended') AS attended,
+         count(*) FILTER (WHERE p.attendance IN ('late_cancelled', 'no_show')) AS missed
+  FROM participant p
+  WHERE p.authorization_id IS NOT NULL
+  GROUP BY p.authorization_id
+)
+SELECT a.id, py.name, c.full_name, c.client_number, c.national_id, a.reference, a.approved_sessions,
+       a.valid_from, a.valid_until, a.extension_requested_at, a.closed_at,
+       coalesce(k.scheduled, 0) AS scheduled,
+       coalesce(k.attended, 0) + CASE WHEN py.counts_missed_sessions THEN coalesce(k.missed, 0) ELSE 0 END AS used
+FROM payer_authorization a
+JOIN payer py ON py.id = a.payer_id
+JOIN client c ON c.id = a.client_id
+LEFT JOIN counted k ON k.authorization_id = a.id
+ORDER BY c.full_name, c.id, a.valid_until, a.id
 """
 
 
@@ -256,8 +279,25 @@ def run(app, args: argparse.Namespace) -> list[Result]:
         results.append(Result("stats.session_lines (busiest therapist)", ms, lines_bare_ms, note))
         results.append(pdf_result(app, session, args, month, busiest.therapist_id, lines_bare_ms))
 
+    results.append(authorizations_result(session, args, today))
     results.extend(page_results(app, args, str(month), today.year, bare_ms, year_bare_ms))
     return results
+
+
+def authorizations_result(session, args, today: dt.date) -> Result:
+    name = "billing.authorization_rows (every authorization)"
+    try:
+        authorizations = importlib.import_module("admin_app.services.billing.authorizations")
+    except ImportError:
+        return Result(name, note="skipped: no services.billing.authorizations")
+    ms, rows = timed(lambda: authorizations.authorization_rows(session, today=today), args.repeat, session)
+    bare_ms, bare_rows = timed(lambda: session.execute(sa.text(AUTHORIZATIONS_SQL)).all(), args.repeat, session)
+    same = [(row.id, row.counts.scheduled, row.counts.used) for row in rows] == [
+        (row.id, row.scheduled, row.used) for row in bare_rows
+    ]
+    statuses = Counter(row.status.value for row in rows)
+    note = f"{len(rows)} authorizations ({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))})"
+    return Result(name, ms, bare_ms, note + ("" if same else " MISMATCH"))
 
 
 def pdf_result(app, session, args, month, therapist_id: int, baseline_ms: float) -> Result:

@@ -189,13 +189,17 @@ def app(migrated_app, clock):
 
 def _empty_all_tables() -> None:
     with db.engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            # A row pointing at another of its table (an authorization's extension) would block
-            # the DELETE on SQLite, which checks a RESTRICT key row by row.
-            own = [key.parent for key in table.foreign_keys if key.column.table is table]
-            if own:
-                connection.execute(table.update().values({column.name: None for column in own}))
-            connection.execute(table.delete())
+        delete_all_rows(connection)
+
+
+def delete_all_rows(connection) -> None:
+    """Every row of every table, children first. References within a table (an authorization's
+    extension) are cleared first: ON DELETE RESTRICT is checked row by row, even within one DELETE."""
+    for table in reversed(Base.metadata.sorted_tables):
+        self_references = {fk.parent.name: None for fk in table.foreign_keys if fk.column.table is table}
+        if self_references:
+            connection.execute(table.update().values(self_references))
+        connection.execute(table.delete())
 
 
 @pytest.fixture

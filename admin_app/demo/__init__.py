@@ -11,7 +11,9 @@ fortnightly appointments with realistic attendance. A fixed random seed means th
 repeat.
 
 Modules: `catalogue` (the fixed data: seed, logins, outcomes), `plan` (what to create, drawn
-without the database), `insert` (the bulk insert); `load_demo_practice` here runs them.
+without the database), `authorizations` (what the payers approved, drawn from a generator of its
+own), `insert` (the bulk insert, linking referred sessions to authorizations by the rule);
+`load_demo_practice` here runs them.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
+from admin_app.demo.authorizations import AUTHORIZATION_SEED, plan_authorizations
 from admin_app.demo.catalogue import (
     ADMIN_PASSWORD,
     SEED,
@@ -35,10 +38,20 @@ from admin_app.demo.catalogue import (
     marker_email,
     max_therapists,
 )
-from admin_app.demo.insert import add_logins, add_payers, add_sites, add_therapists, insert_appointments, insert_roster
+from admin_app.demo.insert import (
+    add_logins,
+    add_payers,
+    add_sites,
+    add_therapists,
+    insert_appointments,
+    insert_authorizations,
+    insert_roster,
+    settle_authorizations,
+)
 from admin_app.demo.plan import Period, meetings, plan_clients, plan_therapists
 from admin_app.demo.practices import LIMA, PRACTICES, DemoPractice
 from admin_app.models import Client, Site, Therapist, User
+from admin_app.services.billing.linking import Linker
 from admin_app.services.people import compensation
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.clinic_time import clinic_zone
@@ -107,7 +120,11 @@ def load_demo_practice(
     compensation.start_terms(session, session.scalars(therapists_with_terms), since=period.first_day)
     roster = plan_clients(rng, practice, staff, payer_ids, period, zone)
     client_ids = insert_roster(session, roster)
-    booked = insert_appointments(session, meetings(rng, roster.cases, period), client_ids, zone)
+    approvals = plan_authorizations(random.Random(AUTHORIZATION_SEED), practice, roster.cases, payer_ids, period, zone)
+    authorization_ids = insert_authorizations(session, approvals, client_ids)
+    linker = Linker(session, {(client_ids[approval.position], approval.payer_id) for approval in approvals})
+    booked = insert_appointments(session, meetings(rng, roster.cases, period), client_ids, zone, linker)
+    settle_authorizations(session, approvals, authorization_ids, linker)
     add_logins(session, practice)
     counts = {
         "sites": len(sites),
@@ -118,6 +135,7 @@ def load_demo_practice(
         "client links": len(roster.links),
         "care assignments": len(roster.assignments),
         "payment sources": len(roster.sources),
+        "authorizations": len(approvals),
         **booked,
     }
     return DemoSummary(DemoOutcome.LOADED, demo_logins(practice), counts, period.first_day, period.last_day)

@@ -13,15 +13,17 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from admin_app.demo.authorizations import Approval
 from admin_app.demo.catalogue import ADMIN_PASSWORD, THERAPIST_PASSWORD, marker_email
 from admin_app.demo.plan import Case, Roster, SiteInfo, Staff
 from admin_app.demo.practices import DemoPractice
 from admin_app.models import (
     CLIENT_NUMBER_SERIES,
     Attendance,
+    Authorization,
     BilledTo,
     CareAssignment,
     Client,
@@ -35,6 +37,7 @@ from admin_app.models import (
 )
 from admin_app.models.scheduling import Appointment, Participant
 from admin_app.services.accounts import logins
+from admin_app.services.billing.linking import Linker
 from admin_app.services.platform.clinic_time import from_local
 from admin_app.services.platform.documents.numbering import next_numbers
 from admin_app.services.scheduling.attendance import appointment_status
@@ -51,7 +54,20 @@ def add_sites(session: Session, practice: DemoPractice) -> list[SiteInfo]:
 
 
 def add_payers(session: Session, practice: DemoPractice) -> list[int]:
-    payers = [Payer(name=payer.name, kind=payer.kind, billing_email=payer.billing_email) for payer in practice.payers]
+    payers = [
+        Payer(
+            name=payer.name,
+            kind=payer.kind,
+            billing_email=payer.billing_email,
+            billing_address=payer.billing_address,
+            provider_number=payer.provider_number,
+            payment_terms_days=payer.payment_terms_days,
+            invoice_grouping=payer.invoice_grouping,
+            counts_missed_sessions=payer.counts_missed_sessions,
+            refuses_over_approved=payer.refuses_over_approved,
+        )
+        for payer in practice.payers
+    ]
     session.add_all(payers)
     session.flush()
     return [payer.id for payer in payers]
@@ -118,19 +134,86 @@ def insert_roster(session: Session, roster: Roster) -> list[int]:
     return client_ids
 
 
+def insert_authorizations(session: Session, approvals: list[Approval], client_ids: list[int]) -> list[int]:
+    """Insert the planned authorizations (ids returned in plan order), each approving one session until
+    `settle_authorizations` knows how many it takes; they are chained there too, once every id is known."""
+    _insert(
+        session,
+        Authorization,
+        [
+            {
+                "payer_id": approval.payer_id,
+                "client_id": client_ids[approval.position],
+                "reference": approval.reference,
+                "approved_sessions": 1,
+                "valid_from": approval.valid_from,
+                "valid_until": approval.valid_until,
+                "rate": approval.rate,
+                "currency": approval.currency,
+                "therapist_id": approval.therapist_id,
+                "extension_requested_at": approval.extension_requested_at,
+                "created_at": approval.created_at,
+            }
+            for approval in approvals
+        ],
+    )
+    id_by_key = {
+        (payer_id, reference): id_
+        for payer_id, reference, id_ in session.execute(
+            select(Authorization.payer_id, Authorization.reference, Authorization.id)
+        )
+    }
+    return [id_by_key[(approval.payer_id, approval.reference)] for approval in approvals]
+
+
+def settle_authorizations(
+    session: Session, approvals: list[Approval], authorization_ids: list[int], linker: Linker
+) -> None:
+    """Once every session is linked: each approves what it took plus its margin, extends the one
+    before it in its chain, and is closed where its story says so (the rule skips closed ones, so
+    they are closed only now)."""
+    taken = {candidate.id: candidate.taken for pair in linker.candidates.values() for candidate in pair}
+    table = Authorization.__table__
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(
+            approved_sessions=bindparam("approved"),
+            extends_id=bindparam("extends"),
+            closed_at=bindparam("closed"),
+        ),
+        [
+            {
+                "row_id": id_,
+                "approved": max(1, taken[id_] + approval.margin),
+                "extends": None if approval.extends is None else authorization_ids[approval.extends],
+                "closed": approval.closed_at,
+            }
+            for approval, id_ in zip(approvals, authorization_ids, strict=True)
+        ],
+    )
+
+
 def _insert(session: Session, model, rows: list[dict]) -> None:
     if rows:
         session.execute(insert(model.__table__), rows)
 
 
 def insert_appointments(
-    session: Session, months: Iterable[list[tuple[Case, dt.date, Attendance]]], client_ids: list[int], zone
+    session: Session,
+    months: Iterable[list[tuple[Case, dt.date, Attendance]]],
+    client_ids: list[int],
+    zone,
+    linker: Linker,
 ) -> dict[str, int]:
-    """Every meeting, inserted one month at a time to keep memory flat; the counts by outcome."""
+    """Every meeting, inserted one month at a time to keep memory flat; the counts by outcome.
+
+    The participants billed to a payer are linked to an authorization by the rule, in order of
+    start (`linker` holds the authorizations of every referred client and counts each link)."""
     minutes = dt.timedelta(minutes=current_app.config["DEFAULT_APPOINTMENT_MINUTES"])
     tally: Counter[str] = Counter()
     for month in months:
-        _insert_month(session, month, client_ids, minutes, zone, tally)
+        _insert_month(session, month, client_ids, minutes, zone, linker, tally)
     return {
         "appointments": tally["appointments"],
         "participants": tally["participants"],
@@ -144,6 +227,7 @@ def _insert_month(
     client_ids: list[int],
     minutes: dt.timedelta,
     zone,
+    linker: Linker,
     tally: Counter,
 ) -> None:
     """Insert a month's appointments, read their ids back, then insert their participants."""
@@ -169,16 +253,37 @@ def _insert_month(
     _insert(session, Appointment, rows)
     appointment_ids = _appointment_ids(session, rows)
     participants = [
-        _participant_row(
-            appointment_ids[(row["therapist_id"], row["starts_at"])], case, client_ids[position], payer, fee, attendance
+        (
+            row["starts_at"],
+            day,
+            _participant_row(
+                appointment_ids[(row["therapist_id"], row["starts_at"])],
+                case,
+                client_ids[position],
+                payer,
+                fee,
+                attendance,
+            ),
         )
-        for row, (case, _day, attendance) in zip(rows, meetings, strict=True)
+        for row, (case, day, attendance) in zip(rows, meetings, strict=True)
         for position, payer, fee in zip(case.members, case.payers, case.fees, strict=True)
     ]
-    _insert(session, Participant, participants)
+    _link(linker, participants)
+    _insert(session, Participant, [participant for _start, _day, participant in participants])
     tally["appointments"] += len(rows)
     tally["participants"] += len(participants)
-    tally.update(row["attendance"].value for row in participants)
+    tally.update(participant["attendance"].value for _start, _day, participant in participants)
+
+
+def _link(linker: Linker, participants: list[tuple[dt.datetime, dt.date, dict]]) -> None:
+    """Link the participants billed to a payer by the rule, in order of start (with their local date)."""
+    for _start, day, participant in sorted(participants, key=lambda item: item[0]):
+        if participant["payer_id"] is None:
+            continue
+        candidate = linker.pick(participant["client_id"], participant["payer_id"], day)
+        if candidate is not None:
+            participant["authorization_id"] = candidate.id
+            linker.take(candidate, participant["attendance"])
 
 
 def _appointment_ids(session: Session, rows: list[dict]) -> dict[tuple[int, dt.datetime], int]:
@@ -206,6 +311,7 @@ def _participant_row(
         "currency": case.staff.currency,
         "billed_to": BilledTo.PAYER if payer_id else BilledTo.CLIENT,
         "payer_id": payer_id,
+        "authorization_id": None,
     }
 
 

@@ -10,8 +10,9 @@ test or a screenshot took from it) changes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
-from admin_app.models import CompensationModel, PayerKind
+from admin_app.models import CompensationModel, InvoiceGrouping, PayerKind
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,19 @@ class SitePlan:
 
 
 @dataclass(frozen=True)
+class ApprovalPlan:
+    """How a payer approves sessions: blocks of `weeks` (drawn between the two), chained one after the
+    other for as long as the client is seen; references are the prefix and a running number."""
+
+    reference_prefix: str
+    weeks: tuple[int, int]
+    rate: Decimal | None = None  # the approved rate, in the therapist's currency
+
+
+@dataclass(frozen=True)
 class PayerPlan:
-    """A payer and the share of the referred clients it sends; insurers' clients have a policy number."""
+    """A payer, its billing settings and the share of the referred clients it sends; insurers' clients
+    have a policy number. A payer with `approvals` approves its clients' sessions (authorizations)."""
 
     name: str
     kind: PayerKind
@@ -52,6 +64,13 @@ class PayerPlan:
     member_prefix: str
     share: float
     policy_prefix: str | None = None
+    billing_address: str | None = None
+    provider_number: str | None = None
+    payment_terms_days: int = 30
+    invoice_grouping: InvoiceGrouping = InvoiceGrouping.PER_CLIENT
+    counts_missed_sessions: bool = False
+    refuses_over_approved: bool = False
+    approvals: ApprovalPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -151,13 +170,26 @@ LIMA = DemoPractice(
         SitePlan("Sede San Isidro", "Calle Las Begonias 475, San Isidro, Lima", ("Consultorio A", "Consultorio B")),
     ),
     payers=(
-        PayerPlan("Andina Seguros EPS", PayerKind.INSURER, "facturacion@andinaseguros.example.com", "AS", 2 / 3, "POL"),
+        PayerPlan(
+            "Andina Seguros EPS",
+            PayerKind.INSURER,
+            "facturacion@andinaseguros.example.com",
+            "AS",
+            2 / 3,
+            "POL",
+            billing_address="Av. Javier Prado Este 4200, Santiago de Surco, Lima",
+            provider_number="IPRESS-20548",
+            payment_terms_days=45,
+            approvals=ApprovalPlan("AS-AUT-", weeks=(12, 24)),
+        ),
         PayerPlan(
             "Programa Bienestar Minera del Sur",
             PayerKind.EMPLOYER,
             "bienestar@mineradelsur.example.com",
             "MS",
             1 / 3,
+            billing_address="Calle Esquilache 371, San Isidro, Lima",
+            invoice_grouping=InvoiceGrouping.PER_PERIOD,
         ),
     ),
     referred_share=0.25,
@@ -239,11 +271,54 @@ VANCOUVER = DemoPractice(
         SitePlan("Kitsilano", "2250 West 4th Avenue, Vancouver, BC V6K 1N8", ("Room A", "Room B", "Room C")),
         SitePlan("Burnaby", "4720 Kingsway, Suite 900, Burnaby, BC V5H 4N2", ("Room 1", "Room 2")),
     ),
+    # WorkSafeBC refuses sessions beyond what it approved; the EAP counts a missed session as used.
     payers=(
-        PayerPlan("ICBC", PayerKind.INSURER, "claims.invoices@icbc.example.com", "ICBC", 0.35, "POL"),
-        PayerPlan("WorkSafeBC", PayerKind.OTHER, "invoices@worksafebc.example.com", "WSBC", 0.25),
-        PayerPlan("Pacific EAP", PayerKind.EMPLOYER, "billing@pacificeap.example.com", "PEAP", 0.25),
-        PayerPlan("Crime Victim Assistance Program", PayerKind.OTHER, "cvap.invoices@gov.bc.example.com", "CVAP", 0.15),
+        PayerPlan(
+            "ICBC",
+            PayerKind.INSURER,
+            "claims.invoices@icbc.example.com",
+            "ICBC",
+            0.35,
+            "POL",
+            billing_address="151 West Esplanade, North Vancouver, BC V7M 3H9",
+            provider_number="ICBC-V40517",
+            approvals=ApprovalPlan("C", weeks=(12, 24), rate=Decimal("205.00")),
+        ),
+        PayerPlan(
+            "WorkSafeBC",
+            PayerKind.PUBLIC,
+            "invoices@worksafebc.example.com",
+            "WSBC",
+            0.25,
+            billing_address="PO Box 5350 Stn Terminal, Vancouver, BC V6B 5L5",
+            provider_number="WSBC-0931177",
+            payment_terms_days=45,
+            refuses_over_approved=True,
+            approvals=ApprovalPlan("WSBC-", weeks=(8, 16), rate=Decimal("190.00")),
+        ),
+        PayerPlan(
+            "Pacific EAP",
+            PayerKind.EMPLOYER,
+            "billing@pacificeap.example.com",
+            "PEAP",
+            0.25,
+            billing_address="700 West Pender Street, Suite 410, Vancouver, BC V6C 1G8",
+            provider_number="PEAP-2217",
+            invoice_grouping=InvoiceGrouping.PER_PERIOD,
+            counts_missed_sessions=True,
+            approvals=ApprovalPlan("EAP-", weeks=(8, 12)),
+        ),
+        PayerPlan(
+            "Crime Victim Assistance Program",
+            PayerKind.PUBLIC,
+            "cvap.invoices@gov.bc.example.com",
+            "CVAP",
+            0.15,
+            billing_address="PO Box 9060 Stn Prov Govt, Victoria, BC V8W 9E2",
+            provider_number="CVAP-V7720",
+            payment_terms_days=60,
+            approvals=ApprovalPlan("CVAP-", weeks=(16, 26)),
+        ),
     ),
     referred_share=0.55,
     pricing=(Pricing("CAD", fee=(180, 240), service_fee=(45, 70), step=5),),

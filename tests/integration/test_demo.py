@@ -18,20 +18,24 @@ from admin_app.extensions import db
 from admin_app.models import (
     Appointment,
     AssignmentKind,
+    Authorization,
     CareAssignment,
     Client,
     ClientLink,
     CompensationModel,
     LinkKind,
     Participant,
+    Payer,
+    PaymentSource,
     Room,
     Site,
     Therapist,
 )
 from admin_app.models.base import Base
+from admin_app.services.billing.authorizations import AuthorizationStatus, authorization_rows
 from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.months import Month
-from tests.conftest import login, make_app
+from tests.conftest import delete_all_rows, login, make_app
 from tests.factories import make_therapist
 
 VANCOUVER = ZoneInfo("America/Vancouver")
@@ -250,27 +254,50 @@ def fingerprint() -> list[tuple]:
             Participant.attendance,
             Participant.fee,
             Participant.currency,
+            Authorization.reference,
         )
         .join(Appointment, Appointment.therapist_id == Therapist.id)
         .join(Participant, Participant.appointment_id == Appointment.id)
         .join(Client, Client.id == Participant.client_id)
         .outerjoin(Room, Room.id == Appointment.room_id)
+        .outerjoin(Authorization, Authorization.id == Participant.authorization_id)
         .order_by(Therapist.email, Appointment.starts_at, Client.national_id)
+    )
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def authorizations_fingerprint() -> list[tuple]:
+    extended = aliased(Authorization)
+    query = (
+        select(
+            Authorization.reference,
+            Client.national_id,
+            Authorization.approved_sessions,
+            Authorization.valid_from,
+            Authorization.valid_until,
+            Authorization.extension_requested_at,
+            Authorization.closed_at,
+            extended.reference,
+        )
+        .join(Client, Client.id == Authorization.client_id)
+        .outerjoin(extended, extended.id == Authorization.extends_id)
+        .order_by(Authorization.reference)
     )
     return [tuple(row) for row in db.session.execute(query)]
 
 
 def test_the_same_inputs_give_the_same_practice(runner):
     seed(runner, "--today", "2026-05-20")
-    first = fingerprint()
-    for table in reversed(Base.metadata.sorted_tables):
-        db.session.execute(table.delete())
+    first, approvals = fingerprint(), authorizations_fingerprint()
+    delete_all_rows(db.session.connection())
     db.session.commit()
 
     seed(runner, "--today", "2026-05-20")
 
     assert fingerprint() == first
+    assert authorizations_fingerprint() == approvals
     assert len(first) > 300
+    assert approvals and any(reference for *_row, reference in first)
 
 
 def test_in_vancouver_series_keep_their_local_time_across_daylight_saving(app, database_url):
@@ -325,6 +352,34 @@ def test_the_lima_demo_keeps_its_month_end_figures(runner):
         "gross": {"PEN": "69380.00", "USD": "7840.00"},
         "commission": {"PEN": "35472.00", "USD": "3003.20"},
     }
+
+
+def test_the_lima_insurer_clients_have_authorizations_and_their_sessions_use_them(runner):
+    seed(runner, "--therapists", "5", "--months", "6", "--today", "2026-03-10")
+    sources = dict(
+        db.session.execute(
+            select(PaymentSource.client_id, Payer.name).join(Payer, Payer.id == PaymentSource.payer_id)
+        ).all()
+    )
+
+    rows = authorization_rows(db.session, today=dt.date(2026, 3, 10))
+
+    insurer_clients = {client for client, payer in sources.items() if payer == "Andina Seguros EPS"}
+    assert len(insurer_clients) >= 5
+    assert {row.client_id for row in rows} == insurer_clients  # the employer programme approves nothing
+    assert all(row.counts.used + row.counts.scheduled <= row.approved for row in rows)
+    assert {AuthorizationStatus.ACTIVE, AuthorizationStatus.EXPIRED} <= {row.status for row in rows}
+    assert all(row.client_national_id for row in rows)
+    unlinked = db.session.execute(
+        select(Participant.client_id, Appointment.starts_at)
+        .join(Appointment, Appointment.id == Participant.appointment_id)
+        .where(Participant.payer_id.is_not(None), Participant.authorization_id.is_(None))
+    ).all()
+    # Past sessions of insurer clients all used an authorization; only bookings after one that ends
+    # soon wait for the next.
+    today = dt.datetime(2026, 3, 10, 5, tzinfo=dt.UTC)  # midnight in Lima
+    assert all(starts_at >= today for client, starts_at in unlinked if client in insurer_clients)
+    assert {client for client, _ in unlinked} - insurer_clients  # the employer programme approves nothing
 
 
 def test_the_vancouver_demo_refuses_a_practice_without_canadian_dollars(runner):

@@ -8,6 +8,7 @@ import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -19,21 +20,26 @@ from sqlalchemy import func, select, text
 from admin_app.extensions import db
 from admin_app.models import (
     Appointment,
+    Attendance,
+    Authorization,
     Client,
     ClientLink,
     CompensationModel,
     LinkKind,
     Participant,
     Payer,
+    PayerKind,
     PaymentSource,
     Room,
     Site,
     Therapist,
     User,
 )
+from admin_app.services.billing.authorizations import AuthorizationStatus, authorization_rows
 from admin_app.services.platform.clinic_time import to_local
 from tests.conftest import _empty_all_tables, login, make_app
 from tests.integration.test_demo import count, printed_logins, row_counts
+from tests.queries import counted_queries
 
 VANCOUVER = ZoneInfo("America/Vancouver")
 TODAY = "2026-03-10"
@@ -181,7 +187,12 @@ def test_the_month_end_report_is_in_canadian_dollars_only(vancouver):
     assert len(report["therapists"]) == 40
     assert all(set(line["gross"]) == {"CAD"} == set(line["commission"]) for line in report["therapists"])
     assert set(report["totals"]["gross"]) == {"CAD"}
-    assert report["totals"]["sessions"] >= 1000
+    # Pinned before authorizations joined the demo: linking sessions to them moved no figure.
+    assert report["totals"] == {
+        "sessions": 1050,
+        "gross": {"CAD": "219805.00"},
+        "commission": {"CAD": "148078.04"},
+    }
 
 
 def test_a_second_run_changes_nothing_and_repeats_the_logins(vancouver):
@@ -213,3 +224,108 @@ def test_the_printed_logins_open_an_english_back_office_and_the_portal(vancouver
         page = browser.get("/portal/appointments/")
         assert page.status_code == 200
         assert '<html lang="en">' in page.get_data(as_text=True)
+
+
+def authorizations_as_of_today():
+    return authorization_rows(db.session, today=dt.date.fromisoformat(TODAY))
+
+
+def test_the_payers_have_their_billing_settings(vancouver):
+    payers = {payer.name: payer for payer in db.session.scalars(select(Payer))}
+    assert payers["ICBC"].kind == PayerKind.INSURER
+    assert payers["Pacific EAP"].kind == PayerKind.EMPLOYER
+    assert payers["WorkSafeBC"].kind == payers["Crime Victim Assistance Program"].kind == PayerKind.PUBLIC
+    assert [name for name, payer in payers.items() if payer.refuses_over_approved] == ["WorkSafeBC"]
+    assert [name for name, payer in payers.items() if payer.counts_missed_sessions] == ["Pacific EAP"]
+    assert all(payer.billing_address and payer.provider_number and payer.active for payer in payers.values())
+
+
+def test_referred_clients_have_authorizations_in_every_state_as_of_the_demos_today(vancouver):
+    rows = authorizations_as_of_today()
+
+    statuses = defaultdict(int)
+    for row in rows:
+        statuses[row.status] += 1
+    assert set(statuses) == set(AuthorizationStatus)
+    assert statuses[AuthorizationStatus.ACTIVE] > statuses[AuthorizationStatus.LOW] >= 10
+    referred = set(db.session.scalars(select(PaymentSource.client_id)))
+    assert {row.client_id for row in rows} == referred
+    assert {row.payer for row in rows} == {"ICBC", "WorkSafeBC", "Pacific EAP", "Crime Victim Assistance Program"}
+
+
+def test_authorization_counts_never_go_beyond_what_was_approved(vancouver):
+    rows = authorizations_as_of_today()
+
+    assert all(row.counts.used + row.counts.scheduled <= row.approved for row in rows)
+    exhausted = [row for row in rows if row.status == AuthorizationStatus.EXHAUSTED]
+    assert all(row.counts.used == row.approved and row.counts.scheduled == 0 for row in exhausted)
+    low = [row for row in rows if row.status == AuthorizationStatus.LOW]
+    assert any(row.remaining <= 2 and row.valid_until > dt.date(2026, 3, 24) for row in low)  # few left
+    assert any(row.valid_until <= dt.date(2026, 3, 24) for row in low)  # ends within 14 days
+    # The counts are the participants linked to each authorization, counted by hand.
+    attendance = defaultdict(list)
+    for authorization_id, value in db.session.execute(
+        select(Participant.authorization_id, Participant.attendance).where(Participant.authorization_id.is_not(None))
+    ):
+        attendance[authorization_id].append(value)
+    missed_counted = set(db.session.scalars(select(Payer.name).where(Payer.counts_missed_sessions.is_(True))))
+    for row in rows:
+        outcomes = attendance[row.id]
+        used = {Attendance.ATTENDED} | (
+            {Attendance.LATE_CANCELLED, Attendance.NO_SHOW} if row.payer in missed_counted else set()
+        )
+        assert row.counts.scheduled == outcomes.count(Attendance.EXPECTED), row
+        assert row.counts.used == sum(1 for value in outcomes if value in used), row
+
+
+def test_sessions_billed_to_a_payer_are_linked_to_the_authorization_covering_their_date(vancouver):
+    """A client's authorizations from one payer never overlap, so the one covering the date of
+    service is what the rule picks; a session no authorization covers is linked to nothing."""
+    authorizations = db.session.scalars(select(Authorization)).all()
+    by_pair = defaultdict(list)
+    for authorization in authorizations:
+        by_pair[(authorization.client_id, authorization.payer_id)].append(authorization)
+    for chain in by_pair.values():
+        chain.sort(key=lambda authorization: authorization.valid_from)
+        assert all(a.valid_until < b.valid_from for a, b in pairwise(chain))
+    billed = db.session.execute(
+        select(Participant.client_id, Participant.payer_id, Participant.authorization_id, Appointment.starts_at)
+        .join(Appointment, Appointment.id == Participant.appointment_id)
+        .where(Participant.payer_id.is_not(None))
+    ).all()
+    uncovered = 0
+    for client_id, payer_id, authorization_id, starts_at in billed:
+        day = to_local(starts_at, VANCOUVER).date()
+        covering = [a.id for a in by_pair[(client_id, payer_id)] if a.valid_from <= day <= a.valid_until]
+        assert [authorization_id] == covering or (authorization_id is None and covering == [])
+        uncovered += authorization_id is None
+    assert 0 < uncovered < len(billed) / 50  # a few bookings past an authorization that ends soon
+    refusing = db.session.scalar(select(Payer.id).where(Payer.name == "WorkSafeBC"))
+    assert all(a is not None for _c, payer_id, a, _s in billed if payer_id == refusing)
+
+
+def test_extensions_are_chained_without_overlap(vancouver):
+    authorizations = {a.id: a for a in db.session.scalars(select(Authorization))}
+    extensions = [a for a in authorizations.values() if a.extends_id is not None]
+
+    assert len(extensions) >= 100
+    for extension in extensions:
+        extended = authorizations[extension.extends_id]
+        assert (extended.client_id, extended.payer_id) == (extension.client_id, extension.payer_id)
+        assert extension.valid_from == extended.valid_until + dt.timedelta(days=1)
+        assert extended.extension_requested_at is not None
+    rows = {row.id: row for row in authorizations_as_of_today()}
+    assert any(rows[a.extends_id].status == AuthorizationStatus.EXPIRED for a in extensions)
+
+
+def test_the_authorizations_list_costs_one_query_whatever_its_length(vancouver):
+    everything = [row.id for row in authorizations_as_of_today()]
+    db.session.expunge_all()
+
+    with counted_queries() as few:
+        assert len(authorization_rows(db.session, ids=everything[:3])) == 3
+    db.session.expunge_all()
+    with counted_queries() as all_of_them:
+        assert len(authorization_rows(db.session)) == len(everything) >= 1000
+
+    assert len(few) == len(all_of_them) == 1
