@@ -82,7 +82,12 @@ class Linker:
         self.candidates: dict[tuple[int, int], list[Candidate]] = {pair: [] for pair in pairs}
         if not pairs:
             return
-        counted = counts_query(excluding_participants=excluding).subquery()
+        open_of_pairs = (
+            Authorization.client_id.in_({client for client, _ in pairs}),
+            Authorization.payer_id.in_({payer for _, payer in pairs}),
+            Authorization.closed_at.is_(None),
+        )
+        counted = counts_query(*open_of_pairs, excluding_participants=excluding).subquery()
         rows = session.execute(
             select(
                 Authorization,
@@ -94,11 +99,6 @@ class Linker:
             )
             .join(Payer, Payer.id == Authorization.payer_id)
             .join(counted, counted.c.authorization_id == Authorization.id)
-            .where(
-                Authorization.client_id.in_({client for client, _ in pairs}),
-                Authorization.payer_id.in_({payer for _, payer in pairs}),
-                Authorization.closed_at.is_(None),
-            )
             .order_by(Authorization.valid_until, Authorization.id)
         )
         for row in rows:
