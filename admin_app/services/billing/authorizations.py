@@ -149,12 +149,13 @@ def authorization_rows(
     *,
     ids: Iterable[int] | None = None,
     client_id: int | None = None,
+    client_ids: Iterable[int] | None = None,
     therapist_client_ids: Select | None = None,
     today: dt.date | None = None,
 ) -> list[AuthorizationRow]:
     """Authorizations with their counts and status, in one query, ordered by client, then end date.
 
-    `ids` / `client_id` narrow the list; `therapist_client_ids` (a select of client ids) limits it to
+    `ids` / `client_id` / `client_ids` narrow the list; `therapist_client_ids` (a select of client ids) limits it to
     the clients a therapist cares for. `today` (clinic date) sets the day the status is read on.
     """
     today = today or clinic_time.today()
@@ -179,6 +180,8 @@ def authorization_rows(
         query = query.where(Authorization.id.in_(sorted(set(ids))))
     if client_id is not None:
         query = query.where(Authorization.client_id == client_id)
+    if client_ids is not None:
+        query = query.where(Authorization.client_id.in_(sorted(set(client_ids))))
     if therapist_client_ids is not None:
         query = query.where(Authorization.client_id.in_(therapist_client_ids))
     return [_row(result, today) for result in session.execute(query)]
