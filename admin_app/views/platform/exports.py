@@ -81,7 +81,7 @@ class StreamedExport:
         records are let go once written."""
         names = [name for name, _label in self._export_columns]
         session = db.session.session_factory()
-        records = query.with_session(session).yield_per(self.export_rows_per_batch)
+        records = iter(query.with_session(session).yield_per(self.export_rows_per_batch))
         try:
             while batch := list(islice(records, self.export_rows_per_batch)):
                 self.rows_loaded(session, batch)

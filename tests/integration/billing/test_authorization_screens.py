@@ -18,7 +18,7 @@ from admin_app.extensions import db
 from admin_app.models import Attendance, Authorization
 from tests.conftest import sign_in_therapist
 from tests.factories import book, make_authorization, make_client, make_payer, make_therapist, pays_for
-from tests.pages import body, flashed, list_rows, row_ids, text_of
+from tests.pages import body, csv_rows, flashed, list_rows, row_ids, text_of
 from tests.queries import counted_queries
 
 TODAY = "2026-10-01T15:00Z"
@@ -325,3 +325,24 @@ def test_a_therapist_whose_care_ended_no_longer_sees_the_authorization(client, p
 
     assert list_rows(client.get("/portal/authorizations/")) == []
     assert client.get(f"/portal/authorizations/details/?id={practice.active.id}").status_code == 404
+
+
+def test_the_export_holds_the_counts_and_the_portal_export_only_own_rows(admin_client, practice, client):
+    other = make_therapist(full_name="Jorge Salas")
+    make_authorization(make_client(other), practice.icbc, 5, dt.date(2026, 9, 1), dt.date(2027, 3, 31), reference="X")
+    db.session.commit()
+
+    rows = csv_rows(admin_client.get(LIST + "export/csv/"))
+
+    claim = next(row for row in rows if row["Reference"] == "CLAIM-1")
+    assert (claim["Approved"], claim["Scheduled"], claim["Used"], claim["Remaining"], claim["Status"]) == (
+        "10",
+        "1",
+        "2",
+        "7",
+        "Active",
+    )
+    assert len(rows) == 2
+    admin_client.post("/logout")
+    sign_in_therapist(client, practice.rosa)
+    assert [row["Reference"] for row in csv_rows(client.get("/portal/authorizations/export/csv/"))] == ["CLAIM-1"]
