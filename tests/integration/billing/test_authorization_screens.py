@@ -8,6 +8,8 @@ Clinic time is Lima; today is 1 October 2026.
 from __future__ import annotations
 
 import datetime as dt
+import html
+import json
 import re
 from types import SimpleNamespace
 
@@ -346,3 +348,21 @@ def test_the_export_holds_the_counts_and_the_portal_export_only_own_rows(admin_c
     admin_client.post("/logout")
     sign_in_therapist(client, practice.rosa)
     assert [row["Reference"] for row in csv_rows(client.get("/portal/authorizations/export/csv/"))] == ["CLAIM-1"]
+
+
+def filter_arg(response, label: str) -> str:
+    """The query-string name of a list filter, read from the page (Flask-Admin numbers them)."""
+    groups = json.loads(html.unescape(re.search(r'id="filter-groups-data"[^>]*>(.*?)</div>', body(response)).group(1)))
+    return f"flt0_{groups[label][0]['arg']}"
+
+
+def test_the_list_filters_by_status(admin_client, practice):
+    beto = make_client(practice.rosa, full_name="Beto Quispe")
+    make_authorization(beto, practice.icbc, 10, dt.date(2026, 9, 1), dt.date(2026, 10, 10), reference="SOON")
+    db.session.commit()
+    arg = filter_arg(admin_client.get(LIST), "Status")
+
+    assert [r["reference"] for r in list_rows(admin_client.get(f"{LIST}?{arg}=low"))] == ["SOON"]
+    assert [r["reference"] for r in list_rows(admin_client.get(f"{LIST}?{arg}=active"))] == ["CLAIM-1"]
+    assert list_rows(admin_client.get(f"{LIST}?{arg}=closed")) == []
+    assert admin_client.get(f"{LIST}?{arg}=nonsense").status_code == 200
