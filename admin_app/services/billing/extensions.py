@@ -13,10 +13,10 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from admin_app.models import Authorization, Payer, Therapist
+from admin_app.models import Authorization, Participant, Payer, Therapist
 from admin_app.models.base import utcnow
 from admin_app.services.platform import bounds
 from admin_app.services.platform.errors import NotFound, RuleViolation
@@ -65,6 +65,7 @@ def check_authorization(session: Session, authorization: Authorization) -> Autho
         )
     _check_rate(authorization)
     _check_therapist(session, authorization)
+    _check_owner_kept(session, authorization)
     _check_reference_free(session, authorization)
     return authorization
 
@@ -95,6 +96,28 @@ def _check_therapist(session: Session, authorization: Authorization) -> None:
             _l("%(field)s: %(name)s is not active", field=field_label("therapist"), name=therapist.full_name),
             "therapist",
         )
+
+
+def _check_owner_kept(session: Session, authorization: Authorization) -> None:
+    """Sessions already linked stay with the client and payer they were booked for: once one is,
+    the authorization's client and payer are kept (enter a new authorization instead)."""
+    state = inspect(authorization)
+    if not state.persistent:
+        return
+    for field in ("client", "payer"):
+        if state.attrs[field].history.has_changes() or state.attrs[f"{field}_id"].history.has_changes():
+            with session.no_autoflush:
+                linked = session.scalar(
+                    select(Participant.id).where(Participant.authorization_id == authorization.id).limit(1)
+                )
+            if linked is not None:
+                _refuse(
+                    _l(
+                        "%(field)s: sessions are already linked to this authorization; enter a new one instead",
+                        field=field_label(field),
+                    ),
+                    field,
+                )
 
 
 def _check_reference_free(session: Session, authorization: Authorization) -> None:

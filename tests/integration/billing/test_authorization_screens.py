@@ -366,3 +366,19 @@ def test_the_list_filters_by_status(admin_client, practice):
     assert [r["reference"] for r in list_rows(admin_client.get(f"{LIST}?{arg}=active"))] == ["CLAIM-1"]
     assert list_rows(admin_client.get(f"{LIST}?{arg}=closed")) == []
     assert admin_client.get(f"{LIST}?{arg}=nonsense").status_code == 200
+
+
+def test_the_client_of_an_authorization_with_linked_sessions_cannot_change(admin_client, practice):
+    beto = make_client(practice.rosa, full_name="Beto Quispe")
+    db.session.commit()
+
+    response = admin_client.post(
+        f"{LIST}edit/?id={practice.active.id}",
+        data=authorization_form(
+            practice, client=str(beto.id), reference="CLAIM-1", valid_from="2026-09-01", valid_until="2027-03-31"
+        ),
+    )
+
+    assert "Client: sessions are already linked to this authorization; enter a new one instead" in body(response)
+    db.session.expire_all()
+    assert db.session.get(Authorization, practice.active.id).client_id == practice.ana.id
