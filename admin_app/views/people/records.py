@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, current_app, flash, g, request
+from flask import Response, abort, current_app, flash, request
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.form import InlineModelConverter
@@ -25,7 +25,7 @@ from admin_app.services.platform import bounds, clinic_time
 from admin_app.services.platform.labels import INVERSE_LINK, choice_label, choices_for, field_label
 from admin_app.services.scheduling import calendar
 from admin_app.views.accounts.logins import flash_bulk_invitation
-from admin_app.views.billing.colours import authorizations_table, client_classes
+from admin_app.views.billing.colours import ClientRowColours, authorizations_table
 from admin_app.views.platform.base import PracticeModelView, row_action_button
 from admin_app.views.platform.formatting import money_column
 
@@ -102,9 +102,8 @@ def _client_authorizations(_view, _context, client: Client, _name) -> Markup:
     return authorizations_table(authorization_rows(db.session, client_id=client.id))
 
 
-class ClientView(PracticeModelView):
+class ClientView(ClientRowColours, PracticeModelView):
     details_template = "admin/client_details.html"
-    list_template = "admin/status_list.html"
     prepare = staticmethod(people.prepare_client)
     ensure_deletable = staticmethod(people.ensure_client_deletable)
 
@@ -175,13 +174,6 @@ class ClientView(PracticeModelView):
         "national_id": {"description": _l("Optional")},
     }
     form_widget_args = {"reminder_preference": {"required": False}}
-
-    def rows_loaded(self, session, records) -> None:
-        """A client with a low or extension-requested authorization takes its colour."""
-        g.client_classes = client_classes(session, [client.id for client in records])
-
-    def row_class(self, client: Client) -> str:
-        return g.get("client_classes", {}).get(client.id, "")
 
     # A link is edited from either client: "Links" (this client is guardian of ...) and "Linked
     # from" (... is guardian of this client); people.check_client_links holds both to the rules.

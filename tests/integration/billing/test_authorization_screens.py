@@ -44,12 +44,14 @@ def practice(app):
 
 
 def row_classes(response) -> dict[int, str]:
-    """Row id → the class of its <tr> on a list page."""
-    page = body(response)
-    found = re.findall(
-        r'<tr(?: class="([^"]*)")?>\s*<td>\s*<input type="checkbox" name="rowid"[^>]*value="(\d+)"', page
-    )
-    return {int(row_id): classes for classes, row_id in found}
+    """Row id (its checkbox or details link) → the class of its <tr> on a list page."""
+    table = re.search(r'<table class="[^"]*model-list[^"]*">(.*?)</table>', body(response), re.S).group(1)
+    classes = {}
+    for found, row in re.findall(r'<tr(?: class="([^"]*)")?>(.*?)</tr>', table, re.S):
+        row_id = re.search(r'name="rowid"[^>]*value="(\d+)"|details/\?id=(\d+)', row)
+        if row_id:
+            classes[int(row_id.group(1) or row_id.group(2))] = found
+    return classes
 
 
 def client_page_rows(admin_client, client) -> list[tuple[str, str]]:
@@ -382,3 +384,12 @@ def test_the_client_of_an_authorization_with_linked_sessions_cannot_change(admin
     assert "Client: sessions are already linked to this authorization; enter a new one instead" in body(response)
     db.session.expire_all()
     assert db.session.get(Authorization, practice.active.id).client_id == practice.ana.id
+
+
+def test_the_portal_colours_the_therapists_clients_and_their_authorizations(client, practice):
+    beto = make_client(practice.rosa, full_name="Beto Quispe")
+    low = make_authorization(beto, practice.icbc, 2, dt.date(2026, 9, 1), dt.date(2027, 3, 31), reference="TWO")
+    sign_in_therapist(client, practice.rosa)
+
+    assert row_classes(client.get("/portal/clients/")) == {practice.ana.id: "", beto.id: "authorization-low"}
+    assert row_classes(client.get("/portal/authorizations/")) == {practice.active.id: "", low.id: "authorization-low"}
