@@ -145,13 +145,23 @@ class CountedAuthorizations:
             ),
         )
 
+    def _requested(self) -> Authorization | None:
+        """The authorization `?id=` names: None when it names none; 404 when this user cannot see it
+        (or it does not exist)."""
+        if not request.args.get("id"):
+            return None
+        authorization = self.get_one(request.args["id"])
+        if authorization is None:
+            abort(404)
+        return authorization
+
     @expose("/letter/")
     def letter_view(self):
         """The approval letter, for whoever may see the authorization (a view of protected data,
         recorded in the audit trail); anyone else gets 404."""
-        authorization = self.get_one(request.args.get("id"))
+        authorization = self._requested()
         if authorization is None:
-            abort(404)
+            return redirect(self.get_url(".index_view"))
         try:
             letter = letters.read(db.session, authorization)
         except NotFound:
@@ -267,9 +277,9 @@ class AuthorizationView(CountedAuthorizations, PracticeModelView):
 
     @expose("/extend/", methods=("GET", "POST"))
     def record_extension_view(self):
-        authorization = self.get_one(request.args.get("id"))
+        authorization = self._requested()
         if authorization is None:
-            abort(404)
+            return redirect(self.get_url(".index_view"))
         form = ExtensionForm(request.form if request.method == "POST" else None)
         if request.method == "POST" and form.validate():
             with commit_or_flash(form) as outcome:
