@@ -174,7 +174,6 @@ class ClientView(ClientRowColours, PracticeModelView):
         "national_id": {"description": _l("Optional")},
     }
     form_widget_args = {"reminder_preference": {"required": False}}
-
     # A link is edited from either client: "Links" (this client is guardian of ...) and "Linked
     # from" (... is guardian of this client); people.check_client_links holds both to the rules.
     inline_model_form_converter = RelationInlineConverter
