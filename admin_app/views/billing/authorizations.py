@@ -30,7 +30,7 @@ from admin_app.services.billing.authorizations import AuthorizationRow, Authoriz
 from admin_app.services.platform import bounds
 from admin_app.services.platform.documents import Document
 from admin_app.services.platform.errors import NotFound
-from admin_app.services.platform.labels import AUTHORIZATION_STATUSES, field_label
+from admin_app.services.platform.labels import AUTHORIZATION_STATUSES, FIELDS, field_label
 from admin_app.views.billing.colours import COUNT_COLUMNS, row_class, rows_by_id, status_label
 from admin_app.views.people.records import client_loader, therapist_loader
 from admin_app.views.platform.base import PracticeModelView, row_action_button
@@ -102,6 +102,13 @@ class CountedAuthorizations:
     list_template = "admin/status_list.html"
     column_list = LIST_COLUMNS
     column_searchable_list = SEARCHABLE
+    # The search box names what it searches.
+    column_labels = {
+        **FIELDS,
+        "client.full_name": FIELDS["client"],
+        "client.client_number": FIELDS["client_number"],
+        "client.national_id": FIELDS["national_id"],
+    }
     column_filters = ("payer", StatusFilter(field_label("status")), "valid_until")
     column_default_sort = ("valid_until", False)
     column_formatters = COUNTED_FORMATTERS
