@@ -258,10 +258,25 @@ class AuthorizationView(CountedAuthorizations, PracticeModelView):
     def _keep_letter(_session, authorization: Authorization, *, upload) -> None:
         content = upload.read(letters.MAX_LETTER_BYTES + 1)  # one byte over is enough to refuse it
         g.replaced_letter = letters.keep(authorization, content, upload.filename)
+        g.kept_letter = authorization.letter_key
 
     def after_model_change(self, form, model, is_created) -> None:
         """The replaced letter's file goes once the new one is committed."""
+        g.pop("kept_letter", None)
         letters.discard(g.pop("replaced_letter", None))
+
+    def create_model(self, form):
+        return self._discard_kept_unless(super().create_model(form))
+
+    def update_model(self, form, model):
+        return self._discard_kept_unless(super().update_model(form, model))
+
+    @staticmethod
+    def _discard_kept_unless(saved):
+        """A save that did not commit keeps the letter it had: the file just kept goes."""
+        if not saved:
+            letters.discard(g.pop("kept_letter", None))
+        return saved
 
     @action("close", _l("Close"), _l("Closed authorizations take no more sessions. Continue?"))
     def action_close(self, ids):

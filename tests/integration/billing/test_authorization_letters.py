@@ -40,7 +40,7 @@ def practice(app, letters_folder):
     return SimpleNamespace(rosa=rosa, ana=ana, icbc=icbc, authorization=authorization, folder=letters_folder)
 
 
-def upload(admin_client, authorization, content: bytes, name: str):
+def upload(admin_client, authorization, content: bytes, name: str, **fields):
     a = authorization
     return admin_client.post(
         EDIT.format(a.id),
@@ -53,6 +53,7 @@ def upload(admin_client, authorization, content: bytes, name: str):
             "valid_until": a.valid_until.isoformat(),
             "currency": "",
             "letter": (io.BytesIO(content), name),
+            **fields,
         },
         content_type="multipart/form-data",
         follow_redirects=True,
@@ -133,3 +134,14 @@ def test_a_replaced_letter_removes_the_old_file(admin_client, practice):
 def test_an_authorization_without_letter_answers_404(admin_client, practice):
     assert admin_client.get(f"/admin/authorizations/letter/?id={practice.authorization.id}").status_code == 404
     assert admin_client.get("/admin/authorizations/letter/?id=abc").status_code == 404
+
+
+def test_a_letter_sent_with_a_refused_change_is_not_kept(admin_client, practice):
+    make_authorization(practice.ana, practice.icbc, 3, dt.date(2026, 9, 1), dt.date(2026, 12, 31), reference="TAKEN")
+    db.session.commit()
+
+    response = upload(admin_client, practice.authorization, PDF, "approval.pdf", reference="TAKEN")
+
+    assert "Reference: ICBC already has an authorization TAKEN" in body(response)
+    assert stored(practice).letter_key is None
+    assert not practice.folder.exists() or list(practice.folder.iterdir()) == []
