@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import Attendance, Authorization
+from admin_app.models import Attendance, AuditEvent, Authorization
 from tests.conftest import sign_in_therapist
 from tests.factories import book, make_authorization, make_client, make_payer, make_therapist, pays_for
 from tests.pages import body, csv_rows, flashed, list_rows, row_ids, text_of
@@ -320,6 +320,14 @@ def test_the_therapist_requests_an_extension_from_the_portal(client, practice):
     assert [r["status"] for r in list_rows(response)] == ["Extension requested"]
     db.session.expire_all()
     assert db.session.get(Authorization, theirs.id).extension_requested_at is None
+    [event] = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.entity == "payer_authorization", AuditEvent.action == "update")
+    ).all()
+    assert (event.entity_id, event.actor, event.changed_fields) == (
+        practice.active.id,
+        practice.rosa.email,
+        ["extension_requested_at"],
+    )
 
 
 def test_a_therapist_whose_care_ended_no_longer_sees_the_authorization(client, practice):
