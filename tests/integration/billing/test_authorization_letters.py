@@ -99,7 +99,9 @@ def test_staff_and_the_clients_therapist_download_it_and_each_view_is_audited(ad
     assert own.data == PDF
 
     views = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "view", AuditEvent.entity == "payer_authorization")
+        select(AuditEvent)
+        .where(AuditEvent.action == "view", AuditEvent.entity == "payer_authorization")
+        .order_by(AuditEvent.id)
     ).all()
     assert [(event.entity_id, event.actor) for event in views] == [
         (kept.id, "staff@example.com"),
