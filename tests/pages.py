@@ -39,7 +39,7 @@ def list_rows(response) -> list[dict[str, str]]:
     if table is None:
         return []
     rows = []
-    for row in re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S):
+    for row in re.findall(r"<tr(?: class=\"[^\"]*\")?>(.*?)</tr>", table.group(1), re.S):
         cells = dict(re.findall(r'<td class="col-([\w.]+)">(.*?)</td>', row, re.S))
         if cells:
             rows.append({name: text_of(value) for name, value in cells.items()})

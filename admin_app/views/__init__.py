@@ -11,7 +11,9 @@ from admin_app import models
 from admin_app.views.accounts import invitation
 from admin_app.views.accounts.logins import UserView
 from admin_app.views.audit.trail import AuditEventView
+from admin_app.views.billing.authorizations import AuthorizationView
 from admin_app.views.billing.payers import PayerView, PaymentSourceView
+from admin_app.views.billing.portal import MyAuthorizationsView
 from admin_app.views.imports.screen import ImportView
 from admin_app.views.messaging.notifications import (
     PORTAL_ENDPOINT,
@@ -67,6 +69,16 @@ def _staff_admin(app: Flask) -> Admin:
     admin.add_view(PayerView(models.Payer, settings=settings, name=_l("Payers"), category=billing))
     admin.add_view(
         PaymentSourceView(models.PaymentSource, settings=settings, name=_l("Payment sources"), category=billing)
+    )
+    admin.add_view(
+        AuthorizationView(
+            models.Authorization,
+            settings=settings,
+            name=_l("Authorizations"),
+            endpoint="authorization",
+            url="authorizations",
+            category=billing,
+        )
     )
     admin.add_view(SiteView(models.Site, settings=settings, name=_l("Sites"), category=setup))
     admin.add_view(RoomView(models.Room, settings=settings, name=_l("Rooms"), category=setup))
@@ -147,6 +159,15 @@ def _therapist_portal(app: Flask) -> Admin:
             name=_l("My appointments"),
             endpoint="my_appointments",
             url="appointments",
+        )
+    )
+    portal.add_view(
+        MyAuthorizationsView(
+            models.Authorization,
+            settings=settings,
+            name=_l("My clients' authorizations"),
+            endpoint="my_authorizations",
+            url="authorizations",
         )
     )
     portal.add_view(MyRatingsView(name=_l("My ratings"), endpoint="my_ratings", url="ratings"))

@@ -21,6 +21,7 @@ from admin_app.models import OutboundMessage, PaymentSource, SurveyInvitation, S
 from tests.conftest import login
 from tests.factories import (
     make_appointment,
+    make_authorization,
     make_client,
     make_payer,
     make_site,
@@ -86,6 +87,7 @@ def records(app):
     make_site(name="Miraflores", rooms=("Room 1",))
     payer = make_payer(name="Rimac")
     db.session.add(PaymentSource(client=client, payer=payer, member_number="M-1"))
+    make_authorization(client, payer, 5, dt.date(2026, 9, 1), dt.date(2026, 12, 31), reference="R-1")
     make_appointment(therapist, client)
     make_appointment(other, partner)
     db.session.add(

@@ -136,12 +136,13 @@ def authorization_rows(
     *,
     ids: Iterable[int] | None = None,
     client_id: int | None = None,
+    client_ids: Iterable[int] | None = None,
     therapist_client_ids: Select | None = None,
     today: dt.date | None = None,
 ) -> list[AuthorizationRow]:
     """Authorizations with their counts and status, in one query, ordered by client, then end date.
 
-    `ids` / `client_id` narrow the list; `therapist_client_ids` (a select of client ids) limits it to
+    `ids` / `client_id` / `client_ids` narrow the list; `therapist_client_ids` (a select of client ids) limits it to
     the clients a therapist cares for. `today` (clinic date) sets the day the status is read on.
     """
     today = today or clinic_time.today()
@@ -150,6 +151,8 @@ def authorization_rows(
         conditions.append(Authorization.id.in_(sorted(set(ids))))
     if client_id is not None:
         conditions.append(Authorization.client_id == client_id)
+    if client_ids is not None:
+        conditions.append(Authorization.client_id.in_(sorted(set(client_ids))))
     if therapist_client_ids is not None:
         conditions.append(Authorization.client_id.in_(therapist_client_ids))
     counted = counts_query(*conditions).subquery()

@@ -305,6 +305,12 @@ def clients_of_therapist(therapist_id: int):
     return select(CareAssignment.client_id).where(CareAssignment.therapist_id == therapist_id)
 
 
+def clients_in_care_now(therapist_id: int):
+    """A select of the clients a therapist cares for now (active assignment): who may see a
+    client's authorizations and approval letters."""
+    return select(CareAssignment.client_id).where(CareAssignment.therapist_id == therapist_id, CareAssignment.active)
+
+
 def client_visible_to_therapist(therapist_id: int):
     """The row filter that keeps a therapist to their own clients: assigned, or seen by them."""
     seen = (

@@ -73,6 +73,11 @@ FIELDS = {
     "authorization_chosen": _l("Authorization chosen by staff"),
     "reference": _l("Reference"),
     "approved_sessions": _l("Approved sessions"),
+    "approved": _l("Approved"),
+    "scheduled": _l("Scheduled"),
+    "used": _l("Used"),
+    "billed": _l("Billed"),
+    "remaining": _l("Remaining"),
     "valid_from": _l("Valid from"),
     "valid_until": _l("Valid until"),
     "rate": _l("Approved rate"),
@@ -80,6 +85,7 @@ FIELDS = {
     "extension_requested_at": _l("Extension requested"),
     "closed_at": _l("Closed"),
     "letter": _l("Approval letter"),
+    "next_steps": _l("Next steps"),
     "policy_number": _l("Policy number"),
     "rooms": _l("Rooms"),
     "room": _l("Room"),
@@ -175,6 +181,16 @@ CHOICES: dict[type[enum.Enum], dict[str, object]] = {
         "held": _l("On hold"),
         "withdrawn": _l("Withdrawn"),
     },
+}
+
+# An authorization's status (services.billing.authorizations.AuthorizationStatus), by its value.
+AUTHORIZATION_STATUSES = {
+    "active": _l("Active"),
+    "low": _l("Low"),
+    "extension_requested": _l("Extension requested"),
+    "exhausted": _l("Exhausted"),
+    "expired": _l("Expired"),
+    "closed": _l("Closed"),
 }
 
 # How a link reads from the other side: if Ana is guardian of Luis, Luis is "in the care of" Ana.

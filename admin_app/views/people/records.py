@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, current_app, flash, request, url_for
+from flask import Response, abort, current_app, flash, request
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.form import InlineModelConverter
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from wtforms import DateField
 from wtforms.validators import Optional
@@ -19,13 +18,15 @@ from wtforms.validators import Optional
 from admin_app.extensions import db
 from admin_app.models import CareAssignment, Client, ClientLink, ReminderPreference, Therapist
 from admin_app.services.accounts import invitations
+from admin_app.services.billing.authorizations import authorization_rows
 from admin_app.services.people import compensation
 from admin_app.services.people import records as people
 from admin_app.services.platform import bounds, clinic_time
 from admin_app.services.platform.labels import INVERSE_LINK, choice_label, choices_for, field_label
 from admin_app.services.scheduling import calendar
 from admin_app.views.accounts.logins import flash_bulk_invitation
-from admin_app.views.platform.base import PracticeModelView
+from admin_app.views.billing.colours import ClientRowColours, authorizations_table
+from admin_app.views.platform.base import PracticeModelView, row_action_button
 from admin_app.views.platform.formatting import money_column
 
 CLIENT_LOOKUP = {"fields": ("full_name", "client_number", "national_id"), "page_size": 10, "placeholder": "…"}
@@ -97,7 +98,11 @@ class RelationInlineConverter(InlineModelConverter):
         return {relation: info.reverse}
 
 
-class ClientView(PracticeModelView):
+def _client_authorizations(_view, _context, client: Client, _name) -> Markup:
+    return authorizations_table(authorization_rows(db.session, client_id=client.id))
+
+
+class ClientView(ClientRowColours, PracticeModelView):
     details_template = "admin/client_details.html"
     prepare = staticmethod(people.prepare_client)
     ensure_deletable = staticmethod(people.ensure_client_deletable)
@@ -135,11 +140,13 @@ class ClientView(PracticeModelView):
         "registered_at",
         "links",
         "care_assignments",
+        "authorizations",
         "notes",
     )
     column_formatters_detail = {
         "links": lambda _v, _c, client, _n: _link_lines(client),
         "care_assignments": _client_therapists,
+        "authorizations": _client_authorizations,
     }
     form_columns = (
         "full_name",
@@ -214,7 +221,7 @@ def _calendar_feed(_view, _context, therapist: Therapist, _name) -> Markup:
         if url
         else escape(gettext("No calendar link yet"))
     )
-    return shown + _row_action_button(
+    return shown + row_action_button(
         "rotate_calendar_feed", therapist.id, gettext("Create or rotate calendar link"), "btn-secondary"
     )
 
@@ -226,28 +233,7 @@ def _portal_login(_view, _context, therapist: Therapist, _name) -> Markup:
     if user is not None and user.password is not None:
         return escape(user.email)
     shown = escape(gettext("Invited, no password yet") if user else gettext("No login yet"))
-    return shown + _row_action_button("invite_to_portal", therapist.id, gettext("Invite to the portal"), "btn-primary")
-
-
-def _row_action_button(action: str, row_id: int, label: str, style: str) -> Markup:
-    """A details-page button that runs one of the list's actions on this record (a POST with CSRF)."""
-    return Markup(
-        '<form method="post" action="{action_url}" class="mt-2">'
-        '<input type="hidden" name="csrf_token" value="{csrf}">'
-        '<input type="hidden" name="action" value="{action}">'
-        '<input type="hidden" name="rowid" value="{id}">'
-        '<input type="hidden" name="url" value="{back}">'
-        '<button type="submit" class="btn {style} btn-sm">{label}</button>'
-        "</form>"
-    ).format(
-        action_url=url_for(".action_view"),
-        csrf=generate_csrf(),
-        action=action,
-        id=row_id,
-        back=request.full_path,
-        style=style,
-        label=label,
-    )
+    return shown + row_action_button("invite_to_portal", therapist.id, gettext("Invite to the portal"), "btn-primary")
 
 
 def _compensation_history(_view, _context, therapist: Therapist, _name) -> Markup:
