@@ -401,3 +401,20 @@ def test_the_portal_colours_the_therapists_clients_and_their_authorizations(clie
 
     assert row_classes(client.get("/portal/clients/")) == {practice.ana.id: "", beto.id: "authorization-low"}
     assert row_classes(client.get("/portal/authorizations/")) == {practice.active.id: "", low.id: "authorization-low"}
+
+
+def test_an_authorization_entered_on_the_screen_takes_the_sessions_booked_before_it(admin_client, practice):
+    """Two sessions in April 2027 were booked after CLAIM-1 (ending 31 March) and wait, linked to
+    nothing. Entering NEW-2 (April to June, 8 approved) links them: 2 scheduled, 6 left."""
+    waiting = [
+        book(practice.rosa, [practice.ana], dt.datetime(2027, 4, day, 10), attendance=Attendance.EXPECTED)
+        for day in (5, 12)
+    ]
+    db.session.commit()
+    assert [a.participants[0].authorization_id for a in waiting] == [None, None]
+
+    form = authorization_form(practice, reference="NEW-2", valid_from="2027-04-01", valid_until="2027-06-30")
+    admin_client.post(LIST + "new/?url=" + LIST, data=form, follow_redirects=True)
+
+    row = next(r for r in list_rows(admin_client.get(LIST)) if r["reference"] == "NEW-2")
+    assert (row["approved"], row["used"], row["scheduled"], row["remaining"]) == ("8", "0", "2", "6")
