@@ -110,7 +110,7 @@ class CountedAuthorizations:
         "client.national_id": FIELDS["national_id"],
     }
     column_filters = ("payer", StatusFilter(field_label("status")), "valid_until")
-    column_default_sort = ("valid_until", False)
+    column_default_sort = ("valid_until", True)  # the current ones first, the long expired last
     column_formatters = COUNTED_FORMATTERS
     column_formatters_export = {name: _count_cell(name) for name in COUNT_COLUMNS} | {"status": _status_cell}
     column_formatters_detail = {**COUNTED_FORMATTERS, "next_steps": _next_steps}
