@@ -72,9 +72,15 @@ def check_authorization(session: Session, authorization: Authorization) -> Autho
 
 
 def save_authorization(session: Session, authorization: Authorization) -> Authorization:
-    """An authorization entered on the screen: checked, then the bookings already made for its
-    client and payer that wait for one (linked to nothing) are linked by the rule."""
+    """An authorization entered or corrected on the screen: checked; sessions linked to it on dates
+    it no longer covers let go of it; then the bookings of its client and payer that wait for one
+    (linked to nothing) are linked by the rule."""
     check_authorization(session, authorization)
+    dates = inspect(authorization).attrs
+    if inspect(authorization).persistent and (
+        dates.valid_from.history.has_changes() or dates.valid_until.history.has_changes()
+    ):
+        linking.release_uncovered(session, authorization)
     client_id = authorization.client.id if authorization.client is not None else authorization.client_id
     payer_id = authorization.payer.id if authorization.payer is not None else authorization.payer_id
     session.add(authorization)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
@@ -30,7 +30,7 @@ from admin_app.models import (
     PaymentSource,
 )
 from admin_app.services.billing.authorizations import MISSED, authorization_rows, counts_query
-from admin_app.services.platform.clinic_time import to_local
+from admin_app.services.platform.clinic_time import from_local, to_local
 from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.platform.labels import field_label
 
@@ -246,6 +246,25 @@ def link_waiting(session: Session, pairs: Iterable[tuple[int, int]]) -> list[Par
     for participant in linked:
         session.expire(participant, ["authorization"])  # read again from the id just written
     return linked
+
+
+def release_uncovered(session: Session, authorization: Authorization) -> None:
+    """Let go of the participants the rule linked to this authorization on dates it no longer covers
+    (its dates were corrected); `link_waiting` then links them again, to another one or to none.
+    A staff choice is kept."""
+    start = from_local(dt.datetime.combine(authorization.valid_from, dt.time()))
+    end = from_local(dt.datetime.combine(authorization.valid_until + dt.timedelta(days=1), dt.time()))
+    outside = select(Appointment.id).where((Appointment.starts_at < start) | (Appointment.starts_at >= end))
+    session.execute(
+        update(Participant)
+        .where(
+            Participant.authorization_id == authorization.id,
+            Participant.authorization_chosen.is_(False),
+            Participant.appointment_id.in_(outside),
+        )
+        .values(authorization_id=None)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def _check_choice(session: Session, participant: Participant) -> None:

@@ -418,3 +418,24 @@ def test_an_authorization_entered_on_the_screen_takes_the_sessions_booked_before
 
     row = next(r for r in list_rows(admin_client.get(LIST)) if r["reference"] == "NEW-2")
     assert (row["approved"], row["used"], row["scheduled"], row["remaining"]) == ("8", "0", "2", "6")
+
+
+def test_dates_corrected_on_the_screen_hand_the_sessions_outside_them_to_the_next_authorization(admin_client, practice):
+    """CLAIM-1 (10 approved, 1 Sep 2026 - 31 Mar 2027) has 2 attended and 1 expected (7 Oct); two more
+    are booked on 5 and 12 January. Its end is corrected to 31 December: the January sessions leave
+    it (10 - 2 - 1 = 7 left) and go to NEXT-1 (5 approved from 1 January: 5 - 2 = 3 left)."""
+    january = [
+        book(practice.rosa, [practice.ana], dt.datetime(2027, 1, day, 10), attendance=Attendance.EXPECTED)
+        for day in (5, 12)
+    ]
+    make_authorization(practice.ana, practice.icbc, 5, dt.date(2027, 1, 1), dt.date(2027, 3, 31), reference="NEXT-1")
+    db.session.commit()
+    assert {a.participants[0].authorization_id for a in january} == {practice.active.id}
+
+    form = authorization_form(practice, reference="CLAIM-1", approved_sessions="10", valid_from="2026-09-01")
+    form["valid_until"] = "2026-12-31"
+    admin_client.post(f"{LIST}edit/?id={practice.active.id}&url={LIST}", data=form, follow_redirects=True)
+
+    rows = {r["reference"]: r for r in list_rows(admin_client.get(LIST))}
+    assert (rows["CLAIM-1"]["used"], rows["CLAIM-1"]["scheduled"], rows["CLAIM-1"]["remaining"]) == ("2", "1", "7")
+    assert (rows["NEXT-1"]["used"], rows["NEXT-1"]["scheduled"], rows["NEXT-1"]["remaining"]) == ("0", "2", "3")
