@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -52,6 +53,22 @@ def _integer(env: Mapping[str, str], name: str, default: int, minimum: int = 0) 
         raise ConfigError(name, f"expected a whole number, got {raw!r}") from None
     if value < minimum:
         raise ConfigError(name, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def _percent(env: Mapping[str, str], name: str, default: str) -> Decimal:
+    """A percentage from 0 to 100 with at most two decimals (12.5, 33.33), as a Decimal."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return Decimal(default)
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ConfigError(name, f"expected a percentage such as 50 or 12.5, got {raw!r}") from None
+    if not value.is_finite() or not 0 <= value <= 100:
+        raise ConfigError(name, f"must be a percentage from 0 to 100, got {raw!r}")
+    if value != value.quantize(Decimal("0.01")):
+        raise ConfigError(name, f"at most two decimals, got {raw!r}")
     return value
 
 
@@ -195,6 +212,8 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         # An authorization is low when this many sessions or fewer remain, or it ends within this many days.
         "AUTHORIZATION_LOW_SESSIONS": _integer(env, "AUTHORIZATION_LOW_SESSIONS", 2, 0),
         "AUTHORIZATION_EXPIRY_DAYS": _integer(env, "AUTHORIZATION_EXPIRY_DAYS", 14, 0),
+        # A late cancellation or no-show costs this % of the fee, billed to the client (0: nothing).
+        "MISSED_SESSION_FEE_PERCENT": _percent(env, "MISSED_SESSION_FEE_PERCENT", "0"),
         "MAIL_SERVER": mail_server or None,
         "MAIL_PORT": _integer(env, "MAIL_PORT", 25, 1),
         "MAIL_USE_TLS": _flag(env, "MAIL_USE_TLS", False),
