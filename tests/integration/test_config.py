@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from decimal import Decimal
 
 import pytest
 
@@ -44,6 +45,11 @@ TWILIO = {
         ({"DATABASE_URL": "mysql://db/practice"}, "DATABASE_URL", "postgresql://"),
         ({"PUBLIC_BASE_URL": "practice.example.com"}, "PUBLIC_BASE_URL", "http://"),
         ({"INVITATION_VALID_DAYS": "0"}, "INVITATION_VALID_DAYS", "at least 1"),
+        ({"MISSED_SESSION_FEE_PERCENT": "half"}, "MISSED_SESSION_FEE_PERCENT", "half"),
+        ({"MISSED_SESSION_FEE_PERCENT": "100.5"}, "MISSED_SESSION_FEE_PERCENT", "0 to 100"),
+        ({"MISSED_SESSION_FEE_PERCENT": "-1"}, "MISSED_SESSION_FEE_PERCENT", "0 to 100"),
+        ({"MISSED_SESSION_FEE_PERCENT": "NaN"}, "MISSED_SESSION_FEE_PERCENT", "0 to 100"),
+        ({"MISSED_SESSION_FEE_PERCENT": "12.345"}, "MISSED_SESSION_FEE_PERCENT", "two decimals"),
         ({"APP_ENV": "production", "SECURITY_PASSWORD_SALT": "salt", "SECRET_KEY": " "}, "SECRET_KEY", "production"),
         ({"APP_ENV": "production", "SECRET_KEY": "s" * 40}, "SECURITY_PASSWORD_SALT", "production"),
     ],
@@ -55,6 +61,12 @@ def test_a_wrong_setting_is_refused_naming_the_variable(tmp_path, env, variable,
     assert raised.value.variable == variable
     assert str(raised.value).startswith(f"{variable}: ")
     assert shown in str(raised.value)
+
+
+@pytest.mark.parametrize(("raw", "percent"), [(None, "0"), ("50", "50"), (" 12.5 ", "12.5"), ("33.33", "33.33")])
+def test_the_missed_session_fee_is_a_percentage_of_the_fee(tmp_path, raw, percent):
+    env = {"SECRET_KEY": "k"} | ({} if raw is None else {"MISSED_SESSION_FEE_PERCENT": raw})
+    assert load_settings(env, instance_path=tmp_path)["MISSED_SESSION_FEE_PERCENT"] == Decimal(percent)
 
 
 def test_production_refuses_to_start_without_a_secret_key_and_writes_none(tmp_path):
