@@ -96,6 +96,17 @@ def test_each_half_of_the_month_is_earned_by_its_own_terms(ana):
 
 
 @pytest.mark.parametrize("clock", [OCTOBER_FIRST], indirect=True)
+def test_a_large_fee_is_earned_without_overflow(ana):
+    """600,000 fee cents x 4,500 commission hundredths is 2.7 billion, past a 32-bit integer: the
+    commission is still 6,000.00 x 45 % = 2,700.00 (and the month 129.55 + 2,700.00 = 2,829.55)."""
+    book(ana, [make_client(full_name="Luis Rey")], dt.datetime(2026, 10, 28, 10, 0), fee="6000.00")
+    db.session.commit()
+
+    [october] = figures.month_totals(db.session, Month(2026, 10)).therapists
+    assert (october.gross, october.commission) == ({"PEN": D("6310.10")}, {"PEN": D("2829.55")})
+
+
+@pytest.mark.parametrize("clock", [OCTOBER_FIRST], indirect=True)
 def test_the_report_cli_earns_each_half_by_its_terms_and_keeps_september(runner, ana):
     october = runner.invoke(args=["report", "monthly", "--month", "2026-10"])
     september = runner.invoke(args=["report", "monthly", "--month", "2026-09"])

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, and_, case, cast, func, or_, select
+from sqlalchemy import BigInteger, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
@@ -167,7 +167,7 @@ def earning_cents(fee, terms: Subquery) -> ColumnElement[int]:
 
 
 def _cents(amount) -> ColumnElement[int]:
-    return cast(func.round(amount * 100), Integer)
+    return cast(func.round(amount * 100), BigInteger)  # fee cents x percent hundredths passes 2^31
 
 
 def _terms_of(therapist: Therapist, day: dt.date) -> CompensationTerms:
