@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from admin_app.extensions import db
 from admin_app.models import Therapist
 from tests.factories import make_therapist
+from tests.integration.test_deletes import delete
 from tests.integration.test_import_people import run_import, therapist, write_csv, write_xlsx
 from tests.integration.test_records_crud import therapist_form
 from tests.pages import detail_fields, flashed, list_rows
@@ -91,6 +92,20 @@ def test_the_supervisor_must_be_active_and_only_a_provisional_registrant_has_one
     assert "Supervisor: Old Hand is not active; choose an active therapist" in flashed(inactive)
     assert "Supervisor: only a provisional registrant has a supervisor" in flashed(not_provisional)
     assert count_therapists() == 1
+
+
+def test_a_supervisor_cannot_be_deleted_while_supervising(admin_client):
+    claire = make_therapist(full_name="Claire Tremblay")
+    make_therapist(full_name="Rosa Mendoza", provisional=True, supervisor=claire)
+    db.session.commit()
+
+    response = delete(admin_client, "therapist", claire.id)
+
+    assert response.status_code == 200
+    assert "Claire Tremblay cannot be deleted: they supervise Rosa Mendoza. Choose another supervisor first." in (
+        flashed(response)
+    )
+    assert count_therapists() == 2
 
 
 def test_the_import_sets_the_credentials_from_english_headers(runner, tmp_path):

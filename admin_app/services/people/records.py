@@ -315,6 +315,15 @@ def ensure_client_deletable(session: Session, client: Client) -> None:
 
 
 def ensure_therapist_deletable(session: Session, therapist: Therapist) -> None:
+    supervised = session.scalars(select(Therapist.full_name).where(Therapist.supervisor_id == therapist.id)).all()
+    if supervised:
+        raise RuleViolation(
+            _l(
+                "%(name)s cannot be deleted: they supervise %(names)s. Choose another supervisor first.",
+                name=therapist.full_name,
+                names=", ".join(sorted(supervised)),
+            )
+        )
     count = _appointment_count(session, Appointment.therapist_id == therapist.id)
     has_clients = session.scalar(select(exists().where(CareAssignment.therapist_id == therapist.id)))
     if count or has_clients:
