@@ -187,11 +187,15 @@ def _check_compensation(therapist: Therapist) -> None:
 
 
 def _check_credentials(session: Session, therapist: Therapist) -> None:
-    """Trimmed credentials; a provisional registrant practises under another, active therapist,
-    and only a provisional registrant has a supervisor (the database refuses it too)."""
     for name in ("designation", "registration_number", "registration_body"):
         setattr(therapist, name, (getattr(therapist, name) or "").strip() or None)
     therapist.provisional = bool(therapist.provisional)
+    _check_supervisor(session, therapist)
+
+
+def _check_supervisor(session: Session, therapist: Therapist) -> None:
+    """A provisional registrant practises under another, active therapist, and only a provisional
+    registrant has a supervisor (the database refuses it too)."""
     with session.no_autoflush:
         supervisor = therapist.supervisor or (
             therapist.supervisor_id and session.get(Therapist, therapist.supervisor_id)
