@@ -38,6 +38,7 @@ from admin_app.demo.catalogue import (
     marker_email,
     max_therapists,
 )
+from admin_app.demo.credentials import CREDENTIALS_SEED, with_credentials
 from admin_app.demo.insert import (
     add_logins,
     add_payers,
@@ -115,7 +116,9 @@ def load_demo_practice(
     rng = random.Random(SEED)
     sites = add_sites(session, practice)
     payer_ids = add_payers(session, practice)
-    staff = add_therapists(session, plan_therapists(rng, practice, therapists, sites), sites)
+    planned = plan_therapists(rng, practice, therapists, sites)
+    credentials = with_credentials(random.Random(CREDENTIALS_SEED), practice.credentials, planned)
+    staff = add_therapists(session, credentials, sites)
     therapists_with_terms = select(Therapist).options(selectinload(Therapist.compensation_terms))
     compensation.start_terms(session, session.scalars(therapists_with_terms), since=period.first_day)
     roster = plan_clients(rng, practice, staff, payer_ids, period, zone)

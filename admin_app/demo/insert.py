@@ -74,8 +74,14 @@ def add_payers(session: Session, practice: DemoPractice) -> list[int]:
 
 
 def add_therapists(session: Session, rows: list[dict], sites: list[SiteInfo]) -> list[Staff]:
-    """The planned therapists, as records (the few ORM ones the audit trail sees)."""
-    records = [Therapist(**row) for row in rows]
+    """The planned therapists, as records (the few ORM ones the audit trail sees); a supervisor is
+    given by position in `rows`."""
+    records = [
+        Therapist(**{name: value for name, value in row.items() if name != "supervisor_position"}) for row in rows
+    ]
+    for record, row in zip(records, rows, strict=True):
+        if row.get("supervisor_position") is not None:
+            record.supervisor = records[row["supervisor_position"]]
     session.add_all(records)
     session.flush()
     site_by_id = {site.id: site for site in sites}

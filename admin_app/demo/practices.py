@@ -97,6 +97,27 @@ class Caseload:
 
 
 @dataclass(frozen=True)
+class Title:
+    """A designation and the body that registers it; `feminine` where the language has one."""
+
+    designation: str
+    body: str
+    feminine: str | None = None
+    provisional_share: float = 0.0  # of the therapists holding it after the first: provisional registrants
+
+
+@dataclass(frozen=True)
+class CredentialPlan:
+    """The therapists' credentials: titles by therapist position, in a cycle; registration numbers
+    distinct, drawn in [low, high) and written with `number_format`."""
+
+    titles: tuple[Title, ...]
+    numbers: tuple[int, int]
+    number_format: str = "{}"
+    feminine_names: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class DemoPractice:
     key: str
     label: str
@@ -119,6 +140,7 @@ class DemoPractice:
     caseload: Caseload
     open_hours: tuple[int, int]  # local hours of the first and after the last session
     working_weekdays: tuple[int, ...]  # Monday is 0
+    credentials: CredentialPlan
 
 
 SPANISH = NamePool(
@@ -220,6 +242,16 @@ LIMA = DemoPractice(
     ),
     open_hours=(8, 20),
     working_weekdays=(0, 1, 2, 3, 4, 5),
+    credentials=CredentialPlan(
+        titles=(Title("Psicólogo", "Colegio de Psicólogos del Perú", feminine="Psicóloga"),),
+        numbers=(10_000, 50_000),
+        number_format="C.Ps.P. {}",
+        feminine_names=frozenset(
+            name
+            for name in (*SPANISH.first_names, "Lucía")  # the first therapist's name too
+            if name.endswith("a") or name in ("Carmen", "Isabel", "Rocío")
+        ),
+    ),
 )
 
 ENGLISH_IN_VANCOUVER = NamePool(
@@ -336,6 +368,16 @@ VANCOUVER = DemoPractice(
     ),
     open_hours=(8, 20),
     working_weekdays=(0, 1, 2, 3, 4),
+    # Psychologists register with the college; clinical counsellors with their association (the
+    # profession is not yet regulated in BC). A few psychologists are still provisional.
+    credentials=CredentialPlan(
+        titles=(
+            Title("R.Psych.", "College of Health and Care Professionals of BC", provisional_share=0.2),
+            Title("R.Psych.", "College of Health and Care Professionals of BC", provisional_share=0.2),
+            Title("RCC", "BC Association of Clinical Counsellors"),
+        ),
+        numbers=(1_000, 20_000),
+    ),
 )
 
 PRACTICES = {practice.key: practice for practice in (LIMA, VANCOUVER)}

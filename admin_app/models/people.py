@@ -107,6 +107,11 @@ class Therapist(Audited, Base):
             "commission_percent IS NULL OR (commission_percent >= 0 AND commission_percent <= 100)",
             name="commission_range",
         ),
+        # Only a provisional registrant practises under a supervisor, and never their own.
+        CheckConstraint(
+            "supervisor_id IS NULL OR (provisional AND supervisor_id <> id)",
+            name="supervisor_of_provisional",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -125,8 +130,16 @@ class Therapist(Audited, Base):
     # show it again); only a hash of the token is kept for the lookup. Rotating = a new nonce.
     calendar_feed_nonce: Mapped[str | None] = mapped_column(String(32))
     calendar_feed_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Professional credentials, as printed on invoices and receipts: the title (R.Psych., RCC,
+    # Psicólogo colegiado…), the number and the college that registers the therapist.
+    designation: Mapped[str | None] = mapped_column(String(80))
+    registration_number: Mapped[str | None] = mapped_column(String(80))
+    registration_body: Mapped[str | None] = mapped_column(String(120))
+    provisional: Mapped[bool] = mapped_column(default=False)
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("therapist.id", ondelete="RESTRICT"))
 
     site: Mapped[Site | None] = relationship()
+    supervisor: Mapped[Therapist | None] = relationship(remote_side=[id])
     user: Mapped[User | None] = relationship(back_populates="therapist")
     care_assignments: Mapped[list[CareAssignment]] = relationship(back_populates="therapist")
     # Oldest first; the compensation columns above mirror the newest (services.people.compensation).

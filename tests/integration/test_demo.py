@@ -79,6 +79,19 @@ def test_a_small_demo_has_therapists_on_both_models_and_their_clients(runner):
     assert {t.default_currency for t in therapists} == {"PEN", "USD"}
 
 
+def test_the_lima_therapists_are_psychologists_of_the_peruvian_college(runner):
+    seed(runner, "--therapists", "5")
+
+    therapists = db.session.scalars(select(Therapist).order_by(Therapist.id)).all()
+
+    assert therapists[0].designation == "Psicóloga"  # Lucía Paredes Salazar, the first therapist
+    assert {t.designation for t in therapists} <= {"Psicólogo", "Psicóloga"}
+    assert {t.registration_body for t in therapists} == {"Colegio de Psicólogos del Perú"}
+    assert all(re.fullmatch(r"C\.Ps\.P\. \d{5}", t.registration_number) for t in therapists)
+    assert len({t.registration_number for t in therapists}) == 5
+    assert not any(t.provisional or t.supervisor_id for t in therapists)
+
+
 def test_every_client_is_assigned_and_reachable_as_the_reminders_say(runner):
     seed(runner)
 

@@ -101,6 +101,25 @@ def test_the_network_has_40_therapists_three_sites_and_its_payers(vancouver):
     assert set(db.session.scalars(select(Therapist.site_id))) == set(db.session.scalars(select(Site.id)))
 
 
+def test_therapists_are_registered_and_the_provisional_ones_have_a_supervisor(vancouver):
+    therapists = db.session.scalars(select(Therapist)).all()
+    by_id = {t.id: t for t in therapists}
+
+    bodies = {t.designation: t.registration_body for t in therapists}
+    assert bodies == {
+        "R.Psych.": "College of Health and Care Professionals of BC",
+        "RCC": "BC Association of Clinical Counsellors",
+    }
+    assert len({t.registration_number for t in therapists}) == 40
+    provisional = [t for t in therapists if t.provisional]
+    assert 2 <= len(provisional) <= 10
+    for therapist in provisional:
+        supervisor = by_id[therapist.supervisor_id]
+        assert supervisor.designation == therapist.designation == "R.Psych."
+        assert supervisor.active and not supervisor.provisional
+    assert all(t.supervisor_id is None for t in therapists if not t.provisional)
+
+
 def test_clients_speak_english_or_french_have_numbers_and_no_national_id(vancouver):
     languages = dict(
         db.session.execute(select(Client.preferred_language, func.count()).group_by(Client.preferred_language)).all()

@@ -5,8 +5,9 @@ with `commission_percent` makes the therapist paid by COMMISSION at that percent
 service-fee therapist switches to it). An empty cell leaves an existing therapist's compensation
 as it is, and is an error for a new therapist: a silent 0 % would pay them nothing. A changed
 commission becomes the therapist's terms from the day of the import (services.people.compensation):
-sessions before it keep their earnings. In the same way an empty phone leaves the stored one: an
-import adds and corrects, erasing is done on the screen.
+sessions before it keep their earnings. In the same way an empty phone, designation, registration
+number or college leaves the stored one: an import adds and corrects, erasing is done on the
+screen. Whether a therapist is provisional, and their supervisor, are entered on the screen.
 """
 
 from __future__ import annotations
@@ -34,7 +35,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "commission_percent": ("comision",),
     "default_fee": ("tarifa",),
     "currency": ("moneda",),
+    "designation": ("titulo",),
+    "registration_number": ("colegiatura",),
+    "registration_body": ("colegio",),
 }
+CREDENTIALS: tuple[str, ...] = ("designation", "registration_number", "registration_body")
 REQUIRED: tuple[str, ...] = ("name", "email", "default_fee", "currency")
 
 
@@ -58,6 +63,9 @@ def plan(session: Session, table: Table) -> ImportPlan:
             "commission_percent": cells("commission_percent", values.percent),
             "default_fee": cells("default_fee", values.amount),
             "default_currency": cells("currency", values.currency),
+            "designation": cells("designation", values.text, max_length=80, is_required=False),
+            "registration_number": cells("registration_number", values.text, max_length=80, is_required=False),
+            "registration_body": cells("registration_body", values.text, max_length=120, is_required=False),
         }
         email = fields["email"]
         if email in first_row:
@@ -111,8 +119,9 @@ def differences(therapist: Therapist, fields: dict) -> dict[str, object]:
         "default_fee": fields["default_fee"],
         "default_currency": fields["default_currency"],
     }
-    if fields["phone"] is not None:
-        wanted["phone"] = fields["phone"]
+    for name in ("phone", *CREDENTIALS):
+        if fields[name] is not None:
+            wanted[name] = fields[name]
     if fields["commission_percent"] is not None:
         wanted["compensation_model"] = CompensationModel.COMMISSION
         wanted["commission_percent"] = fields["commission_percent"]

@@ -138,6 +138,7 @@ def prepare_therapist(session: Session, therapist: Therapist) -> Therapist:
     )
     _check_amount(therapist.default_fee, "default_fee", required=True)
     _check_compensation(therapist)
+    _check_credentials(session, therapist)
     query = select(Therapist.id).where(func.lower(Therapist.email) == therapist.email)
     if therapist.id:
         query = query.where(Therapist.id != therapist.id)
@@ -182,6 +183,51 @@ def _check_compensation(therapist: Therapist) -> None:
         raise RuleViolation(
             _l("%(field)s: this field is required", field=field_label("compensation_model")),
             field="compensation_model",
+        )
+
+
+def _check_credentials(session: Session, therapist: Therapist) -> None:
+    for name in ("designation", "registration_number", "registration_body"):
+        setattr(therapist, name, (getattr(therapist, name) or "").strip() or None)
+    therapist.provisional = bool(therapist.provisional)
+    _check_supervisor(session, therapist)
+
+
+def _check_supervisor(session: Session, therapist: Therapist) -> None:
+    """A provisional registrant practises under another, active therapist, and only a provisional
+    registrant has a supervisor (the database refuses it too)."""
+    with session.no_autoflush:
+        supervisor = therapist.supervisor or (
+            therapist.supervisor_id and session.get(Therapist, therapist.supervisor_id)
+        )
+    if not therapist.provisional:
+        if supervisor is not None:
+            raise RuleViolation(
+                _l(
+                    "%(field)s: only a provisional registrant has a supervisor",
+                    field=field_label("supervisor"),
+                ),
+                field="supervisor",
+            )
+        return
+    if supervisor is None:
+        raise RuleViolation(
+            _l("%(field)s: a provisional registrant needs a supervisor", field=field_label("supervisor")),
+            field="supervisor",
+        )
+    if supervisor is therapist or (therapist.id is not None and supervisor.id == therapist.id):
+        raise RuleViolation(
+            _l("%(field)s: a therapist cannot supervise themselves", field=field_label("supervisor")),
+            field="supervisor",
+        )
+    if not supervisor.active:
+        raise RuleViolation(
+            _l(
+                "%(field)s: %(name)s is not active; choose an active therapist",
+                field=field_label("supervisor"),
+                name=supervisor.full_name,
+            ),
+            field="supervisor",
         )
 
 
@@ -273,6 +319,15 @@ def ensure_client_deletable(session: Session, client: Client) -> None:
 
 
 def ensure_therapist_deletable(session: Session, therapist: Therapist) -> None:
+    supervised = session.scalars(select(Therapist.full_name).where(Therapist.supervisor_id == therapist.id)).all()
+    if supervised:
+        raise RuleViolation(
+            _l(
+                "%(name)s cannot be deleted: they supervise %(names)s. Choose another supervisor first.",
+                name=therapist.full_name,
+                names=", ".join(sorted(supervised)),
+            )
+        )
     count = _appointment_count(session, Appointment.therapist_id == therapist.id)
     has_clients = session.scalar(select(exists().where(CareAssignment.therapist_id == therapist.id)))
     if count or has_clients:

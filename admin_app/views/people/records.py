@@ -285,6 +285,8 @@ class TherapistView(PracticeModelView):
 
     column_list = (
         "full_name",
+        "designation",
+        "registration_number",
         "email",
         "compensation_model",
         "commission_percent",
@@ -294,10 +296,20 @@ class TherapistView(PracticeModelView):
         "site",
         "active",
     )
-    column_searchable_list = ("full_name", "email", "phone")
+    column_searchable_list = ("full_name", "email", "phone", "registration_number")
     column_filters = ("active", "compensation_model", "default_currency", "site")
     column_default_sort = ("full_name", False)
-    column_details_list = (*column_list, "compensation_terms", "phone", "user", "care_assignments", "calendar_feed")
+    column_details_list = (
+        *column_list,
+        "registration_body",
+        "provisional",
+        "supervisor",
+        "compensation_terms",
+        "phone",
+        "user",
+        "care_assignments",
+        "calendar_feed",
+    )
     # A service fee is kept from fees in the therapist's currency; exports keep plain numbers.
     column_formatters = {name: money_column("default_currency") for name in ("service_fee", "default_fee")}
     column_formatters_export = {}
@@ -316,6 +328,11 @@ class TherapistView(PracticeModelView):
         "full_name",
         "email",
         "phone",
+        "designation",
+        "registration_number",
+        "registration_body",
+        "provisional",
+        "supervisor",
         "compensation_model",
         "commission_percent",
         "service_fee",
@@ -325,6 +342,7 @@ class TherapistView(PracticeModelView):
         "site",
         "active",
     )
+    form_ajax_refs = {"supervisor": therapist_loader("supervisor")}
     form_extra_fields = {
         "effective_from": EffectiveDateField(
             _l("Effective from"),
