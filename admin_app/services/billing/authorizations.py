@@ -184,6 +184,12 @@ def authorization_rows(
     return [_row(result, today) for result in session.execute(query)]
 
 
+def ids_with_status(session: Session, status: str, *, today: dt.date | None = None) -> list[int]:
+    """The authorizations in this status: read by `status_of` over one query of them all (the
+    status depends on today and the counts, so it is not a stored column to filter on)."""
+    return [row.id for row in authorization_rows(session, today=today) if row.status == status]
+
+
 def _row(authorization, today: dt.date) -> AuthorizationRow:
     counts = Counts(
         approved=authorization.approved_sessions,

@@ -24,13 +24,13 @@ import datetime as dt
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import BigInteger, ColumnElement, Select, and_, case, cast, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import Appointment, Attendance, BilledTo, Participant
 from admin_app.services.billing.authorizations import MISSED
 from admin_app.services.platform import clinic_time
-from admin_app.services.platform.money import from_cents, round_amount, smallest_unit
+from admin_app.services.platform.money import cents_sql, from_cents, round_amount, smallest_unit
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,9 +128,9 @@ def charges_query(
         .order_by(Appointment.starts_at, Participant.id)
     )
     if since is not None:
-        rows = rows.where(Appointment.starts_at >= _local_midnight(since))
+        rows = rows.where(Appointment.starts_at >= clinic_time.day_start(since))
     if until is not None:
-        rows = rows.where(Appointment.starts_at < _local_midnight(until + dt.timedelta(days=1)))
+        rows = rows.where(Appointment.starts_at < clinic_time.day_start(until + dt.timedelta(days=1)))
     if therapist_id is not None:
         rows = rows.where(Appointment.therapist_id == therapist_id)
     if payer_id is not None:
@@ -174,7 +174,7 @@ def charge_totals(session: Session, missed_percent: Decimal, **filters) -> dict[
 def _amount_cents(missed_percent: Decimal) -> ColumnElement[int]:
     """The charge's amount in whole cents: the fee when attended, else the missed-session share,
     rounded half-up to the currency's smallest unit in integer arithmetic (as `round_amount`)."""
-    fee_cents = cast(func.round(Participant.fee * 100), BigInteger)
+    fee_cents = cents_sql(Participant.fee)
     percent_hundredths = int(Decimal(missed_percent) * 100)
     step = _step_cents()
     missed = (fee_cents * percent_hundredths + 5000 * step) // (10000 * step) * step
@@ -196,7 +196,3 @@ def _gives_a_charge(amount: ColumnElement[int], missed_percent: Decimal) -> Colu
     if not missed_percent:
         return attended
     return or_(attended, and_(Participant.attendance.in_(MISSED), amount > literal(0)))
-
-
-def _local_midnight(day: dt.date) -> dt.datetime:
-    return clinic_time.from_local(dt.datetime.combine(day, dt.time()))

@@ -30,7 +30,7 @@ from admin_app.models import (
     PaymentSource,
 )
 from admin_app.services.billing.authorizations import MISSED, authorization_rows, counts_query
-from admin_app.services.platform.clinic_time import from_local, to_local
+from admin_app.services.platform.clinic_time import day_start, to_local
 from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.platform.labels import field_label
 
@@ -252,8 +252,8 @@ def release_uncovered(session: Session, authorization: Authorization) -> None:
     """Let go of the participants the rule linked to this authorization on dates it no longer covers
     (its dates were corrected); `link_waiting` then links them again, to another one or to none.
     A staff choice is kept."""
-    start = from_local(dt.datetime.combine(authorization.valid_from, dt.time()))
-    end = from_local(dt.datetime.combine(authorization.valid_until + dt.timedelta(days=1), dt.time()))
+    start = day_start(authorization.valid_from)
+    end = day_start(authorization.valid_until + dt.timedelta(days=1))
     outside = select(Appointment.id).where((Appointment.starts_at < start) | (Appointment.starts_at >= end))
     session.execute(
         update(Participant)

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, and_, case, cast, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
@@ -31,6 +31,7 @@ from admin_app.models.base import utcnow
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import field_label
+from admin_app.services.platform.money import cents_sql
 
 TERMS_FIELDS = ("compensation_model", "commission_percent", "service_fee")
 
@@ -157,24 +158,20 @@ def earning_cents(fee, terms: Subquery) -> ColumnElement[int]:
     """What the therapist earns on `fee` under `terms`, in whole cents, rounded half-up on the line:
     fee x commission % / 100, or fee less the service fee. The rounding is done in integer cents,
     because SQLite's ROUND works on binary floats (4.545 would become 4.54)."""
-    fee_cents = _cents(fee)
-    on_commission = (fee_cents * _cents(terms.c.commission_percent) + 5000) // 10000  # integer division
-    on_service_fee = fee_cents - _cents(func.coalesce(terms.c.service_fee, 0))
+    fee_cents = cents_sql(fee)
+    on_commission = (fee_cents * cents_sql(terms.c.commission_percent) + 5000) // 10000  # integer division
+    on_service_fee = fee_cents - cents_sql(func.coalesce(terms.c.service_fee, 0))
     return case(
         (terms.c.compensation_model == CompensationModel.COMMISSION, on_commission),
         else_=on_service_fee,
     )
 
 
-def _cents(amount) -> ColumnElement[int]:
-    return cast(func.round(amount * 100), BigInteger)  # fee cents x percent hundredths passes 2^31
-
-
 def _terms_of(therapist: Therapist, day: dt.date) -> CompensationTerms:
     commission = therapist.compensation_model == CompensationModel.COMMISSION
     return CompensationTerms(
         effective_from=day,
-        starts_at=clinic_time.from_local(dt.datetime.combine(day, dt.time())),
+        starts_at=clinic_time.day_start(day),
         compensation_model=therapist.compensation_model,
         commission_percent=therapist.commission_percent if commission else None,
         service_fee=None if commission else therapist.service_fee,

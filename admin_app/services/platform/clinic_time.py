@@ -37,6 +37,12 @@ def today(zone: ZoneInfo | None = None) -> dt.date:
     return to_local(utcnow(), zone).date()
 
 
+def day_start(day: dt.date, zone: ZoneInfo | None = None) -> dt.datetime:
+    """The UTC instant a clinic day begins: local days [first, last] are `day_start(first)` up to,
+    not including, `day_start(last + 1 day)`."""
+    return from_local(dt.datetime.combine(day, dt.time()), zone)
+
+
 def from_local(wall_time: dt.datetime, zone: ZoneInfo | None = None, *, field: str | None = None) -> dt.datetime:
     """The UTC instant for a clinic wall-clock time.
 

@@ -21,6 +21,7 @@ from babel.numbers import format_currency, get_currency_precision
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import BigInteger, ColumnElement, cast, func
 
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import field_label
@@ -66,6 +67,13 @@ def stored_amount(value) -> Decimal:
     """An amount the database worked out from stored amounts (a SUM of Numeric(12, 2), which
     SQLite hands back as a float), as the exact Decimal with two places it stands for."""
     return Decimal(str(value)).quantize(Decimal(1).scaleb(-STORED_DIGITS))
+
+
+def cents_sql(amount) -> ColumnElement[int]:
+    """A stored amount (or percentage) as whole hundredths in SQL, 64-bit: SQLite's ROUND works on
+    binary floats, so the rounding rules are done in integer cents (`from_cents` reads them back);
+    fee cents times percent hundredths passes 2^31."""
+    return cast(func.round(amount * 100), BigInteger)
 
 
 def from_cents(cents: int) -> Decimal:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from admin_app.models import Appointment, Attendance, Client, Participant, Therapist
 from admin_app.services.platform import documents
-from admin_app.services.platform.clinic_time import clinic_zone, from_local, to_local
+from admin_app.services.platform.clinic_time import clinic_zone, day_start, to_local
 from admin_app.services.platform.documents.spreadsheets import csv_text
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.months import Month, check_year
@@ -40,8 +40,8 @@ def new_clients(session: Session, first_day: dt.date, last_day: dt.date) -> list
         raise RuleViolation(_l("%(field)s: the end date is before the start date", field=_l("To")), field="to")
     check_year(first_day.year, field="from", label=_l("From"))
     check_year(last_day.year, field="to", label=_l("To"))
-    start = from_local(dt.datetime.combine(first_day, dt.time()))
-    end = from_local(dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time()))
+    start = day_start(first_day)
+    end = day_start(last_day + dt.timedelta(days=1))
     firsts = stats.first_attended().subquery()
     rows = session.execute(
         select(Client, firsts.c.first_at, Therapist.full_name)

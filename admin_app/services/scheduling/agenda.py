@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from admin_app.models import Appointment, Modality, Participant, Room, Therapist
-from admin_app.services.platform.clinic_time import from_local, to_local
+from admin_app.services.platform.clinic_time import day_start, to_local
 from admin_app.services.platform.months import Month
 
 
@@ -66,8 +66,8 @@ def period_of(span: Span, day: dt.date) -> Period:
 
 def agenda(session: Session, *, period: Period, filters: AgendaFilter) -> dict[dt.date, list[Appointment]]:
     """The period's appointments grouped by local day, in start order, cancelled ones included."""
-    start = from_local(dt.datetime.combine(period.first_day, dt.time()))
-    end = from_local(dt.datetime.combine(period.last_day + dt.timedelta(days=1), dt.time()))
+    start = day_start(period.first_day)
+    end = day_start(period.last_day + dt.timedelta(days=1))
     query = (
         select(Appointment)
         .where(Appointment.starts_at >= start, Appointment.starts_at < end, *_conditions(filters))

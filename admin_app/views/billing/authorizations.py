@@ -26,7 +26,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from admin_app.extensions import db
 from admin_app.models import Authorization
 from admin_app.services.billing import extensions, letters
-from admin_app.services.billing.authorizations import AuthorizationRow, AuthorizationStatus, authorization_rows
+from admin_app.services.billing.authorizations import AuthorizationRow, AuthorizationStatus, ids_with_status
 from admin_app.services.platform import bounds
 from admin_app.services.platform.documents import Document
 from admin_app.services.platform.errors import NotFound
@@ -88,8 +88,7 @@ class StatusFilter(BaseSQLAFilter):
         return value in AUTHORIZATION_STATUSES
 
     def apply(self, query, value, alias=None):
-        ids = [row.id for row in authorization_rows(db.session) if row.status == value]
-        return query.filter(Authorization.id.in_(ids))
+        return query.filter(Authorization.id.in_(ids_with_status(db.session, value)))
 
     def operation(self):
         return _l("is")
