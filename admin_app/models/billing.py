@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admin_app.models.audit import Audited
-from admin_app.models.base import Base, CurrencyCode, UTCDateTime, str_enum, utcnow
+from admin_app.models.base import Base, CurrencyCode, Percent, UTCDateTime, str_enum, utcnow
 
 if TYPE_CHECKING:
     from admin_app.models.people import Client, Therapist
@@ -44,9 +44,16 @@ class Payer(Audited, Base):
     )
     counts_missed_sessions: Mapped[bool] = mapped_column(default=False)  # a no-show uses an approved session
     refuses_over_approved: Mapped[bool] = mapped_column(default=False)  # else a booking beyond only warns
+    # Psychological and counselling services are tax-exempt (BILLING-NOTES.md): 0 unless the payer's
+    # services are taxable; shown on every line of its invoices.
+    tax_rate: Mapped[Decimal] = mapped_column(Percent, default=Decimal("0"))
+    invoice_prefix: Mapped[str | None] = mapped_column(String(12), unique=True)  # its own numbering series
     active: Mapped[bool] = mapped_column(default=True)
 
-    __table_args__ = (CheckConstraint("payment_terms_days >= 0 AND payment_terms_days <= 365", name="terms_days"),)
+    __table_args__ = (
+        CheckConstraint("payment_terms_days >= 0 AND payment_terms_days <= 365", name="terms_days"),
+        CheckConstraint("tax_rate >= 0 AND tax_rate <= 100", name="tax_rate_percent"),
+    )
 
     def __str__(self) -> str:
         return self.name
