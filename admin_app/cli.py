@@ -18,6 +18,7 @@ from admin_app.extensions import db
 from admin_app.jobs import runner, schedule
 from admin_app.services import imports
 from admin_app.services.accounts import invitations, logins
+from admin_app.services.billing import invoice_run, issuing, payers
 from admin_app.services.billing import report as billing_report
 from admin_app.services.platform import bounds, clinic_time, documents, races
 from admin_app.services.platform.errors import RuleViolation
@@ -268,7 +269,7 @@ def report_new_clients(first_day: dt.datetime, last_day: dt.datetime, output: Pa
     _emit(reports.new_clients_csv(db.session, first_day.date(), last_day.date()).content, output)
 
 
-billing_cli = AppGroup("billing", help="Payers and authorizations (formats in the README).")
+billing_cli = AppGroup("billing", help="Payers, authorizations and invoices (formats in the README).")
 
 
 def _calendar_day(_context, _parameter, value: str | None) -> dt.date | None:
@@ -301,6 +302,46 @@ def billing_authorizations(as_of: dt.date | None, output_format: str, output: Pa
     else:
         document = billing_report.authorizations_report_json(db.session, day)
     _emit(document.content, output)
+
+
+@billing_cli.command("invoice-run")
+@click.option(
+    "--through",
+    callback=_calendar_day,
+    required=True,
+    metavar="YYYY-MM-DD",
+    help="The last date of service to invoice.",
+)
+@click.option("--payer", "payer_name", default=None, help="Only the charges billed to this payer (its name).")
+@click.option("--self-pay", is_flag=True, help="Only the charges billed to the clients themselves.")
+@practice_command
+def billing_invoice_run(through: dt.date, payer_name: str | None, self_pay: bool) -> None:
+    """Drafts for the uninvoiced charges up to --through (all or nothing; a second run creates nothing new)."""
+    payer_id = payers.payer_id_named(db.session, payer_name) if payer_name is not None else None
+    outcome = invoice_run.commit_run(db.session, through=through, payer_id=payer_id, self_pay=self_pay)
+    if outcome.run is None:
+        click.echo(f"Nothing to invoice through {through.isoformat()}.")
+        return
+    click.echo(
+        f"Invoice run {outcome.run.id}: {outcome.lines} charge(s) on {outcome.new_drafts} new draft(s)"
+        f" and {outcome.extended_drafts} existing draft(s)."
+    )
+
+
+@billing_cli.command("issue")
+@click.argument("invoice_ids", nargs=-1, type=int)
+@click.option("--all-drafts", is_flag=True, help="Issue every draft.")
+@practice_command
+def billing_issue(invoice_ids: tuple[int, ...], all_drafts: bool) -> None:
+    """Issue drafts (by id, or --all-drafts): each takes the next number of its series; all or none."""
+    if bool(invoice_ids) == all_drafts:
+        raise click.UsageError("Give draft ids or --all-drafts (one of the two).")
+    ids = issuing.all_drafts(db.session) if all_drafts else list(invoice_ids)
+    if not ids:
+        click.echo("No drafts to issue.")
+        return
+    issued = issuing.issue(db.session, ids)
+    click.echo(f"Issued {len(issued)} invoice(s): {issued[0].number} to {issued[-1].number}.")
 
 
 import_cli = AppGroup(

@@ -178,6 +178,16 @@ def _public_base_url(env: Mapping[str, str]) -> str:
     return f"http://{host}:{port}"
 
 
+def _prefix(env: Mapping[str, str], name: str, default: str) -> str:
+    """A document number prefix: up to 12 ASCII letters, digits or '-' (numbers go into file names)."""
+    value = env.get(name, default).strip()
+    if len(value) > 12 or not all(
+        character.isascii() and (character.isalnum() or character == "-") for character in value
+    ):
+        raise ConfigError(name, f"must be up to 12 letters, digits or '-', got {value!r}")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | None = None) -> dict:
     """Return the Flask settings for `env` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -214,6 +224,10 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "AUTHORIZATION_EXPIRY_DAYS": _integer(env, "AUTHORIZATION_EXPIRY_DAYS", 14, 0),
         # A late cancellation or no-show costs this % of the fee, billed to the client (0: nothing).
         "MISSED_SESSION_FEE_PERCENT": _percent(env, "MISSED_SESSION_FEE_PERCENT", "0"),
+        # How the numbers of invoices, credit notes and receipts read: the prefix, then six digits.
+        "INVOICE_PREFIX": _prefix(env, "INVOICE_PREFIX", "INV-"),
+        "CREDIT_NOTE_PREFIX": _prefix(env, "CREDIT_NOTE_PREFIX", "CN-"),
+        "RECEIPT_PREFIX": _prefix(env, "RECEIPT_PREFIX", "R-"),
         "MAIL_SERVER": mail_server or None,
         "MAIL_PORT": _integer(env, "MAIL_PORT", 25, 1),
         "MAIL_USE_TLS": _flag(env, "MAIL_USE_TLS", False),

@@ -66,7 +66,6 @@ class Invoice(Audited, Base):
         UniqueConstraint("series", "number", name="uq_invoice_series_number"),
         CheckConstraint("payer_id IS NOT NULL OR client_id IS NOT NULL", name="has_bill_to"),
         CheckConstraint("(status = 'draft') = (number IS NULL)", name="number_once_issued"),
-        CheckConstraint("kind = 'invoice' OR credits_id IS NOT NULL", name="credit_note_credits"),
         CheckConstraint("status <> 'void' OR void_reason IS NOT NULL", name="void_has_reason"),
         Index("ix_invoice_bill_to", "payer_id", "client_id", "status"),
     )

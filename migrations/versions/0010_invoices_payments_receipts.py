@@ -78,7 +78,6 @@ def upgrade():
     sa.Column('voided_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('void_reason', sa.String(length=255), nullable=True),
     sa.CheckConstraint("(status = 'draft') = (number IS NULL)", name=op.f('ck_invoice_number_once_issued')),
-    sa.CheckConstraint("kind = 'invoice' OR credits_id IS NOT NULL", name=op.f('ck_invoice_credit_note_credits')),
     sa.CheckConstraint("status <> 'void' OR void_reason IS NOT NULL", name=op.f('ck_invoice_void_has_reason')),
     sa.CheckConstraint('payer_id IS NOT NULL OR client_id IS NOT NULL', name=op.f('ck_invoice_has_bill_to')),
     sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_invoice_client_id_client'), ondelete='RESTRICT'),

@@ -39,3 +39,11 @@ def prepare_payer(session: Session, payer: Payer) -> Payer:
                 field="name",
             )
     return payer
+
+
+def payer_id_named(session: Session, name: str) -> int:
+    """The id of the payer called `name` (any case), or a RuleViolation naming it."""
+    payer_id = session.scalar(select(Payer.id).where(func.lower(Payer.name) == name.strip().lower()))
+    if payer_id is None:
+        raise RuleViolation(_l("No payer is called %(name)s.", name=name), field="payer")
+    return payer_id

@@ -1,0 +1,197 @@
+"""Issuing invoices and voiding them with a credit note (DESIGN.md, "Invoices").
+
+Issuing gives each draft the next number of its series: the practice's invoice series, or the
+payer's own where the payer has a prefix. Numbers come from the platform counter in the caller's
+transaction (services.platform.documents.numbering): gap-free and never reused, even when several
+processes issue at once; a batch takes each series' numbers in one statement and writes the
+invoices in one bulk UPDATE. On PostgreSQL the drafts are read FOR UPDATE, so a draft issued by
+another process meanwhile is seen as issued and refused; SQLite serialises writers.
+
+An issued invoice never changes. Voiding it (with a reason) marks it void, frees its charges for a
+later run, and issues a credit note (its own series) with the opposite amounts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from flask import current_app
+from flask_babel import lazy_gettext, ngettext
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.orm import Session
+
+from admin_app.models import (
+    CREDIT_NOTE_SERIES,
+    INVOICE_SERIES,
+    Allocation,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    Payer,
+)
+from admin_app.models.base import utcnow
+from admin_app.services.platform import clinic_time
+from admin_app.services.platform.documents.numbering import next_number, next_numbers
+from admin_app.services.platform.errors import RuleViolation
+
+
+@dataclasses.dataclass(frozen=True)
+class Series:
+    """A numbering series and how its numbers read ("INV-000042")."""
+
+    key: str
+    prefix: str
+
+    def number(self, value: int) -> str:
+        return f"{self.prefix}{value:06d}"
+
+
+def invoice_series(payer_prefix: str | None) -> Series:
+    """The practice's invoice series, or the payer's own when it has a prefix."""
+    if payer_prefix:
+        return Series(f"{INVOICE_SERIES}:{payer_prefix}", payer_prefix)
+    return Series(INVOICE_SERIES, current_app.config["INVOICE_PREFIX"])
+
+
+def credit_note_series() -> Series:
+    return Series(CREDIT_NOTE_SERIES, current_app.config["CREDIT_NOTE_PREFIX"])
+
+
+def issue(session: Session, invoice_ids: Sequence[int]) -> list[Invoice]:
+    """Issue these drafts, all or none: each gets the next number of its series and is read-only from
+    then on. Refused, naming each invoice and reason, when one is not a draft, has no line, is dated
+    after today (never post-dated) or before one of its dates of service."""
+    ids = sorted(set(invoice_ids))
+    drafts = session.scalars(
+        select(Invoice).where(Invoice.id.in_(ids)).order_by(Invoice.id).with_for_update(of=Invoice)
+    ).all()
+    _check_issuable(session, ids, drafts)
+    prefixes = dict(session.execute(select(Payer.id, Payer.invoice_prefix)).all())
+    by_series: dict[Series, list[Invoice]] = {}
+    for invoice in drafts:
+        by_series.setdefault(invoice_series(prefixes.get(invoice.payer_id)), []).append(invoice)
+    now = utcnow()
+    changes = []
+    for series, invoices in by_series.items():
+        numbers = next_numbers(session, series.key, len(invoices))
+        for invoice, value in zip(invoices, numbers, strict=True):
+            changes.append(
+                {
+                    "id": invoice.id,
+                    "status": InvoiceStatus.ISSUED,
+                    "series": series.key,
+                    "number": series.number(value),
+                    "issued_at": now,
+                }
+            )
+    session.execute(update(Invoice), changes)
+    session.expire_all()
+    return session.scalars(select(Invoice).where(Invoice.id.in_(ids)).order_by(Invoice.id)).all()
+
+
+def all_drafts(session: Session) -> list[int]:
+    return session.scalars(select(Invoice.id).where(Invoice.status == InvoiceStatus.DRAFT).order_by(Invoice.id)).all()
+
+
+def _check_issuable(session: Session, ids: Sequence[int], drafts: Sequence[Invoice]) -> None:
+    found = {invoice.id for invoice in drafts}
+    problems = [lazy_gettext("Invoice %(id)s does not exist.", id=missing) for missing in ids if missing not in found]
+    spans = {
+        row.invoice_id: row
+        for row in session.execute(
+            select(
+                InvoiceLine.invoice_id,
+                func.count().label("lines"),
+                func.max(InvoiceLine.date_of_service).label("last_day"),
+            )
+            .where(InvoiceLine.invoice_id.in_(list(found)))
+            .group_by(InvoiceLine.invoice_id)
+        )
+    }
+    today = clinic_time.today()
+    for invoice in drafts:
+        span = spans.get(invoice.id)
+        if invoice.status != InvoiceStatus.DRAFT:
+            problems.append(lazy_gettext("Invoice %(number)s is already issued.", number=invoice.number))
+        elif span is None:
+            problems.append(lazy_gettext("Draft %(id)s has no lines.", id=invoice.id))
+        elif invoice.invoice_date > today:
+            problems.append(
+                lazy_gettext("Draft %(id)s is dated after today: an invoice is never post-dated.", id=invoice.id)
+            )
+        elif invoice.invoice_date < span.last_day:
+            problems.append(
+                lazy_gettext(
+                    "Draft %(id)s is dated before its last date of service (%(day)s).",
+                    id=invoice.id,
+                    day=span.last_day.isoformat(),
+                )
+            )
+    if problems:
+        heading = ngettext(
+            "Nothing was issued: %(num)d problem.", "Nothing was issued: %(num)d problems.", len(problems)
+        )
+        raise RuleViolation(" ".join([heading, *map(str, problems)]))
+
+
+def void(session: Session, invoice: Invoice, reason: str | None) -> Invoice:
+    """Void an issued invoice and issue its credit note; its charges are free to be invoiced again.
+
+    Refused while payments or write-offs are applied to its charges: they would be left on a void
+    invoice (take them back first)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation(lazy_gettext("Give the reason for voiding the invoice."), field="void_reason")
+    if invoice.kind != InvoiceKind.INVOICE or invoice.status != InvoiceStatus.ISSUED:
+        raise RuleViolation(lazy_gettext("Only an issued invoice can be voided."))
+    holding = select(InvoiceLine.participant_id).where(InvoiceLine.invoice_id == invoice.id, InvoiceLine.holds)
+    if session.scalar(select(exists().where(Allocation.participant_id.in_(holding)))):
+        raise RuleViolation(
+            lazy_gettext(
+                "Invoice %(number)s has payments or write-offs applied; it cannot be voided.", number=invoice.number
+            )
+        )
+    series = credit_note_series()
+    credit = Invoice(
+        kind=InvoiceKind.CREDIT_NOTE,
+        status=InvoiceStatus.ISSUED,
+        payer_id=invoice.payer_id,
+        client_id=invoice.client_id,
+        currency=invoice.currency,
+        invoice_date=clinic_time.today(),
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        credits_id=invoice.id,
+        notes=reason,
+        issued_at=utcnow(),
+        series=series.key,
+        number=series.number(next_number(session, series.key)),
+    )
+    credit.lines = [_opposite(line) for line in invoice.lines]
+    invoice.status = InvoiceStatus.VOID
+    invoice.voided_at = utcnow()
+    invoice.void_reason = reason[:255]
+    for line in invoice.lines:
+        line.holds = False
+    session.add(credit)
+    session.flush()
+    return credit
+
+
+def _opposite(line: InvoiceLine) -> InvoiceLine:
+    return InvoiceLine(
+        participant_id=line.participant_id,
+        holds=False,
+        date_of_service=line.date_of_service,
+        therapist_id=line.therapist_id,
+        client_id=line.client_id,
+        authorization_id=line.authorization_id,
+        description=line.description,
+        charge_amount=-line.charge_amount,
+        amount=-line.amount,
+        adjustment_reason=line.adjustment_reason,
+        tax_rate=line.tax_rate,
+        tax=-line.tax,
+    )

@@ -1,0 +1,278 @@
+"""The invoice run, draft editing, issuing and voiding (DESIGN.md, "Invoices").
+
+October 2026 in Lima, missed sessions at 50 %, figured by hand:
+- Ana (ICBC, one invoice per client): 6 Oct attended 120.00 PEN → ICBC; 7 Oct no-show, fee 100.00 →
+  50.00 PEN to Ana herself (never ICBC); 2 Nov attended 120.00 → after the run's date.
+- Ben (ICBC): 8 Oct attended 150.00 PEN → ICBC.
+- Carla (pays herself): 9 Oct 90.00 PEN and 12 Oct 100.00 USD → two drafts, one per currency.
+- Dan and Eva (Acme EAP, one invoice per period): 13 and 14 Oct, 110.00 PEN each → one draft, 220.00.
+A run through 31 Oct gives 6 drafts and 7 lines: ICBC/Ana 120.00, ICBC/Ben 150.00, Ana 50.00,
+Carla 90.00 PEN, Carla 100.00 USD, Acme 220.00.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from admin_app.extensions import db
+from admin_app.models import (
+    Allocation,
+    AllocationKind,
+    Attendance,
+    Invoice,
+    InvoiceGrouping,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    Participant,
+)
+from admin_app.services.billing import drafts, issuing
+from admin_app.services.billing.invoice_run import commit_run, invoice_run
+from admin_app.services.platform.errors import RuleViolation
+from tests.factories import book, make_client, make_payer, make_therapist
+from tests.queries import counted_queries
+
+OCTOBER_END = dt.date(2026, 10, 31)
+NOW = "2026-11-05T15:00Z"
+pytestmark = pytest.mark.parametrize("clock", [NOW], indirect=True)
+
+
+@pytest.fixture
+def october(app, monkeypatch):
+    monkeypatch.setitem(app.config, "MISSED_SESSION_FEE_PERCENT", Decimal("50"))
+    therapist = make_therapist(full_name="Lucía Torres")
+    icbc = make_payer("ICBC", invoice_prefix="ICBC-")
+    acme = make_payer("Acme EAP", invoice_grouping=InvoiceGrouping.PER_PERIOD)
+    people = {name: make_client(therapist, full_name=name) for name in ("Ana", "Ben", "Carla", "Dan", "Eva")}
+
+    def on(day, name, fee, *, month=10, attendance=Attendance.ATTENDED, currency="PEN", payer=None):
+        start = dt.datetime(2026, month, day, 10, 0)
+        book(therapist, [people[name]], start, fee=fee, currency=currency, attendance=attendance, payer=payer)
+
+    on(6, "Ana", "120.00", payer=icbc)
+    on(7, "Ana", "100.00", payer=icbc, attendance=Attendance.NO_SHOW)
+    on(2, "Ana", "120.00", payer=icbc, month=11)
+    on(8, "Ben", "150.00", payer=icbc)
+    on(9, "Carla", "90.00")
+    on(12, "Carla", "100.00", currency="USD")
+    on(13, "Dan", "110.00", payer=acme)
+    on(14, "Eva", "110.00", payer=acme)
+    db.session.commit()
+    return {"icbc": icbc, "acme": acme, **people}
+
+
+def drafts_seen():
+    """(bill-to, currency, [(day, amount)]) for each invoice, by id."""
+    seen = []
+    for invoice in db.session.scalars(select(Invoice).order_by(Invoice.id)):
+        bill_to = " / ".join(
+            filter(None, [invoice.payer and invoice.payer.name, invoice.client and invoice.client.full_name])
+        )
+        lines = [(line.date_of_service.day, line.amount) for line in invoice.lines if line.holds]
+        seen.append((bill_to, invoice.currency, lines))
+    return seen
+
+
+def test_a_run_drafts_one_invoice_per_bill_to_and_currency_as_each_payer_asks(october):
+    outcome = commit_run(db.session, through=OCTOBER_END)
+
+    assert (outcome.new_drafts, outcome.extended_drafts, outcome.lines) == (6, 0, 7)
+    assert drafts_seen() == [
+        ("ICBC / Ana", "PEN", [(6, Decimal("120.00"))]),
+        ("Ana", "PEN", [(7, Decimal("50.00"))]),
+        ("ICBC / Ben", "PEN", [(8, Decimal("150.00"))]),
+        ("Carla", "PEN", [(9, Decimal("90.00"))]),
+        ("Carla", "USD", [(12, Decimal("100.00"))]),
+        ("Acme EAP", "PEN", [(13, Decimal("110.00")), (14, Decimal("110.00"))]),
+    ]
+
+
+def test_a_missed_session_fee_is_never_on_a_payer_invoice(october):
+    commit_run(db.session, through=OCTOBER_END)
+
+    on_payer_invoices = db.session.execute(
+        select(Participant.attendance, InvoiceLine.description)
+        .join(InvoiceLine, InvoiceLine.participant_id == Participant.id)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(Invoice.payer_id.is_not(None))
+    ).all()
+    assert {attendance for attendance, _ in on_payer_invoices} == {Attendance.ATTENDED}
+    missed = db.session.scalars(select(InvoiceLine).where(InvoiceLine.amount == Decimal("50.00"))).one()
+    assert (missed.invoice.payer_id, missed.invoice.client.full_name) == (None, "Ana")
+    assert missed.description == "Missed session fee (no-show)"
+
+
+def test_running_it_again_creates_nothing_and_a_later_run_adds_to_the_open_draft(october):
+    commit_run(db.session, through=OCTOBER_END)
+
+    again = commit_run(db.session, through=OCTOBER_END)
+
+    assert again.run is None
+    assert db.session.scalar(select(func.count(Invoice.id))) == 6
+    november = commit_run(db.session, through=dt.date(2026, 11, 30), payer_id=october["icbc"].id)
+    assert (november.new_drafts, november.extended_drafts, november.lines) == (0, 1, 1)
+    assert drafts_seen()[0] == ("ICBC / Ana", "PEN", [(6, Decimal("120.00")), (2, Decimal("120.00"))])
+
+
+def test_a_run_for_one_payer_or_for_self_pay_takes_only_those(october):
+    icbc = commit_run(db.session, through=OCTOBER_END, payer_id=october["icbc"].id)
+    assert (icbc.new_drafts, icbc.lines) == (2, 2)
+
+    clients = commit_run(db.session, through=OCTOBER_END, self_pay=True)
+
+    assert (clients.new_drafts, clients.lines) == (3, 3)
+    assert {invoice.payer_id for invoice in db.session.scalars(select(Invoice)).all()} == {october["icbc"].id, None}
+
+
+def test_invoice_selected_takes_only_the_chosen_charges(october):
+    chosen = db.session.scalars(
+        select(Participant.id).where(Participant.client_id.in_([october["Dan"].id, october["Carla"].id]))
+    ).all()
+
+    outcome = commit_run(db.session, through=OCTOBER_END, participant_ids=chosen)
+
+    assert (outcome.new_drafts, outcome.lines) == (3, 3)
+
+
+def test_the_run_is_a_few_statements_whatever_the_number_of_charges(october):
+    with counted_queries() as statements:
+        invoice_run(db.session, through=OCTOBER_END)
+        db.session.flush()
+    assert len(statements) <= 10, "\n".join(statements)
+
+
+def test_an_edited_draft_keeps_what_staff_changed_and_gives_removed_charges_back(october):
+    commit_run(db.session, through=OCTOBER_END)
+    acme = db.session.scalars(select(Invoice).where(Invoice.payer_id == october["acme"].id)).one()
+    dan, eva = acme.lines
+
+    with pytest.raises(RuleViolation, match="reason"):
+        drafts.adjust_line(dan, "100.00", "")
+    drafts.adjust_line(dan, "100.00", "Agreed EAP rate")
+    drafts.remove_line(db.session, eva)
+    drafts.set_notes(acme, "PO 4471")
+    drafts.set_invoice_date(acme, dt.date(2026, 11, 2))
+    db.session.commit()
+
+    db.session.expire_all()
+    assert [(line.amount, line.charge_amount, line.adjustment_reason) for line in acme.lines] == [
+        (Decimal("100.00"), Decimal("110.00"), "Agreed EAP rate")
+    ]
+    assert (acme.notes, acme.invoice_date) == ("PO 4471", dt.date(2026, 11, 2))
+    again = commit_run(db.session, through=OCTOBER_END)
+    assert (again.new_drafts, again.extended_drafts, again.lines) == (0, 1, 1)  # Eva's session, back on Acme's draft
+
+
+def test_an_adjusted_line_carries_its_tax_rounded_half_up(october):
+    october["icbc"].tax_rate = Decimal("5")
+    db.session.commit()
+    commit_run(db.session, through=OCTOBER_END, payer_id=october["icbc"].id)
+    line = db.session.scalars(select(InvoiceLine).where(InvoiceLine.amount == Decimal("150.00"))).one()
+    assert line.tax == Decimal("7.50")
+
+    drafts.adjust_line(line, "100.10", "Rate agreed with the adjuster")
+
+    assert (line.amount, line.tax, line.total) == (Decimal("100.10"), Decimal("5.01"), Decimal("105.11"))
+
+
+def test_issuing_numbers_each_series_in_order_and_the_invoice_is_then_read_only(october):
+    commit_run(db.session, through=OCTOBER_END)
+
+    issued = issuing.issue(db.session, issuing.all_drafts(db.session))
+    db.session.commit()
+
+    assert [invoice.number for invoice in issued] == [
+        "ICBC-000001",
+        "INV-000001",
+        "ICBC-000002",
+        "INV-000002",
+        "INV-000003",
+        "INV-000004",
+    ]
+    assert {invoice.status for invoice in issued} == {InvoiceStatus.ISSUED}
+    first = issued[0]
+    with pytest.raises(RuleViolation, match="ICBC-000001 is issued"):
+        drafts.adjust_line(first.lines[0], "1.00", "typo")
+    with pytest.raises(RuleViolation, match="ICBC-000001 is issued"):
+        drafts.set_notes(first, "changed")
+    with pytest.raises(RuleViolation, match="already issued"):
+        issuing.issue(db.session, [first.id])
+
+
+def test_issuing_is_all_or_nothing_and_never_post_dated(october, clock):
+    commit_run(db.session, through=OCTOBER_END)
+    carla = db.session.scalars(select(Invoice).where(Invoice.currency == "USD")).one()
+    drafts.set_invoice_date(carla, clock.today("America/Lima") + dt.timedelta(days=1))
+    early = db.session.scalars(select(Invoice).where(Invoice.payer_id == october["acme"].id)).one()
+    drafts.set_invoice_date(early, dt.date(2026, 10, 13))
+    db.session.commit()
+
+    with pytest.raises(RuleViolation) as refused:
+        issuing.issue(db.session, issuing.all_drafts(db.session))
+    db.session.rollback()
+
+    assert "never post-dated" in str(refused.value)
+    assert "before its last date of service (2026-10-14)" in str(refused.value)
+    assert db.session.scalar(select(func.count(Invoice.id)).where(Invoice.number.is_not(None))) == 0
+
+
+def test_voiding_issues_a_credit_note_and_frees_the_charges(october):
+    commit_run(db.session, through=OCTOBER_END, payer_id=october["icbc"].id)
+    issuing.issue(db.session, issuing.all_drafts(db.session))
+    db.session.commit()
+    ben = db.session.scalars(select(Invoice).where(Invoice.client_id == october["Ben"].id)).one()
+
+    with pytest.raises(RuleViolation, match="reason"):
+        issuing.void(db.session, ben, " ")
+    credit = issuing.void(db.session, ben, "Wrong claim number")
+    db.session.commit()
+
+    assert (ben.status, ben.void_reason) == (InvoiceStatus.VOID, "Wrong claim number")
+    assert (credit.kind, credit.number, credit.credits_id) == (InvoiceKind.CREDIT_NOTE, "CN-000001", ben.id)
+    assert [(line.date_of_service.day, line.amount) for line in credit.lines] == [(8, Decimal("-150.00"))]
+    again = commit_run(db.session, through=OCTOBER_END, payer_id=october["icbc"].id)
+    assert (again.new_drafts, again.lines) == (1, 1)
+    redraft = db.session.scalars(select(Invoice).where(Invoice.status == InvoiceStatus.DRAFT)).one()
+    assert (redraft.client_id, redraft.status) == (october["Ben"].id, InvoiceStatus.DRAFT)
+    with pytest.raises(RuleViolation, match="Only an issued invoice"):
+        issuing.void(db.session, ben, "again")
+
+
+def test_an_invoice_with_a_payment_applied_cannot_be_voided(october):
+    commit_run(db.session, through=OCTOBER_END, payer_id=october["icbc"].id)
+    (ana, _ben) = issuing.issue(db.session, issuing.all_drafts(db.session))
+    db.session.add(
+        Allocation(
+            participant_id=ana.lines[0].participant_id,
+            kind=AllocationKind.WRITTEN_OFF,
+            amount=Decimal("10.00"),
+            currency="PEN",
+            applied_on=dt.date(2026, 11, 5),
+            reason="Goodwill",
+        )
+    )
+    db.session.commit()
+
+    with pytest.raises(RuleViolation, match="ICBC-000001 has payments"):
+        issuing.void(db.session, ana, "Wrong amount")
+
+
+def test_the_commands_run_and_issue_as_the_screens_do(october, runner):
+    ran = runner.invoke(args=["billing", "invoice-run", "--through", "2026-10-31", "--payer", "icbc"])
+    assert ran.exit_code == 0, ran.output
+    assert "2 charge(s) on 2 new draft(s) and 0 existing draft(s)" in ran.output
+    again = runner.invoke(args=["billing", "invoice-run", "--through", "2026-10-31", "--payer", "ICBC"])
+    assert "Nothing to invoice through 2026-10-31." in again.output
+    unknown = runner.invoke(args=["billing", "invoice-run", "--through", "2026-10-31", "--payer", "Nobody"])
+    assert (unknown.exit_code, "No payer is called Nobody.") == (1, unknown.output.strip().removeprefix("Error: "))
+
+    issued = runner.invoke(args=["billing", "issue", "--all-drafts"])
+
+    assert issued.exit_code == 0, issued.output
+    assert "Issued 2 invoice(s): ICBC-000001 to ICBC-000002." in issued.output
+    nothing = runner.invoke(args=["billing", "issue", "--all-drafts"])
+    assert "No drafts to issue." in nothing.output
