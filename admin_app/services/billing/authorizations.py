@@ -15,10 +15,10 @@ import enum
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, case, func, literal, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
-from admin_app.models import Attendance, Authorization, Client, Participant, Payer
+from admin_app.models import Attendance, Authorization, Client, Invoice, InvoiceLine, InvoiceStatus, Participant, Payer
 from admin_app.services.platform import clinic_time
 
 
@@ -39,7 +39,7 @@ class Counts:
     approved: int
     scheduled: int  # linked participants still expected
     used: int  # attended (and missed, where the payer counts missed sessions)
-    billed: int  # on an issued, not void, invoice: 0 until invoices exist
+    billed: int  # linked charges on an issued, not void, invoice
 
     @property
     def remaining(self) -> int:
@@ -105,12 +105,23 @@ def counts_query(*conditions: ColumnElement[bool], excluding_participants: Itera
     `excluding_participants`: leave these out of the counts (the participants a batch is about to
     link again, so they are not counted twice).
     """
-    per_link = select(
-        Participant.authorization_id,
-        func.sum(case((Participant.attendance == Attendance.EXPECTED, 1), else_=0)).label("expected"),
-        func.sum(case((Participant.attendance == Attendance.ATTENDED, 1), else_=0)).label("attended"),
-        func.sum(case((Participant.attendance.in_(MISSED), 1), else_=0)).label("missed"),
-    ).where(Participant.authorization_id.is_not(None))
+    billed = (
+        select(InvoiceLine.participant_id)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(InvoiceLine.holds, Invoice.status == InvoiceStatus.ISSUED)
+        .subquery()
+    )  # a charge is held by one line at most, so the join never counts a participant twice
+    per_link = (
+        select(
+            Participant.authorization_id,
+            func.sum(case((Participant.attendance == Attendance.EXPECTED, 1), else_=0)).label("expected"),
+            func.sum(case((Participant.attendance == Attendance.ATTENDED, 1), else_=0)).label("attended"),
+            func.sum(case((Participant.attendance.in_(MISSED), 1), else_=0)).label("missed"),
+            func.count(billed.c.participant_id).label("billed"),
+        )
+        .outerjoin(billed, billed.c.participant_id == Participant.id)
+        .where(Participant.authorization_id.is_not(None))
+    )
     if conditions:
         per_link = per_link.where(Participant.authorization_id.in_(select(Authorization.id).where(*conditions)))
     excluded = tuple(excluding_participants)
@@ -123,7 +134,7 @@ def counts_query(*conditions: ColumnElement[bool], excluding_participants: Itera
             Authorization.id.label("authorization_id"),
             func.coalesce(counted.c.expected, 0).label("scheduled"),
             (func.coalesce(counted.c.attended, 0) + missed).label("used"),
-            literal(0).label("billed"),
+            func.coalesce(counted.c.billed, 0).label("billed"),
         )
         .join(Payer, Payer.id == Authorization.payer_id)
         .outerjoin(counted, counted.c.authorization_id == Authorization.id)

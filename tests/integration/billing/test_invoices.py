@@ -31,9 +31,11 @@ from admin_app.models import (
     Participant,
 )
 from admin_app.services.billing import drafts, issuing
+from admin_app.services.billing.authorizations import authorization_rows
 from admin_app.services.billing.invoice_run import commit_run, invoice_run
+from admin_app.services.billing.linking import link_waiting
 from admin_app.services.platform.errors import RuleViolation
-from tests.factories import book, make_client, make_payer, make_therapist
+from tests.factories import book, make_authorization, make_client, make_payer, make_therapist
 from tests.queries import counted_queries
 
 OCTOBER_END = dt.date(2026, 10, 31)
@@ -276,3 +278,23 @@ def test_the_commands_run_and_issue_as_the_screens_do(october, runner):
     assert "Issued 2 invoice(s): ICBC-000001 to ICBC-000002." in issued.output
     nothing = runner.invoke(args=["billing", "issue", "--all-drafts"])
     assert "No drafts to issue." in nothing.output
+
+
+def test_an_authorization_counts_as_billed_the_charges_on_issued_invoices_only(october):
+    """Ana's ICBC authorization covers 6 Oct and 2 Nov: a draft bills nothing, an issued invoice
+    bills what it holds, a void one nothing again."""
+    icbc, ana = october["icbc"], october["Ana"]
+    authorization = make_authorization(ana, icbc, 10, dt.date(2026, 10, 1), dt.date(2026, 12, 31), reference="CLM-1")
+    link_waiting(db.session, [(ana.id, icbc.id)])
+    db.session.commit()
+
+    def billed():
+        (row,) = authorization_rows(db.session, ids=[authorization.id])
+        return row.counts.billed
+
+    commit_run(db.session, through=OCTOBER_END, payer_id=icbc.id)
+    assert billed() == 0
+    (invoice, _ben) = issuing.issue(db.session, issuing.all_drafts(db.session))
+    assert billed() == 1
+    issuing.void(db.session, invoice, "Wrong claim number")
+    assert billed() == 0
