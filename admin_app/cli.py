@@ -18,7 +18,7 @@ from admin_app.extensions import db
 from admin_app.jobs import runner, schedule
 from admin_app.services import imports
 from admin_app.services.accounts import invitations, logins
-from admin_app.services.billing import invoice_run, issuing, payers
+from admin_app.services.billing import ageing_report, invoice_listing, invoice_run, issuing, payers
 from admin_app.services.billing import report as billing_report
 from admin_app.services.platform import bounds, clinic_time, documents, races
 from admin_app.services.platform.errors import RuleViolation
@@ -342,6 +342,39 @@ def billing_issue(invoice_ids: tuple[int, ...], all_drafts: bool) -> None:
         return
     issued = issuing.issue(db.session, ids)
     click.echo(f"Issued {len(issued)} invoice(s): {issued[0].number} to {issued[-1].number}.")
+
+
+@billing_cli.command("invoices")
+@click.option("--format", "output_format", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option(
+    "--status", type=click.Choice(invoice_listing.STATUSES), default=None, help="Only invoices in this state."
+)
+@OUTPUT_OPTION
+@practice_command
+def billing_invoices(output_format: str, status: str | None, output: Path | None) -> None:
+    """Every invoice and credit note with its total, what was paid, its status and its lines."""
+    if output_format == "csv":
+        document = invoice_listing.invoices_csv(db.session, status)
+    else:
+        document = invoice_listing.invoices_json(db.session, status)
+    _emit(document.content, output)
+
+
+@report_cli.command("ageing")
+@click.option(
+    "--as-of", callback=_calendar_day, metavar="YYYY-MM-DD", help="The day ages are counted to (default: today)."
+)
+@click.option("--format", "output_format", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@OUTPUT_OPTION
+@practice_command
+def report_ageing(as_of: dt.date | None, output_format: str, output: Path | None) -> None:
+    """What each payer and self-paying client owes on issued invoices, in 0-30/31-60/61-90/90+ days, per currency."""
+    day = as_of or clinic_time.today()
+    if output_format == "csv":
+        document = ageing_report.ageing_csv(db.session, day)
+    else:
+        document = ageing_report.ageing_json(db.session, day)
+    _emit(document.content, output)
 
 
 import_cli = AppGroup(

@@ -82,3 +82,16 @@ def csv_rows(response) -> list[dict[str, str]]:
     text = body(response)
     assert text.startswith("\ufeff"), "the CSV starts with a BOM"
     return list(csv.DictReader(io.StringIO(text[1:])))
+
+
+def table_rows(response_or_html, table_id: str) -> list[list[str]]:
+    """The visible text of each cell (`<td>`) of each row of the table with this id; header cells
+    (`<th>`) are left out, so the heading row is not a row."""
+    page = response_or_html if isinstance(response_or_html, str) else body(response_or_html)
+    table = re.search(rf'<table[^>]*\bid="{re.escape(table_id)}"[^>]*>(.*?)</table>', page, re.S)
+    assert table, f"no table {table_id} on the page"
+    rows = [
+        re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(1), re.S)
+    ]
+    return [[text_of(cell) for cell in row] for row in rows if row]

@@ -11,6 +11,7 @@ from admin_app import models
 from admin_app.views.accounts import invitation
 from admin_app.views.accounts.logins import UserView
 from admin_app.views.audit.trail import AuditEventView
+from admin_app.views.billing.ageing import AgeingView
 from admin_app.views.billing.authorizations import AuthorizationView
 from admin_app.views.billing.payers import PayerView, PaymentSourceView
 from admin_app.views.billing.portal import MyAuthorizationsView
@@ -80,6 +81,7 @@ def _staff_admin(app: Flask) -> Admin:
             category=billing,
         )
     )
+    admin.add_view(AgeingView(name=_l("Ageing"), endpoint="ageing", url="billing/ageing", category=billing))
     admin.add_view(SiteView(models.Site, settings=settings, name=_l("Sites"), category=setup))
     admin.add_view(RoomView(models.Room, settings=settings, name=_l("Rooms"), category=setup))
     admin.add_view(UserView(models.User, settings=settings, name=_l("Logins"), category=setup))

@@ -3,10 +3,16 @@ client names or the practice's figures."""
 
 from __future__ import annotations
 
-from flask import Response, request, stream_with_context
+from collections.abc import Callable
+
+from flask import Response, current_app, flash, redirect, request, stream_with_context
+from flask_babel import gettext
 from werkzeug.wsgi import wrap_file
 
+from admin_app.extensions import db
 from admin_app.services.platform.documents import Document
+from admin_app.services.platform.documents.pdf import PdfError
+from admin_app.services.platform.errors import RuleViolation
 
 
 def attachment(document: Document) -> Response:
@@ -24,3 +30,23 @@ def attachment(document: Document) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'
     response.cache_control.no_store = True
     return response
+
+
+def download_or_back(make: Callable[[], Document], back: str, what: str) -> Response:
+    """The document `make` gives (its export recorded with it, then committed), or back to the page
+    `back` with the rule that refused it or the news that the PDF writer failed (`what` names the
+    document in the log)."""
+    try:
+        document = make()
+    except RuleViolation as error:
+        flash(str(error), "error")
+        return redirect(back)
+    except PdfError:
+        current_app.logger.exception("%s: the PDF writer failed", what)
+        flash(
+            gettext("The PDF could not be produced. Try again; if it keeps failing, see the application log."),
+            "error",
+        )
+        return redirect(back)
+    db.session.commit()
+    return attachment(document)

@@ -19,13 +19,12 @@ from flask_babel import get_locale, gettext
 from admin_app.extensions import db
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.documents import Document
-from admin_app.services.platform.documents.pdf import PdfError
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.months import Month
 from admin_app.services.reports import figures as stats
 from admin_app.services.reports import therapist_month as month_reports
 from admin_app.views.platform.base import RoleRequired, id_arg
-from admin_app.views.platform.downloads import attachment
+from admin_app.views.platform.downloads import download_or_back
 
 
 def neighbour(month: Month, steps: int) -> Month | None:
@@ -102,19 +101,6 @@ class MonthlyReportView(RoleRequired, BaseView):
         return redirect(url_for(".index", month=str(chosen)))
 
     def _download(self, chosen: Month, make: Callable[[], Document]):
-        """The document `make` gives (its export recorded with it), or back to the month with the
-        rule that refused it or the news that the PDF writer failed."""
-        try:
-            document = make()
-        except RuleViolation as error:
-            flash(str(error), "error")
-            return self._back(chosen)
-        except PdfError:
-            current_app.logger.exception("month report PDFs for %s failed", chosen)
-            flash(
-                gettext("The PDF could not be produced. Try again; if it keeps failing, see the application log."),
-                "error",
-            )
-            return self._back(chosen)
-        db.session.commit()
-        return attachment(document)
+        """The document `make` gives, or back to the month with the reason it could not be made."""
+        back = url_for(".index", month=str(chosen))
+        return download_or_back(make, back, f"month report PDFs for {chosen}")

@@ -1,0 +1,57 @@
+"""The ageing screen: what each payer and self-paying client owes on issued invoices, by age, per
+currency, as of a day (default today), with the same figures as PDF and Excel
+(services/billing/ageing_report.py; each download is an export in the audit trail)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+
+from flask import flash, request, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext
+
+from admin_app.extensions import db
+from admin_app.services.billing import ageing, ageing_report
+from admin_app.services.platform import bounds, clinic_time
+from admin_app.views.platform.base import RoleRequired
+from admin_app.views.platform.downloads import download_or_back
+from admin_app.views.reports.monthly import reader_language
+
+
+def requested_day() -> dt.date:
+    """The `as_of` of the query string, else today; a wrong one is named in a message and today shown."""
+    text = request.args.get("as_of", "").strip()
+    if text:
+        try:
+            return bounds.calendar_day(text)
+        except ValueError:
+            flash(gettext("As of: %(value)s is not a date (YYYY-MM-DD).", value=text[:20]), "error")
+    return clinic_time.today()
+
+
+class AgeingView(RoleRequired, BaseView):
+    @expose("/")
+    def index(self):
+        day = requested_day()
+        rows = ageing.ageing_rows(db.session, day)
+        return self.render(
+            "admin/billing/ageing.html",
+            as_of=day,
+            rows=rows,
+            totals=ageing.ageing_totals(rows),
+            buckets=[(bucket, ageing.BUCKET_LABELS[bucket]) for bucket in ageing.BUCKETS],
+            language=reader_language(),
+        )
+
+    @expose("/ageing.pdf")
+    def pdf(self):
+        day = requested_day()
+        make = partial(ageing_report.ageing_pdf, db.session, day, reader_language())
+        return download_or_back(make, url_for(".index", as_of=day.isoformat()), f"ageing as of {day}")
+
+    @expose("/ageing.xlsx")
+    def workbook(self):
+        day = requested_day()
+        make = partial(ageing_report.ageing_xlsx, db.session, day, reader_language())
+        return download_or_back(make, url_for(".index", as_of=day.isoformat()), f"ageing as of {day}")
