@@ -55,9 +55,9 @@ def october(app):
 def test_the_staff_download_an_invoice_and_a_runs_files(live_server, october):
     staff = Browser(live_server)
     staff.sign_in("staff@example.com")
-    expected = {document.file_name("pdf"): document for document in invoice_documents(db.session, [
-        october.ana_invoice.id, october.acme_invoice.id, october.carla_invoice.id
-    ])}  # fmt: skip
+    invoices = (october.ana_invoice, october.acme_invoice, october.carla_invoice)
+    documents = invoice_documents(db.session, [invoice.id for invoice in invoices])
+    expected = {document.file_name("pdf"): document for document in documents}
 
     status, headers, pdf = staff.get(f"/admin/invoice-documents/{october.ana_invoice.id}.pdf")
     assert status == 200 and headers["Content-Type"] == "application/pdf"
