@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from flask import render_template
 from sqlalchemy import func, select
 
 from admin_app.extensions import db
@@ -224,3 +225,20 @@ def test_the_staff_download_an_invoice_and_a_therapist_may_not(admin_client, oct
     for path in (f"{invoice_id}.pdf", f"{invoice_id}.xlsx", f"category.zip?run={october.run_id}"):
         assert therapist.get(f"/admin/invoice-documents/{path}").status_code == 403
     assert therapist.post(f"/admin/invoice-documents/{october.ana_invoice.id}/send").status_code == 403
+
+
+def test_the_invoice_page_buttons_offer_send_only_for_an_issued_invoice_with_a_recipient(app, october):
+    october.acme.billing_email = None
+    db.session.commit()
+
+    def buttons(invoice) -> str:
+        with app.test_request_context("/admin/invoice/details/?id=1"):
+            return render_template("admin/billing/invoice_documents_buttons.html", invoice=invoice)
+
+    ana = buttons(october.ana_invoice)
+    assert f"/admin/invoice-documents/{october.ana_invoice.id}.pdf" in ana
+    assert f"/admin/invoice-documents/{october.ana_invoice.id}.xlsx" in ana
+    assert f"/admin/invoice-documents/{october.ana_invoice.id}/send" in ana
+    assert "/send" not in buttons(october.acme_invoice)  # the payer has no billing email
+    issuing.void(db.session, october.ana_invoice, "Wrong claim")
+    assert "/send" not in buttons(october.ana_invoice)

@@ -14,6 +14,7 @@ from admin_app.extensions import db
 from admin_app.models import InvoiceSending, MessageStatus, OutboundMessage
 from admin_app.services.billing import issuing, sending
 from admin_app.services.billing.invoice_run import commit_run
+from admin_app.services.messaging import rendering
 from admin_app.services.platform.errors import RuleViolation
 from tests.conftest import login
 from tests.factories import make_admin
@@ -129,3 +130,13 @@ def test_the_send_button_posts_and_comes_back_with_the_news(mail_app, smtp_sink,
     assert len(smtp_sink.to("claims@icbc.example.com")) == 1
     page = staff.get(back)
     assert "The invoice is on its way to claims@icbc.example.com." in flashed(page)
+
+
+def test_the_outbox_preview_shows_the_email_without_making_the_pdf(mail_app, october):
+    row = sending.send_invoice(db.session, october.ana_invoice.id, user_id=None)
+    message = db.session.get(OutboundMessage, row.message_id)
+
+    preview = rendering.render(db.session, message, preview=True)
+
+    assert preview.subject == "Invoice ICBC-000001 from Demo Practice"
+    assert preview.attachments == ()
