@@ -8,11 +8,13 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
 from admin_app import models
+from admin_app.services.billing import sending
 from admin_app.views.accounts import invitation
 from admin_app.views.accounts.logins import UserView
 from admin_app.views.audit.trail import AuditEventView
 from admin_app.views.billing.ageing import AgeingView
 from admin_app.views.billing.authorizations import AuthorizationView
+from admin_app.views.billing.invoice_documents import InvoiceDocumentsView
 from admin_app.views.billing.payers import PayerView, PaymentSourceView
 from admin_app.views.billing.portal import MyAuthorizationsView
 from admin_app.views.imports.screen import ImportView
@@ -79,6 +81,11 @@ def _staff_admin(app: Flask) -> Admin:
             endpoint="authorization",
             url="authorizations",
             category=billing,
+        )
+    )
+    admin.add_view(
+        InvoiceDocumentsView(
+            name=_l("Invoice documents"), endpoint="invoice_documents", url="invoice-documents", category=billing
         )
     )
     admin.add_view(AgeingView(name=_l("Ageing"), endpoint="ageing", url="billing/ageing", category=billing))
@@ -187,5 +194,7 @@ def register(app: Flask) -> None:
     register_template_filters(app)
     # Called by the navbar of both areas (one COUNT query per page, none when signed out).
     app.jinja_env.globals["notification_bell"] = notification_bell
+    # The invoice page's Send button (templates/admin/billing/invoice_documents_buttons.html).
+    app.jinja_env.globals["invoice_can_be_sent"] = sending.can_send
     _staff_admin(app)
     _therapist_portal(app)

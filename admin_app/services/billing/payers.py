@@ -47,3 +47,8 @@ def payer_id_named(session: Session, name: str) -> int:
     if payer_id is None:
         raise RuleViolation(_l("No payer is called %(name)s.", name=name), field="payer")
     return payer_id
+
+
+def payer_choices(session: Session) -> list[tuple[int, str]]:
+    """(id, name) of every payer, by name, for a form's list."""
+    return [(row.id, row.name) for row in session.execute(select(Payer.id, Payer.name).order_by(Payer.name))]

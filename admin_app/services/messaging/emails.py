@@ -43,6 +43,8 @@ def send_email(message: OutboundMessage, rendered: Rendered) -> Outcome:
         html=rendered.html,
         sender=config["MAIL_DEFAULT_SENDER"],
     )
+    for attachment in rendered.attachments:
+        email.attach(attachment.filename, attachment.content_type, attachment.content)
     try:
         with TimedConnection(current_app.extensions["mail"]) as connection:
             connection.send(email)

@@ -3,6 +3,9 @@
 Rendering happens at delivery (and for the outbox preview), so a message always shows the
 current record; a builder that finds its cause gone (appointment cancelled or moved) says
 so with `NoLongerDue`, and the message is withdrawn instead of sent.
+
+A message whose context names an `attachment` (a kind of document in ATTACHMENTS, made from
+the context's ids) carries that file, made at delivery too; a preview leaves it out.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from sqlalchemy.orm import Session
 from admin_app.config import SUPPORTED_LOCALES
 from admin_app.models import Channel, OutboundMessage
 from admin_app.services.accounts import invitations
-from admin_app.services.billing import alerts
+from admin_app.services.billing import alerts, sending
 from admin_app.services.messaging import reminders, sms
+from admin_app.services.messaging.attachments import Attachment
 from admin_app.services.platform.errors import NoLongerDue
 from admin_app.services.surveys import invitations as surveys
 
@@ -28,6 +32,11 @@ BUILDERS: dict[str, Builder] = {
     surveys.TEMPLATE: surveys.invitation_variables,
     invitations.INVITATION_TEMPLATE: invitations.invitation_variables,
     alerts.TEMPLATE: alerts.alert_variables,
+    sending.TEMPLATE: sending.invoice_email_variables,
+}
+
+ATTACHMENTS: dict[str, Callable[[Session, dict, str], Attachment]] = {
+    sending.ATTACHMENT: sending.invoice_attachment,
 }
 
 # Links that act for their owner (set a password, answer a survey as the client): a preview on the
@@ -45,6 +54,7 @@ class Rendered:
     text: str
     subject: str | None = None
     html: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 def render(session: Session, message: OutboundMessage, *, preview: bool = False) -> Rendered:
@@ -67,7 +77,13 @@ def render(session: Session, message: OutboundMessage, *, preview: bool = False)
         subject=_render("email", language, message.template, "subject.txt", variables).strip(),
         text=_render("email", language, message.template, "txt", variables),
         html=_render("email", language, message.template, "html", variables),
+        attachments=() if preview else _attachments(session, message, language),
     )
+
+
+def _attachments(session: Session, message: OutboundMessage, language: str) -> tuple[Attachment, ...]:
+    kind = message.context.get("attachment")
+    return (ATTACHMENTS[kind](session, message.context, language),) if kind else ()
 
 
 def _render(channel: str, language: str, template: str, extension: str, variables: dict) -> str:

@@ -14,6 +14,7 @@ from admin_app.services.platform.documents.files import (
     pdf_zip_document,
     streamed_csv_document,
     text_document,
+    workbook_document,
     xlsx_document,
 )
 
@@ -30,5 +31,6 @@ __all__ = [
     "pdf_zip_document",
     "streamed_csv_document",
     "text_document",
+    "workbook_document",
     "xlsx_document",
 ]

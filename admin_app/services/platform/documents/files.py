@@ -22,7 +22,7 @@ import re
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import BinaryIO
 
 from sqlalchemy import Engine
@@ -153,17 +153,32 @@ def xlsx_document(
 ) -> Document:
     """An XLSX workbook (`spreadsheets.write_xlsx`: row by row, text neutralised) in a temporary file
     with no name on disk, gone once closed."""
+    try:
+        document = _xlsx_file(lambda file: spreadsheets.write_xlsx(file, header, rows), filename)
+    finally:
+        _close(rows)
+    _record(session, export)
+    return document
+
+
+def workbook_document(
+    session: Session, sheets: Iterable[spreadsheets.Sheet], *, filename: str, export: Export | None
+) -> Document:
+    """An XLSX workbook of several sheets (`spreadsheets.write_workbook`), handed out as `xlsx_document`."""
+    document = _xlsx_file(lambda file: spreadsheets.write_workbook(file, sheets), filename)
+    _record(session, export)
+    return document
+
+
+def _xlsx_file(write: Callable[[BinaryIO], None], filename: str) -> Document:
     file = tempfile.TemporaryFile()  # noqa: SIM115 (not a `with`: whoever sends it closes it)
     try:
-        spreadsheets.write_xlsx(file, header, rows)
+        write(file)
         size = file.tell()
         file.seek(0)
     except BaseException:
         file.close()
         raise
-    finally:
-        _close(rows)
-    _record(session, export)
     return Document(file, XLSX_MIMETYPE, filename, size)
 
 

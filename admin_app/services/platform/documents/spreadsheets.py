@@ -4,8 +4,11 @@ row, and cells that cannot run as formulas (CSV injection)."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
+import itertools
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import BinaryIO
@@ -17,6 +20,8 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROWS_PER_CHUNK = 500
+SHEET_TITLE_MAX = 31
+SHEET_TITLE_REFUSED = re.compile(r"[\[\]:*?/\\]")
 
 
 def neutralise_formula(value):
@@ -54,12 +59,30 @@ def write_xlsx(file: BinaryIO, header: Sequence[str], rows: Iterable[Sequence[ob
     """An XLSX workbook of one sheet into `file`, in openpyxl's write-only mode: each row goes to
     disk as it comes, so a list of any length takes the same memory. Text is neutralised as in the
     CSV (a leading = would otherwise be stored as a formula); numbers and dates stay typed."""
+    write_workbook(file, [Sheet(None, itertools.chain([header], rows))])
+
+
+@dataclasses.dataclass(frozen=True)
+class Sheet:
+    """One sheet of a workbook: its tab's title (None: the default) and its rows, written as they come."""
+
+    title: str | None
+    rows: Iterable[Sequence[object]]
+
+
+def write_workbook(file: BinaryIO, sheets: Iterable[Sheet]) -> None:
+    """An XLSX workbook of these sheets, in order, into `file`, each written as `write_xlsx` writes one."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet()
-    sheet.append([_xlsx_cell(cell) for cell in header])
-    for row in rows:
-        sheet.append([_xlsx_cell(cell) for cell in row])
+    for sheet in sheets:
+        written = workbook.create_sheet(title=None if sheet.title is None else sheet_title(sheet.title))
+        for row in sheet.rows:
+            written.append([_xlsx_cell(cell) for cell in row])
     workbook.save(file)
+
+
+def sheet_title(text: str) -> str:
+    """A tab's title as Excel allows it: no []:*?/\\ and at most 31 characters."""
+    return SHEET_TITLE_REFUSED.sub("-", text)[:SHEET_TITLE_MAX] or "-"
 
 
 def _cell(value: object) -> str:

@@ -1,0 +1,108 @@
+"""Invoice documents for the staff: each invoice or credit note as a PDF or a workbook, a category (a
+run, or a payer and a period) as one ZIP of PDFs or one workbook, and *Send* (the PDF by email).
+
+The rules and the files are the billing services' (invoice_files, sending); this view reads the
+query string, hands out the file (no cache keeps it: it holds client data) and commits the export's
+audit event, or shows why not. URLs carry ids and dates only, never a name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext
+from flask_security import current_user
+
+from admin_app.extensions import db
+from admin_app.services.billing import invoice_files, sending
+from admin_app.services.billing.invoice_documents import Category
+from admin_app.services.billing.payers import payer_choices
+from admin_app.services.platform.documents import Document
+from admin_app.services.platform.documents.pdf import PdfError
+from admin_app.services.platform.errors import NotFound, RuleViolation
+from admin_app.views.platform.base import RoleRequired
+from admin_app.views.platform.downloads import attachment
+from admin_app.views.reports.monthly import reader_language
+
+
+class InvoiceDocumentsView(RoleRequired, BaseView):
+    """Downloads and sending of invoices; the index offers the downloads of a category."""
+
+    @expose("/")
+    def index(self):
+        return self.render(
+            "admin/billing/invoice_documents.html",
+            payers=payer_choices(db.session),
+            chosen=request.args,
+        )
+
+    @expose("/<int:invoice_id>.pdf")
+    def pdf(self, invoice_id: int):
+        return self._download(lambda: invoice_files.invoice_pdf(db.session, invoice_id, language=reader_language()))
+
+    @expose("/<int:invoice_id>.xlsx")
+    def workbook(self, invoice_id: int):
+        return self._download(
+            lambda: invoice_files.invoice_workbook(db.session, invoice_id, language=reader_language())
+        )
+
+    @expose("/category.zip")
+    def category_pdfs(self):
+        """`?run=ID`, or `?payer=ID&since=YYYY-MM-DD&until=YYYY-MM-DD`."""
+        return self._download(
+            lambda: invoice_files.category_pdfs(db.session, Category.parse(request.args), language=reader_language())
+        )
+
+    @expose("/category.xlsx")
+    def category_workbook(self):
+        """The same choice as `category_pdfs`, as one workbook."""
+        return self._download(
+            lambda: invoice_files.category_workbook(
+                db.session, Category.parse(request.args), language=reader_language()
+            )
+        )
+
+    @expose("/<int:invoice_id>/send", methods=("POST",))
+    def send(self, invoice_id: int):
+        """Email the invoice's PDF to its bill-to (CSRF-checked POST), then back to the invoice's page."""
+        try:
+            done = sending.send_invoice(db.session, invoice_id, user_id=current_user.id)
+        except NotFound:
+            db.session.rollback()
+            abort(404)
+        except RuleViolation as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            recipient = done.recipient
+            db.session.commit()
+            flash(gettext("The invoice is on its way to %(recipient)s.", recipient=recipient), "success")
+        return redirect(_local(request.form.get("next")) or url_for(".index"))
+
+    def _download(self, make: Callable[[], Document]):
+        """The document `make` gives (its export recorded with it), or the reason it could not be made."""
+        try:
+            document = make()
+        except NotFound:
+            abort(404)
+        except RuleViolation as error:
+            flash(str(error), "error")
+            return redirect(url_for(".index", **request.args))
+        except PdfError:
+            current_app.logger.exception("invoice PDFs failed")
+            flash(
+                gettext("The PDF could not be produced. Try again; if it keeps failing, see the application log."),
+                "error",
+            )
+            return redirect(url_for(".index", **request.args))
+        db.session.commit()
+        return attachment(document)
+
+
+def _local(target: str | None) -> str | None:
+    """A path of this site to go back to; None for anything else (never an open redirect)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return None
