@@ -6,8 +6,8 @@ index), so two runs at once, or a run twice, can never invoice a charge twice. A
 when it is removed from a draft or its invoice is voided; a credit note's lines never hold.
 
 An issued invoice never changes: its number, date, lines and amounts are read-only from then on
-(services.billing.invoices refuses every change); voiding issues a credit note with the opposite
-amounts and frees the charges.
+(services.billing.drafts refuses every change); voiding it (services.billing.issuing) issues a
+credit note with the opposite amounts and frees the charges.
 """
 
 from __future__ import annotations
