@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
@@ -35,6 +35,7 @@ from admin_app.models import (
     Invoice,
     InvoiceKind,
     InvoiceStatus,
+    Participant,
     Payer,
     Payment,
     PaymentMethod,
@@ -47,6 +48,8 @@ from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.platform.labels import field_label
 from admin_app.services.platform.money import check_currency
 
+# What a participant's charge is made of (services.billing.charges).
+CHARGE_FIELDS = ("attendance", "fee", "currency", "client_id", "client", "billed_to", "payer_id", "payer")
 REFERENCE_LENGTH = 120
 REASON_LENGTH = 255
 
@@ -149,6 +152,39 @@ def named_invoice_problem(invoice: Invoice, payer_id: int | None, currency: str)
             currency=currency,
         )
     return None
+
+
+def refuse_changing_allocated_charges(session: Session, participants: Iterable[Participant]) -> None:
+    """A charge with payments, write-offs or a move applied is part of the books: its attendance,
+    fee, currency, client and bill-to no longer change (take the allocations back first). One
+    query, and only when a stored participant's charge is being changed."""
+    changed = {p.id: p for p in participants if _charge_changed(p)}
+    if not changed:
+        return
+    allocated = session.scalars(
+        select(Allocation.participant_id).where(Allocation.participant_id.in_(list(changed))).distinct()
+    ).all()
+    if allocated:
+        names = ", ".join(sorted(changed[participant_id].client.full_name for participant_id in allocated))
+        raise RuleViolation(
+            _l(
+                "%(names)s: payments or write-offs are applied to this charge, so its attendance, fee and "
+                "bill-to cannot change.",
+                names=names,
+            ),
+            field="participants",
+        )
+
+
+def _charge_changed(participant: Participant) -> bool:
+    state = inspect(participant)
+    if not state.persistent:
+        return False
+    for name in CHARGE_FIELDS:
+        history = state.attrs[name].history
+        if history.has_changes() and list(history.deleted) != list(history.added):
+            return True
+    return False
 
 
 def _not_issued_problem(invoice: Invoice):

@@ -20,11 +20,23 @@ from decimal import Decimal
 import pytest
 
 from admin_app.extensions import db
-from admin_app.models import Allocation, AllocationKind, BilledTo, InvoiceStatus, Participant, Payment, PaymentMethod
+from admin_app.models import (
+    Allocation,
+    AllocationKind,
+    Attendance,
+    BilledTo,
+    InvoiceStatus,
+    Participant,
+    Payment,
+    PaymentMethod,
+)
 from admin_app.services.billing import ledger, payments
 from admin_app.services.billing.ledger import ChargeState, InvoiceState
+from admin_app.services.people.records import ensure_appointment_deletable
 from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.scheduling.rules import record_attendance, save_appointment
 from tests.factories import book, issued_invoice, make_client, make_payer, make_therapist
+from tests.pages import flashed
 from tests.queries import counted_queries
 
 NOV_10 = dt.date(2026, 11, 10)
@@ -249,3 +261,52 @@ def test_recording_a_payment_costs_the_same_statements_whatever_the_number_of_ch
     few, many = client_with(2), client_with(9)
     assert statements_to_pay(*few) == statements_to_pay(*many)
     assert db.session.query(Allocation).count() == 2 * (2 + 9)
+
+
+def test_a_charge_with_a_payment_applied_keeps_its_attendance_fee_and_bill_to_and_its_appointment(bruno):
+    """Bruno's 90.00 card payment goes to 3 Oct (70.00) and 5 Oct (20.00 of 30.00): both charges
+    are now in the books; the notes of the session may still change, and 4 Oct (USD, untouched)
+    may be marked a no-show."""
+    client, _pacifico, _invoices = bruno
+    client_pays(client, "90.00")
+    third, fourth = (
+        db.session.query(Participant).filter_by(client_id=client.id, fee=D(fee)).one() for fee in ("70.00", "40.00")
+    )
+
+    appointment = third.appointment  # loaded first, as a screen does: a load flushes what is pending
+
+    for name, value in (("attendance", Attendance.NO_SHOW), ("fee", D("60.00")), ("billed_to", BilledTo.PAYER)):
+        kept = getattr(third, name)
+        setattr(third, name, value)
+        with pytest.raises(RuleViolation) as refused:
+            save_appointment(db.session, appointment=appointment)
+        assert str(refused.value) == (
+            "Bruno Díaz: payments or write-offs are applied to this charge, so its attendance, fee and "
+            "bill-to cannot change."
+        )
+        setattr(third, name, kept)
+
+    appointment.notes = "Brought the referral letter"
+    save_appointment(db.session, appointment=appointment)
+    record_attendance(db.session, participant=fourth, attendance=Attendance.NO_SHOW)
+    with pytest.raises(RuleViolation, match="belongs to the books, so it cannot be deleted"):
+        ensure_appointment_deletable(db.session, appointment)
+
+
+def test_the_participant_screen_refuses_a_new_attendance_or_fee_for_a_paid_charge(admin_client, app):
+    """Ana paid her 150.00 session of 16 Nov in cash: the participant form keeps it as it is."""
+    therapist = make_therapist(full_name="Rosa Mendoza")
+    ana = make_client(therapist, full_name="Ana Quispe")
+    appointment = book(therapist, [ana], dt.datetime(2026, 11, 16, 10), fee="150.00", currency="PEN")
+    client_pays(ana, "150.00", method=PaymentMethod.CASH)
+    db.session.commit()
+    [participant] = appointment.participants
+    form = {"attendance": "attended", "cancelled_by": "__None", "cancellation_reason": "", "fee": "150.00"}
+    form |= {"currency": "PEN", "billed_to": "client", "payer": "__None"}
+
+    for change in ({"attendance": "no_show"}, {"fee": "120.00"}):
+        response = admin_client.post(f"/admin/participant/edit/?id={participant.id}", data=form | change)
+
+        assert any("Ana Quispe: payments or write-offs are applied to this charge" in m for m in flashed(response))
+    db.session.expire_all()
+    assert (participant.attendance, participant.fee) == (Attendance.ATTENDED, D("150.00"))
