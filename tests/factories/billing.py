@@ -1,11 +1,26 @@
-"""Payers (insurers, employer programmes) and their authorizations."""
+"""Payers (insurers, employer programmes), their authorizations, and issued invoices."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from admin_app.extensions import db
-from admin_app.models import Authorization, Client, Payer, PayerKind, PaymentSource
+from admin_app.models import (
+    INVOICE_SERIES,
+    Authorization,
+    Client,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Participant,
+    Payer,
+    PayerKind,
+    PaymentSource,
+)
+from admin_app.models.base import utcnow
+from admin_app.services.billing.charges import charge_of, missed_session_percent
+from admin_app.services.platform import clinic_time
 from tests.factories.sequence import next_number
 
 
@@ -47,3 +62,48 @@ def make_authorization(
     db.session.add(authorization)
     db.session.flush()
     return authorization
+
+
+def issued_invoice(
+    bill_to: Payer | Client,
+    participants: Iterable[Participant],
+    *,
+    number: str | None = None,
+    invoice_date: dt.date | None = None,
+    currency: str | None = None,
+) -> Invoice:
+    """An issued invoice to a payer (one per client: the first participant's) or to a client, written
+    as rows: one holding line per participant, billed its charge under the rule, no tax. A stand-in
+    for the invoice run and issuing where a test needs issued invoices and nothing else of them."""
+    participants = list(participants)
+    percent = missed_session_percent()
+    charges = [(participant, charge_of(participant, percent)) for participant in participants]
+    days = [clinic_time.to_local(participant.appointment.starts_at).date() for participant in participants]
+    to_payer = isinstance(bill_to, Payer)
+    invoice = Invoice(
+        status=InvoiceStatus.ISSUED,
+        series=INVOICE_SERIES,
+        number=number or f"INV-{next_number():06d}",
+        payer=bill_to if to_payer else None,
+        client=participants[0].client if to_payer else bill_to,
+        currency=currency or charges[0][1].currency,
+        invoice_date=invoice_date or max(days),
+        period_start=min(days),
+        period_end=max(days),
+        issued_at=utcnow(),
+        lines=[
+            InvoiceLine(
+                participant=participant,
+                date_of_service=day,
+                therapist_id=participant.appointment.therapist_id,
+                client_id=participant.client_id,
+                description="Psychotherapy session",
+                charge_amount=charge.amount,
+                amount=charge.amount,
+            )
+            for (participant, charge), day in zip(charges, days, strict=True)
+        ],
+    )
+    db.session.add(invoice)
+    db.session.flush()
+    return invoice

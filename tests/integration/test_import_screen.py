@@ -76,7 +76,13 @@ def test_the_form_offers_each_kind_and_describes_its_columns(admin_client, uploa
     page = body(admin_client.get(INDEX))
 
     assert 'enctype="multipart/form-data"' in page
-    assert re.findall(r'<option value="(\w+)">', page) == ["therapists", "clients", "appointments", "authorizations"]
+    assert re.findall(r'<option value="(\w+)">', page) == [
+        "therapists",
+        "clients",
+        "appointments",
+        "authorizations",
+        "payments",
+    ]
     assert "national_id [dni]" in page and "guardian_national_ids [apoderados]" in page
     assert "approved_sessions [sesiones_aprobadas]" in page and "authorization [autorizacion]" in page
     assert "Import from spreadsheets" in page  # the menu entry

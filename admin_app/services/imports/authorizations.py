@@ -25,12 +25,13 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from admin_app.models import Authorization, Payer
 from admin_app.services.billing.linking import link_waiting
-from admin_app.services.imports import bulk, matching, values
+from admin_app.services.imports import matching, values
 from admin_app.services.imports.appointments.columns import therapists_by_email
 from admin_app.services.imports.reading import Row, Table
 from admin_app.services.imports.report import Action, ImportPlan
 from admin_app.services.imports.rows import Cells, chunks, report_missing_columns
 from admin_app.services.imports.therapists import same
+from admin_app.services.platform import bulk
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     **matching.CLIENT_COLUMN_ALIASES,

@@ -122,6 +122,11 @@ FIELDS = {
     "appointment": _l("Appointment"),
     "participant": _l("Participant"),
     "history": _l("History"),
+    "amount": _l("Amount"),
+    "method": _l("Method"),
+    "received_on": _l("Received on"),
+    "invoices": _l("Invoices"),
+    "reason": _l("Reason"),
 }
 
 CHOICES: dict[type[enum.Enum], dict[str, object]] = {

@@ -29,7 +29,7 @@ from admin_app.models import (
     Modality,
     Participant,
 )
-from admin_app.services.billing import linking
+from admin_app.services.billing import linking, payments
 from admin_app.services.platform import bounds
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import field_label
@@ -113,6 +113,8 @@ def _apply_rules(session: Session, appointment: Appointment) -> list[Participant
         appointment.room = None
     _check_no_charge_removed(session, appointment)
     staying = [p for p in appointment.participants if p not in session.deleted]
+    if dialect_of(session) is not None:
+        payments.refuse_changing_allocated_charges(session, staying)
     _share_the_session(session, appointment, staying)
     bound = dialect_of(session) is not None
     for participant in staying:

@@ -43,6 +43,7 @@ KIND_LABELS = {
     "clients": _l("Clients"),
     "appointments": _l("Appointments"),
     "authorizations": _l("Authorizations"),
+    "payments": _l("Payments"),
 }
 KIND_NOTES = {
     "therapists": _l(
@@ -67,6 +68,12 @@ KIND_NOTES = {
         "One row per authorization, known by its payer and reference: a known one is updated. The client (by "
         "national ID, else client number, else email) and the payer (by name) must exist. Sessions of that client "
         "billed to that payer and not yet linked are then linked, in order of start."
+    ),
+    "payments": _l(
+        "One row per payment received. An invoice number records the payer's payment of that invoice; a payer "
+        "alone pays its oldest open invoices in that currency; a client (by national ID or client number) pays "
+        "their oldest open charges first and gets a receipt number. What a payment does not cover stays on it, "
+        "unapplied. The same file imported twice records its payments twice."
     ),
 }
 ACTION_LABELS = {
@@ -184,7 +191,10 @@ class ImportView(RoleRequired, BaseView):
             flash(too_large_message(), "error")
             return redirect(url_for(".index"))
         if kind not in imports.KINDS:
-            flash(gettext("Choose what the file holds: therapists, clients, appointments or authorizations."), "error")
+            flash(
+                gettext("Choose what the file holds: therapists, clients, appointments, authorizations or payments."),
+                "error",
+            )
             return redirect(url_for(".index"))
         if upload is None or not upload.filename:
             flash(gettext("Choose a file to import."), "error")

@@ -12,10 +12,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from admin_app.models import Appointment, Participant
-from admin_app.services.imports import bulk
 from admin_app.services.imports.appointments.changes import Edit, NewAppointment
 from admin_app.services.imports.report import ImportPlan
-from admin_app.services.platform import races
+from admin_app.services.platform import bulk, races
 from admin_app.services.platform.errors import RuleViolation
 
 

@@ -1,6 +1,6 @@
-"""Bulk writes of an import, audited as the listener would audit them.
+"""Bulk writes (an import, the allocations of a payment), audited as the listener would audit them.
 
-The audit trail's listener sees only ORM flushes of records; an import writes with executemany
+The audit trail's listener sees only ORM flushes of records; a bulk writer uses executemany
 statements (a flush of a model with a relationship to itself, such as an authorization, sends one
 INSERT per record), so it records its CREATE and UPDATE events here, in bulk too, with field names
 only, as the listener does.
@@ -17,7 +17,7 @@ from admin_app.models.base import utcnow
 
 
 def audit_stamp() -> dict:
-    """Who and when, shared by every event of one import."""
+    """Who and when, shared by every event of one bulk write."""
     actor_id, actor = current_actor()
     return {"occurred_at": utcnow(), "actor_user_id": actor_id, "actor": actor}
 
