@@ -17,6 +17,8 @@ from admin_app.models import (
     Channel,
     CompensationModel,
     InvoiceGrouping,
+    InvoiceKind,
+    InvoiceStatus,
     LinkKind,
     MessageStatus,
     Modality,
@@ -122,6 +124,17 @@ FIELDS = {
     "appointment": _l("Appointment"),
     "participant": _l("Participant"),
     "history": _l("History"),
+    "number": _l("Number"),
+    "invoice_date": _l("Invoice date"),
+    "bill_to": _l("Bill to"),
+    "total": _l("Total"),
+    "sent": _l("Sent"),
+    "run": _l("Invoice run"),
+    "period_start": _l("First date of service"),
+    "period_end": _l("Through"),
+    "amount": _l("Amount"),
+    "adjustment_reason": _l("Reason for the change"),
+    "void_reason": _l("Reason for voiding"),
 }
 
 CHOICES: dict[type[enum.Enum], dict[str, object]] = {
@@ -169,6 +182,8 @@ CHOICES: dict[type[enum.Enum], dict[str, object]] = {
     },
     CancelledBy: {"client": _l("Client"), "practice": _l("Practice")},
     BilledTo: {"client": _l("Client"), "payer": _l("Payer")},
+    InvoiceKind: {"invoice": _l("Invoice"), "credit_note": _l("Credit note")},
+    InvoiceStatus: {"draft": _l("Draft"), "issued": _l("Issued"), "void": _l("Void")},
     AuditAction: {
         "create": _l("Created"),
         "update": _l("Changed"),
