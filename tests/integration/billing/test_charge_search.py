@@ -18,7 +18,7 @@ from admin_app.models import Invoice, Participant
 from admin_app.services.billing import issuing
 from admin_app.services.billing.invoice_run import commit_run
 from tests.factories import book, make_client, make_therapist
-from tests.integration.billing.test_invoices import NOW, OCTOBER_END, october  # noqa: F401 (fixture)
+from tests.integration.billing.test_invoices import NOW, OCTOBER_END
 from tests.pages import body, flashed, list_rows, text_of
 from tests.queries import counted_queries
 

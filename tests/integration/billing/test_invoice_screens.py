@@ -19,7 +19,7 @@ from admin_app.models import AuditEvent, Invoice, InvoiceKind, InvoiceLine, Invo
 from admin_app.services.billing.invoice_run import commit_run
 from tests.conftest import sign_in_therapist
 from tests.factories import make_therapist
-from tests.integration.billing.test_invoices import NOW, OCTOBER_END, october  # noqa: F401 (fixture)
+from tests.integration.billing.test_invoices import NOW, OCTOBER_END
 from tests.pages import body, field_errors, flashed, list_rows, text_of
 from tests.queries import counted_queries
 
