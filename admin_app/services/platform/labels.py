@@ -135,6 +135,8 @@ FIELDS = {
     "amount": _l("Amount"),
     "adjustment_reason": _l("Reason for the change"),
     "void_reason": _l("Reason for voiding"),
+    "issued_at": _l("Issued"),
+    "voided_at": _l("Voided"),
 }
 
 CHOICES: dict[type[enum.Enum], dict[str, object]] = {
