@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.form import BaseForm
 from flask_babel import gettext, ngettext
@@ -197,7 +198,10 @@ class InvoiceView(PracticeModelView):
 
     @expose("/details/")
     def details_view(self):
-        invoice = self._requested()
+        invoice = self.get_one(request.args.get("id"))
+        if invoice is None:
+            flash(admin_gettext("Record does not exist."), "error")
+            return redirect(self.get_url(".index_view"))
         record_event(db.session, action=AuditAction.VIEW, entity=Invoice.__tablename__, entity_id=invoice.id)
         db.session.commit()
         return self._page(invoice)
@@ -207,7 +211,7 @@ class InvoiceView(PracticeModelView):
         """`?id=<run>`: the list of the drafts that run made or extended."""
         run_id = id_arg("id")
         if run_id is None:
-            abort(404)
+            return redirect(self.get_url(".index_view"))
         return redirect(self.drafts_of_run_url(run_id))
 
     @expose("/remove-line/", methods=("POST",))

@@ -8,6 +8,8 @@ Carla 100.00 USD, Acme 220.00); today is 5 November 2026 in Lima.
 from __future__ import annotations
 
 import datetime as dt
+import html
+import json
 import re
 from decimal import Decimal
 
@@ -305,3 +307,25 @@ def test_therapists_get_none_of_the_billing_screens(client, october):
     refused = client.post(f"{LIST}action/", data={"action": "issue", "rowid": [str(ana.id)]})
     assert refused.status_code == 403
     assert db.session.get(Invoice, ana.id).status == InvoiceStatus.DRAFT
+
+
+def test_the_list_is_searched_by_number_or_client_and_filtered(admin_client, october):
+    drafts = drafted(october)
+    admin_client.post(f"{LIST}action/", data={"action": "issue", "rowid": [str(drafts["ICBC/Ben PEN"].id)]})
+
+    by_number = admin_client.get(LIST, query_string={"search": "ICBC-000001"})
+    by_client = admin_client.get(LIST, query_string={"search": "carla"})
+    listed = admin_client.get(LIST)
+    groups = json.loads(html.unescape(re.search(r'id="filter-groups-data"[^>]*>(.*?)</div>', body(listed)).group(1)))
+    [issued_arg] = [f["arg"] for f in groups["Status"] if f["operation"] == "equals"]
+    issued = admin_client.get(LIST, query_string={f"flt0_{issued_arg}": "ISSUED"})
+
+    assert [(row["number"], row["client"]) for row in list_rows(by_number)] == [("ICBC-000001", "Ben")]
+    assert sorted(row["currency"] for row in list_rows(by_client)) == ["PEN", "USD"]
+    assert [row["number"] for row in list_rows(issued)] == ["ICBC-000001"]
+
+
+def test_a_missing_invoice_is_said_so(admin_client, october):
+    response = admin_client.get(f"{LIST}details/?id=999", follow_redirects=True)
+
+    assert "Record does not exist." in flashed(response)
