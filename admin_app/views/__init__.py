@@ -14,7 +14,10 @@ from admin_app.views.accounts.logins import UserView
 from admin_app.views.audit.trail import AuditEventView
 from admin_app.views.billing.ageing import AgeingView
 from admin_app.views.billing.authorizations import AuthorizationView
+from admin_app.views.billing.charges import ChargeSearchView
 from admin_app.views.billing.invoice_documents import InvoiceDocumentsView
+from admin_app.views.billing.invoice_run import InvoiceRunView
+from admin_app.views.billing.invoices import InvoiceView
 from admin_app.views.billing.payers import PayerView, PaymentSourceView
 from admin_app.views.billing.portal import MyAuthorizationsView
 from admin_app.views.imports.screen import ImportView
@@ -81,6 +84,17 @@ def _staff_admin(app: Flask) -> Admin:
             endpoint="authorization",
             url="authorizations",
             category=billing,
+        )
+    )
+    admin.add_view(
+        InvoiceView(
+            models.Invoice, settings=settings, name=_l("Invoices"), endpoint="invoice", url="invoices", category=billing
+        )
+    )
+    admin.add_view(InvoiceRunView(name=_l("Invoice run"), endpoint="invoice_run", url="invoice-run", category=billing))
+    admin.add_view(
+        ChargeSearchView(
+            name=_l("Appointment search for billing"), endpoint="charges", url="billing/charges", category=billing
         )
     )
     admin.add_view(

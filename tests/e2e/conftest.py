@@ -229,6 +229,40 @@ def app_db(practice):
         db.engine.dispose()
 
 
+VANCOUVER_SETTINGS = {
+    "CLINIC_TIMEZONE": "America/Vancouver",
+    "CURRENCIES": "CAD",
+    "DEFAULT_LOCALE": "en",
+    "PHONE_REGION": "CA",
+    "PRACTICE_NAME": "Coast Counselling Network",
+}
+VANCOUVER_ADMIN = ("admin@vancouver.example.com", "demo-admin-2026")  # the Vancouver demo's staff, English UI
+
+
+@pytest.fixture(scope="module")
+def vancouver(chromium, tmp_path_factory) -> Iterator[Practice]:
+    """A small Vancouver demo network (4 therapists; the month before last, last month and this one)
+    served by gunicorn, for the module that asks for it."""
+    sink = SmtpSink()
+    sink.start()
+    try:
+        for database_url in fresh_database(tmp_path_factory, "e2evan"):
+            yield from serve(
+                sink,
+                database_url,
+                tmp_path_factory.mktemp("e2e-vancouver") / "gunicorn.log",
+                settings=VANCOUVER_SETTINGS,
+                seed=("--practice", "vancouver", "--therapists", "4", "--months", "3"),
+            )
+    finally:
+        sink.stop()
+
+
+@pytest.fixture
+def vancouver_browser(chromium, vancouver, request):
+    yield from watched_browser(chromium, vancouver, request)
+
+
 # --- pages that fail on errors -------------------------------------------------------------------
 
 

@@ -11,7 +11,6 @@ authorization: 10 approved, 12 booked or used, 2 beyond.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -21,44 +20,13 @@ from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import Attendance, Payer
-from tests.conftest import SmtpSink, make_app
-from tests.e2e.conftest import Practice, fresh_database, serve, watched_browser
+from tests.conftest import make_app
+from tests.e2e.conftest import VANCOUVER_ADMIN as ADMIN
 from tests.e2e.helpers import alerts, clinic_today, follow, log_in, pick_from_search
 from tests.factories import book, make_authorization, make_client, make_therapist, pays_for
 
 ZONE = ZoneInfo("America/Vancouver")
-SETTINGS = {
-    "CLINIC_TIMEZONE": "America/Vancouver",
-    "CURRENCIES": "CAD",
-    "DEFAULT_LOCALE": "en",
-    "PHONE_REGION": "CA",
-    "PRACTICE_NAME": "Coast Counselling Network",
-}
-ADMIN = ("admin@vancouver.example.com", "demo-admin-2026")
 CLIENT, THERAPIST, REFERENCE = "Rowan Ellis", "Harper Quinn", "CL-2026-0417"
-
-
-@pytest.fixture(scope="module")
-def vancouver(chromium, tmp_path_factory) -> Iterator[Practice]:
-    """A small Vancouver demo network (4 therapists, 2 months) served by gunicorn."""
-    sink = SmtpSink()
-    sink.start()
-    try:
-        for database_url in fresh_database(tmp_path_factory, "e2evan"):
-            yield from serve(
-                sink,
-                database_url,
-                tmp_path_factory.mktemp("e2e-vancouver") / "gunicorn.log",
-                settings=SETTINGS,
-                seed=("--practice", "vancouver", "--therapists", "4", "--months", "2"),
-            )
-    finally:
-        sink.stop()
-
-
-@pytest.fixture
-def vancouver_browser(chromium, vancouver, request):
-    yield from watched_browser(chromium, vancouver, request)
 
 
 def today() -> dt.date:

@@ -24,7 +24,6 @@ from admin_app.models import (
     AllocationKind,
     Attendance,
     Invoice,
-    InvoiceGrouping,
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
@@ -35,36 +34,12 @@ from admin_app.services.billing.authorizations import authorization_rows
 from admin_app.services.billing.invoice_run import commit_run, invoice_run
 from admin_app.services.billing.linking import link_waiting
 from admin_app.services.platform.errors import RuleViolation
-from tests.factories import book, make_authorization, make_client, make_payer, make_therapist
+from tests.factories import make_authorization
 from tests.queries import counted_queries
 
 OCTOBER_END = dt.date(2026, 10, 31)
 NOW = "2026-11-05T15:00Z"
 pytestmark = pytest.mark.parametrize("clock", [NOW], indirect=True)
-
-
-@pytest.fixture
-def october(app, monkeypatch):
-    monkeypatch.setitem(app.config, "MISSED_SESSION_FEE_PERCENT", Decimal("50"))
-    therapist = make_therapist(full_name="Lucía Torres")
-    icbc = make_payer("ICBC", invoice_prefix="ICBC-")
-    acme = make_payer("Acme EAP", invoice_grouping=InvoiceGrouping.PER_PERIOD)
-    people = {name: make_client(therapist, full_name=name) for name in ("Ana", "Ben", "Carla", "Dan", "Eva")}
-
-    def on(day, name, fee, *, month=10, attendance=Attendance.ATTENDED, currency="PEN", payer=None):
-        start = dt.datetime(2026, month, day, 10, 0)
-        book(therapist, [people[name]], start, fee=fee, currency=currency, attendance=attendance, payer=payer)
-
-    on(6, "Ana", "120.00", payer=icbc)
-    on(7, "Ana", "100.00", payer=icbc, attendance=Attendance.NO_SHOW)
-    on(2, "Ana", "120.00", payer=icbc, month=11)
-    on(8, "Ben", "150.00", payer=icbc)
-    on(9, "Carla", "90.00")
-    on(12, "Carla", "100.00", currency="USD")
-    on(13, "Dan", "110.00", payer=acme)
-    on(14, "Eva", "110.00", payer=acme)
-    db.session.commit()
-    return {"icbc": icbc, "acme": acme, **people}
 
 
 def drafts_seen():

@@ -1,0 +1,80 @@
+"""The invoice run screen: drafts for the uninvoiced charges up to a date, of one payer, of the
+self-paying clients, or all (services.billing.invoice_run, the same run as `flask billing invoice-run`)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_admin.form import BaseForm
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
+from flask_security import current_user
+from sqlalchemy import select
+from wtforms import DateField, SelectField
+from wtforms.validators import InputRequired
+
+from admin_app.extensions import db
+from admin_app.models import Payer
+from admin_app.services.billing.invoice_run import RunOutcome, commit_run
+from admin_app.services.platform import clinic_time
+from admin_app.services.platform.months import Month
+from admin_app.views.platform.base import RoleRequired, id_arg
+from admin_app.views.platform.rules import commit_or_flash
+
+ALL, SELF_PAY = "all", "self"
+
+
+class InvoiceRunForm(BaseForm):
+    through = DateField(_l("Sessions up to"), validators=[InputRequired()])
+    payer = SelectField(_l("Bill to"))
+
+
+def previous_month_end():
+    """The default date of a run: the last day of the previous month, in clinic time."""
+    return Month.containing(clinic_time.today()).previous().last_day
+
+
+def run_summary(outcome: RunOutcome) -> str:
+    return " ".join(
+        [
+            ngettext("%(num)d new draft,", "%(num)d new drafts,", outcome.new_drafts),
+            ngettext("%(num)d draft extended,", "%(num)d drafts extended,", outcome.extended_drafts),
+            ngettext("%(num)d charge invoiced.", "%(num)d charges invoiced.", outcome.lines),
+        ]
+    )
+
+
+class InvoiceRunView(RoleRequired, BaseView):
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        form = InvoiceRunForm(request.form if request.method == "POST" else None)
+        payers = db.session.execute(select(Payer.id, Payer.name).order_by(Payer.name)).all()
+        form.payer.choices = [
+            (ALL, gettext("Everyone")),
+            (SELF_PAY, gettext("Self-paying clients")),
+            *((str(payer_id), name) for payer_id, name in payers),
+        ]
+        if request.method == "GET":
+            form.through.data = previous_month_end()
+        elif form.validate():
+            chosen = form.payer.data
+            with commit_or_flash(form) as outcome:
+                made = commit_run(
+                    db.session,
+                    through=form.through.data,
+                    payer_id=int(chosen) if chosen not in (ALL, SELF_PAY) else None,
+                    self_pay=chosen == SELF_PAY,
+                    user_id=current_user.id,
+                )
+            if outcome.refusal is None:
+                if made.run is None:
+                    flash(gettext("Nothing to invoice through %(day)s.", day=form.through.data.isoformat()), "info")
+                    return redirect(url_for(".index"))
+                flash(run_summary(made), "success")
+                return redirect(url_for(".index", run=made.run.id))
+        run_id = id_arg("run")
+        return self.render(
+            "admin/billing/invoice_run.html",
+            form=form,
+            drafts_url=url_for("invoice.run_view", id=run_id) if run_id else None,
+        )
