@@ -13,17 +13,13 @@ later run, and issues a credit note (its own series) with the opposite amounts.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
-from flask import current_app
 from flask_babel import lazy_gettext, ngettext
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
-    CREDIT_NOTE_SERIES,
-    INVOICE_SERIES,
     Allocation,
     Invoice,
     InvoiceKind,
@@ -32,31 +28,10 @@ from admin_app.models import (
     Payer,
 )
 from admin_app.models.base import utcnow
+from admin_app.services.billing.numbers import Series, credit_note_series, invoice_series
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.documents.numbering import next_number, next_numbers
 from admin_app.services.platform.errors import RuleViolation
-
-
-@dataclasses.dataclass(frozen=True)
-class Series:
-    """A numbering series and how its numbers read ("INV-000042")."""
-
-    key: str
-    prefix: str
-
-    def number(self, value: int) -> str:
-        return f"{self.prefix}{value:06d}"
-
-
-def invoice_series(payer_prefix: str | None) -> Series:
-    """The practice's invoice series, or the payer's own when it has a prefix."""
-    if payer_prefix:
-        return Series(f"{INVOICE_SERIES}:{payer_prefix}", payer_prefix)
-    return Series(INVOICE_SERIES, current_app.config["INVOICE_PREFIX"])
-
-
-def credit_note_series() -> Series:
-    return Series(CREDIT_NOTE_SERIES, current_app.config["CREDIT_NOTE_PREFIX"])
 
 
 def issue(session: Session, invoice_ids: Sequence[int]) -> list[Invoice]:

@@ -28,7 +28,6 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
-    RECEIPT_SERIES,
     Allocation,
     AllocationKind,
     Client,
@@ -42,6 +41,7 @@ from admin_app.models import (
 )
 from admin_app.models.audit import current_actor
 from admin_app.services.billing.ledger import charge_positions_query, read_positions
+from admin_app.services.billing.numbers import receipt_series
 from admin_app.services.platform import bounds, bulk, clinic_time
 from admin_app.services.platform.documents.numbering import next_number
 from admin_app.services.platform.errors import NotFound, RuleViolation
@@ -113,16 +113,12 @@ def record_client_payment(
         notes=notes,
     )
     owed = read_positions(session, _client_open_charges(payment))
-    payment.receipt_number = receipt_number(next_number(session, RECEIPT_SERIES))  # late: the counter stays locked
+    series = receipt_series()
+    payment.receipt_number = series.number(next_number(session, series.key))  # late: the counter stays locked
     session.add(payment)
     session.flush()
     _apply(session, payment, [(charge.participant_id, charge.client_open) for charge in owed])
     return payment
-
-
-def receipt_number(value: int) -> str:
-    """A receipt's number as stored and shown: the counter's value, as client numbers are."""
-    return str(value)
 
 
 def write_off_rest(session: Session, *, invoice_id: int, reason: str, on: dt.date | None = None) -> Decimal:
