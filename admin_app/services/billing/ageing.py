@@ -4,7 +4,9 @@ The age of an open amount is the days from its invoice's date to the day the rep
 0–30, 31–60, 61–90, 90+ (DESIGN.md, "Invoices"). The amounts are the ledger's (`ledger`): on a
 payer's invoice the payer owes its open part, and the client owes what was moved to them and is
 unpaid (aged from the same invoice); on a client's invoice the client owes the open amount.
-Charges not yet invoiced have no age and are not here (the billing search shows them).
+Charges not yet invoiced have no age and are not here (the billing search shows them). Read on an
+earlier day, only the invoices dated by then and the payments and write-offs applied by then count
+(an invoice voided since is no longer here: a void frees its charges).
 
 One statement: the ledger's positions of the charges on issued invoices, summed per debtor,
 currency and bucket in SQL. Bucket bounds are dates worked out in Python, so the SQL compares
@@ -74,7 +76,7 @@ def ageing_totals(rows: list[AgeingRow]) -> dict[str, dict[str, Decimal]]:
 
 
 def _ageing_query(as_of: dt.date) -> Select:
-    positions = charge_positions_query().subquery("position")
+    positions = charge_positions_query(applied_through=as_of).subquery("position")
     bucket = case(
         (Invoice.invoice_date >= as_of - dt.timedelta(days=30), literal("0-30")),
         (Invoice.invoice_date >= as_of - dt.timedelta(days=60), literal("31-60")),

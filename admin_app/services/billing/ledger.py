@@ -122,16 +122,17 @@ class InvoiceFigures:
     status: InvoiceState
 
 
-def allocated_query() -> Select:
+def allocated_query(applied_through: dt.date | None = None) -> Select:
     """Per charge (participant_id) with any allocation: paid_cents, paid_by_payer_cents,
-    written_off_cents, moved_cents, and last_applied_on (the latest paid or written-off part)."""
+    written_off_cents, moved_cents, and last_applied_on (the latest paid or written-off part);
+    `applied_through`: only the parts applied on or before that day (where things stood then)."""
     cents = cents_sql(Allocation.amount)
 
     def total(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((condition, cents), else_=0)), 0)
 
     is_paid = Allocation.kind == AllocationKind.PAID
-    return (
+    query = (
         select(
             Allocation.participant_id,
             total(is_paid).label("paid_cents"),
@@ -145,6 +146,9 @@ def allocated_query() -> Select:
         .outerjoin(Payment, Payment.id == Allocation.payment_id)
         .group_by(Allocation.participant_id)
     )
+    if applied_through is not None:
+        query = query.where(Allocation.applied_on <= applied_through)
+    return query
 
 
 def charge_positions_query(
@@ -153,17 +157,19 @@ def charge_positions_query(
     currency: str | None = None,
     invoice_ids: Iterable[int] | Select | None = None,
     participant_ids: Iterable[int] | Select | None = None,
+    applied_through: dt.date | None = None,
     **charge_filters,
 ) -> Select:
     """One row per charge with the columns of `ChargePosition` (amounts as *_cents), by start.
 
     `charge_filters` are those of `charges.charges_query` (since, until, therapist_id, payer_id,
-    billed_to, client_id); `invoice_ids` keeps the charges held by those invoices. Callers may
+    billed_to, client_id); `invoice_ids` keeps the charges held by those invoices;
+    `applied_through` counts only the payments and write-offs applied by that day. Callers may
     wrap it (`.subquery()`) to filter on the figures, e.g. `client_open_cents > 0`.
     """
     percent = missed_session_percent() if missed_percent is None else missed_percent
     charge = charges_query(percent, **charge_filters).order_by(None).subquery("charge")
-    allocated = allocated_query().subquery("allocated")
+    allocated = allocated_query(applied_through).subquery("allocated")
     line = (
         select(InvoiceLine.participant_id, InvoiceLine.invoice_id, InvoiceLine.amount, InvoiceLine.tax)
         .where(InvoiceLine.holds)

@@ -116,11 +116,14 @@ def test_each_payer_and_client_owes_by_days_since_the_invoice_date(owed):
     }
 
 
-def test_an_invoice_dated_after_the_day_read_is_not_owed_yet(owed):
-    rows = ageing_rows(db.session, dt.date(2027, 1, 9))
+def test_read_on_an_earlier_day_only_what_was_invoiced_and_paid_by_then_counts(owed):
+    """On 4 Jan 2027 Ana's invoice (10 Jan) did not exist and ICBC's payment of 5 Jan had not come:
+    ICBC owed Ben's 150.00 at 35 days; nothing had been moved to Ben yet."""
+    rows = ageing_rows(db.session, dt.date(2027, 1, 4))
 
     icbc = next(row for row in rows if row.name == "ICBC")
-    assert icbc.buckets == {"0-30": D("0.00"), "31-60": D("70.00"), "61-90": D("0.00"), "90+": D("0.00")}
+    assert icbc.buckets == {"0-30": D("0.00"), "31-60": D("150.00"), "61-90": D("0.00"), "90+": D("0.00")}
+    assert "Ben" not in [row.name for row in rows]
 
 
 def test_ageing_is_one_statement(owed):
