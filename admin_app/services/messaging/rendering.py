@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from admin_app.config import SUPPORTED_LOCALES
 from admin_app.models import Channel, OutboundMessage
 from admin_app.services.accounts import invitations
-from admin_app.services.billing import alerts
+from admin_app.services.billing import alerts, receipts
 from admin_app.services.messaging import reminders, sms
 from admin_app.services.platform.errors import NoLongerDue
 from admin_app.services.surveys import invitations as surveys
@@ -28,13 +28,15 @@ BUILDERS: dict[str, Builder] = {
     surveys.TEMPLATE: surveys.invitation_variables,
     invitations.INVITATION_TEMPLATE: invitations.invitation_variables,
     alerts.TEMPLATE: alerts.alert_variables,
+    receipts.TEMPLATE: receipts.receipt_variables,
 }
 
-# Links that act for their owner (set a password, answer a survey as the client): a preview on the
+# Links that act for their owner (set a password, answer a survey, open a receipt as the client): a preview on the
 # outbox screen shows where they lead, never the token, so whoever reads the outbox cannot use them.
 PRIVATE_LINKS = {
     "invitation_url": invitations.LINK.path.format(token="…"),
     "survey_url": surveys.LINK.path.format(token="…"),
+    "receipt_url": receipts.LINK.path.format(token="…"),
 }
 
 __all__ = ["BUILDERS", "NoLongerDue", "Rendered", "render"]
