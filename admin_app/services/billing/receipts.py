@@ -248,16 +248,18 @@ def send_receipt(session: Session, payment: Payment, now: dt.datetime | None = N
     return link
 
 
-def open_link(session: Session, token: str | None, now: dt.datetime | None = None) -> tuple[LinkState, int | None]:
-    """Where this token leads: (OPEN, the payment's id), marking the link opened the first time;
-    (EXPIRED, None) past its date; (UNKNOWN, None) for anything else."""
+def open_link(
+    session: Session, token: str | None, now: dt.datetime | None = None, *, mark_opened: bool = True
+) -> tuple[LinkState, int | None]:
+    """Where this token leads: (OPEN, the payment's id), marking the link opened the first time
+    (unless only checked); (EXPIRED, None) past its date; (UNKNOWN, None) for anything else."""
     now = now or utcnow()
     link = LINK.find(session, ReceiptLink, token)
     if link is None:
         return LinkState.UNKNOWN, None
     if link.expires_at <= now:
         return LinkState.EXPIRED, None
-    if link.opened_at is None:
+    if mark_opened and link.opened_at is None:
         link.opened_at = now
     return LinkState.OPEN, link.payment_id
 

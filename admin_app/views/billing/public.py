@@ -12,7 +12,7 @@ gunicorn's access log cuts the token (gunicorn.conf.py).
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
@@ -20,6 +20,7 @@ from flask_limiter import RateLimitExceeded
 from admin_app.extensions import db, limiter
 from admin_app.services.billing import receipts
 from admin_app.services.billing.receipts import LinkState
+from admin_app.services.platform.documents import PDF_MIMETYPE
 from admin_app.services.platform.documents.pdf import PdfError
 from admin_app.views.platform.downloads import attachment
 from admin_app.views.platform.public import PRIVATE_HEADERS, guess_limit, too_many_attempts, visitor_language
@@ -43,11 +44,14 @@ def _unknown_link(response) -> bool:
 @blueprint.get("/receipts/<token>")
 @limiter.limit(guess_limit, deduct_when=_unknown_link)
 def open_receipt(token: str):
-    state, payment_id = receipts.open_link(db.session, token)
+    checked_only = request.method == "HEAD"  # a mail scanner checking the link: no open, no PDF
+    state, payment_id = receipts.open_link(db.session, token, mark_opened=not checked_only)
     if state == LinkState.UNKNOWN:
         return _does_not_work(UNKNOWN_STATUS)
     if state == LinkState.EXPIRED:
         return _does_not_work(EXPIRED_STATUS)
+    if checked_only:
+        return "", 200, {"Content-Type": PDF_MIMETYPE}
     try:
         document = receipts.receipt_pdf(db.session, payment_id, actor=receipts.LINK_ACTOR)
     except PdfError:

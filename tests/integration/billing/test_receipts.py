@@ -22,7 +22,7 @@ from flask import current_app
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from admin_app.extensions import db
+from admin_app.extensions import db, limiter
 from admin_app.models import (
     Allocation,
     AllocationKind,
@@ -33,7 +33,7 @@ from admin_app.models import (
     ReceiptLink,
 )
 from admin_app.services.billing import receipts
-from tests.conftest import login, sign_in_therapist
+from tests.conftest import login, make_app, sign_in_therapist
 from tests.factories import book, client_payment, make_admin, make_client, make_payer, make_therapist
 from tests.queries import counted_queries
 
@@ -342,3 +342,39 @@ def test_a_therapist_is_refused(app, client, in_vancouver):
     assert client.post(f"/admin/receipts/{payment.id}/resend").status_code == 403
     assert db.session.scalar(select(func.count(ReceiptLink.id))) == 0
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "export")) == 0
+
+
+# The public link (opened through the live server in tests/e2e/test_receipt_link.py)
+
+
+def test_a_link_checker_does_not_open_the_receipt(app, client, in_vancouver):
+    in_vancouver()
+    link = receipts.send_receipt(db.session, carla_payment(language="en"))
+    db.session.commit()
+
+    checked = client.head(receipts.LINK.path.format(token=receipts.LINK.token(link)))
+
+    assert checked.status_code == 200 and checked.data == b""
+    db.session.expire_all()
+    assert db.session.get(ReceiptLink, link.id).opened_at is None
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "view")) == 0
+
+
+def test_guessing_receipt_links_is_stopped(app, database_url, in_vancouver):
+    in_vancouver()
+    strict = make_app(database_url, SURVEY_GUESS_LIMIT="2 per hour")
+    limiter.reset()
+    link = receipts.send_receipt(db.session, carla_payment(language="en"))
+    db.session.commit()
+    path = receipts.LINK.path.format(token=receipts.LINK.token(link))
+    guesser = strict.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+
+    assert [guesser.get(f"/receipts/guess-{n}").status_code for n in range(2)] == [404, 404]
+    blocked = guesser.get(path, headers={"Accept-Language": "en"})
+
+    assert blocked.status_code == 429  # a real link too, once blocked
+    assert "Too many attempts" in blocked.get_data(as_text=True)
+    assert blocked.content_type.startswith("text/html")
+    limiter.reset()
+    make_app(database_url)  # back to the default limit for the tests that follow
