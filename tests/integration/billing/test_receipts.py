@@ -308,6 +308,10 @@ def test_the_staff_print_a_receipt_and_send_it_again(mail_app, smtp_sink, in_van
     assert db.session.scalar(select(func.count(ReceiptLink.id))) == 2
     export = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).one()
     assert (export.entity, export.entity_id, export.actor) == ("payment", payment.id, "boss@example.com")
+    sendings = db.session.scalars(
+        select(AuditEvent.actor).where(AuditEvent.action == "create", AuditEvent.entity == "outbound_message")
+    ).all()
+    assert sendings == ["boss@example.com"] * 2
 
 
 def test_sending_again_to_a_client_without_email_says_so(app, client, in_vancouver):
