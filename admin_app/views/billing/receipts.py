@@ -7,7 +7,7 @@ payment's id, never the client's name.
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import current_app, flash, redirect, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext
 
@@ -29,8 +29,9 @@ class ReceiptsView(RoleRequired, BaseView):
     def pdf(self, payment_id: int):
         try:
             document = receipts.receipt_pdf(db.session, payment_id)
-        except NotFound:
-            abort(404)
+        except NotFound as error:
+            flash(str(error), "error")
+            return redirect(url_for(".index"))
         except PdfError:
             db.session.rollback()
             current_app.logger.exception("the PDF of the receipt of payment %s failed", payment_id)
@@ -46,7 +47,8 @@ class ReceiptsView(RoleRequired, BaseView):
     def resend(self, payment_id: int):
         payment = db.session.get(Payment, payment_id)
         if payment is None or payment.receipt_number is None:
-            abort(404)
+            flash(gettext("This payment has no receipt."), "error")
+            return redirect(url_for(".index"))
         link = receipts.send_receipt(db.session, payment)
         db.session.commit()
         if link is None:

@@ -33,6 +33,7 @@ from admin_app.models import (
     ReceiptLink,
 )
 from admin_app.services.billing import receipts
+from admin_app.services.platform.errors import NotFound
 from tests.conftest import login, make_app, sign_in_therapist
 from tests.factories import book, client_payment, make_admin, make_client, make_payer, make_therapist
 from tests.queries import counted_queries
@@ -216,7 +217,7 @@ def test_the_receipt_speaks_the_clients_language(app, in_vancouver, language, pa
 
 def test_a_payers_payment_has_no_receipt(app, carla_paid):
     payers = db.session.scalar(select(Payment.id).where(Payment.payer_id.is_not(None)))
-    with pytest.raises(receipts.NotFound):
+    with pytest.raises(NotFound):
         receipts.receipt_of(db.session, payers)
 
 
@@ -327,13 +328,16 @@ def test_sending_again_to_a_client_without_email_says_so(app, client, in_vancouv
     assert db.session.scalar(select(func.count(OutboundMessage.id))) == 0
 
 
-def test_an_unknown_receipt_is_not_found(app, client):
+def test_an_unknown_receipt_is_refused_with_a_message(app, client):
     make_admin(email="boss@example.com")
     db.session.commit()
     login(client, "boss@example.com")
 
-    assert client.get("/admin/receipts/999999.pdf").status_code == 404
-    assert client.post("/admin/receipts/999999/resend").status_code == 404
+    for answer in (client.get("/admin/receipts/999999.pdf"), client.post("/admin/receipts/999999/resend")):
+        assert answer.status_code == 302 and answer.headers["Location"].endswith("/admin/receipts/")
+    page = client.get("/admin/receipts/").get_data(as_text=True)
+    assert page.count("This payment has no receipt.") == 2
+    assert db.session.scalar(select(func.count(OutboundMessage.id))) == 0
 
 
 def test_a_therapist_is_refused(app, client, in_vancouver):
