@@ -1,7 +1,7 @@
 """gunicorn settings shared by `make run` and the Procfile.
 
 The access log leaves out query strings (list searches and lookups carry client names there)
-and the secret tokens of calendar-feed, survey and invitation URLs.
+and the secret tokens of calendar-feed, survey, invitation and receipt URLs.
 
 With RUN_PERIODIC_WORK=true (`make run` sets it) the master starts one periodic runner
 (`flask jobs runner`: the periodic work every minute) beside the web workers and stops it on exit.
@@ -26,6 +26,7 @@ SECRET_PATHS = (
     (re.compile(r"^/survey/(?!thanks$)[^/]+$"), "/survey/<token>"),
     (re.compile(r"^/welcome/[^/]+$"), "/welcome/<token>"),
     (re.compile(r"^/welcome/[^/]+/renew$"), "/welcome/<token>/renew"),
+    (re.compile(r"^/receipts/[^/]+$"), "/receipts/<token>"),
 )
 
 

@@ -215,6 +215,7 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "PHONE_REGION": env.get("PHONE_REGION", "PE").strip().upper(),
         "PRACTICE_NAME": env.get("PRACTICE_NAME", "Demo Practice").strip(),
         "PRACTICE_ADDRESS": env.get("PRACTICE_ADDRESS", "").strip(),
+        "PRACTICE_PHONE": env.get("PRACTICE_PHONE", "").strip(),
         # What `flask seed-demo` loads without --practice.
         "DEMO_PRACTICE": _demo_practice(env, "DEMO_PRACTICE", "lima"),
         "PUBLIC_BASE_URL": _public_base_url(env),
@@ -240,6 +241,8 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "SURVEY_DAY": _day_of_month(env, "SURVEY_DAY", 1),
         "SURVEY_VALID_DAYS": _integer(env, "SURVEY_VALID_DAYS", 30, 1),
         "INVITATION_VALID_DAYS": _integer(env, "INVITATION_VALID_DAYS", 7, 1),
+        # A receipt's emailed link opens its PDF for this many days.
+        "RECEIPT_LINK_VALID_DAYS": _integer(env, "RECEIPT_LINK_VALID_DAYS", 30, 1),
         "SURVEY_ANONYMOUS_TO_THERAPISTS": _flag(env, "SURVEY_ANONYMOUS_TO_THERAPISTS", True),
         "SURVEY_GUESS_LIMIT": env.get("SURVEY_GUESS_LIMIT", "20 per hour").strip(),
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none).

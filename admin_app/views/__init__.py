@@ -12,6 +12,7 @@ from admin_app.services.billing import sending
 from admin_app.views.accounts import invitation
 from admin_app.views.accounts.logins import UserView
 from admin_app.views.audit.trail import AuditEventView
+from admin_app.views.billing import public as receipt_link
 from admin_app.views.billing.ageing import AgeingView
 from admin_app.views.billing.authorizations import AuthorizationView
 from admin_app.views.billing.charges import ChargeSearchView
@@ -20,6 +21,7 @@ from admin_app.views.billing.invoice_run import InvoiceRunView
 from admin_app.views.billing.invoices import InvoiceView
 from admin_app.views.billing.payers import PayerView, PaymentSourceView
 from admin_app.views.billing.portal import MyAuthorizationsView
+from admin_app.views.billing.receipts import ReceiptsView
 from admin_app.views.imports.screen import ImportView
 from admin_app.views.messaging.notifications import (
     PORTAL_ENDPOINT,
@@ -103,6 +105,7 @@ def _staff_admin(app: Flask) -> Admin:
         )
     )
     admin.add_view(AgeingView(name=_l("Ageing"), endpoint="ageing", url="billing/ageing", category=billing))
+    admin.add_view(ReceiptsView(name=_l("Receipts"), endpoint="receipts", url="receipts", category=billing))
     admin.add_view(SiteView(models.Site, settings=settings, name=_l("Sites"), category=setup))
     admin.add_view(RoomView(models.Room, settings=settings, name=_l("Rooms"), category=setup))
     admin.add_view(UserView(models.User, settings=settings, name=_l("Logins"), category=setup))
@@ -203,6 +206,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(home.blueprint)
     app.register_blueprint(calendar.blueprint)
     app.register_blueprint(survey.blueprint)
+    app.register_blueprint(receipt_link.blueprint)
     app.register_blueprint(invitation.blueprint)
     app.register_blueprint(statistics.blueprint)
     register_template_filters(app)

@@ -2,7 +2,7 @@
 the record. Every public name is re-exported here: `from tests.factories import make_client`."""
 
 from tests.factories.accounts import PASSWORD, make_admin, make_therapist_user
-from tests.factories.billing import issued_invoice, make_authorization, make_payer, pays_for
+from tests.factories.billing import client_payment, issued_invoice, make_authorization, make_payer, pays_for
 from tests.factories.people import make_client, make_therapist
 from tests.factories.scheduling import attended, book, make_appointment
 from tests.factories.sites import make_room, make_site
@@ -12,6 +12,7 @@ __all__ = [
     "PASSWORD",
     "attended",
     "book",
+    "client_payment",
     "issued_invoice",
     "make_admin",
     "make_answer",

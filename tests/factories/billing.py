@@ -1,13 +1,16 @@
-"""Payers (insurers, employer programmes), their authorizations, and issued invoices."""
+"""Payers (insurers, employer programmes), their authorizations, issued invoices and clients' payments."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal
 
 from admin_app.extensions import db
 from admin_app.models import (
     INVOICE_SERIES,
+    Allocation,
+    AllocationKind,
     Authorization,
     Client,
     Invoice,
@@ -16,6 +19,8 @@ from admin_app.models import (
     Participant,
     Payer,
     PayerKind,
+    Payment,
+    PaymentMethod,
     PaymentSource,
 )
 from admin_app.models.base import utcnow
@@ -107,3 +112,40 @@ def issued_invoice(
     db.session.add(invoice)
     db.session.flush()
     return invoice
+
+
+def client_payment(
+    client: Client,
+    amount: Decimal | str,
+    on: dt.date,
+    method: PaymentMethod = PaymentMethod.CARD,
+    *,
+    allocations: Iterable[tuple[Participant, Decimal | str]] = (),
+    receipt_number: str | None = None,
+    currency: str | None = None,
+) -> Payment:
+    """A client's payment with its receipt number, applied as `paid` allocations of the given
+    amounts to those participants, written as rows (a stand-in for recording it FIFO)."""
+    allocations = list(allocations)
+    currency = currency or (allocations[0][0].currency if allocations else "PEN")
+    payment = Payment(
+        client=client,
+        received_on=on,
+        amount=Decimal(amount),
+        currency=currency,
+        method=method,
+        receipt_number=receipt_number or str(next_number()),
+        allocations=[
+            Allocation(
+                participant=participant,
+                kind=AllocationKind.PAID,
+                amount=Decimal(paid),
+                currency=currency,
+                applied_on=on,
+            )
+            for participant, paid in allocations
+        ],
+    )
+    db.session.add(payment)
+    db.session.flush()
+    return payment

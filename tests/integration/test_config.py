@@ -45,6 +45,8 @@ TWILIO = {
         ({"DATABASE_URL": "mysql://db/practice"}, "DATABASE_URL", "postgresql://"),
         ({"PUBLIC_BASE_URL": "practice.example.com"}, "PUBLIC_BASE_URL", "http://"),
         ({"INVITATION_VALID_DAYS": "0"}, "INVITATION_VALID_DAYS", "at least 1"),
+        ({"RECEIPT_LINK_VALID_DAYS": "0"}, "RECEIPT_LINK_VALID_DAYS", "at least 1"),
+        ({"RECEIPT_LINK_VALID_DAYS": "a month"}, "RECEIPT_LINK_VALID_DAYS", "a month"),
         ({"MISSED_SESSION_FEE_PERCENT": "half"}, "MISSED_SESSION_FEE_PERCENT", "half"),
         ({"MISSED_SESSION_FEE_PERCENT": "100.5"}, "MISSED_SESSION_FEE_PERCENT", "0 to 100"),
         ({"MISSED_SESSION_FEE_PERCENT": "-1"}, "MISSED_SESSION_FEE_PERCENT", "0 to 100"),
@@ -103,6 +105,8 @@ def test_the_defaults_are_the_lima_practice_on_sqlite(tmp_path):
     assert settings["TWILIO_AUTH_TOKEN"] is None
     assert settings["TWILIO_FROM_NUMBER"] is None
     assert settings["WTF_CSRF_ENABLED"] is True
+    assert settings["PRACTICE_PHONE"] == ""
+    assert settings["RECEIPT_LINK_VALID_DAYS"] == 30
 
 
 @pytest.mark.parametrize(
@@ -147,6 +151,8 @@ def test_a_vancouver_practice_is_configured_from_the_environment(tmp_path):
             "DEFAULT_LOCALE": "EN",
             "PHONE_REGION": "ca",
             "DEMO_PRACTICE": " Vancouver",
+            "PRACTICE_PHONE": " +1 604 555 0100 ",
+            "RECEIPT_LINK_VALID_DAYS": "60",
         },
         instance_path=tmp_path,
     )
@@ -157,6 +163,8 @@ def test_a_vancouver_practice_is_configured_from_the_environment(tmp_path):
     assert settings["DEFAULT_LOCALE"] == "en"
     assert settings["PHONE_REGION"] == "CA"
     assert settings["DEMO_PRACTICE"] == "vancouver"
+    assert settings["PRACTICE_PHONE"] == "+1 604 555 0100"
+    assert settings["RECEIPT_LINK_VALID_DAYS"] == 60
 
 
 def test_without_secret_key_one_is_generated_once_and_reused(tmp_path):

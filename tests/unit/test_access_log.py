@@ -21,6 +21,8 @@ CONF = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.p
         ("/survey/thanks", "/survey/thanks"),
         ("/welcome/Zq9-sEcReT_tOkEn", "/welcome/<token>"),
         ("/welcome/Zq9-sEcReT_tOkEn/renew", "/welcome/<token>/renew"),
+        ("/receipts/Rc7-sEcReT_tOkEn", "/receipts/<token>"),
+        ("/admin/receipts/12.pdf", "/admin/receipts/12.pdf"),
         ("/admin/book/", "/admin/book/"),
     ],
 )

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from admin_app.config import SUPPORTED_LOCALES
 from admin_app.models import Channel, OutboundMessage
 from admin_app.services.accounts import invitations
-from admin_app.services.billing import alerts, sending
+from admin_app.services.billing import alerts, receipts, sending
 from admin_app.services.messaging import reminders, sms
 from admin_app.services.messaging.attachments import Attachment
 from admin_app.services.platform.errors import NoLongerDue
@@ -32,6 +32,7 @@ BUILDERS: dict[str, Builder] = {
     surveys.TEMPLATE: surveys.invitation_variables,
     invitations.INVITATION_TEMPLATE: invitations.invitation_variables,
     alerts.TEMPLATE: alerts.alert_variables,
+    receipts.TEMPLATE: receipts.receipt_variables,
     sending.TEMPLATE: sending.invoice_email_variables,
 }
 
@@ -39,11 +40,12 @@ ATTACHMENTS: dict[str, Callable[[Session, dict, str], Attachment]] = {
     sending.ATTACHMENT: sending.invoice_attachment,
 }
 
-# Links that act for their owner (set a password, answer a survey as the client): a preview on the
+# Links that act for their owner (set a password, answer a survey, open a receipt as the client): a preview on the
 # outbox screen shows where they lead, never the token, so whoever reads the outbox cannot use them.
 PRIVATE_LINKS = {
     "invitation_url": invitations.LINK.path.format(token="…"),
     "survey_url": surveys.LINK.path.format(token="…"),
+    "receipt_url": receipts.LINK.path.format(token="…"),
 }
 
 __all__ = ["BUILDERS", "NoLongerDue", "Rendered", "render"]

@@ -23,6 +23,7 @@ from admin_app.models import (
     MessageStatus,
     Modality,
     PayerKind,
+    PaymentMethod,
     ReminderPreference,
 )
 
@@ -206,6 +207,13 @@ CHOICES: dict[type[enum.Enum], dict[str, object]] = {
         "failed": _l("Failed"),
         "held": _l("On hold"),
         "withdrawn": _l("Withdrawn"),
+    },
+    PaymentMethod: {
+        "cash": _l("Cash"),
+        "card": _l("Card"),
+        "transfer": _l("Bank transfer"),
+        "cheque": _l("Cheque"),
+        "other": _l("Other"),
     },
 }
 

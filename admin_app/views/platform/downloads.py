@@ -15,10 +15,10 @@ from admin_app.services.platform.documents.pdf import PdfError
 from admin_app.services.platform.errors import RuleViolation
 
 
-def attachment(document: Document) -> Response:
+def attachment(document: Document, *, inline: bool = False) -> Response:
     """A document made by `services.platform.documents`: whole, streamed while it is produced (in
     the request's context, so its rows can still be read), or an open file the server sends as it is
-    and closes after."""
+    and closes after. `inline` asks the browser to show it (a PDF opened from a link) rather than save it."""
     content = document.content
     if hasattr(content, "read"):
         response = Response(wrap_file(request.environ, content), mimetype=document.mimetype, direct_passthrough=True)
@@ -27,7 +27,8 @@ def attachment(document: Document) -> Response:
         response = Response(content, mimetype=document.mimetype)
     else:
         response = Response(stream_with_context(content), mimetype=document.mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    disposition = "inline" if inline else "attachment"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{document.filename}"'
     response.cache_control.no_store = True
     return response
 

@@ -26,6 +26,7 @@ from admin_app.config import SUPPORTED_LOCALES
 from admin_app.extensions import csrf, db, limiter
 from admin_app.models import SurveyInvitation
 from admin_app.services.surveys import invitations as surveys
+from admin_app.views.platform.public import PRIVATE_HEADERS, guess_limit, too_many_attempts, visitor_language
 from admin_app.views.platform.rules import commit_or_roll_back
 
 blueprint = Blueprint("survey", __name__)
@@ -34,24 +35,7 @@ blueprint = Blueprint("survey", __name__)
 # left out on purpose: these pages ask browsers to send no referrer, so it could never pass.)
 csrf.exempt(blueprint)
 
-DEFAULT_GUESS_LIMIT = "20 per hour"
 GONE_STATUS = 404
-
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex",
-    "X-Content-Type-Options": "nosniff",
-    # Only our own stylesheet; no script at all; the form posts back to us only.
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-}
-
-
-def _guess_limit() -> str:
-    return current_app.config.get("SURVEY_GUESS_LIMIT", DEFAULT_GUESS_LIMIT)
 
 
 def _failed_lookup(response) -> bool:
@@ -61,17 +45,17 @@ def _failed_lookup(response) -> bool:
 
 @blueprint.after_request
 def _private_page(response):
-    response.headers.update(HEADERS)
+    response.headers.update(PRIVATE_HEADERS)
     return response
 
 
 @blueprint.route("/survey/<token>", methods=["GET", "POST"])
-@limiter.limit(_guess_limit, deduct_when=_failed_lookup)
+@limiter.limit(guess_limit, deduct_when=_failed_lookup)
 def answer(token: str):
     invitation = surveys.open_invitation(db.session, token)
     if invitation is None:
         return _gone()
-    language = invitation.language if invitation.language in SUPPORTED_LOCALES else _visitor_language()
+    language = invitation.language if invitation.language in SUPPORTED_LOCALES else visitor_language()
     if request.method == "POST":
         return _submit(invitation, language)
     if request.method == "GET" and invitation.opened_at is None:  # not HEAD: link checkers send that
@@ -119,7 +103,7 @@ def _csrf_valid() -> bool:
 @blueprint.get("/survey/thanks")
 def thanks():
     language = request.args.get("lang")
-    with force_locale(language if language in SUPPORTED_LOCALES else _visitor_language()):
+    with force_locale(language if language in SUPPORTED_LOCALES else visitor_language()):
         return render_template(
             "public/notice.html",
             heading=_("Thank you!"),
@@ -127,20 +111,12 @@ def thanks():
         )
 
 
-@blueprint.errorhandler(RateLimitExceeded)
-def _too_many_attempts(_error):
-    with force_locale(_visitor_language()):
-        page = render_template(
-            "public/notice.html",
-            heading=_("Too many attempts"),
-            text=_("Too many attempts, try again later."),
-        )
-    return page, 429
+blueprint.register_error_handler(RateLimitExceeded, too_many_attempts)
 
 
 def _gone():
     """The one answer for an unknown, expired or already answered link."""
-    with force_locale(_visitor_language()):
+    with force_locale(visitor_language()):
         page = render_template(
             "public/notice.html",
             heading=_("This survey link does not work"),
@@ -150,10 +126,6 @@ def _gone():
             ),
         )
     return page, GONE_STATUS
-
-
-def _visitor_language() -> str:
-    return request.accept_languages.best_match(SUPPORTED_LOCALES) or current_app.config["DEFAULT_LOCALE"]
 
 
 def _blank_values() -> dict:

@@ -1,0 +1,63 @@
+"""Receipts for the staff: the newest ones, each to print (its PDF, an export in the audit trail) or to
+send again (a new link by email; the old links keep working until they expire). Staff only.
+
+The rules are in `services.billing.receipts`; these routes only call them. Addresses carry the
+payment's id, never the client's name.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext
+
+from admin_app.extensions import db
+from admin_app.models import Payment
+from admin_app.services.billing import receipts
+from admin_app.services.platform.documents.pdf import PdfError
+from admin_app.services.platform.errors import NotFound
+from admin_app.views.platform.base import RoleRequired
+from admin_app.views.platform.downloads import attachment
+
+
+class ReceiptsView(RoleRequired, BaseView):
+    @expose("/")
+    def index(self):
+        return self.render("admin/billing/receipts.html", rows=receipts.latest_receipts(db.session))
+
+    @expose("/<int:payment_id>.pdf")
+    def pdf(self, payment_id: int):
+        try:
+            document = receipts.receipt_pdf(db.session, payment_id)
+        except NotFound as error:
+            flash(str(error), "error")
+            return redirect(url_for(".index"))
+        except PdfError:
+            db.session.rollback()
+            current_app.logger.exception("the PDF of the receipt of payment %s failed", payment_id)
+            flash(
+                gettext("The PDF could not be produced. Try again; if it keeps failing, see the application log."),
+                "error",
+            )
+            return redirect(url_for(".index"))
+        db.session.commit()
+        return attachment(document)
+
+    @expose("/<int:payment_id>/resend", methods=("POST",))
+    def resend(self, payment_id: int):
+        payment = db.session.get(Payment, payment_id)
+        if payment is None or payment.receipt_number is None:
+            flash(gettext("This payment has no receipt."), "error")
+            return redirect(url_for(".index"))
+        link = receipts.send_receipt(db.session, payment)
+        db.session.commit()
+        if link is None:
+            flash(
+                gettext(
+                    "Receipt %(number)s was not sent: the client has no email address.", number=payment.receipt_number
+                ),
+                "error",
+            )
+        else:
+            flash(gettext("Receipt %(number)s is on its way to the client.", number=payment.receipt_number), "success")
+        return redirect(url_for(".index"))
