@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext
 from flask_security import current_user
@@ -20,10 +20,9 @@ from admin_app.services.billing import invoice_files, sending
 from admin_app.services.billing.invoice_documents import Category
 from admin_app.services.billing.payers import payer_choices
 from admin_app.services.platform.documents import Document
-from admin_app.services.platform.documents.pdf import PdfError
 from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.views.platform.base import RoleRequired
-from admin_app.views.platform.downloads import attachment
+from admin_app.views.platform.downloads import download_or_back
 from admin_app.views.reports.monthly import reader_language
 
 
@@ -82,23 +81,9 @@ class InvoiceDocumentsView(RoleRequired, BaseView):
         return redirect(_local(request.form.get("next")) or url_for(".index"))
 
     def _download(self, make: Callable[[], Document]):
-        """The document `make` gives (its export recorded with it), or the reason it could not be made."""
-        try:
-            document = make()
-        except NotFound:
-            abort(404)
-        except RuleViolation as error:
-            flash(str(error), "error")
-            return redirect(url_for(".index", **request.args))
-        except PdfError:
-            current_app.logger.exception("invoice PDFs failed")
-            flash(
-                gettext("The PDF could not be produced. Try again; if it keeps failing, see the application log."),
-                "error",
-            )
-            return redirect(url_for(".index", **request.args))
-        db.session.commit()
-        return attachment(document)
+        """The document `make` gives (its export recorded with it), or back with the reason it could
+        not be made (an invoice that does not exist among them)."""
+        return download_or_back(make, url_for(".index", **request.args), "invoice documents")
 
 
 def _local(target: str | None) -> str | None:

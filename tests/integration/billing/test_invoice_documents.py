@@ -217,7 +217,9 @@ def test_the_staff_download_an_invoice_and_a_therapist_may_not(admin_client, oct
     pdf = admin_client.get(f"/admin/invoice-documents/{october.ana_invoice.id}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert pdf.headers["Content-Disposition"] == 'attachment; filename="icbc-000001-clm-88812345.pdf"'
-    assert admin_client.get("/admin/invoice-documents/999999.pdf").status_code == 404
+    missing = admin_client.get("/admin/invoice-documents/999999.pdf", follow_redirects=True)
+    assert (missing.status_code, missing.mimetype) == (200, "text/html")
+    assert flashed(missing) == ["This invoice does not exist."]
     admin_client.post("/logout")
 
     therapist = sign_in_therapist(client, october.lucia)
