@@ -138,6 +138,82 @@ LEFT JOIN counted k ON k.authorization_id = a.id
 ORDER BY c.full_name, c.id, a.valid_until, a.id
 """
 
+# The invoice run (services.billing.invoice_run) as bare SQL: the attended participants up to the
+# end of the month that no invoice line holds (the bench runs with MISSED_SESSION_FEE_PERCENT 0, so
+# these are the charges), one draft per bill-to and currency (the payer alone where it invoices per
+# period), dated the day after `period_end`, then a line per charge, each an INSERT ... SELECT.
+# `period_end` is the run's last day, or each charge's local month end for the history loaded
+# before timing (`invoice_history`). The charges go to a temporary table, analysed, and the lines
+# join it to the drafts by hash: the drafts were made in the same transaction and have no statistics
+# yet, so the planner would otherwise loop over both (seconds at full size).
+CHARGES_SQL = """
+CREATE TEMPORARY TABLE bench_charges ON COMMIT DROP AS
+SELECT p.id AS participant_id, p.client_id, a.therapist_id, a.kind, p.fee, p.currency,
+       (a.starts_at AT TIME ZONE :zone)::date AS day,
+       round(extract(epoch FROM a.ends_at - a.starts_at) / 60) AS minutes,
+       CASE WHEN p.billed_to = 'payer' THEN p.payer_id END AS payer_id,
+       CASE WHEN p.billed_to = 'payer' THEN p.authorization_id END AS authorization_id,
+       CASE WHEN py.invoice_grouping = 'per_period' THEN NULL ELSE p.client_id END AS group_client_id,
+       coalesce(py.tax_rate, 0) AS tax_rate,
+       {period_end} AS period_end
+FROM participant p
+JOIN appointment a ON a.id = p.appointment_id
+LEFT JOIN payer py ON py.id = p.payer_id AND p.billed_to = 'payer'
+WHERE p.attendance = 'attended' AND a.starts_at < :end
+  AND NOT EXISTS (SELECT 1 FROM invoice_line l WHERE l.participant_id = p.id AND l.holds)
+"""
+RUN_ROW_SQL = "INSERT INTO invoice_run (through, self_pay, created_at) VALUES (:through, false, now()) RETURNING id"
+DRAFTS_SQL = """
+INSERT INTO invoice (kind, status, payer_id, client_id, currency, invoice_date, period_start, period_end, run_id,
+                     created_at)
+SELECT 'invoice', 'draft', payer_id, group_client_id, currency, period_end + 1, min(day), period_end, :run_id, now()
+FROM bench_charges
+GROUP BY payer_id, group_client_id, currency, period_end
+"""
+LINES_SQL = """
+INSERT INTO invoice_line (invoice_id, participant_id, holds, date_of_service, therapist_id, client_id, authorization_id,
+                          description, charge_amount, amount, tax_rate, tax)
+SELECT i.id, c.participant_id, true, c.day, c.therapist_id, c.client_id, c.authorization_id,
+       initcap(c.kind) || ' therapy session, ' || c.minutes || ' min', c.fee, c.fee, c.tax_rate,
+       round(c.fee * c.tax_rate / 100, 2)
+FROM bench_charges c
+JOIN invoice i ON i.run_id = :run_id AND coalesce(i.payer_id, 0) = coalesce(c.payer_id, 0)
+  AND coalesce(i.client_id, 0) = coalesce(c.group_client_id, 0) AND i.currency = c.currency
+  AND i.period_end = c.period_end
+"""
+MONTH_END = "(date_trunc('month', a.starts_at AT TIME ZONE :zone) + interval '1 month' - interval '1 day')::date"
+# Issuing (services.billing.issuing.issue) as bare SQL: every draft numbered in its series (the
+# payer's prefix or the practice's), the counters moved by as many, in one statement.
+ISSUE_SQL = """
+WITH numbered AS (
+  SELECT i.id, coalesce('invoice:' || py.invoice_prefix, 'invoice') AS series,
+         coalesce(py.invoice_prefix, :prefix) AS prefix,
+         row_number() OVER (PARTITION BY py.invoice_prefix ORDER BY i.id) AS n,
+         count(*) OVER (PARTITION BY py.invoice_prefix) AS taken
+  FROM invoice i LEFT JOIN payer py ON py.id = i.payer_id
+  WHERE i.status = 'draft'
+), counters AS (
+  INSERT INTO number_counter (series, last_value)
+  SELECT series, count(*) FROM numbered GROUP BY series
+  ON CONFLICT (series) DO UPDATE SET last_value = number_counter.last_value + excluded.last_value
+  RETURNING series, last_value
+)
+UPDATE invoice i
+SET status = 'issued', series = n.series, number = n.prefix || lpad((k.last_value - n.taken + n.n)::text, 6, '0'),
+    issued_at = now()
+FROM numbered n JOIN counters k ON k.series = n.series
+WHERE i.id = n.id
+"""
+# What a run made, to check the service against the bare SQL: per invoice, its bill-to, lines and total.
+ISSUED_NUMBERS_SQL = "SELECT number FROM invoice WHERE run_id = (SELECT max(id) FROM invoice_run) ORDER BY number"
+RUN_FINGERPRINT_SQL = """
+SELECT i.payer_id, i.client_id, i.currency, i.invoice_date, i.status, count(l.id), sum(l.amount), sum(l.tax)
+FROM invoice i JOIN invoice_line l ON l.invoice_id = i.id
+WHERE i.run_id = (SELECT max(id) FROM invoice_run)
+GROUP BY i.id, i.payer_id, i.client_id, i.currency, i.invoice_date, i.status
+ORDER BY i.payer_id NULLS FIRST, i.client_id NULLS FIRST, i.currency
+"""
+
 
 @dataclasses.dataclass
 class Result:
@@ -197,7 +273,10 @@ def prepare(app, args: argparse.Namespace) -> None:
     else:
         print(f"Loading the demo practice: {args.therapists} therapists x {args.months} months ...", flush=True)
         started = time.perf_counter()
-        summary = demo.load_demo_practice(db.session, therapists=args.therapists, months=args.months, today=args.today)
+        # Uninvoiced: the invoice run is timed on them (the months before the timed one are invoiced first).
+        summary = demo.load_demo_practice(
+            db.session, therapists=args.therapists, months=args.months, today=args.today, invoices=False
+        )
         db.session.commit()
         print(f"  {summary.outcome}: {summary.counts} in {time.perf_counter() - started:.1f} s")
         db.session.execute(sa.text("ANALYZE"))
@@ -280,6 +359,7 @@ def run(app, args: argparse.Namespace) -> list[Result]:
         results.append(pdf_result(app, session, args, month, busiest.therapist_id, lines_bare_ms))
 
     results.append(authorizations_result(session, args, today))
+    results.extend(invoicing_results(app, session, args, month))
     results.extend(page_results(app, args, str(month), today.year, bare_ms, year_bare_ms))
     return results
 
@@ -298,6 +378,108 @@ def authorizations_result(session, args, today: dt.date) -> Result:
     statuses = Counter(row.status.value for row in rows)
     note = f"{len(rows)} authorizations ({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))})"
     return Result(name, ms, bare_ms, note + ("" if same else " MISMATCH"))
+
+
+def bare_run(session, month, period_end: str) -> int:
+    """The invoice run as bare SQL for the charges before the end of `month`; returns its run id."""
+    from admin_app.services.platform.clinic_time import clinic_zone
+
+    params = {"zone": clinic_zone().key, "end": month.next().utc_range()[0], "through": month.last_day}
+    run_id = session.execute(sa.text(RUN_ROW_SQL), params).scalar_one()
+    statements = (
+        CHARGES_SQL.format(period_end=period_end),
+        "ANALYZE bench_charges",
+        DRAFTS_SQL,
+        "SET LOCAL enable_nestloop = off",
+        LINES_SQL,
+        "RESET enable_nestloop",
+    )
+    for statement in statements:
+        session.execute(sa.text(statement), {**params, "run_id": run_id})
+    return run_id
+
+
+def invoice_history(session, month) -> None:
+    """Invoice every month before `month` once, so the run timed finds one month of charges, as a
+    practice that invoices monthly would: the bare run grouped by local month, issued in a series
+    of its own ("bench:history"), committed. Later runs find nothing left to do there."""
+    started = time.perf_counter()
+    run_id = bare_run(session, month.previous(), MONTH_END)
+    issued = session.execute(
+        sa.text(
+            "UPDATE invoice SET status = 'issued', series = 'bench:history', number = 'H' || lpad(id::text, 9, '0'),"
+            " issued_at = now() WHERE run_id = :run_id"
+        ),
+        {"run_id": run_id},
+    ).rowcount
+    session.commit()
+    if issued:
+        session.execute(sa.text("ANALYZE invoice; ANALYZE invoice_line"))
+        session.commit()
+        print(f"Invoiced the months before {month}: {issued} invoices in {time.perf_counter() - started:.1f} s")
+
+
+def timed_writes(prepare: Callable[[], object], write: Callable[[], object], check, repeat: int, session):
+    """Median milliseconds of `write` over `repeat` runs after one warm-up, each after an untimed
+    `prepare` in the same transaction, then rolled back; `check()` is read after the first."""
+    times, checked = [], None
+    for attempt in range(repeat + 1):
+        prepare()
+        started = time.perf_counter()
+        write()
+        elapsed = (time.perf_counter() - started) * 1000
+        if attempt:
+            times.append(elapsed)
+        else:
+            checked = check()
+        session.rollback()
+    return statistics.median(times), checked
+
+
+def invoicing_results(app, session, args, month) -> list[Result]:
+    """The invoice run for `month` (through its last day) and the issuing of all its drafts, each
+    against the bare SQL doing the same writes; every run is rolled back."""
+    names = ("billing.invoice_run (one month, through its last day)", "billing.issue (all of that run's drafts)")
+    try:
+        run_module = importlib.import_module("admin_app.services.billing.invoice_run")
+        issuing = importlib.import_module("admin_app.services.billing.issuing")
+    except ImportError:
+        return [Result(name, note="skipped: no services.billing.invoice_run / issuing") for name in names]
+    invoice_history(session, month)
+    through = month.last_day
+
+    def service_run():
+        run_module.invoice_run(session, through, invoice_date=through + dt.timedelta(days=1))
+
+    def bare_month():
+        bare_run(session, month, "CAST(:through AS date)")
+
+    def nothing():
+        return None
+
+    def fingerprint():
+        return session.execute(sa.text(RUN_FINGERPRINT_SQL)).all()
+
+    def numbers():
+        return fingerprint(), session.scalars(sa.text(ISSUED_NUMBERS_SQL)).all()
+
+    run_ms, made = timed_writes(nothing, service_run, fingerprint, args.repeat, session)
+    bare_run_ms, bare_made = timed_writes(nothing, bare_month, fingerprint, args.repeat, session)
+    lines = sum(row[5] for row in made)
+    note = f"{len(made)} drafts, {lines} lines" + ("" if made == bare_made else " MISMATCH")
+    results = [Result(names[0], run_ms, bare_run_ms, note)]
+
+    def service_issue():
+        issuing.issue(session, issuing.all_drafts(session))
+
+    def bare_issue():
+        session.execute(sa.text(ISSUE_SQL), {"prefix": app.config["INVOICE_PREFIX"]})
+
+    issue_ms, issued = timed_writes(service_run, service_issue, numbers, args.repeat, session)
+    bare_issue_ms, bare_issued = timed_writes(bare_month, bare_issue, numbers, args.repeat, session)
+    note = f"{len(issued[1])} invoices" + ("" if issued == bare_issued else " MISMATCH")
+    results.append(Result(names[1], issue_ms, bare_issue_ms, note))
+    return results
 
 
 def pdf_result(app, session, args, month, therapist_id: int, baseline_ms: float) -> Result:

@@ -12,8 +12,9 @@ repeat.
 
 Modules: `catalogue` (the fixed data: seed, logins, outcomes), `plan` (what to create, drawn
 without the database), `authorizations` (what the payers approved, drawn from a generator of its
-own), `insert` (the bulk insert, linking referred sessions to authorizations by the rule);
-`load_demo_practice` here runs them.
+own), `insert` (the bulk insert, linking referred sessions to authorizations by the rule),
+`invoices` (the past months invoiced through the billing services); `load_demo_practice` here
+runs them.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from admin_app.demo.insert import (
     insert_roster,
     settle_authorizations,
 )
+from admin_app.demo.invoices import load_invoices
 from admin_app.demo.plan import Period, meetings, plan_clients, plan_therapists
 from admin_app.demo.practices import LIMA, PRACTICES, DemoPractice
 from admin_app.models import Client, Site, Therapist, User
@@ -94,8 +96,11 @@ def load_demo_practice(
     therapists: int | None = None,
     months: int,
     today: dt.date | None = None,
+    invoices: bool = True,
 ) -> DemoSummary:
     """Load a demo practice (default: its own number of therapists) into an empty database; the caller commits.
+
+    `invoices=False` leaves every charge uninvoiced (the benchmarks time the invoice run on them).
 
     Nothing is written when this demo is already there (so `make run` can seed every time) or
     when the database holds another practice's records.
@@ -129,6 +134,7 @@ def load_demo_practice(
     booked = insert_appointments(session, meetings(rng, roster.cases, period), client_ids, zone, linker)
     settle_authorizations(session, approvals, authorization_ids, linker)
     add_logins(session, practice)
+    invoiced = load_invoices(session, practice, today=period.today) if invoices else {}
     counts = {
         "sites": len(sites),
         "rooms": sum(len(site.room_ids) for site in sites),
@@ -140,6 +146,7 @@ def load_demo_practice(
         "payment sources": len(roster.sources),
         "authorizations": len(approvals),
         **booked,
+        **invoiced,
     }
     return DemoSummary(DemoOutcome.LOADED, demo_logins(practice), counts, period.first_day, period.last_day)
 

@@ -63,6 +63,7 @@ def add_payers(session: Session, practice: DemoPractice) -> list[int]:
             provider_number=payer.provider_number,
             payment_terms_days=payer.payment_terms_days,
             invoice_grouping=payer.invoice_grouping,
+            invoice_prefix=payer.invoice_prefix,
             counts_missed_sessions=payer.counts_missed_sessions,
             refuses_over_approved=payer.refuses_over_approved,
         )

@@ -68,6 +68,7 @@ class PayerPlan:
     provider_number: str | None = None
     payment_terms_days: int = 30
     invoice_grouping: InvoiceGrouping = InvoiceGrouping.PER_CLIENT
+    invoice_prefix: str | None = None  # its invoices are numbered in a series of their own
     counts_missed_sessions: bool = False
     refuses_over_approved: bool = False
     approvals: ApprovalPlan | None = None
@@ -118,6 +119,19 @@ class CredentialPlan:
 
 
 @dataclass(frozen=True)
+class InvoicingPlan:
+    """What the staff did beyond running and issuing each month's invoices: one line billed at a
+    payer's agreed rate instead of the fee (on a payer's first invoice whose fee differs), and one
+    invoice voided and invoiced again (the payer's first one); the reasons are the staff's words."""
+
+    adjusted_payer: str
+    adjusted_amount: Decimal
+    adjustment_reason: str
+    voided_payer: str
+    void_reason: str
+
+
+@dataclass(frozen=True)
 class DemoPractice:
     key: str
     label: str
@@ -141,6 +155,7 @@ class DemoPractice:
     open_hours: tuple[int, int]  # local hours of the first and after the last session
     working_weekdays: tuple[int, ...]  # Monday is 0
     credentials: CredentialPlan
+    invoicing: InvoicingPlan
 
 
 SPANISH = NamePool(
@@ -252,6 +267,13 @@ LIMA = DemoPractice(
             if name.endswith("a") or name in ("Carmen", "Isabel", "Rocío")
         ),
     ),
+    invoicing=InvoicingPlan(
+        adjusted_payer="Andina Seguros EPS",
+        adjusted_amount=Decimal("120.00"),
+        adjustment_reason="Tarifa pactada con la EPS para esta autorización",
+        voided_payer="Andina Seguros EPS",
+        void_reason="Número de autorización equivocado; se vuelve a facturar",
+    ),
 )
 
 ENGLISH_IN_VANCOUVER = NamePool(
@@ -314,6 +336,7 @@ VANCOUVER = DemoPractice(
             "POL",
             billing_address="151 West Esplanade, North Vancouver, BC V7M 3H9",
             provider_number="ICBC-V40517",
+            invoice_prefix="ICBC-",
             approvals=ApprovalPlan("C", weeks=(12, 24), rate=Decimal("205.00")),
         ),
         PayerPlan(
@@ -377,6 +400,13 @@ VANCOUVER = DemoPractice(
             Title("RCC", "BC Association of Clinical Counsellors"),
         ),
         numbers=(1_000, 20_000),
+    ),
+    invoicing=InvoicingPlan(
+        adjusted_payer="WorkSafeBC",
+        adjusted_amount=Decimal("190.00"),
+        adjustment_reason="WorkSafeBC fee schedule: billed at the approved rate",
+        voided_payer="ICBC",
+        void_reason="Wrong claim number; invoiced again with the right one",
     ),
 )
 

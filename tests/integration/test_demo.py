@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 from collections import defaultdict
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -14,6 +15,7 @@ from email_validator import validate_email
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import aliased
 
+from admin_app.demo.practices import LIMA, InvoicingPlan
 from admin_app.extensions import db
 from admin_app.models import (
     Appointment,
@@ -23,6 +25,10 @@ from admin_app.models import (
     Client,
     ClientLink,
     CompensationModel,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
     LinkKind,
     Participant,
     Payer,
@@ -33,6 +39,7 @@ from admin_app.models import (
 )
 from admin_app.models.base import Base
 from admin_app.services.billing.authorizations import AuthorizationStatus, authorization_rows
+from admin_app.services.billing.charges import charges_query
 from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.months import Month
 from tests.conftest import delete_all_rows, login, make_app
@@ -434,3 +441,106 @@ def test_without_practice_the_demo_practice_setting_chooses(app, database_url):
 
     assert result.exit_code == 0, result.output
     assert sites == {"Downtown", "Kitsilano", "Burnaby"}
+
+
+def invoices_by_state() -> dict[tuple[str, str], int]:
+    rows = db.session.execute(select(Invoice.kind, Invoice.status, func.count()).group_by(Invoice.kind, Invoice.status))
+    return {(str(kind), str(status)): number for kind, status, number in rows}
+
+
+def check_invoiced_as_staff_would(today: dt.date, plan: InvoicingPlan) -> dict[str, list[Invoice]]:
+    """What a demo practice's invoices show as of its today, whatever its size: the past months
+    invoiced, issued with gap-free numbers and dated the first of the next month; last month's as
+    drafts; today's month uninvoiced; one void with its credit note, its charges invoiced again; a
+    line billed at the payer's agreed rate on an issued invoice and on a draft. Returns the
+    invoices (not credit notes) by status."""
+    states = invoices_by_state()
+    assert states[("invoice", "issued")] > states[("invoice", "draft")] > 0
+    assert states[("invoice", "void")] == states[("credit_note", "issued")] == 1
+    assert set(states) == {("invoice", "issued"), ("invoice", "draft"), ("invoice", "void"), ("credit_note", "issued")}
+    invoices = db.session.scalars(select(Invoice).order_by(Invoice.id)).all()
+    by_status = defaultdict(list)
+    for invoice in invoices:
+        if invoice.kind == InvoiceKind.INVOICE:
+            by_status[invoice.status].append(invoice)
+
+    last_month = Month.containing(today).previous()
+    for draft in by_status[InvoiceStatus.DRAFT]:
+        assert (draft.invoice_date, draft.period_end, draft.number) == (
+            last_month.last_day + dt.timedelta(1),
+            last_month.last_day,
+            None,
+        )
+    for invoice in by_status[InvoiceStatus.ISSUED]:
+        assert invoice.invoice_date == invoice.period_end + dt.timedelta(1) and invoice.invoice_date.day == 1
+        assert invoice.period_end < last_month.first_day
+    last_days = db.session.execute(
+        select(InvoiceLine.invoice_id, func.max(InvoiceLine.date_of_service)).group_by(InvoiceLine.invoice_id)
+    ).all()
+    periods = {invoice.id: invoice.period_end for invoice in invoices}
+    assert all(last_day <= periods[invoice_id] for invoice_id, last_day in last_days)
+    numbers = defaultdict(list)
+    for invoice in invoices:
+        if invoice.number:
+            numbers[invoice.series].append(int(invoice.number[-6:]))
+    assert all(sorted(values) == list(range(1, len(values) + 1)) for values in numbers.values())
+
+    # Every charge up to the end of last month is on exactly one invoice; none of today's month is.
+    charges = db.session.execute(
+        charges_query(Decimal(0)).where(Appointment.starts_at < Month.containing(today).utc_range()[0])
+    )
+    held = db.session.scalars(select(InvoiceLine.participant_id).where(InvoiceLine.holds)).all()
+    assert sorted(held) == sorted(row.participant_id for row in charges)
+
+    [void] = by_status[InvoiceStatus.VOID]
+    [credit_note] = [invoice for invoice in invoices if invoice.kind == InvoiceKind.CREDIT_NOTE]
+    assert void.payer.name == plan.voided_payer and void.void_reason == credit_note.notes == plan.void_reason
+    assert credit_note.credits_id == void.id and credit_note.number.startswith("CN-")
+    assert [line.amount for line in credit_note.lines] == [-line.amount for line in void.lines]
+    voided = {line.participant_id for line in void.lines}
+    again = db.session.execute(
+        select(InvoiceLine.participant_id, Invoice.status, Invoice.invoice_date)
+        .join(Invoice)
+        .where(InvoiceLine.participant_id.in_(voided), InvoiceLine.holds)
+    ).all()
+    assert {row.participant_id for row in again} == voided
+    assert all(row.status == InvoiceStatus.ISSUED and row.invoice_date > void.invoice_date for row in again)
+
+    adjusted = db.session.execute(
+        select(InvoiceLine, Invoice.status, Payer.name)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .join(Payer, Payer.id == Invoice.payer_id)
+        .where(InvoiceLine.amount != InvoiceLine.charge_amount)
+    ).all()
+    assert {(status, payer) for _line, status, payer in adjusted} == {
+        (InvoiceStatus.ISSUED, plan.adjusted_payer),
+        (InvoiceStatus.DRAFT, plan.adjusted_payer),
+    }
+    assert all(
+        (line.amount, line.adjustment_reason) == (plan.adjusted_amount, plan.adjustment_reason)
+        for line, _status, _payer in adjusted
+    )
+    return by_status
+
+
+def test_the_lima_demo_has_its_past_months_invoiced_in_every_state(runner):
+    result = seed(runner, "--therapists", "5", "--months", "4", "--today", "2026-03-10")
+
+    assert "invoices issued:" in result.output and "invoices draft:" in result.output
+    by_status = check_invoiced_as_staff_would(dt.date(2026, 3, 10), LIMA.invoicing)
+    issued = by_status[InvoiceStatus.ISSUED]
+    assert {invoice.invoice_date for invoice in issued} == {dt.date(2026, 1, 1), dt.date(2026, 2, 1)}
+    # The insurer and self-paying clients get an invoice each (in soles and in dollars); the employer
+    # programme one per month.
+    self_paying = [invoice for invoice in issued if invoice.payer_id is None]
+    assert {invoice.currency for invoice in self_paying} == {"PEN", "USD"}
+    assert all(invoice.client_id for invoice in self_paying)
+    by_payer = defaultdict(list)
+    for invoice in issued:
+        if invoice.payer_id:
+            by_payer[invoice.payer.name].append(invoice)
+    assert all(invoice.client_id for invoice in by_payer["Andina Seguros EPS"])
+    programme = by_payer["Programa Bienestar Minera del Sur"]
+    assert programme and all(invoice.client_id is None for invoice in programme)
+    assert len({invoice.invoice_date for invoice in programme}) == len(programme)
+    assert all(invoice.number.startswith("INV-") for invoice in issued)

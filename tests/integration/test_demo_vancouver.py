@@ -17,6 +17,7 @@ from email_validator import validate_email
 from flask import Flask
 from sqlalchemy import func, select, text
 
+from admin_app.demo.practices import VANCOUVER as VANCOUVER_PRACTICE
 from admin_app.extensions import db
 from admin_app.models import (
     Appointment,
@@ -25,6 +26,7 @@ from admin_app.models import (
     Client,
     ClientLink,
     CompensationModel,
+    InvoiceStatus,
     LinkKind,
     Participant,
     Payer,
@@ -38,7 +40,7 @@ from admin_app.models import (
 from admin_app.services.billing.authorizations import AuthorizationStatus, authorization_rows
 from admin_app.services.platform.clinic_time import to_local
 from tests.conftest import _empty_all_tables, login, make_app
-from tests.integration.test_demo import count, printed_logins, row_counts
+from tests.integration.test_demo import check_invoiced_as_staff_would, count, printed_logins, row_counts
 from tests.queries import counted_queries
 
 VANCOUVER = ZoneInfo("America/Vancouver")
@@ -348,3 +350,27 @@ def test_the_authorizations_list_costs_one_query_whatever_its_length(vancouver):
         assert len(authorization_rows(db.session)) == len(everything) >= 1000
 
     assert len(few) == len(all_of_them) == 1
+
+
+def test_past_months_are_invoiced_in_every_state_as_each_payer_asks(vancouver):
+    by_status = check_invoiced_as_staff_would(dt.date.fromisoformat(TODAY), VANCOUVER_PRACTICE.invoicing)
+
+    issued = by_status[InvoiceStatus.ISSUED]
+    assert len({invoice.invoice_date for invoice in issued}) == 16  # October 2024 to January 2026
+    by_bill_to = defaultdict(list)
+    for invoice in issued:
+        by_bill_to[invoice.payer.name if invoice.payer else "self-paying"].append(invoice)
+    assert set(by_bill_to) == {"ICBC", "WorkSafeBC", "Pacific EAP", "Crime Victim Assistance Program", "self-paying"}
+    # ICBC numbers its invoices in a series of its own; everyone else is on the practice's.
+    assert all(invoice.number.startswith("ICBC-") for invoice in by_bill_to["ICBC"])
+    others = [invoice for name, invoices in by_bill_to.items() if name != "ICBC" for invoice in invoices]
+    assert all(invoice.number.startswith("INV-") for invoice in others)
+    # One invoice per client and month for ICBC, WorkSafeBC and the self-paying; the EAP gets one per month.
+    for name in ("ICBC", "WorkSafeBC", "self-paying"):
+        keys = [(invoice.client_id, invoice.invoice_date) for invoice in by_bill_to[name]]
+        assert all(client for client, _day in keys) and len(set(keys)) == len(keys), name
+    eap = by_bill_to["Pacific EAP"]
+    assert all(invoice.client_id is None for invoice in eap) and len({i.invoice_date for i in eap}) == len(eap) == 16
+    # Each payer invoice can carry the vendor number BC payers check.
+    assert all(invoice.payer.provider_number for invoice in others + by_bill_to["ICBC"] if invoice.payer)
+    assert {invoice.currency for invoice in issued} == {"CAD"}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -69,10 +70,12 @@ def invoice_run(
     self_pay: bool = False,
     participant_ids: Sequence[int] | None = None,
     user_id: int | None = None,
+    invoice_date: dt.date | None = None,
 ) -> RunOutcome:
     """Drafts for the uninvoiced charges with a date of service up to `through`, in the caller's
     transaction: of one payer (`payer_id`), of clients billed themselves (`self_pay`), or all;
-    `participant_ids` keeps only those charges (*Invoice selected*)."""
+    `participant_ids` keeps only those charges (*Invoice selected*). New drafts are dated
+    `invoice_date` (default today), as `drafts.set_invoice_date` would date each."""
     if payer_id is not None and self_pay:
         raise RuleViolation(lazy_gettext("Choose a payer or self-paying clients, not both."), field="payer")
     charges = _uninvoiced(session, through, payer_id=payer_id, self_pay=self_pay, participant_ids=participant_ids)
@@ -86,7 +89,7 @@ def invoice_run(
     _extend(session, list(drafts.values()), through, run.id)
     new_keys = [key for key in groups if key not in drafts]
     outcome = RunOutcome(run=run, new_drafts=len(new_keys), extended_drafts=len(drafts))
-    drafts.update(_new_drafts(session, run, new_keys, groups, through))
+    drafts.update(_new_drafts(session, run, new_keys, groups, through, invoice_date or clinic_time.today()))
     outcome.lines = _write_lines(session, groups, drafts)
     return outcome
 
@@ -190,11 +193,11 @@ def _new_drafts(
     keys: Sequence[GroupKey],
     groups: dict[GroupKey, list[_Charge]],
     through: dt.date,
+    invoice_date: dt.date,
 ) -> dict[GroupKey, int]:
     """One bulk INSERT of the new drafts, then one SELECT of their ids (the run's drafts, by group)."""
     if not keys:
         return {}
-    today = clinic_time.today()
     rows = [
         {
             "kind": InvoiceKind.INVOICE,
@@ -202,7 +205,7 @@ def _new_drafts(
             "payer_id": key.payer_id,
             "client_id": key.client_id,
             "currency": key.currency,
-            "invoice_date": today,
+            "invoice_date": invoice_date,
             "period_start": min(charge.day for charge in groups[key]),
             "period_end": through,
             "run_id": run.id,
@@ -236,9 +239,16 @@ def _extend(session: Session, invoice_ids: Sequence[int], through: dt.date, run_
 
 def _write_lines(session: Session, groups: dict[GroupKey, list[_Charge]], drafts: dict[GroupKey, int]) -> int:
     tax_rates = dict(session.execute(select(Payer.id, Payer.tax_rate)).all())
+    # A run's lines say a handful of different things: each is translated once, not once a line.
+    described = functools.cache(description)
     with force_locale(current_app.config["DEFAULT_LOCALE"]):
         rows = [
-            _line(drafts[key], charge, tax_rates.get(charge.payer_id, Decimal("0")))
+            _line(
+                drafts[key],
+                charge,
+                tax_rates.get(charge.payer_id, Decimal("0")),
+                described(charge.attendance, charge.kind, charge.minutes),
+            )
             for key, charges in groups.items()
             for charge in charges
         ]
@@ -246,7 +256,7 @@ def _write_lines(session: Session, groups: dict[GroupKey, list[_Charge]], drafts
     return len(rows)
 
 
-def _line(invoice_id: int, charge: _Charge, tax_rate: Decimal) -> dict:
+def _line(invoice_id: int, charge: _Charge, tax_rate: Decimal, text: str) -> dict:
     return {
         "invoice_id": invoice_id,
         "participant_id": charge.participant_id,
@@ -255,7 +265,7 @@ def _line(invoice_id: int, charge: _Charge, tax_rate: Decimal) -> dict:
         "therapist_id": charge.therapist_id,
         "client_id": charge.client_id,
         "authorization_id": charge.authorization_id,
-        "description": description(charge.attendance, charge.kind, charge.minutes),
+        "description": text,
         "charge_amount": charge.amount,
         "amount": charge.amount,
         "tax_rate": tax_rate,

@@ -50,6 +50,7 @@ def check_currency(code: str | None, *, field: str) -> str:
     return code
 
 
+@functools.cache  # CLDR's data does not change while the process runs; every line asks
 def smallest_unit(currency: str) -> Decimal:
     """The step an amount in this currency is rounded to: 0.01, or 1 where there are no cents
     (JPY, CLP...), as Babel's currency data (CLDR) counts its digits."""

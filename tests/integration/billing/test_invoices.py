@@ -68,6 +68,22 @@ def test_a_run_drafts_one_invoice_per_bill_to_and_currency_as_each_payer_asks(oc
     ]
 
 
+def test_a_run_dates_its_new_drafts_today_or_on_the_day_given(october):
+    invoice_run(db.session, through=dt.date(2026, 10, 10), invoice_date=dt.date(2026, 11, 1))
+    invoice_run(db.session, through=OCTOBER_END)
+
+    dated = db.session.execute(
+        select(Invoice.client_id, Invoice.currency, Invoice.invoice_date).where(Invoice.payer_id.is_(None))
+    ).all()
+    # The first run took Ana's no-show and Carla's soles; Carla's dollars (12 October) came with the second.
+    ana, carla = october["Ana"].id, october["Carla"].id
+    assert set(dated) == {
+        (ana, "PEN", dt.date(2026, 11, 1)),
+        (carla, "PEN", dt.date(2026, 11, 1)),
+        (carla, "USD", dt.date(2026, 11, 5)),
+    }
+
+
 def test_a_missed_session_fee_is_never_on_a_payer_invoice(october):
     commit_run(db.session, through=OCTOBER_END)
 
