@@ -39,7 +39,7 @@ from admin_app.models import (
 )
 from admin_app.models.base import utcnow
 from admin_app.services.billing.charges import charges_query, missed_session_percent
-from admin_app.services.platform import clinic_time
+from admin_app.services.platform import bulk, clinic_time
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import choice_label
 from admin_app.services.platform.money import from_cents, round_amount
@@ -86,11 +86,14 @@ def invoice_run(
     session.flush()
     groups = _grouped(session, charges)
     drafts = _open_drafts(session, groups)
-    _extend(session, list(drafts.values()), through, run.id)
+    stamp = bulk.audit_stamp()
+    _extend(session, list(drafts.values()), through, run.id, stamp)
     new_keys = [key for key in groups if key not in drafts]
     outcome = RunOutcome(run=run, new_drafts=len(new_keys), extended_drafts=len(drafts))
-    drafts.update(_new_drafts(session, run, new_keys, groups, through, invoice_date or clinic_time.today()))
-    outcome.lines = _write_lines(session, groups, drafts)
+    new = _new_drafts(session, run, new_keys, groups, through, invoice_date or clinic_time.today())
+    bulk.record_creations(session, stamp, Invoice.__tablename__, list(new.values()))
+    drafts.update(new)
+    outcome.lines = _write_lines(session, groups, drafts, stamp)
     return outcome
 
 
@@ -223,8 +226,9 @@ def _new_drafts(
     return {key: row.id for row in made if (key := GroupKey(row.payer_id, row.client_id, row.currency)) in wanted}
 
 
-def _extend(session: Session, invoice_ids: Sequence[int], through: dt.date, run_id: int) -> None:
-    """The open drafts a run adds to now reach `through` and belong to this run (one UPDATE)."""
+def _extend(session: Session, invoice_ids: Sequence[int], through: dt.date, run_id: int, stamp: dict) -> None:
+    """The open drafts a run adds to now reach `through` and belong to this run (one UPDATE, and
+    its audit events in one batch)."""
     if invoice_ids:
         session.execute(
             update(Invoice)
@@ -235,9 +239,15 @@ def _extend(session: Session, invoice_ids: Sequence[int], through: dt.date, run_
             )
             .execution_options(synchronize_session=False)
         )
+        changed = {"period_end": through, "run_id": run_id}
+        bulk.record_updates(
+            session, stamp, [(Invoice.__tablename__, invoice_id, changed) for invoice_id in invoice_ids]
+        )
 
 
-def _write_lines(session: Session, groups: dict[GroupKey, list[_Charge]], drafts: dict[GroupKey, int]) -> int:
+def _write_lines(
+    session: Session, groups: dict[GroupKey, list[_Charge]], drafts: dict[GroupKey, int], stamp: dict
+) -> int:
     tax_rates = dict(session.execute(select(Payer.id, Payer.tax_rate)).all())
     # A run's lines say a handful of different things: each is translated once, not once a line.
     described = functools.cache(description)
@@ -252,7 +262,7 @@ def _write_lines(session: Session, groups: dict[GroupKey, list[_Charge]], drafts
             for key, charges in groups.items()
             for charge in charges
         ]
-    session.execute(insert(InvoiceLine.__table__), rows)
+    bulk.insert_records(session, InvoiceLine, rows, stamp)
     return len(rows)
 
 

@@ -199,7 +199,6 @@ def test_the_receipt_data_costs_the_same_queries_for_more_sessions(app, carla_pa
     assert len(five_sessions) == len(two_sessions) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="the receipt's words are not yet in the es/fr catalogs (see the report)")
 @pytest.mark.parametrize(
     ("language", "paid", "amount", "method"),
     [("es", "Pagado", "120,00\xa0CAD", "Tarjeta"), ("fr", "Payé", "120,00\xa0$", "Carte")],
