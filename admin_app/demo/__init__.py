@@ -51,6 +51,7 @@ from admin_app.demo.insert import (
     settle_authorizations,
 )
 from admin_app.demo.invoices import load_invoices
+from admin_app.demo.payments import load_payments
 from admin_app.demo.plan import Period, meetings, plan_clients, plan_therapists
 from admin_app.demo.practices import LIMA, PRACTICES, DemoPractice
 from admin_app.models import Client, Site, Therapist, User
@@ -135,6 +136,7 @@ def load_demo_practice(
     settle_authorizations(session, approvals, authorization_ids, linker)
     add_logins(session, practice)
     invoiced = load_invoices(session, practice, today=period.today) if invoices else {}
+    paid = load_payments(session, practice, today=period.today) if invoices else {}
     counts = {
         "sites": len(sites),
         "rooms": sum(len(site.room_ids) for site in sites),
@@ -147,6 +149,7 @@ def load_demo_practice(
         "authorizations": len(approvals),
         **booked,
         **invoiced,
+        **paid,
     }
     return DemoSummary(DemoOutcome.LOADED, demo_logins(practice), counts, period.first_day, period.last_day)
 

@@ -32,14 +32,19 @@ from admin_app.models import (
     LinkKind,
     Participant,
     Payer,
+    Payment,
+    PaymentMethod,
     PaymentSource,
     Room,
     Site,
     Therapist,
 )
 from admin_app.models.base import Base
+from admin_app.services.billing.ageing import ageing_rows
 from admin_app.services.billing.authorizations import AuthorizationStatus, authorization_rows
 from admin_app.services.billing.charges import charges_query
+from admin_app.services.billing.invoice_listing import invoice_entries
+from admin_app.services.billing.ledger import unapplied
 from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.months import Month
 from tests.conftest import delete_all_rows, login, make_app
@@ -520,7 +525,28 @@ def check_invoiced_as_staff_would(today: dt.date, plan: InvoicingPlan) -> dict[s
         (line.amount, line.adjustment_reason) == (plan.adjusted_amount, plan.adjustment_reason)
         for line, _status, _payer in adjusted
     )
+    check_paid_as_staff_would(today)
     return by_status
+
+
+def check_paid_as_staff_would(today: dt.date) -> None:
+    """The payers paid their older invoices by transfer, the self-paying clients by card with a
+    receipt each (numbered from R-000001 without a gap); newer invoices are still open, so the
+    ageing shows what is owed; every payment was applied in full or says what is left."""
+    payments = db.session.scalars(select(Payment).order_by(Payment.id)).all()
+    by_payer = [payment for payment in payments if payment.payer_id]
+    by_client = [payment for payment in payments if payment.client_id]
+    assert by_payer and by_client
+    assert {payment.method for payment in by_payer} == {PaymentMethod.TRANSFER}
+    assert sorted(payment.receipt_number for payment in by_client) == [
+        f"R-{value:06d}" for value in range(1, len(by_client) + 1)
+    ]
+    assert all(payment.receipt_number is None for payment in by_payer)
+    assert all(payment.received_on <= today for payment in payments)
+    assert all(amount >= 0 for amount in unapplied(db.session, [payment.id for payment in payments]).values())
+    statuses = {entry["status"] for entry in invoice_entries(db.session)}
+    assert {"paid", "issued", "draft"} <= statuses
+    assert ageing_rows(db.session, today)
 
 
 def test_the_lima_demo_has_its_past_months_invoiced_in_every_state(runner):

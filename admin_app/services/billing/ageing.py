@@ -42,7 +42,7 @@ class AgeingRow:
 
     debtor: str  # "payer" or "client"
     debtor_id: int
-    name: str
+    name: str  # a client's with their client number: two clients may share a name
     currency: str
     buckets: dict[str, Decimal]
 
@@ -106,13 +106,13 @@ def _ageing_query(as_of: dt.date) -> Select:
         select(
             literal("client").label("debtor"),
             Client.id.label("debtor_id"),
-            Client.full_name.label("name"),
+            (Client.full_name + " (" + Client.client_number + ")").label("name"),
             on_issued.c.currency,
             on_issued.c.bucket,
             func.sum(on_issued.c.client_open_cents).label("owed_cents"),
         )
         .join(Client, Client.id == on_issued.c.client_id)
-        .group_by(Client.id, Client.full_name, on_issued.c.currency, on_issued.c.bucket)
+        .group_by(Client.id, Client.full_name, Client.client_number, on_issued.c.currency, on_issued.c.bucket)
         .having(func.sum(on_issued.c.client_open_cents) > 0)
     )
     return union_all(payers, clients)

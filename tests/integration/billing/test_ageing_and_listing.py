@@ -100,9 +100,9 @@ def test_each_payer_and_client_owes_by_days_since_the_invoice_date(owed):
     assert seen(rows) == [
         ("payer", "Acme EAP", "PEN", {"61-90": D("220.00")}),
         ("payer", "ICBC", "PEN", {"0-30": D("120.00"), "31-60": D("70.00")}),
-        ("client", "Ben", "PEN", {"31-60": D("30.00")}),
-        ("client", "Carla", "PEN", {"90+": D("90.00")}),
-        ("client", "Carla", "USD", {"0-30": D("100.00")}),
+        ("client", "Ben (2)", "PEN", {"31-60": D("30.00")}),
+        ("client", "Carla (3)", "PEN", {"90+": D("90.00")}),
+        ("client", "Carla (3)", "USD", {"0-30": D("100.00")}),
     ]
     assert ageing_totals(rows) == {
         "PEN": {
@@ -123,7 +123,7 @@ def test_read_on_an_earlier_day_only_what_was_invoiced_and_paid_by_then_counts(o
 
     icbc = next(row for row in rows if row.name == "ICBC")
     assert icbc.buckets == {"0-30": D("0.00"), "31-60": D("150.00"), "61-90": D("0.00"), "90+": D("0.00")}
-    assert "Ben" not in [row.name for row in rows]
+    assert "Ben (2)" not in [row.name for row in rows]
 
 
 def test_ageing_is_one_statement(owed):
@@ -159,9 +159,9 @@ def test_the_report_command_gives_the_same_figures_as_json_and_csv(owed, runner)
     assert [(row["name"], row["currency"], row["total"]) for row in table] == [
         ("Acme EAP", "PEN", "220.00"),
         ("ICBC", "PEN", "190.00"),
-        ("Ben", "PEN", "30.00"),
-        ("Carla", "PEN", "90.00"),
-        ("Carla", "USD", "100.00"),
+        ("Ben (2)", "PEN", "30.00"),
+        ("Carla (3)", "PEN", "90.00"),
+        ("Carla (3)", "USD", "100.00"),
     ]
     bad = runner.invoke(args=["report", "ageing", "--as-of", "2027-02-30"])
     assert bad.exit_code == 2 and "is not a date" in bad.output
@@ -215,9 +215,9 @@ def test_the_screen_and_its_pdf_and_workbook_show_the_same_figures(owed, admin_c
     assert shown == [
         ["Acme EAP (payer)", "PEN", "PEN 0.00", "PEN 0.00", "PEN 220.00", "PEN 0.00", "PEN 220.00"],
         ["ICBC (payer)", "PEN", "PEN 120.00", "PEN 70.00", "PEN 0.00", "PEN 0.00", "PEN 190.00"],
-        ["Ben (client)", "PEN", "PEN 0.00", "PEN 30.00", "PEN 0.00", "PEN 0.00", "PEN 30.00"],
-        ["Carla (client)", "PEN", "PEN 0.00", "PEN 0.00", "PEN 0.00", "PEN 90.00", "PEN 90.00"],
-        ["Carla (client)", "USD", "$100.00", "$0.00", "$0.00", "$0.00", "$100.00"],
+        ["Ben (2) (client)", "PEN", "PEN 0.00", "PEN 30.00", "PEN 0.00", "PEN 0.00", "PEN 30.00"],
+        ["Carla (3) (client)", "PEN", "PEN 0.00", "PEN 0.00", "PEN 0.00", "PEN 90.00", "PEN 90.00"],
+        ["Carla (3) (client)", "USD", "$100.00", "$0.00", "$0.00", "$0.00", "$100.00"],
         ["Total", "PEN", "PEN 120.00", "PEN 100.00", "PEN 220.00", "PEN 90.00", "PEN 530.00"],
         ["Total", "USD", "$100.00", "$0.00", "$0.00", "$0.00", "$100.00"],
     ]
