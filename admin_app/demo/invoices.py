@@ -5,10 +5,11 @@ software does.
 Each month before the demo's today's month gets an invoice run through its last day, its drafts
 dated the first day of the next month (when the staff would have run it), and they are issued, except
 the last month's: those are the drafts waiting to be reviewed. The charges of today's month stay
-uninvoiced. Besides, as the practice's `InvoicingPlan` says: the first month's invoices have one
-line billed at a payer's agreed rate (with the reason), and the first issued invoice of a payer is
-voided with its credit note, its charges invoiced again by the next month's run; the last month's
-drafts have an adjusted line too.
+uninvoiced, and so do the last two months of the plan's `left_to_run` payer (ICBC in Vancouver):
+the month-end run a new user tries first (Billing → Invoice run). Besides, as the practice's
+`InvoicingPlan` says: the first month's invoices have one line billed at a payer's agreed rate
+(with the reason), and the first issued invoice of a payer is voided with its credit note, its
+charges invoiced again by the next month's run; the last month's drafts have an adjusted line too.
 
 The services read the clock for what they stamp: `issued_at`, and a credit note's date, are the
 moment of the load; each invoice's own date is its month's.
@@ -41,12 +42,14 @@ def load_invoices(session: Session, practice: DemoPractice, *, today: dt.date | 
     plan = practice.invoicing
     payer_ids = dict(session.execute(select(Payer.name, Payer.id)).all())
     voided = False
+    held_back = payer_ids.get(plan.left_to_run) if plan.left_to_run else None
     for index, month in enumerate(months):
-        outcome = invoice_run(session, month.last_day, invoice_date=month.last_day + dt.timedelta(days=1))
-        if outcome.run is None:
+        skipped = held_back if index >= len(months) - 2 else None
+        run_ids = _run_month(session, month, list(payer_ids.values()), skipped)
+        if not run_ids:
             continue
         made = session.execute(
-            select(Invoice.id, Invoice.payer_id).where(Invoice.run_id == outcome.run.id).order_by(Invoice.id)
+            select(Invoice.id, Invoice.payer_id).where(Invoice.run_id.in_(run_ids)).order_by(Invoice.id)
         ).all()
         last = index == len(months) - 1
         if index == 0 or last:
@@ -57,6 +60,22 @@ def load_invoices(session: Session, practice: DemoPractice, *, today: dt.date | 
         if not voided:
             voided = _void_one(session, issued, payer_ids[plan.voided_payer], plan)
     return invoice_counts(session)
+
+
+def _run_month(session: Session, month: Month, payer_ids: list[int], skipped: int | None) -> list[int]:
+    """The month's invoice run(s), dated the first of the next month: one for everyone, or one per
+    payer but `skipped` and one for the self-paying clients. The ids of the runs that made drafts."""
+    dated = month.last_day + dt.timedelta(days=1)
+    if skipped is None:
+        outcomes = [invoice_run(session, month.last_day, invoice_date=dated)]
+    else:
+        outcomes = [
+            invoice_run(session, month.last_day, payer_id=payer_id, invoice_date=dated)
+            for payer_id in sorted(payer_ids)
+            if payer_id != skipped
+        ]
+        outcomes.append(invoice_run(session, month.last_day, self_pay=True, invoice_date=dated))
+    return [outcome.run.id for outcome in outcomes if outcome.run is not None]
 
 
 def invoice_counts(session: Session) -> dict[str, int]:

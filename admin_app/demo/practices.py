@@ -129,6 +129,8 @@ class InvoicingPlan:
     adjustment_reason: str
     voided_payer: str
     void_reason: str
+    # A payer whose last two months are left uninvoiced: the month-end run a new user tries first.
+    left_to_run: str | None = None
 
 
 @dataclass(frozen=True)
@@ -407,6 +409,7 @@ VANCOUVER = DemoPractice(
         adjustment_reason="WorkSafeBC fee schedule: billed at the approved rate",
         voided_payer="ICBC",
         void_reason="Wrong claim number; invoiced again with the right one",
+        left_to_run="ICBC",
     ),
 )
 
