@@ -70,6 +70,13 @@ QUERY_ARGS = (
     "lang",
     "kind",
     "url",
+    "as_of",
+    "through",
+    "run",
+    "payer",
+    "since",
+    "until",
+    "state",
 )
 
 
@@ -137,6 +144,8 @@ class Problems(list):
         if response.status_code >= 500:
             self.append(f"{method} {url[:200]}: {response.status_code}")
             return None
+        if response.mimetype != "text/html":
+            return response  # a document (a report for today, say): no page to read messages on
         # Flask-Admin's bare "Failed to create record." only heads the form's field errors.
         shown = [m for m in flashed(response) if m.startswith(UNHANDLED) and m not in ALONE]
         if shown:

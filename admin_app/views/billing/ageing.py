@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import partial
 
-from flask import flash, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext
 
@@ -19,21 +19,23 @@ from admin_app.views.platform.downloads import download_or_back
 from admin_app.views.reports.monthly import reader_language
 
 
-def requested_day() -> dt.date:
-    """The `as_of` of the query string, else today; a wrong one is named in a message and today shown."""
+def requested_day() -> dt.date | None:
+    """The `as_of` of the query string, else today; None, after a message naming the field, when it
+    is not a date."""
     text = request.args.get("as_of", "").strip()
-    if text:
-        try:
-            return bounds.calendar_day(text)
-        except ValueError:
-            flash(gettext("As of: %(value)s is not a date (YYYY-MM-DD).", value=text[:20]), "error")
-    return clinic_time.today()
+    if not text:
+        return clinic_time.today()
+    try:
+        return bounds.calendar_day(text)
+    except ValueError:
+        flash(gettext("As of: %(value)s is not a date (YYYY-MM-DD).", value=text[:20]), "error")
+        return None
 
 
 class AgeingView(RoleRequired, BaseView):
     @expose("/")
     def index(self):
-        day = requested_day()
+        day = requested_day() or clinic_time.today()
         rows = ageing.ageing_rows(db.session, day)
         return self.render(
             "admin/billing/ageing.html",
@@ -46,12 +48,16 @@ class AgeingView(RoleRequired, BaseView):
 
     @expose("/ageing.pdf")
     def pdf(self):
-        day = requested_day()
-        make = partial(ageing_report.ageing_pdf, db.session, day, reader_language())
-        return download_or_back(make, url_for(".index", as_of=day.isoformat()), f"ageing as of {day}")
+        return self._download(ageing_report.ageing_pdf)
 
     @expose("/ageing.xlsx")
     def workbook(self):
+        return self._download(ageing_report.ageing_xlsx)
+
+    def _download(self, make):
+        """The report as of the requested day, or back to the screen with the reason."""
         day = requested_day()
-        make = partial(ageing_report.ageing_xlsx, db.session, day, reader_language())
-        return download_or_back(make, url_for(".index", as_of=day.isoformat()), f"ageing as of {day}")
+        if day is None:
+            return redirect(url_for(".index"))
+        document = partial(make, db.session, day, reader_language())
+        return download_or_back(document, url_for(".index", as_of=day.isoformat()), f"ageing as of {day}")

@@ -29,7 +29,7 @@ from admin_app.services.billing import drafts, issuing
 from admin_app.services.billing.ageing import ageing_rows, ageing_totals
 from admin_app.services.billing.invoice_run import commit_run
 from tests.factories import book, make_client, make_payer, make_therapist
-from tests.pages import table_rows
+from tests.pages import flashed, table_rows
 from tests.queries import counted_queries
 
 pytestmark = pytest.mark.parametrize("clock", ["2027-01-15T17:00Z"], indirect=True)
@@ -235,3 +235,13 @@ def test_the_screen_and_its_pdf_and_workbook_show_the_same_figures(owed, admin_c
 
 def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_a_wrong_day_is_named_and_no_document_is_made(owed, admin_client):
+    page = admin_client.get("/admin/billing/ageing/?as_of=2027-02-30")
+    assert flashed(page) == ["As of: 2027-02-30 is not a date (YYYY-MM-DD)."]
+    assert table_rows(page, "ageing")[-2][0] == "Total"  # today's ageing instead
+
+    pdf = admin_client.get("/admin/billing/ageing/ageing.pdf?as_of=yesterday", follow_redirects=True)
+
+    assert (pdf.mimetype, flashed(pdf)) == ("text/html", ["As of: yesterday is not a date (YYYY-MM-DD)."])
