@@ -88,9 +88,10 @@ class PaymentView(PracticeModelView):
         "unapplied": _l("Unapplied"),
         "receipt_number": _l("Receipt"),
         "client.full_name": FIELDS["client"],
+        "payer.name": FIELDS["payer"],
     }
     column_searchable_list = ("reference", "client.full_name")
-    column_filters = ("payer", "client.full_name", "method", "received_on", "currency")
+    column_filters = ("payer.name", "client.full_name", "method", "received_on", "currency")
     column_sortable_list = ("received_on", "currency", "method", "receipt_number")
     column_default_sort = [("received_on", True), ("id", True)]
     column_formatters = {
@@ -127,17 +128,13 @@ class PaymentView(PracticeModelView):
 
 
 class PaymentForm(BaseForm):
-    """What every payment has; the payer or the client is the form's own."""
+    """What every payment has; a payer's form carries the payer as a hidden field of its page."""
 
     received_on = DateField(FIELDS["received_on"], validators=[InputRequired()])
     amount = DecimalField(FIELDS["amount"], places=2, validators=[InputRequired()])
     currency = SelectField(FIELDS["currency"], choices=[])
     method = SelectField(FIELDS["method"], choices=[])
     reference = StringField(FIELDS["reference"])
-
-
-class PayerPaymentForm(PaymentForm):
-    pass
 
 
 class ClientPaymentForm(PaymentForm):
@@ -180,7 +177,7 @@ class PayerPaymentView(RoleRequired, BaseView):
     @expose("/", methods=("GET", "POST"))
     def index(self):
         payer = self._payer()
-        form = _payment_form(PayerPaymentForm, request.form if request.method == "POST" else None)
+        form = _payment_form(PaymentForm, request.form if request.method == "POST" else None)
         ticked = {id_arg("invoice")} if request.method == "GET" else set()
         if request.method == "POST" and payer is not None:
             ticked = {key for key in map(bounds.record_id, request.form.getlist("invoices")) if key is not None}

@@ -301,3 +301,28 @@ def test_the_list_and_the_payer_form_cost_the_same_queries_for_few_and_many(admi
         assert len(table_rows(admin_client.get(PAYER_FORM, query_string={"payer": pacifico.id}), "open-invoices")) == 8
 
     assert len(many) == len(few)
+
+
+def filtered(admin_client, app, name: str, value) -> list[dict[str, str]]:
+    """The list filtered by the filter labelled `name` with the `equals` operation."""
+    [view] = [view for admin in app.extensions["admin"] for view in admin._views if view.endpoint == "payment"]
+    [arg] = [
+        arg
+        for arg, (_index, flt) in view._filter_args.items()
+        if str(flt.name) == name and str(flt.operation()) == "equals"
+    ]
+    return list_rows(admin_client.get(PAYMENTS, query_string={f"flt0_{arg}": value}))
+
+
+def test_the_list_filters_by_payer_method_currency_and_date(admin_client, app, books):
+    bruno, pacifico, _invoices = books
+    admin_client.post(PAYER_FORM, data=payer_payment(pacifico, "10.00"))
+    admin_client.post(
+        CLIENT_FORM,
+        data={"client": bruno.id, "received_on": "2026-11-09", "amount": "5.00", "currency": "USD", "method": "cash"},
+    )
+
+    assert [row["from"] for row in filtered(admin_client, app, "Method", "CASH")] == ["Bruno Díaz"]
+    assert [row["from"] for row in filtered(admin_client, app, "Currency", "PEN")] == ["Pacífico"]
+    assert [row["from"] for row in filtered(admin_client, app, "Received on", "2026-11-09")] == ["Bruno Díaz"]
+    assert [row["from"] for row in filtered(admin_client, app, "Payer", "Pacífico")] == ["Pacífico"]
