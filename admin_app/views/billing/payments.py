@@ -179,7 +179,9 @@ class PayerPaymentView(RoleRequired, BaseView):
         payer = self._payer()
         form = _payment_form(PaymentForm, request.form if request.method == "POST" else None)
         ticked = {id_arg("invoice")} if request.method == "GET" else set()
-        if request.method == "POST" and payer is not None:
+        if request.method == "POST" and payer is None:
+            flash(gettext("%(field)s: choose the payer first.", field=FIELDS["payer"]), "error")
+        elif request.method == "POST":
             ticked = {key for key in map(bounds.record_id, request.form.getlist("invoices")) if key is not None}
             if form.validate():
                 with commit_or_flash(form) as outcome:

@@ -326,3 +326,12 @@ def test_the_list_filters_by_payer_method_currency_and_date(admin_client, app, b
     assert [row["from"] for row in filtered(admin_client, app, "Currency", "PEN")] == ["Pacífico"]
     assert [row["from"] for row in filtered(admin_client, app, "Received on", "2026-11-09")] == ["Bruno Díaz"]
     assert [row["from"] for row in filtered(admin_client, app, "Payer", "Pacífico")] == ["Pacífico"]
+
+
+def test_a_payment_without_a_payer_is_refused_naming_the_field(admin_client, books):
+    _bruno, pacifico, _invoices = books
+
+    response = admin_client.post(PAYER_FORM, data=payer_payment(pacifico, "10.00", payer="nobody"))
+
+    assert flashed(response) == ["Payer: choose the payer first."]
+    assert db.session.scalar(select(func.count(Payment.id))) == 0
