@@ -20,6 +20,7 @@ from admin_app.views.billing.invoice_documents import InvoiceDocumentsView
 from admin_app.views.billing.invoice_run import InvoiceRunView
 from admin_app.views.billing.invoices import InvoiceView
 from admin_app.views.billing.payers import PayerView, PaymentSourceView
+from admin_app.views.billing.payments import ClientPaymentView, PayerPaymentView, PaymentView
 from admin_app.views.billing.portal import MyAuthorizationsView
 from admin_app.views.billing.receipts import ReceiptsView
 from admin_app.views.imports.screen import ImportView
@@ -91,6 +92,21 @@ def _staff_admin(app: Flask) -> Admin:
     admin.add_view(
         InvoiceView(
             models.Invoice, settings=settings, name=_l("Invoices"), endpoint="invoice", url="invoices", category=billing
+        )
+    )
+    admin.add_view(
+        PaymentView(
+            models.Payment, settings=settings, name=_l("Payments"), endpoint="payment", url="payments", category=billing
+        )
+    )
+    admin.add_view(
+        PayerPaymentView(
+            name=_l("Record a payer's payment"), endpoint="payer_payment", url="payer-payment", category=billing
+        )
+    )
+    admin.add_view(
+        ClientPaymentView(
+            name=_l("Record a client's payment"), endpoint="client_payment", url="client-payment", category=billing
         )
     )
     admin.add_view(InvoiceRunView(name=_l("Invoice run"), endpoint="invoice_run", url="invoice-run", category=billing))

@@ -1,39 +1,26 @@
-"""The appointment search for billing: the charges of a period (services.billing.charges, the one
-rule) with who they concern and where each stands: uninvoiced, on a draft, or on issued invoice N.
+"""The appointment search for billing: the charges of a period with who they concern and where each
+stands (services.billing.ledger, the one owner of the figures): uninvoiced, on a draft, invoiced,
+partly paid, paid (on its date) or written off.
 
-A page of results is two statements whatever its length: the rows (charges joined to their client,
-therapist, payer and the invoice line that holds them), and the count and totals per currency of
-the whole filtered set. Amounts of different currencies are never added.
+A page of results is two statements whatever its length: the rows (the ledger's charge positions
+joined to their client, therapist and payer), and the count and totals per currency of the whole
+filtered set. The amount is what the charge is billed (on an issued invoice, its line's total).
+Amounts of different currencies are never added.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import enum
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from admin_app.models import BilledTo, Client, Invoice, InvoiceLine, InvoiceStatus, Payer, Therapist
-from admin_app.services.billing.charges import charges_query, missed_session_percent
+from admin_app.models import BilledTo, Client, Payer, Therapist
+from admin_app.services.billing.ledger import ChargeState, as_date, charge_positions_query
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.money import from_cents
-
-
-class ChargeState(enum.StrEnum):
-    UNINVOICED = "uninvoiced"
-    DRAFT = "draft"
-    ISSUED = "issued"
-
-
-CHARGE_STATES = {
-    ChargeState.UNINVOICED: _l("Uninvoiced"),
-    ChargeState.DRAFT: _l("On a draft"),
-    ChargeState.ISSUED: _l("On an issued invoice"),
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,17 +50,12 @@ class FoundCharge:
     currency: str
     invoice_id: int | None
     invoice_number: str | None
-    invoice_status: InvoiceStatus | None
+    state: ChargeState
+    paid_on: dt.date | None
 
     @property
     def date_of_service(self) -> dt.date:
         return clinic_time.to_local(self.starts_at).date()
-
-    @property
-    def state(self) -> ChargeState:
-        if self.invoice_id is None:
-            return ChargeState.UNINVOICED
-        return ChargeState.DRAFT if self.invoice_status == InvoiceStatus.DRAFT else ChargeState.ISSUED
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,17 +88,18 @@ def search_charges(session: Session, search: ChargeSearch, *, page: int = 0, per
             therapist_name=row.therapist_name,
             billed_to=BilledTo(row.billed_to),
             payer_name=row.payer_name,
-            amount=from_cents(row.amount_cents),
+            amount=from_cents(row.billed_cents),
             currency=row.currency,
             invoice_id=row.invoice_id,
             invoice_number=row.invoice_number,
-            invoice_status=InvoiceStatus(row.invoice_status) if row.invoice_status else None,
+            state=ChargeState(row.state),
+            paid_on=as_date(row.paid_on),
         )
         for row in rows
     ]
     filtered = found.subquery()
     per_currency = session.execute(
-        select(filtered.c.currency, func.count(), func.sum(filtered.c.amount_cents))
+        select(filtered.c.currency, func.count(), func.sum(filtered.c.billed_cents))
         .group_by(filtered.c.currency)
         .order_by(filtered.c.currency)
     ).all()
@@ -130,47 +113,40 @@ def search_charges(session: Session, search: ChargeSearch, *, page: int = 0, per
 
 
 def _found(search: ChargeSearch) -> Select:
-    charges = (
-        charges_query(
-            missed_session_percent(),
-            since=search.since,
-            until=search.until,
-            therapist_id=search.therapist_id,
-            payer_id=search.payer_id,
-            billed_to=search.billed_to,
+    position = charge_positions_query(
+        since=search.since,
+        until=search.until,
+        therapist_id=search.therapist_id,
+        payer_id=search.payer_id,
+        billed_to=search.billed_to,
+    ).order_by(None)
+    if search.state is not None:
+        position = position.where(position.selected_columns.state == search.state.value)
+    if search.invoice_number.strip():
+        position = position.where(
+            func.upper(position.selected_columns.invoice_number) == search.invoice_number.strip().upper()
         )
-        .order_by(None)
-        .subquery()
-    )
+    charges = position.subquery("position")
     query = (
         select(
             charges.c.participant_id,
             charges.c.starts_at,
             charges.c.client_id,
-            charges.c.amount_cents,
+            charges.c.billed_cents,
             charges.c.currency,
             charges.c.billed_to,
+            charges.c.invoice_id,
+            charges.c.invoice_number,
+            charges.c.state,
+            charges.c.paid_on,
             Client.full_name.label("client_name"),
             Therapist.full_name.label("therapist_name"),
             Payer.name.label("payer_name"),
-            Invoice.id.label("invoice_id"),
-            Invoice.number.label("invoice_number"),
-            Invoice.status.label("invoice_status"),
         )
         .join(Client, Client.id == charges.c.client_id)
         .join(Therapist, Therapist.id == charges.c.therapist_id)
         .outerjoin(Payer, Payer.id == charges.c.payer_id)
-        .outerjoin(InvoiceLine, and_(InvoiceLine.participant_id == charges.c.participant_id, InvoiceLine.holds))
-        .outerjoin(Invoice, Invoice.id == InvoiceLine.invoice_id)
     )
     if search.client.strip():
         query = query.where(Client.full_name.icontains(search.client.strip(), autoescape=True))
-    if search.state == ChargeState.UNINVOICED:
-        query = query.where(InvoiceLine.id.is_(None))
-    elif search.state == ChargeState.DRAFT:
-        query = query.where(Invoice.status == InvoiceStatus.DRAFT)
-    elif search.state == ChargeState.ISSUED:
-        query = query.where(Invoice.status == InvoiceStatus.ISSUED)
-    if search.invoice_number.strip():
-        query = query.where(func.upper(Invoice.number) == search.invoice_number.strip().upper())
     return query

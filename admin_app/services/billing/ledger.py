@@ -285,7 +285,7 @@ def read_positions(session: Session, query: Select) -> list[ChargePosition]:
             client_open=from_cents(row.client_open_cents),
             debtor=Debtor(row.debtor),
             state=ChargeState(row.state),
-            paid_on=_as_date(row.paid_on),
+            paid_on=as_date(row.paid_on),
         )
         for row in session.execute(query)
     ]
@@ -380,6 +380,6 @@ def _ids(ids: Iterable[int] | Select) -> list[int] | Select:
     return ids if isinstance(ids, Select) else list(ids)
 
 
-def _as_date(value) -> dt.date | None:
+def as_date(value) -> dt.date | None:
     """A date out of a CASE (SQLite hands it back as its ISO text)."""
     return dt.date.fromisoformat(value) if isinstance(value, str) else value

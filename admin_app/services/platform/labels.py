@@ -227,6 +227,26 @@ AUTHORIZATION_STATUSES = {
     "closed": _l("Closed"),
 }
 
+# Where an invoice stands (services.billing.ledger.InvoiceState), by its value.
+INVOICE_STATES = {
+    "draft": _l("Draft"),
+    "issued": _l("Issued"),
+    "partly_paid": _l("Partly paid"),
+    "paid": _l("Paid"),
+    "void": _l("Void"),
+}
+
+# Where a charge stands (services.billing.ledger.ChargeState), by its value; "invoiced" and "paid"
+# are shown with the invoice's number and the date it was paid.
+CHARGE_STATES = {
+    "uninvoiced": _l("Uninvoiced"),
+    "draft": _l("On a draft"),
+    "invoiced": _l("Invoiced"),
+    "partly_paid": _l("Partly paid"),
+    "paid": _l("Paid"),
+    "written_off": _l("Written off"),
+}
+
 # How a link reads from the other side: if Ana is guardian of Luis, Luis is "in the care of" Ana.
 INVERSE_LINK = {
     "guardian_of": _l("in the care of"),

@@ -17,11 +17,12 @@ from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import BilledTo, Payer, Therapist
-from admin_app.services.billing.charge_search import CHARGE_STATES, ChargeSearch, ChargeState, search_charges
+from admin_app.services.billing.charge_search import ChargeSearch, search_charges
 from admin_app.services.billing.invoice_run import commit_run
+from admin_app.services.billing.ledger import ChargeState
 from admin_app.services.platform import bounds, clinic_time
 from admin_app.services.platform.errors import RuleViolation
-from admin_app.services.platform.labels import CHOICES, field_label
+from admin_app.services.platform.labels import CHARGE_STATES, CHOICES, field_label
 from admin_app.services.platform.months import Month
 from admin_app.views.billing.invoice_run import run_summary
 from admin_app.views.platform.base import RoleRequired, id_arg, parsed_arg

@@ -23,16 +23,28 @@ from wtforms import DateField, StringField, TextAreaField
 from admin_app.extensions import db
 from admin_app.models import AuditAction, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from admin_app.models.audit import record_event
-from admin_app.services.billing import drafts, issuing
+from admin_app.services.billing import drafts, issuing, ledger, payments
 from admin_app.services.billing.invoice_figures import NO_FIGURES, InvoiceFigures, invoice_figures
 from admin_app.services.platform import bounds
-from admin_app.services.platform.labels import FIELDS, field_label
+from admin_app.services.platform.labels import FIELDS, INVOICE_STATES, field_label
 from admin_app.services.platform.money import format_money
 from admin_app.views.platform.base import PracticeModelView, id_arg
 from admin_app.views.platform.formatting import NO_VALUE
 from admin_app.views.platform.rules import commit_or_flash
 
-LIST_COLUMNS = ("number", "kind", "status", "invoice_date", "bill_to", "client", "currency", "total", "sent")
+LIST_COLUMNS = (
+    "number",
+    "kind",
+    "status",
+    "invoice_date",
+    "bill_to",
+    "client",
+    "currency",
+    "total",
+    "paid",
+    "open",
+    "sent",
+)
 
 
 class AdjustForm(BaseForm):
@@ -50,6 +62,12 @@ class InvoiceDateForm(BaseForm):
 
 class VoidForm(BaseForm):
     void_reason = StringField(field_label("void_reason"))
+
+
+class SettleForm(BaseForm):
+    """The reason for writing off, or moving to the client, what is still open."""
+
+    reason = StringField(field_label("reason"))
 
 
 def adjust_form(line: InvoiceLine, formdata=None) -> AdjustForm:
@@ -101,6 +119,14 @@ def _total_cell(view, _context, invoice: Invoice, _name) -> str:
     return format_money(view.figures(invoice).total, invoice.currency)
 
 
+def _paid_cell(view, _context, invoice: Invoice, _name) -> str:
+    return format_money(view.ledger_figures(invoice).paid, invoice.currency)
+
+
+def _open_cell(view, _context, invoice: Invoice, _name) -> str:
+    return format_money(view.ledger_figures(invoice).open, invoice.currency)
+
+
 def _sent_cell(view, _context, invoice: Invoice, _name) -> str:
     return gettext("Yes") if view.figures(invoice).sendings else gettext("No")
 
@@ -144,6 +170,8 @@ class InvoiceView(PracticeModelView):
         "bill_to": _bill_to_cell,
         "client": _client_cell,
         "total": _total_cell,
+        "paid": _paid_cell,
+        "open": _open_cell,
         "sent": _sent_cell,
     }
     column_formatters_detail = {**column_formatters, "provider_number": _vendor_number_cell}
@@ -154,12 +182,20 @@ class InvoiceView(PracticeModelView):
 
     def rows_loaded(self, session, records) -> None:
         g.invoice_figures = invoice_figures(session, [record.id for record in records])
+        g.ledger_figures = ledger.invoice_figures(session, [record.id for record in records])
 
     def figures(self, invoice: Invoice) -> InvoiceFigures:
         figures = g.setdefault("invoice_figures", {})
         if invoice.id not in figures:
             figures.update(invoice_figures(db.session, [invoice.id]))
         return figures.get(invoice.id, NO_FIGURES)
+
+    def ledger_figures(self, invoice: Invoice) -> ledger.InvoiceFigures:
+        """Paid, written off, moved and open (services.billing.ledger), read for the page at once."""
+        figures = g.setdefault("ledger_figures", {})
+        if invoice.id not in figures:
+            figures.update(ledger.invoice_figures(db.session, [invoice.id]))
+        return figures[invoice.id]
 
     def drafts_of_run_url(self, run_id: int) -> str:
         """The list of one run's invoices (the `RunFilter`, whose argument Flask-Admin numbers)."""
@@ -278,6 +314,31 @@ class InvoiceView(PracticeModelView):
         )
         return self._back(invoice)
 
+    @expose("/write-off/", methods=("POST",))
+    def write_off_view(self):
+        return self._settle(
+            "write_off", payments.write_off_rest, lambda amount: gettext("%(amount)s written off.", amount=amount)
+        )
+
+    @expose("/move-to-client/", methods=("POST",))
+    def move_to_client_view(self):
+        return self._settle(
+            "move",
+            payments.move_rest_to_client,
+            lambda amount: gettext("%(amount)s is now the client's to pay.", amount=amount),
+        )
+
+    def _settle(self, name: str, settle, done):
+        """Write off or move what is still open, with the reason typed in the form `name`."""
+        invoice = self._requested()
+        form = SettleForm(request.form, prefix=f"{name}-")
+        with commit_or_flash(form) as outcome:
+            amount = settle(db.session, invoice_id=invoice.id, reason=form.reason.data)
+        if outcome.refusal is not None:
+            return self._page(self._requested(), forms={name: form})
+        flash(done(format_money(amount, invoice.currency)), "success")
+        return self._back(invoice)
+
     def _requested(self) -> Invoice:
         invoice = self.get_one(request.args.get("id"))
         if invoice is None:
@@ -320,6 +381,9 @@ class InvoiceView(PracticeModelView):
             notes_form=forms.get("notes") or NotesForm(data={"notes": invoice.notes or ""}),
             date_form=forms.get("invoice_date") or InvoiceDateForm(data={"invoice_date": invoice.invoice_date}),
             void_form=forms.get("void") or VoidForm(),
+            ledger_figures=self.ledger_figures(invoice),
+            invoice_states=INVOICE_STATES,
+            settle_forms={name: forms.get(name) or SettleForm(prefix=f"{name}-") for name in ("write_off", "move")},
             credit_note=credit_note,
             voidable=invoice.status == InvoiceStatus.ISSUED and invoice.kind == InvoiceKind.INVOICE,
         )

@@ -1,5 +1,6 @@
 """Fixtures of the billing tests: October's practice, shared by the invoice run, the invoice screens
-and the appointment search for billing."""
+and the appointment search for billing; Bruno's issued invoices, shared by the payments and the
+payment screens (test_payments.py tells the figures)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from admin_app.extensions import db
 from admin_app.models import Attendance, InvoiceGrouping
-from tests.factories import book, make_client, make_payer, make_therapist
+from tests.factories import book, issued_invoice, make_client, make_payer, make_therapist
 
 
 @pytest.fixture
@@ -36,3 +37,34 @@ def october(app, monkeypatch):
     on(14, "Eva", "110.00", payer=acme)
     db.session.commit()
     return {"icbc": icbc, "acme": acme, **people}
+
+
+@pytest.fixture
+def bruno(app):
+    therapist = make_therapist(full_name="Lucía Torres")
+    client = make_client(therapist, full_name="Bruno Díaz")
+    pacifico = make_payer("Pacífico")
+
+    def on(day, fee, currency="PEN", payer=None):
+        appointment = book(therapist, [client], dt.datetime(2026, 10, day, 10), fee=fee, currency=currency, payer=payer)
+        return appointment.participants[0]
+
+    first = issued_invoice(
+        pacifico,
+        [on(1, "100.00", payer=pacifico), on(2, "100.00", payer=pacifico)],
+        number="INV-000201",
+        invoice_date=dt.date(2026, 10, 15),
+    )
+    second = issued_invoice(
+        pacifico, [on(20, "150.00", payer=pacifico)], number="INV-000202", invoice_date=dt.date(2026, 10, 31)
+    )
+    in_usd = issued_invoice(
+        pacifico,
+        [on(21, "60.00", currency="USD", payer=pacifico)],
+        number="INV-000203",
+        invoice_date=dt.date(2026, 10, 31),
+    )
+    on(3, "70.00")
+    on(4, "40.00", currency="USD")
+    on(5, "30.00")
+    return client, pacifico, (first, second, in_usd)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from admin_app.extensions import db
-from admin_app.models import Invoice, Participant
-from admin_app.services.billing import issuing
+from admin_app.models import Invoice, Participant, PaymentMethod
+from admin_app.services.billing import issuing, payments
 from admin_app.services.billing.invoice_run import commit_run
 from tests.factories import book, make_client, make_therapist
 from tests.integration.billing.test_invoices import NOW, OCTOBER_END
@@ -163,3 +164,38 @@ def test_the_search_costs_the_same_queries_for_7_and_40_charges(admin_client, oc
     assert len(charges_shown(response)) == 37
     assert totals_shown(response) == {"PEN": "PEN 630.00", "USD": "$2,500.00"}
     assert len(many) == len(few)
+
+
+def test_each_charge_shows_the_ledgers_state_and_the_state_filter_uses_it(admin_client, october):
+    """ICBC's invoices through October issued (Ana's 6 Oct 120.00 on ICBC-000001, Ben's 8 Oct
+    150.00 on ICBC-000002); ICBC pays 100.00 of Ana's and all of Ben's on 5 November, the rest of
+    Ana's is written off; Carla pays her 9 Oct 90.00 PEN in cash before it is invoiced."""
+    commit_run(db.session, through=OCTOBER_END, payer_id=october["icbc"].id)
+    issued = issuing.issue(db.session, db.session.scalars(select(Invoice.id).order_by(Invoice.id)).all())
+    ana, ben = sorted(issued, key=lambda invoice: invoice.client.full_name)
+    paid_on = dt.date(2026, 11, 5)
+    common = {"received_on": paid_on, "currency": "PEN", "method": PaymentMethod.TRANSFER}
+    payments.record_payer_payment(
+        db.session, payer_id=october["icbc"].id, amount=Decimal("100.00"), invoice_ids=[ana.id], **common
+    )
+    payments.record_payer_payment(
+        db.session, payer_id=october["icbc"].id, amount=Decimal("150.00"), invoice_ids=[ben.id], **common
+    )
+    payments.record_client_payment(db.session, client_id=october["Carla"].id, amount=Decimal("40.00"), **common)
+    db.session.commit()
+
+    shown = {row[0]: row[4] for row in charges_shown(admin_client.get(SEARCH))}
+    assert (shown["2026-10-06"], shown["2026-10-08"], shown["2026-10-09"]) == (
+        f"Partly paid, {ana.number}",
+        f"Paid on 2026-11-05, {ben.number}",
+        "Partly paid",
+    )
+    payments.write_off_rest(db.session, invoice_id=ana.id, reason="Plan maximum", on=paid_on)
+    db.session.commit()
+    shown = {row[0]: row[4] for row in charges_shown(admin_client.get(SEARCH))}
+    assert shown["2026-10-06"] == f"Written off, {ana.number}"
+    paid = admin_client.get(SEARCH, query_string={"state": "paid"})
+    assert [row[:2] for row in charges_shown(paid)] == [("2026-10-08", "Ben")]
+    partly = admin_client.get(SEARCH, query_string={"state": "partly_paid"})
+    assert [row[:2] for row in charges_shown(partly)] == [("2026-10-09", "Carla")]
+    assert totals_shown(partly) == {"PEN": "PEN 90.00"}

@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import func, select
 
 from admin_app.extensions import db
-from admin_app.models import AuditEvent, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from admin_app.models import AuditEvent, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, PaymentMethod
+from admin_app.services.billing import issuing, payments
 from admin_app.services.billing.invoice_run import commit_run
 from tests.conftest import sign_in_therapist
 from tests.factories import make_therapist
@@ -329,3 +330,27 @@ def test_a_missing_invoice_is_said_so(admin_client, october):
     response = admin_client.get(f"{LIST}details/?id=999", follow_redirects=True)
 
     assert "Record does not exist." in flashed(response)
+
+
+def test_the_list_and_the_invoice_page_show_what_is_paid_and_open(admin_client, october):
+    """ICBC pays 100.00 of Ben's 150.00 invoice: the list and the page say 50.00 is open."""
+    commit_run(db.session, through=OCTOBER_END, payer_id=october["icbc"].id)
+    ben = db.session.scalars(select(Invoice).where(Invoice.client_id == october["Ben"].id)).one()
+    issuing.issue(db.session, [ben.id])
+    payments.record_payer_payment(
+        db.session,
+        payer_id=october["icbc"].id,
+        received_on=dt.date(2026, 11, 5),
+        amount=Decimal("100.00"),
+        currency="PEN",
+        method=PaymentMethod.CHEQUE,
+    )
+    db.session.commit()
+
+    rows = {row["client"]: (row["number"], row["paid"], row["open"]) for row in list_rows(admin_client.get(LIST))}
+    page = admin_client.get(page_of(ben))
+
+    assert rows == {"Ana": ("Draft", "PEN 0.00", "PEN 0.00"), "Ben": ("ICBC-000001", "PEN 100.00", "PEN 50.00")}
+    assert shown(page, "ledger-open") == "PEN 50.00"
+    assert shown(page, "ledger-status") == "Partly paid"
+    assert 'id="move-form"' in body(page) and 'id="write-off-form"' in body(page)

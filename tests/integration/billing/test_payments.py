@@ -46,37 +46,6 @@ def D(text):
     return Decimal(text)
 
 
-@pytest.fixture
-def bruno(app):
-    therapist = make_therapist(full_name="Lucía Torres")
-    client = make_client(therapist, full_name="Bruno Díaz")
-    pacifico = make_payer("Pacífico")
-
-    def on(day, fee, currency="PEN", payer=None):
-        appointment = book(therapist, [client], dt.datetime(2026, 10, day, 10), fee=fee, currency=currency, payer=payer)
-        return appointment.participants[0]
-
-    first = issued_invoice(
-        pacifico,
-        [on(1, "100.00", payer=pacifico), on(2, "100.00", payer=pacifico)],
-        number="INV-000201",
-        invoice_date=dt.date(2026, 10, 15),
-    )
-    second = issued_invoice(
-        pacifico, [on(20, "150.00", payer=pacifico)], number="INV-000202", invoice_date=dt.date(2026, 10, 31)
-    )
-    in_usd = issued_invoice(
-        pacifico,
-        [on(21, "60.00", currency="USD", payer=pacifico)],
-        number="INV-000203",
-        invoice_date=dt.date(2026, 10, 31),
-    )
-    on(3, "70.00")
-    on(4, "40.00", currency="USD")
-    on(5, "30.00")
-    return client, pacifico, (first, second, in_usd)
-
-
 def pay(payer, amount, currency="PEN", **options):
     return payments.record_payer_payment(
         db.session,
