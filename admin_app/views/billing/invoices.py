@@ -16,6 +16,7 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.form import BaseForm
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
+from flask_security import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms import DateField, StringField, TextAreaField
@@ -23,9 +24,10 @@ from wtforms import DateField, StringField, TextAreaField
 from admin_app.extensions import db
 from admin_app.models import AuditAction, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from admin_app.models.audit import record_event
-from admin_app.services.billing import drafts, issuing, ledger, payments
+from admin_app.services.billing import drafts, issuing, ledger, payments, sending
 from admin_app.services.billing.invoice_figures import NO_FIGURES, InvoiceFigures, invoice_figures
 from admin_app.services.platform import bounds
+from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import FIELDS, INVOICE_STATES, field_label
 from admin_app.services.platform.money import format_money
 from admin_app.views.platform.base import PracticeModelView, id_arg
@@ -135,6 +137,16 @@ def _vendor_number_cell(_view, _context, invoice: Invoice, _name) -> str:
     return (invoice.payer.provider_number or NO_VALUE) if invoice.payer else NO_VALUE
 
 
+def _send_one(invoice_id: int) -> None:
+    """Send one invoice of a batch; a refusal names the invoice it is about."""
+    try:
+        sending.send_invoice(db.session, invoice_id, user_id=current_user.id)
+    except RuleViolation as error:
+        invoice = db.session.get(Invoice, invoice_id)
+        label = (invoice.number or gettext("Draft %(id)s", id=invoice_id)) if invoice else str(invoice_id)
+        raise RuleViolation(f"{label}: {error}") from None
+
+
 class InvoiceView(PracticeModelView):
     """Read-only as a record: invoices are made by runs and changed only through the draft rules."""
 
@@ -219,6 +231,17 @@ class InvoiceView(PracticeModelView):
                 ),
                 "success",
             )
+
+    @action("send", _l("Send"), _l("Email the selected invoices, each with its PDF, to whom it is billed?"))
+    def action_send(self, ids):
+        """All or none: an invoice that cannot be sent (a draft, no address) stops the batch, named."""
+        keys = sorted(key for key in map(bounds.record_id, ids) if key is not None)
+        with commit_or_flash() as outcome:
+            for key in keys:
+                _send_one(key)
+        if outcome.refusal is None:
+            sent = ngettext("%(num)d invoice is on its way.", "%(num)d invoices are on their way.", len(keys))
+            flash(sent, "success")
 
     @action("discard", _l("Discard draft"), _l("Discard the selected drafts? Their sessions become uninvoiced."))
     def action_discard(self, ids):

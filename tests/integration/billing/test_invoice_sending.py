@@ -140,3 +140,25 @@ def test_the_outbox_preview_shows_the_email_without_making_the_pdf(mail_app, oct
 
     assert preview.subject == "Invoice ICBC-000001 from Demo Practice"
     assert preview.attachments == ()
+
+
+def test_with_selected_send_emails_each_invoice_or_none_naming_the_one_that_cannot_go(mail_app, smtp_sink, october):
+    make_admin()
+    db.session.commit()
+    staff = mail_app.test_client()
+    assert login(staff, "staff@example.com").status_code == 302
+    chosen = [str(october.ana_invoice.id), str(october.carla_invoice.id)]
+    october.carla.email = None
+    db.session.commit()
+
+    refused = staff.post("/admin/invoices/action/", data={"action": "send", "rowid": chosen}, follow_redirects=True)
+
+    assert f"{october.carla_invoice.number}: The client has no email address: add one to send the invoice." in flashed(
+        refused
+    )
+    assert (smtp_sink.to("claims@icbc.example.com"), sendings(october.ana_invoice.id)) == ([], [])
+    october.carla.email = "carla@example.com"
+    db.session.commit()
+    sent = staff.post("/admin/invoices/action/", data={"action": "send", "rowid": chosen}, follow_redirects=True)
+    assert "2 invoices are on their way." in flashed(sent)
+    assert [len(smtp_sink.to(address)) for address in ("claims@icbc.example.com", "carla@example.com")] == [1, 1]
