@@ -25,7 +25,7 @@ from tests.conftest import sign_in_therapist
 from tests.factories import book
 from tests.factories.invoices import issued_october
 from tests.integration.test_month_report import pdf_text
-from tests.pages import flashed
+from tests.pages import flashed, table_rows
 from tests.queries import counted_queries
 
 pytestmark = pytest.mark.parametrize("clock", ["2026-11-05T15:00Z"], indirect=True)
@@ -244,3 +244,30 @@ def test_the_invoice_page_buttons_offer_send_only_for_an_issued_invoice_with_a_r
     assert "/send" not in buttons(october.acme_invoice)  # the payer has no billing email
     issuing.void(db.session, october.ana_invoice, "Wrong claim")
     assert "/send" not in buttons(october.ana_invoice)
+
+
+def test_the_invoice_page_its_pdf_and_its_workbook_show_the_same_figures(admin_client, october):
+    """ICBC's invoice for Ana (2 lines of 120.00 + 6.00 tax, total 252.00) as the staff read it on
+    the page, then in the PDF and the workbook they download from it."""
+    invoice_id = october.ana_invoice.id
+    page = admin_client.get(f"/admin/invoices/details/?id={invoice_id}")
+    pdf = admin_client.get(f"/admin/invoice-documents/{invoice_id}.pdf")
+    xlsx = admin_client.get(f"/admin/invoice-documents/{invoice_id}.xlsx")
+
+    lines = table_rows(page, "invoice-lines")
+    on_page = [(row[0], row[4], row[6].split(" (")[0], row[7]) for row in lines if row[0][:1].isdigit()]
+    assert on_page == [
+        ("2026-10-06", "PEN 120.00", "PEN 6.00", "PEN 126.00"),
+        ("2026-10-13", "PEN 120.00", "PEN 6.00", "PEN 126.00"),
+    ]
+    assert lines[-3:] == [["PEN 240.00"], ["PEN 12.00"], ["PEN 252.00"]]  # subtotal, tax, total
+    text = " ".join(pdf_text(pdf.get_data()).split())
+    for day, amount, tax, total in on_page:
+        assert f"{day} Individual therapy session, 50 min {amount} 5 % {tax} {total}" in text
+    assert "Total (PEN) PEN 252.00" in text
+    rows = cells(workbook(xlsx.get_data()).active)
+    in_book = [
+        (row[0].date().isoformat(), row[6], row[8], row[9]) for row in rows if row and isinstance(row[0], dt.datetime)
+    ]
+    assert in_book == [(day, 120, 6, 126) for day, *_figures in on_page]
+    assert labelled(rows, "Total") == 252
