@@ -122,10 +122,11 @@ class InvoiceFigures:
     status: InvoiceState
 
 
-def allocated_query(applied_through: dt.date | None = None) -> Select:
+def allocated_query(applied_through: dt.date | None = None, participant_ids: Select | None = None) -> Select:
     """Per charge (participant_id) with any allocation: paid_cents, paid_by_payer_cents,
     written_off_cents, moved_cents, and last_applied_on (the latest paid or written-off part);
-    `applied_through`: only the parts applied on or before that day (where things stood then)."""
+    `applied_through`: only the parts applied on or before that day (where things stood then);
+    `participant_ids` (a query of ids): only those charges' (so a client's few are read by index)."""
     cents = cents_sql(Allocation.amount)
 
     def total(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -148,6 +149,8 @@ def allocated_query(applied_through: dt.date | None = None) -> Select:
     )
     if applied_through is not None:
         query = query.where(Allocation.applied_on <= applied_through)
+    if participant_ids is not None:
+        query = query.where(Allocation.participant_id.in_(participant_ids))
     return query
 
 
@@ -169,12 +172,15 @@ def charge_positions_query(
     """
     percent = missed_session_percent() if missed_percent is None else missed_percent
     charge = charges_query(percent, **charge_filters).order_by(None).subquery("charge")
-    allocated = allocated_query(applied_through).subquery("allocated")
-    line = (
-        select(InvoiceLine.participant_id, InvoiceLine.invoice_id, InvoiceLine.amount, InvoiceLine.tax)
-        .where(InvoiceLine.holds)
-        .subquery("holding_line")
+    # One client's or payer's charges: read only their allocations and lines (by index) before grouping.
+    narrowed = select(charge.c.participant_id) if _narrowing(charge_filters) else None
+    allocated = allocated_query(applied_through, narrowed).subquery("allocated")
+    line = select(InvoiceLine.participant_id, InvoiceLine.invoice_id, InvoiceLine.amount, InvoiceLine.tax).where(
+        InvoiceLine.holds
     )
+    if narrowed is not None:
+        line = line.where(InvoiceLine.participant_id.in_(narrowed))
+    line = line.subquery("holding_line")
     issued = Invoice.status == InvoiceStatus.ISSUED
     billed = case((issued, cents_sql(line.c.amount) + cents_sql(line.c.tax)), else_=charge.c.amount_cents)
     paid = func.coalesce(allocated.c.paid_cents, 0)
@@ -212,6 +218,11 @@ def charge_positions_query(
     if participant_ids is not None:
         inner = inner.where(charge.c.participant_id.in_(_ids(participant_ids)))
     return _positions(inner.subquery("position"))
+
+
+def _narrowing(charge_filters: dict) -> bool:
+    """Whether the filters keep one client's or one payer's charges (a few among many)."""
+    return charge_filters.get("client_id") is not None or charge_filters.get("payer_id") is not None
 
 
 def _positions(row) -> Select:
