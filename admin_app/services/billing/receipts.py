@@ -43,6 +43,7 @@ from admin_app.models import (
 )
 from admin_app.models.audit import Actor, AuditAction, record_event
 from admin_app.models.base import utcnow
+from admin_app.services.billing import payments
 from admin_app.services.billing.invoice_run import description
 from admin_app.services.messaging import outbox
 from admin_app.services.platform import documents, tokens
@@ -219,11 +220,34 @@ def receipt_pdf(session: Session, payment_id: int, *, actor: Actor | None = None
     return document
 
 
+@dataclasses.dataclass(frozen=True)
+class DeskPayment:
+    """A client's payment taken by the staff: the payment, its receipt, the emailed link (None: no email)."""
+
+    payment: Payment
+    receipt: Receipt
+    link: ReceiptLink | None
+
+
+def take_client_payment(session: Session, **values) -> DeskPayment:
+    """Record a client's payment (`payments.record_client_payment`: first in, first out, with a
+    receipt number) and email its receipt; the caller commits. The payments import records
+    payments without emailing (its receipts are sent from the receipts screen)."""
+    payment = payments.record_client_payment(session, **values)
+    receipt = receipt_of(session, payment.id)
+    return DeskPayment(payment, receipt, _email_link(session, payment, receipt))
+
+
 def send_receipt(session: Session, payment: Payment, now: dt.datetime | None = None) -> ReceiptLink | None:
     """Email the client a new link to the payment's receipt (through the outbox, after the
     caller commits). None when the client has no email address: no link, nothing queued."""
+    return _email_link(session, payment, receipt_of(session, payment.id), now)
+
+
+def _email_link(
+    session: Session, payment: Payment, receipt: Receipt, now: dt.datetime | None = None
+) -> ReceiptLink | None:
     now = now or utcnow()
-    receipt = receipt_of(session, payment.id)
     if not receipt.client_email:
         return None
     link = LINK.issue(

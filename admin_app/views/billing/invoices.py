@@ -8,6 +8,8 @@ transaction: refused, it is rolled back and the reason is shown beside its field
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, g, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
@@ -288,23 +290,25 @@ class InvoiceView(PracticeModelView):
         invoice = self._requested()
         line = self._line_of(invoice)
         form = adjust_form(line, request.form)
-        with commit_or_flash(form) as outcome:
-            drafts.adjust_line(line, form.amount.data, form.adjustment_reason.data)
-        if outcome.refusal is not None:
-            return self._page(self._requested(), forms={line.id: form})
-        flash(gettext("The line's amount was changed."), "success")
-        return self._back(invoice)
+        return self._submit(
+            invoice,
+            line.id,
+            form,
+            lambda: drafts.adjust_line(line, form.amount.data, form.adjustment_reason.data),
+            lambda _done: gettext("The line's amount was changed."),
+        )
 
     @expose("/notes/", methods=("POST",))
     def notes_view(self):
         invoice = self._requested()
         form = NotesForm(request.form)
-        with commit_or_flash(form) as outcome:
-            drafts.set_notes(invoice, form.notes.data)
-        if outcome.refusal is not None:
-            return self._page(self._requested(), forms={"notes": form})
-        flash(gettext("The notes were saved."), "success")
-        return self._back(invoice)
+        return self._submit(
+            invoice,
+            "notes",
+            form,
+            lambda: drafts.set_notes(invoice, form.notes.data),
+            lambda _done: gettext("The notes were saved."),
+        )
 
     @expose("/invoice-date/", methods=("POST",))
     def invoice_date_view(self):
@@ -323,19 +327,17 @@ class InvoiceView(PracticeModelView):
     def void_view(self):
         invoice = self._requested()
         form = VoidForm(request.form)
-        with commit_or_flash(form) as outcome:
-            credit = issuing.void(db.session, invoice, form.void_reason.data)
-        if outcome.refusal is not None:
-            return self._page(self._requested(), forms={"void": form})
-        flash(
-            gettext(
+        return self._submit(
+            invoice,
+            "void",
+            form,
+            lambda: issuing.void(db.session, invoice, form.void_reason.data),
+            lambda credit: gettext(
                 "Invoice %(number)s is void; credit note %(credit)s was issued.",
                 number=invoice.number,
                 credit=credit.number,
             ),
-            "success",
         )
-        return self._back(invoice)
 
     @expose("/write-off/", methods=("POST",))
     def write_off_view(self):
@@ -355,11 +357,22 @@ class InvoiceView(PracticeModelView):
         """Write off or move what is still open, with the reason typed in the form `name`."""
         invoice = self._requested()
         form = SettleForm(request.form, prefix=f"{name}-")
+        return self._submit(
+            invoice,
+            name,
+            form,
+            lambda: settle(db.session, invoice_id=invoice.id, reason=form.reason.data),
+            lambda amount: done(format_money(amount, invoice.currency)),
+        )
+
+    def _submit(self, invoice: Invoice, key, form, change: Callable[[], object], done: Callable[[object], str]):
+        """Make `change` (a rule of services/) with what `form` holds: refused, the page again with the
+        form as typed and the reason; made, back to the page with `done(result)`."""
         with commit_or_flash(form) as outcome:
-            amount = settle(db.session, invoice_id=invoice.id, reason=form.reason.data)
+            result = change()
         if outcome.refusal is not None:
-            return self._page(self._requested(), forms={name: form})
-        flash(done(format_money(amount, invoice.currency)), "success")
+            return self._page(self._requested(), forms={key: form})
+        flash(done(result), "success")
         return self._back(invoice)
 
     def _requested(self) -> Invoice:

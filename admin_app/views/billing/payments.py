@@ -228,14 +228,11 @@ class ClientPaymentView(RoleRequired, BaseView):
             form.client.data = CLIENT_LOADER.get_one(client_id)
         if request.method == "POST" and form.validate():
             with commit_or_flash(form) as outcome:
-                payment = payments.record_client_payment(
-                    db.session, client_id=form.client.data.id, **_payment_values(form)
-                )
-                link = receipts.send_receipt(db.session, payment)
-                dates = [line.date_of_service for line in receipts.receipt_of(db.session, payment.id).lines]
-                left = _unapplied_message(payment)
+                taken = receipts.take_client_payment(db.session, client_id=form.client.data.id, **_payment_values(form))
+                left = _unapplied_message(taken.payment)
             if outcome.refusal is None:
-                self._flash_receipt(payment, dates, left, sent=link is not None)
+                dates = [line.date_of_service for line in taken.receipt.lines]
+                self._flash_receipt(taken.payment, dates, left, sent=taken.link is not None)
                 return redirect(url_for("payment.index_view"))
         return self.render("admin/billing/client_payment.html", form=form)
 

@@ -7,17 +7,17 @@ payment's id, never the client's name.
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, url_for
+from functools import partial
+
+from flask import flash, redirect, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext
 
 from admin_app.extensions import db
 from admin_app.models import Payment
 from admin_app.services.billing import receipts
-from admin_app.services.platform.documents.pdf import PdfError
-from admin_app.services.platform.errors import NotFound
 from admin_app.views.platform.base import RoleRequired
-from admin_app.views.platform.downloads import attachment
+from admin_app.views.platform.downloads import download_or_back
 
 
 class ReceiptsView(RoleRequired, BaseView):
@@ -27,21 +27,8 @@ class ReceiptsView(RoleRequired, BaseView):
 
     @expose("/<int:payment_id>.pdf")
     def pdf(self, payment_id: int):
-        try:
-            document = receipts.receipt_pdf(db.session, payment_id)
-        except NotFound as error:
-            flash(str(error), "error")
-            return redirect(url_for(".index"))
-        except PdfError:
-            db.session.rollback()
-            current_app.logger.exception("the PDF of the receipt of payment %s failed", payment_id)
-            flash(
-                gettext("The PDF could not be produced. Try again; if it keeps failing, see the application log."),
-                "error",
-            )
-            return redirect(url_for(".index"))
-        db.session.commit()
-        return attachment(document)
+        make = partial(receipts.receipt_pdf, db.session, payment_id)
+        return download_or_back(make, url_for(".index"), f"the receipt of payment {payment_id}")
 
     @expose("/<int:payment_id>/resend", methods=("POST",))
     def resend(self, payment_id: int):
