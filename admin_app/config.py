@@ -229,6 +229,11 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "INVOICE_PREFIX": _prefix(env, "INVOICE_PREFIX", "INV-"),
         "CREDIT_NOTE_PREFIX": _prefix(env, "CREDIT_NOTE_PREFIX", "CN-"),
         "RECEIPT_PREFIX": _prefix(env, "RECEIPT_PREFIX", "R-"),
+        "PAYOUT_PREFIX": _prefix(env, "PAYOUT_PREFIX", "PS-"),
+        # The periodic payout run drafts the previous month's statements on this day of the month.
+        "PAYOUT_DAY": _day_of_month(env, "PAYOUT_DAY", 5),
+        # false: a practice that does not record payments pays out every charge up to the cut-off.
+        "PAYOUTS_WAIT_FOR_PAYMENT": _flag(env, "PAYOUTS_WAIT_FOR_PAYMENT", True),
         "MAIL_SERVER": mail_server or None,
         "MAIL_PORT": _integer(env, "MAIL_PORT", 25, 1),
         "MAIL_USE_TLS": _flag(env, "MAIL_USE_TLS", False),

@@ -17,6 +17,16 @@ from admin_app.models.invoices import (
 from admin_app.models.messaging import Channel, MessageStatus, Notification, OutboundMessage
 from admin_app.models.numbering import NumberCounter
 from admin_app.models.payments import RECEIPT_SERIES, Allocation, AllocationKind, Payment, PaymentMethod, ReceiptLink
+from admin_app.models.payouts import (
+    PAYOUT_SERIES,
+    HeldReason,
+    PayoutAdjustment,
+    PayoutEmailText,
+    PayoutLine,
+    PayoutRun,
+    PayoutStatement,
+    PayoutStatus,
+)
 from admin_app.models.people import (
     CLIENT_NUMBER_SERIES,
     AssignmentKind,
@@ -47,6 +57,14 @@ __all__ = [
     "CREDIT_NOTE_SERIES",
     "INVOICE_SERIES",
     "RECEIPT_SERIES",
+    "PAYOUT_SERIES",
+    "HeldReason",
+    "PayoutAdjustment",
+    "PayoutEmailText",
+    "PayoutLine",
+    "PayoutRun",
+    "PayoutStatement",
+    "PayoutStatus",
     "Allocation",
     "AllocationKind",
     "Invoice",

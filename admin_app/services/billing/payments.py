@@ -154,7 +154,7 @@ def refuse_changing_allocated_charges(session: Session, participants: Iterable[P
     """A charge with payments, write-offs or a move applied is part of the books: its attendance,
     fee, currency, client and bill-to no longer change (take the allocations back first). One
     query, and only when a stored participant's charge is being changed."""
-    changed = {p.id: p for p in participants if _charge_changed(p)}
+    changed = {p.id: p for p in participants if charge_changed(p)}
     if not changed:
         return
     allocated = session.scalars(
@@ -172,7 +172,8 @@ def refuse_changing_allocated_charges(session: Session, participants: Iterable[P
         )
 
 
-def _charge_changed(participant: Participant) -> bool:
+def charge_changed(participant: Participant) -> bool:
+    """Whether a stored participant's charge (attendance, fee, currency, client, bill-to) is being changed."""
     state = inspect(participant)
     if not state.persistent:
         return False

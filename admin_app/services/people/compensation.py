@@ -145,24 +145,30 @@ def terms_in_force() -> Subquery:
     ).subquery("terms")
 
 
-def in_force_for(terms: Subquery) -> ColumnElement[bool]:
-    """The join condition of `terms_in_force()` with the appointment a session line belongs to."""
+def in_force_for(terms: Subquery, therapist_id=Appointment.therapist_id, starts_at=Appointment.starts_at):
+    """The join condition of `terms_in_force()` with a session line: by default the appointment it
+    belongs to; or a query's own therapist and start columns (a charge's)."""
     return and_(
-        terms.c.therapist_id == Appointment.therapist_id,
-        or_(terms.c.starts_at.is_(None), terms.c.starts_at <= Appointment.starts_at),
-        or_(terms.c.ends_at.is_(None), Appointment.starts_at < terms.c.ends_at),
+        terms.c.therapist_id == therapist_id,
+        or_(terms.c.starts_at.is_(None), terms.c.starts_at <= starts_at),
+        or_(terms.c.ends_at.is_(None), starts_at < terms.c.ends_at),
     )
 
 
 def earning_cents(fee, terms: Subquery) -> ColumnElement[int]:
     """What the therapist earns on `fee` under `terms`, in whole cents, rounded half-up on the line:
-    fee x commission % / 100, or fee less the service fee. The rounding is done in integer cents,
-    because SQLite's ROUND works on binary floats (4.545 would become 4.54)."""
-    fee_cents = cents_sql(fee)
+    fee x commission % / 100, or fee less the service fee (never below 0). The rounding is done in
+    integer cents, because SQLite's ROUND works on binary floats (4.545 would become 4.54)."""
+    return earning_of_cents(cents_sql(fee), terms)
+
+
+def earning_of_cents(fee_cents, terms: Subquery) -> ColumnElement[int]:
+    """`earning_cents` of an amount already in whole cents (a figure the ledger worked out)."""
     on_commission = (fee_cents * cents_sql(terms.c.commission_percent) + 5000) // 10000  # integer division
     on_service_fee = fee_cents - cents_sql(func.coalesce(terms.c.service_fee, 0))
     return case(
         (terms.c.compensation_model == CompensationModel.COMMISSION, on_commission),
+        (on_service_fee < 0, 0),
         else_=on_service_fee,
     )
 

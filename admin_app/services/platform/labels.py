@@ -16,6 +16,7 @@ from admin_app.models import (
     CancelledBy,
     Channel,
     CompensationModel,
+    HeldReason,
     InvoiceGrouping,
     InvoiceKind,
     InvoiceStatus,
@@ -24,6 +25,7 @@ from admin_app.models import (
     Modality,
     PayerKind,
     PaymentMethod,
+    PayoutStatus,
     ReminderPreference,
 )
 
@@ -142,6 +144,17 @@ FIELDS = {
     "received_on": _l("Received on"),
     "invoices": _l("Invoices"),
     "reason": _l("Reason"),
+    "paid_on": _l("Paid on"),
+    "paid_reference": _l("Transfer reference"),
+    "collected": _l("Collected"),
+    "earning": _l("Earning"),
+    "earned": _l("Earned"),
+    "held_lines": _l("Held sessions"),
+    "adjustments": _l("Adjustments"),
+    "due": _l("Due to the therapist"),
+    "terms": _l("Terms applied"),
+    "email_subject": _l("Subject"),
+    "email_body": _l("Message"),
 }
 
 CHOICES: dict[type[enum.Enum], dict[str, object]] = {
@@ -207,6 +220,13 @@ CHOICES: dict[type[enum.Enum], dict[str, object]] = {
         "failed": _l("Failed"),
         "held": _l("On hold"),
         "withdrawn": _l("Withdrawn"),
+    },
+    # "Approved" and "Sent" of a statement; "Paid": the practice paid the therapist.
+    PayoutStatus: {"draft": _l("Draft"), "approved": _l("Approved"), "sent": _l("Sent"), "paid": _l("Paid")},
+    HeldReason: {
+        "uninvoiced": _l("Not invoiced yet"),
+        "invoiced": _l("Invoiced, not paid yet"),
+        "partly_paid": _l("Partly paid"),
     },
     PaymentMethod: {
         "cash": _l("Cash"),

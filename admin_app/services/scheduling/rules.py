@@ -30,6 +30,7 @@ from admin_app.models import (
     Participant,
 )
 from admin_app.services.billing import linking, payments
+from admin_app.services.payouts import statements
 from admin_app.services.platform import bounds
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import field_label
@@ -115,6 +116,7 @@ def _apply_rules(session: Session, appointment: Appointment) -> list[Participant
     staying = [p for p in appointment.participants if p not in session.deleted]
     if dialect_of(session) is not None:
         payments.refuse_changing_allocated_charges(session, staying)
+        statements.refuse_changing_paid_out(session, appointment, staying)
     _share_the_session(session, appointment, staying)
     bound = dialect_of(session) is not None
     for participant in staying:
