@@ -22,6 +22,7 @@ from admin_app.services.accounts import invitations
 from admin_app.services.billing import alerts, receipts, sending
 from admin_app.services.messaging import reminders, sms
 from admin_app.services.messaging.attachments import Attachment
+from admin_app.services.payouts import emails as payout_emails
 from admin_app.services.platform.errors import NoLongerDue
 from admin_app.services.surveys import invitations as surveys
 
@@ -34,10 +35,12 @@ BUILDERS: dict[str, Builder] = {
     alerts.TEMPLATE: alerts.alert_variables,
     receipts.TEMPLATE: receipts.receipt_variables,
     sending.TEMPLATE: sending.invoice_email_variables,
+    payout_emails.TEMPLATE: payout_emails.statement_email_variables,
 }
 
 ATTACHMENTS: dict[str, Callable[[Session, dict, str], Attachment]] = {
     sending.ATTACHMENT: sending.invoice_attachment,
+    payout_emails.ATTACHMENT: payout_emails.statement_attachment,
 }
 
 # Links that act for their owner (set a password, answer a survey, open a receipt as the client): a preview on the

@@ -1,0 +1,304 @@
+"""The email that carries a payout statement (issue 16, "Email").
+
+Its text comes from the practice's default for the therapist's language (PayoutEmailText, else the
+built-in text below), with placeholders in braces filled from the statement: {therapist}, {month}
+(the month's name in that language), {totals} (what is due, per currency), {held_sessions} (how many
+sessions are held over) and {practice}. A default with an unknown placeholder or a stray brace is
+refused when saved, naming the field and the placeholder, so a statement's text can always be made.
+
+Staff may edit one statement's subject and message until it is sent; the edited text is stored on
+the statement as written (no placeholders: it is what the therapist reads). Without an edit the text
+is generated from the default at the time it is read. Sending freezes the text onto the statement,
+so the statement keeps what the therapist received whatever happens to the default later.
+
+Sending goes through the outbox (delivered after the commit, retried, once per statement); the
+statement's PDF is made at delivery (services.payouts.statement_files) and attached.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import string
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from admin_app.config import SUPPORTED_LOCALES
+from admin_app.models import Channel, OutboundMessage, PayoutEmailText, PayoutStatement, PayoutStatus, Therapist
+from admin_app.models.base import utcnow
+from admin_app.services.messaging import outbox
+from admin_app.services.messaging.attachments import Attachment
+from admin_app.services.payouts import statement_files
+from admin_app.services.payouts.statements import StatementDetail, statement_detail
+from admin_app.services.platform.documents import PDF_MIMETYPE
+from admin_app.services.platform.errors import NoLongerDue, NotFound, RuleViolation
+from admin_app.services.platform.labels import choice_label
+from admin_app.services.platform.money import format_money
+from admin_app.services.platform.months import Month
+
+TEMPLATE = "payout_statement"
+ATTACHMENT = "payout_pdf"  # the message context's `attachment`: the statement's PDF, made at delivery
+
+PLACEHOLDERS = ("therapist", "month", "totals", "held_sessions", "practice")
+
+SUBJECT_MAX = 255
+BODY_MAX = 20_000
+
+# The field names a RuleViolation carries (the screens' form fields) and how the person reads them.
+FIELD_NAMES = {"subject": _l("Subject"), "body": _l("Message")}
+
+BUILT_IN_SUBJECT = _l("Your payout statement for {month}")
+BUILT_IN_BODY = _l(
+    "Hello {therapist},\n\n"
+    "Please find attached your payout statement for {month}. Due to you: {totals}.\n\n"
+    "Sessions held over until their payment arrives: {held_sessions}. They will appear on a later "
+    "statement once paid.\n\n"
+    "If you have a question about it, reply to this email.\n\n"
+    "{practice}"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class EmailText:
+    subject: str
+    body: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SendOutcome:
+    """What *Send all approved* did: how many went out, and why each other one did not."""
+
+    sent: int
+    refused: list[str]
+
+
+def language_of(therapist: Therapist) -> str:
+    """The therapist's login's language, else the practice's."""
+    locale = therapist.user.locale if therapist.user is not None else None
+    return locale if locale in SUPPORTED_LOCALES else current_app.config["DEFAULT_LOCALE"]
+
+
+def _language(language: str) -> str:
+    if language not in SUPPORTED_LOCALES:
+        raise RuleViolation(
+            _l("%(field)s: choose one of %(choices)s", field=_l("Language"), choices=", ".join(SUPPORTED_LOCALES)),
+            field="language",
+        )
+    return language
+
+
+def built_in_text(language: str) -> EmailText:
+    """The text the product comes with, in `language`."""
+    with force_locale(_language(language)):
+        return EmailText(str(BUILT_IN_SUBJECT), str(BUILT_IN_BODY))
+
+
+def default_text(session: Session, language: str) -> EmailText:
+    """The practice's default text in `language`, else the built-in one."""
+    saved = session.get(PayoutEmailText, _language(language))
+    return EmailText(saved.subject, saved.body) if saved is not None else built_in_text(language)
+
+
+def save_default_text(session: Session, language: str, subject: str | None, body: str | None) -> None:
+    """Keep the practice's default in `language`; the caller commits. Refused (naming the field and the
+    placeholder) for an empty text, an unknown placeholder or a stray brace."""
+    text = _checked(subject, body, placeholders=True)
+    saved = session.get(PayoutEmailText, _language(language))
+    if saved is None:
+        session.add(PayoutEmailText(language=language, subject=text.subject, body=text.body, updated_at=utcnow()))
+    else:
+        saved.subject, saved.body, saved.updated_at = text.subject, text.body, utcnow()
+    session.flush()
+
+
+def fill(template: str, values: dict[str, str], *, field: str) -> str:
+    """`template` with its {placeholders} replaced ({{ and }} are a literal brace)."""
+    parts = []
+    for literal, name, spec, conversion in _parsed(template, field):
+        parts.append(literal)
+        if name is not None:
+            if name not in PLACEHOLDERS or spec or conversion:
+                shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+                raise RuleViolation(
+                    _l(
+                        "%(field)s: unknown placeholder %(placeholder)s; use %(placeholders)s",
+                        field=FIELD_NAMES[field],
+                        placeholder=shown,
+                        placeholders=" ".join("{" + known + "}" for known in PLACEHOLDERS),
+                    ),
+                    field=field,
+                )
+            parts.append(values[name])
+    return "".join(parts)
+
+
+def _parsed(template: str, field: str) -> list[tuple]:
+    try:
+        return list(string.Formatter().parse(template))
+    except ValueError:
+        raise RuleViolation(
+            _l(
+                "%(field)s: a brace is not closed or not opened; write a placeholder as {month}, "
+                "and a brace on its own as {{ or }}",
+                field=FIELD_NAMES[field],
+            ),
+            field=field,
+        ) from None
+
+
+def _checked(subject: str | None, body: str | None, *, placeholders: bool) -> EmailText:
+    """Both texts present and within bounds; with `placeholders`, each one's placeholders known."""
+    subject = re.sub(r"\s+", " ", subject or "").strip()
+    body = (body or "").replace("\r\n", "\n").strip()
+    for field, value, limit in (("subject", subject, SUBJECT_MAX), ("body", body, BODY_MAX)):
+        if not value:
+            raise RuleViolation(_l("%(field)s: this field is required", field=FIELD_NAMES[field]), field=field)
+        if len(value) > limit:
+            raise RuleViolation(
+                _l("%(field)s: at most %(max)d characters", field=FIELD_NAMES[field], max=limit), field=field
+            )
+        if placeholders:
+            fill(value, dict.fromkeys(PLACEHOLDERS, ""), field=field)
+    return EmailText(subject, body)
+
+
+def placeholder_values(detail: StatementDetail, language: str) -> dict[str, str]:
+    """What each placeholder says for this statement, in `language`."""
+    therapist = detail.statement.therapist
+    due = detail.due or {therapist.default_currency: 0}
+    return {
+        "therapist": therapist.full_name,
+        "month": Month.parse(detail.statement.month).label(language),
+        "totals": ", ".join(format_money(amount, currency, language) for currency, amount in due.items()),
+        "held_sessions": str(len(detail.held_lines)),
+        "practice": current_app.config["PRACTICE_NAME"],
+    }
+
+
+def generated_text(session: Session, detail: StatementDetail, language: str) -> EmailText:
+    """The practice's default in `language`, filled for this statement."""
+    template = default_text(session, language)
+    values = placeholder_values(detail, language)
+    return EmailText(
+        fill(template.subject, values, field="subject").strip(), fill(template.body, values, field="body").strip()
+    )
+
+
+def statement_email(session: Session, statement_id: int) -> EmailText:
+    """The statement's email as it will be sent (or was): its edited or frozen text, else generated."""
+    detail = statement_detail(session, statement_id)
+    statement = detail.statement
+    if statement.email_subject is not None and statement.email_body is not None:
+        return EmailText(statement.email_subject, statement.email_body)
+    generated = generated_text(session, detail, language_of(statement.therapist))
+    return EmailText(statement.email_subject or generated.subject, statement.email_body or generated.body)
+
+
+def save_statement_email(session: Session, statement_id: int, subject: str | None, body: str | None) -> None:
+    """Keep staff's edit of this statement's email, as written; refused once sent. The caller commits."""
+    statement = _statement(session, statement_id)
+    if statement.status in (PayoutStatus.SENT, PayoutStatus.PAID):
+        raise RuleViolation(
+            _l(
+                "Statement %(number)s is %(status)s: its email no longer changes.",
+                number=str(statement),
+                status=choice_label(statement.status),
+            )
+        )
+    text = _checked(subject, body, placeholders=False)
+    statement.email_subject, statement.email_body = text.subject, text.body
+    session.flush()
+
+
+def send_statement(session: Session, statement_id: int, *, user_id: int | None) -> OutboundMessage:
+    """Queue this approved statement's email, its PDF attached, and mark it sent with the text frozen
+    onto it; the caller commits. Refused for a draft, a statement already sent, or a therapist
+    without an email address. `user_id` is who sends it (kept by the audit trail of the change)."""
+    statement = _statement(session, statement_id, lock=True)
+    if statement.status == PayoutStatus.DRAFT:
+        raise RuleViolation(
+            _l(
+                "The statement of %(therapist)s for %(month)s is a draft: approve it first.",
+                therapist=statement.therapist.full_name,
+                month=statement.month,
+            )
+        )
+    if statement.status != PayoutStatus.APPROVED:
+        raise RuleViolation(_l("Statement %(number)s was already sent.", number=str(statement)))
+    address = (statement.therapist.email or "").strip()
+    if not address:
+        raise RuleViolation(
+            _l(
+                "%(therapist)s has no email address: add one to send statement %(number)s.",
+                therapist=statement.therapist.full_name,
+                number=str(statement),
+            )
+        )
+    text = statement_email(session, statement.id)
+    message = outbox.queue_message(
+        session,
+        channel=Channel.EMAIL,
+        recipient=address,
+        template=TEMPLATE,
+        language=language_of(statement.therapist),
+        context={"statement_id": statement.id, "attachment": ATTACHMENT},
+        dedupe_key=f"payout-statement:{statement.id}",
+    )
+    if message is None:
+        raise RuleViolation(_l("Statement %(number)s was already sent.", number=str(statement)))
+    statement.email_subject, statement.email_body = text.subject, text.body
+    statement.status = PayoutStatus.SENT
+    statement.sent_at = utcnow()
+    statement.message_id = message.id
+    session.flush()
+    return message
+
+
+def send_approved(session: Session, month: Month, *, user_id: int | None) -> SendOutcome:
+    """Send every approved statement of `month`; each refusal (a therapist without an email) is
+    collected and the others still go. The caller commits."""
+    ids = session.scalars(
+        select(PayoutStatement.id)
+        .join(Therapist, Therapist.id == PayoutStatement.therapist_id)
+        .where(PayoutStatement.month == str(month), PayoutStatement.status == PayoutStatus.APPROVED)
+        .order_by(Therapist.full_name, PayoutStatement.id)
+    ).all()
+    sent, refused = 0, []
+    for statement_id in ids:
+        try:
+            send_statement(session, statement_id, user_id=user_id)  # checks before it writes anything
+        except RuleViolation as error:
+            refused.append(str(error))
+        else:
+            sent += 1
+    return SendOutcome(sent=sent, refused=refused)
+
+
+def statement_email_variables(session: Session, context: dict, language: str) -> dict:
+    """What the email says: the text frozen onto the statement when it was sent."""
+    statement = session.get(PayoutStatement, context["statement_id"])
+    if statement is None or statement.email_subject is None or statement.email_body is None:
+        raise NoLongerDue(_l("The payout statement was deleted before the email left."))
+    return {"subject": statement.email_subject, "body": statement.email_body}
+
+
+def statement_attachment(session: Session, context: dict, language: str) -> Attachment:
+    """The statement's PDF, made at delivery."""
+    name, content = statement_files.statement_pdf_bytes(session, context["statement_id"], language=language)
+    return Attachment(name, PDF_MIMETYPE, content)
+
+
+def _statement(session: Session, statement_id: int, *, lock: bool = False) -> PayoutStatement:
+    query = (
+        select(PayoutStatement)
+        .where(PayoutStatement.id == statement_id)
+        .options(selectinload(PayoutStatement.therapist).selectinload(Therapist.user))
+    )
+    statement = session.scalar(query.with_for_update(of=PayoutStatement) if lock else query)
+    if statement is None:
+        raise NotFound(_l("This payout statement does not exist."))
+    return statement
