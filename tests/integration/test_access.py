@@ -133,3 +133,9 @@ def test_a_therapist_login_without_a_therapist_record_sees_no_portal_lists(clien
     assert "Your login is not linked to a therapist record yet" in home.get_data(as_text=True)
     assert client.get("/portal/clients/").status_code == 403
     assert client.get("/portal/appointments/").status_code == 403
+
+
+def test_the_payout_screens_are_among_the_pages_checked(app):
+    """Staff-only like the rest: the checks above cover these URLs (GET and POST)."""
+    assert "/admin/payouts/email/" in area_urls(app, "GET", 1)
+    assert "/admin/payouts/email/" in area_urls(app, "POST", 1)
