@@ -18,8 +18,11 @@ statement's PDF is made at delivery (services.payouts.statement_files) and attac
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import string
+from collections.abc import Callable
+from decimal import Decimal
 
 from flask import current_app
 from flask_babel import force_locale
@@ -33,7 +36,7 @@ from admin_app.models.base import utcnow
 from admin_app.services.messaging import outbox
 from admin_app.services.messaging.attachments import Attachment
 from admin_app.services.payouts import statement_files
-from admin_app.services.payouts.statements import StatementDetail, statement_detail
+from admin_app.services.payouts.statements import StatementDetail, Totals, month_overview, statement_detail
 from admin_app.services.platform.documents import PDF_MIMETYPE
 from admin_app.services.platform.errors import NoLongerDue, NotFound, RuleViolation
 from admin_app.services.platform.labels import choice_label
@@ -166,36 +169,55 @@ def _checked(subject: str | None, body: str | None, *, placeholders: bool) -> Em
     return EmailText(subject, body)
 
 
-def placeholder_values(detail: StatementDetail, language: str) -> dict[str, str]:
+@dataclasses.dataclass(frozen=True)
+class Figures:
+    """What a statement's email tells of it: what is due, per currency, and how many sessions are held."""
+
+    due: Totals
+    held_sessions: int
+
+    @classmethod
+    def of(cls, detail: StatementDetail) -> Figures:
+        return cls(detail.due, len(detail.held_lines))
+
+
+def placeholder_values(statement: PayoutStatement, figures: Figures, language: str) -> dict[str, str]:
     """What each placeholder says for this statement, in `language`."""
-    therapist = detail.statement.therapist
-    due = detail.due or {therapist.default_currency: 0}
+    therapist = statement.therapist
+    due = figures.due or {therapist.default_currency: Decimal("0")}
     return {
         "therapist": therapist.full_name,
-        "month": Month.parse(detail.statement.month).label(language),
+        "month": Month.parse(statement.month).label(language),
         "totals": ", ".join(format_money(amount, currency, language) for currency, amount in due.items()),
-        "held_sessions": str(len(detail.held_lines)),
+        "held_sessions": str(figures.held_sessions),
         "practice": current_app.config["PRACTICE_NAME"],
     }
 
 
-def generated_text(session: Session, detail: StatementDetail, language: str) -> EmailText:
-    """The practice's default in `language`, filled for this statement."""
-    template = default_text(session, language)
-    values = placeholder_values(detail, language)
+def _email(
+    statement: PayoutStatement, figures: Callable[[], Figures], template: Callable[[str], EmailText]
+) -> EmailText:
+    """The statement's edited (or frozen) text, else `template` in the therapist's language filled with
+    `figures` (both asked for only when needed)."""
+    if statement.email_subject is not None and statement.email_body is not None:
+        return EmailText(statement.email_subject, statement.email_body)
+    language = language_of(statement.therapist)
+    chosen = template(language)
+    values = placeholder_values(statement, figures(), language)
     return EmailText(
-        fill(template.subject, values, field="subject").strip(), fill(template.body, values, field="body").strip()
+        statement.email_subject or fill(chosen.subject, values, field="subject").strip()[:SUBJECT_MAX],
+        statement.email_body or fill(chosen.body, values, field="body").strip(),
     )
 
 
 def statement_email(session: Session, statement_id: int) -> EmailText:
     """The statement's email as it will be sent (or was): its edited or frozen text, else generated."""
-    detail = statement_detail(session, statement_id)
-    statement = detail.statement
-    if statement.email_subject is not None and statement.email_body is not None:
-        return EmailText(statement.email_subject, statement.email_body)
-    generated = generated_text(session, detail, language_of(statement.therapist))
-    return EmailText(statement.email_subject or generated.subject, statement.email_body or generated.body)
+    statement = _statement(session, statement_id)
+    return _email(
+        statement,
+        lambda: Figures.of(statement_detail(session, statement_id)),
+        lambda language: default_text(session, language),
+    )
 
 
 def save_statement_email(session: Session, statement_id: int, subject: str | None, body: str | None) -> None:
@@ -219,6 +241,55 @@ def send_statement(session: Session, statement_id: int, *, user_id: int | None) 
     onto it; the caller commits. Refused for a draft, a statement already sent, or a therapist
     without an email address. `user_id` is who sends it (kept by the audit trail of the change)."""
     statement = _statement(session, statement_id, lock=True)
+    _refuse_sending(statement)
+    text = _email(
+        statement,
+        lambda: Figures.of(statement_detail(session, statement_id)),
+        lambda language: default_text(session, language),
+    )
+    return _send(session, statement, text)
+
+
+def send_approved(session: Session, month: Month, *, user_id: int | None) -> SendOutcome:
+    """Send every approved statement of `month`; each refusal (a therapist without an email) is
+    collected and the others still go. The caller commits.
+
+    Set-based where it can be: the statements, their therapists and logins in one query, their
+    figures in the month's overview (the same SQL as the month screen), each default text read once."""
+    statements = session.scalars(
+        select(PayoutStatement)
+        .join(Therapist, Therapist.id == PayoutStatement.therapist_id)
+        .where(PayoutStatement.month == str(month), PayoutStatement.status == PayoutStatus.APPROVED)
+        .order_by(Therapist.full_name, PayoutStatement.id)
+        .options(selectinload(PayoutStatement.therapist).selectinload(Therapist.user))
+        .with_for_update(of=PayoutStatement)
+    ).all()
+    if not statements:
+        return SendOutcome(sent=0, refused=[])
+    overview = {row.statement_id: Figures(row.due, row.held_lines) for row in month_overview(session, month)}
+
+    @functools.cache
+    def default_in(language: str) -> EmailText:
+        return default_text(session, language)
+
+    sent, refused = 0, []
+    for statement in statements:
+        try:
+            _refuse_sending(statement)
+            text = _email(
+                statement,
+                lambda statement=statement: overview[statement.id],
+                default_in,
+            )
+            _send(session, statement, text)
+        except RuleViolation as error:
+            refused.append(str(error))
+        else:
+            sent += 1
+    return SendOutcome(sent=sent, refused=refused)
+
+
+def _refuse_sending(statement: PayoutStatement) -> None:
     if statement.status == PayoutStatus.DRAFT:
         raise RuleViolation(
             _l(
@@ -229,8 +300,7 @@ def send_statement(session: Session, statement_id: int, *, user_id: int | None) 
         )
     if statement.status != PayoutStatus.APPROVED:
         raise RuleViolation(_l("Statement %(number)s was already sent.", number=str(statement)))
-    address = (statement.therapist.email or "").strip()
-    if not address:
+    if not (statement.therapist.email or "").strip():
         raise RuleViolation(
             _l(
                 "%(therapist)s has no email address: add one to send statement %(number)s.",
@@ -238,11 +308,14 @@ def send_statement(session: Session, statement_id: int, *, user_id: int | None) 
                 number=str(statement),
             )
         )
-    text = statement_email(session, statement.id)
+
+
+def _send(session: Session, statement: PayoutStatement, text: EmailText) -> OutboundMessage:
+    """Queue the email and freeze `text` onto the statement, now sent."""
     message = outbox.queue_message(
         session,
         channel=Channel.EMAIL,
-        recipient=address,
+        recipient=statement.therapist.email.strip(),
         template=TEMPLATE,
         language=language_of(statement.therapist),
         context={"statement_id": statement.id, "attachment": ATTACHMENT},
@@ -256,26 +329,6 @@ def send_statement(session: Session, statement_id: int, *, user_id: int | None) 
     statement.message_id = message.id
     session.flush()
     return message
-
-
-def send_approved(session: Session, month: Month, *, user_id: int | None) -> SendOutcome:
-    """Send every approved statement of `month`; each refusal (a therapist without an email) is
-    collected and the others still go. The caller commits."""
-    ids = session.scalars(
-        select(PayoutStatement.id)
-        .join(Therapist, Therapist.id == PayoutStatement.therapist_id)
-        .where(PayoutStatement.month == str(month), PayoutStatement.status == PayoutStatus.APPROVED)
-        .order_by(Therapist.full_name, PayoutStatement.id)
-    ).all()
-    sent, refused = 0, []
-    for statement_id in ids:
-        try:
-            send_statement(session, statement_id, user_id=user_id)  # checks before it writes anything
-        except RuleViolation as error:
-            refused.append(str(error))
-        else:
-            sent += 1
-    return SendOutcome(sent=sent, refused=refused)
 
 
 def statement_email_variables(session: Session, context: dict, language: str) -> dict:

@@ -223,23 +223,43 @@ def test_a_draft_and_a_therapist_without_email_are_refused(mail_app, smtp_sink, 
     assert db.session.get(PayoutStatement, marco).status == PayoutStatus.APPROVED
 
 
-def test_send_all_approved_sends_them_and_leaves_drafts(mail_app, smtp_sink, october):
+def test_send_all_approved_sends_them_leaves_drafts_and_collects_refusals(mail_app, smtp_sink, october):
     lucia, marco = october
-    approve(marco)
+    sofia = make_therapist(full_name="Sofía Ruiz", email="sofia@example.com")
+    paid_session(sofia, make_client(sofia, full_name="Eva"), 9, "50.00")
+    db.session.commit()
+    payout_run(db.session, OCTOBER)  # Sofía's draft; Lucía's and Marco's refreshed, adjustment kept
+    db.session.commit()
+    sofia_id = statements.statement_ids_of(db.session, [sofia.id], OCTOBER)[sofia.id]
+    approve(marco, sofia_id)
+    sofia.email = ""
+    db.session.commit()
+    number = db.session.get(PayoutStatement, sofia_id).number
 
     outcome = emails.send_approved(db.session, OCTOBER, user_id=None)
     db.session.commit()
 
-    assert outcome == emails.SendOutcome(sent=1, refused=[])
-    assert len(smtp_sink.to("marco@example.com")) == 1 and smtp_sink.to("lucia@example.com") == []
+    assert outcome == emails.SendOutcome(
+        sent=1, refused=[f"Sofía Ruiz has no email address: add one to send statement {number}."]
+    )
+    [email] = smtp_sink.to("marco@example.com")
+    assert f"Due to you: PEN{NBSP}80.00." in plain(email) and "arrives: 0." in plain(email)
+    assert smtp_sink.to("lucia@example.com") == []
     db.session.expire_all()
-    assert db.session.get(PayoutStatement, lucia).status == PayoutStatus.DRAFT
-    assert db.session.get(PayoutStatement, marco).status == PayoutStatus.SENT
+    assert [db.session.get(PayoutStatement, i).status for i in (lucia, marco, sofia_id)] == [
+        PayoutStatus.DRAFT,
+        PayoutStatus.SENT,
+        PayoutStatus.APPROVED,
+    ]
+
     approve(lucia)
-    db.session.get(PayoutStatement, lucia).therapist.email = ""
+    assert emails.send_approved(db.session, OCTOBER, user_id=None).sent == 1
     db.session.commit()
-    outcome = emails.send_approved(db.session, OCTOBER, user_id=None)
-    assert outcome.sent == 0 and outcome.refused[0].startswith("Lucía Torres has no email address")
+    [email] = smtp_sink.to("lucia@example.com")
+    assert email["Subject"] == "Your payout statement for octubre de 2026"
+    assert f"Due to you: S/{NBSP}58.00, USD{NBSP}40.00." in plain(email) and "arrives: 1." in plain(email)
+    assert len(attached_pdfs(email)) == 1
+    assert len(smtp_sink.to("marco@example.com")) == 1  # not sent twice
 
 
 def test_the_default_text_screen_saves_and_refuses_a_bad_placeholder(mail_app, october):
@@ -268,3 +288,13 @@ def test_the_default_text_screen_saves_and_refuses_a_bad_placeholder(mail_app, o
     assert "Relevé de {month}" in saved.get_data(as_text=True)
     db.session.expire_all()
     assert emails.default_text(db.session, "fr") == emails.EmailText("Relevé de {month}", "Bonjour {therapist}")
+
+
+@pytest.mark.parametrize("language", ["es", "en", "fr"])
+def test_the_built_in_text_fills_in_every_language(app, language):
+    """A translation that breaks a placeholder would make every statement's email fail: caught here."""
+    text = emails.built_in_text(language)
+    values = dict.fromkeys(emails.PLACEHOLDERS, "X")
+    for field, value in (("subject", text.subject), ("body", text.body)):
+        assert "{" not in emails.fill(value, values, field=field)
+    assert "{month}" in text.subject and "{totals}" in text.body
