@@ -118,6 +118,19 @@ def save_default_text(session: Session, language: str, subject: str | None, body
     session.flush()
 
 
+def reset_default_text(session: Session, language: str) -> None:
+    """Go back to the built-in text in `language`; the caller commits."""
+    saved = session.get(PayoutEmailText, _language(language))
+    if saved is not None:
+        session.delete(saved)
+        session.flush()
+
+
+def saved_languages(session: Session) -> set[str]:
+    """The languages in which the practice has its own default text."""
+    return set(session.scalars(select(PayoutEmailText.language)))
+
+
 def fill(template: str, values: dict[str, str], *, field: str) -> str:
     """`template` with its {placeholders} replaced ({{ and }} are a literal brace)."""
     parts = []

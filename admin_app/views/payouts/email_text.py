@@ -45,7 +45,19 @@ class PayoutEmailView(RoleRequired, BaseView):
         forms = {language: _form(language) for language in SUPPORTED_LOCALES}
         if request.method == "POST":
             language = request.form.get("language", "")
-            if language in forms:
+            if language in forms and request.form.get("reset"):
+                with commit_or_flash() as outcome:
+                    emails.reset_default_text(db.session, language)
+                if outcome.refusal is None:
+                    flash(
+                        gettext(
+                            "The payout email in %(language)s is back to the built-in text.",
+                            language=LANGUAGES[language],
+                        ),
+                        "success",
+                    )
+                    return redirect(url_for(".index"))
+            elif language in forms:
                 form = forms[language] = _form(language, request.form)
                 with commit_or_flash(form) as outcome:
                     emails.save_default_text(db.session, language, form.subject.data, form.body.data)
@@ -60,5 +72,6 @@ class PayoutEmailView(RoleRequired, BaseView):
             "admin/payouts/payout_email.html",
             forms=forms,
             languages=LANGUAGES,
+            saved=emails.saved_languages(db.session),
             placeholders=[("{" + name + "}", PLACEHOLDER_HELP[name]) for name in emails.PLACEHOLDERS],
         )

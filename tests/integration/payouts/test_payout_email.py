@@ -289,6 +289,11 @@ def test_the_default_text_screen_saves_and_refuses_a_bad_placeholder(mail_app, o
     db.session.expire_all()
     assert emails.default_text(db.session, "fr") == emails.EmailText("Relevé de {month}", "Bonjour {therapist}")
 
+    back = staff.post("/admin/payouts/email/", data={"language": "fr", "reset": "1"}, follow_redirects=True)
+    assert flashed(back) == ["The payout email in French is back to the built-in text."]
+    db.session.expire_all()
+    assert emails.default_text(db.session, "fr") == emails.built_in_text("fr")
+
 
 @pytest.mark.parametrize("language", ["es", "en", "fr"])
 def test_the_built_in_text_fills_in_every_language(app, language):
