@@ -160,9 +160,15 @@ def test_paid_in_the_month_and_paid_after_the_cut_off(app):
     assert run(OCTOBER).held == 1
     october = overview(OCTOBER)["Lucía Torres"]
     assert (october.lines, october.held_lines) == (1, 1)
-    assert (october.earned, october.held, october.due) == ({"PEN": D("48.00")}, {"PEN": D("60.00")}, {"PEN": D("48.00")})
+    assert (october.earned, october.held, october.due) == (
+        {"PEN": D("48.00")},
+        {"PEN": D("60.00")},
+        {"PEN": D("48.00")},
+    )
     detail = detail_of(OCTOBER, "Lucía Torres")
-    assert paid_lines(detail) == [(dt.date(2026, 10, 6), "Ana", "ICBC", D("120.00"), D("120.00"), "40.00 %", D("48.00"))]
+    assert paid_lines(detail) == [
+        (dt.date(2026, 10, 6), "Ana", "ICBC", D("120.00"), D("120.00"), "40.00 %", D("48.00"))
+    ]
     assert held_lines(detail) == [(dt.date(2026, 10, 8), "Ben", "ICBC", D("150.00"), "invoiced", D("60.00"))]
 
     send(october.statement_id)
@@ -584,8 +590,9 @@ def test_a_therapist_with_only_adjustments_keeps_the_draft(app):
 @pytest.mark.parametrize("clock", [DECEMBER_5], indirect=True)
 def test_two_payout_runs_at_once_never_pay_a_session_twice(app):
     """Twelve clients of Lucía each paid a 100.00 session in October (40.00 each). Two runs of
-    October start at once, each in its own app and transaction, and both commit: one statement,
-    twelve paid lines (one per session), earned 480.00."""
+    October and one of November start at once, each in its own app and transaction, and all
+    commit: twelve paid lines (one per session), all on October's one statement, earned 480.00
+    (whichever runs first: November run first begins payouts in November, so it has nothing)."""
     lucia = make_therapist(full_name="Lucía Torres")
     for number in range(12):
         client = make_client(lucia, full_name=f"Client {number:02d}")
@@ -593,15 +600,15 @@ def test_two_payout_runs_at_once_never_pay_a_session_twice(app):
         client_pays(client, "100.00", dt.date(2026, 10, 1 + number))
     db.session.commit()
     url = db.engine.url.render_as_string(hide_password=False)
-    start = threading.Barrier(2, timeout=30)
+    start = threading.Barrier(3, timeout=30)
     failures: list[BaseException] = []
 
-    def run_in_own_app():
+    def run_in_own_app(month: Month):
         other = make_app(url)
         with other.app_context():
             try:
                 start.wait()
-                payout_run(db.session, OCTOBER)
+                payout_run(db.session, month)
                 db.session.commit()
             except BaseException as error:  # noqa: BLE001 - reported below
                 failures.append(error)
@@ -609,7 +616,7 @@ def test_two_payout_runs_at_once_never_pay_a_session_twice(app):
                 db.session.remove()
                 db.engine.dispose()
 
-    threads = [threading.Thread(target=run_in_own_app) for _ in range(2)]
+    threads = [threading.Thread(target=run_in_own_app, args=(month,)) for month in (OCTOBER, OCTOBER, NOVEMBER)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -622,4 +629,46 @@ def test_two_payout_runs_at_once_never_pay_a_session_twice(app):
     assert len(counts) == 12 and {count for _participant, count in counts} == {1}
     [row] = statements.month_overview(db.session, OCTOBER)
     assert (row.lines, row.earned) == (12, {"PEN": D("480.00")})
+    assert statements.month_overview(db.session, NOVEMBER) == []
     assert db.session.scalar(select(func.count()).select_from(Appointment)) == 12
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="an approval during a run from another machine, on PostgreSQL")
+@pytest.mark.parametrize("clock", [DECEMBER_5], indirect=True)
+def test_approving_during_a_run_waits_for_it(paid_october):
+    """Lucía's October draft: Carla 36.00. Then Dan, 20 Oct, 50.00 paid on 20 Oct (20.00). A run of
+    October is in progress (not committed yet) when another machine approves her draft: the
+    approval waits for the run (its lock), so the approved statement is the one the run wrote
+    (56.00), read 56.00 right after approving and later: no run rewrites it once approved."""
+    lucia, _carla_9, _ben_9 = paid_october
+    dan = make_client(lucia, full_name="Dan")
+    session_on(lucia, dan, 20, "50.00")
+    client_pays(dan, "50.00", dt.date(2026, 10, 20))
+    db.session.commit()
+    statement_id = overview(OCTOBER)["Lucía Torres"].statement_id
+    url = db.engine.url.render_as_string(hide_password=False)
+    seen: list[object] = []
+
+    def approve_elsewhere():
+        other = make_app(url)
+        with other.app_context():
+            try:
+                statements.approve(db.session, [statement_id])
+                db.session.commit()
+                seen.append(overview(OCTOBER)["Lucía Torres"].earned)
+            except BaseException as error:  # noqa: BLE001 - reported below
+                seen.append(error)
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+
+    payout_run(db.session, OCTOBER)  # holds the run's lock until committed
+    approver = threading.Thread(target=approve_elsewhere)
+    approver.start()
+    approver.join(1.5)
+    assert approver.is_alive() and seen == []  # queued behind the run
+    db.session.commit()
+    approver.join(30)
+    assert seen == [{"PEN": D("56.00")}]
+    row = overview(OCTOBER)["Lucía Torres"]
+    assert (row.status, row.number, row.earned) == (PayoutStatus.APPROVED, "PS-000001", {"PEN": D("56.00")})
