@@ -672,3 +672,45 @@ def test_approving_during_a_run_waits_for_it(paid_october):
     assert seen == [{"PEN": D("56.00")}]
     row = overview(OCTOBER)["Lucía Torres"]
     assert (row.status, row.number, row.earned) == (PayoutStatus.APPROVED, "PS-000001", {"PEN": D("56.00")})
+
+
+@pytest.mark.parametrize("clock", [DECEMBER_5], indirect=True)
+def test_the_cut_off_is_the_last_day_in_lima(app):
+    """Gia's sessions: 31 Oct 23:30 Lima (1 Nov 04:30 UTC), 80.00, paid on 31 Oct → October,
+    32.00; 1 Nov 00:30 Lima, 70.00, paid on 1 Nov → November, 28.00."""
+    lucia = make_therapist(full_name="Lucía Torres")
+    gia = make_client(lucia, full_name="Gia")
+    book(lucia, [gia], dt.datetime(2026, 10, 31, 23, 30), fee="80.00")
+    client_pays(gia, "80.00", dt.date(2026, 10, 31))
+    book(lucia, [gia], dt.datetime(2026, 11, 1, 0, 30), fee="70.00")
+    client_pays(gia, "70.00", dt.date(2026, 11, 1))
+    db.session.commit()
+    run(OCTOBER)
+    assert [(line[0], line[6]) for line in paid_lines(detail_of(OCTOBER, "Lucía Torres"))] == [
+        (dt.date(2026, 10, 31), D("32.00"))
+    ]
+    assert overview(OCTOBER)["Lucía Torres"].held_lines == 0
+    run(NOVEMBER)
+    assert [(line[0], line[6]) for line in paid_lines(detail_of(NOVEMBER, "Lucía Torres"))] == [
+        (dt.date(2026, 11, 1), D("28.00"))
+    ]
+
+
+@pytest.mark.parametrize("clock", [DECEMBER_5], indirect=True)
+def test_the_cut_off_in_vancouver_across_the_change_of_time(app, monkeypatch):
+    """Vancouver (daylight time ends on 1 Nov 2026): Gia's 31 Oct 23:30 PDT (1 Nov 06:30 UTC),
+    80.00 USD paid on 31 Oct → October, 32.00; 1 Nov 09:00 PST, 70.00 USD paid on 1 Nov → November, 28.00."""
+    monkeypatch.setitem(app.config, "CLINIC_TIMEZONE", "America/Vancouver")
+    lucia = make_therapist(full_name="Lucía Torres", default_currency="USD")
+    gia = make_client(lucia, full_name="Gia")
+    book(lucia, [gia], dt.datetime(2026, 10, 31, 23, 30), fee="80.00")
+    client_pays(gia, "80.00", dt.date(2026, 10, 31), currency="USD")
+    book(lucia, [gia], dt.datetime(2026, 11, 1, 9, 0), fee="70.00")
+    client_pays(gia, "70.00", dt.date(2026, 11, 1), currency="USD")
+    db.session.commit()
+    run(OCTOBER)
+    assert overview(OCTOBER)["Lucía Torres"].earned == {"USD": D("32.00")}
+    assert [line[0] for line in paid_lines(detail_of(OCTOBER, "Lucía Torres"))] == [dt.date(2026, 10, 31)]
+    run(NOVEMBER)
+    assert overview(NOVEMBER)["Lucía Torres"].earned == {"USD": D("28.00")}
+    assert [line[0] for line in paid_lines(detail_of(NOVEMBER, "Lucía Torres"))] == [dt.date(2026, 11, 1)]
