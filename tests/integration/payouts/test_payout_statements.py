@@ -244,8 +244,9 @@ def test_the_rest_moved_to_the_client_waits_until_the_client_pays_it(dora):
     assert paid_lines(detail_of(DECEMBER, "Lucía Torres")) == [
         (dt.date(2026, 10, 12), "Dora", "ICBC", D("150.00"), D("150.00"), "40.00 %", D("60.00"))
     ]
-    # October's and November's drafts no longer list it: it is paid out once, in December.
-    assert overview(NOVEMBER)["Lucía Torres"].held_lines == 1  # drafts are only rewritten by their month's run
+    # November's draft still holds it until November is run again; then, paid out in December,
+    # it is on no other statement, and the draft left empty goes.
+    assert overview(NOVEMBER)["Lucía Torres"].held_lines == 1
     run(NOVEMBER)
     assert "Lucía Torres" not in overview(NOVEMBER)
 
