@@ -191,7 +191,7 @@ def test_a_switch_to_a_service_fee_earns_by_the_fee_from_its_day(ana, clock):
     db.session.commit()
 
     commissions = [line.commission for line in figures.session_lines(db.session, Month(2026, 10), ana.id)]
-    assert commissions == [D("40.00"), D("40.00"), D("45.00"), D("-19.90")]  # 10.10 - 30.00
+    assert commissions == [D("40.00"), D("40.00"), D("45.00"), D("0.00")]  # 10.10 - 30.00, never below 0
 
 
 def test_a_session_before_the_first_terms_is_earned_by_them(app):

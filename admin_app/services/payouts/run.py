@@ -18,8 +18,9 @@ practice used the product (its spreadsheets), so the first statements do not car
 
 A run rewrites the lines of the month's drafts and never touches an approved, sent or paid statement:
 a therapist whose statement of M is past draft keeps it, and their charges wait for M+1. Two runs at
-once are serialised (`locking.serialize`); the partial unique index on paid lines is the last guard
-against paying a session twice.
+once are serialised (`locking.serialize` on `RUN_LOCK`), and so are a run and an approval or an
+adjustment (`statements`), so a draft is never approved halfway through its rewriting; the partial
+unique index on paid lines is the last guard against paying a session twice.
 """
 
 from __future__ import annotations

@@ -36,6 +36,8 @@ from admin_app.models import (
 from admin_app.models.base import utcnow
 from admin_app.services.billing import payments
 from admin_app.services.billing.numbers import Series
+from admin_app.services.payouts.run import RUN_LOCK
+from admin_app.services.platform import locking
 from admin_app.services.platform.documents.numbering import next_numbers
 from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.platform.labels import choice_label, field_label
@@ -210,7 +212,11 @@ def statement_detail(session: Session, statement_id: int) -> StatementDetail:
 
 def approve(session: Session, statement_ids: Iterable[int], *, user_id: int | None = None) -> int:
     """Approve these drafts, numbering them in the order of their therapists' names; statements past
-    draft are left as they are. Returns how many were approved; the caller commits."""
+    draft are left as they are. Returns how many were approved; the caller commits.
+
+    Queued behind a payout run in progress (its lock): else a run could rewrite the lines of a draft
+    approved meanwhile, and the approved statement would change under its number."""
+    locking.serialize(session, RUN_LOCK)
     drafts = list(
         session.scalars(
             select(PayoutStatement)
@@ -258,7 +264,9 @@ def mark_paid(
 def add_adjustment(
     session: Session, statement_id: int, *, amount, currency: str | None, reason: str | None, user_id: int | None = None
 ) -> PayoutAdjustment:
-    """Add an adjustment to a draft (a correction of a sent statement goes on the next one); the caller commits."""
+    """Add an adjustment to a draft (a correction of a sent statement goes on the next one); the caller commits.
+    Queued behind a payout run in progress, which may drop the draft if it is left empty."""
+    locking.serialize(session, RUN_LOCK)
     statement = _draft(session, statement_id)
     value = _amount(amount, currency)
     text = (reason or "").strip()

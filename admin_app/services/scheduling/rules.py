@@ -247,8 +247,15 @@ def prepare_attendance(session: Session, appointment: Appointment, *, status_fol
 
 def prepare_participant_attendance(session: Session, participant: Participant) -> Participant:
     """A participant saved on their own screen: the attendance rule, then their appointment's."""
-    prepare_attendance(session, participant.appointment, status_follows=True)
+    prepare_attendance(session, _appointment_of(session, participant), status_follows=True)
     return participant
+
+
+def _appointment_of(session: Session, participant: Participant) -> Appointment:
+    """The participant's appointment, loaded without flushing: a lazy load's autoflush would write the
+    change being checked, and the rules (payments applied, a statement paid out) could no longer see it."""
+    with session.no_autoflush:
+        return participant.appointment
 
 
 def record_attendance(
@@ -269,7 +276,7 @@ def record_attendance(
     participant.attendance = attendance
     participant.cancelled_by = who
     participant.cancellation_reason = why
-    prepare_attendance(session, participant.appointment, status_follows=True)
+    prepare_attendance(session, _appointment_of(session, participant), status_follows=True)
     session.flush()
     return participant
 
