@@ -101,10 +101,10 @@ def test_the_default_text_is_filled_with_the_statement_in_the_therapists_languag
     lucia, marco = october
 
     spanish = emails.statement_email(db.session, lucia)
-    assert spanish.subject == "Your payout statement for octubre de 2026"  # the month in Spanish
-    assert f"Due to you: S/{NBSP}58.00, USD{NBSP}40.00." in spanish.body
-    assert "Sessions held over until their payment arrives: 1." in spanish.body
-    assert spanish.body.startswith("Hello Lucía Torres,") and spanish.body.endswith("Demo Practice")
+    assert spanish.subject == "Su liquidación de octubre de 2026"
+    assert f"A pagarle: S/{NBSP}58.00, USD{NBSP}40.00." in spanish.body
+    assert "Sesiones retenidas hasta que llegue su pago: 1." in spanish.body
+    assert spanish.body.startswith("Hola Lucía Torres:") and spanish.body.endswith("Demo Practice")
 
     english = emails.statement_email(db.session, marco)
     assert english.subject == "Your payout statement for October 2026"
@@ -256,8 +256,8 @@ def test_send_all_approved_sends_them_leaves_drafts_and_collects_refusals(mail_a
     assert emails.send_approved(db.session, OCTOBER, user_id=None).sent == 1
     db.session.commit()
     [email] = smtp_sink.to("lucia@example.com")
-    assert email["Subject"] == "Your payout statement for octubre de 2026"
-    assert f"Due to you: S/{NBSP}58.00, USD{NBSP}40.00." in plain(email) and "arrives: 1." in plain(email)
+    assert email["Subject"] == "Su liquidación de octubre de 2026"
+    assert f"A pagarle: S/{NBSP}58.00, USD{NBSP}40.00." in plain(email) and "su pago: 1." in plain(email)
     assert len(attached_pdfs(email)) == 1
     assert len(smtp_sink.to("marco@example.com")) == 1  # not sent twice
 
