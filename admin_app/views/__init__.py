@@ -33,6 +33,7 @@ from admin_app.views.messaging.notifications import (
 from admin_app.views.messaging.notifications import bell as notification_bell
 from admin_app.views.messaging.outbox import OutboxView
 from admin_app.views.payouts.email_text import PayoutEmailView
+from admin_app.views.payouts.statements import PayoutsView
 from admin_app.views.people.portal import MyClientsView
 from admin_app.views.people.records import CareAssignmentView, ClientLinkView, ClientView, TherapistView
 from admin_app.views.platform import home
@@ -124,6 +125,7 @@ def _staff_admin(app: Flask) -> Admin:
     admin.add_view(AgeingView(name=_l("Ageing"), endpoint="ageing", url="billing/ageing", category=billing))
     admin.add_view(ReceiptsView(name=_l("Receipts"), endpoint="receipts", url="receipts", category=billing))
     payouts = _l("Payouts")
+    admin.add_view(PayoutsView(name=_l("Payout statements"), endpoint="payouts", url="payouts", category=payouts))
     admin.add_view(
         PayoutEmailView(name=_l("Payout email"), endpoint="payout_email", url="payouts/email", category=payouts)
     )
