@@ -166,16 +166,17 @@ def _parsed(template: str, field: str) -> list[tuple]:
         ) from None
 
 
-def _checked(subject: str | None, body: str | None, *, placeholders: bool) -> EmailText:
-    """Both texts present and within bounds; with `placeholders`, each one's placeholders known."""
+def _checked(subject: str | None, body: str | None, *, placeholders: bool, prefix: str = "") -> EmailText:
+    """Both texts present and within bounds; with `placeholders`, each one's placeholders known.
+    A refusal names the form's field: `prefix` + "subject" or "body" (a statement's form: "email_")."""
     subject = re.sub(r"\s+", " ", subject or "").strip()
     body = (body or "").replace("\r\n", "\n").strip()
     for field, value, limit in (("subject", subject, SUBJECT_MAX), ("body", body, BODY_MAX)):
         if not value:
-            raise RuleViolation(_l("%(field)s: this field is required", field=FIELD_NAMES[field]), field=field)
+            raise RuleViolation(_l("%(field)s: this field is required", field=FIELD_NAMES[field]), field=prefix + field)
         if len(value) > limit:
             raise RuleViolation(
-                _l("%(field)s: at most %(max)d characters", field=FIELD_NAMES[field], max=limit), field=field
+                _l("%(field)s: at most %(max)d characters", field=FIELD_NAMES[field], max=limit), field=prefix + field
             )
         if placeholders:
             fill(value, dict.fromkeys(PLACEHOLDERS, ""), field=field)
@@ -244,7 +245,7 @@ def save_statement_email(session: Session, statement_id: int, subject: str | Non
                 status=choice_label(statement.status),
             )
         )
-    text = _checked(subject, body, placeholders=False)
+    text = _checked(subject, body, placeholders=False, prefix="email_")
     statement.email_subject, statement.email_body = text.subject, text.body
     session.flush()
 
