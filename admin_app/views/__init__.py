@@ -32,6 +32,7 @@ from admin_app.views.messaging.notifications import (
 )
 from admin_app.views.messaging.notifications import bell as notification_bell
 from admin_app.views.messaging.outbox import OutboxView
+from admin_app.views.payouts.stand_in import PayoutsStandInView
 from admin_app.views.people.portal import MyClientsView
 from admin_app.views.people.records import CareAssignmentView, ClientLinkView, ClientView, TherapistView
 from admin_app.views.platform import home
@@ -171,6 +172,7 @@ def _staff_admin(app: Flask) -> Admin:
     admin.add_view(
         MonthlyReportView(name=_l("Monthly totals"), endpoint="monthly_report", url="reports/monthly", category=reports)
     )
+    admin.add_view(PayoutsStandInView(name=_l("Payouts"), endpoint="payouts", url="payouts", category=_l("Payouts")))
     admin.add_view(NotificationsView(name=_l("Notifications"), endpoint=STAFF_ENDPOINT, url="notifications"))
     return admin
 
