@@ -23,6 +23,7 @@ from admin_app.services.platform.months import Month
 COLUMNS = ("month", "email", "name", "status", "lines", "held_lines", "currency", "earned", "held", "adjustments")
 EXPORT = documents.Export(f"{PayoutStatement.__tablename__}:report")
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 
 
 def payouts_report(session: Session, month: Month) -> dict:
@@ -68,7 +69,9 @@ def payouts_csv(session: Session, month: Month) -> documents.Document:
     decimals, 0.00 where another figure of the currency is not zero); a statement without any
     amount still has one row, with an empty currency and empty amounts. The status and counts are
     the statement's, repeated on each of its currency rows."""
-    return documents.csv_document(session, COLUMNS, _csv_rows(session, month), filename=_name(month, "csv"), export=EXPORT)
+    return documents.csv_document(
+        session, COLUMNS, _csv_rows(session, month), filename=_name(month, "csv"), export=EXPORT
+    )
 
 
 def _csv_rows(session: Session, month: Month) -> list[tuple]:
@@ -78,7 +81,7 @@ def _csv_rows(session: Session, month: Month) -> list[tuple]:
         currencies = sorted(earned.keys() | held.keys() | adjustments.keys()) or [""]
         for currency in currencies:
             figures = (
-                (f"{part.get(currency, ZERO):.2f}" for part in (earned, held, adjustments))
+                (part.get(currency, ZERO).quantize(CENT) for part in (earned, held, adjustments))
                 if currency
                 else (None, None, None)
             )

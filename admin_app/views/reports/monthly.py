@@ -58,7 +58,9 @@ class MonthlyReportView(RoleRequired, BaseView):
         chosen = requested_month() if request.args.get("month", "").strip() else None
         month = chosen or Month.containing(clinic_time.today()).previous()
         totals = stats.month_totals(db.session, month)
-        payouts = payout_statements.statement_ids_of(db.session, (line.therapist_id for line in totals.therapists), month)
+        payouts = payout_statements.statement_ids_of(
+            db.session, (line.therapist_id for line in totals.therapists), month
+        )
         return self.render(
             "admin/report_month.html",
             month=month,
