@@ -20,6 +20,8 @@ from admin_app.services import imports
 from admin_app.services.accounts import invitations, logins
 from admin_app.services.billing import ageing_report, invoice_listing, invoice_run, issuing, payers
 from admin_app.services.billing import report as billing_report
+from admin_app.services.payouts import report as payouts_report
+from admin_app.services.payouts.run import payout_run
 from admin_app.services.platform import bounds, clinic_time, documents, races
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.months import Month
@@ -377,6 +379,38 @@ def report_ageing(as_of: dt.date | None, output_format: str, output: Path | None
     _emit(document.content, output)
 
 
+@report_cli.command("payouts")
+@click.option("--month", required=True, help="The month of the statements, YYYY-MM (clinic time).")
+@click.option("--format", "output_format", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@OUTPUT_OPTION
+@practice_command
+def report_payouts(month: str, output_format: str, output: Path | None) -> None:
+    """Each therapist's payout statement of a month: status, lines, earned, held lines, held and
+    adjustments per currency."""
+    chosen = Month.parse(month, field="--month")
+    if output_format == "csv":
+        document = payouts_report.payouts_csv(db.session, chosen)
+    else:
+        document = payouts_report.payouts_json(db.session, chosen)
+    _emit(document.content, output)
+
+
+payouts_cli = AppGroup("payouts", help="Therapist payout statements.")
+
+
+@payouts_cli.command("run")
+@click.option("--month", required=True, help="The month to draft the statements of, YYYY-MM (clinic time).")
+@practice_command
+def payouts_run(month: str) -> None:
+    """Draft (or refresh) every therapist's payout statement of --month; approved, sent and paid
+    statements are left as they are."""
+    summary = payout_run(db.session, Month.parse(month, field="--month"))
+    click.echo(
+        f"Payout run {summary.month}: {summary.statements} draft statement(s) with {summary.lines} line(s)"
+        f" and {summary.held} held line(s); {summary.kept} statement(s) past draft kept as they were."
+    )
+
+
 import_cli = AppGroup(
     "import",
     help="Move in from spreadsheets (CSV UTF-8 with comma or semicolon, or XLSX): all rows are "
@@ -443,4 +477,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(surveys_cli)
     app.cli.add_command(report_cli)
     app.cli.add_command(billing_cli)
+    app.cli.add_command(payouts_cli)
     app.cli.add_command(import_cli)

@@ -16,7 +16,7 @@ from flask import current_app
 from redis import Redis
 from rq.cron import CronScheduler
 
-from admin_app.jobs import billing, messages, surveys
+from admin_app.jobs import billing, messages, payouts, surveys
 from admin_app.jobs.queue import DEFAULT, FAILURE_TTL, JOB_TIMEOUT, MESSAGES, RESULT_TTL
 
 
@@ -33,6 +33,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("outbox-reconciler", messages.reconcile_outbox, MESSAGES, "* * * * *"),
     Periodic("monthly-survey", surveys.send_monthly_survey, DEFAULT, "17 * * * *"),
     Periodic("authorization-alerts", billing.alert_low_authorizations, DEFAULT, "*/15 * * * *"),
+    Periodic("payout-run", payouts.draft_due_payouts, DEFAULT, "23 * * * *"),
 )
 
 

@@ -1,7 +1,9 @@
 """The monthly totals screen: sessions, gross and commission per therapist and per currency for a
 month, each therapist's month report as a PDF, and all of them in one ZIP.
 
-The table is `stats.month_totals` (two queries whatever the number of therapists). Downloads name
+The table is `stats.month_totals` (two queries whatever the number of therapists), and each
+therapist's payout statement of the month, where there is one, is linked from their row (one more
+query: `statements.statement_ids_of`). Downloads name
 the month and the therapist by id only (a URL ends up in logs; a name would be client-adjacent
 data), are written in the reader's language, and each one is an EXPORT in the audit trail (recorded
 by the documents service that makes it).
@@ -17,6 +19,7 @@ from flask_admin import BaseView, expose
 from flask_babel import get_locale, gettext
 
 from admin_app.extensions import db
+from admin_app.services.payouts import statements as payout_statements
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.documents import Document
 from admin_app.services.platform.errors import RuleViolation
@@ -55,6 +58,9 @@ class MonthlyReportView(RoleRequired, BaseView):
         chosen = requested_month() if request.args.get("month", "").strip() else None
         month = chosen or Month.containing(clinic_time.today()).previous()
         totals = stats.month_totals(db.session, month)
+        payouts = payout_statements.statement_ids_of(
+            db.session, (line.therapist_id for line in totals.therapists), month
+        )
         return self.render(
             "admin/report_month.html",
             month=month,
@@ -62,6 +68,7 @@ class MonthlyReportView(RoleRequired, BaseView):
             previous_month=neighbour(month, -1),
             next_month=neighbour(month, 1),
             totals=totals,
+            payouts=payouts,
             currencies=stats.currencies_shown({*totals.gross, *totals.commission}, current_app.config["CURRENCIES"]),
         )
 
