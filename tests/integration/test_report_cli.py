@@ -129,9 +129,9 @@ def test_an_empty_month_as_csv_still_has_its_total_row(runner, october):
     assert rows[1:] == [["2026-09", "", "TOTAL", "0", "", "", ""]]
 
 
-def test_a_negative_commission_stays_a_number_in_the_csv(runner, app):
-    """A 30.00 session with a service fee of 50.00 earns the therapist -20.00: a number, not a
-    cell neutralised as a formula."""
+def test_a_fee_below_the_service_fee_earns_nothing(runner, app):
+    """A 30.00 session with a service fee of 50.00 earns the therapist 0.00, never less (DESIGN.md,
+    "Compensation terms"): the CSV and the JSON say so."""
     eva = make_therapist(
         default_fee=D("100.00"),
         full_name="Eva",
@@ -145,8 +145,8 @@ def test_a_negative_commission_stays_a_number_in_the_csv(runner, app):
     report = json.loads(invoke(runner, "monthly", "--month", "2026-10").output)
 
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
-    assert rows[1] == ["2026-10", "eva@example.com", "Eva", "1", "PEN", "30.00", "-20.00"]
-    assert report["totals"]["commission"] == {"PEN": "-20.00"}
+    assert rows[1] == ["2026-10", "eva@example.com", "Eva", "1", "PEN", "30.00", "0.00"]
+    assert report["totals"]["commission"] == {}
 
 
 def test_the_month_to_a_file_is_utf8_json_and_recorded_as_an_export(runner, october, tmp_path):
