@@ -32,6 +32,7 @@ from admin_app.views.messaging.notifications import (
 )
 from admin_app.views.messaging.notifications import bell as notification_bell
 from admin_app.views.messaging.outbox import OutboxView
+from admin_app.views.payouts.statements import PayoutsView
 from admin_app.views.people.portal import MyClientsView
 from admin_app.views.people.records import CareAssignmentView, ClientLinkView, ClientView, TherapistView
 from admin_app.views.platform import home
@@ -122,6 +123,7 @@ def _staff_admin(app: Flask) -> Admin:
     )
     admin.add_view(AgeingView(name=_l("Ageing"), endpoint="ageing", url="billing/ageing", category=billing))
     admin.add_view(ReceiptsView(name=_l("Receipts"), endpoint="receipts", url="receipts", category=billing))
+    admin.add_view(PayoutsView(name=_l("Payouts"), endpoint="payouts", url="payouts", category=_l("Payouts")))
     admin.add_view(SiteView(models.Site, settings=settings, name=_l("Sites"), category=setup))
     admin.add_view(RoomView(models.Room, settings=settings, name=_l("Rooms"), category=setup))
     admin.add_view(UserView(models.User, settings=settings, name=_l("Logins"), category=setup))

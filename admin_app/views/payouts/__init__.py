@@ -1,0 +1,1 @@
+"""Payout statements for the staff."""
