@@ -17,8 +17,8 @@ from tests.factories import make_appointment, make_client, make_therapist, make_
 
 AREAS = ("/admin", "/portal")
 # A value for each argument a rule may have: an export type, a year and chart of the statistics CSVs,
-# a payment, an invoice.
-ARGUMENTS = {"export_type": "csv", "year": 2026, "chart": "nps", "payment_id": 1, "invoice_id": 1}
+# a payment, an invoice, a payout statement.
+ARGUMENTS = {"export_type": "csv", "year": 2026, "chart": "nps", "payment_id": 1, "invoice_id": 1, "statement_id": 1}
 
 
 def area_urls(app, method: str, record_id: int) -> list[str]:
