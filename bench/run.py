@@ -360,6 +360,9 @@ def run(app, args: argparse.Namespace) -> list[Result]:
 
     results.append(authorizations_result(session, args, today))
     results.extend(invoicing_results(app, session, args, month))
+    from payout_pdfs import payout_pdf_figure  # bench/payout_pdfs.py, next to this file
+
+    results.append(Result(*payout_pdf_figure(app, session, args, month)))
     results.extend(page_results(app, args, str(month), today.year, bare_ms, year_bare_ms))
     return results
 

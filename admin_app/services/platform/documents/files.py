@@ -75,10 +75,13 @@ def _name_part(part: object, placeholder: str) -> str:
     return slug or placeholder
 
 
-def pdf_document(session: Session, html: str, *, filename: str, export: Export | None) -> Document:
-    """A complete HTML document as a PDF (`pdf.render_pdf`: locked down, timed, pages numbered)."""
+def pdf_document(
+    session: Session, html: str, *, filename: str, export: Export | None, actor: Actor | None = None
+) -> Document:
+    """A complete HTML document as a PDF (`pdf.render_pdf`: locked down, timed, pages numbered);
+    `actor` names who exported it where that is not the current user (a job acting for one)."""
     content = pdf.render_pdf(html)
-    _record(session, export)
+    _record(session, export, actor)
     return Document(content, PDF_MIMETYPE, filename)
 
 
@@ -89,6 +92,7 @@ def pdf_zip_document(
     filename: str,
     export: Export | None,
     now: dt.datetime | None = None,
+    actor: Actor | None = None,
 ) -> Document:
     """A ZIP of one PDF per (file name, HTML) pair, rendered a few at a time; every entry dated
     `now` in clinic time. The names must differ (a ZIP would keep both under one name)."""
@@ -101,7 +105,7 @@ def pdf_zip_document(
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         for name, document in zip(names, documents, strict=True):
             bundle.writestr(zipfile.ZipInfo(name, date_time=stamp), document, compress_type=zipfile.ZIP_DEFLATED)
-    _record(session, export)
+    _record(session, export, actor)
     return Document(archive.getvalue(), ZIP_MIMETYPE, filename)
 
 
