@@ -58,7 +58,8 @@ def load_payouts(session: Session, practice: DemoPractice, *, today: dt.date) ->
         sent_at = clinic_time.day_start(sent_on) + dt.timedelta(hours=10)
         # Sent without an email: sending goes through the outbox (services/payouts/emails.py), and the
         # demo's past must not queue real emails to its therapists, so the status is set as sending
-        # would leave it (its email text is then the generated one, as for a statement sent unedited).
+        # would leave it (its email text is then the generated one, as for a statement sent unedited),
+        # approved and sent on the payout day rather than at the moment of the load.
         session.execute(
             update(PayoutStatement)
             .where(PayoutStatement.id.in_(ids))
