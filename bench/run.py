@@ -360,6 +360,7 @@ def run(app, args: argparse.Namespace) -> list[Result]:
 
     results.append(authorizations_result(session, args, today))
     results.extend(invoicing_results(app, session, args, month))
+    results.extend(payout_results(app, session, args, month))
     from payout_pdfs import payout_pdf_figure  # bench/payout_pdfs.py, next to this file
 
     results.append(Result(*payout_pdf_figure(app, session, args, month)))
@@ -483,6 +484,132 @@ def invoicing_results(app, session, args, month) -> list[Result]:
     note = f"{len(issued[1])} invoices" + ("" if issued == bare_issued else " MISMATCH")
     results.append(Result(names[1], issue_ms, bare_issue_ms, note))
     return results
+
+
+# The payout run (services.payouts.run.payout_run) for one month as bare SQL: each charge of the month
+# (payouts begin with the first month run, here the timed one) with its settled state as of the
+# cut-off (the invoice line holding it, the allocations applied by then), the terms in force at its
+# start and the earning (on what was collected when settled, else on the amount billed: a held line),
+# into a temporary table; then a draft statement per therapist and the lines, each an INSERT ... SELECT.
+PAYOUT_CHARGES_SQL = (
+    "CREATE TEMPORARY TABLE bench_payout ON COMMIT DROP AS\n"
+    + TERMS_SQL
+    + """, alloc AS (
+  SELECT al.participant_id,
+         sum(CASE WHEN al.kind = 'paid' THEN round(al.amount * 100) ELSE 0 END) AS paid,
+         sum(CASE WHEN al.kind = 'written_off' THEN round(al.amount * 100) ELSE 0 END) AS written_off,
+         max(CASE WHEN al.kind <> 'moved_to_client' THEN al.applied_on END) AS last_applied_on
+  FROM allocation al WHERE al.applied_on <= :cut_off GROUP BY al.participant_id
+), charge AS (
+  SELECT a.therapist_id, p.id AS participant_id, a.starts_at, p.client_id,
+         CASE WHEN p.billed_to = 'payer' THEN p.payer_id END AS payer_id, p.currency,
+         CASE WHEN i.status = 'issued' THEN round(l.amount * 100) + round(l.tax * 100)
+              ELSE round(p.fee * 100) END AS billed,
+         coalesce(al.paid, 0) AS paid, coalesce(al.written_off, 0) AS written_off, i.status AS invoice_status
+  FROM participant p
+  JOIN appointment a ON a.id = p.appointment_id
+  LEFT JOIN invoice_line l ON l.participant_id = p.id AND l.holds
+  LEFT JOIN invoice i ON i.id = l.invoice_id
+  LEFT JOIN alloc al ON al.participant_id = p.id
+  WHERE p.attendance = 'attended' AND a.starts_at >= :start AND a.starts_at < :end
+    AND NOT EXISTS (SELECT 1 FROM payout_line pl WHERE pl.participant_id = p.id AND NOT pl.held)
+), settled AS (
+  SELECT c.*, (c.billed - c.paid - c.written_off <= 0 AND c.paid + c.written_off > 0) OR c.billed <= 0 AS ready
+  FROM charge c
+)
+SELECT s.therapist_id, s.participant_id, (s.starts_at AT TIME ZONE :zone)::date AS day, s.client_id, s.payer_id,
+       s.currency, s.billed, CASE WHEN NOT s.ready THEN 0 WHEN s.paid > s.billed THEN s.billed ELSE s.paid END
+       AS collected, s.ready,
+       CASE WHEN s.ready THEN NULL WHEN s.paid > 0 THEN 'partly_paid' WHEN s.invoice_status = 'issued'
+            THEN 'invoiced' ELSE 'uninvoiced' END AS held_reason,
+       k.compensation_model, k.commission_percent, k.service_fee,
+       CASE WHEN k.compensation_model = 'commission'
+            THEN floor((e.fee * round(k.commission_percent * 100) + 5000) / 10000)
+            ELSE greatest(e.fee - round(coalesce(k.service_fee, 0) * 100), 0) END AS earning
+FROM settled s
+CROSS JOIN LATERAL (SELECT CASE WHEN s.ready THEN (CASE WHEN s.paid > s.billed THEN s.billed ELSE s.paid END)
+                               ELSE s.billed END AS fee) e
+LEFT JOIN terms k ON k.therapist_id = s.therapist_id
+  AND (k.starts_at IS NULL OR k.starts_at <= s.starts_at) AND (k.ends_at IS NULL OR s.starts_at < k.ends_at)
+"""
+)
+PAYOUT_WRITES_SQL = (
+    "INSERT INTO payout_run (month, created_at) VALUES (:month, now())",
+    """INSERT INTO payout_statement (therapist_id, month, cut_off, status, created_at, refreshed_at)
+SELECT DISTINCT therapist_id, :month, CAST(:cut_off AS date), 'draft', now(), now() FROM bench_payout""",
+    """INSERT INTO payout_line (statement_id, participant_id, held, date_of_service, client_id, payer_id, currency,
+                         amount, collected, compensation_model, commission_percent, service_fee, earning, held_reason)
+SELECT st.id, b.participant_id, NOT b.ready, b.day, b.client_id, b.payer_id, b.currency, b.billed / 100.0,
+       b.collected / 100.0, b.compensation_model, b.commission_percent, b.service_fee, b.earning / 100.0, b.held_reason
+FROM bench_payout b JOIN payout_statement st ON st.therapist_id = b.therapist_id AND st.month = :month""",
+)
+# What a payout run wrote, to check the service against the bare SQL: per therapist, paid and held lines.
+PAYOUT_FINGERPRINT_SQL = """
+SELECT st.therapist_id, l.held, l.held_reason, l.currency, count(*), sum(l.amount), sum(l.collected), sum(l.earning)
+FROM payout_statement st JOIN payout_line l ON l.statement_id = st.id
+WHERE st.month = :month
+GROUP BY st.therapist_id, l.held, l.held_reason, l.currency
+ORDER BY st.therapist_id, l.held, l.held_reason, l.currency
+"""
+# Before each timed payout run (untimed, rolled back with it): the month invoiced and issued (the bare
+# invoice run), then its charges paid by one transfer per currency, applied by the cut-off for two in
+# three of them, five days after it (held) for the rest but a third never paid, half paid on every
+# seventh (held, partly paid): a month of a practice whose payers pay at different speeds.
+PAYOUT_PAYMENTS_SQL = (
+    "UPDATE invoice SET status = 'issued', series = 'bench:payouts', number = 'P' || lpad(id::text, 9, '0'),"
+    " issued_at = now() WHERE run_id = :run_id",
+    """INSERT INTO payment (payer_id, received_on, amount, currency, method, created_at)
+SELECT (SELECT min(id) FROM payer), CAST(:cut_off AS date), 1000000000, l.currency, 'transfer', now()
+FROM (SELECT DISTINCT currency FROM participant) l""",
+    """INSERT INTO allocation (participant_id, payment_id, kind, amount, currency, applied_on, created_at)
+SELECT l.participant_id, pm.id, 'paid',
+       CASE WHEN l.participant_id % 7 = 0 THEN round(l.amount / 2, 2) ELSE l.amount END, i.currency,
+       CASE WHEN l.participant_id % 3 = 2 THEN CAST(:cut_off AS date) + 5 ELSE CAST(:cut_off AS date) - 3 END, now()
+FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id AND i.run_id = :run_id
+JOIN payment pm ON pm.currency = i.currency AND pm.received_on = CAST(:cut_off AS date) AND pm.amount = 1000000000
+WHERE l.participant_id % 3 <> 0 AND l.amount > 0""",
+)
+
+
+def payout_results(app, session, args, month) -> list[Result]:
+    """The payout run for `month` against the bare SQL computing and writing the same lines; every run
+    is rolled back. Before each (untimed), the month is invoiced, issued and partly paid (bare SQL)."""
+    name = "payouts.payout_run (one month, as of its last day)"
+    try:
+        payouts = importlib.import_module("admin_app.services.payouts.run")
+    except ImportError:
+        return [Result(name, note="skipped: no services.payouts.run")]
+    from admin_app.services.platform.clinic_time import clinic_zone
+
+    start, end = month.utc_range()
+    params = {"month": str(month), "cut_off": month.last_day, "start": start, "end": end, "zone": clinic_zone().key}
+
+    def paid_month():
+        run_id = bare_run(session, month, "CAST(:through AS date)")
+        for statement in PAYOUT_PAYMENTS_SQL:
+            session.execute(sa.text(statement), {**params, "run_id": run_id})
+        session.execute(sa.text("ANALYZE allocation"))
+
+    def service_run():
+        payouts.payout_run(session, month)
+
+    def bare_payout():
+        session.execute(sa.text(PAYOUT_CHARGES_SQL), params)
+        session.execute(sa.text("ANALYZE bench_payout"))
+        for statement in PAYOUT_WRITES_SQL:
+            session.execute(sa.text(statement), params)
+
+    def fingerprint():
+        return session.execute(sa.text(PAYOUT_FINGERPRINT_SQL), params).all()
+
+    run_ms, made = timed_writes(paid_month, service_run, fingerprint, args.repeat, session)
+    bare_ms, bare_made = timed_writes(paid_month, bare_payout, fingerprint, args.repeat, session)
+    lines = sum(row[4] for row in made if not row[1])
+    held = sum(row[4] for row in made if row[1])
+    note = f"{len({row[0] for row in made})} statements, {lines} lines, {held} held" + (
+        "" if made == bare_made else " MISMATCH"
+    )
+    return [Result(name, run_ms, bare_ms, note)]
 
 
 def pdf_result(app, session, args, month, therapist_id: int, baseline_ms: float) -> Result:

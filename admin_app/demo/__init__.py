@@ -13,8 +13,8 @@ repeat.
 Modules: `catalogue` (the fixed data: seed, logins, outcomes), `plan` (what to create, drawn
 without the database), `authorizations` (what the payers approved, drawn from a generator of its
 own), `insert` (the bulk insert, linking referred sessions to authorizations by the rule),
-`invoices` (the past months invoiced through the billing services); `load_demo_practice` here
-runs them.
+`invoices` (the past months invoiced through the billing services), `payments` (what was paid),
+`payouts` (the therapists' payout statements of the last months); `load_demo_practice` here runs them.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from admin_app.demo.insert import (
 )
 from admin_app.demo.invoices import load_invoices
 from admin_app.demo.payments import load_payments
+from admin_app.demo.payouts import load_payouts
 from admin_app.demo.plan import Period, meetings, plan_clients, plan_therapists
 from admin_app.demo.practices import LIMA, PRACTICES, DemoPractice
 from admin_app.models import Client, Site, Therapist, User
@@ -101,7 +102,8 @@ def load_demo_practice(
 ) -> DemoSummary:
     """Load a demo practice (default: its own number of therapists) into an empty database; the caller commits.
 
-    `invoices=False` leaves every charge uninvoiced (the benchmarks time the invoice run on them).
+    `invoices=False` leaves every charge uninvoiced, unpaid and not paid out (the benchmarks time the
+    invoice run on them).
 
     Nothing is written when this demo is already there (so `make run` can seed every time) or
     when the database holds another practice's records.
@@ -137,6 +139,7 @@ def load_demo_practice(
     add_logins(session, practice)
     invoiced = load_invoices(session, practice, today=period.today) if invoices else {}
     paid = load_payments(session, practice, today=period.today) if invoices else {}
+    paid_out = load_payouts(session, practice, today=period.today) if invoices else {}
     counts = {
         "sites": len(sites),
         "rooms": sum(len(site.room_ids) for site in sites),
@@ -150,6 +153,7 @@ def load_demo_practice(
         **booked,
         **invoiced,
         **paid,
+        **paid_out,
     }
     return DemoSummary(DemoOutcome.LOADED, demo_logins(practice), counts, period.first_day, period.last_day)
 

@@ -5,7 +5,9 @@ after the invoices (demo/invoices.py), so every figure on the screens comes from
 - Each payer pays its invoices of a month in one transfer, its payment terms after their date, when
   that day has come and the invoices are more than `PAID_AFTER_DAYS` old: recent invoices stay open,
   so the ageing has something in each bucket. One invoice of each payer's oldest month is never
-  paid (it ages past 90 days).
+  paid (it ages past 90 days), and the practice's `InvoicingPlan.late_payer` (ICBC in Vancouver)
+  has not paid its most recent month invoiced yet, though its terms are over: the sessions the payout
+  statements hold (demo/payouts.py). (Lima's insurer is late by its 45-day terms alone.)
 - In the payer's most recent paid month (`InvoicingPlan.adjusted_payer`), one invoice is paid short
   and the rest written off, and another paid short and the rest moved to the client.
 - Each self-paying client pays their invoices older than `PAID_AFTER_DAYS` by card in one payment
@@ -86,7 +88,10 @@ def _payers_pay(session: Session, practice: DemoPractice, batches: dict, today: 
     for payer_id, day, _currency in batches:
         first_month.setdefault(payer_id, day)
     last_month = {payer_id: day for payer_id, day, _currency in batches}
+    late = next((payer_id for payer_id, name in names.items() if name == practice.invoicing.late_payer), None)
     for (payer_id, day, currency), invoices in batches.items():
+        if payer_id == late and day == last_month[payer_id]:
+            continue  # overdue: the late payer has not paid it yet
         if day == first_month[payer_id]:
             invoices = invoices[1:]  # the one invoice this payer never paid
         received = min(day + dt.timedelta(days=terms[payer_id]), today)

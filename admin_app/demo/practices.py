@@ -131,6 +131,9 @@ class InvoicingPlan:
     void_reason: str
     # A payer whose last two months are left uninvoiced: the month-end run a new user tries first.
     left_to_run: str | None = None
+    # An insurer that pays late: its most recent month invoiced is still unpaid past its terms, so
+    # those sessions are held on the therapists' payout statements (demo/payouts.py).
+    late_payer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -410,6 +413,7 @@ VANCOUVER = DemoPractice(
         voided_payer="ICBC",
         void_reason="Wrong claim number; invoiced again with the right one",
         left_to_run="ICBC",
+        late_payer="ICBC",
     ),
 )
 

@@ -25,16 +25,21 @@ from admin_app.models import (
     Client,
     ClientLink,
     CompensationModel,
+    HeldReason,
     Invoice,
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
     LinkKind,
+    OutboundMessage,
     Participant,
     Payer,
     Payment,
     PaymentMethod,
     PaymentSource,
+    PayoutLine,
+    PayoutStatement,
+    PayoutStatus,
     Room,
     Site,
     Therapist,
@@ -577,3 +582,63 @@ def test_the_lima_demo_has_its_past_months_invoiced_in_every_state(runner):
     assert programme and all(invoice.client_id is None for invoice in programme)
     assert len({invoice.invoice_date for invoice in programme}) == len(programme)
     assert all(invoice.number.startswith("INV-") for invoice in issued)
+
+
+def check_paid_out_as_staff_would(today: dt.date, late_payer: str) -> dict[Month, list[PayoutStatement]]:
+    """What a demo practice's payout statements show as of its today: the three months before last
+    sent with gap-free numbers, the two oldest of them paid by transfer; last month's as drafts;
+    sessions of `late_payer` (invoiced, not paid by the cut-off) held on the drafts, and a session held
+    on a sent statement paid out on a later one. No email was queued for them. Returns the statements
+    by month."""
+    last = Month.containing(today).previous()
+    months = last.shift(-3).until(last)
+    found = db.session.scalars(select(PayoutStatement).order_by(PayoutStatement.month, PayoutStatement.id)).all()
+    by_month: dict[Month, list[PayoutStatement]] = defaultdict(list)
+    for statement in found:
+        by_month[Month.parse(statement.month)].append(statement)
+    assert sorted(by_month) == months
+    assert {s.status for s in by_month[months[0]] + by_month[months[1]]} == {PayoutStatus.PAID}
+    assert {s.status for s in by_month[months[2]]} == {PayoutStatus.SENT}
+    assert {s.status for s in by_month[last]} == {PayoutStatus.DRAFT}
+    past = [s for month in months[:3] for s in by_month[month]]
+    assert all(s.sent_at is not None and s.message_id is None for s in past)
+    assert all(s.paid_on and s.paid_reference for month in months[:2] for s in by_month[month])
+    assert sorted(s.number for s in past) == [f"PS-{value:06d}" for value in range(1, len(past) + 1)]
+    assert all(s.number is None for s in by_month[last])
+    assert db.session.scalar(select(func.count(OutboundMessage.id))) == 0  # the demo's past is not emailed
+    held_late = db.session.scalars(
+        select(PayoutLine)
+        .join(PayoutStatement, PayoutStatement.id == PayoutLine.statement_id)
+        .join(Payer, Payer.id == PayoutLine.payer_id)
+        .where(
+            PayoutStatement.month == str(last),
+            PayoutLine.held.is_(True),
+            PayoutLine.held_reason == HeldReason.INVOICED,
+            Payer.name == late_payer,
+        )
+    ).all()
+    assert held_late
+    first_ids = [s.id for s in by_month[months[0]]]
+    carried = db.session.scalar(
+        select(func.count())
+        .select_from(PayoutLine)
+        .where(
+            PayoutLine.held.is_(True),
+            PayoutLine.statement_id.in_(first_ids),
+            PayoutLine.participant_id.in_(
+                select(PayoutLine.participant_id).where(
+                    PayoutLine.held.is_(False), PayoutLine.statement_id.not_in(first_ids)
+                )
+            ),
+        )
+    )
+    assert carried
+    return by_month
+
+
+def test_the_lima_demo_pays_its_therapists_and_holds_what_the_insurer_has_not_paid(runner):
+    result = seed(runner, "--therapists", "5", "--months", "6", "--today", "2026-03-10")
+
+    assert "payout statements draft: " in result.output and "held lines: " in result.output
+    by_month = check_paid_out_as_staff_would(dt.date(2026, 3, 10), "Andina Seguros EPS")
+    assert sorted(by_month) == [Month(2025, 11), Month(2025, 12), Month(2026, 1), Month(2026, 2)]

@@ -26,12 +26,15 @@ from admin_app.models import (
     Client,
     ClientLink,
     CompensationModel,
+    HeldReason,
     InvoiceStatus,
     LinkKind,
     Participant,
     Payer,
     PayerKind,
     PaymentSource,
+    PayoutLine,
+    PayoutStatement,
     Room,
     Site,
     Therapist,
@@ -40,7 +43,13 @@ from admin_app.models import (
 from admin_app.services.billing.authorizations import AuthorizationStatus, authorization_rows
 from admin_app.services.platform.clinic_time import to_local
 from tests.conftest import _empty_all_tables, login, make_app
-from tests.integration.test_demo import check_invoiced_as_staff_would, count, printed_logins, row_counts
+from tests.integration.test_demo import (
+    check_invoiced_as_staff_would,
+    check_paid_out_as_staff_would,
+    count,
+    printed_logins,
+    row_counts,
+)
 from tests.queries import counted_queries
 
 VANCOUVER = ZoneInfo("America/Vancouver")
@@ -374,3 +383,18 @@ def test_past_months_are_invoiced_in_every_state_as_each_payer_asks(vancouver):
     # Each payer invoice can carry the vendor number BC payers check.
     assert all(invoice.payer.provider_number for invoice in others + by_bill_to["ICBC"] if invoice.payer)
     assert {invoice.currency for invoice in issued} == {"CAD"}
+
+
+def test_past_months_are_paid_out_and_icbc_sessions_are_held(vancouver):
+    by_month = check_paid_out_as_staff_would(dt.date.fromisoformat(TODAY), "ICBC")
+
+    assert [len(statements) for statements in by_month.values()] == [40, 40, 40, 40]
+    # ICBC's last two months are not invoiced yet: held too, as not invoiced.
+    reasons = db.session.scalars(
+        select(PayoutLine.held_reason)
+        .join(PayoutStatement, PayoutStatement.id == PayoutLine.statement_id)
+        .join(Payer, Payer.id == PayoutLine.payer_id)
+        .where(PayoutStatement.month == "2026-02", PayoutLine.held.is_(True), Payer.name == "ICBC")
+        .distinct()
+    ).all()
+    assert set(reasons) == {HeldReason.INVOICED, HeldReason.UNINVOICED}

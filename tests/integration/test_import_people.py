@@ -7,6 +7,7 @@ The practice of these tests is Lima (PHONE_REGION PE, currencies PEN and USD, la
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
 
@@ -30,6 +31,7 @@ from admin_app.models import (
     Therapist,
 )
 from admin_app.services import imports
+from admin_app.services.platform import clinic_time
 from tests.factories import make_client, make_payer, make_therapist
 from tests.queries import counted_queries
 
@@ -234,6 +236,114 @@ def test_a_commission_switches_a_service_fee_therapist_and_an_empty_one_keeps_it
     assert (dora.compensation_model, dora.service_fee) == (CompensationModel.SERVICE_FEE, Decimal("50.00"))
 
 
+PAID_BY = ["name", "email", "commission_percent", "service_fee", "terms_from", "default_fee", "currency"]
+
+
+def terms_of(email: str) -> list[tuple]:
+    """The therapist's terms, oldest first: (effective_from, model, commission, service fee)."""
+    found = therapist(email)
+    db.session.refresh(found)
+    return [
+        (terms.effective_from, terms.compensation_model, terms.commission_percent, terms.service_fee)
+        for terms in found.compensation_terms
+    ]
+
+
+def test_a_service_fee_makes_a_new_therapist_paid_by_service_fee_from_the_import_day(runner, tmp_path, clock):
+    rows = [PAID_BY, ["Ana Pérez", "ana@example.com", "", "45.00", "", "150.00", "PEN"]]
+
+    result = run_import(runner, "therapists", write_csv(tmp_path, "t.csv", rows))
+
+    assert result.exit_code == 0, result.output
+    ana = therapist("ana@example.com")
+    assert (ana.compensation_model, ana.commission_percent, ana.service_fee) == (
+        CompensationModel.SERVICE_FEE,
+        None,
+        Decimal("45.00"),
+    )
+    assert terms_of("ana@example.com") == [(clock.today(), CompensationModel.SERVICE_FEE, None, Decimal("45.00"))]
+
+
+def test_spanish_headers_give_a_commission_with_its_own_start(runner, tmp_path, clock):
+    start = clock.today().replace(day=1)
+    rows = [
+        ["nombre", "correo", "comision", "cuota_servicio", "vigente_desde", "tarifa", "moneda"],
+        ["Beto Ruiz", "beto@example.com", "40", "", start.strftime("%d/%m/%Y"), "120", "PEN"],
+    ]
+
+    result = run_import(runner, "therapists", write_csv(tmp_path, "t.csv", rows))
+
+    assert result.exit_code == 0, result.output
+    assert terms_of("beto@example.com") == [(start, CompensationModel.COMMISSION, Decimal("40.00"), None)]
+
+
+def test_a_commission_and_a_service_fee_on_one_row_is_an_error_and_nothing_is_written(runner, tmp_path):
+    before = row_counts()
+    rows = [
+        PAID_BY,
+        ["Ana Pérez", "ana@example.com", "40", "", "", "150.00", "PEN"],
+        ["Beto Ruiz", "beto@example.com", "40", "45", "", "150.00", "PEN"],
+    ]
+
+    result = run_import(runner, "therapists", write_csv(tmp_path, "t.csv", rows))
+
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "row 3, column service_fee: commission_percent and service_fee are both given: a therapist is paid by "
+        "commission or by service fee, so leave one of them empty",
+        "1 error(s) in t.csv: nothing was written.",
+    ]
+    assert row_counts() == before
+
+
+def carla_since_january() -> None:
+    """Carla, on a 40 % commission since 5 January."""
+    carla = make_therapist(full_name="Carla", email="carla@example.com", commission_percent=Decimal("40.00"))
+    db.session.flush()
+    first = carla.compensation_terms[0]
+    first.effective_from, first.starts_at = dt.date(2026, 1, 5), clinic_time.day_start(dt.date(2026, 1, 5))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("clock", ["2026-11-20T15:00Z"], indirect=True)
+def test_an_existing_therapists_change_of_model_adds_terms_from_the_date_the_row_gives(runner, tmp_path, clock):
+    carla_since_january()
+    rows = [PAID_BY, ["Carla", "carla@example.com", "", "50.00", "2026-11-10", "150.00", "PEN"]]
+
+    result = run_import(runner, "therapists", write_csv(tmp_path, "t.csv", rows))
+
+    assert result.exit_code == 0, result.output
+    assert "0 created, 1 updated, 0 unchanged" in result.output
+    assert terms_of("carla@example.com") == [
+        (dt.date(2026, 1, 5), CompensationModel.COMMISSION, Decimal("40.00"), None),
+        (dt.date(2026, 11, 10), CompensationModel.SERVICE_FEE, None, Decimal("50.00")),
+    ]
+
+
+@pytest.mark.parametrize("clock", ["2026-11-20T15:00Z"], indirect=True)
+def test_terms_from_out_of_the_change_window_is_the_rows_error(runner, tmp_path):
+    carla_since_january()
+    rows = [
+        PAID_BY,
+        ["Carla", "carla@example.com", "", "50.00", "2026-10-31", "150.00", "PEN"],
+        ["Dora", "dora@example.com", "35", "", "2026-11-21", "150.00", "PEN"],
+        ["Eva", "eva@example.com", "35", "", "2026-10-01", "150.00", "PEN"],  # a new therapist's history: fine
+    ]
+
+    result = run_import(runner, "therapists", write_csv(tmp_path, "t.csv", rows))
+
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "row 2, column terms_from: 2026-10-31: a date from 2026-11-01 to 2026-11-20: new terms never change an "
+        "earlier month or the days of the current terms, and start no later than today",
+        "row 3, column terms_from: 2026-11-21: the first terms start no later than today (2026-11-20)",
+        "2 error(s) in t.csv: nothing was written.",
+    ]
+    assert terms_of("carla@example.com") == [
+        (dt.date(2026, 1, 5), CompensationModel.COMMISSION, Decimal("40.00"), None)
+    ]
+
+
 def test_every_error_of_a_therapists_file_is_reported_and_nothing_is_written(runner, tmp_path):
     make_therapist(full_name="Eva", email="eva@example.com", phone="+51987000222")
     db.session.commit()
@@ -263,7 +373,8 @@ def test_every_error_of_a_therapists_file_is_reported_and_nothing_is_written(run
         "row 7, column default_fee: a value is required",
         "row 7, column currency: a value is required",
         "row 7, column email: eva@example.com is already on row 2",
-        "row 8, column commission_percent: a commission percentage is required for a new therapist",
+        "row 8, column commission_percent: a commission percentage or a service fee (service_fee) is required for "
+        "a new therapist",
         "11 error(s) in bad.csv: nothing was written.",
     ]
     assert row_counts() == before

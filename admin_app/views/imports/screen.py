@@ -47,8 +47,10 @@ KIND_LABELS = {
 }
 KIND_NOTES = {
     "therapists": _l(
-        "A row with a commission pays the therapist that percentage of each fee; a new therapist needs one. "
-        "Therapists are matched by email: a known email updates the record."
+        "A row with a commission pays the therapist that percentage of each fee, one with a service fee pays "
+        "the fee less that amount; a new therapist needs one of the two, and a row never both. A change of "
+        "compensation applies from terms_from (a day of the current month up to today), else from the day of "
+        "the import. Therapists are matched by email: a known email updates the record."
     ),
     "clients": _l(
         "Several therapists (by email) or guardians (by national ID) are separated by ;. An empty payer is "
