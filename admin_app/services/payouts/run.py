@@ -212,10 +212,12 @@ def _statements_for(session: Session, month: Month, therapist_ids: set[int]) -> 
 
 def _insert_lines(session: Session, rows, statement_ids: dict[int, int]) -> None:
     """The lines, in one bulk insert (no audit event each: they are the run's output, rewritten by the
-    next run; the run itself and the statements are recorded)."""
+    next run; the run itself and the statements are recorded). `render_nulls` keeps every row's columns
+    the same, so it is one executemany: without it the ORM leaves out each row's NULLs and sends one
+    INSERT per change of shape (paid and held, payer and self-pay alternate: hundreds per run)."""
     if rows:
         session.execute(
-            insert(PayoutLine),
+            insert(PayoutLine).execution_options(render_nulls=True),
             [
                 {
                     "statement_id": statement_ids[row.therapist_id],
