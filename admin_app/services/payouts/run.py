@@ -13,8 +13,11 @@ earning of a paid line is worked out of what was **collected** (a written-off pa
 of a held line out of the amount billed (what it brings once paid in full). A charge of 0 is settled as
 it is (nothing to wait for).
 
-Payouts begin with the first month a run was ever made for: charges before it were paid out before the
-practice used the product (its spreadsheets), so the first statements do not carry ten years of history.
+Payouts begin with the first month a run was ever made for (the **start**): what was settled before it
+was paid out before the practice used the product (its spreadsheets), so the first statements do not
+carry ten years of history. A charge from before the start that is settled on or after it is paid out
+like any other (a July session an insurer pays in August is on August's statement), but it is never
+listed as held: only charges from the start on are (without payments tracked, only those are paid out).
 
 A run rewrites the lines of the month's drafts and never touches an approved, sent or paid statement:
 a therapist whose statement of M is past draft keeps it, and their charges wait for M+1. Two runs at
@@ -26,14 +29,18 @@ unique index on paid lines is the last guard against paying a session twice.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, delete, exists, func, insert, or_, select, true, update
+from sqlalchemy import and_, case, delete, exists, func, insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
+    Allocation,
+    Appointment,
     HeldReason,
+    Participant,
     PayoutAdjustment,
     PayoutLine,
     PayoutRun,
@@ -120,17 +127,19 @@ def _candidates_query(session: Session, month: Month, kept):
     client_id, payer_id, currency, amount_cents, collected_cents, ready (a paid line, else held),
     state, the terms and earning_cents."""
     cut_off = month.last_day
-    start = payouts_start(session) or month
-    positions = ledger.charge_positions_query(since=start.first_day, until=cut_off, applied_through=cut_off).subquery(
-        "position"
-    )
-    p = positions.c
+    start = (payouts_start(session) or month).first_day
     waits = current_app.config["PAYOUTS_WAIT_FOR_PAYMENT"]
+    positions = ledger.charge_positions_query(
+        until=cut_off, applied_through=cut_off, participant_ids=_concerned(start, cut_off, waits)
+    ).subquery("position")
+    p = positions.c
+    from_start = p.starts_at >= clinic_time.day_start(start)
     if waits:
         ready = or_(p.paid_on.is_not(None), p.billed_cents <= 0)
         collected = case((p.paid_cents > p.billed_cents, p.billed_cents), (ready, p.paid_cents), else_=0)
+        concerned = or_(from_start, and_(p.paid_on.is_not(None), p.paid_on >= start))
     else:
-        ready, collected = true(), p.billed_cents
+        ready, collected, concerned = true(), p.billed_cents, from_start
     terms = compensation.terms_in_force()
     earned_on = case((ready, collected), else_=p.billed_cents)
     paid_out = exists().where(PayoutLine.participant_id == p.participant_id, PayoutLine.held.is_(False))
@@ -154,9 +163,23 @@ def _candidates_query(session: Session, month: Month, kept):
         )
         .select_from(positions)
         .outerjoin(terms, compensation.in_force_for(terms, p.therapist_id, p.starts_at))
-        .where(~paid_out, p.therapist_id.not_in(kept))
+        .where(concerned, ~paid_out, p.therapist_id.not_in(kept))
         .order_by(p.therapist_id, p.starts_at, p.participant_id)
     )
+
+
+def _concerned(start: dt.date, cut_off: dt.date, waits: bool):
+    """The ids of the charges a run may pay or hold: those with a date of service from the start to the
+    cut-off, and (payments tracked) those with money applied from the start to the cut-off: the ledger
+    then reads only these, by index, not the whole history."""
+    in_window = and_(
+        Appointment.starts_at >= clinic_time.day_start(start),
+        Appointment.starts_at < clinic_time.day_start(cut_off + dt.timedelta(days=1)),
+    )
+    if waits:
+        applied = select(Allocation.participant_id).where(Allocation.applied_on.between(start, cut_off))
+        in_window = or_(in_window, Participant.id.in_(applied))
+    return select(Participant.id).join(Appointment, Appointment.id == Participant.appointment_id).where(in_window)
 
 
 def _refuse_without_terms(session: Session, rows) -> None:

@@ -84,3 +84,49 @@ def test_october_then_november(october):
     [november] = statements.month_overview(db.session, NOVEMBER)
     assert (november.lines, november.held_lines, november.earned) == (1, 0, {"PEN": D("60.00")})
     assert statements.month_overview(db.session, OCTOBER)[0].number == "PS-000001"
+
+
+@pytest.mark.parametrize("clock", ["2026-12-05T15:00Z"], indirect=True)
+def test_payouts_begin_with_the_first_month_run_but_pay_what_is_settled_after_it(app):
+    """October is the first month ever run. Before it, Lucía saw Ana on 25 Sep (120.00 to ICBC, paid on
+    20 Oct) and Ben on 26 Sep (150.00 to ICBC, never paid), and Carla on 10 Sep (90.00, paid by her on 12
+    Sep). October's statement pays Ana's September session (settled in October: 48.00 at 40 %), lists
+    nothing of Ben's (before the start and unsettled: the spreadsheets' business) and nothing of
+    Carla's (settled before the start: paid out before the product)."""
+    lucia = make_therapist(full_name="Lucía Torres")
+    icbc = make_payer("ICBC")
+    ana, ben, carla = (make_client(lucia, full_name=name) for name in ("Ana", "Ben", "Carla"))
+
+    def on(day, client, fee, payer=None):
+        return book(lucia, [client], dt.datetime(2026, 9, day, 10, 0), fee=fee, payer=payer).participants[0]
+
+    ana_25, ben_26 = on(25, ana, "120.00", icbc), on(26, ben, "150.00", icbc)
+    on(10, carla, "90.00")
+    invoice = issued_invoice(icbc, [ana_25])
+    issued_invoice(icbc, [ben_26])
+    payments.record_payer_payment(
+        db.session,
+        payer_id=icbc.id,
+        received_on=dt.date(2026, 10, 20),
+        amount=D("120.00"),
+        invoice_ids=[invoice.id],
+        method=PaymentMethod.TRANSFER,
+        currency="PEN",
+    )
+    payments.record_client_payment(
+        db.session,
+        client_id=carla.id,
+        received_on=dt.date(2026, 9, 12),
+        amount=D("90.00"),
+        currency="PEN",
+        method=PaymentMethod.CASH,
+    )
+    db.session.commit()
+
+    payout_run(db.session, OCTOBER)
+    db.session.commit()
+
+    [row] = statements.month_overview(db.session, OCTOBER)
+    detail = statements.statement_detail(db.session, row.statement_id)
+    assert [(line.date_of_service, line.earning) for line in detail.lines] == [(dt.date(2026, 9, 25), D("48.00"))]
+    assert detail.held_lines == []
