@@ -606,6 +606,14 @@ def check_paid_out_as_staff_would(today: dt.date, late_payer: str) -> dict[Month
     assert sorted(s.number for s in past) == [f"PS-{value:06d}" for value in range(1, len(past) + 1)]
     assert all(s.number is None for s in by_month[last])
     assert db.session.scalar(select(func.count(OutboundMessage.id))) == 0  # the demo's past is not emailed
+    paid_months = db.session.scalars(
+        select(PayoutStatement.month)
+        .join(PayoutLine, PayoutLine.statement_id == PayoutStatement.id)
+        .where(PayoutLine.held.is_(False))
+        .distinct()
+    ).all()
+    # Every month after the first pays something (the first too where a payer paid older sessions in it).
+    assert {str(month) for month in months[1:]} <= set(paid_months)
     held_late = db.session.scalars(
         select(PayoutLine)
         .join(PayoutStatement, PayoutStatement.id == PayoutLine.statement_id)
