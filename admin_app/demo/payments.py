@@ -10,8 +10,11 @@ after the invoices (demo/invoices.py), so every figure on the screens comes from
   statements hold (demo/payouts.py). (Lima's insurer is late by its 45-day terms alone.)
 - In the payer's most recent paid month (`InvoicingPlan.adjusted_payer`), one invoice is paid short
   and the rest written off, and another paid short and the rest moved to the client.
-- Each self-paying client pays their invoices older than `PAID_AFTER_DAYS` by card in one payment
-  per currency (a receipt each); every `UNPAID_EVERY`-th client has paid only those older than
+- Each self-paying client pays by card (a receipt each payment), per currency: the invoices dated up to
+  the first payout month (demo/payouts.py) in one payment the day before it (settled, and paid out,
+  before the practice's payouts began), then each later invoice older than `PAID_AFTER_DAYS`
+  `CLIENT_PAYS_AFTER_DAYS` after its date (so each month's payout statement pays the sessions its
+  clients paid that month); every `UNPAID_EVERY`-th client has paid only invoices older than
   `LATE_PAYER_DAYS` and still owes the rest.
 No email is queued: the receipts of a demo's past are not sent (staff can send one from the screen).
 """
@@ -25,6 +28,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from admin_app.demo.payouts import first_payout_day
 from admin_app.demo.practices import DemoPractice
 from admin_app.models import Allocation, Invoice, InvoiceKind, InvoiceStatus, Payer, Payment, PaymentMethod
 from admin_app.services.billing import payments
@@ -35,6 +39,7 @@ from admin_app.services.platform.money import from_cents
 PAID_AFTER_DAYS = 45
 UNPAID_EVERY = 7
 LATE_PAYER_DAYS = 120
+CLIENT_PAYS_AFTER_DAYS = 10
 SHORT = Decimal("15.00")
 MOVED_REASON = "Not covered by the claim: the client's share"
 WRITE_OFF_REASON = "The payer's fee schedule is lower"
@@ -52,7 +57,7 @@ def load_payments(session: Session, practice: DemoPractice, *, today: dt.date) -
         else:
             client_invoices[(invoice.client_id, invoice.currency)].append(invoice)
     _payers_pay(session, practice, payer_batches, today)
-    _clients_pay(session, client_invoices, today)
+    _clients_pay(session, client_invoices, today, first_payout_day(today))
     return payment_counts(session)
 
 
@@ -119,21 +124,28 @@ def _pay(session: Session, payer_id: int, invoices: list, on: dt.date, currency:
     )
 
 
-def _clients_pay(session: Session, invoices: dict[tuple[int, str], list], today: dt.date) -> None:
-    """Each client pays their old invoices in one card payment per currency; every
-    `UNPAID_EVERY`-th client only those older than `LATE_PAYER_DAYS` (they owe the months since)."""
-    on = today - dt.timedelta(days=PAID_AFTER_DAYS)
+def _clients_pay(
+    session: Session, invoices: dict[tuple[int, str], list], today: dt.date, payouts_from: dt.date
+) -> None:
+    """Each client pays their old invoices by card (see the module); every `UNPAID_EVERY`-th client
+    only those older than `LATE_PAYER_DAYS` (they owe the months since)."""
     late = today - dt.timedelta(days=LATE_PAYER_DAYS)
     for index, ((client_id, currency), owed) in enumerate(sorted(invoices.items())):
         if index % UNPAID_EVERY == UNPAID_EVERY - 1:
             owed = [invoice for invoice in owed if invoice.invoice_date < late]
-        amount = sum((from_cents(invoice.open_cents) for invoice in owed), Decimal(0))
-        if amount > 0:
+        before = [invoice for invoice in owed if invoice.invoice_date <= payouts_from]
+        payments_due = [(payouts_from - dt.timedelta(days=1), before)] if before else []
+        payments_due += [
+            (invoice.invoice_date + dt.timedelta(days=CLIENT_PAYS_AFTER_DAYS), [invoice])
+            for invoice in owed
+            if invoice.invoice_date > payouts_from
+        ]
+        for on, paid in payments_due:
             payments.record_client_payment(
                 session,
                 client_id=client_id,
                 received_on=on,
-                amount=amount,
+                amount=sum((from_cents(invoice.open_cents) for invoice in paid), Decimal(0)),
                 currency=currency,
                 method=PaymentMethod.CARD,
             )

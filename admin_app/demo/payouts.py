@@ -35,12 +35,19 @@ PAYOUT_MONTHS = 4  # months with statements: the last one in draft
 PAID_AFTER_DAYS = 3  # the transfer, this many days after the statements were sent
 
 
+def first_payout_day(today: dt.date) -> dt.date:
+    """The first day of the demo's first payout month: what was settled before it was paid out from
+    the spreadsheets (demo/payments.py settles self-paying clients' older sessions the day before)."""
+    today = min(today, clinic_time.today())
+    return Month.containing(today).previous().shift(1 - PAYOUT_MONTHS).first_day
+
+
 def load_payouts(session: Session, practice: DemoPractice, *, today: dt.date) -> dict[str, int]:
     """Run, approve, send and pay the demo's payout statements (see the module); the caller commits.
     Returns the counts of statements by status and of their lines."""
     today = min(today, clinic_time.today())  # never a statement sent after today
     last = Month.containing(today).previous()
-    months = last.shift(1 - PAYOUT_MONTHS).until(last)
+    months = Month.containing(first_payout_day(today)).until(last)
     admin_id = session.scalar(select(User.id).where(User.email == practice.admin_email))
     for index, month in enumerate(months):
         payout_run(session, month, user_id=admin_id)
