@@ -172,8 +172,12 @@ def charge_positions_query(
     """
     percent = missed_session_percent() if missed_percent is None else missed_percent
     charge = charges_query(percent, **charge_filters).order_by(None).subquery("charge")
-    # One client's or payer's charges: read only their allocations and lines (by index) before grouping.
-    narrowed = select(charge.c.participant_id) if _narrowing(charge_filters) else None
+    # One client's or payer's charges, or a query of ids: read only their allocations and lines (by
+    # index) before grouping.
+    if isinstance(participant_ids, Select):
+        narrowed = participant_ids
+    else:
+        narrowed = select(charge.c.participant_id) if _narrowing(charge_filters) else None
     allocated = allocated_query(applied_through, narrowed).subquery("allocated")
     line = select(InvoiceLine.participant_id, InvoiceLine.invoice_id, InvoiceLine.amount, InvoiceLine.tax).where(
         InvoiceLine.holds

@@ -33,7 +33,7 @@ import datetime as dt
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, delete, exists, func, insert, or_, select, true, update
+from sqlalchemy import Select, and_, case, delete, exists, func, insert, or_, select, true, union, update
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
@@ -168,18 +168,23 @@ def _candidates_query(session: Session, month: Month, kept):
     )
 
 
-def _concerned(start: dt.date, cut_off: dt.date, waits: bool):
+def _concerned(start: dt.date, cut_off: dt.date, waits: bool) -> Select:
     """The ids of the charges a run may pay or hold: those with a date of service from the start to the
-    cut-off, and (payments tracked) those with money applied from the start to the cut-off: the ledger
-    then reads only these, by index, not the whole history."""
-    in_window = and_(
-        Appointment.starts_at >= clinic_time.day_start(start),
-        Appointment.starts_at < clinic_time.day_start(cut_off + dt.timedelta(days=1)),
+    cut-off, and (payments tracked) those with money applied from the start to the cut-off. A union of
+    two index reads: the ledger then reads these charges only, not the whole history."""
+    in_window = (
+        select(Participant.id)
+        .join(Appointment, Appointment.id == Participant.appointment_id)
+        .where(
+            Appointment.starts_at >= clinic_time.day_start(start),
+            Appointment.starts_at < clinic_time.day_start(cut_off + dt.timedelta(days=1)),
+        )
     )
-    if waits:
-        applied = select(Allocation.participant_id).where(Allocation.applied_on.between(start, cut_off))
-        in_window = or_(in_window, Participant.id.in_(applied))
-    return select(Participant.id).join(Appointment, Appointment.id == Participant.appointment_id).where(in_window)
+    if not waits:
+        return in_window
+    applied = select(Allocation.participant_id).where(Allocation.applied_on.between(start, cut_off))
+    ids = union(in_window, applied).subquery("concerned")
+    return select(ids.c[0])
 
 
 def _refuse_without_terms(session: Session, rows) -> None:
