@@ -1,7 +1,7 @@
 """How long a month's payout statement PDFs take, against wkhtmltopdf's own time for the same pages.
 
 The service side is `payouts.statement_files.month_zip` for the bench's last full month: every
-statement read (`month_details`), written as HTML, rendered, numbered page by page, zipped, and its
+statement read (`statements.month_details`), written as HTML, rendered, numbered page by page, zipped, and its
 export recorded. The bare side is the `wkhtmltopdf` command alone (`documents.pdf.command`, the
 same locked-down options) on the very same HTML pages, as many at a time as the service renders
 (`pdf.PARALLEL_RENDERS`): the ratio is what reading, templating, page numbers and the ZIP add.
@@ -37,6 +37,7 @@ def payout_pdf_figure(app, session, args, month) -> tuple[str, float | None, flo
         payout_run = importlib.import_module("admin_app.services.payouts.run").payout_run
     except ImportError:
         return NAME, None, None, "skipped: no services.payouts.statement_files / run"
+    from admin_app.services.payouts import statements
     from admin_app.services.platform.documents import pdf
 
     repeat = max(1, min(args.repeat, MAX_REPEAT))
@@ -47,7 +48,7 @@ def payout_pdf_figure(app, session, args, month) -> tuple[str, float | None, flo
             payout_run(session, month)
             session.flush()
             print(f"Payout run for {month} (for the PDFs, rolled back): {time.perf_counter() - started:.1f} s")
-        details = statement_files.month_details(session, month)
+        details = statements.month_details(session, month)
         if not details:
             return NAME, None, None, f"skipped: no payout statement for {month}"
         language = app.config["DEFAULT_LOCALE"]

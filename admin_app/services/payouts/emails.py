@@ -212,26 +212,26 @@ def _email(
     statement: PayoutStatement, figures: Callable[[], Figures], template: Callable[[str], EmailText]
 ) -> EmailText:
     """The statement's edited (or frozen) text, else `template` in the therapist's language filled with
-    `figures` (both asked for only when needed)."""
-    if statement.email_subject is not None and statement.email_body is not None:
+    `figures` (both asked for only when needed). An edit always holds both texts (`save_statement_email`)."""
+    if statement.email_subject is not None:
         return EmailText(statement.email_subject, statement.email_body)
     language = language_of(statement.therapist)
     chosen = template(language)
     values = placeholder_values(statement, figures(), language)
     return EmailText(
-        statement.email_subject or fill(chosen.subject, values, field="subject").strip()[:SUBJECT_MAX],
-        statement.email_body or fill(chosen.body, values, field="body").strip(),
+        fill(chosen.subject, values, field="subject").strip()[:SUBJECT_MAX],
+        fill(chosen.body, values, field="body").strip(),
     )
 
 
 def statement_email(session: Session, statement_id: int) -> EmailText:
     """The statement's email as it will be sent (or was): its edited or frozen text, else generated."""
-    statement = _statement(session, statement_id)
-    return _email(
-        statement,
-        lambda: Figures.of(statement_detail(session, statement_id)),
-        lambda language: default_text(session, language),
-    )
+    return email_of(session, statement_detail(session, statement_id))
+
+
+def email_of(session: Session, detail: StatementDetail) -> EmailText:
+    """`statement_email` of a statement already read with its lines (the statement page's)."""
+    return _email(detail.statement, lambda: Figures.of(detail), lambda language: default_text(session, language))
 
 
 def save_statement_email(session: Session, statement_id: int, subject: str | None, body: str | None) -> None:
@@ -256,12 +256,7 @@ def send_statement(session: Session, statement_id: int, *, user_id: int | None) 
     without an email address. `user_id` is who sends it (kept by the audit trail of the change)."""
     statement = _statement(session, statement_id, lock=True)
     _refuse_sending(statement)
-    text = _email(
-        statement,
-        lambda: Figures.of(statement_detail(session, statement_id)),
-        lambda language: default_text(session, language),
-    )
-    return _send(session, statement, text)
+    return _send(session, statement, email_of(session, statement_detail(session, statement_id)))
 
 
 def send_approved(session: Session, month: Month, *, user_id: int | None) -> SendOutcome:

@@ -87,16 +87,18 @@ def payout_run(session: Session, month: Month, *, user_id: int | None = None) ->
     session.add(PayoutRun(month=str(month), created_by_id=user_id))
     session.flush()
     kept = _past_draft(month)
-    session.execute(delete(PayoutLine).where(PayoutLine.statement_id.in_(_drafts(month))))
+    session.execute(delete(PayoutLine).where(PayoutLine.statement_id.in_(drafts_of(month))))
     rows = session.execute(_candidates_query(session, month, kept)).all()
     _refuse_without_terms(session, rows)
     statement_ids = _statements_for(session, month, {row.therapist_id for row in rows})
     _insert_lines(session, rows, statement_ids)
     _drop_empty_drafts(session, month)
-    session.execute(update(PayoutStatement).where(PayoutStatement.id.in_(_drafts(month))).values(refreshed_at=utcnow()))
+    session.execute(
+        update(PayoutStatement).where(PayoutStatement.id.in_(drafts_of(month))).values(refreshed_at=utcnow())
+    )
     return RunSummary(
         month=month,
-        statements=session.scalar(select(func.count()).select_from(_drafts(month).subquery())) or 0,
+        statements=session.scalar(select(func.count()).select_from(drafts_of(month).subquery())) or 0,
         lines=sum(1 for row in rows if row.ready),
         held=sum(1 for row in rows if not row.ready),
         kept=session.scalar(select(func.count()).select_from(kept.subquery())) or 0,
@@ -109,7 +111,8 @@ def payouts_start(session: Session) -> Month | None:
     return Month.parse(first) if first else None
 
 
-def _drafts(month: Month):
+def drafts_of(month: Month) -> Select:
+    """The ids of `month`'s draft statements."""
     return select(PayoutStatement.id).where(
         PayoutStatement.month == str(month), PayoutStatement.status == PayoutStatus.DRAFT
     )
@@ -202,40 +205,36 @@ def _refuse_without_terms(session: Session, rows) -> None:
 
 def _statements_for(session: Session, month: Month, therapist_ids: set[int]) -> dict[int, int]:
     """The draft statement of each therapist (created where missing), by therapist id."""
-    found = dict(
-        session.execute(
-            select(PayoutStatement.therapist_id, PayoutStatement.id).where(
-                PayoutStatement.month == str(month), PayoutStatement.status == PayoutStatus.DRAFT
-            )
-        ).all()
-    )
-    missing = sorted(therapist_ids - set(found))
-    if missing:
-        now = utcnow()
-        bulk.insert_records(
-            session,
-            PayoutStatement,
-            [
-                {
-                    "therapist_id": therapist_id,
-                    "month": str(month),
-                    "cut_off": month.last_day,
-                    "status": PayoutStatus.DRAFT,
-                    "created_at": now,
-                    "refreshed_at": now,
-                }
-                for therapist_id in missing
-            ],
-            bulk.audit_stamp(),
-        )
-        found = dict(
+
+    def drafts() -> dict[int, int]:
+        return dict(
             session.execute(
-                select(PayoutStatement.therapist_id, PayoutStatement.id).where(
-                    PayoutStatement.month == str(month), PayoutStatement.status == PayoutStatus.DRAFT
-                )
+                select(PayoutStatement.therapist_id, PayoutStatement.id).where(PayoutStatement.id.in_(drafts_of(month)))
             ).all()
         )
-    return found
+
+    found = drafts()
+    missing = sorted(therapist_ids - set(found))
+    if not missing:
+        return found
+    now = utcnow()
+    bulk.insert_records(
+        session,
+        PayoutStatement,
+        [
+            {
+                "therapist_id": therapist_id,
+                "month": str(month),
+                "cut_off": month.last_day,
+                "status": PayoutStatus.DRAFT,
+                "created_at": now,
+                "refreshed_at": now,
+            }
+            for therapist_id in missing
+        ],
+        bulk.audit_stamp(),
+    )
+    return drafts()
 
 
 def _insert_lines(session: Session, rows, statement_ids: dict[int, int]) -> None:
@@ -270,7 +269,7 @@ def _insert_lines(session: Session, rows, statement_ids: dict[int, int]) -> None
 
 def _drop_empty_drafts(session: Session, month: Month) -> None:
     """A draft left with no line and no adjustment says nothing: it goes."""
-    empty = _drafts(month).where(
+    empty = drafts_of(month).where(
         ~exists().where(PayoutLine.statement_id == PayoutStatement.id),
         ~exists().where(PayoutAdjustment.statement_id == PayoutStatement.id),
     )

@@ -15,14 +15,13 @@ from decimal import Decimal
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from admin_app.config import SUPPORTED_LOCALES
-from admin_app.models import CompensationModel, HeldReason, PayoutLine, PayoutStatement, PayoutStatus, Therapist
+from admin_app.models import CompensationModel, HeldReason, PayoutLine, PayoutStatus
 from admin_app.models.audit import Actor
 from admin_app.models.base import utcnow
-from admin_app.services.payouts.statements import StatementDetail, statement_detail
+from admin_app.services.payouts.statements import StatementDetail, month_details, statement_detail
 from admin_app.services.platform import documents
 from admin_app.services.platform.documents.pdf import render_pdf
 from admin_app.services.platform.errors import RuleViolation
@@ -85,32 +84,6 @@ def month_zip(session: Session, month: Month | str, *, language: str, actor: Act
         now=utcnow(),
         actor=actor,
     )
-
-
-def month_details(session: Session, month: Month) -> list[StatementDetail]:
-    """Every statement of the month as `statement_detail` reads one, by therapist name: the same
-    loading, in a constant number of queries for any number of statements."""
-    found = session.scalars(
-        select(PayoutStatement)
-        .join(Therapist, Therapist.id == PayoutStatement.therapist_id)
-        .where(PayoutStatement.month == str(month))
-        .order_by(Therapist.full_name, Therapist.id)
-        .options(
-            selectinload(PayoutStatement.therapist),
-            selectinload(PayoutStatement.adjustments),
-            selectinload(PayoutStatement.lines).selectinload(PayoutLine.client),
-            selectinload(PayoutStatement.lines).selectinload(PayoutLine.payer),
-        )
-    ).all()
-    return [
-        StatementDetail(
-            statement=statement,
-            lines=[line for line in statement.lines if not line.held],
-            held_lines=[line for line in statement.lines if line.held],
-            adjustments=list(statement.adjustments),
-        )
-        for statement in found
-    ]
 
 
 def statement_file_name(detail: StatementDetail) -> str:

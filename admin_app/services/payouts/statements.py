@@ -36,7 +36,7 @@ from admin_app.models import (
 from admin_app.models.base import utcnow
 from admin_app.services.billing import payments
 from admin_app.services.billing.numbers import Series
-from admin_app.services.payouts.run import RUN_LOCK
+from admin_app.services.payouts.run import RUN_LOCK, drafts_of
 from admin_app.services.platform import locking
 from admin_app.services.platform.documents.numbering import next_numbers
 from admin_app.services.platform.errors import NotFound, RuleViolation
@@ -190,24 +190,41 @@ def statement_ids_of(session: Session, therapist_ids: Iterable[int], month: Mont
 
 def statement_detail(session: Session, statement_id: int) -> StatementDetail:
     """One statement with its lines (client and payer loaded with them); NotFound for an unknown id."""
-    statement = session.scalar(
+    found = statement_details(session, PayoutStatement.id == statement_id)
+    if not found:
+        raise NotFound(_l("This payout statement does not exist."))
+    return found[0]
+
+
+def month_details(session: Session, month: Month) -> list[StatementDetail]:
+    """Every statement of `month` as `statement_detail` reads one, by therapist name (the ZIP's)."""
+    return statement_details(session, PayoutStatement.month == str(month))
+
+
+def statement_details(session: Session, *conditions) -> list[StatementDetail]:
+    """The statements meeting `conditions` (e.g. a month's), by therapist name, each with its lines,
+    their clients and payers and its adjustments, in a constant number of queries."""
+    found = session.scalars(
         select(PayoutStatement)
-        .where(PayoutStatement.id == statement_id)
+        .join(Therapist, Therapist.id == PayoutStatement.therapist_id)
+        .where(*conditions)
+        .order_by(Therapist.full_name, Therapist.id)
         .options(
             selectinload(PayoutStatement.therapist),
             selectinload(PayoutStatement.adjustments),
             selectinload(PayoutStatement.lines).selectinload(PayoutLine.client),
             selectinload(PayoutStatement.lines).selectinload(PayoutLine.payer),
         )
-    )
-    if statement is None:
-        raise NotFound(_l("This payout statement does not exist."))
-    return StatementDetail(
-        statement=statement,
-        lines=[line for line in statement.lines if not line.held],
-        held_lines=[line for line in statement.lines if line.held],
-        adjustments=list(statement.adjustments),
-    )
+    ).all()
+    return [
+        StatementDetail(
+            statement=statement,
+            lines=[line for line in statement.lines if not line.held],
+            held_lines=[line for line in statement.lines if line.held],
+            adjustments=list(statement.adjustments),
+        )
+        for statement in found
+    ]
 
 
 def approve(session: Session, statement_ids: Iterable[int], *, user_id: int | None = None) -> int:
@@ -237,6 +254,11 @@ def approve(session: Session, statement_ids: Iterable[int], *, user_id: int | No
         statement.approved_by_id = user_id
     session.flush()
     return len(drafts)
+
+
+def approve_drafts(session: Session, month: Month, *, user_id: int | None = None) -> int:
+    """Approve every draft of `month` (*Approve all drafts*); returns how many; the caller commits."""
+    return approve(session, list(session.scalars(drafts_of(month))), user_id=user_id)
 
 
 def mark_paid(

@@ -19,11 +19,10 @@ from flask_admin import BaseView, expose
 from flask_admin.form import BaseForm
 from flask_babel import gettext, ngettext
 from flask_security import current_user
-from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField, TextAreaField
 
 from admin_app.extensions import db
-from admin_app.models import AuditAction, HeldReason, PayoutStatement, PayoutStatus
+from admin_app.models import AuditAction, HeldReason, PayoutAdjustment, PayoutStatement, PayoutStatus
 from admin_app.models.audit import record_event
 from admin_app.services.payouts import emails, statement_files, statements
 from admin_app.services.payouts.run import RunSummary, payout_run
@@ -148,20 +147,15 @@ class PayoutsView(RoleRequired, BaseView):
         if month is None:
             return redirect(url_for(".index_view"))
         if request.form.get("all_drafts"):
-            keys = list(
-                db.session.scalars(
-                    select(PayoutStatement.id).where(
-                        PayoutStatement.month == str(month), PayoutStatement.status == PayoutStatus.DRAFT
-                    )
-                )
-            )
+            approve = partial(statements.approve_drafts, db.session, month, user_id=current_user.id)
         else:
             keys = [key for key in map(bounds.record_id, request.form.getlist("statement")) if key is not None]
             if not keys:
                 flash(gettext("Tick the statements to approve."), "error")
                 return self._month(month)
+            approve = partial(statements.approve, db.session, keys, user_id=current_user.id)
         with commit_or_flash() as outcome:
-            approved = statements.approve(db.session, keys, user_id=current_user.id)
+            approved = approve()
         if outcome.refusal is None:
             flash(ngettext("%(num)d statement approved.", "%(num)d statements approved.", approved), "success")
         return self._month(month)
@@ -246,10 +240,10 @@ class PayoutsView(RoleRequired, BaseView):
     def remove_adjustment(self, statement_id: int):
         """`adjustment` (a form field): the adjustment of this statement to take off."""
         self._requested(statement_id)
-        adjustment_id = bounds.record_id(request.form.get("adjustment"))
-        detail = self._detail(statement_id)
-        if adjustment_id not in {item.id for item in detail.adjustments}:
+        adjustment = db.session.get(PayoutAdjustment, bounds.record_id(request.form.get("adjustment")) or 0)
+        if adjustment is None or adjustment.statement_id != statement_id:
             abort(404)
+        adjustment_id = adjustment.id
         with commit_or_flash() as outcome:
             statements.remove_adjustment(db.session, adjustment_id)
         if outcome.refusal is None:
@@ -328,7 +322,7 @@ class PayoutsView(RoleRequired, BaseView):
         email_open = statement.status in (PayoutStatus.DRAFT, PayoutStatus.APPROVED)
         email_form = forms.get("email")
         if email_form is None:
-            text = emails.statement_email(db.session, statement.id)
+            text = emails.email_of(db.session, detail)
             email_form = EmailForm(data={"email_subject": text.subject, "email_body": text.body})
         totals = {
             "earned": detail.earned,
