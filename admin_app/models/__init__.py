@@ -52,8 +52,30 @@ from admin_app.models.scheduling import (
 )
 from admin_app.models.sites import Room, Site
 from admin_app.models.surveys import SurveyInvitation, SurveyRating, SurveyResponse
+from admin_app.models.tasks import (
+    AdminTask,
+    BadFitEntry,
+    BadFitReason,
+    BadFitResolution,
+    BadFitState,
+    ClientRequest,
+    RequestAction,
+    RequestStatus,
+    TaskKind,
+    TaskStatus,
+)
 
 __all__ = [
+    "AdminTask",
+    "BadFitEntry",
+    "BadFitReason",
+    "BadFitResolution",
+    "BadFitState",
+    "ClientRequest",
+    "RequestAction",
+    "RequestStatus",
+    "TaskKind",
+    "TaskStatus",
     "CREDIT_NOTE_SERIES",
     "INVOICE_SERIES",
     "RECEIPT_SERIES",
