@@ -20,6 +20,7 @@ MESSAGE_FAILED = "message_failed"
 DETRACTOR_ANSWER = "detractor_answer"
 INVITATION_RENEWAL = "invitation_renewal"
 AUTHORIZATION_LOW = "authorization_low"
+CLIENT_REQUEST_ANSWERED = "client_request_answered"
 
 TEXTS = {
     MESSAGE_FAILED: _l("Message #%(message_id)s could not be delivered. Open the outbox to see why and send it again."),
@@ -33,6 +34,10 @@ TEXTS = {
     AUTHORIZATION_LOW: _l(
         "Authorization #%(authorization_id)s is running low (few sessions left or its end date is near): "
         "send the payer the documents for an extension, then use Request extension on it. The email has the details."
+    ),
+    CLIENT_REQUEST_ANSWERED: _l(
+        "The office answered your request #%(request_id)s to activate or deactivate client #%(client_id)s: "
+        "see your requests for the answer and its note."
     ),
 }
 LIST_LIMIT = 100

@@ -1,0 +1,131 @@
+"""A therapist asks the office to activate or deactivate a client; the office answers (issue 17).
+
+Lima; today is Saturday 5 December 2026. Lucía Torres cares for Ana Quispe (active) and Ben Soto
+(deactivated in October); Carla Ramos is another therapist's client.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from admin_app.extensions import db
+from admin_app.models import (
+    AdminTask,
+    CareAssignment,
+    RequestAction,
+    RequestStatus,
+    TaskKind,
+    TaskStatus,
+)
+from admin_app.services.messaging import notifications
+from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.tasks import client_requests
+from admin_app.services.tasks.scan import scan
+from tests.factories import make_admin, make_client, make_therapist, make_therapist_user
+
+pytestmark = pytest.mark.parametrize("clock", ["2026-12-05T15:00Z"], indirect=True)
+
+
+@pytest.fixture
+def care(app):
+    lucia = make_therapist(full_name="Lucía Torres")
+    login = make_therapist_user(lucia)
+    ana = make_client(lucia, full_name="Ana Quispe")
+    ben = make_client(lucia, full_name="Ben Soto")
+    assignment(lucia, ben).active, assignment(lucia, ben).deactivated_on = False, dt.date(2026, 10, 15)
+    carla = make_client(make_therapist(full_name="Beto Ramos"), full_name="Carla Ramos")
+    db.session.commit()
+    return lucia, login, ana, ben, carla
+
+
+def assignment(therapist, client) -> CareAssignment:
+    return db.session.scalar(
+        select(CareAssignment).where(CareAssignment.therapist_id == therapist.id, CareAssignment.client_id == client.id)
+    )
+
+
+def ask(therapist, client, action: RequestAction, reason: str = "Moved to Cusco"):
+    return client_requests.ask(db.session, therapist=therapist, client=client, action=action, reason=reason)
+
+
+@pytest.mark.parametrize(
+    ("who", "action", "reason", "message"),
+    [
+        ("ana", RequestAction.DEACTIVATE, "  ", "Say why you ask: the reason is required."),
+        ("carla", RequestAction.DEACTIVATE, "Moved", "Carla Ramos is not in your care."),
+        ("ana", RequestAction.ACTIVATE, "Back from travel", "Ana Quispe is already active in your care."),
+        ("ben", RequestAction.DEACTIVATE, "Moved", "Ben Soto is already inactive in your care."),
+    ],
+)
+def test_asking_is_refused_when_there_is_nothing_to_ask(care, who, action, reason, message):
+    lucia, _login, ana, ben, carla = care
+    client = {"ana": ana, "ben": ben, "carla": carla}[who]
+    with pytest.raises(RuleViolation) as refused:
+        ask(lucia, client, action, reason)
+    assert str(refused.value) == message
+    db.session.rollback()
+    assert db.session.scalars(select(AdminTask)).all() == []
+
+
+def test_the_same_request_twice_is_refused_while_the_first_waits(care):
+    lucia, _login, ana, _ben, _carla = care
+    ask(lucia, ana, RequestAction.DEACTIVATE)
+    db.session.commit()
+    with pytest.raises(
+        RuleViolation, match="You already asked this about Ana Quispe; the office has not answered yet."
+    ):
+        ask(lucia, ana, RequestAction.DEACTIVATE, "Still moved")
+
+
+def test_an_accepted_request_changes_the_care_and_tells_the_therapist(care):
+    """Lucía asks to deactivate Ana: the scan opens the task; the office accepts: Ana's assignment is
+    inactive from today, Lucía's login has the notice, the task is closed and stays closed."""
+    lucia, login, ana, _ben, _carla = care
+    request = ask(lucia, ana, RequestAction.DEACTIVATE)
+    db.session.commit()
+    assert scan(db.session).opened == 1
+    db.session.commit()
+    [task] = db.session.scalars(select(AdminTask))
+    assert (task.kind, task.subject, task.status) == (TaskKind.CLIENT_REQUEST, str(request.id), TaskStatus.OPEN)
+
+    answered = client_requests.answer(
+        db.session, request.id, accepted=True, note="Done, safe travels", user=make_admin()
+    )
+    db.session.commit()
+    assert (answered.status, answered.answer_note) == (RequestStatus.DONE, "Done, safe travels")
+    db.session.expire_all()
+    assert (assignment(lucia, ana).active, assignment(lucia, ana).deactivated_on) == (False, dt.date(2026, 12, 5))
+    [notice] = notifications.recent(db.session, login.id)
+    assert notice.text == (
+        f"The office answered your request #{request.id} to activate or deactivate client #{ana.id}: "
+        "see your requests for the answer and its note."
+    )
+    assert db.session.get(AdminTask, task.id).status == TaskStatus.CLOSED
+    assert scan(db.session).opened == 0
+
+    with pytest.raises(RuleViolation, match="This request was already answered."):
+        client_requests.answer(db.session, request.id, accepted=False, note="", user=make_admin("other@example.com"))
+
+
+def test_a_refused_request_leaves_the_care_as_it_was_and_tells_the_therapist(care):
+    lucia, login, _ana, ben, _carla = care
+    request = ask(lucia, ben, RequestAction.ACTIVATE, "He is coming back in January")
+    db.session.commit()
+    client_requests.answer(db.session, request.id, accepted=False, note="His file is closed", user=make_admin())
+    db.session.commit()
+    db.session.expire_all()
+    assert (assignment(lucia, ben).active, assignment(lucia, ben).deactivated_on) == (False, dt.date(2026, 10, 15))
+    assert db.session.get(type(request), request.id).status == RequestStatus.REFUSED
+    assert len(notifications.recent(db.session, login.id)) == 1
+
+
+def test_an_accepted_activation_makes_the_care_active_again(care):
+    lucia, _login, _ana, ben, _carla = care
+    request = ask(lucia, ben, RequestAction.ACTIVATE, "He is coming back in January")
+    client_requests.answer(db.session, request.id, accepted=True, note="", user=make_admin())
+    db.session.commit()
+    db.session.expire_all()
+    assert (assignment(lucia, ben).active, assignment(lucia, ben).deactivated_on) == (True, None)
