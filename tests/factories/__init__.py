@@ -7,6 +7,7 @@ from tests.factories.people import make_client, make_therapist
 from tests.factories.scheduling import attended, book, make_appointment
 from tests.factories.sites import make_room, make_site
 from tests.factories.surveys import make_answer, make_invitation
+from tests.factories.tasks import make_bad_fit_entry, make_manual_task
 
 __all__ = [
     "PASSWORD",
@@ -18,8 +19,10 @@ __all__ = [
     "make_answer",
     "make_appointment",
     "make_authorization",
+    "make_bad_fit_entry",
     "make_client",
     "make_invitation",
+    "make_manual_task",
     "make_payer",
     "make_room",
     "make_site",
