@@ -1,4 +1,4 @@
-"""`flask` commands: accounts, the demo practice, background jobs, surveys, reports, billing and imports.
+"""`flask` commands: accounts, the demo practice, background jobs, surveys, reports, billing, tasks and imports.
 Each goes through a service."""
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from admin_app.services.platform.months import Month
 from admin_app.services.reports import summaries as reports
 from admin_app.services.reports import therapist_month as month_reports
 from admin_app.services.surveys import invitations as surveys
+from admin_app.services.tasks import listing as task_listing
+from admin_app.services.tasks import scan as task_scan
 
 accounts_cli = AppGroup("accounts", help="Create logins for the staff and the therapists.")
 
@@ -411,6 +413,34 @@ def payouts_run(month: str) -> None:
     )
 
 
+tasks_cli = AppGroup("tasks", help="The admin tasks the system writes itself (and those added by hand).")
+
+
+@tasks_cli.command("scan")
+@practice_command
+def tasks_scan() -> None:
+    """Run the task scan once (as the schedule does every 15 minutes): open, refresh and close tasks."""
+    result = task_scan.scan(db.session)
+    click.echo(f"Task scan: {result.opened} opened, {result.closed} closed.")
+
+
+@tasks_cli.command("list")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--status", type=click.Choice(task_listing.STATUSES), default="open", show_default=True)
+@practice_command
+def tasks_list(output_format: str, status: str) -> None:
+    """The tasks, oldest first: kind, subject, status, the day it opened and who it is assigned to."""
+    records = task_listing.task_records(db.session, status=status)
+    if output_format == "json":
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    for record in records:
+        click.echo(
+            f"{record['opened_on']}  {record['status']:<6}  {record['kind']:<21}  {record['subject'] or '-':<8}"
+            f"  {record['assigned_to'] or '-'}"
+        )
+
+
 import_cli = AppGroup(
     "import",
     help="Move in from spreadsheets (CSV UTF-8 with comma or semicolon, or XLSX): all rows are "
@@ -478,4 +508,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(report_cli)
     app.cli.add_command(billing_cli)
     app.cli.add_command(payouts_cli)
+    app.cli.add_command(tasks_cli)
     app.cli.add_command(import_cli)

@@ -16,7 +16,7 @@ from flask import current_app
 from redis import Redis
 from rq.cron import CronScheduler
 
-from admin_app.jobs import billing, messages, payouts, surveys
+from admin_app.jobs import billing, messages, payouts, surveys, tasks
 from admin_app.jobs.queue import DEFAULT, FAILURE_TTL, JOB_TIMEOUT, MESSAGES, RESULT_TTL
 
 
@@ -34,6 +34,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("monthly-survey", surveys.send_monthly_survey, DEFAULT, "17 * * * *"),
     Periodic("authorization-alerts", billing.alert_low_authorizations, DEFAULT, "*/15 * * * *"),
     Periodic("payout-run", payouts.draft_due_payouts, DEFAULT, "23 * * * *"),
+    Periodic("admin-task-scan", tasks.scan_tasks, DEFAULT, "*/15 * * * *"),
 )
 
 
