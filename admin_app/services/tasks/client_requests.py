@@ -73,8 +73,8 @@ def answer(
     now: dt.datetime | None = None,
 ) -> ClientRequest:
     """Accept (the therapist's care assignment of the client is activated or deactivated) or refuse
-    a waiting request, with the office's note; the therapist's login is notified either way, and
-    the request's task closes. Refused for a request already answered. The caller commits."""
+    a waiting request, with the office's note; the therapist's login (when they have one) is
+    notified either way, and the request's task closes. Refused for a request already answered. The caller commits."""
     now = now or utcnow()
     request = session.get(ClientRequest, request_id)
     if request is None:

@@ -49,7 +49,6 @@ def scan(session: Session, *, today: dt.date | None = None, now: dt.datetime | N
     today = today or clinic_time.to_local(now).date()
     locking.serialize(session, SCAN_LOCK)
     bad_fit.scan_bad_fit(session, now=now)
-    session.flush()
     found = {(cause.kind, cause.subject): cause for cause in causes.current_causes(session, today=today, now=now)}
     live = session.execute(
         select(
