@@ -292,13 +292,19 @@ def test_the_list_shows_the_open_entry(admin_client, flagged):
     assert f'href="/admin/client/details/?id={flagged.client_id}"' in body(page)
 
 
-def test_notes_are_saved_from_the_list(admin_client, flagged):
+def test_notes_are_saved_from_the_list_and_the_trail_says_who(admin_client, admin_user, flagged):
     page = post(admin_client, "notes", entry=flagged.id, notes="  Called her: car trouble.  ")
 
     assert flashed(page) == ["The notes were saved."]
     assert "Called her: car trouble.</textarea>" in body(page)
     db.session.expire_all()
     assert db.session.get(BadFitEntry, flagged.id).notes == "Called her: car trouble."
+    trail = db.session.execute(
+        select(AuditEvent.actor_user_id, AuditEvent.changed_fields).where(
+            AuditEvent.entity == "bad_fit_entry", AuditEvent.action == AuditAction.UPDATE
+        )
+    ).all()
+    assert trail == [(admin_user.id, ["notes"])]
 
 
 def test_resolving_from_the_list_needs_a_note(admin_client, flagged, ana):
@@ -450,4 +456,3 @@ def test_the_command_refuses_an_unknown_state(runner, two_entries):
 
     assert result.exit_code != 0
     assert "closed" in result.output
-
