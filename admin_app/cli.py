@@ -28,6 +28,7 @@ from admin_app.services.platform.months import Month
 from admin_app.services.reports import summaries as reports
 from admin_app.services.reports import therapist_month as month_reports
 from admin_app.services.surveys import invitations as surveys
+from admin_app.services.tasks import bad_fit
 from admin_app.services.tasks import listing as task_listing
 from admin_app.services.tasks import scan as task_scan
 
@@ -441,6 +442,23 @@ def tasks_list(output_format: str, status: str) -> None:
         )
 
 
+bad_fit_cli = AppGroup("bad-fit", help="The Bad Fit list: clients flagged by no-shows and cancellations.")
+
+
+@bad_fit_cli.command("list")
+@click.option("--format", "output_format", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("--state", type=click.Choice(bad_fit.STATES), default=None, help="Only entries in this state.")
+@OUTPUT_OPTION
+@practice_command
+def bad_fit_list(output_format: str, state: str | None, output: Path | None) -> None:
+    """Every Bad Fit entry (open first): client, therapist's email, reason, date, state."""
+    if output_format == "csv":
+        document = bad_fit.listing_csv(db.session, state)
+    else:
+        document = bad_fit.listing_json(db.session, state)
+    _emit(document.content, output)
+
+
 import_cli = AppGroup(
     "import",
     help="Move in from spreadsheets (CSV UTF-8 with comma or semicolon, or XLSX): all rows are "
@@ -509,4 +527,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(billing_cli)
     app.cli.add_command(payouts_cli)
     app.cli.add_command(tasks_cli)
+    app.cli.add_command(bad_fit_cli)
     app.cli.add_command(import_cli)

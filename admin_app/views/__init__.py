@@ -53,6 +53,7 @@ from admin_app.views.surveys.portal import MyRatingsView
 from admin_app.views.surveys.staff.invitations import SurveyInvitationView
 from admin_app.views.surveys.staff.responses import SurveyResponseView
 from admin_app.views.surveys.staff.results import SurveyResultsView
+from admin_app.views.tasks.bad_fit import BadFitView
 
 THEME = Bootstrap4Theme(base_template="admin/practice_base.html", fluid=True)
 
@@ -74,6 +75,7 @@ def _staff_admin(app: Flask) -> Admin:
     admin.add_view(
         CareAssignmentView(models.CareAssignment, settings=settings, name=_l("Care assignments"), category=people)
     )
+    admin.add_view(BadFitView(name=_l("Bad Fit"), endpoint="bad_fit", url="bad-fit", category=people))
     admin.add_view(AppointmentView(models.Appointment, settings=settings, name=_l("Appointments"), category=schedule))
     admin.add_view(ParticipantView(models.Participant, settings=settings, name=_l("Participants"), category=schedule))
     admin.add_view(SeriesView(name=_l("New series"), endpoint="series", url="series", category=schedule))

@@ -12,6 +12,9 @@ from admin_app.models import (
     AssignmentKind,
     Attendance,
     AuditAction,
+    BadFitReason,
+    BadFitResolution,
+    BadFitState,
     BilledTo,
     CancelledBy,
     Channel,
@@ -155,6 +158,13 @@ FIELDS = {
     "terms": _l("Terms applied"),
     "email_subject": _l("Subject"),
     "email_body": _l("Message"),
+    "on": _l("Date"),
+    "state": _l("State"),
+    "resolution": _l("Resolution"),
+    "resolution_note": _l("Resolution note"),
+    "resolved_at": _l("Resolved"),
+    "resolved_by": _l("Resolved by"),
+    "bad_fit": _l("Bad Fit"),
 }
 
 CHOICES: dict[type[enum.Enum], dict[str, object]] = {
@@ -228,6 +238,9 @@ CHOICES: dict[type[enum.Enum], dict[str, object]] = {
         "invoiced": _l("Invoiced, not paid yet"),
         "partly_paid": _l("Partly paid"),
     },
+    BadFitReason: {"no_show": _l("No-show"), "two_cancellations": _l("Two cancellations in a row")},
+    BadFitState: {"open": _l("Open"), "resolved": _l("Resolved")},
+    BadFitResolution: {"kept": _l("Kept on"), "deactivated": _l("Client deactivated")},
     PaymentMethod: {
         "cash": _l("Cash"),
         "card": _l("Card"),

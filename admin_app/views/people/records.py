@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, current_app, flash, request
+from flask import Response, abort, current_app, flash, render_template, request
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.form import InlineModelConverter
@@ -24,6 +24,7 @@ from admin_app.services.people import records as people
 from admin_app.services.platform import bounds, clinic_time
 from admin_app.services.platform.labels import INVERSE_LINK, choice_label, choices_for, field_label
 from admin_app.services.scheduling import calendar
+from admin_app.services.tasks import bad_fit
 from admin_app.views.accounts.logins import flash_bulk_invitation
 from admin_app.views.billing.colours import ClientRowColours, authorizations_table
 from admin_app.views.platform.base import PracticeModelView, row_action_button
@@ -102,6 +103,12 @@ def _client_authorizations(_view, _context, client: Client, _name) -> Markup:
     return authorizations_table(authorization_rows(db.session, client_id=client.id))
 
 
+def _client_bad_fit(_view, _context, client: Client, _name) -> Markup:
+    """The client's Bad Fit entries, open first, each with its notes and resolution."""
+    entries = bad_fit.entries_of_client(db.session, client.id)
+    return Markup(render_template("admin/tasks/bad_fit_client.html", entries=entries, to_local=clinic_time.to_local))
+
+
 class ClientView(ClientRowColours, PracticeModelView):
     details_template = "admin/client_details.html"
     prepare = staticmethod(people.prepare_client)
@@ -141,12 +148,14 @@ class ClientView(ClientRowColours, PracticeModelView):
         "links",
         "care_assignments",
         "authorizations",
+        "bad_fit",
         "notes",
     )
     column_formatters_detail = {
         "links": lambda _v, _c, client, _n: _link_lines(client),
         "care_assignments": _client_therapists,
         "authorizations": _client_authorizations,
+        "bad_fit": _client_bad_fit,
     }
     form_columns = (
         "full_name",
