@@ -35,7 +35,7 @@ from admin_app.services.messaging import outbox
 from admin_app.services.payouts import statements
 from admin_app.services.platform.months import Month
 from admin_app.services.scheduling.rules import record_attendance
-from admin_app.services.tasks import client_requests
+from admin_app.services.tasks import bad_fit, client_requests
 from admin_app.services.tasks.scan import ScanResult, scan
 from tests.conftest import make_app
 from tests.factories import (
@@ -276,7 +276,7 @@ def test_an_open_bad_fit_entry_opens_a_task_until_resolved(lucia, insured):
         therapist_id=lucia.id,
     )
 
-    entry.state, entry.resolution = BadFitState.RESOLVED, BadFitResolution.KEPT
+    bad_fit.resolve(db.session, entry.id, resolution=BadFitResolution.KEPT, note="Spoke with her", user=None)
     db.session.commit()
     assert run_scan().closed == 1
     assert_closed(TaskKind.BAD_FIT)
