@@ -21,6 +21,7 @@ import dataclasses
 import datetime as dt
 import enum
 from collections import defaultdict
+from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.orm import Session
@@ -120,15 +121,15 @@ def caseloads(
     now: dt.datetime | None = None,
     therapist_status: TherapistStatus | str | None = None,
     colour: Colour | str | None = None,
-    therapist_id: int | None = None,
+    therapist_ids: Iterable[int] | None = None,
 ) -> list[TherapistCaseload]:
-    """Every therapist (or the active or deactivated ones, or one) with their clients, by name, in five
-    statements whatever their number. `colour` keeps the clients of that colour, and the therapists who
-    have one. `now` (default the clock) splits last from next appointment; `today` (default the clinic's
-    date now) is the day authorizations are read on."""
+    """Every therapist (or the active or deactivated ones, or those of `therapist_ids`: a page of them)
+    with their clients, by name, in five statements whatever their number. `colour` keeps the clients
+    of that colour, and the therapists who have one. `now` (default the clock) splits last from next
+    appointment; `today` (default the clinic's date now) is the day authorizations are read on."""
     now = now or utcnow()
     today = today or clinic_time.today()
-    chosen = _therapist_conditions(therapist_status, therapist_id)
+    chosen = _therapist_conditions(therapist_status, therapist_ids)
     assigned = (
         select(CareAssignment.client_id).join(Therapist, Therapist.id == CareAssignment.therapist_id).where(*chosen)
     )
@@ -191,12 +192,12 @@ def current_authorization(rows: list[AuthorizationRow], default_payer_id: int | 
     return picked or max(open_rows, key=lambda row: (row.valid_until, row.id), default=None)
 
 
-def _therapist_conditions(status: TherapistStatus | str | None, therapist_id: int | None) -> list[ColumnElement]:
+def _therapist_conditions(status: TherapistStatus | str | None, ids: Iterable[int] | None) -> list[ColumnElement]:
     conditions = []
     if status is not None:
         conditions.append(Therapist.active.is_(TherapistStatus(status) == TherapistStatus.ACTIVE))
-    if therapist_id is not None:
-        conditions.append(Therapist.id == therapist_id)
+    if ids is not None:
+        conditions.append(Therapist.id.in_(sorted(set(ids))))
     return conditions
 
 

@@ -21,6 +21,7 @@ import pytest
 from admin_app.extensions import db
 from admin_app.models import AppointmentStatus, AssignmentKind, Attendance, CareAssignment
 from admin_app.services.people.caseload import Colour, Reason, caseloads
+from admin_app.views.people import caseload as caseload_view
 from tests.conftest import login, make_app
 from tests.factories import (
     book,
@@ -172,7 +173,7 @@ def test_the_filters_keep_the_therapists_and_clients_asked_for(practice):
         "Rosa Mendoza": ["Dani Vega", "Eva Luna", "Fede Ríos", "Gabi Paz"],
         "Tomás Vidal": ["Hugo Lara"],
     }
-    assert list(names(therapist_id=practice["tomas"].id)) == ["Tomás Vidal"]
+    assert list(names(therapist_ids=[practice["tomas"].id])) == ["Tomás Vidal"]
 
 
 def rows_shown(response) -> dict[str, tuple[str, dict[str, str]]]:
@@ -292,3 +293,15 @@ def test_last_and_next_appointment_across_the_change_of_time_in_vancouver(app, d
         _row_class, cells = rows_shown(browser.get(SCREEN))["Liam Walker"]
         assert (cells["last"], cells["next"]) == ("Nov 1, 2026, 8:00 AM", "Nov 8, 2026, 9:00 AM")
         db.session.remove()
+
+
+def test_the_page_shows_a_page_of_therapists_at_a_time(admin_client, practice, monkeypatch):
+    monkeypatch.setattr(caseload_view, "PER_PAGE", 1)
+
+    first = admin_client.get(SCREEN)
+    second = admin_client.get(f"{SCREEN}?page=1")
+
+    assert "Page 1 of 2" in text_of(body(first)) and 'id="next-page"' in body(first)
+    assert "Ana Quispe" in rows_shown(first) and set(rows_shown(second)) == {"Hugo Lara"}
+    red = admin_client.get(f"{SCREEN}?colour=red")
+    assert "Page 1 of 1" not in text_of(body(red)) and set(rows_shown(red)) == {"Ana Quispe", "Carla Ruiz"}
