@@ -21,28 +21,18 @@ from admin_app.extensions import db
 from admin_app.models import Therapist
 from admin_app.services.people.caseload import Colour, TherapistStatus, caseloads
 from admin_app.services.platform import clinic_time
-from admin_app.services.platform.errors import RuleViolation
-from admin_app.views.platform.base import RoleRequired, id_arg, parsed_arg
+from admin_app.views.platform.base import RoleRequired, choice_of, id_arg, parsed_arg
+from admin_app.views.platform.formatting import NO_VALUE
 from admin_app.views.reports.monthly import reader_language
 
 PER_PAGE = 10
 ROW_CLASSES = {Colour.RED: "table-danger", Colour.PINK: "caseload-pink"}
 
 
-def _choice(enum_class, label: str):
-    def parse(text: str):
-        try:
-            return enum_class(text)
-        except ValueError:
-            raise RuleViolation(gettext("%(field)s: not a valid choice.", field=label)) from None
-
-    return parse
-
-
 def local_when(instant: dt.datetime | None, language: str) -> str:
     """A start as the clinic's wall time, in the reader's language: "Oct 31, 2026, 10:00 AM"."""
     if instant is None:
-        return "—"
+        return NO_VALUE
     local = clinic_time.to_local(instant)
     pattern = get_datetime_format("medium", locale=language)
     return pattern.replace("{1}", format_date(local, "medium", locale=language)).replace(
@@ -53,8 +43,8 @@ def local_when(instant: dt.datetime | None, language: str) -> str:
 class CaseloadView(RoleRequired, BaseView):
     @expose("/")
     def index(self):
-        status = parsed_arg("status", _choice(TherapistStatus, gettext("Status")), default=None)
-        colour = parsed_arg("colour", _choice(Colour, gettext("Colour")), default=None)
+        status = parsed_arg("status", choice_of(TherapistStatus, gettext("Status")), default=None)
+        colour = parsed_arg("colour", choice_of(Colour, gettext("Colour")), default=None)
         therapist_id = id_arg("therapist")
         therapists = db.session.execute(
             select(Therapist.id, Therapist.full_name, Therapist.active).order_by(Therapist.full_name, Therapist.id)
@@ -99,5 +89,5 @@ class CaseloadView(RoleRequired, BaseView):
             therapists=therapists,
             row_classes=ROW_CLASSES,
             when=lambda instant: local_when(instant, language),
-            day=lambda value: format_date(value, "medium", locale=language) if value else "—",
+            day=lambda value: format_date(value, "medium", locale=language) if value else NO_VALUE,
         )
