@@ -138,6 +138,28 @@ def test_red_wins_over_pink(practice):
     assert (ana.colour, ana.authorization.reference) == (Colour.RED, "IC-NEW")
 
 
+def test_without_an_authorization_for_today_the_latest_open_one_is_shown(practice):
+    """Hugo's only open authorization expired in June; a later one was closed by hand: the expired one is
+    his current one, and it colours nothing."""
+    icbc = practice["Ana Quispe"].payment_sources[0].payer
+    make_authorization(practice["Hugo Lara"], icbc, 6, dt.date(2026, 1, 1), dt.date(2026, 6, 30), reference="IC-H")
+    make_authorization(
+        practice["Hugo Lara"],
+        icbc,
+        6,
+        dt.date(2026, 7, 1),
+        dt.date(2027, 6, 30),
+        reference="IC-CLOSED",
+        closed_at=dt.datetime(2026, 7, 2, tzinfo=dt.UTC),
+    )
+    db.session.commit()
+
+    hugo = lines_of(caseloads(db.session), "Tomás Vidal")["Hugo Lara"]
+
+    assert (hugo.authorization.reference, hugo.authorization.valid_until) == ("IC-H", dt.date(2026, 6, 30))
+    assert hugo.colour == Colour.NONE
+
+
 def test_indirect_and_deactivated_assignments_are_shown_with_their_state(practice):
     lines = lines_of(caseloads(db.session), "Rosa Mendoza")
 
