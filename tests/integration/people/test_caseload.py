@@ -248,6 +248,8 @@ def test_the_page_filters_by_colour_status_and_therapist(admin_client, practice)
     assert set(rows_shown(admin_client.get(f"{SCREEN}?colour=pink"))) == {"Bea Soto"}
     assert set(rows_shown(admin_client.get(f"{SCREEN}?status=deactivated"))) == {"Hugo Lara"}
     assert set(rows_shown(admin_client.get(f"{SCREEN}?therapist={practice['tomas'].id}"))) == {"Hugo Lara"}
+    nobody = admin_client.get(f"{SCREEN}?status=deactivated&therapist={practice['rosa'].id}")
+    assert "No therapist matches these filters." in text_of(body(nobody))
     refused = admin_client.get(f"{SCREEN}?colour=purple")
     assert refused.status_code == 200 and "Colour: not a valid choice." in text_of(body(refused))
 
