@@ -128,7 +128,7 @@ def caseloads(
     of that colour, and the therapists who have one. `now` (default the clock) splits last from next
     appointment; `today` (default the clinic's date now) is the day authorizations are read on."""
     now = now or utcnow()
-    today = today or clinic_time.today()
+    today = today or clinic_time.to_local(now).date()
     chosen = _therapist_conditions(therapist_status, therapist_ids)
     assigned = (
         select(CareAssignment.client_id).join(Therapist, Therapist.id == CareAssignment.therapist_id).where(*chosen)
@@ -183,7 +183,9 @@ def caseloads(
     return result
 
 
-def current_authorization(rows: list[AuthorizationRow], default_payer_id: int | None, today: dt.date):
+def current_authorization(
+    rows: list[AuthorizationRow], default_payer_id: int | None, today: dt.date
+) -> AuthorizationRow | None:
     """Among the client's authorizations that are not closed (`rows` by `valid_until`), the one the
     linking rule would pick for a session today billed to the client's default payer; else the latest
     by `valid_until` (an expired one, or one of another payer), so the tab still shows where it ended."""
