@@ -138,6 +138,90 @@ LEFT JOIN counted k ON k.authorization_id = a.id
 ORDER BY c.full_name, c.id, a.valid_until, a.id
 """
 
+# The therapists tab (services.people.caseload.caseloads) in one statement: every care assignment with
+# its client's active payment sources, the current authorization (the linking rule's pick for today
+# among the default payer's, else the latest open one) with its counts, the low / extension-requested
+# flags of all the client's authorizations, the client's unpaid sessions (charges billed to the client
+# still open: the bench runs with MISSED_SESSION_FEE_PERCENT 0, so the attended ones), and the last and
+# next appointment with that therapist.
+CASELOAD_SQL = """
+WITH counted AS (
+  SELECT p.authorization_id,
+         count(*) FILTER (WHERE p.attendance = 'expected') AS scheduled,
+         count(*) FILTER (WHERE p.attendance = 'attended') AS attended,
+         count(*) FILTER (WHERE p.attendance IN ('late_cancelled', 'no_show')) AS missed,
+         count(b.participant_id) AS billed
+  FROM participant p
+  LEFT JOIN (SELECT l.participant_id FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id
+             WHERE l.holds AND i.status = 'issued') b ON b.participant_id = p.id
+  WHERE p.authorization_id IS NOT NULL
+  GROUP BY p.authorization_id
+), sources AS (
+  SELECT ps.client_id, string_agg(py.name, ', ' ORDER BY ps.id) AS payers,
+         bool_or(ps.payer_id IS NULL) AS self_pay_source,
+         (array_agg(ps.payer_id ORDER BY ps.id) FILTER (WHERE py.active))[1] AS default_payer_id
+  FROM payment_source ps LEFT JOIN payer py ON py.id = ps.payer_id
+  WHERE ps.active
+  GROUP BY ps.client_id
+), auth AS (
+  SELECT a.id, a.client_id, a.payer_id, a.approved_sessions AS approved, a.valid_from, a.valid_until,
+         coalesce(k.scheduled, 0) AS scheduled,
+         coalesce(k.attended, 0) + CASE WHEN py.counts_missed_sessions THEN coalesce(k.missed, 0) ELSE 0 END AS used,
+         coalesce(k.billed, 0) AS billed, a.closed_at IS NULL AS open, a.extension_requested_at IS NOT NULL AS extension
+  FROM payer_authorization a JOIN payer py ON py.id = a.payer_id LEFT JOIN counted k ON k.authorization_id = a.id
+), flagged AS (
+  SELECT client_id,
+         bool_or(open AND :today <= valid_until AND NOT extension AND used < approved
+                 AND (approved - used - scheduled <= :low OR valid_until - :today <= :days)) AS low,
+         bool_or(open AND :today <= valid_until AND extension) AS extension
+  FROM auth GROUP BY client_id
+), current AS (
+  SELECT DISTINCT ON (a.client_id) a.*
+  FROM auth a LEFT JOIN sources s ON s.client_id = a.client_id
+  CROSS JOIN LATERAL (SELECT coalesce(a.payer_id = s.default_payer_id
+                                      AND :today BETWEEN a.valid_from AND a.valid_until, false) AS covers) c
+  WHERE a.open
+  ORDER BY a.client_id, (c.covers AND a.approved - a.used - a.scheduled > 0) DESC, c.covers DESC,
+           CASE WHEN c.covers THEN a.valid_until END, CASE WHEN c.covers THEN a.id END, a.valid_until DESC, a.id DESC
+), unpaid AS (
+  SELECT p.client_id, count(*) AS sessions
+  FROM participant p
+  LEFT JOIN invoice_line l ON l.participant_id = p.id AND l.holds
+  LEFT JOIN invoice i ON i.id = l.invoice_id
+  LEFT JOIN (SELECT participant_id, sum(round(amount * 100)) FILTER (WHERE kind IN ('paid', 'written_off')) AS settled
+             FROM allocation GROUP BY participant_id) al ON al.participant_id = p.id
+  WHERE p.attendance = 'attended' AND p.billed_to = 'client'
+    AND CASE WHEN i.status = 'issued' THEN round(l.amount * 100) + round(l.tax * 100) ELSE round(p.fee * 100) END
+        - coalesce(al.settled, 0) > 0
+  GROUP BY p.client_id
+), seen AS (
+  SELECT a.therapist_id, p.client_id,
+         max(a.starts_at) FILTER (WHERE a.starts_at < :now AND a.status <> 'cancelled'
+                                  AND p.attendance <> 'cancelled') AS last,
+         min(a.starts_at) FILTER (WHERE a.starts_at >= :now AND a.status <> 'cancelled'
+                                  AND p.attendance = 'expected') AS next
+  FROM participant p JOIN appointment a ON a.id = p.appointment_id
+  GROUP BY a.therapist_id, p.client_id
+)
+SELECT t.id AS therapist_id, t.full_name, t.active, ca.kind, ca.active AS assignment_active, ca.deactivated_on,
+       c.id AS client_id, c.full_name AS client, c.client_number, c.active AS client_active, s.payers,
+       coalesce(s.self_pay_source, false) OR s.payers IS NULL AS self_pay,
+       cur.id AS authorization_id, cur.approved, cur.used, cur.billed,
+       cur.approved - cur.used - cur.scheduled AS remaining, cur.valid_until,
+       coalesce(u.sessions, 0) AS unpaid, w.last, w.next,
+       CASE WHEN f.low OR ((coalesce(s.self_pay_source, false) OR s.payers IS NULL) AND coalesce(u.sessions, 0) > 1)
+            THEN 'red' WHEN f.extension THEN 'pink' ELSE 'none' END AS colour
+FROM therapist t
+LEFT JOIN care_assignment ca ON ca.therapist_id = t.id
+LEFT JOIN client c ON c.id = ca.client_id
+LEFT JOIN sources s ON s.client_id = c.id
+LEFT JOIN current cur ON cur.client_id = c.id
+LEFT JOIN flagged f ON f.client_id = c.id
+LEFT JOIN unpaid u ON u.client_id = c.id
+LEFT JOIN seen w ON w.therapist_id = t.id AND w.client_id = c.id
+ORDER BY t.full_name, t.id, c.full_name, c.id
+"""
+
 # The invoice run (services.billing.invoice_run) as bare SQL: the attended participants up to the
 # end of the month that no invoice line holds (the bench runs with MISSED_SESSION_FEE_PERCENT 0, so
 # these are the charges), one draft per bill-to and currency (the payer alone where it invoices per
@@ -359,6 +443,7 @@ def run(app, args: argparse.Namespace) -> list[Result]:
         results.append(pdf_result(app, session, args, month, busiest.therapist_id, lines_bare_ms))
 
     results.append(authorizations_result(session, args, today))
+    results.extend(caseload_results(app, session, args, today))
     results.extend(invoicing_results(app, session, args, month))
     results.extend(payout_results(app, session, args, month))
     from payout_pdfs import payout_pdf_figure  # bench/payout_pdfs.py, next to this file
@@ -382,6 +467,76 @@ def authorizations_result(session, args, today: dt.date) -> Result:
     statuses = Counter(row.status.value for row in rows)
     note = f"{len(rows)} authorizations ({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))})"
     return Result(name, ms, bare_ms, note + ("" if same else " MISMATCH"))
+
+
+def caseload_results(app, session, args, today: dt.date) -> list[Result]:
+    """The therapists tab: `people.caseloads` for every therapist, and its first page as a signed-in
+    admin, each against `CASELOAD_SQL`; the service's rows are checked against it (client, current
+    authorization and counts, unpaid sessions, last and next appointment, colour)."""
+    names = ("people.caseloads (every therapist)", "GET /admin/caseloads/ (first page)")
+    try:
+        caseload = importlib.import_module("admin_app.services.people.caseload")
+    except ImportError:
+        return [Result(name, note="skipped: no services.people.caseload") for name in names]
+    now = dt.datetime.now(dt.UTC)
+    params = {
+        "today": today,
+        "now": now,
+        "low": app.config["AUTHORIZATION_LOW_SESSIONS"],
+        "days": app.config["AUTHORIZATION_EXPIRY_DAYS"],
+    }
+    ms, found = timed(lambda: caseload.caseloads(session, today=today, now=now), args.repeat, session)
+    bare_ms, rows = timed(lambda: session.execute(sa.text(CASELOAD_SQL), params).all(), args.repeat, session)
+
+    def figures(line):
+        current = line.authorization
+        counts = (
+            (current.id, current.approved, current.counts.used, current.counts.billed, current.remaining)
+            if current
+            else (None,) * 5
+        )
+        return (line.client_id, *counts, line.unpaid_sessions, line.colour.value)
+
+    shown = [
+        (each.therapist_id, *figures(line), line.last_appointment, line.next_appointment)
+        for each in found
+        for line in each.clients
+    ]
+    bare = [
+        (
+            row.therapist_id,
+            row.client_id,
+            row.authorization_id,
+            row.approved,
+            row.used,
+            row.billed,
+            row.remaining,
+            row.unpaid,
+            row.colour,
+            row.last,
+            row.next,
+        )
+        for row in rows
+        if row.client_id is not None
+    ]
+    colours = Counter(line.colour.value for each in found for line in each.clients)
+    note = (
+        f"{len(found)} therapists, {len(shown)} clients ({', '.join(f'{n} {c}' for c, n in sorted(colours.items()))})"
+    )
+    results = [Result(names[0], ms, bare_ms, note + ("" if shown == bare else " MISMATCH"))]
+    client = app.test_client()
+    if client.post("/login", data={"email": BENCH_ADMIN[0], "password": BENCH_ADMIN[1]}).status_code != 302:
+        return [*results, Result(names[1], note="skipped: login failed")]
+    first = client.get("/admin/caseloads/")
+    if first.status_code != 200:
+        return [*results, Result(names[1], note=f"skipped: {first.status_code}")]
+    times = []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        assert client.get("/admin/caseloads/").status_code == 200
+        times.append((time.perf_counter() - started) * 1000)
+    results.append(Result(names[1], statistics.median(times), bare_ms, f"{len(first.data) // 1024} KiB"))
+    return results
 
 
 def bare_run(session, month, period_end: str) -> int:

@@ -34,6 +34,7 @@ from admin_app.views.messaging.notifications import bell as notification_bell
 from admin_app.views.messaging.outbox import OutboxView
 from admin_app.views.payouts.email_text import PayoutEmailView
 from admin_app.views.payouts.statements import PayoutsView
+from admin_app.views.people.caseload import CaseloadView
 from admin_app.views.people.portal import MyClientsView
 from admin_app.views.people.records import CareAssignmentView, ClientLinkView, ClientView, TherapistView
 from admin_app.views.platform import home
@@ -76,6 +77,9 @@ def _staff_admin(app: Flask) -> Admin:
         CareAssignmentView(models.CareAssignment, settings=settings, name=_l("Care assignments"), category=people)
     )
     admin.add_view(BadFitView(name=_l("Bad Fit"), endpoint="bad_fit", url="bad-fit", category=people))
+    admin.add_view(
+        CaseloadView(name=_l("Therapists' caseloads"), endpoint="caseloads", url="caseloads", category=people)
+    )
     admin.add_view(AppointmentView(models.Appointment, settings=settings, name=_l("Appointments"), category=schedule))
     admin.add_view(ParticipantView(models.Participant, settings=settings, name=_l("Participants"), category=schedule))
     admin.add_view(SeriesView(name=_l("New series"), endpoint="series", url="series", category=schedule))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Protocol, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
@@ -55,8 +56,29 @@ class Candidate:
     def remaining(self) -> int:
         return self.approved - self.taken
 
-    def covers(self, day: dt.date) -> bool:
-        return self.valid_from <= day <= self.valid_until
+
+class Pickable(Protocol):
+    """What the rule reads of an authorization: a `Candidate`, or a listed `AuthorizationRow`."""
+
+    @property
+    def valid_from(self) -> dt.date: ...
+
+    @property
+    def valid_until(self) -> dt.date: ...
+
+    @property
+    def remaining(self) -> int: ...
+
+
+P = TypeVar("P", bound=Pickable)
+
+
+def pick_among(authorizations: Iterable[P], day: dt.date) -> P | None:
+    """The rule's pick on `day` among one client's open authorizations from one payer, given in order
+    of `valid_until`: the first covering the day that has a session left, else the first covering it."""
+    covering = [a for a in authorizations if a.valid_from <= day <= a.valid_until]
+    with_room = [a for a in covering if a.remaining > 0]
+    return (with_room or covering or [None])[0]
 
 
 def consumes(attendance: Attendance | None, *, counts_missed: bool) -> bool:
@@ -122,9 +144,7 @@ class Linker:
                 )
 
     def pick(self, client_id: int, payer_id: int, day: dt.date) -> Candidate | None:
-        covering = [c for c in self.candidates.get((client_id, payer_id), []) if c.covers(day)]
-        with_room = [c for c in covering if c.remaining > 0]
-        return (with_room or covering or [None])[0]
+        return pick_among(self.candidates.get((client_id, payer_id), []), day)
 
     def candidate(self, authorization_id: int) -> Candidate | None:
         for candidates in self.candidates.values():

@@ -25,7 +25,7 @@ from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import CHARGE_STATES, CHOICES, field_label
 from admin_app.services.platform.months import Month
 from admin_app.views.billing.invoice_run import run_summary
-from admin_app.views.platform.base import RoleRequired, id_arg, parsed_arg
+from admin_app.views.platform.base import RoleRequired, choice_of, id_arg, parsed_arg
 from admin_app.views.platform.rules import commit_or_flash
 
 PER_PAGE = 50
@@ -43,16 +43,6 @@ def _day(label):
     return parse
 
 
-def _choice(enum_class, label):
-    def parse(text: str):
-        try:
-            return enum_class(text)
-        except ValueError:
-            raise RuleViolation(gettext("%(field)s: not a valid choice.", field=label)) from None
-
-    return parse
-
-
 def requested_search() -> ChargeSearch:
     """The search the query string asks for; the previous month when it names no period."""
     month = Month.containing(clinic_time.today()).previous()
@@ -64,8 +54,8 @@ def requested_search() -> ChargeSearch:
         client=request.args.get("client", "").replace("\x00", "")[:200],
         therapist_id=id_arg("therapist"),
         payer_id=id_arg("payer"),
-        billed_to=parsed_arg("bill_to", _choice(BilledTo, field_label("billed_to")), default=None),
-        state=parsed_arg("state", _choice(ChargeState, field_label("status")), default=None),
+        billed_to=parsed_arg("bill_to", choice_of(BilledTo, field_label("billed_to")), default=None),
+        state=parsed_arg("state", choice_of(ChargeState, field_label("status")), default=None),
         invoice_number=request.args.get("invoice", "").replace("\x00", "")[:40],
     )
 

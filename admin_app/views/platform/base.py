@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -36,6 +37,7 @@ from admin_app.views.platform.formatting import (
 
 CURRENCY_FIELDS = ("currency", "default_currency")
 T = TypeVar("T")
+E = TypeVar("E", bound=enum.Enum)
 LANGUAGE_FIELDS = ("preferred_language", "locale")
 
 
@@ -55,6 +57,18 @@ def parsed_arg(name: str, parse: Callable[[str], T], *, default: T, refused: T |
     except RuleViolation as error:
         flash(str(error), "error")  # plain text: a lazy string would be stored as markup
         return refused
+
+
+def choice_of(enum_class: type[E], label) -> Callable[[str], E]:
+    """A `parsed_arg` reader of one of `enum_class`'s values; any other is refused, naming the field."""
+
+    def parse(text: str) -> E:
+        try:
+            return enum_class(text)
+        except ValueError:
+            raise RuleViolation(gettext("%(field)s: not a valid choice.", field=label)) from None
+
+    return parse
 
 
 def row_action_button(action: str, row_id: int, label: str, style: str) -> Markup:

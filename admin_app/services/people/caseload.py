@@ -1,0 +1,304 @@
+"""Every therapist's caseload at a glance: their clients, who pays, where the current authorization
+stands, when the client was last and will next be seen, and a colour for what needs the staff.
+
+A client is listed under each therapist who has a care assignment of them, direct or indirect,
+active or deactivated. The figures come from their owners, never worked out again here: the
+authorization counts and status from `billing.authorizations.authorization_rows`, the current one by
+the linking rule (`billing.linking.pick_among`), the unpaid sessions from the ledger
+(`billing.ledger.charge_positions_query`). The whole tab is five statements however many therapists
+and clients it shows: the assignments, the payment sources, the authorizations, the unpaid sessions
+per client and the last and next appointment per therapist and client.
+
+Colour (issue 17): **red** when one of the client's authorizations is low or expiring (status LOW), or
+when a self-paying client has more than one unpaid session; **pink** when one has an extension requested
+(status EXTENSION_REQUESTED). Red wins over pink: red needs the staff to act now (ask for an extension,
+chase a payment), pink only waits for the payer's answer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from admin_app.models import (
+    Appointment,
+    AppointmentStatus,
+    AssignmentKind,
+    Attendance,
+    BilledTo,
+    CareAssignment,
+    Client,
+    Participant,
+    Payer,
+    PaymentSource,
+    Therapist,
+)
+from admin_app.models.base import utcnow
+from admin_app.services.billing.authorizations import AuthorizationRow, AuthorizationStatus, authorization_rows
+from admin_app.services.billing.ledger import charge_positions_query
+from admin_app.services.billing.linking import pick_among
+from admin_app.services.platform import clinic_time
+
+
+class TherapistStatus(enum.StrEnum):
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"
+
+
+class Colour(enum.StrEnum):
+    RED = "red"
+    PINK = "pink"
+    NONE = "none"
+
+
+class Reason(enum.StrEnum):
+    """Why a client has their colour (the badge says it: colour alone is not accessible)."""
+
+    AUTHORIZATION_LOW = "authorization_low"  # red
+    UNPAID_SESSIONS = "unpaid_sessions"  # red: self-paying, more than one session unpaid
+    EXTENSION_REQUESTED = "extension_requested"  # pink
+
+
+RED_REASONS = (Reason.AUTHORIZATION_LOW, Reason.UNPAID_SESSIONS)
+
+
+@dataclasses.dataclass(frozen=True)
+class CaseloadClient:
+    """One client in one therapist's caseload."""
+
+    client_id: int
+    client: str
+    client_number: str
+    client_active: bool
+    kind: AssignmentKind
+    assignment_active: bool
+    deactivated_on: dt.date | None
+    payers: tuple[str, ...]  # the payers of the client's active payment sources
+    self_pay: bool  # an active self-pay source, or no active source with a payer
+    authorization: AuthorizationRow | None  # the current one (see `current_authorization`)
+    unpaid_sessions: int  # charges billed to the client with something still open
+    last_appointment: dt.datetime | None  # the latest past start with this therapist, not cancelled
+    next_appointment: dt.datetime | None  # the earliest future start with this therapist, not cancelled
+    reasons: tuple[Reason, ...]
+
+    @property
+    def colour(self) -> Colour:
+        if any(reason in RED_REASONS for reason in self.reasons):
+            return Colour.RED
+        return Colour.PINK if Reason.EXTENSION_REQUESTED in self.reasons else Colour.NONE
+
+
+@dataclasses.dataclass(frozen=True)
+class TherapistCaseload:
+    """A therapist and the clients shown (those of the colour asked for); the counts are of all their clients."""
+
+    therapist_id: int
+    therapist: str
+    active: bool
+    clients: list[CaseloadClient]
+    client_count: int
+    red_count: int
+    pink_count: int
+
+
+@dataclasses.dataclass
+class _Source:
+    payers: list[tuple[int, str]] = dataclasses.field(default_factory=list)  # (payer id, name) by source id
+    default_payer_id: int | None = None  # what a booking today is billed to (`linking.default_payer`)
+    self_pay_source: bool = False
+
+
+def caseloads(
+    session: Session,
+    *,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+    therapist_status: TherapistStatus | str | None = None,
+    colour: Colour | str | None = None,
+    therapist_ids: Iterable[int] | None = None,
+) -> list[TherapistCaseload]:
+    """Every therapist (or the active or deactivated ones, or those of `therapist_ids`: a page of them)
+    with their clients, by name, in five statements whatever their number. `colour` keeps the clients
+    of that colour, and the therapists who have one. `now` (default the clock) splits last from next
+    appointment; `today` (default the clinic's date now) is the day authorizations are read on."""
+    now = now or utcnow()
+    today = today or clinic_time.to_local(now).date()
+    chosen = _therapist_conditions(therapist_status, therapist_ids)
+    assigned = (
+        select(CareAssignment.client_id).join(Therapist, Therapist.id == CareAssignment.therapist_id).where(*chosen)
+    )
+    rows = session.execute(
+        select(
+            Therapist.id.label("therapist_id"),
+            Therapist.full_name.label("therapist"),
+            Therapist.active.label("therapist_active"),
+            CareAssignment.kind,
+            CareAssignment.active.label("assignment_active"),
+            CareAssignment.deactivated_on,
+            Client.id.label("client_id"),
+            Client.full_name.label("client"),
+            Client.client_number,
+            Client.active.label("client_active"),
+        )
+        .outerjoin(CareAssignment, CareAssignment.therapist_id == Therapist.id)
+        .outerjoin(Client, Client.id == CareAssignment.client_id)
+        .where(*chosen)
+        .order_by(Therapist.full_name, Therapist.id, Client.full_name, Client.id)
+    ).all()
+    sources = _sources(session, assigned)
+    authorizations: dict[int, list[AuthorizationRow]] = defaultdict(list)
+    for row in authorization_rows(session, therapist_client_ids=assigned, today=today):
+        authorizations[row.client_id].append(row)
+    unpaid = _unpaid_sessions(session, assigned)
+    seen = _appointments(session, assigned, chosen, now)
+
+    result: list[TherapistCaseload] = []
+    for therapist_key, group in _by_therapist(rows):
+        first = group[0]
+        lines = [
+            _line(row, sources.get(row.client_id, _Source()), authorizations[row.client_id], unpaid, seen, today)
+            for row in group
+            if row.client_id is not None
+        ]
+        shown = [line for line in lines if colour is None or line.colour == colour]
+        if colour is not None and not shown:
+            continue
+        result.append(
+            TherapistCaseload(
+                therapist_id=therapist_key,
+                therapist=first.therapist,
+                active=first.therapist_active,
+                clients=shown,
+                client_count=len(lines),
+                red_count=sum(line.colour == Colour.RED for line in lines),
+                pink_count=sum(line.colour == Colour.PINK for line in lines),
+            )
+        )
+    return result
+
+
+def current_authorization(
+    rows: list[AuthorizationRow], default_payer_id: int | None, today: dt.date
+) -> AuthorizationRow | None:
+    """Among the client's authorizations that are not closed (`rows` by `valid_until`), the one the
+    linking rule would pick for a session today billed to the client's default payer; else the latest
+    by `valid_until` (an expired one, or one of another payer), so the tab still shows where it ended."""
+    open_rows = [row for row in rows if row.status != AuthorizationStatus.CLOSED]
+    picked = pick_among([row for row in open_rows if row.payer_id == default_payer_id], today)
+    return picked or max(open_rows, key=lambda row: (row.valid_until, row.id), default=None)
+
+
+def _therapist_conditions(status: TherapistStatus | str | None, ids: Iterable[int] | None) -> list[ColumnElement]:
+    conditions = []
+    if status is not None:
+        conditions.append(Therapist.active.is_(TherapistStatus(status) == TherapistStatus.ACTIVE))
+    if ids is not None:
+        conditions.append(Therapist.id.in_(sorted(set(ids))))
+    return conditions
+
+
+def _sources(session: Session, assigned: Select) -> dict[int, _Source]:
+    """Each client's active payment sources, oldest first."""
+    sources: dict[int, _Source] = {}
+    rows = session.execute(
+        select(PaymentSource.client_id, PaymentSource.payer_id, Payer.name, Payer.active)
+        .outerjoin(Payer, Payer.id == PaymentSource.payer_id)
+        .where(PaymentSource.active.is_(True), PaymentSource.client_id.in_(assigned))
+        .order_by(PaymentSource.id)
+    )
+    for client_id, payer_id, name, payer_active in rows:
+        source = sources.setdefault(client_id, _Source())
+        if payer_id is None:
+            source.self_pay_source = True
+            continue
+        source.payers.append((payer_id, name))
+        if payer_active and source.default_payer_id is None:
+            source.default_payer_id = payer_id
+    return sources
+
+
+def _unpaid_sessions(session: Session, assigned: Select) -> dict[int, int]:
+    """Per client, the charges billed to the client that are still open, read from the ledger in one
+    grouped statement (its allocations and invoice lines narrowed to these clients' participants)."""
+    participants = select(Participant.id).where(Participant.client_id.in_(assigned))
+    positions = (
+        charge_positions_query(billed_to=BilledTo.CLIENT, participant_ids=participants).order_by(None).subquery()
+    )
+    rows = session.execute(
+        select(positions.c.client_id, func.count()).where(positions.c.open_cents > 0).group_by(positions.c.client_id)
+    )
+    return {client_id: count for client_id, count in rows}
+
+
+def _appointments(
+    session: Session, assigned: Select, chosen: list[ColumnElement], now: dt.datetime
+) -> dict[tuple[int, int], tuple[dt.datetime | None, dt.datetime | None]]:
+    """(therapist, client) → (last, next) start, in one grouped statement. A session cancelled in time
+    is neither (the client was not seen, and will not be); a no-show or a late cancellation is the last
+    appointment, since it was booked and missed."""
+    held = and_(Appointment.status != AppointmentStatus.CANCELLED, Participant.attendance != Attendance.CANCELLED)
+    coming = and_(held, Participant.attendance == Attendance.EXPECTED)
+    last = func.max(case((and_(held, Appointment.starts_at < now), Appointment.starts_at)))
+    upcoming = func.min(case((and_(coming, Appointment.starts_at >= now), Appointment.starts_at)))
+    rows = session.execute(
+        select(Appointment.therapist_id, Participant.client_id, last, upcoming)
+        .join(Appointment, Appointment.id == Participant.appointment_id)
+        .where(
+            Participant.client_id.in_(assigned),
+            Appointment.therapist_id.in_(select(Therapist.id).where(*chosen)),
+        )
+        .group_by(Appointment.therapist_id, Participant.client_id)
+    )
+    return {(therapist, client): (_instant(first), _instant(then)) for therapist, client, first, then in rows}
+
+
+def _instant(value) -> dt.datetime | None:
+    """A start out of MAX/MIN of a CASE: SQLite hands it back as text, naive, in UTC."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def _by_therapist(rows):
+    groups: dict[int, list] = {}
+    for row in rows:
+        groups.setdefault(row.therapist_id, []).append(row)
+    return groups.items()
+
+
+def _line(row, source: _Source, rows: list[AuthorizationRow], unpaid, seen, today: dt.date) -> CaseloadClient:
+    self_pay = source.self_pay_source or not source.payers
+    statuses = {authorization.status for authorization in rows}
+    unpaid_sessions = unpaid.get(row.client_id, 0)
+    reasons = []
+    if AuthorizationStatus.LOW in statuses:
+        reasons.append(Reason.AUTHORIZATION_LOW)
+    if self_pay and unpaid_sessions > 1:
+        reasons.append(Reason.UNPAID_SESSIONS)
+    if AuthorizationStatus.EXTENSION_REQUESTED in statuses:
+        reasons.append(Reason.EXTENSION_REQUESTED)
+    last, upcoming = seen.get((row.therapist_id, row.client_id), (None, None))
+    return CaseloadClient(
+        client_id=row.client_id,
+        client=row.client,
+        client_number=row.client_number,
+        client_active=row.client_active,
+        kind=AssignmentKind(row.kind),
+        assignment_active=row.assignment_active,
+        deactivated_on=row.deactivated_on,
+        payers=tuple(name for _id, name in source.payers),
+        self_pay=self_pay,
+        authorization=current_authorization(rows, source.default_payer_id, today),
+        unpaid_sessions=unpaid_sessions,
+        last_appointment=last,
+        next_appointment=upcoming,
+        reasons=tuple(reasons),
+    )

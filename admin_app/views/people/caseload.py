@@ -1,0 +1,93 @@
+"""The therapists tab: every therapist's caseload (services.people.caseload), filtered by therapist
+status, colour and therapist, a page of therapists at a time.
+
+The page is the service's five statements plus one for the therapists (the choices and the pages),
+whatever their number. 200 therapists x 50 clients is 10,000 rows: the page shows `PER_PAGE`
+therapists, each in a <details> that can be folded, so the HTML stays small; without a colour filter
+only that page's therapists are read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from babel.dates import format_date, format_time, get_datetime_format
+from flask import request, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext
+from sqlalchemy import select
+
+from admin_app.extensions import db
+from admin_app.models import Therapist
+from admin_app.services.people.caseload import Colour, TherapistStatus, caseloads
+from admin_app.services.platform import clinic_time
+from admin_app.views.platform.base import RoleRequired, choice_of, id_arg, parsed_arg
+from admin_app.views.platform.formatting import NO_VALUE
+from admin_app.views.reports.monthly import reader_language
+
+PER_PAGE = 10
+ROW_CLASSES = {Colour.RED: "table-danger", Colour.PINK: "caseload-pink"}
+
+
+def local_when(instant: dt.datetime | None, language: str) -> str:
+    """A start as the clinic's wall time, in the reader's language: "Oct 31, 2026, 10:00 AM"."""
+    if instant is None:
+        return NO_VALUE
+    local = clinic_time.to_local(instant)
+    pattern = get_datetime_format("medium", locale=language)
+    return pattern.replace("{1}", format_date(local, "medium", locale=language)).replace(
+        "{0}", format_time(local, "short", locale=language)
+    )
+
+
+class CaseloadView(RoleRequired, BaseView):
+    @expose("/")
+    def index(self):
+        status = parsed_arg("status", choice_of(TherapistStatus, gettext("Status")), default=None)
+        colour = parsed_arg("colour", choice_of(Colour, gettext("Colour")), default=None)
+        therapist_id = id_arg("therapist")
+        therapists = db.session.execute(
+            select(Therapist.id, Therapist.full_name, Therapist.active).order_by(Therapist.full_name, Therapist.id)
+        ).all()
+        page = request.args.get("page", 0, type=int)
+        if colour is None:
+            # Any therapist of the filters has a place on the page: read only this page's.
+            matching = [
+                therapist.id
+                for therapist in therapists
+                if (status is None or therapist.active == (status == TherapistStatus.ACTIVE))
+                and therapist_id in (None, therapist.id)
+            ]
+            pages = max(1, -(-len(matching) // PER_PAGE))
+            page = page if 0 <= page < pages else 0
+            shown = caseloads(db.session, therapist_ids=matching[page * PER_PAGE : (page + 1) * PER_PAGE])
+            count = len(matching)
+        else:
+            # Only the therapists with a client of that colour: all are read, then a page is shown.
+            found = caseloads(
+                db.session,
+                therapist_status=status,
+                colour=colour,
+                therapist_ids=None if therapist_id is None else [therapist_id],
+            )
+            pages = max(1, -(-len(found) // PER_PAGE))
+            page = page if 0 <= page < pages else 0
+            shown = found[page * PER_PAGE : (page + 1) * PER_PAGE]
+            count = len(found)
+        arguments = {key: value for key, value in request.args.items() if key != "page" and value}
+        language = reader_language()
+        return self.render(
+            "admin/people/caseload.html",
+            caseloads=shown,
+            therapist_count=count,
+            page=page,
+            pages=pages,
+            page_url=lambda number: url_for(".index", **arguments, page=number),
+            status=status,
+            colour=colour,
+            therapist_id=therapist_id,
+            therapists=therapists,
+            row_classes=ROW_CLASSES,
+            when=lambda instant: local_when(instant, language),
+            day=lambda value: format_date(value, "medium", locale=language) if value else NO_VALUE,
+        )
