@@ -53,6 +53,7 @@ from admin_app.views.surveys.portal import MyRatingsView
 from admin_app.views.surveys.staff.invitations import SurveyInvitationView
 from admin_app.views.surveys.staff.responses import SurveyResponseView
 from admin_app.views.surveys.staff.results import SurveyResultsView
+from admin_app.views.tasks.bad_fit import BadFitView
 
 THEME = Bootstrap4Theme(base_template="admin/practice_base.html", fluid=True)
 
@@ -179,6 +180,7 @@ def _staff_admin(app: Flask) -> Admin:
         MonthlyReportView(name=_l("Monthly totals"), endpoint="monthly_report", url="reports/monthly", category=reports)
     )
     admin.add_view(NotificationsView(name=_l("Notifications"), endpoint=STAFF_ENDPOINT, url="notifications"))
+    admin.add_view(BadFitView(name=_l("Bad Fit"), endpoint="bad_fit", url="bad-fit", category=people))
     return admin
 
 
