@@ -12,6 +12,7 @@ from admin_app.models import (
     AssignmentKind,
     Attendance,
     AuditAction,
+    BadFitReason,
     BilledTo,
     CancelledBy,
     Channel,
@@ -27,6 +28,7 @@ from admin_app.models import (
     PaymentMethod,
     PayoutStatus,
     ReminderPreference,
+    TaskStatus,
 )
 
 FIELDS = {
@@ -223,6 +225,8 @@ CHOICES: dict[type[enum.Enum], dict[str, object]] = {
     },
     # "Approved" and "Sent" of a statement; "Paid": the practice paid the therapist.
     PayoutStatus: {"draft": _l("Draft"), "approved": _l("Approved"), "sent": _l("Sent"), "paid": _l("Paid")},
+    TaskStatus: {"open": _l("Open"), "done": _l("Done"), "closed": _l("Closed (cause gone)")},
+    BadFitReason: {"no_show": _l("No-show"), "two_cancellations": _l("Two cancellations in a row")},
     HeldReason: {
         "uninvoiced": _l("Not invoiced yet"),
         "invoiced": _l("Invoiced, not paid yet"),
