@@ -70,6 +70,7 @@ def _staff_admin(app: Flask) -> Admin:
     )
     people, schedule, billing, setup = _l("People"), _l("Schedule"), _l("Billing"), _l("Set-up")
     messages = _l("Messages")
+    admin.add_view(TasksView(name=_l("Tasks"), endpoint="tasks", url="tasks"))
     admin.add_view(BookView(name=_l("Appointment book"), endpoint="book", url="book", category=schedule))
     admin.add_view(ClientView(models.Client, settings=settings, name=_l("Clients"), category=people))
     admin.add_view(ClientLinkView(models.ClientLink, settings=settings, name=_l("Client links"), category=people))
@@ -182,7 +183,6 @@ def _staff_admin(app: Flask) -> Admin:
         MonthlyReportView(name=_l("Monthly totals"), endpoint="monthly_report", url="reports/monthly", category=reports)
     )
     admin.add_view(NotificationsView(name=_l("Notifications"), endpoint=STAFF_ENDPOINT, url="notifications"))
-    admin.add_view(TasksView(name=_l("Tasks"), endpoint="tasks", url="tasks"))
     admin.add_view(BadFitView(name=_l("Bad Fit"), endpoint="bad_fit", url="bad-fit", category=people))
     return admin
 

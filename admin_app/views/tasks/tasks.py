@@ -66,6 +66,8 @@ def link_url(link: TaskLink) -> str:
 
 
 def _filter_arg(endpoint: str, column: str) -> str:
+    """The argument Flask-Admin gave the "equals" filter of `column` on the list at `endpoint`
+    (it numbers them in the order it builds them), as InvoiceView.drafts_of_run_url reads it."""
     name = endpoint.split(".")[0]
     [view] = [view for admin in current_app.extensions["admin"] for view in admin._views if view.endpoint == name]
     return next(
@@ -83,7 +85,18 @@ def days(today: dt.date) -> dict[str, dt.date]:
 def back_to(default: str) -> str:
     """Where an action returns: the page it was posted from (`next`, a path of this site), else `default`."""
     target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else default
+
+
+def chosen_user(raw: str | None) -> int | None:
+    """The login an assignee field names: "me", an id, or nobody (empty). Anything else is an id no
+    login has (0), which the rule refuses by the field's name."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if raw == "me":
+        return current_user.id
+    return bounds.record_id(raw) or 0
 
 
 def posted_date(name: str) -> dt.date | None:
@@ -111,9 +124,6 @@ def task_bell(area: str | None = None) -> TaskBell | None:
 
 class TasksView(RoleRequired, BaseView):
     """Every task by filter, one task's page, and the actions on a task (staff only)."""
-
-    def is_visible(self) -> bool:
-        return False  # the home shows the open tasks and links here; the bell too
 
     @expose("/")
     def index(self):
@@ -169,7 +179,7 @@ class TasksView(RoleRequired, BaseView):
                 db.session,
                 title=form.title.data,
                 user=current_user,
-                assigned_to_id=bounds.record_id(form.assigned_to.data) if form.assigned_to.data else None,
+                assigned_to_id=chosen_user(form.assigned_to.data),
                 client_id=work.client_id_of(db.session, form.client.data),
                 note=form.note.data,
             )
@@ -180,13 +190,7 @@ class TasksView(RoleRequired, BaseView):
 
     @expose("/<int:task_id>/assign", methods=("POST",))
     def assign(self, task_id: int):
-        raw = request.form.get("assigned_to", "")
-        if raw == "me":
-            user_id = current_user.id
-        elif raw:
-            user_id = bounds.record_id(raw) or 0  # not an id: refused as an unknown login
-        else:
-            user_id = None
+        user_id = chosen_user(request.form.get("assigned_to"))
         return self._act(
             lambda: work.assign(db.session, bounds.record_id(task_id), user_id),
             gettext("The task was assigned.") if user_id else gettext("The task is assigned to nobody."),

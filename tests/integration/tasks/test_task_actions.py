@@ -202,6 +202,7 @@ def test_add_a_task_by_hand_with_an_assignee_and_a_client(admin_client, colleagu
         ({"title": "x" * 201}, "title", "Title: at most 200 characters (201 given)"),
         ({"title": "Call", "client": "C-404"}, "client", "Client: no client has the number C-404."),
         ({"title": "Call", "assigned_to": "999999"}, "assigned_to", "Assigned to: choose an active staff login."),
+        ({"title": "Call", "assigned_to": "Marta"}, "assigned_to", "Assigned to: choose an active staff login."),
     ],
 )
 def test_adding_a_task_with_bad_input_says_why_beside_the_field(admin_client, data, field, message):
