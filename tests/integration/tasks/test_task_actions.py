@@ -295,7 +295,7 @@ def test_the_home_offers_done_and_refuse_for_a_request_and_done_for_others(admin
     assert f'action="/admin/tasks/{request_task.id}/answer"' in page
     assert f'action="/admin/tasks/{request_task.id}/done"' not in page
     assert f'action="/admin/tasks/{task.id}/done"' in page
-    assert "Note (required: what was done)" in page
+    assert "Note (required)" in page and "Note (optional)" not in page
 
 
 def test_an_action_without_its_csrf_token_is_refused(protected, task):  # noqa: F811
