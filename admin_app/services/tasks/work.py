@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, aliased
 from admin_app.models import (
     ADMIN_ROLE,
     AdminTask,
+    Channel,
     Client,
     ClientRequest,
     InvoiceStatus,
@@ -35,6 +36,7 @@ from admin_app.models import (
 from admin_app.models.base import utcnow
 from admin_app.services.platform import bounds, clinic_time
 from admin_app.services.platform.errors import NotFound, RuleViolation
+from admin_app.services.platform.labels import choice_label
 from admin_app.services.platform.money import format_money
 from admin_app.services.platform.months import Month
 from admin_app.services.tasks import client_requests
@@ -160,6 +162,8 @@ class TaskRow:
                 values[key] = _date_text(values[key])
         if "balance" in values and "currency" in values:
             values["balance"] = _money_text(values["balance"], values["currency"])
+        if values.get("channel") in Channel.__members__.values():
+            values["channel"] = choice_label(Channel(values["channel"]))
         if self.kind == TaskKind.PAYOUTS_WAITING and self.subject:
             values["month"] = _month_text(self.subject)
         values["client"] = self.client_name or NO_VALUE

@@ -169,7 +169,7 @@ def test_every_kind_says_what_it_is_and_links_to_its_subject(admin_client, pract
         "Invoice ICBC-000012 is unpaid past its terms (due Nov 4, 2026): PEN 150.00 open": (
             "/admin/invoices/details/?id=12"
         ),
-        "A message (sms, reminder) could not be sent": "/admin/outbox/details/?id=41",
+        "A message (SMS, reminder) could not be sent": "/admin/outbox/details/?id=41",
         "Ana Quispe cancelled twice in a row, the second time on Dec 2, 2026: on the Bad Fit list": "/admin/bad-fit/",
         "Payout statements of November 2026 wait for approval: 4": "/admin/payouts/?month=2026-11",
         "Invoice drafts older than 14 days wait to be issued: 6": links[

@@ -108,7 +108,7 @@ def test_done_with_a_note_leaves_the_open_list_and_shows_in_done(admin_client, a
     done = stored(generated)
     assert (done.status, done.done_by_id, done.note) == (TaskStatus.DONE, admin_user.id, None)
     assert listed(admin_client.get(TASKS, query_string={"status": "done"})) == [
-        "A message (email, reminder) could not be sent"
+        "A message (Email, reminder) could not be sent"
     ]
 
 
@@ -230,7 +230,7 @@ def test_the_filters_list_open_snoozed_done_closed_mine_and_all(admin_client, ad
     assert shown() == ["open, mine", "open, nobody's"]
     assert shown(status="snoozed") == ["snoozed Snoozed until Wed 9 Dec 2026"]
     assert shown(status="done") == ["done"]
-    assert shown(status="closed") == ["A message (sms, x) could not be sent"]
+    assert shown(status="closed") == ["A message (SMS, x) could not be sent"]
     assert shown(status="open", mine="1") == ["open, mine"]
     assert len(shown(status="all")) == 5
     page = admin_client.get(TASKS, query_string={"status": "nonsense"})
