@@ -299,6 +299,33 @@ ORDER BY i.payer_id NULLS FIRST, i.client_id NULLS FIRST, i.currency
 """
 
 
+# The admin home (views.tasks.home): the open tasks not snoozed (with client, therapist, assignee;
+# the first 51), the day's counts, and the open Bad Fit entries with their client and therapist.
+HOME_TASKS_SQL = """
+SELECT t.id, t.kind, t.subject, t.params, t.title, t.client_id, c.full_name, c.client_number, th.full_name,
+       t.assigned_to_id, u.email, t.opened_on, t.snoozed_until, t.status, t.note
+FROM admin_task t
+LEFT JOIN client c ON c.id = t.client_id
+LEFT JOIN therapist th ON th.id = t.therapist_id
+LEFT JOIN app_user u ON u.id = t.assigned_to_id
+WHERE t.status = 'open' AND (t.snoozed_until IS NULL OR t.snoozed_until <= :today)
+ORDER BY t.opened_at, t.id
+LIMIT 51
+"""
+HOME_COUNTS_SQL = """
+SELECT (SELECT count(*) FROM appointment WHERE starts_at >= :start AND starts_at < :end AND status <> 'cancelled'),
+       (SELECT count(*) FROM outbound_message WHERE status IN ('queued', 'held', 'failed')),
+       (SELECT count(*) FROM invoice WHERE status = 'draft'),
+       (SELECT count(*) FROM payout_statement WHERE status = 'draft')
+"""
+HOME_BAD_FIT_SQL = """
+SELECT e.id, c.full_name, th.full_name, e.reason, e.on
+FROM bad_fit_entry e JOIN client c ON c.id = e.client_id JOIN therapist th ON th.id = e.therapist_id
+WHERE e.state = 'open'
+ORDER BY e.on, e.id
+"""
+
+
 @dataclasses.dataclass
 class Result:
     name: str
@@ -449,8 +476,48 @@ def run(app, args: argparse.Namespace) -> list[Result]:
     from payout_pdfs import payout_pdf_figure  # bench/payout_pdfs.py, next to this file
 
     results.append(Result(*payout_pdf_figure(app, session, args, month)))
-    results.extend(page_results(app, args, str(month), today.year, bare_ms, year_bare_ms))
+    home_bare_ms, home_note = home_figures(session, args, today)
+    results.extend(page_results(app, args, str(month), today.year, bare_ms, year_bare_ms, (home_bare_ms, home_note)))
     return results
+
+
+def home_figures(session, args, today: dt.date) -> tuple[float | None, str]:
+    """The admin home's bare SQL (its median ms) and a note: what it holds, checked against the
+    services the page reads (services.tasks.home and .work)."""
+    try:
+        home = importlib.import_module("admin_app.services.tasks.home")
+        work = importlib.import_module("admin_app.services.tasks.work")
+    except ImportError:
+        return None, "skipped: no services.tasks.home"
+    from admin_app.services.platform.clinic_time import day_start
+
+    try:  # the tasks and Bad Fit entries a running practice has: the periodic scan's, kept (it is idempotent)
+        scan = importlib.import_module("admin_app.services.tasks.scan")
+        scan.scan(session, today=today)
+        session.commit()
+    except ImportError:
+        pass
+    start, end = day_start(today), day_start(today + dt.timedelta(days=1))
+
+    def bare():
+        return (
+            session.execute(sa.text(HOME_TASKS_SQL), {"today": today}).all(),
+            session.execute(sa.text(HOME_COUNTS_SQL), {"start": start, "end": end}).one(),
+            session.execute(sa.text(HOME_BAD_FIT_SQL)).all(),
+        )
+
+    bare_ms, (tasks, counts, bad_fit) = timed(bare, args.repeat, session)
+    summary = home.home_summary(session, today=today)
+    rows = work.task_rows(session, today=today, limit=51)
+    same = (
+        [row.id for row in rows] == [row[0] for row in tasks]
+        and (summary.appointments_today, summary.unsent_messages, summary.invoice_drafts, summary.payouts_waiting)
+        == tuple(counts)
+        and [row.id for row in summary.bad_fit] == [row[0] for row in bad_fit]
+    )
+    session.rollback()
+    note = f"{len(tasks)} open tasks shown, {len(bad_fit)} Bad Fit entries, {counts[0]} appointments today"
+    return bare_ms, note + ("" if same else " MISMATCH")
 
 
 def authorizations_result(session, args, today: dt.date) -> Result:
@@ -779,18 +846,22 @@ def pdf_result(app, session, args, month, therapist_id: int, baseline_ms: float)
     return Result(name, ms, baseline_ms, f"{len(document.content) // 1024} KiB")
 
 
-def page_results(app, args, month_key: str, year: int, month_bare_ms: float, year_bare_ms: float) -> list[Result]:
-    """GET the report screens as a signed-in admin; a route that is not there is skipped."""
+def page_results(
+    app, args, month_key: str, year: int, month_bare_ms: float, year_bare_ms: float, home: tuple[float | None, str]
+) -> list[Result]:
+    """GET the report screens and the admin home as a signed-in admin; a route that is not there is skipped."""
+    home_bare_ms, home_note = home
     pages = [
-        ("GET /admin/reports/monthly/", f"/admin/reports/monthly/?month={month_key}", month_bare_ms),
-        ("GET /admin/statistics/", f"/admin/statistics/?year={year}", year_bare_ms),
+        ("GET /admin/reports/monthly/", f"/admin/reports/monthly/?month={month_key}", month_bare_ms, ""),
+        ("GET /admin/statistics/", f"/admin/statistics/?year={year}", year_bare_ms, ""),
+        ("GET /admin/ (the home: tasks, Bad Fit, summary)", "/admin/", home_bare_ms, home_note),
     ]
     client = app.test_client()
     login = client.post("/login", data={"email": BENCH_ADMIN[0], "password": BENCH_ADMIN[1]})
     if login.status_code != 302:
-        return [Result(name, note=f"skipped: login answered {login.status_code}") for name, _url, _ms in pages]
+        return [Result(name, note=f"skipped: login answered {login.status_code}") for name, _url, _ms, _note in pages]
     results = []
-    for name, url, baseline in pages:
+    for name, url, baseline, note in pages:
         first = client.get(url)
         if first.status_code != 200:
             results.append(Result(name, note=f"skipped: {first.status_code}"))
@@ -801,7 +872,8 @@ def page_results(app, args, month_key: str, year: int, month_bare_ms: float, yea
             response = client.get(url)
             times.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, (url, response.status_code)
-        results.append(Result(name, statistics.median(times), baseline, f"{len(first.data) // 1024} KiB"))
+        size = f"{len(first.data) // 1024} KiB"
+        results.append(Result(name, statistics.median(times), baseline, f"{size}; {note}" if note else size))
     return results
 
 

@@ -38,7 +38,7 @@ from admin_app.views.people.caseload import CaseloadView
 from admin_app.views.people.portal import MyClientsView
 from admin_app.views.people.records import CareAssignmentView, ClientLinkView, ClientView, TherapistView
 from admin_app.views.platform import home
-from admin_app.views.platform.base import StaffIndexView, TherapistIndexView
+from admin_app.views.platform.base import TherapistIndexView
 from admin_app.views.platform.formatting import register_template_filters
 from admin_app.views.reports import statistics
 from admin_app.views.reports.monthly import MonthlyReportView
@@ -55,6 +55,8 @@ from admin_app.views.surveys.staff.invitations import SurveyInvitationView
 from admin_app.views.surveys.staff.responses import SurveyResponseView
 from admin_app.views.surveys.staff.results import SurveyResultsView
 from admin_app.views.tasks.bad_fit import BadFitView
+from admin_app.views.tasks.home import StaffHomeView
+from admin_app.views.tasks.tasks import TasksView, task_bell
 
 THEME = Bootstrap4Theme(base_template="admin/practice_base.html", fluid=True)
 
@@ -64,11 +66,12 @@ def _staff_admin(app: Flask) -> Admin:
     admin = Admin(
         app,
         name=app.config["PRACTICE_NAME"],
-        index_view=StaffIndexView(name=_l("Home"), url="/admin", endpoint="admin"),
+        index_view=StaffHomeView(name=_l("Home"), url="/admin", endpoint="admin"),
         theme=THEME,
     )
     people, schedule, billing, setup = _l("People"), _l("Schedule"), _l("Billing"), _l("Set-up")
     messages = _l("Messages")
+    admin.add_view(TasksView(name=_l("Tasks"), endpoint="tasks", url="tasks"))
     admin.add_view(BookView(name=_l("Appointment book"), endpoint="book", url="book", category=schedule))
     admin.add_view(ClientView(models.Client, settings=settings, name=_l("Clients"), category=people))
     admin.add_view(ClientLinkView(models.ClientLink, settings=settings, name=_l("Client links"), category=people))
@@ -241,6 +244,7 @@ def register(app: Flask) -> None:
     register_template_filters(app)
     # Called by the navbar of both areas (one COUNT query per page, none when signed out).
     app.jinja_env.globals["notification_bell"] = notification_bell
+    app.jinja_env.globals["task_bell"] = task_bell
     # The invoice page's Send button (templates/admin/billing/invoice_documents_buttons.html).
     app.jinja_env.globals["invoice_can_be_sent"] = sending.can_send
     _staff_admin(app)

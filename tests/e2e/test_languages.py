@@ -19,10 +19,10 @@ LOGIN = {  # the sign-in page: its heading and the password field's label
     "en": ("Login", "Password"),
     "fr": ("Connexion", "Mot de passe"),
 }
-SIGNED_IN = {  # the staff's home (the appointment book) and the user menu's log-out button
-    "es": ("Agenda de citas", "Cerrar sesión"),
-    "en": ("Appointment book", "Log out"),
-    "fr": ("Carnet de rendez-vous", "Se déconnecter"),
+SIGNED_IN = {  # the staff's home (tasks, Bad Fit, the day) and the user menu's log-out button
+    "es": ("Inicio", "Cerrar sesión"),
+    "en": ("Home", "Log out"),
+    "fr": ("Accueil", "Se déconnecter"),
 }
 OTHER = {"es": "en", "en": "fr", "fr": "es"}  # a browser in another language than the user's
 

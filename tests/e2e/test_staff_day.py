@@ -37,7 +37,9 @@ def test_staff_books_a_new_client_and_closes_the_day(browser, screenshots):
     page = browser.page()
     log_in(page, *ADMIN)
 
-    # The book is the staff's home, in Spanish; this month in the month view.
+    # The staff's home (tasks, Bad Fit, the day), in Spanish; the book is one click away.
+    expect(page).to_have_url(re.compile(r"/admin/$"))
+    follow(page, page.locator("#open-book"))
     expect(page).to_have_url(re.compile(r"/admin/book/"))
     expect(page.locator("h4")).to_contain_text("Agenda de citas")
     follow(page, page.get_by_role("link", name="Mes", exact=True))

@@ -17,8 +17,16 @@ from tests.factories import make_appointment, make_client, make_therapist, make_
 
 AREAS = ("/admin", "/portal")
 # A value for each argument a rule may have: an export type, a year and chart of the statistics CSVs,
-# a payment, an invoice, a payout statement.
-ARGUMENTS = {"export_type": "csv", "year": 2026, "chart": "nps", "payment_id": 1, "invoice_id": 1, "statement_id": 1}
+# a payment, an invoice, a payout statement, an admin task.
+ARGUMENTS = {
+    "export_type": "csv",
+    "year": 2026,
+    "chart": "nps",
+    "payment_id": 1,
+    "invoice_id": 1,
+    "statement_id": 1,
+    "task_id": 1,
+}
 
 
 def area_urls(app, method: str, record_id: int) -> list[str]:
@@ -108,7 +116,7 @@ def test_a_therapist_lands_in_the_portal(therapist_client):
 
 def test_an_admin_lands_in_the_staff_area_and_is_refused_the_portal(admin_client):
     response = admin_client.get("/", follow_redirects=True)
-    assert response.request.path == "/admin/book/"  # the staff home is the appointment book
+    assert response.request.path == "/admin/"  # the staff home: tasks, Bad Fit, the day's summary
     assert response.status_code == 200
     assert admin_client.get("/portal/").status_code == 403
     assert admin_client.get("/portal/clients/").status_code == 403

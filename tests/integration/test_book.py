@@ -33,8 +33,11 @@ def tag(page: str, element_id: str) -> str:
     return re.search(rf'<[^>]*\bid="{element_id}"[^>]*>', page).group(0)
 
 
-def test_the_staff_land_on_the_appointment_book(admin_client):
-    response = admin_client.get("/", follow_redirects=True)
+def test_the_appointment_book_is_one_click_from_the_staff_home(admin_client):
+    home = admin_client.get("/", follow_redirects=True)
+    assert home.request.path == "/admin/"
+
+    response = admin_client.get(re.search(r'id="open-book" href="([^"]+)"', body(home)).group(1))
 
     assert response.request.path == "/admin/book/"
     assert "Times in clinic time (America/Lima)." in body(response)

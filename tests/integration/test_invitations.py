@@ -103,7 +103,7 @@ def test_a_staff_login_is_invited_in_its_language_and_lands_on_the_staff_area(ma
     invitee = mail_app.test_client()
     set_password(invitee, link_in(email))
 
-    assert invitee.get("/", follow_redirects=True).request.path == "/admin/book/"
+    assert invitee.get("/", follow_redirects=True).request.path == "/admin/"
     user = db.session.scalar(select(User).where(User.email == "nuevo@example.com"))
     assert user.locale == "es" and user.is_admin
 

@@ -30,6 +30,7 @@ from admin_app.models import (
     PaymentMethod,
     PayoutStatus,
     ReminderPreference,
+    TaskStatus,
 )
 
 FIELDS = {
@@ -233,6 +234,7 @@ CHOICES: dict[type[enum.Enum], dict[str, object]] = {
     },
     # "Approved" and "Sent" of a statement; "Paid": the practice paid the therapist.
     PayoutStatus: {"draft": _l("Draft"), "approved": _l("Approved"), "sent": _l("Sent"), "paid": _l("Paid")},
+    TaskStatus: {"open": _l("Open"), "done": _l("Done"), "closed": _l("Closed (cause gone)")},
     HeldReason: {
         "uninvoiced": _l("Not invoiced yet"),
         "invoiced": _l("Invoiced, not paid yet"),

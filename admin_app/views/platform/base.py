@@ -107,14 +107,6 @@ class RoleRequired:
         abort(403)
 
 
-class StaffIndexView(RoleRequired, AdminIndexView):
-    """The staff's home is the appointment book."""
-
-    @expose("/")
-    def index(self):
-        return redirect(url_for("book.index"))
-
-
 class TherapistIndexView(RoleRequired, AdminIndexView):
     required_role = THERAPIST_ROLE
 

@@ -1,0 +1,33 @@
+"""The staff's home (/admin/): the open tasks first, then the Bad Fit entries to review, then the
+day's summary; the appointment book is one click away. Three queries for the content (tasks, the
+summary's counts, the Bad Fit rows) and one for the staff an open task can be assigned to."""
+
+from __future__ import annotations
+
+from flask_admin import AdminIndexView, expose
+
+from admin_app.extensions import db
+from admin_app.services.platform import clinic_time
+from admin_app.services.tasks import home, work
+from admin_app.services.tasks.work import DRAFT_INVOICES, TaskFilter
+from admin_app.views.platform.base import RoleRequired
+from admin_app.views.tasks.tasks import days, link_url, staff_options
+
+HOME_LIMIT = 50  # open tasks on the home; the task list has the rest
+
+
+class StaffHomeView(RoleRequired, AdminIndexView):
+    @expose("/")
+    def index(self):
+        today = clinic_time.today()
+        rows = work.task_rows(db.session, status=TaskFilter.OPEN, today=today, limit=HOME_LIMIT + 1)
+        return self.render(
+            "admin/tasks/home.html",
+            rows=rows[:HOME_LIMIT],
+            more=len(rows) > HOME_LIMIT,
+            summary=home.home_summary(db.session, today=today),
+            staff=staff_options(),
+            **days(today),
+            link_url=link_url,
+            drafts_url=link_url(DRAFT_INVOICES),
+        )
