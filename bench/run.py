@@ -316,13 +316,15 @@ HOME_COUNTS_SQL = """
 SELECT (SELECT count(*) FROM appointment WHERE starts_at >= :start AND starts_at < :end AND status <> 'cancelled'),
        (SELECT count(*) FROM outbound_message WHERE status IN ('queued', 'held', 'failed')),
        (SELECT count(*) FROM invoice WHERE status = 'draft'),
-       (SELECT count(*) FROM payout_statement WHERE status = 'draft')
+       (SELECT count(*) FROM payout_statement WHERE status = 'draft'),
+       (SELECT count(*) FROM bad_fit_entry WHERE state = 'open')
 """
 HOME_BAD_FIT_SQL = """
 SELECT e.id, c.full_name, th.full_name, e.reason, e.on
 FROM bad_fit_entry e JOIN client c ON c.id = e.client_id JOIN therapist th ON th.id = e.therapist_id
 WHERE e.state = 'open'
-ORDER BY e.on, e.id
+ORDER BY e.on DESC, e.id DESC
+LIMIT 20
 """
 
 
@@ -491,12 +493,12 @@ def home_figures(session, args, today: dt.date) -> tuple[float | None, str]:
         return None, "skipped: no services.tasks.home"
     from admin_app.services.platform.clinic_time import day_start
 
-    try:  # the tasks and Bad Fit entries a running practice has: the periodic scan's, kept (it is idempotent)
-        scan = importlib.import_module("admin_app.services.tasks.scan")
-        scan.scan(session, today=today)
-        session.commit()
-    except ImportError:
-        pass
+    # The tasks and Bad Fit entries a running practice has: the periodic scan's, kept (it is idempotent).
+    scan = importlib.import_module("admin_app.services.tasks.scan")
+    scanned_at = time.perf_counter()
+    scanned = scan.scan(session, today=today)
+    session.commit()
+    scan_ms = (time.perf_counter() - scanned_at) * 1000
     start, end = day_start(today), day_start(today + dt.timedelta(days=1))
 
     def bare():
@@ -511,12 +513,21 @@ def home_figures(session, args, today: dt.date) -> tuple[float | None, str]:
     rows = work.task_rows(session, today=today, limit=51)
     same = (
         [row.id for row in rows] == [row[0] for row in tasks]
-        and (summary.appointments_today, summary.unsent_messages, summary.invoice_drafts, summary.payouts_waiting)
+        and (
+            summary.appointments_today,
+            summary.unsent_messages,
+            summary.invoice_drafts,
+            summary.payouts_waiting,
+            summary.bad_fit_open,
+        )
         == tuple(counts)
         and [row.id for row in summary.bad_fit] == [row[0] for row in bad_fit]
     )
     session.rollback()
-    note = f"{len(tasks)} open tasks shown, {len(bad_fit)} Bad Fit entries, {counts[0]} appointments today"
+    note = (
+        f"{len(tasks)} open tasks shown, {counts[4]} open Bad Fit entries, {counts[0]} appointments today;"
+        f" the scan before it: {scan_ms:.0f} ms, {scanned.opened} opened"
+    )
     return bare_ms, note + ("" if same else " MISMATCH")
 
 

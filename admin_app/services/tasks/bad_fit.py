@@ -9,6 +9,10 @@ before now) that start after their latest resolution, in order of start:
   expected, in between neither counts nor breaks the pair: the rule only looks at what attended,
   what did not show and what the client cancelled.
 
+Only the recent past counts: participations that started within the last `BAD_FIT_DAYS` (90 by default).
+A practice that imports ten years of history is not handed a list of every no-show since it opened,
+and the periodic scan, which runs every quarter of an hour, sees every new pattern well within it.
+
 The entry is for the earliest event that qualifies (the first no-show, or the second cancellation of
 the first pair), so it does not depend on how often the scan runs: a scan a week late opens the same
 entry, dated the same day, as one that ran every hour. The whole rule is one SQL statement for every
@@ -26,6 +30,7 @@ import datetime as dt
 import json
 
 from flask_babel import lazy_gettext as _l
+from flask import current_app
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
@@ -130,6 +135,7 @@ def _flagging_events(now: dt.datetime):
         .outerjoin(resolved, resolved.c.client_id == Participant.client_id)
         .where(
             Appointment.starts_at < now,
+            Appointment.starts_at >= now - dt.timedelta(days=current_app.config["BAD_FIT_DAYS"]),
             or_(resolved.c.resolved_at.is_(None), Appointment.starts_at > resolved.c.resolved_at),
             ~exists().where(BadFitEntry.client_id == Participant.client_id, BadFitEntry.state == BadFitState.OPEN),
             or_(Participant.attendance.in_((Attendance.ATTENDED, Attendance.NO_SHOW)), cancelled_by_client()),
@@ -242,8 +248,11 @@ def resolve(
     return entry
 
 
-def bad_fit_rows(session: Session, *, state: BadFitState | str | None = None) -> list[BadFitRow]:
-    """The list (every entry, or those in `state`): open first, then the latest first; one query."""
+def bad_fit_rows(
+    session: Session, *, state: BadFitState | str | None = None, limit: int | None = None
+) -> list[BadFitRow]:
+    """The list (every entry, or those in `state`; the first `limit`): open first, then the latest
+    first; one query."""
     resolver = aliased(User)
     query = (
         select(
@@ -270,7 +279,7 @@ def bad_fit_rows(session: Session, *, state: BadFitState | str | None = None) ->
     )
     if state is not None:
         query = query.where(BadFitEntry.state == BadFitState(state))
-    return [BadFitRow(**row._asdict()) for row in session.execute(query)]
+    return [BadFitRow(**row._asdict()) for row in session.execute(query.limit(limit))]
 
 
 def entries_of_client(session: Session, client_id: int) -> list[BadFitEntry]:

@@ -1,5 +1,5 @@
 """The admin home's summary: what the day and the back office hold, in a constant number of queries
-(one for the counts, one for the Bad Fit entries to review), whatever the size of the practice."""
+(one for the counts, one for the newest Bad Fit entries to review), whatever the size of the practice."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
+    BadFitEntry,
+    BadFitState,
     Appointment,
     AppointmentStatus,
     Invoice,
@@ -23,6 +25,7 @@ from admin_app.services.platform import clinic_time
 from admin_app.services.tasks import bad_fit
 
 UNSENT = (MessageStatus.QUEUED, MessageStatus.HELD, MessageStatus.FAILED)
+BAD_FIT_SHOWN = 20  # the newest open entries on the home; the Bad Fit list has them all
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,7 +35,8 @@ class HomeSummary:
     unsent_messages: int  # queued, held (no server configured) or failed for good
     invoice_drafts: int
     payouts_waiting: int  # payout statements still drafts (waiting for approval)
-    bad_fit: list[bad_fit.BadFitRow]  # the open entries, to review
+    bad_fit_open: int
+    bad_fit: list[bad_fit.BadFitRow]  # the newest open entries, to review (BAD_FIT_SHOWN at most)
 
 
 def home_summary(session: Session, *, today: dt.date | None = None) -> HomeSummary:
@@ -53,6 +57,7 @@ def home_summary(session: Session, *, today: dt.date | None = None) -> HomeSumma
             count(OutboundMessage.id, OutboundMessage.status.in_(UNSENT)),
             count(Invoice.id, Invoice.status == InvoiceStatus.DRAFT),
             count(PayoutStatement.id, PayoutStatement.status == PayoutStatus.DRAFT),
+            count(BadFitEntry.id, BadFitEntry.state == BadFitState.OPEN),
         )
     ).one()
-    return HomeSummary(today, *counts, bad_fit=bad_fit.bad_fit_rows(session, state="open"))
+    return HomeSummary(today, *counts, bad_fit=bad_fit.bad_fit_rows(session, state="open", limit=BAD_FIT_SHOWN))

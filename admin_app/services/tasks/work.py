@@ -180,7 +180,7 @@ class TaskRow:
             TaskKind.AUTHORIZATION_EXPIRED: TaskLink("authorization.details_view", by_id),
             TaskKind.INVOICE_OVERDUE: TaskLink("invoice.details_view", by_id),
             TaskKind.MESSAGE_FAILED: TaskLink("outbox.details_view", by_id),
-            TaskKind.BAD_FIT: TaskLink("bad_fit.index", {}),
+            TaskKind.BAD_FIT: TaskLink("bad_fit.index_view", {}),
             TaskKind.PAYOUTS_WAITING: TaskLink("payouts.index_view", {"month": self.subject}),
             TaskKind.INVOICE_DRAFTS_OLD: DRAFT_INVOICES,
         }

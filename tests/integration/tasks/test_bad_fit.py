@@ -103,6 +103,19 @@ def test_a_no_show_flags_the_client_with_the_therapist_and_the_local_date(lucia,
     assert (entry.reason, entry.on, entry.state) == (BadFitReason.NO_SHOW, dt.date(2026, 11, 9), BadFitState.OPEN)
 
 
+def test_only_the_last_bad_fit_days_count(app, lucia, ana):
+    # BAD_FIT_DAYS is 90: 5 September is 91 days before the clock, 7 September 89.
+    assert app.config["BAD_FIT_DAYS"] == 90
+    session(lucia, ana, 5, NO_SHOW, month=9)
+    db.session.commit()
+    assert scan() == []
+
+    recent = session(lucia, ana, 7, NO_SHOW, month=9)
+    db.session.commit()
+    [entry] = scan()
+    assert (entry.participant_id, entry.on) == (recent.id, dt.date(2026, 9, 7))
+
+
 def test_two_client_cancellations_in_a_row_flag_on_the_second_ones_date(lucia, ana):
     _, _, second, _ = history(lucia, ana, (2, ATTENDED), (9, BY_CLIENT), (16, LATE), (23, LATE))
     db.session.commit()
