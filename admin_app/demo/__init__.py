@@ -14,7 +14,8 @@ Modules: `catalogue` (the fixed data: seed, logins, outcomes), `plan` (what to c
 without the database), `authorizations` (what the payers approved, drawn from a generator of its
 own), `insert` (the bulk insert, linking referred sessions to authorizations by the rule),
 `invoices` (the past months invoiced through the billing services), `payments` (what was paid),
-`payouts` (the therapists' payout statements of the last months); `load_demo_practice` here runs them.
+`payouts` (the therapists' payout statements of the last months), `tasks` (the admin home's tasks and Bad Fit
+entries); `load_demo_practice` here runs them.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from admin_app.demo.payments import load_payments
 from admin_app.demo.payouts import load_payouts
 from admin_app.demo.plan import Period, meetings, plan_clients, plan_therapists
 from admin_app.demo.practices import LIMA, PRACTICES, DemoPractice
+from admin_app.demo.tasks import load_tasks
 from admin_app.models import Client, Site, Therapist, User
 from admin_app.services.billing.linking import Linker
 from admin_app.services.people import compensation
@@ -140,6 +142,7 @@ def load_demo_practice(
     invoiced = load_invoices(session, practice, today=period.today) if invoices else {}
     paid = load_payments(session, practice, today=period.today) if invoices else {}
     paid_out = load_payouts(session, practice, today=period.today) if invoices else {}
+    worked = load_tasks(session, practice, today=period.today) if invoices else {}
     counts = {
         "sites": len(sites),
         "rooms": sum(len(site.room_ids) for site in sites),
@@ -154,6 +157,7 @@ def load_demo_practice(
         **invoiced,
         **paid,
         **paid_out,
+        **worked,
     }
     return DemoSummary(DemoOutcome.LOADED, demo_logins(practice), counts, period.first_day, period.last_day)
 

@@ -12,10 +12,10 @@ after the invoices (demo/invoices.py), so every figure on the screens comes from
   and the rest written off, and another paid short and the rest moved to the client.
 - Each self-paying client pays by card (a receipt each payment), per currency: the invoices dated up to
   the first payout month (demo/payouts.py) in one payment the day before it (settled, and paid out,
-  before the practice's payouts began), then each later invoice older than `PAID_AFTER_DAYS`
-  `CLIENT_PAYS_AFTER_DAYS` after its date (so each month's payout statement pays the sessions its
-  clients paid that month); every `UNPAID_EVERY`-th client has paid only invoices older than
-  `LATE_PAYER_DAYS` and still owes the rest.
+  before the practice's payouts began), then each later invoice `CLIENT_PAYS_AFTER_DAYS` after its date
+  (so each month's payout statement pays the sessions its clients paid that month, and the therapists'
+  caseloads show a client red for unpaid sessions only when they really owe); every `UNPAID_EVERY`-th
+  client has paid only invoices older than `LATE_PAYER_DAYS` and still owes the rest.
 No email is queued: the receipts of a demo's past are not sent (staff can send one from the screen).
 """
 
@@ -39,7 +39,7 @@ from admin_app.services.platform.money import from_cents
 PAID_AFTER_DAYS = 45
 UNPAID_EVERY = 7
 LATE_PAYER_DAYS = 120
-CLIENT_PAYS_AFTER_DAYS = 10
+CLIENT_PAYS_AFTER_DAYS = 2
 SHORT = Decimal("15.00")
 MOVED_REASON = "Not covered by the claim: the client's share"
 WRITE_OFF_REASON = "The payer's fee schedule is lower"
@@ -48,11 +48,14 @@ WRITE_OFF_REASON = "The payer's fee schedule is lower"
 def load_payments(session: Session, practice: DemoPractice, *, today: dt.date) -> dict[str, int]:
     """Record the demo's payments (see the module); the caller commits. Returns counts."""
     today = min(today, clinic_time.today())  # never a payment received after today
-    open_invoices = _open_issued(session, today - dt.timedelta(days=PAID_AFTER_DAYS))
+    open_invoices = _open_issued(session, today - dt.timedelta(days=CLIENT_PAYS_AFTER_DAYS))
+    payers_from = today - dt.timedelta(days=PAID_AFTER_DAYS)
     payer_batches: dict[tuple[int, dt.date, str], list] = defaultdict(list)
     client_invoices: dict[tuple[int, str], list] = defaultdict(list)
     for invoice in open_invoices:
         if invoice.payer_id is not None:
+            if invoice.invoice_date >= payers_from:
+                continue  # recent: the payer has not paid yet
             payer_batches[(invoice.payer_id, invoice.invoice_date, invoice.currency)].append(invoice)
         else:
             client_invoices[(invoice.client_id, invoice.currency)].append(invoice)

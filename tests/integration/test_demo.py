@@ -648,5 +648,7 @@ def test_the_lima_demo_pays_its_therapists_and_holds_what_the_insurer_has_not_pa
     result = seed(runner, "--therapists", "5", "--months", "6", "--today", "2026-03-10")
 
     assert "payout statements draft: " in result.output and "held lines: " in result.output
+    assert "tasks open: " in result.output and "tasks done: " in result.output
+    assert "Bad Fit entries open: " in result.output and "Bad Fit entries resolved: " in result.output
     by_month = check_paid_out_as_staff_would(dt.date(2026, 3, 10), "Andina Seguros EPS")
     assert sorted(by_month) == [Month(2025, 11), Month(2025, 12), Month(2026, 1), Month(2026, 2)]

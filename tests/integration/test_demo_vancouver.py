@@ -20,9 +20,11 @@ from sqlalchemy import func, select, text
 from admin_app.demo.practices import VANCOUVER as VANCOUVER_PRACTICE
 from admin_app.extensions import db
 from admin_app.models import (
+    AdminTask,
     Appointment,
     Attendance,
     Authorization,
+    BadFitEntry,
     Client,
     ClientLink,
     CompensationModel,
@@ -37,6 +39,7 @@ from admin_app.models import (
     PayoutStatement,
     Room,
     Site,
+    TaskKind,
     Therapist,
     User,
 )
@@ -398,3 +401,21 @@ def test_past_months_are_paid_out_and_icbc_sessions_are_held(vancouver):
         .distinct()
     ).all()
     assert set(reasons) == {HeldReason.INVOICED, HeldReason.UNINVOICED}
+
+
+def test_the_admin_home_has_open_and_done_tasks_and_bad_fit_entries_to_review(vancouver):
+    tasks = db.session.execute(
+        select(AdminTask.kind, AdminTask.status, func.count()).group_by(AdminTask.kind, AdminTask.status)
+    )
+    by_kind = {(kind, status): count for kind, status, count in tasks}
+    assert by_kind[(TaskKind.AUTHORIZATION_LOW, "open")] and by_kind[(TaskKind.AUTHORIZATION_LOW, "done")]
+    for kind in (TaskKind.EXTENSION_REQUESTED, TaskKind.INVOICE_OVERDUE, TaskKind.BAD_FIT, TaskKind.PAYOUTS_WAITING):
+        assert by_kind[(kind, "open")], kind
+    assert by_kind[(TaskKind.CLIENT_REQUEST, "open")] == by_kind[(TaskKind.MANUAL, "open")] == 1
+    states = dict(db.session.execute(select(BadFitEntry.state, func.count()).group_by(BadFitEntry.state)).all())
+    assert states["open"] and states["resolved"]
+    admin_email, admin_password = printed_logins(vancouver.output)["admin"]
+    with vancouver.app.test_client() as browser:
+        login(browser, admin_email, admin_password)
+        home = browser.get("/admin/").get_data(as_text=True)
+    assert "Check the intake forms of this week" in home and 'id="home-bad-fit"' in home

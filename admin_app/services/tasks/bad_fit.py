@@ -29,8 +29,8 @@ import dataclasses
 import datetime as dt
 import json
 
-from flask_babel import lazy_gettext as _l
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
-    BadFitEntry,
-    BadFitState,
     Appointment,
     AppointmentStatus,
+    BadFitEntry,
+    BadFitState,
     Invoice,
     InvoiceStatus,
     MessageStatus,

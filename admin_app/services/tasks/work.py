@@ -260,13 +260,16 @@ def task_rows(
     assigned_to_id: int | None = None,
     today: dt.date | None = None,
     limit: int | None = None,
+    first_for: int | None = None,
 ) -> list[TaskRow]:
     """The tasks of a filter, in one query: open ones not snoozed first, oldest first, then snoozed
-    ones, then the done and closed (most recently finished first)."""
+    ones, then the done and closed (most recently finished first). `first_for`: within each of
+    those, the tasks assigned to this login come first (the home: my tasks before the others)."""
     today = today or clinic_time.today()
     rank = case((AdminTask.status != TaskStatus.OPEN, 2), (_not_snoozed(today), 0), else_=1)
+    mine = [case((AdminTask.assigned_to_id == first_for, 0), else_=1)] if first_for is not None else []
     finished = func.coalesce(AdminTask.done_at, AdminTask.cause_gone_at, AdminTask.opened_at)
-    query = _rows().order_by(rank, case((rank == 2, finished)).desc(), AdminTask.opened_at, AdminTask.id)
+    query = _rows().order_by(rank, *mine, case((rank == 2, finished)).desc(), AdminTask.opened_at, AdminTask.id)
     condition = _status_condition(TaskFilter(status), today)
     if condition is not None:
         query = query.where(condition)

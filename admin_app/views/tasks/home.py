@@ -1,10 +1,11 @@
-"""The staff's home (/admin/): the open tasks first, then the Bad Fit entries to review, then the
-day's summary; the appointment book is one click away. Three queries for the content (tasks, the
+"""The staff's home (/admin/): the open tasks first (mine, then the others), then the Bad Fit entries
+to review, then the day's summary; the appointment book is one click away. Three queries for the content (tasks, the
 summary's counts, the Bad Fit rows) and one for the staff an open task can be assigned to."""
 
 from __future__ import annotations
 
 from flask_admin import AdminIndexView, expose
+from flask_security import current_user
 
 from admin_app.extensions import db
 from admin_app.services.platform import clinic_time
@@ -20,7 +21,9 @@ class StaffHomeView(RoleRequired, AdminIndexView):
     @expose("/")
     def index(self):
         today = clinic_time.today()
-        rows = work.task_rows(db.session, status=TaskFilter.OPEN, today=today, limit=HOME_LIMIT + 1)
+        rows = work.task_rows(
+            db.session, status=TaskFilter.OPEN, today=today, limit=HOME_LIMIT + 1, first_for=current_user.id
+        )
         return self.render(
             "admin/tasks/home.html",
             rows=rows[:HOME_LIMIT],

@@ -20,7 +20,6 @@ from admin_app.models import (
     AdminTask,
     Attendance,
     BadFitResolution,
-    BadFitState,
     Channel,
     MessageStatus,
     PaymentMethod,
