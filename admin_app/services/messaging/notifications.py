@@ -20,7 +20,8 @@ MESSAGE_FAILED = "message_failed"
 DETRACTOR_ANSWER = "detractor_answer"
 INVITATION_RENEWAL = "invitation_renewal"
 AUTHORIZATION_LOW = "authorization_low"
-CLIENT_REQUEST_ANSWERED = "client_request_answered"
+CLIENT_REQUEST_DONE = "client_request_done"
+CLIENT_REQUEST_REFUSED = "client_request_refused"
 
 TEXTS = {
     MESSAGE_FAILED: _l("Message #%(message_id)s could not be delivered. Open the outbox to see why and send it again."),
@@ -35,9 +36,12 @@ TEXTS = {
         "Authorization #%(authorization_id)s is running low (few sessions left or its end date is near): "
         "send the payer the documents for an extension, then use Request extension on it. The email has the details."
     ),
-    CLIENT_REQUEST_ANSWERED: _l(
-        "The office answered your request #%(request_id)s to activate or deactivate client #%(client_id)s: "
-        "see your requests for the answer and its note."
+    CLIENT_REQUEST_DONE: _l(
+        "The office did what you asked in request #%(request_id)s (client #%(client_id)s): see your requests for "
+        "its note."
+    ),
+    CLIENT_REQUEST_REFUSED: _l(
+        "The office refused your request #%(request_id)s (client #%(client_id)s): see your requests for why."
     ),
 }
 LIST_LIMIT = 100

@@ -234,14 +234,14 @@ CHOICES: dict[type[enum.Enum], dict[str, object]] = {
     },
     # "Approved" and "Sent" of a statement; "Paid": the practice paid the therapist.
     PayoutStatus: {"draft": _l("Draft"), "approved": _l("Approved"), "sent": _l("Sent"), "paid": _l("Paid")},
-    TaskStatus: {"open": _l("Open"), "done": _l("Done"), "closed": _l("Closed (cause gone)")},
+    TaskStatus: {"open": _l("To do"), "done": _l("Done"), "closed": _l("Closed (cause gone)")},
     HeldReason: {
         "uninvoiced": _l("Not invoiced yet"),
         "invoiced": _l("Invoiced, not paid yet"),
         "partly_paid": _l("Partly paid"),
     },
     BadFitReason: {"no_show": _l("No-show"), "two_cancellations": _l("Two cancellations in a row")},
-    BadFitState: {"open": _l("Open"), "resolved": _l("Resolved")},
+    BadFitState: {"open": _l("To review"), "resolved": _l("Resolved")},
     BadFitResolution: {"kept": _l("Kept on"), "deactivated": _l("Client deactivated")},
     PaymentMethod: {
         "cash": _l("Cash"),

@@ -97,7 +97,7 @@ def answer(
         notifications.notify_user(
             session,
             login_id,
-            notifications.CLIENT_REQUEST_ANSWERED,
+            notifications.CLIENT_REQUEST_DONE if accepted else notifications.CLIENT_REQUEST_REFUSED,
             now=now,
             request_id=request.id,
             client_id=request.client_id,

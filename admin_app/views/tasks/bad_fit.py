@@ -23,7 +23,7 @@ from admin_app.views.platform.base import RoleRequired, parsed_arg
 from admin_app.views.platform.rules import commit_or_flash
 
 ALL = "all"
-FILTERS = {BadFitState.OPEN.value: _l("Open"), BadFitState.RESOLVED.value: _l("Resolved"), ALL: _l("All")}
+FILTERS = {BadFitState.OPEN.value: _l("To review"), BadFitState.RESOLVED.value: _l("Resolved"), ALL: _l("All")}
 
 
 def list_filter(raw: str) -> str:

@@ -31,7 +31,7 @@ from admin_app.views.platform.rules import commit_or_flash
 LIST_LIMIT = 200  # rows of the list at once; "all" of a busy practice's years is for the CLI
 STAFF_AREA = "admin"
 FILTERS = {
-    TaskFilter.OPEN: _l("Open"),
+    TaskFilter.OPEN: _l("To do"),
     TaskFilter.SNOOZED: _l("Snoozed"),
     TaskFilter.DONE: _l("Done"),
     TaskFilter.CLOSED: _l("Closed (cause gone)"),

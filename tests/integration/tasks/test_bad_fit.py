@@ -301,7 +301,7 @@ def test_the_list_shows_the_open_entry(admin_client, flagged):
     assert page.status_code == 200
     [row] = table_rows(page, "bad-fit")
     assert row[:4] == ["Ana Quispe #1001", "Lucía Paredes", "No-show", "Nov 2, 2026"]
-    assert row[5].startswith("Open")
+    assert row[5].startswith("To review")
     assert f'href="/admin/client/details/?id={flagged.client_id}"' in body(page)
 
 
@@ -391,7 +391,7 @@ def test_the_client_page_shows_the_entries_open_first(clock, admin_client, flagg
 
     assert page.status_code == 200
     assert table_rows(page, "client-bad-fit") == [
-        ["No-show", "Dec 10, 2026", "Lucía Paredes", "", "Open", "", ""],
+        ["No-show", "Dec 10, 2026", "Lucía Paredes", "", "To review", "", ""],
         [
             "No-show",
             "Nov 2, 2026",

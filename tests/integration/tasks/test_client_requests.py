@@ -100,8 +100,7 @@ def test_an_accepted_request_changes_the_care_and_tells_the_therapist(care):
     assert (assignment(lucia, ana).active, assignment(lucia, ana).deactivated_on) == (False, dt.date(2026, 12, 5))
     [notice] = notifications.recent(db.session, login.id)
     assert notice.text == (
-        f"The office answered your request #{request.id} to activate or deactivate client #{ana.id}: "
-        "see your requests for the answer and its note."
+        f"The office did what you asked in request #{request.id} (client #{ana.id}): see your requests for its note."
     )
     assert db.session.get(AdminTask, task.id).status == TaskStatus.CLOSED
     assert scan(db.session).opened == 0
@@ -119,7 +118,10 @@ def test_a_refused_request_leaves_the_care_as_it_was_and_tells_the_therapist(car
     db.session.expire_all()
     assert (assignment(lucia, ben).active, assignment(lucia, ben).deactivated_on) == (False, dt.date(2026, 10, 15))
     assert db.session.get(type(request), request.id).status == RequestStatus.REFUSED
-    assert len(notifications.recent(db.session, login.id)) == 1
+    [notice] = notifications.recent(db.session, login.id)
+    assert (
+        notice.text == f"The office refused your request #{request.id} (client #{ben.id}): see your requests for why."
+    )
 
 
 def test_an_accepted_activation_makes_the_care_active_again(care):
