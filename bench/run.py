@@ -141,7 +141,7 @@ ORDER BY c.full_name, c.id, a.valid_until, a.id
 # The therapists tab (services.people.caseload.caseloads) in one statement: every care assignment with
 # its client's active payment sources, the current authorization (the linking rule's pick for today
 # among the default payer's, else the latest open one) with its counts, the low / extension-requested
-# flags of all the client's authorizations, the client's unpaid sessions (charges billed to the client
+# flags of all the client's authorizations, a self-paying client's unpaid sessions (charges billed to the client
 # still open: the bench runs with MISSED_SESSION_FEE_PERCENT 0, so the attended ones), and the last and
 # next appointment with that therapist.
 CASELOAD_SQL = """
@@ -208,7 +208,8 @@ SELECT t.id AS therapist_id, t.full_name, t.active, ca.kind, ca.active AS assign
        coalesce(s.self_pay_source, false) OR s.payers IS NULL AS self_pay,
        cur.id AS authorization_id, cur.approved, cur.used, cur.billed,
        cur.approved - cur.used - cur.scheduled AS remaining, cur.valid_until,
-       coalesce(u.sessions, 0) AS unpaid, w.last, w.next,
+       CASE WHEN coalesce(s.self_pay_source, false) OR s.payers IS NULL THEN coalesce(u.sessions, 0) ELSE 0 END
+         AS unpaid, w.last, w.next,
        CASE WHEN f.low OR ((coalesce(s.self_pay_source, false) OR s.payers IS NULL) AND coalesce(u.sessions, 0) > 1)
             THEN 'red' WHEN f.extension THEN 'pink' ELSE 'none' END AS colour
 FROM therapist t

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, case, func, select
@@ -97,13 +97,18 @@ def status_of(
     return AuthorizationStatus.ACTIVE
 
 
-def counts_query(*conditions: ColumnElement[bool], excluding_participants: Iterable[int] = ()) -> Select:
+def counts_query(
+    *conditions: ColumnElement[bool],
+    excluding_participants: Iterable[int] = (),
+    client_ids: Sequence[int] | None = None,
+) -> Select:
     """(authorization id, scheduled, used, billed) for the authorizations meeting `conditions` (on
     `Authorization`; none: all), in one query: the linked participants are counted per authorization
     first, then joined, so a list of thousands costs what its bare SQL costs.
 
     `excluding_participants`: leave these out of the counts (the participants a batch is about to
-    link again, so they are not counted twice).
+    link again, so they are not counted twice). `client_ids`: the authorizations are of these clients
+    only, so their participants are read by the client index rather than by scanning every linked one.
     """
     billed = (
         select(InvoiceLine.participant_id)
@@ -124,6 +129,8 @@ def counts_query(*conditions: ColumnElement[bool], excluding_participants: Itera
     )
     if conditions:
         per_link = per_link.where(Participant.authorization_id.in_(select(Authorization.id).where(*conditions)))
+    if client_ids is not None:
+        per_link = per_link.where(Participant.client_id.in_(client_ids))
     excluded = tuple(excluding_participants)
     if excluded:
         per_link = per_link.where(Participant.id.not_in(excluded))
@@ -162,11 +169,12 @@ def authorization_rows(
         conditions.append(Authorization.id.in_(sorted(set(ids))))
     if client_id is not None:
         conditions.append(Authorization.client_id == client_id)
-    if client_ids is not None:
-        conditions.append(Authorization.client_id.in_(sorted(set(client_ids))))
+    clients = sorted(set(client_ids)) if client_ids is not None else None
+    if clients is not None:
+        conditions.append(Authorization.client_id.in_(clients))
     if therapist_client_ids is not None:
         conditions.append(Authorization.client_id.in_(therapist_client_ids))
-    counted = counts_query(*conditions).subquery()
+    counted = counts_query(*conditions, client_ids=clients).subquery()
     query = (
         select(
             Authorization.id,

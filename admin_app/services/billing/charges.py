@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
 from flask import current_app
@@ -93,13 +94,15 @@ def charges_query(
     payer_id: int | None = None,
     billed_to: BilledTo | None = None,
     client_id: int | None = None,
+    client_ids: Sequence[int] | None = None,
 ) -> Select:
     """One row per charge: participant_id, appointment_id, client_id, therapist_id, starts_at,
     amount_cents, currency, billed_to, payer_id (None when billed to the client), bill_to_id (the
     payer's or the client's id), by start.
 
     `since`/`until` are local dates of service, both included; `payer_id` keeps the charges billed
-    to that payer (so never a missed-session fee); `billed_to` keeps one kind of bill-to.
+    to that payer (so never a missed-session fee); `billed_to` keeps one kind of bill-to; `client_ids`
+    keeps those clients' charges (a list, so the database reads them by index).
     """
     amount = _amount_cents(missed_percent)
     charged_to = case((Participant.attendance == Attendance.ATTENDED, Participant.billed_to), else_=BilledTo.CLIENT)
@@ -139,6 +142,8 @@ def charges_query(
         rows = rows.where(charged_to == billed_to)
     if client_id is not None:
         rows = rows.where(Participant.client_id == client_id)
+    if client_ids is not None:
+        rows = rows.where(Participant.client_id.in_(client_ids))
     return rows
 
 

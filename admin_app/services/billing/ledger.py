@@ -225,8 +225,8 @@ def charge_positions_query(
 
 
 def _narrowing(charge_filters: dict) -> bool:
-    """Whether the filters keep one client's or one payer's charges (a few among many)."""
-    return charge_filters.get("client_id") is not None or charge_filters.get("payer_id") is not None
+    """Whether the filters keep one client's, a list of clients' or one payer's charges (a few among many)."""
+    return any(charge_filters.get(name) is not None for name in ("client_id", "client_ids", "payer_id"))
 
 
 def _positions(row) -> Select:

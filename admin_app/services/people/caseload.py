@@ -23,7 +23,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
@@ -113,6 +113,11 @@ class _Source:
     default_payer_id: int | None = None  # what a booking today is billed to (`linking.default_payer`)
     self_pay_source: bool = False
 
+    @property
+    def self_pay(self) -> bool:
+        """Paid by the client: a self-pay source, or no payer at all."""
+        return self.self_pay_source or not self.payers
+
 
 def caseloads(
     session: Session,
@@ -130,9 +135,6 @@ def caseloads(
     now = now or utcnow()
     today = today or clinic_time.to_local(now).date()
     chosen = _therapist_conditions(therapist_status, therapist_ids)
-    assigned = (
-        select(CareAssignment.client_id).join(Therapist, Therapist.id == CareAssignment.therapist_id).where(*chosen)
-    )
     rows = session.execute(
         select(
             Therapist.id.label("therapist_id"),
@@ -151,11 +153,14 @@ def caseloads(
         .where(*chosen)
         .order_by(Therapist.full_name, Therapist.id, Client.full_name, Client.id)
     ).all()
+    # The clients as a list of ids (not a subquery): the database reads each figure by index.
+    assigned = sorted({row.client_id for row in rows if row.client_id is not None})
     sources = _sources(session, assigned)
     authorizations: dict[int, list[AuthorizationRow]] = defaultdict(list)
-    for row in authorization_rows(session, therapist_client_ids=assigned, today=today):
+    for row in authorization_rows(session, client_ids=assigned, today=today):
         authorizations[row.client_id].append(row)
-    unpaid = _unpaid_sessions(session, assigned)
+    self_paying = [client_id for client_id in assigned if sources.get(client_id, _Source()).self_pay]
+    unpaid = _unpaid_sessions(session, self_paying)
     seen = _appointments(session, assigned, chosen, now)
 
     result: list[TherapistCaseload] = []
@@ -203,7 +208,7 @@ def _therapist_conditions(status: TherapistStatus | str | None, ids: Iterable[in
     return conditions
 
 
-def _sources(session: Session, assigned: Select) -> dict[int, _Source]:
+def _sources(session: Session, assigned: list[int]) -> dict[int, _Source]:
     """Each client's active payment sources, oldest first."""
     sources: dict[int, _Source] = {}
     rows = session.execute(
@@ -223,13 +228,12 @@ def _sources(session: Session, assigned: Select) -> dict[int, _Source]:
     return sources
 
 
-def _unpaid_sessions(session: Session, assigned: Select) -> dict[int, int]:
-    """Per client, the charges billed to the client that are still open, read from the ledger in one
-    grouped statement (its allocations and invoice lines narrowed to these clients' participants)."""
-    participants = select(Participant.id).where(Participant.client_id.in_(assigned))
-    positions = (
-        charge_positions_query(billed_to=BilledTo.CLIENT, participant_ids=participants).order_by(None).subquery()
-    )
+def _unpaid_sessions(session: Session, self_paying: list[int]) -> dict[int, int]:
+    """Per self-paying client, the charges billed to the client that are still open, read from the
+    ledger in one grouped statement (its allocations and invoice lines narrowed to these clients)."""
+    if not self_paying:
+        return {}
+    positions = charge_positions_query(billed_to=BilledTo.CLIENT, client_ids=self_paying).order_by(None).subquery()
     rows = session.execute(
         select(positions.c.client_id, func.count()).where(positions.c.open_cents > 0).group_by(positions.c.client_id)
     )
@@ -237,7 +241,7 @@ def _unpaid_sessions(session: Session, assigned: Select) -> dict[int, int]:
 
 
 def _appointments(
-    session: Session, assigned: Select, chosen: list[ColumnElement], now: dt.datetime
+    session: Session, assigned: list[int], chosen: list[ColumnElement], now: dt.datetime
 ) -> dict[tuple[int, int], tuple[dt.datetime | None, dt.datetime | None]]:
     """(therapist, client) → (last, next) start, in one grouped statement. A session cancelled in time
     is neither (the client was not seen, and will not be); a no-show or a late cancellation is the last
@@ -275,7 +279,7 @@ def _by_therapist(rows):
 
 
 def _line(row, source: _Source, rows: list[AuthorizationRow], unpaid, seen, today: dt.date) -> CaseloadClient:
-    self_pay = source.self_pay_source or not source.payers
+    self_pay = source.self_pay
     statuses = {authorization.status for authorization in rows}
     unpaid_sessions = unpaid.get(row.client_id, 0)
     reasons = []
