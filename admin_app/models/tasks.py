@@ -34,7 +34,7 @@ class TaskKind(enum.StrEnum):
     AUTHORIZATION_LOW = "authorization_low"  # subject: authorization id (low or expiring)
     EXTENSION_REQUESTED = "extension_requested"  # subject: authorization id, no extension recorded yet
     AUTHORIZATION_EXPIRED = "authorization_expired"  # subject: authorization id, sessions still booked
-    INVOICE_OVERDUE = "invoice_overdue"  # subject: invoice id, unpaid past the payer's terms
+    INVOICE_OVERDUE = "invoice_overdue"  # subject: payer id (its invoices unpaid past its terms)
     MESSAGE_FAILED = "message_failed"  # subject: outbound message id
     BAD_FIT = "bad_fit"  # subject: Bad Fit entry id
     CLIENT_REQUEST = "client_request"  # subject: client request id (a therapist asks to (de)activate a client)

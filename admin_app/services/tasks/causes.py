@@ -171,8 +171,9 @@ def authorization_expired(session: Session, *, today: dt.date, now: dt.datetime)
 
 
 def invoice_overdue(session: Session, *, today: dt.date, now: dt.datetime) -> list[Cause]:
-    """Issued invoices to a payer with an open balance (the ledger's) past the payer's terms: due
-    on the invoice date + the payer's payment terms, overdue from the day after."""
+    """Per payer, its issued invoices with an open balance (the ledger's) past its terms: due on the
+    invoice date + the payer's payment terms, overdue from the day after. One task per payer (staff
+    chase a payer, not each of its invoices): how many, the oldest due date, what is open per currency."""
     candidates = select(Invoice.id).where(
         Invoice.kind == InvoiceKind.INVOICE,
         Invoice.status == InvoiceStatus.ISSUED,
@@ -182,10 +183,8 @@ def invoice_overdue(session: Session, *, today: dt.date, now: dt.datetime) -> li
     figures = invoice_figures_query(candidates).subquery("figures")
     query = (
         select(
-            Invoice.id,
-            Invoice.number,
             Invoice.payer_id,
-            Invoice.client_id,
+            Payer.name,
             Invoice.invoice_date,
             Payer.payment_terms_days,
             figures.c.open_cents,
@@ -195,19 +194,32 @@ def invoice_overdue(session: Session, *, today: dt.date, now: dt.datetime) -> li
         .join(Payer, Payer.id == Invoice.payer_id)
         .where(figures.c.open_cents > 0)
     )
-    causes = []
+    overdue: dict[int, dict] = {}
     for row in session.execute(query):
         due_on = row.invoice_date + dt.timedelta(days=row.payment_terms_days)
-        if due_on < today:
-            params = {
-                "number": row.number,
-                "payer": row.payer_id,
-                "due_on": due_on.isoformat(),
-                "balance": str(from_cents(row.open_cents)),
-                "currency": row.currency,
-            }
-            causes.append(Cause(TaskKind.INVOICE_OVERDUE, str(row.id), params, client_id=row.client_id))
-    return causes
+        if due_on >= today:
+            continue
+        payer = overdue.setdefault(
+            row.payer_id, {"name": row.name, "count": 0, "due_on": due_on, "open": defaultdict(int)}
+        )
+        payer["count"] += 1
+        payer["due_on"] = min(payer["due_on"], due_on)
+        payer["open"][row.currency] += row.open_cents
+    return [
+        Cause(
+            TaskKind.INVOICE_OVERDUE,
+            str(payer_id),
+            {
+                "payer": figures_of["name"],
+                "count": figures_of["count"],
+                "due_on": figures_of["due_on"].isoformat(),
+                "balances": {
+                    currency: str(from_cents(cents)) for currency, cents in sorted(figures_of["open"].items())
+                },
+            },
+        )
+        for payer_id, figures_of in sorted(overdue.items())
+    ]
 
 
 def message_failed(session: Session, *, today: dt.date, now: dt.datetime) -> list[Cause]:

@@ -76,7 +76,9 @@ DESCRIPTIONS = {
     TaskKind.AUTHORIZATION_EXPIRED: _l(
         "Authorization %(reference)s of %(client)s ended %(valid_until)s with sessions still booked: %(booked)s"
     ),
-    TaskKind.INVOICE_OVERDUE: _l("Invoice %(number)s is unpaid past its terms (due %(due_on)s): %(balance)s open"),
+    TaskKind.INVOICE_OVERDUE: _l(
+        "Invoices to %(payer)s unpaid past its terms: %(count)s, the oldest due %(due_on)s; %(balance)s open"
+    ),
     TaskKind.MESSAGE_FAILED: _l("A message (%(channel)s, %(template)s) could not be sent"),
     f"{TaskKind.BAD_FIT}:no_show": _l("%(client)s did not come on %(on)s: on the Bad Fit list"),
     f"{TaskKind.BAD_FIT}:two_cancellations": _l(
@@ -160,8 +162,10 @@ class TaskRow:
         for key in DATE_PARAMS:
             if key in values:
                 values[key] = _date_text(values[key])
-        if "balance" in values and "currency" in values:
-            values["balance"] = _money_text(values["balance"], values["currency"])
+        if isinstance(values.get("balances"), dict):
+            values["balance"] = ", ".join(
+                _money_text(amount, currency) for currency, amount in sorted(values["balances"].items())
+            )
         if values.get("channel") in Channel.__members__.values():
             values["channel"] = choice_label(Channel(values["channel"]))
         if self.kind == TaskKind.PAYOUTS_WAITING and self.subject:
@@ -178,7 +182,7 @@ class TaskRow:
             TaskKind.AUTHORIZATION_LOW: TaskLink("authorization.details_view", by_id),
             TaskKind.EXTENSION_REQUESTED: TaskLink("authorization.details_view", by_id),
             TaskKind.AUTHORIZATION_EXPIRED: TaskLink("authorization.details_view", by_id),
-            TaskKind.INVOICE_OVERDUE: TaskLink("invoice.details_view", by_id),
+            TaskKind.INVOICE_OVERDUE: TaskLink("ageing.index", {}),
             TaskKind.MESSAGE_FAILED: TaskLink("outbox.details_view", by_id),
             TaskKind.BAD_FIT: TaskLink("bad_fit.index_view", {}),
             TaskKind.PAYOUTS_WAITING: TaskLink("payouts.index_view", {"month": self.subject}),

@@ -143,8 +143,8 @@ def test_every_kind_says_what_it_is_and_links_to_its_subject(admin_client, pract
         (TaskKind.AUTHORIZATION_EXPIRED, "9", {"reference": "A-9", "valid_until": "2026-11-30", "booked": 2}),
         (
             TaskKind.INVOICE_OVERDUE,
-            "12",
-            {"number": "ICBC-000012", "payer": "3", "due_on": "2026-11-04", "balance": "150.00", "currency": "PEN"},
+            "3",
+            {"payer": "ICBC", "count": 2, "due_on": "2026-11-04", "balances": {"PEN": "150.00", "USD": "40.00"}},
         ),
         (TaskKind.MESSAGE_FAILED, "41", {"channel": "sms", "template": "reminder"}),
         (TaskKind.BAD_FIT, "5", {"reason": "two_cancellations", "on": "2026-12-02"}),
@@ -166,8 +166,8 @@ def test_every_kind_says_what_it_is_and_links_to_its_subject(admin_client, pract
         "Authorization A-9 of Ana Quispe ended Nov 30, 2026 with sessions still booked: 2": (
             "/admin/authorizations/details/?id=9"
         ),
-        "Invoice ICBC-000012 is unpaid past its terms (due Nov 4, 2026): PEN 150.00 open": (
-            "/admin/invoices/details/?id=12"
+        "Invoices to ICBC unpaid past its terms: 2, the oldest due Nov 4, 2026; PEN 150.00, $40.00 open": (
+            "/admin/billing/ageing/"
         ),
         "A message (SMS, reminder) could not be sent": "/admin/outbox/details/?id=41",
         "Ana Quispe cancelled twice in a row, the second time on Dec 2, 2026: on the Bad Fit list": "/admin/bad-fit/",

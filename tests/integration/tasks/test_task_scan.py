@@ -200,10 +200,10 @@ def test_an_expired_authorization_with_sessions_booked_opens_a_task_until_extend
     assert_closed(TaskKind.AUTHORIZATION_EXPIRED)
 
 
-def test_an_invoice_unpaid_past_the_payers_terms_opens_a_task_until_paid(lucia, insured):
+def test_invoices_unpaid_past_the_payers_terms_open_one_task_for_the_payer_until_paid(lucia, insured):
     """Pacífico has 30 days: the invoice of 20 October was due on 19 November and is overdue; the
-    one of 20 November is due on 20 December (not yet). A payment of 50.00 leaves 100.00 (the task
-    says so); paying the rest closes it."""
+    one of 20 November is due on 20 December (not yet). One task for the payer: one invoice, due 19
+    November, 150.00 open. A payment of 50.00 leaves 100.00 (the task says so); paying the rest closes it."""
     ana, payer = insured
     october = session_on(lucia, ana, dt.datetime(2026, 10, 12, 10, 0), payer=payer, attendance=Attendance.ATTENDED)
     november = session_on(lucia, ana, dt.datetime(2026, 11, 12, 10, 0), payer=payer, attendance=Attendance.ATTENDED)
@@ -212,8 +212,8 @@ def test_an_invoice_unpaid_past_the_payers_terms_opens_a_task_until_paid(lucia, 
     db.session.commit()
     for _ in range(3):
         run_scan()
-    params = {"number": "INV-000101", "payer": payer.id, "due_on": "2026-11-19", "balance": "150.00", "currency": "PEN"}
-    assert_open_once(TaskKind.INVOICE_OVERDUE, str(overdue.id), params, client_id=ana.id)
+    params = {"payer": payer.name, "count": 1, "due_on": "2026-11-19", "balances": {"PEN": "150.00"}}
+    assert_open_once(TaskKind.INVOICE_OVERDUE, str(payer.id), params)
 
     def payer_pays(amount: str) -> None:
         payments.record_payer_payment(
@@ -229,7 +229,7 @@ def test_an_invoice_unpaid_past_the_payers_terms_opens_a_task_until_paid(lucia, 
 
     payer_pays("50.00")
     assert run_scan() == ScanResult(opened=0, closed=0)
-    assert tasks_of(TaskKind.INVOICE_OVERDUE)[0].params["balance"] == "100.00"
+    assert tasks_of(TaskKind.INVOICE_OVERDUE)[0].params["balances"] == {"PEN": "100.00"}
     payer_pays("100.00")
     assert run_scan() == ScanResult(opened=0, closed=1)
     assert_closed(TaskKind.INVOICE_OVERDUE)
