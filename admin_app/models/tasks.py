@@ -35,7 +35,7 @@ class TaskKind(enum.StrEnum):
     EXTENSION_REQUESTED = "extension_requested"  # subject: authorization id, no extension recorded yet
     AUTHORIZATION_EXPIRED = "authorization_expired"  # subject: authorization id, sessions still booked
     INVOICE_OVERDUE = "invoice_overdue"  # subject: payer id (its invoices unpaid past its terms)
-    MESSAGE_FAILED = "message_failed"  # subject: outbound message id
+    MESSAGE_FAILED = "message_failed"  # subject: "failed" (every message that failed for good)
     BAD_FIT = "bad_fit"  # subject: Bad Fit entry id
     CLIENT_REQUEST = "client_request"  # subject: client request id (a therapist asks to (de)activate a client)
     PAYOUTS_WAITING = "payouts_waiting"  # subject: the month "YYYY-MM" of draft payout statements

@@ -47,6 +47,7 @@ from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.money import from_cents
 
 DRAFTS_SUBJECT = "drafts"
+FAILED_SUBJECT = "failed"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,19 +224,18 @@ def invoice_overdue(session: Session, *, today: dt.date, now: dt.datetime) -> li
 
 
 def message_failed(session: Session, *, today: dt.date, now: dt.datetime) -> list[Cause]:
-    """Messages that failed for good (sending one again makes it queued: the cause is gone)."""
-    query = select(
-        OutboundMessage.id, OutboundMessage.channel, OutboundMessage.template, OutboundMessage.client_id
-    ).where(OutboundMessage.status == MessageStatus.FAILED)
-    return [
-        Cause(
-            TaskKind.MESSAGE_FAILED,
-            str(row.id),
-            {"channel": str(row.channel), "template": row.template},
-            client_id=row.client_id,
+    """The messages that failed for good, as one task (a mail server that refuses for an hour fails
+    hundreds at once: staff read why and send them again from the outbox, not task by task). Sending
+    one again makes it queued: when none is left failed, the cause is gone."""
+    count, oldest = session.execute(
+        select(func.count(OutboundMessage.id), func.min(OutboundMessage.created_at)).where(
+            OutboundMessage.status == MessageStatus.FAILED
         )
-        for row in session.execute(query)
-    ]
+    ).one()
+    if not count:
+        return []
+    oldest_on = to_local(oldest).date().isoformat()
+    return [Cause(TaskKind.MESSAGE_FAILED, FAILED_SUBJECT, {"count": count, "oldest": oldest_on})]
 
 
 def bad_fit(session: Session, *, today: dt.date, now: dt.datetime) -> list[Cause]:

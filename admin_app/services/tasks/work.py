@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session, aliased
 from admin_app.models import (
     ADMIN_ROLE,
     AdminTask,
-    Channel,
     Client,
     ClientRequest,
     InvoiceStatus,
+    MessageStatus,
     TaskKind,
     TaskStatus,
     Therapist,
@@ -36,7 +36,6 @@ from admin_app.models import (
 from admin_app.models.base import utcnow
 from admin_app.services.platform import bounds, clinic_time
 from admin_app.services.platform.errors import NotFound, RuleViolation
-from admin_app.services.platform.labels import choice_label
 from admin_app.services.platform.money import format_money
 from admin_app.services.platform.months import Month
 from admin_app.services.tasks import client_requests
@@ -79,7 +78,7 @@ DESCRIPTIONS = {
     TaskKind.INVOICE_OVERDUE: _l(
         "Invoices to %(payer)s unpaid past its terms: %(count)s, the oldest due %(due_on)s; %(balance)s open"
     ),
-    TaskKind.MESSAGE_FAILED: _l("A message (%(channel)s, %(template)s) could not be sent"),
+    TaskKind.MESSAGE_FAILED: _l("Messages that could not be sent: %(count)s, the oldest of %(oldest)s"),
     f"{TaskKind.BAD_FIT}:no_show": _l("%(client)s did not come on %(on)s: on the Bad Fit list"),
     f"{TaskKind.BAD_FIT}:two_cancellations": _l(
         "%(client)s cancelled twice in a row, the second time on %(on)s: on the Bad Fit list"
@@ -104,6 +103,8 @@ class TaskLink:
 
 # The invoice list filtered to drafts (the old drafts' task and the home's summary link there).
 DRAFT_INVOICES = TaskLink("invoice.index_view", {}, ("status", InvoiceStatus.DRAFT))
+# The outbox filtered to the messages that failed for good.
+FAILED_MESSAGES = TaskLink("outbox.index_view", {}, ("status", MessageStatus.FAILED))
 
 
 class _Params(dict):
@@ -166,8 +167,6 @@ class TaskRow:
             values["balance"] = ", ".join(
                 _money_text(amount, currency) for currency, amount in sorted(values["balances"].items())
             )
-        if values.get("channel") in Channel.__members__.values():
-            values["channel"] = choice_label(Channel(values["channel"]))
         if self.kind == TaskKind.PAYOUTS_WAITING and self.subject:
             values["month"] = _month_text(self.subject)
         values["client"] = self.client_name or NO_VALUE
@@ -183,7 +182,7 @@ class TaskRow:
             TaskKind.EXTENSION_REQUESTED: TaskLink("authorization.details_view", by_id),
             TaskKind.AUTHORIZATION_EXPIRED: TaskLink("authorization.details_view", by_id),
             TaskKind.INVOICE_OVERDUE: TaskLink("ageing.index", {}),
-            TaskKind.MESSAGE_FAILED: TaskLink("outbox.details_view", by_id),
+            TaskKind.MESSAGE_FAILED: FAILED_MESSAGES,
             TaskKind.BAD_FIT: TaskLink("bad_fit.index_view", {}),
             TaskKind.PAYOUTS_WAITING: TaskLink("payouts.index_view", {"month": self.subject}),
             TaskKind.INVOICE_DRAFTS_OLD: DRAFT_INVOICES,

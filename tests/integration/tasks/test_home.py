@@ -146,7 +146,7 @@ def test_every_kind_says_what_it_is_and_links_to_its_subject(admin_client, pract
             "3",
             {"payer": "ICBC", "count": 2, "due_on": "2026-11-04", "balances": {"PEN": "150.00", "USD": "40.00"}},
         ),
-        (TaskKind.MESSAGE_FAILED, "41", {"channel": "sms", "template": "reminder"}),
+        (TaskKind.MESSAGE_FAILED, "failed", {"count": 3, "oldest": "2026-12-01"}),
         (TaskKind.BAD_FIT, "5", {"reason": "two_cancellations", "on": "2026-12-02"}),
         (TaskKind.PAYOUTS_WAITING, "2026-11", {"month": "2026-11", "count": 4}),
         (TaskKind.INVOICE_DRAFTS_OLD, "drafts", {"count": 6, "oldest": "2026-11-01", "days": 14}),
@@ -169,7 +169,9 @@ def test_every_kind_says_what_it_is_and_links_to_its_subject(admin_client, pract
         "Invoices to ICBC unpaid past its terms: 2, the oldest due Nov 4, 2026; PEN 150.00, $40.00 open": (
             "/admin/billing/ageing/"
         ),
-        "A message (SMS, reminder) could not be sent": "/admin/outbox/details/?id=41",
+        "Messages that could not be sent: 3, the oldest of Dec 1, 2026": links[
+            "Messages that could not be sent: 3, the oldest of Dec 1, 2026"
+        ],
         "Ana Quispe cancelled twice in a row, the second time on Dec 2, 2026: on the Bad Fit list": "/admin/bad-fit/",
         "Payout statements of November 2026 wait for approval: 4": "/admin/payouts/?month=2026-11",
         "Invoice drafts older than 14 days wait to be issued: 6": links[
@@ -192,6 +194,23 @@ def test_every_kind_says_what_it_is_and_links_to_its_subject(admin_client, pract
     everything = admin_client.get("/admin/invoices/")
     assert (len(list_rows(drafts)), len(list_rows(everything))) == (1, 2)  # the draft of the practice, alone
     assert [row["status"] for row in list_rows(drafts)] == ["Draft"]
+
+    for number, status in enumerate((MessageStatus.FAILED, MessageStatus.SENT)):
+        db.session.add(
+            OutboundMessage(
+                channel=Channel.EMAIL,
+                recipient="ana@example.com",
+                template="appointment_reminder",
+                language="es",
+                dedupe_key=f"home:{number}",
+                status=status,
+            )
+        )
+    db.session.commit()
+    failed = admin_client.get(links["Messages that could not be sent: 3, the oldest of Dec 1, 2026"])
+    outbox = admin_client.get("/admin/outbox/")
+    assert {row["status"] for row in list_rows(failed)} == {"Failed"}
+    assert "Sent" in {row["status"] for row in list_rows(outbox)}
 
 
 def test_a_request_and_a_task_added_by_hand_link_to_their_own_page(admin_client, practice):

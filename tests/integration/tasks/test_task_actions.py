@@ -98,7 +98,7 @@ def test_assigning_to_someone_who_is_not_staff_is_refused(admin_client, task):
 
 
 def test_done_with_a_note_leaves_the_open_list_and_shows_in_done(admin_client, admin_user):
-    generated = make_task(TaskKind.MESSAGE_FAILED, subject="41", params={"channel": "email", "template": "reminder"})
+    generated = make_task(TaskKind.MESSAGE_FAILED, subject="failed", params={"count": 2, "oldest": "2026-12-01"})
     db.session.commit()
 
     page = admin_client.post(f"{TASKS}{generated.id}/done", data={"note": "", "next": HOME}, follow_redirects=True)
@@ -108,7 +108,7 @@ def test_done_with_a_note_leaves_the_open_list_and_shows_in_done(admin_client, a
     done = stored(generated)
     assert (done.status, done.done_by_id, done.note) == (TaskStatus.DONE, admin_user.id, None)
     assert listed(admin_client.get(TASKS, query_string={"status": "done"})) == [
-        "A message (Email, reminder) could not be sent"
+        "Messages that could not be sent: 2, the oldest of Dec 1, 2026"
     ]
 
 
@@ -220,7 +220,7 @@ def test_the_filters_list_open_snoozed_done_closed_mine_and_all(admin_client, ad
     make_task(title="snoozed", snoozed_until=dt.date(2026, 12, 9))
     make_task(title="done", status=TaskStatus.DONE)
     make_task(
-        TaskKind.MESSAGE_FAILED, subject="3", params={"channel": "sms", "template": "x"}, status=TaskStatus.CLOSED
+        TaskKind.MESSAGE_FAILED, subject="failed", params={"count": 1, "oldest": "2026-11-30"}, status=TaskStatus.CLOSED
     )
     db.session.commit()
 
@@ -230,7 +230,7 @@ def test_the_filters_list_open_snoozed_done_closed_mine_and_all(admin_client, ad
     assert shown() == ["open, mine", "open, nobody's"]
     assert shown(status="snoozed") == ["snoozed Snoozed until Wed 9 Dec 2026"]
     assert shown(status="done") == ["done"]
-    assert shown(status="closed") == ["A message (SMS, x) could not be sent"]
+    assert shown(status="closed") == ["Messages that could not be sent: 1, the oldest of Nov 30, 2026"]
     assert shown(status="open", mine="1") == ["open, mine"]
     assert len(shown(status="all")) == 5
     page = admin_client.get(TASKS, query_string={"status": "nonsense"})
