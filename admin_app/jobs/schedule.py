@@ -16,6 +16,7 @@ from flask import current_app
 from redis import Redis
 from rq.cron import CronScheduler
 
+from admin_app.extensions import db
 from admin_app.jobs import billing, messages, payouts, surveys, tasks
 from admin_app.jobs.queue import DEFAULT, FAILURE_TTL, JOB_TIMEOUT, MESSAGES, RESULT_TTL
 
@@ -39,12 +40,14 @@ PERIODIC: tuple[Periodic, ...] = (
 
 
 def tick() -> dict[str, object]:
-    """Run every periodic entry once, here; one failing entry does not stop the others."""
+    """Run every periodic entry once, here; one failing entry does not stop the others (its work is
+    rolled back, so the next entry starts on a clean session)."""
     results: dict[str, object] = {}
     for entry in PERIODIC:
         try:
             results[entry.name] = entry.job()
         except Exception as error:
+            db.session.rollback()
             current_app.logger.exception("periodic job %s failed", entry.name)
             results[entry.name] = error
     return results

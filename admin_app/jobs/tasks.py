@@ -10,10 +10,6 @@ from admin_app.services.tasks import scan
 @job
 def scan_tasks() -> str:
     """Open, refresh and close the admin tasks (and open the Bad Fit entries) to match their causes."""
-    try:
-        result = scan.scan(db.session)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()  # the tick goes on with the other entries on a clean session
-        raise
+    result = scan.scan(db.session)
+    db.session.commit()
     return f"{result.opened} opened, {result.closed} closed"

@@ -21,7 +21,7 @@ from admin_app.services.billing.invoice_documents import Category
 from admin_app.services.billing.payers import payer_choices
 from admin_app.services.platform.documents import Document
 from admin_app.services.platform.errors import NotFound, RuleViolation
-from admin_app.views.platform.base import RoleRequired
+from admin_app.views.platform.base import RoleRequired, local_path
 from admin_app.views.platform.downloads import download_or_back
 from admin_app.views.reports.monthly import reader_language
 
@@ -78,16 +78,9 @@ class InvoiceDocumentsView(RoleRequired, BaseView):
             recipient = done.recipient
             db.session.commit()
             flash(gettext("The invoice is on its way to %(recipient)s.", recipient=recipient), "success")
-        return redirect(_local(request.form.get("next")) or url_for(".index"))
+        return redirect(local_path(request.form.get("next")) or url_for(".index"))
 
     def _download(self, make: Callable[[], Document]):
         """The document `make` gives (its export recorded with it), or back with the reason it could
         not be made (an invoice that does not exist among them)."""
         return download_or_back(make, url_for(".index", **request.args), "invoice documents")
-
-
-def _local(target: str | None) -> str | None:
-    """A path of this site to go back to; None for anything else (never an open redirect)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return None

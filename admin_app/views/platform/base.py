@@ -46,6 +46,14 @@ def id_arg(name: str) -> int | None:
     return bounds.record_id(request.args.get(name))
 
 
+def local_path(target: str | None) -> str | None:
+    """A path of this site to go back to (a form's `next`); None for anything else, so a posted
+    value can never make an open redirect (`//host`, `/\\host`)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return None
+
+
 def parsed_arg(name: str, parse: Callable[[str], T], *, default: T, refused: T | None = None) -> T | None:
     """The query string's `name` read by `parse`: `default` when absent; `refused`, after showing the
     rule, when `parse` refuses it (a wrong value in a link never breaks the page)."""

@@ -8,6 +8,7 @@ from flask_security import current_user
 from admin_app.config import SUPPORTED_LOCALES
 from admin_app.extensions import db
 from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE
+from admin_app.views.platform.base import local_path
 
 blueprint = Blueprint("home", __name__)
 
@@ -34,5 +35,4 @@ def set_language():
         db.session.commit()
     else:
         session["locale"] = locale
-    target = request.form.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+    return redirect(local_path(request.form.get("next")) or "/")

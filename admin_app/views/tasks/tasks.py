@@ -25,7 +25,7 @@ from admin_app.services.platform import bounds, clinic_time
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.tasks import work
 from admin_app.services.tasks.work import FIELDS, TaskFilter, TaskLink
-from admin_app.views.platform.base import RoleRequired
+from admin_app.views.platform.base import RoleRequired, local_path
 from admin_app.views.platform.rules import commit_or_flash
 
 LIST_LIMIT = 200  # rows of the list at once; "all" of a busy practice's years is for the CLI
@@ -84,8 +84,7 @@ def days(today: dt.date) -> dict[str, dt.date]:
 
 def back_to(default: str) -> str:
     """Where an action returns: the page it was posted from (`next`, a path of this site), else `default`."""
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else default
+    return local_path(request.form.get("next")) or default
 
 
 def chosen_user(raw: str | None) -> int | None:
