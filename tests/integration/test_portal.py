@@ -1,7 +1,7 @@
 """The therapist portal: a therapist sees and changes only their own clients and appointments.
 
-Rosa (signed in) cares for Ana and has seen Beto in an appointment without an assignment; Carlos
-is another therapist's client. Whatever the door (list, search, details, edit, export, ajax
+Rosa (signed in) cares for Ana directly and for Beto indirectly; Carlos is another therapist's
+client. Whatever the door (list, search, details, edit, export, ajax
 lookup, a hand-made POST), Carlos's records are the same as records that do not exist.
 """
 
@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import Appointment, AuditEvent, Client, Participant
+from admin_app.models import Appointment, AssignmentKind, AuditEvent, CareAssignment, Client, Participant
 from tests.conftest import sign_in_therapist
 from tests.factories import make_appointment, make_client, make_therapist, make_therapist_user
 from tests.pages import body, csv_rows, detail_fields, field_errors, flashed, list_rows, row_ids
@@ -27,7 +27,8 @@ def practice(app, client):
     rosa = make_therapist(full_name="Rosa Mendoza")
     other = make_therapist(full_name="Jorge Salas")
     ana = make_client(rosa, full_name="Ana Quispe", national_id="11111111", phone="+51987654321")
-    beto = make_client(full_name="Beto Quispe", national_id="22222222")  # seen, not assigned
+    beto = make_client(full_name="Beto Quispe", national_id="22222222")
+    db.session.add(CareAssignment(client=beto, therapist=rosa, kind=AssignmentKind.INDIRECT))
     carlos = make_client(other, full_name="Carlos Quispe", national_id="33333333")
     ana_session = make_appointment(rosa, ana, dt.datetime(2026, 5, 4, 15, 0, tzinfo=dt.UTC))
     beto_session = make_appointment(rosa, beto, dt.datetime(2026, 5, 6, 15, 0, tzinfo=dt.UTC))

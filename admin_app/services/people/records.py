@@ -355,11 +355,6 @@ def ensure_appointment_deletable(session: Session, appointment: Appointment) -> 
         )
 
 
-def clients_of_therapist(therapist_id: int):
-    """A select of the clients a therapist cares for (active or not), for row filtering."""
-    return select(CareAssignment.client_id).where(CareAssignment.therapist_id == therapist_id)
-
-
 def clients_in_care_now(therapist_id: int):
     """A select of the clients a therapist cares for now (active assignment): who may see a
     client's authorizations and approval letters."""
@@ -367,10 +362,7 @@ def clients_in_care_now(therapist_id: int):
 
 
 def client_visible_to_therapist(therapist_id: int):
-    """The row filter that keeps a therapist to their own clients: assigned, or seen by them."""
-    seen = (
-        select(Participant.client_id)
-        .join(Appointment, Appointment.id == Participant.appointment_id)
-        .where(Appointment.therapist_id == therapist_id)
-    )
-    return or_(Client.id.in_(clients_of_therapist(therapist_id)), Client.id.in_(seen))
+    """The row filter that keeps a therapist to the clients they care for now (an active care
+    assignment, direct or indirect, whether the client is active or not). An ended assignment ends
+    the therapist's access to the client at once, whoever they saw before."""
+    return Client.id.in_(clients_in_care_now(therapist_id))

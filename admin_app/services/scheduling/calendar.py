@@ -63,11 +63,12 @@ def rotate_calendar_feed(session: Session, therapist: Therapist) -> str:
 
 
 def therapist_for_feed_token(session: Session, token: str) -> Therapist | None:
-    """The active therapist whose current feed token this is; None for anything else."""
+    """The active therapist whose current feed token this is; None for anything else (a
+    deactivated record or login ends the feed at once, as it ends the portal)."""
     if not token or len(token) > 100:
         return None
     therapist = session.scalar(select(Therapist).where(Therapist.calendar_feed_hash == tokens.token_hash(token)))
-    if therapist is None or not therapist.active:
+    if therapist is None or not therapist.active or (therapist.user is not None and not therapist.user.active):
         return None
     expected = calendar_feed_token(therapist)
     if expected is None or not hmac.compare_digest(expected.encode(), token.encode()):

@@ -21,12 +21,14 @@ def current_therapist_id() -> int:
 
 
 class TherapistPortal(RoleRequired):
-    """A portal screen: for a therapist login linked to a therapist record."""
+    """A portal screen: for an active therapist login linked to an active therapist record (a
+    deactivated record closes the portal at once, whatever the login)."""
 
     required_role = THERAPIST_ROLE
 
     def is_accessible(self) -> bool:
-        return super().is_accessible() and current_user.therapist is not None
+        therapist = current_user.therapist if current_user.is_authenticated else None
+        return super().is_accessible() and therapist is not None and therapist.active
 
 
 class TherapistScopedView(TherapistPortal, PracticeModelView):
