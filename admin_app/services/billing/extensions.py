@@ -16,13 +16,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from admin_app.models import Authorization, Participant, Payer, Therapist
+from admin_app.models import Authorization, CareAssignment, Participant, Payer, TaskKind, Therapist, User
 from admin_app.models.base import utcnow
 from admin_app.services.billing import linking
-from admin_app.services.platform import bounds
+from admin_app.services.messaging import notifications
+from admin_app.services.platform import bounds, clinic_time
 from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.platform.labels import field_label
 from admin_app.services.platform.money import check_currency
+from admin_app.services.tasks import causes, scan
 
 
 def _refuse(message, field: str | None = None) -> None:
@@ -194,6 +196,44 @@ def request_extension(session: Session, authorization_id: int, *, now: dt.dateti
     return authorization
 
 
+def submit_documents(session: Session, authorization_id: int, *, now: dt.datetime | None = None) -> Authorization:
+    """A therapist says the documents for an extension were sent (the portal's *Documents
+    submitted*): the authorization is "extension requested", every admin is notified, and the
+    admins' task to record the payer's answer opens now, not at the next scan. The caller commits,
+    after checking the authorization is of a client in the therapist's care."""
+    now = now or utcnow()
+    authorization = request_extension(session, authorization_id, now=now)
+    notifications.notify_admins(session, notifications.DOCUMENTS_SUBMITTED, now=now, authorization_id=authorization.id)
+    today = clinic_time.to_local(now).date()
+    scan.open_now(session, causes.extension_requested(session, today=today, now=now, ids=[authorization.id]), now=now)
+    return authorization
+
+
+def _tell_therapists(session: Session, old: Authorization, extension: Authorization) -> None:
+    """The client's therapists in care now (with an active login) learn the extension is recorded,
+    and the task waiting for it closes."""
+    logins = session.scalars(
+        select(Therapist.user_id)
+        .join(CareAssignment, CareAssignment.therapist_id == Therapist.id)
+        .join(User, User.id == Therapist.user_id)
+        .where(CareAssignment.client_id == old.client_id, CareAssignment.active, Therapist.active, User.active)
+    ).all()
+    for login_id in logins:
+        notifications.notify_user(
+            session,
+            login_id,
+            notifications.EXTENSION_RECORDED,
+            authorization_id=old.id,
+            extension_id=extension.id,
+        )
+    scan.close_now(session, TaskKind.EXTENSION_REQUESTED, str(old.id))
+
+
+def extension_of(session: Session, authorization_id: int) -> Authorization | None:
+    """The authorization that extends this one, if the office recorded it."""
+    return session.scalar(select(Authorization).where(Authorization.extends_id == authorization_id))
+
+
 def record_extension(
     session: Session,
     authorization_id: int,
@@ -206,9 +246,10 @@ def record_extension(
 ) -> Authorization:
     """The payer approved more sessions: the new authorization, chained to this one, from the day
     after it ends. Its rate is the old one unless given. Refused when this one was already
-    extended (extend the newest one) or when the new end is before the new start."""
+    extended (extend the newest one) or when the new end is before the new start. The client's
+    therapists are told, and the task waiting for the answer closes."""
     old = get_authorization(session, authorization_id)
-    extended = session.scalar(select(Authorization).where(Authorization.extends_id == old.id))
+    extended = extension_of(session, old.id)
     if extended is not None:
         _refuse(
             _l(
@@ -246,6 +287,7 @@ def record_extension(
     session.add(extension)
     session.flush()
     linking.link_waiting(session, {(extension.client_id, extension.payer_id)})
+    _tell_therapists(session, old, extension)
     return extension
 
 

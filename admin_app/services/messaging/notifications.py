@@ -22,6 +22,8 @@ INVITATION_RENEWAL = "invitation_renewal"
 AUTHORIZATION_LOW = "authorization_low"
 CLIENT_REQUEST_DONE = "client_request_done"
 CLIENT_REQUEST_REFUSED = "client_request_refused"
+DOCUMENTS_SUBMITTED = "documents_submitted"
+EXTENSION_RECORDED = "extension_recorded"
 
 TEXTS = {
     MESSAGE_FAILED: _l("Message #%(message_id)s could not be delivered. Open the outbox to see why and send it again."),
@@ -42,6 +44,13 @@ TEXTS = {
     ),
     CLIENT_REQUEST_REFUSED: _l(
         "The office refused your request #%(request_id)s (client #%(client_id)s): see your requests for why."
+    ),
+    DOCUMENTS_SUBMITTED: _l(
+        "A therapist sent the payer the documents for an extension of authorization #%(authorization_id)s: "
+        "record the extension when the payer answers."
+    ),
+    EXTENSION_RECORDED: _l(
+        "The extension of authorization #%(authorization_id)s is recorded: authorization #%(extension_id)s."
     ),
 }
 LIST_LIMIT = 100

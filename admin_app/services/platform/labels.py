@@ -96,6 +96,7 @@ FIELDS = {
     "valid_until": _l("Valid until"),
     "rate": _l("Approved rate"),
     "extends": _l("Extends"),
+    "extended_by": _l("Extended by"),
     "extension_requested_at": _l("Extension requested"),
     "closed_at": _l("Closed"),
     "letter": _l("Approval letter"),

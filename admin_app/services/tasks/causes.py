@@ -76,8 +76,11 @@ def authorization_low(session: Session, *, today: dt.date, now: dt.datetime) -> 
     ]
 
 
-def extension_requested(session: Session, *, today: dt.date, now: dt.datetime) -> list[Cause]:
-    """Authorizations waiting for the payer's answer: an extension was requested and none is recorded.
+def extension_requested(
+    session: Session, *, today: dt.date, now: dt.datetime, ids: list[int] | None = None
+) -> list[Cause]:
+    """Authorizations waiting for the payer's answer: an extension was requested and none is recorded
+    (of `ids` only, when given: the one a therapist just said documents were submitted for).
 
     Their status is "extension requested" (`authorizations.status_of`: not closed, not expired,
     requested), which needs no counts, so this reads the three columns instead of every count."""
@@ -94,6 +97,8 @@ def extension_requested(session: Session, *, today: dt.date, now: dt.datetime) -
         Authorization.valid_until >= today,
         ~exists().where(extension.extends_id == Authorization.id),
     )
+    if ids is not None:
+        query = query.where(Authorization.id.in_(ids))
     return [
         Cause(
             TaskKind.EXTENSION_REQUESTED,

@@ -76,6 +76,31 @@ def scan(session: Session, *, today: dt.date | None = None, now: dt.datetime | N
     return ScanResult(opened=len(opened), closed=closed)
 
 
+def open_now(session: Session, found: Iterable[causes.Cause], *, now: dt.datetime | None = None) -> int:
+    """These causes appeared just now (a therapist said so in the portal): open their tasks at once
+    rather than at the next scan, unless a live task (open, or done while its cause lasts) exists.
+    Serialised with the scan, so the two never open the same task. Returns how many opened."""
+    now = now or utcnow()
+    found = {(cause.kind, cause.subject): cause for cause in found}
+    if not found:
+        return 0
+    locking.serialize(session, SCAN_LOCK)
+    live = session.execute(
+        select(AdminTask.kind, AdminTask.subject).where(
+            AdminTask.cause_gone_at.is_(None),
+            AdminTask.kind.in_({kind for kind, _subject in found}),
+            AdminTask.subject.in_({subject for _kind, subject in found}),
+        )
+    ).all()
+    for key in live:
+        found.pop(tuple(key), None)
+    today = clinic_time.to_local(now).date()
+    opened = bulk.insert_records(
+        session, AdminTask, [_new_task(cause, today, now) for cause in found.values()], bulk.audit_stamp()
+    )
+    return len(opened)
+
+
 def close_now(session: Session, kind: TaskKind, subject: str, *, now: dt.datetime | None = None) -> int:
     """The live task of this kind and subject lost its cause just now (staff dealt with it on its
     own screen): close it at once rather than at the next scan. Returns how many closed (0 or 1)."""

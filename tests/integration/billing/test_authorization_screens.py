@@ -17,7 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import Attendance, AuditEvent, Authorization
+from admin_app.models import AdminTask, Attendance, AuditEvent, Authorization, Notification, TaskKind, TaskStatus
+from admin_app.services.billing import extensions
+from admin_app.services.tasks import scan
 from tests.conftest import sign_in_therapist
 from tests.factories import book, make_authorization, make_client, make_payer, make_therapist, pays_for
 from tests.pages import body, csv_rows, flashed, list_rows, row_ids, text_of
@@ -305,10 +307,14 @@ def test_the_portal_lists_only_the_therapists_own_clients_authorizations(client,
     assert client.get(f"/portal/authorizations/details/?id={theirs.id}").status_code == 404
 
 
-def test_the_therapist_requests_an_extension_from_the_portal(client, practice):
+def test_documents_submitted_in_the_portal_tell_the_office_and_the_extension_comes_back(
+    app, client, practice, admin_user
+):
     other = make_therapist(full_name="Jorge Salas")
     theirs = make_authorization(make_client(other), practice.icbc, 5, dt.date(2026, 9, 1), dt.date(2027, 3, 31))
     sign_in_therapist(client, practice.rosa)
+    page = client.get(f"/portal/authorizations/details/?id={practice.active.id}")
+    assert "Documents submitted" in text_of(body(page))
 
     response = client.post(
         "/portal/authorizations/action/",
@@ -316,7 +322,7 @@ def test_the_therapist_requests_an_extension_from_the_portal(client, practice):
         follow_redirects=True,
     )
 
-    assert "Extension requested for 1 authorization." in flashed(response)
+    assert "Documents submitted for 1 authorization: the office is told." in flashed(response)
     assert [r["status"] for r in list_rows(response)] == ["Extension requested"]
     db.session.expire_all()
     assert db.session.get(Authorization, theirs.id).extension_requested_at is None
@@ -328,6 +334,26 @@ def test_the_therapist_requests_an_extension_from_the_portal(client, practice):
         practice.rosa.email,
         ["extension_requested_at"],
     )
+    # The office: a notice for the admin, and the task open now (not at the next scan).
+    [notice] = db.session.scalars(select(Notification).where(Notification.user_id == admin_user.id)).all()
+    assert (notice.kind, notice.params) == ("documents_submitted", {"authorization_id": practice.active.id})
+    [task] = db.session.scalars(select(AdminTask).where(AdminTask.kind == TaskKind.EXTENSION_REQUESTED)).all()
+    assert (task.subject, task.status) == (str(practice.active.id), TaskStatus.OPEN)
+    assert scan.scan(db.session).opened == 0  # the scan finds it there
+
+    # The payer answers; the office records the extension: the task closes, Rosa is told and sees it.
+    extension = extensions.record_extension(
+        db.session, practice.active.id, reference="CLAIM-2", approved_sessions=6, valid_until=dt.date(2027, 9, 30)
+    )
+    db.session.commit()
+    assert db.session.get(AdminTask, task.id).status == TaskStatus.CLOSED
+    rosa_notices = db.session.scalars(select(Notification).where(Notification.user_id == practice.rosa.user_id)).all()
+    assert [(n.kind, n.params) for n in rosa_notices] == [
+        ("extension_recorded", {"authorization_id": practice.active.id, "extension_id": extension.id})
+    ]
+    details = text_of(body(client.get(f"/portal/authorizations/details/?id={practice.active.id}")))
+    assert "CLAIM-2, 6 sessions from 2027-04-01 to 2027-09-30" in details
+    assert "CLAIM-2" in [r["reference"] for r in list_rows(client.get("/portal/authorizations/"))]
 
 
 def test_a_therapist_whose_care_ended_no_longer_sees_the_authorization(client, practice):
