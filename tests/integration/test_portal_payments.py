@@ -295,7 +295,7 @@ def test_an_approved_statement_is_not_shown_before_it_is_sent(client, november):
     assert dora[5:] == ["Invoiced", ""]
 
 
-def test_staff_and_other_therapists_see_their_own(client, november):
+def test_another_therapist_sees_only_their_own(client, november):
     client.post("/logout")
     sign_in_therapist(client, db.session.merge(november.jorge))
     response = client.get("/portal/payments/")
