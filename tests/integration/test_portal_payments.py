@@ -206,7 +206,7 @@ def test_the_csv_export_holds_the_months_rows_with_plain_decimals(client, novemb
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     rows = csv_rows(response)
-    assert [(row["Date"], row["Client"], row["Amount"], row["State"]) for row in rows] == [
+    assert [(row["Date of service"], row["Client"], row["Amount"], row["State"]) for row in rows] == [
         ("2026-11-03", "Ana Ríos", "100.00", "Uninvoiced"),
         ("2026-11-04", "Ben Soto", "120.00", "Invoiced"),
         ("2026-11-05", "Cara Vega", "90.00", "Paid"),

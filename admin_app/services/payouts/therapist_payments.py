@@ -43,7 +43,7 @@ import enum
 from collections.abc import Iterable
 from decimal import Decimal
 
-from flask_babel import gettext
+from flask_babel import gettext, pgettext
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
@@ -63,13 +63,14 @@ from admin_app.services.billing.ledger import ChargeState, as_date, charge_posit
 from admin_app.services.payouts.statements import Totals, add_totals
 from admin_app.services.people.records import clients_in_care_now
 from admin_app.services.platform import clinic_time, documents
-from admin_app.services.platform.labels import choice_label
+from admin_app.services.platform.labels import choice_label, field_label
 from admin_app.services.platform.money import cents_sql, from_cents, sum_per_currency
 from admin_app.services.platform.months import Month
 from admin_app.services.scheduling.calendar import initials
 
 FINAL = (PayoutStatus.SENT, PayoutStatus.PAID)
 EXPORT = documents.Export(f"{Participant.__tablename__}:therapist_payments")
+COLUMNS = ("date_of_service", "client", "attendance", "bill_to", "amount", "currency", "state", "paid_on")
 
 
 class SessionState(enum.StrEnum):
@@ -84,11 +85,13 @@ STATES = (SessionState.UNINVOICED, SessionState.INVOICED, SessionState.HELD, Ses
 
 
 def state_label(state: SessionState) -> str:
+    """In a context of its own: "Held" is also an appointment's status (it took place), which the
+    translations render as such."""
     return {
-        SessionState.UNINVOICED: gettext("Uninvoiced"),
-        SessionState.INVOICED: gettext("Invoiced"),
-        SessionState.PAID: gettext("Paid"),
-        SessionState.HELD: gettext("Held"),
+        SessionState.UNINVOICED: pgettext("charge state", "Uninvoiced"),
+        SessionState.INVOICED: pgettext("charge state", "Invoiced"),
+        SessionState.PAID: pgettext("charge state", "Paid"),
+        SessionState.HELD: pgettext("charge state", "Held"),
     }[state]
 
 
@@ -245,14 +248,7 @@ def month_csv(session: Session, therapist_id: int, month: Month) -> documents.Do
     """The month's rows as CSV (plain decimals, ISO dates), recorded as an export."""
     payments = month_payments(session, therapist_id, month)
     header = [
-        gettext("Date"),
-        gettext("Client"),
-        gettext("Attendance"),
-        gettext("Bill to"),
-        gettext("Amount"),
-        gettext("Currency"),
-        gettext("State"),
-        gettext("Paid on"),
+        *(str(field_label(name)) for name in COLUMNS),
         gettext("Held on statement"),
         gettext("Paid out on statement"),
     ]
