@@ -44,7 +44,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from flask_babel import gettext, pgettext
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
@@ -178,7 +178,7 @@ def month_payments(session: Session, therapist_id: int, month: Month) -> MonthPa
         .outerjoin(Payer, Payer.id == positions.c.payer_id)
         .order_by(positions.c.starts_at, positions.c.participant_id)
     ).all()
-    payouts = _payouts(session, therapist_id, [row.participant_id for row in rows])
+    payouts = _payouts(session, therapist_id, mine) if rows else {}
     return MonthPayments(
         month=month,
         rows=[_row(row, payouts.get(row.participant_id, _Payout())) for row in rows],
@@ -192,10 +192,9 @@ class _Payout:
     paid_out_on: str | None = None
 
 
-def _payouts(session: Session, therapist_id: int, participant_ids: list[int]) -> dict[int, _Payout]:
-    """Per charge, the final statements' word on it: the paid line's statement, else the latest held one."""
-    if not participant_ids:
-        return {}
+def _payouts(session: Session, therapist_id: int, participant_ids: Select) -> dict[int, _Payout]:
+    """Per charge (`participant_ids`: a query of ids), the final statements' word on it: the paid
+    line's statement, else the latest held one."""
     lines = session.execute(
         select(PayoutLine.participant_id, PayoutLine.held, PayoutLine.held_reason, PayoutStatement.number)
         .join(PayoutStatement, PayoutStatement.id == PayoutLine.statement_id)
