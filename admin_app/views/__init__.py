@@ -33,6 +33,7 @@ from admin_app.views.messaging.notifications import (
 from admin_app.views.messaging.notifications import bell as notification_bell
 from admin_app.views.messaging.outbox import OutboxView
 from admin_app.views.payouts.email_text import PayoutEmailView
+from admin_app.views.payouts.portal import MyPaymentsView
 from admin_app.views.payouts.statements import PayoutsView
 from admin_app.views.people.caseload import CaseloadView
 from admin_app.views.people.portal import MyClientsView
@@ -228,6 +229,7 @@ def _therapist_portal(app: Flask) -> Admin:
             url="authorizations",
         )
     )
+    portal.add_view(MyPaymentsView(name=_l("My payments"), endpoint="my_payments", url="payments"))
     portal.add_view(MyRatingsView(name=_l("My ratings"), endpoint="my_ratings", url="ratings"))
     portal.add_view(PortalNotificationsView(name=_l("Notifications"), endpoint=PORTAL_ENDPOINT, url="notifications"))
     return portal

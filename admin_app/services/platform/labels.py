@@ -140,6 +140,7 @@ FIELDS = {
     "run": _l("Invoice run"),
     "period_start": _l("First date of service"),
     "period_end": _l("Through"),
+    "date_of_service": _l("Date of service"),
     "amount": _l("Amount"),
     "adjustment_reason": _l("Reason for the change"),
     "void_reason": _l("Reason for voiding"),
