@@ -1,9 +1,15 @@
 """A therapist's request to activate or deactivate a client in their care, and the office's answer.
 
+The request is about the CLIENT RECORD (`Client.active`), never the care assignment: an ended
+assignment hides the client from the therapist at once (services.people.records), so a therapist
+can only ask about clients in their care now. *Ask to deactivate* an active client (therapy ended,
+the client left); *Ask to activate* a deactivated one (the client came back). The assignment stays
+as it is either way.
+
 Asking opens nothing by itself: an open request is a cause the task scan turns into a task
-(services.tasks.causes). Answering changes the care assignment when accepted, tells the therapist
-either way (an in-app notification, which holds ids only), and closes the request's task at once:
-the person answering is looking at the list, which should not show it open until the next scan.
+(services.tasks.causes). Answering sets `Client.active` when accepted, tells the therapist either
+way (an in-app notification, which holds ids only), and closes the request's task at once: the
+person answering is looking at the list, which should not show it open until the next scan.
 """
 
 from __future__ import annotations
@@ -26,25 +32,24 @@ from admin_app.models import (
 )
 from admin_app.models.base import utcnow
 from admin_app.services.messaging import notifications
-from admin_app.services.platform import clinic_time
+from admin_app.services.people.records import clients_in_care_now
 from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.tasks import scan
 
 
 def ask(session: Session, *, therapist: Therapist, client: Client, action: RequestAction, reason: str) -> ClientRequest:
-    """Record the request (the caller commits). Refused without a reason, for a client the therapist
-    has no care assignment of, when the same request is already waiting, and when there is nothing
-    to do (activating an active assignment, deactivating an inactive one)."""
+    """Record the request (the caller commits). Refused without a reason, for a client not in the
+    therapist's care now (no active care assignment), when there is nothing to do (activating an
+    active client, deactivating a deactivated one), and when the same request is already waiting."""
     reason = (reason or "").strip()
     if not reason:
         raise RuleViolation(_l("Say why you ask: the reason is required."), field="reason")
-    assignment = _assignment(session, therapist.id, client.id)
-    if assignment is None:
+    if not _in_care_now(session, therapist.id, client.id):
         raise RuleViolation(_l("%(client)s is not in your care.", client=client.full_name))
-    if action == RequestAction.ACTIVATE and assignment.active:
-        raise RuleViolation(_l("%(client)s is already active in your care.", client=client.full_name))
-    if action == RequestAction.DEACTIVATE and not assignment.active:
-        raise RuleViolation(_l("%(client)s is already inactive in your care.", client=client.full_name))
+    if action == RequestAction.ACTIVATE and client.active:
+        raise RuleViolation(_l("%(client)s is already active.", client=client.full_name))
+    if action == RequestAction.DEACTIVATE and not client.active:
+        raise RuleViolation(_l("%(client)s is already deactivated.", client=client.full_name))
     waiting = session.scalar(
         select(ClientRequest.id).where(
             ClientRequest.therapist_id == therapist.id,
@@ -72,9 +77,10 @@ def answer(
     user: User,
     now: dt.datetime | None = None,
 ) -> ClientRequest:
-    """Accept (the therapist's care assignment of the client is activated or deactivated) or refuse
-    a waiting request, with the office's note; the therapist's login (when they have one) is
-    notified either way, and the request's task closes. Refused for a request already answered. The caller commits."""
+    """Accept (the client record is activated or deactivated; the care assignment is unchanged) or
+    refuse a waiting request, with the office's note; the therapist's login (when they have one) is
+    notified either way, and the request's task closes. Refused for a request already answered. The
+    caller commits."""
     now = now or utcnow()
     request = session.get(ClientRequest, request_id)
     if request is None:
@@ -82,12 +88,7 @@ def answer(
     if request.status != RequestStatus.OPEN:
         raise RuleViolation(_l("This request was already answered."))
     if accepted:
-        assignment = _assignment(session, request.therapist_id, request.client_id)
-        if assignment is None:
-            raise RuleViolation(_l("The therapist no longer has this client in their care; refuse the request."))
-        activate = request.action == RequestAction.ACTIVATE
-        assignment.active = activate
-        assignment.deactivated_on = None if activate else clinic_time.to_local(now).date()
+        request.client.active = request.action == RequestAction.ACTIVATE
     request.status = RequestStatus.DONE if accepted else RequestStatus.REFUSED
     request.answered_at = now
     request.answered_by_id = user.id
@@ -107,7 +108,6 @@ def answer(
     return request
 
 
-def _assignment(session: Session, therapist_id: int, client_id: int) -> CareAssignment | None:
-    return session.scalar(
-        select(CareAssignment).where(CareAssignment.therapist_id == therapist_id, CareAssignment.client_id == client_id)
-    )
+def _in_care_now(session: Session, therapist_id: int, client_id: int) -> bool:
+    found = session.scalar(clients_in_care_now(therapist_id).where(CareAssignment.client_id == client_id))
+    return found is not None
