@@ -14,10 +14,12 @@ person answering is looking at the list, which should not show it open until the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
@@ -106,6 +108,46 @@ def answer(
     session.flush()
     scan.close_now(session, TaskKind.CLIENT_REQUEST, str(request.id), now=now)
     return request
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    """What the therapist reads of one of their requests beside its notification."""
+
+    request_id: int
+    client: str | None  # None once the client is no longer in their care (the privacy hold)
+    status: RequestStatus
+    note: str | None
+
+
+def answers(session: Session, therapist_id: int, request_ids: Iterable[int]) -> dict[int, Answer]:
+    """The therapist's own requests among `request_ids`, by id, in one statement: the client's name
+    while the client is in their care now, the status and the office's note. Another therapist's
+    request is simply absent."""
+    request_ids = sorted(set(request_ids))
+    if not request_ids:
+        return {}
+    name = case((ClientRequest.client_id.in_(clients_in_care_now(therapist_id)), Client.full_name))
+    rows = session.execute(
+        select(ClientRequest.id, name, ClientRequest.status, ClientRequest.answer_note)
+        .join(Client, Client.id == ClientRequest.client_id)
+        .where(ClientRequest.therapist_id == therapist_id, ClientRequest.id.in_(request_ids))
+    )
+    return {row[0]: Answer(*row) for row in rows}
+
+
+def client_names(session: Session, therapist_id: int, client_ids: Iterable[int]) -> dict[int, str]:
+    """The names of those of `client_ids` in the therapist's care now, in one statement: a request
+    about a client whose care ended no longer names them."""
+    client_ids = sorted(set(client_ids))
+    if not client_ids:
+        return {}
+    rows = session.execute(
+        select(Client.id, Client.full_name).where(
+            Client.id.in_(client_ids), Client.id.in_(clients_in_care_now(therapist_id))
+        )
+    )
+    return dict(rows.tuples().all())
 
 
 def _in_care_now(session: Session, therapist_id: int, client_id: int) -> bool:
