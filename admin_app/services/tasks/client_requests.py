@@ -147,7 +147,7 @@ def client_names(session: Session, therapist_id: int, client_ids: Iterable[int])
             Client.id.in_(client_ids), Client.id.in_(clients_in_care_now(therapist_id))
         )
     )
-    return dict(rows.tuples().all())
+    return {client_id: name for client_id, name in rows}
 
 
 def _in_care_now(session: Session, therapist_id: int, client_id: int) -> bool:
