@@ -18,9 +18,9 @@ from admin_app.extensions import db
 from admin_app.models import AdminTask, CareAssignment, Client, ClientRequest, RequestAction, TaskKind
 from admin_app.services.tasks import client_requests
 from admin_app.services.tasks.scan import scan
-from tests.conftest import login, sign_in_therapist
+from tests.conftest import login, make_app, sign_in_therapist
 from tests.factories import make_admin, make_client, make_therapist
-from tests.pages import body, csv_rows, detail_fields, flashed, list_rows, text_of
+from tests.pages import body, csrf_token, csv_rows, detail_fields, flashed, list_rows, text_of
 
 CLIENTS = "/portal/clients/"
 ASK = "/portal/clients/request/"
@@ -177,3 +177,17 @@ def test_my_requests_shows_the_newest_first_and_hides_a_client_whose_care_ended(
     asked = db.session.scalar(select(ClientRequest).where(ClientRequest.client_id == practice.ben.id))
     assert detail_fields(client.get(f"{REQUESTS}details/?id={asked.id}"))["Client"] == f"#{practice.ben.id}"
     assert "Ben Soto" not in body(client.get(REQUESTS))
+
+
+def test_asking_needs_the_pages_csrf_token(database_url, practice):
+    browser = make_app(database_url, WTF_CSRF_ENABLED=True).test_client()
+    token = csrf_token(browser.get("/login"))
+    browser.post("/login", data={"email": practice.rosa.email, "password": "password123", "csrf_token": token})
+    form = {"id": practice.ana.id, "action": "deactivate", "reason": "Therapy ended"}
+
+    assert browser.post(ASK, data=form).status_code == 400
+    assert requests_written() == 1
+
+    details = browser.get(f"{CLIENTS}details/?id={practice.ana.id}")
+    assert browser.post(ASK, data={**form, "csrf_token": csrf_token(details)}).status_code == 302
+    assert requests_written() == 2
