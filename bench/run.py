@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import importlib
 import os
+import re
 import statistics
 import sys
 import time
@@ -30,6 +31,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BENCH_ADMIN = ("bench-admin@example.com", "bench-admin-password")
+BENCH_THERAPIST_PASSWORD = "bench-therapist-password"
 
 # The monthly table (services.stats.month_totals): sessions per therapist, then gross and
 # commission (integer cents, half-up per participant line) per therapist and currency.
@@ -235,6 +237,26 @@ CASELOAD_PAGE = {
     "and_authorizations": f" AND a.client_id IN {PAGE_CLIENTS}",
     "and_therapists": " AND t.id = ANY(:ids)",
 }
+
+# The portal's My clients (its first page): one therapist's clients in care now, by name, the page's
+# count, and CASELOAD_SQL narrowed to that therapist and those clients.
+PORTAL_PAGE_SQL = """
+SELECT c.id FROM client c
+WHERE c.id IN (SELECT client_id FROM care_assignment WHERE therapist_id = :therapist AND active)
+ORDER BY c.full_name, c.id LIMIT :size
+"""
+PORTAL_COUNT_SQL = "SELECT count(*) FROM care_assignment WHERE therapist_id = :therapist AND active"
+CASELOAD_CLIENTS = {
+    "and_participants": " AND p.client_id = ANY(:clients)",
+    "and_sources": " AND ps.client_id = ANY(:clients)",
+    "and_authorizations": " AND a.client_id = ANY(:clients)",
+    "and_therapists": " AND t.id = :therapist AND c.id = ANY(:clients)",
+}
+# The therapist with the most clients in care now (an active therapist, active assignments).
+BUSIEST_CARE_SQL = """
+SELECT t.id, t.email FROM care_assignment ca JOIN therapist t ON t.id = ca.therapist_id
+WHERE ca.active AND t.active GROUP BY t.id, t.email ORDER BY count(*) DESC, t.id LIMIT 1
+"""
 
 # The invoice run (services.billing.invoice_run) as bare SQL: the attended participants up to the
 # end of the month that no invoice line holds (the bench runs with MISSED_SESSION_FEE_PERCENT 0, so
@@ -487,6 +509,7 @@ def run(app, args: argparse.Namespace) -> list[Result]:
 
     results.append(authorizations_result(session, args, today))
     results.extend(caseload_results(app, session, args, today))
+    results.append(portal_clients_result(app, session, args, today))
     results.extend(invoicing_results(app, session, args, month))
     results.extend(payout_results(app, session, args, month))
     from payout_pdfs import payout_pdf_figure  # bench/payout_pdfs.py, next to this file
@@ -637,6 +660,87 @@ def caseload_results(app, session, args, today: dt.date) -> list[Result]:
     page_note = f"{len(first.data) // 1024} KiB, {len(page_ids)} therapists, {len(page_rows)} rows"
     results.append(Result(names[1], statistics.median(times), page_bare_ms, page_note))
     return results
+
+
+def portal_clients_result(app, session, args, today: dt.date) -> Result:
+    """The portal's My clients, first page, as the therapist with the most clients in care now (given
+    a login with the bench's password), against its bare SQL: the page's clients, their count and
+    their caseload lines (CASELOAD_SQL narrowed to them). The note gives the page's statement count
+    (constant however many clients: services.people.caseload.therapist_clients) and checks the rows
+    and colours against the SQL."""
+    name = "GET /portal/clients/ (first page, busiest therapist)"
+    try:
+        importlib.import_module("admin_app.views.people.portal").MyClientsView.rows_loaded  # noqa: B018
+    except (ImportError, AttributeError):
+        return Result(name, note="skipped: no caseload lines in the portal's My clients")
+    from flask_security import hash_password
+
+    from admin_app.extensions import db
+    from admin_app.models import Therapist
+    from admin_app.services.accounts import logins
+
+    busiest = session.execute(sa.text(BUSIEST_CARE_SQL)).first()
+    if busiest is None:
+        return Result(name, note="skipped: no therapist has a client")
+    therapist = session.get(Therapist, busiest.id)
+    if therapist.user is None:
+        logins.therapist_login(session, therapist, password=BENCH_THERAPIST_PASSWORD, locale="en")
+    else:
+        therapist.user.password = hash_password(BENCH_THERAPIST_PASSWORD)
+    session.commit()
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    # An app context of its own: the bench's holds `g` (and Flask-Login's user) of the admin's pages.
+    with app.app_context():
+        client = app.test_client()
+        login = client.post("/login", data={"email": therapist.email, "password": BENCH_THERAPIST_PASSWORD})
+        if login.status_code != 302:
+            return Result(name, note="skipped: login failed")
+        first = client.get("/portal/clients/")
+        if first.status_code != 200:
+            return Result(name, note=f"skipped: {first.status_code}")
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            times = []
+            for _ in range(args.repeat):
+                started = time.perf_counter()
+                assert client.get("/portal/clients/").status_code == 200
+                times.append((time.perf_counter() - started) * 1000)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+    per_page = len(statements) // args.repeat
+    params = {
+        "today": today,
+        "now": dt.datetime.now(dt.UTC),
+        "low": app.config["AUTHORIZATION_LOW_SESSIONS"],
+        "days": app.config["AUTHORIZATION_EXPIRY_DAYS"],
+        "therapist": therapist.id,
+        "size": importlib.import_module("admin_app.views.people.portal").MyClientsView.page_size,
+    }
+    lines_sql = sa.text(CASELOAD_SQL.format(**CASELOAD_CLIENTS))
+
+    def bare():
+        clients = [row.id for row in session.execute(sa.text(PORTAL_PAGE_SQL), params)]
+        total = session.execute(sa.text(PORTAL_COUNT_SQL), params).scalar_one()
+        return total, session.execute(lines_sql, {**params, "clients": clients}).all()
+
+    bare_ms, (total, rows) = timed(bare, args.repeat, session)
+    page = first.get_data(as_text=True)
+    shown_ids = {int(found) for found in re.findall(r"/portal/clients/details/\?id=(\d+)", page)}
+    colours = Counter(row.colour for row in rows)
+    same = (
+        shown_ids == {row.client_id for row in rows}
+        and page.count('class="table-danger"') == colours["red"]
+        and page.count('class="caseload-pink"') == colours["pink"]
+    )
+    note = (
+        f"{len(first.data) // 1024} KiB, {len(rows)} of {total} clients "
+        f"({', '.join(f'{n} {c}' for c, n in sorted(colours.items()))}), {per_page} statements"
+    )
+    return Result(name, statistics.median(times), bare_ms, note + ("" if same else " MISMATCH"))
 
 
 def bare_run(session, month, period_end: str) -> int:

@@ -64,6 +64,7 @@ class NoticeLine:
     read: bool
     message_id: int | None
     response_id: int | None
+    request_id: int | None = None  # a therapist's client request (CLIENT_REQUEST_DONE / _REFUSED)
 
 
 def notify_admins(session: Session, kind: str, *, now: dt.datetime | None = None, **params: int) -> int:
@@ -104,6 +105,7 @@ def recent(session: Session, user_id: int) -> list[NoticeLine]:
             read=row.read_at is not None,
             message_id=row.params.get("message_id"),
             response_id=row.params.get("response_id"),
+            request_id=row.params.get("request_id"),
         )
         for row in rows
     ]

@@ -135,7 +135,60 @@ def caseloads(
     now = now or utcnow()
     today = today or clinic_time.to_local(now).date()
     chosen = _therapist_conditions(therapist_status, therapist_ids)
-    rows = session.execute(
+    rows = session.execute(_assignments(chosen)).all()
+    lines = _lines(session, rows, chosen, today=today, now=now)
+
+    result: list[TherapistCaseload] = []
+    for therapist_key, group in _by_therapist(rows):
+        first = group[0]
+        mine = [lines[therapist_key, row.client_id] for row in group if row.client_id is not None]
+        shown = [line for line in mine if colour is None or line.colour == colour]
+        if colour is not None and not shown:
+            continue
+        result.append(
+            TherapistCaseload(
+                therapist_id=therapist_key,
+                therapist=first.therapist,
+                active=first.therapist_active,
+                clients=shown,
+                client_count=len(mine),
+                red_count=sum(line.colour == Colour.RED for line in mine),
+                pink_count=sum(line.colour == Colour.PINK for line in mine),
+            )
+        )
+    return result
+
+
+def therapist_clients(
+    session: Session,
+    therapist_id: int,
+    client_ids: Iterable[int] | None = None,
+    *,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> dict[int, CaseloadClient]:
+    """One therapist's caseload lines, by client id: those of `client_ids` (a page of the portal's
+    *My clients*), or all of them. The same five statements and figures as `caseloads`, so the
+    portal colours a client exactly as the staff's tab does; a client the therapist has no care
+    assignment of has no line."""
+    now = now or utcnow()
+    today = today or clinic_time.to_local(now).date()
+    chosen = [Therapist.id == therapist_id]
+    query = _assignments(chosen)
+    if client_ids is not None:
+        client_ids = sorted(set(client_ids))
+        if not client_ids:
+            return {}
+        query = query.where(Client.id.in_(client_ids))
+    rows = session.execute(query).all()
+    return {
+        client_id: line for (_therapist, client_id), line in _lines(session, rows, chosen, today=today, now=now).items()
+    }
+
+
+def _assignments(chosen: list[ColumnElement]):
+    """The first statement: the chosen therapists and their care assignments, by name."""
+    return (
         select(
             Therapist.id.label("therapist_id"),
             Therapist.full_name.label("therapist"),
@@ -152,7 +205,14 @@ def caseloads(
         .outerjoin(Client, Client.id == CareAssignment.client_id)
         .where(*chosen)
         .order_by(Therapist.full_name, Therapist.id, Client.full_name, Client.id)
-    ).all()
+    )
+
+
+def _lines(
+    session: Session, rows, chosen: list[ColumnElement], *, today: dt.date, now: dt.datetime
+) -> dict[tuple[int, int], CaseloadClient]:
+    """The other four statements: each (therapist, client) line of the assignment rows with its
+    payment sources, authorizations, unpaid sessions and last and next appointment."""
     # The clients as a list of ids (not a subquery): the database reads each figure by index.
     assigned = sorted({row.client_id for row in rows if row.client_id is not None})
     sources = _sources(session, assigned)
@@ -162,30 +222,13 @@ def caseloads(
     self_paying = [client_id for client_id in assigned if sources.get(client_id, _Source()).self_pay]
     unpaid = _unpaid_sessions(session, self_paying)
     seen = _appointments(session, assigned, chosen, now)
-
-    result: list[TherapistCaseload] = []
-    for therapist_key, group in _by_therapist(rows):
-        first = group[0]
-        lines = [
-            _line(row, sources.get(row.client_id, _Source()), authorizations[row.client_id], unpaid, seen, today)
-            for row in group
-            if row.client_id is not None
-        ]
-        shown = [line for line in lines if colour is None or line.colour == colour]
-        if colour is not None and not shown:
-            continue
-        result.append(
-            TherapistCaseload(
-                therapist_id=therapist_key,
-                therapist=first.therapist,
-                active=first.therapist_active,
-                clients=shown,
-                client_count=len(lines),
-                red_count=sum(line.colour == Colour.RED for line in lines),
-                pink_count=sum(line.colour == Colour.PINK for line in lines),
-            )
+    return {
+        (row.therapist_id, row.client_id): _line(
+            row, sources.get(row.client_id, _Source()), authorizations[row.client_id], unpaid, seen, today
         )
-    return result
+        for row in rows
+        if row.client_id is not None
+    }
 
 
 def current_authorization(

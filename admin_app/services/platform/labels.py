@@ -30,6 +30,8 @@ from admin_app.models import (
     PaymentMethod,
     PayoutStatus,
     ReminderPreference,
+    RequestAction,
+    RequestStatus,
     TaskStatus,
 )
 
@@ -168,6 +170,15 @@ FIELDS = {
     "resolved_at": _l("Resolved"),
     "resolved_by": _l("Resolved by"),
     "bad_fit": _l("Bad Fit"),
+    "payment_source": _l("Payment source"),
+    "authorization_status": _l("Authorization status"),
+    "attention": _l("Attention"),
+    "last_appointment": _l("Last appointment"),
+    "next_appointment": _l("Next appointment"),
+    "colour": _l("Colour"),
+    "answered_at": _l("Answered on"),
+    "answer_note": _l("Office's note"),
+    "asked_on": _l("Asked on"),
 }
 
 CHOICES: dict[type[enum.Enum], dict[str, object]] = {
@@ -252,6 +263,8 @@ CHOICES: dict[type[enum.Enum], dict[str, object]] = {
         "cheque": _l("Cheque"),
         "other": _l("Other"),
     },
+    RequestAction: {"activate": _l("Ask to activate"), "deactivate": _l("Ask to deactivate")},
+    RequestStatus: {"open": _l("Waiting for the office"), "done": _l("Done"), "refused": _l("Refused")},
 }
 
 # An authorization's status (services.billing.authorizations.AuthorizationStatus), by its value.

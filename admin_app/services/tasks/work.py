@@ -442,8 +442,8 @@ def snooze(session: Session, task_id: int, until: dt.date | None) -> AdminTask:
 
 def answer_request(session: Session, task_id: int, *, accepted: bool, note: str | None, user: User) -> AdminTask:
     """Answer the therapist's request a client_request task is about (client_requests.answer: the
-    care assignment changes when accepted, the therapist is told either way), and mark the task done
-    with the same note."""
+    client record is activated or deactivated when accepted, the therapist is told either way), and
+    mark the task done with the same note."""
     task = _open_task(session, task_id)
     if task.kind != TaskKind.CLIENT_REQUEST:
         raise RuleViolation(

@@ -17,6 +17,7 @@ from admin_app.extensions import db
 from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE
 from admin_app.services.messaging import notifications
 from admin_app.services.platform.clinic_time import to_local
+from admin_app.services.tasks import client_requests
 from admin_app.views.platform.base import RoleRequired
 from admin_app.views.platform.formatting import LOCAL_FORMAT
 
@@ -35,12 +36,18 @@ class NotificationsView(RoleRequired, BaseView):
 
     @expose("/")
     def index(self):
+        lines = notifications.recent(db.session, current_user.id)
         return self.render(
             "admin/notifications.html",
-            lines=notifications.recent(db.session, current_user.id),
+            lines=lines,
+            answers=self.answers(lines),
             links_to_outbox=self.links_to_outbox,
             local_time=lambda instant: to_local(instant).strftime(LOCAL_FORMAT),
         )
+
+    def answers(self, lines) -> dict:
+        """What the notices say beyond their text (the staff's have nothing more)."""
+        return {}
 
     @expose("/read", methods=("POST",))
     def mark_all_read(self):
@@ -54,6 +61,14 @@ class PortalNotificationsView(NotificationsView):
 
     required_role = THERAPIST_ROLE
     links_to_outbox = False
+
+    def answers(self, lines) -> dict:
+        """The office's answers to the therapist's requests: the client's name and the note, read for
+        the whole page in one statement (a notification holds ids only)."""
+        therapist = current_user.therapist
+        if therapist is None:
+            return {}
+        return client_requests.answers(db.session, therapist.id, [line.request_id for line in lines if line.request_id])
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,7 +20,7 @@ import pytest
 
 from admin_app.extensions import db
 from admin_app.models import AppointmentStatus, AssignmentKind, Attendance, CareAssignment
-from admin_app.services.people.caseload import Colour, Reason, caseloads
+from admin_app.services.people.caseload import Colour, Reason, caseloads, therapist_clients
 from admin_app.views.people import caseload as caseload_view
 from tests.conftest import login, make_app
 from tests.factories import (
@@ -284,6 +284,21 @@ def test_the_tab_costs_the_same_queries_for_2_or_10_therapists(app, admin_client
     assert len(rows_shown(page)) == 30
     assert len(few) == len(many) == 5
     assert len(few_page) == len(many_page)
+
+
+def test_one_therapists_lines_for_some_clients_are_the_tabs_in_five_statements(practice):
+    """The portal's My clients reads a page of one therapist's clients: the same lines as the tab."""
+    rosa = lines_of(caseloads(db.session), "Rosa Mendoza")
+    asked = [practice[name].id for name in ("Ana Quispe", "Bea Soto", "Carla Ruiz")] + [practice["Hugo Lara"].id]
+    rosa_id = practice["rosa"].id
+
+    with counted_queries() as statements:
+        found = therapist_clients(db.session, rosa_id, asked)
+
+    assert len(statements) == 5
+    assert found == {rosa[name].client_id: rosa[name] for name in ("Ana Quispe", "Bea Soto", "Carla Ruiz")}
+    assert therapist_clients(db.session, rosa_id) == {line.client_id: line for line in rosa.values()}
+    assert therapist_clients(db.session, rosa_id, []) == {}
 
 
 def test_a_therapist_may_not_open_the_tab(therapist_client):

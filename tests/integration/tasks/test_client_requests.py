@@ -1,7 +1,8 @@
 """A therapist asks the office to activate or deactivate a client; the office answers (issue 17).
 
-Lima; today is Saturday 5 December 2026. Lucía Torres cares for Ana Quispe (active) and Ben Soto
-(deactivated in October); Carla Ramos is another therapist's client.
+The request is about the client record (`Client.active`), never the care assignment. Lima; today is
+Saturday 5 December 2026. Lucía Torres cares for Ana Quispe (active) and Ben Soto (whose record was
+deactivated); her care of Dora Paz ended in October; Carla Ramos is another therapist's client.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from admin_app.extensions import db
 from admin_app.models import (
     AdminTask,
     CareAssignment,
+    Client,
     RequestAction,
     RequestStatus,
     TaskKind,
@@ -34,11 +36,12 @@ def care(app):
     lucia = make_therapist(full_name="Lucía Torres")
     login = make_therapist_user(lucia)
     ana = make_client(lucia, full_name="Ana Quispe")
-    ben = make_client(lucia, full_name="Ben Soto")
-    assignment(lucia, ben).active, assignment(lucia, ben).deactivated_on = False, dt.date(2026, 10, 15)
+    ben = make_client(lucia, full_name="Ben Soto", active=False)
+    dora = make_client(lucia, full_name="Dora Paz")
+    assignment(lucia, dora).active, assignment(lucia, dora).deactivated_on = False, dt.date(2026, 10, 15)
     carla = make_client(make_therapist(full_name="Beto Ramos"), full_name="Carla Ramos")
     db.session.commit()
-    return lucia, login, ana, ben, carla
+    return lucia, login, ana, ben, carla, dora
 
 
 def assignment(therapist, client) -> CareAssignment:
@@ -56,13 +59,14 @@ def ask(therapist, client, action: RequestAction, reason: str = "Moved to Cusco"
     [
         ("ana", RequestAction.DEACTIVATE, "  ", "Say why you ask: the reason is required."),
         ("carla", RequestAction.DEACTIVATE, "Moved", "Carla Ramos is not in your care."),
-        ("ana", RequestAction.ACTIVATE, "Back from travel", "Ana Quispe is already active in your care."),
-        ("ben", RequestAction.DEACTIVATE, "Moved", "Ben Soto is already inactive in your care."),
+        ("dora", RequestAction.DEACTIVATE, "Moved", "Dora Paz is not in your care."),
+        ("ana", RequestAction.ACTIVATE, "Back from travel", "Ana Quispe is already active."),
+        ("ben", RequestAction.DEACTIVATE, "Moved", "Ben Soto is already deactivated."),
     ],
 )
 def test_asking_is_refused_when_there_is_nothing_to_ask(care, who, action, reason, message):
-    lucia, _login, ana, ben, carla = care
-    client = {"ana": ana, "ben": ben, "carla": carla}[who]
+    lucia, _login, ana, ben, carla, dora = care
+    client = {"ana": ana, "ben": ben, "carla": carla, "dora": dora}[who]
     with pytest.raises(RuleViolation) as refused:
         ask(lucia, client, action, reason)
     assert str(refused.value) == message
@@ -71,7 +75,7 @@ def test_asking_is_refused_when_there_is_nothing_to_ask(care, who, action, reaso
 
 
 def test_the_same_request_twice_is_refused_while_the_first_waits(care):
-    lucia, _login, ana, _ben, _carla = care
+    lucia, _login, ana, *_others = care
     ask(lucia, ana, RequestAction.DEACTIVATE)
     db.session.commit()
     with pytest.raises(
@@ -80,10 +84,11 @@ def test_the_same_request_twice_is_refused_while_the_first_waits(care):
         ask(lucia, ana, RequestAction.DEACTIVATE, "Still moved")
 
 
-def test_an_accepted_request_changes_the_care_and_tells_the_therapist(care):
-    """Lucía asks to deactivate Ana: the scan opens the task; the office accepts: Ana's assignment is
-    inactive from today, Lucía's login has the notice, the task is closed and stays closed."""
-    lucia, login, ana, _ben, _carla = care
+def test_an_accepted_request_deactivates_the_client_and_tells_the_therapist(care):
+    """Lucía asks to deactivate Ana: the scan opens the task; the office accepts: Ana's record is
+    deactivated, Lucía still cares for her (the assignment is unchanged), Lucía's login has the notice,
+    the task is closed and stays closed."""
+    lucia, login, ana, *_others = care
     request = ask(lucia, ana, RequestAction.DEACTIVATE)
     db.session.commit()
     assert scan(db.session).opened == 1
@@ -97,7 +102,8 @@ def test_an_accepted_request_changes_the_care_and_tells_the_therapist(care):
     db.session.commit()
     assert (answered.status, answered.answer_note) == (RequestStatus.DONE, "Done, safe travels")
     db.session.expire_all()
-    assert (assignment(lucia, ana).active, assignment(lucia, ana).deactivated_on) == (False, dt.date(2026, 12, 5))
+    assert db.session.get(Client, ana.id).active is False
+    assert (assignment(lucia, ana).active, assignment(lucia, ana).deactivated_on) == (True, None)
     [notice] = notifications.recent(db.session, login.id)
     assert notice.text == (
         f"The office did what you asked in request #{request.id} (client #{ana.id}): see your requests for its note."
@@ -109,14 +115,14 @@ def test_an_accepted_request_changes_the_care_and_tells_the_therapist(care):
         client_requests.answer(db.session, request.id, accepted=False, note="", user=make_admin("other@example.com"))
 
 
-def test_a_refused_request_leaves_the_care_as_it_was_and_tells_the_therapist(care):
-    lucia, login, _ana, ben, _carla = care
+def test_a_refused_request_leaves_the_client_as_it_was_and_tells_the_therapist(care):
+    lucia, login, _ana, ben, *_others = care
     request = ask(lucia, ben, RequestAction.ACTIVATE, "He is coming back in January")
     db.session.commit()
     client_requests.answer(db.session, request.id, accepted=False, note="His file is closed", user=make_admin())
     db.session.commit()
     db.session.expire_all()
-    assert (assignment(lucia, ben).active, assignment(lucia, ben).deactivated_on) == (False, dt.date(2026, 10, 15))
+    assert db.session.get(Client, ben.id).active is False
     assert db.session.get(type(request), request.id).status == RequestStatus.REFUSED
     [notice] = notifications.recent(db.session, login.id)
     assert (
@@ -124,10 +130,11 @@ def test_a_refused_request_leaves_the_care_as_it_was_and_tells_the_therapist(car
     )
 
 
-def test_an_accepted_activation_makes_the_care_active_again(care):
-    lucia, _login, _ana, ben, _carla = care
+def test_an_accepted_activation_makes_the_client_active_again(care):
+    lucia, _login, _ana, ben, *_others = care
     request = ask(lucia, ben, RequestAction.ACTIVATE, "He is coming back in January")
     client_requests.answer(db.session, request.id, accepted=True, note="", user=make_admin())
     db.session.commit()
     db.session.expire_all()
+    assert db.session.get(Client, ben.id).active is True
     assert (assignment(lucia, ben).active, assignment(lucia, ben).deactivated_on) == (True, None)
