@@ -47,7 +47,6 @@ FIELDS = {
     "registered_at": _l("Registered"),
     "notes": _l("Notes"),
     "clinical_note": _l("Clinical note"),
-    "clinical_notes": _l("Clinical notes"),
     "links": _l("Links"),
     "linked_from": _l("Linked from"),
     "care_assignments": _l("Therapists"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from admin_app.services.people import records as people
 from admin_app.views.billing.colours import ClientRowColours
+from admin_app.views.people.clinical_notes import ClinicalNotesInPortal
 from admin_app.views.people.records import RecordLoader
 from admin_app.views.platform.portal import TherapistScopedView, current_therapist_id
 
@@ -19,7 +20,7 @@ class OwnClientsLoader(RecordLoader):
         return super().get_query().filter(people.client_visible_to_therapist(current_therapist_id()))
 
 
-class MyClientsView(ClientRowColours, TherapistScopedView):
+class MyClientsView(ClinicalNotesInPortal, ClientRowColours, TherapistScopedView):
     prepare = staticmethod(people.prepare_client)
     column_list = ("client_number", "full_name", "national_id", "email", "phone", "preferred_language", "active")
     column_searchable_list = ("full_name", "client_number", "national_id", "email", "phone")
