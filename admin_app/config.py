@@ -253,6 +253,8 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         # A receipt's emailed link opens its PDF for this many days.
         "RECEIPT_LINK_VALID_DAYS": _integer(env, "RECEIPT_LINK_VALID_DAYS", 30, 1),
         "SURVEY_ANONYMOUS_TO_THERAPISTS": _flag(env, "SURVEY_ANONYMOUS_TO_THERAPISTS", True),
+        # Clinical notes are the client's therapists' own; true lets staff read them too (each read audited).
+        "STAFF_READ_CLINICAL_NOTES": _flag(env, "STAFF_READ_CLINICAL_NOTES", False),
         "SURVEY_GUESS_LIMIT": env.get("SURVEY_GUESS_LIMIT", "20 per hour").strip(),
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none).
         "TRUSTED_PROXIES": _integer(env, "TRUSTED_PROXIES", 0, 0),

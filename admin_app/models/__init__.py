@@ -4,6 +4,7 @@ from admin_app.models.audit import AuditAction, Audited, AuditEvent
 from admin_app.models.auth import ADMIN_ROLE, THERAPIST_ROLE, LoginInvitation, Role, User
 from admin_app.models.base import Base
 from admin_app.models.billing import Authorization, InvoiceGrouping, Payer, PayerKind, PaymentSource
+from admin_app.models.clinical_notes import ClinicalNote, ClinicalNoteIsFinal
 from admin_app.models.invoices import (
     CREDIT_NOTE_SERIES,
     INVOICE_SERIES,
@@ -118,6 +119,8 @@ __all__ = [
     "Channel",
     "Client",
     "ClientLink",
+    "ClinicalNote",
+    "ClinicalNoteIsFinal",
     "CompensationModel",
     "CompensationTerms",
     "InvoiceGrouping",

@@ -17,6 +17,7 @@ from admin_app.models import (
     CareAssignment,
     Client,
     ClientLink,
+    ClinicalNote,
     CompensationModel,
     LinkKind,
     Participant,
@@ -316,6 +317,19 @@ def ensure_client_deletable(session: Session, client: Client) -> None:
                 name=client.full_name,
             )
         )
+    _refuse_when_clinical_notes(session, ClinicalNote.client_id == client.id, client.full_name)
+
+
+def _refuse_when_clinical_notes(session: Session, condition, name: str) -> None:
+    """Clinical notes are kept as written (models.clinical_notes): whoever they name stays."""
+    if session.scalar(select(exists().where(condition))):
+        raise RuleViolation(
+            _l(
+                "%(name)s cannot be deleted: clinical notes name them, and clinical notes are kept. "
+                "Untick “Active” to deactivate them instead.",
+                name=name,
+            )
+        )
 
 
 def ensure_therapist_deletable(session: Session, therapist: Therapist) -> None:
@@ -341,6 +355,7 @@ def ensure_therapist_deletable(session: Session, therapist: Therapist) -> None:
                 name=therapist.full_name,
             )
         )
+    _refuse_when_clinical_notes(session, ClinicalNote.therapist_id == therapist.id, therapist.full_name)
 
 
 def ensure_appointment_deletable(session: Session, appointment: Appointment) -> None:

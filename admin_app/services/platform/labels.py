@@ -48,6 +48,7 @@ FIELDS = {
     "active": _l("Active"),
     "registered_at": _l("Registered"),
     "notes": _l("Notes"),
+    "clinical_note": _l("Clinical note"),
     "links": _l("Links"),
     "linked_from": _l("Linked from"),
     "care_assignments": _l("Therapists"),

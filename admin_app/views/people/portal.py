@@ -31,6 +31,7 @@ from admin_app.services.platform.labels import choice_label
 from admin_app.services.tasks import client_requests
 from admin_app.views.billing.colours import authorizations_table, status_label
 from admin_app.views.people.caseload import ROW_CLASSES, local_when
+from admin_app.views.people.clinical_notes import ClinicalNotesInPortal
 from admin_app.views.people.records import RecordLoader
 from admin_app.views.platform.filters import LiveOptions
 from admin_app.views.platform.formatting import NO_VALUE
@@ -124,7 +125,7 @@ def _authorizations(_view, _context, client: Client, _name) -> Markup:
     return authorizations_table(authorization_rows(db.session, client_id=client.id))
 
 
-class MyClientsView(TherapistScopedView):
+class MyClientsView(ClinicalNotesInPortal, TherapistScopedView):
     prepare = staticmethod(people.prepare_client)
     list_template = "portal/my_clients.html"
     details_template = "portal/client_details.html"
