@@ -425,7 +425,8 @@ def test_the_portal_colours_the_therapists_clients_and_their_authorizations(clie
     low = make_authorization(beto, practice.icbc, 2, dt.date(2026, 9, 1), dt.date(2027, 3, 31), reference="TWO")
     sign_in_therapist(client, practice.rosa)
 
-    assert row_classes(client.get("/portal/clients/")) == {practice.ana.id: "", beto.id: "authorization-low"}
+    # The clients as the staff's caseload tab colours them (red: needs action).
+    assert row_classes(client.get("/portal/clients/")) == {practice.ana.id: "", beto.id: "table-danger"}
     assert row_classes(client.get("/portal/authorizations/")) == {practice.active.id: "", low.id: "authorization-low"}
 
 
