@@ -16,9 +16,20 @@ import pytest
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import Appointment, AssignmentKind, AuditEvent, CareAssignment, Client, Participant
+from admin_app.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    AssignmentKind,
+    Attendance,
+    AuditEvent,
+    CareAssignment,
+    Client,
+    Modality,
+    Participant,
+)
 from tests.conftest import sign_in_therapist
-from tests.factories import make_appointment, make_client, make_therapist, make_therapist_user
+from tests.factories import book, make_appointment, make_client, make_site, make_therapist, make_therapist_user
 from tests.pages import body, csv_rows, detail_fields, field_errors, flashed, list_rows, row_ids
 
 
@@ -272,3 +283,50 @@ def test_a_participant_with_a_fee_cannot_be_removed_from_the_appointment(client,
     ) in flashed(response)
     db.session.expire_all()
     assert db.session.get(Participant, ana_participant.id) is not None
+
+
+def test_a_clash_in_the_portal_names_neither_the_other_therapist_nor_their_client(client, practice):
+    """Beto is also in Jorge's group with Carlos at the time of Rosa's session with Ana: adding Beto
+    is refused, saying Beto is taken then, not with whom."""
+    book(practice.other, [practice.beto, practice.carlos], practice.ana_session.starts_at, kind=AppointmentKind.GROUP)
+    db.session.commit()
+    ana_participant = practice.ana_session.participants[0]
+
+    response = edit_appointment(
+        client,
+        practice.ana_session,
+        {"id": str(ana_participant.id), "client": str(practice.ana.id), "attendance": "attended"},
+        {"client": str(practice.beto.id), "attendance": "attended"},
+    )
+
+    page = body(response)
+    assert "Beto Quispe already has another appointment on 2026-05-04 10:00–10:50." in page
+    assert "Carlos" not in page and "Jorge" not in page
+    assert len(practice.ana_session.participants) == 1
+
+
+def test_a_room_clash_in_the_portal_says_the_room_is_taken_not_by_whom(client, practice):
+    """Rosa's cancelled on-site session comes back when she marks Ana attended; Jorge has the room then."""
+    room = make_site("Miraflores", rooms=("Sala 1",)).rooms[0]
+    start = dt.datetime(2026, 5, 11, 15, 0, tzinfo=dt.UTC)
+    mine = book(
+        practice.rosa,
+        [practice.ana],
+        start,
+        modality=Modality.ON_SITE,
+        room=room,
+        status=AppointmentStatus.CANCELLED,
+        attendance=Attendance.CANCELLED,
+    )
+    book(practice.other, [practice.carlos], start, modality=Modality.ON_SITE, room=room)
+    db.session.commit()
+
+    response = edit_appointment(
+        client, mine, {"id": str(mine.participants[0].id), "client": str(practice.ana.id), "attendance": "attended"}
+    )
+
+    page = body(response)
+    assert "Room Miraflores · Sala 1 is taken on 2026-05-11 10:00–10:50 by another appointment." in page
+    assert "Carlos" not in page and "Jorge" not in page
+    db.session.expire_all()
+    assert db.session.get(Appointment, mine.id).status == AppointmentStatus.CANCELLED

@@ -74,6 +74,18 @@ class Conflict:
             when=self.when,
         )
 
+    @property
+    def discreet_message(self):
+        """The clash told to a therapist in the portal: what is taken and when, never who else is
+        booked (another therapist's name tells whom the client sees; their clients are not theirs)."""
+        if self.kind == ConflictKind.CLIENT:
+            return _l(
+                "%(client)s already has another appointment on %(when)s.", client=self.client_name, when=self.when
+            )
+        if self.kind == ConflictKind.ROOM:
+            return _l("Room %(room)s is taken on %(when)s by another appointment.", room=self.room_name, when=self.when)
+        return self.message
+
 
 def find_conflicts(
     session: Session,

@@ -26,7 +26,7 @@ from admin_app.services.platform import races
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.locking import hold_sqlite_write_lock
 from admin_app.services.scheduling.attendance import CANCELLATIONS
-from admin_app.services.scheduling.conflicts import find_conflicts
+from admin_app.services.scheduling.conflicts import Conflict, find_conflicts
 
 # How often a write beaten by a concurrent booking is checked and tried again.
 BOOKING_ATTEMPTS = 3
@@ -120,13 +120,17 @@ def hold_therapist_locks(session: Session, therapist_ids: list[int]) -> None:
 def _refuse_conflicts(session: Session, slot: dict) -> None:
     conflicts = find_conflicts(session, **slot)
     if conflicts:
-        raise RuleViolation(conflicts[0].message, field="starts_at")
+        raise _refusal(conflicts[0])
 
 
 def _refusal_from_fresh_look(session: Session, slot: dict) -> RuleViolation:
     with Session(bind=session.get_bind()) as fresh:
         conflicts = find_conflicts(fresh, **slot)
-    return RuleViolation(conflicts[0].message if conflicts else races.TAKEN_MEANWHILE, field="starts_at")
+    return _refusal(conflicts[0]) if conflicts else RuleViolation(races.TAKEN_MEANWHILE, field="starts_at")
+
+
+def _refusal(conflict: Conflict) -> RuleViolation:
+    return RuleViolation(conflict.message, field="starts_at", discreet=conflict.discreet_message)
 
 
 def _slot(session: Session, appointment: Appointment) -> dict:

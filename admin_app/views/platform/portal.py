@@ -6,11 +6,21 @@ A record outside the filter answers 404, the same as one that does not exist.
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import abort
 from flask_security import current_user
 
 from admin_app.models import THERAPIST_ROLE
+from admin_app.services.platform.errors import RuleViolation
 from admin_app.views.platform.base import PracticeModelView, RoleRequired
+
+
+def _discreetly(rule, session, model) -> None:
+    try:
+        rule(session, model)
+    except RuleViolation as error:
+        raise error.discreetly() from None
 
 
 def current_therapist_id() -> int:
@@ -46,6 +56,13 @@ class TherapistScopedView(TherapistPortal, PracticeModelView):
 
     def get_count_query(self):
         return self.scope(super().get_count_query())
+
+    def _run_rule(self, rule, model, form=None) -> None:
+        """A refusal in its discreet wording: a clash says the room or the client is taken, never by
+        whom (another therapist's appointment is not the therapist's to read)."""
+        if rule is None:
+            return
+        super()._run_rule(partial(_discreetly, rule), model, form)
 
     def get_one(self, id):
         record = super().get_one(id)
