@@ -56,6 +56,7 @@ from admin_app.views.surveys.staff.responses import SurveyResponseView
 from admin_app.views.surveys.staff.results import SurveyResultsView
 from admin_app.views.tasks.bad_fit import BadFitView
 from admin_app.views.tasks.home import StaffHomeView
+from admin_app.views.tasks.requests_stand_in import MyRequestsStandIn
 from admin_app.views.tasks.tasks import TasksView, task_bell
 
 THEME = Bootstrap4Theme(base_template="admin/practice_base.html", fluid=True)
@@ -229,6 +230,7 @@ def _therapist_portal(app: Flask) -> Admin:
         )
     )
     portal.add_view(MyRatingsView(name=_l("My ratings"), endpoint="my_ratings", url="ratings"))
+    portal.add_view(MyRequestsStandIn(name=_l("My requests"), endpoint="my_requests", url="requests"))
     portal.add_view(PortalNotificationsView(name=_l("Notifications"), endpoint=PORTAL_ENDPOINT, url="notifications"))
     return portal
 
