@@ -30,6 +30,7 @@ from admin_app.models import (
     PaymentMethod,
     PayoutStatus,
     ReminderPreference,
+    RequestAction,
     TaskStatus,
 )
 
@@ -240,6 +241,7 @@ CHOICES: dict[type[enum.Enum], dict[str, object]] = {
         "invoiced": _l("Invoiced, not paid yet"),
         "partly_paid": _l("Partly paid"),
     },
+    RequestAction: {"activate": _l("Activate"), "deactivate": _l("Deactivate")},
     BadFitReason: {"no_show": _l("No-show"), "two_cancellations": _l("Two cancellations in a row")},
     BadFitState: {"open": _l("To review"), "resolved": _l("Resolved")},
     BadFitResolution: {"kept": _l("Kept on"), "deactivated": _l("Client deactivated")},
