@@ -11,12 +11,14 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import (
     Appointment,
     AppointmentStatus,
     Attendance,
+    AuditEvent,
     Channel,
     ClientRequest,
     MessageStatus,
@@ -26,7 +28,7 @@ from admin_app.models import (
 )
 from admin_app.services.messaging import reminders
 from admin_app.services.scheduling import portal_day
-from tests.conftest import sign_in_therapist
+from tests.conftest import make_app, sign_in_therapist
 from tests.factories import (
     make_appointment,
     make_authorization,
@@ -36,7 +38,7 @@ from tests.factories import (
     make_therapist,
     make_therapist_user,
 )
-from tests.pages import body, flashed, text_of
+from tests.pages import body, csrf_token, flashed, text_of
 from tests.queries import counted_queries
 
 NOW = "2026-12-01T03:00Z"  # Monday 30 November, 22:00 in Lima
@@ -181,6 +183,13 @@ def test_marking_an_attendance_from_the_home(client, practice):
     assert reload(participant).attendance == Attendance.NO_SHOW
     assert reload(appointment).status == AppointmentStatus.HELD
     assert "No-show" in days(page)["2026-11-30"]
+    change = db.session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.entity == "participant", AuditEvent.entity_id == participant.id)
+        .order_by(AuditEvent.id.desc())
+    )
+    assert (change.action, change.actor_user_id) == ("update", practice.rosa.user.id)
+    assert "attendance" in change.changed_fields
 
 
 def test_a_past_week_appointment_is_closed_from_the_home(client, practice):
@@ -264,6 +273,32 @@ def test_another_therapists_participant_is_not_found(client, practice, participa
 
 def test_marking_needs_a_post(client, practice):
     assert client.get(MARK).status_code == 405
+
+
+@pytest.fixture
+def csrf_client(database_url, migrated_app, app):
+    return make_app(database_url, WTF_CSRF_ENABLED=True).test_client()
+
+
+def test_marking_needs_the_csrf_token_of_the_home(csrf_client, practice):
+    participant = expected(practice.rosa, practice.ana, utc(1, 2)).participants[0]
+    db.session.commit()
+    csrf_client.post(
+        "/login",
+        data={
+            "email": practice.rosa.email,
+            "password": "password123",
+            "csrf_token": csrf_token(csrf_client.get("/login")),
+        },
+    )
+    data = {"participant_id": participant.id, "attendance": "attended"}
+
+    assert csrf_client.post(MARK, data=data).status_code == 400
+    assert reload(participant).attendance == Attendance.EXPECTED
+
+    token = csrf_token(csrf_client.get(HOME))
+    assert csrf_client.post(MARK, data={**data, "csrf_token": token}).status_code == 302
+    assert reload(participant).attendance == Attendance.ATTENDED
 
 
 def test_a_deactivated_therapist_record_gets_no_home(client, practice):
@@ -373,9 +408,9 @@ def test_my_open_requests_are_listed(client, practice):
 
 
 def statements_for(client) -> int:
-    """The page's statements, after a first request: the test's session (shared by the requests)
-    then holds the signed-in therapist, as the second time round in either count."""
-    client.get(HOME)
+    """The page's statements as a request of its own reads them: the test's session, which the
+    requests share, must not hand it the signed-in login and therapist already loaded."""
+    db.session.expire_all()
     with counted_queries() as statements:
         assert client.get(HOME).status_code == 200
     return len(statements)
@@ -411,7 +446,7 @@ def test_the_home_reads_in_a_constant_number_of_statements(client, practice):
     page = client.get(HOME)
     assert len(re.findall(r'class="list-group-item portal-appointment', body(page))) > 20
 
-    assert statements_for(client) == few
+    assert statements_for(client) == few == 8  # the login, its therapist, the home's five, the notification bell
 
 
 def test_the_service_reads_in_five_statements(app, practice):
