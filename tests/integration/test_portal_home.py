@@ -114,6 +114,39 @@ def test_the_days_follow_the_clinic_clock_across_midnight_utc(client, practice):
     assert "Create or rotate calendar link" in section(page, "calendar-feed")
 
 
+def test_the_day_headings_are_in_the_readers_language(client, practice):
+    expected(practice.rosa, practice.ana, utc(1, 15))
+    practice.rosa.user.locale = "es"
+    db.session.commit()
+
+    shown = days(client.get(HOME))
+
+    assert shown["2026-11-30"].startswith("lunes, 30 de noviembre de 2026")
+    assert shown["2026-12-01"].startswith("martes, 1 de diciembre de 2026")
+
+
+def test_vancouver_days_hold_across_the_end_of_daylight_saving(app, practice):
+    """1 November 2026, Vancouver: 01:00-02:00 happens twice (PDT, then PST). The day runs from
+    07:00 UTC to 08:00 UTC the next morning: 25 hours, every appointment on its local date."""
+    first_half_past_one = expected(practice.rosa, practice.ana, utc(1, 8, 30, month=11))  # 01:30 PDT
+    late = expected(practice.rosa, practice.beto, utc(2, 7, 30, month=11))  # 23:30 PST, still 1 November
+    next_morning = expected(practice.rosa, practice.ana, utc(2, 8, 30, month=11))  # 00:30 on 2 November
+    before = expected(practice.rosa, practice.beto, utc(1, 6, 30, month=11))  # 23:30 PDT on 31 October
+    rosa = practice.rosa.id
+    app.config["CLINIC_TIMEZONE"] = "America/Vancouver"
+    try:
+        home = portal_day.portal_day(db.session, therapist_id=rosa, now=utc(1, 19, month=11), days_ahead=1)
+    finally:
+        app.config["CLINIC_TIMEZONE"] = "America/Lima"
+
+    assert home.today == dt.date(2026, 11, 1)
+    assert [(day.day, [a.id for a in day.appointments]) for day in home.days] == [
+        (dt.date(2026, 11, 1), [first_half_past_one.id, late.id]),
+        (dt.date(2026, 11, 2), [next_morning.id]),
+    ]
+    assert [a.id for a in home.still_expected] == [before.id]
+
+
 def test_the_window_is_today_and_the_days_ahead_setting(app, client, practice):
     expected(practice.rosa, practice.ana, utc(8, 15))  # 8 December, 10:00 in Lima: 8 days after today
     expected(practice.rosa, practice.ana, utc(7, 15))  # 7 days after today
