@@ -32,7 +32,7 @@ def current_therapist_id() -> int:
 
 
 def moment(instant) -> str:
-    """A stored instant as the clinic's date and time, in the reader's language ("5 Dec 2026, 09:30")."""
+    """A stored instant as the clinic's date and time, in the reader's language ("Dec 5, 2026, 09:30" in English)."""
     local = clinic_time.to_local(instant)
     return f"{format_date(local.date(), 'medium')}, {local:%H:%M}"
 
