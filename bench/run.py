@@ -363,6 +363,68 @@ ORDER BY e.on DESC, e.id DESC
 LIMIT 20
 """
 
+# The portal home (services.scheduling.portal_day) of one therapist: their clients in care now, the
+# window's appointments (today on, and the past week's not cancelled with someone still expected) a
+# row per participant, their clients' authorizations that are low, expiring or exhausted (counts
+# grouped before the join, narrowed to those clients), the messages about them that failed for good,
+# and their open requests.
+PORTAL_CARE_SQL = "SELECT client_id FROM care_assignment WHERE therapist_id = :therapist AND active"
+PORTAL_APPOINTMENTS_SQL = """
+SELECT a.id, a.starts_at, a.ends_at, a.kind, a.modality, a.status, a.video_link, r.name, s.name,
+       p.id, p.attendance, c.id, c.full_name
+FROM appointment a
+LEFT JOIN room r ON r.id = a.room_id
+LEFT JOIN site s ON s.id = r.site_id
+LEFT JOIN participant p ON p.appointment_id = a.id
+LEFT JOIN client c ON c.id = p.client_id
+WHERE a.therapist_id = :therapist AND a.starts_at >= :since AND a.starts_at < :until
+  AND (a.starts_at >= :today_start
+       OR (a.status <> 'cancelled'
+           AND EXISTS (SELECT 1 FROM participant w WHERE w.appointment_id = a.id AND w.attendance = 'expected')))
+ORDER BY a.starts_at, a.id, p.id
+"""
+PORTAL_ALERTS_SQL = """
+WITH mine AS (
+  SELECT client_id FROM care_assignment WHERE therapist_id = :therapist AND active
+), counted AS (
+  SELECT p.authorization_id,
+         count(*) FILTER (WHERE p.attendance = 'expected') AS scheduled,
+         count(*) FILTER (WHERE p.attendance = 'attended') AS attended,
+         count(*) FILTER (WHERE p.attendance IN ('late_cancelled', 'no_show')) AS missed
+  FROM participant p
+  WHERE p.authorization_id IS NOT NULL AND p.client_id IN (SELECT client_id FROM mine)
+  GROUP BY p.authorization_id
+), figures AS (
+  SELECT a.id, c.full_name, c.id AS client_id, py.name AS payer, a.reference, a.approved_sessions, a.valid_until,
+         a.extension_requested_at, a.closed_at, coalesce(k.scheduled, 0) AS scheduled,
+         coalesce(k.attended, 0) + CASE WHEN py.counts_missed_sessions THEN coalesce(k.missed, 0) ELSE 0 END AS used
+  FROM payer_authorization a
+  JOIN payer py ON py.id = a.payer_id
+  JOIN client c ON c.id = a.client_id
+  LEFT JOIN counted k ON k.authorization_id = a.id
+  WHERE a.client_id IN (SELECT client_id FROM mine)
+)
+SELECT * FROM figures
+WHERE closed_at IS NULL AND valid_until >= :today AND extension_requested_at IS NULL
+  AND (used >= approved_sessions OR approved_sessions - used - scheduled <= :low OR valid_until - :today <= :days)
+ORDER BY full_name, client_id, valid_until, id
+"""
+PORTAL_FAILED_SQL = """
+SELECT m.id, m.client_id, c.full_name, m.channel, m.template, m.created_at
+FROM outbound_message m JOIN client c ON c.id = m.client_id
+WHERE m.status = 'failed' AND m.created_at >= :since
+  AND m.client_id IN (SELECT client_id FROM care_assignment WHERE therapist_id = :therapist AND active)
+ORDER BY m.created_at DESC, m.id DESC
+LIMIT 20
+"""
+PORTAL_REQUESTS_SQL = """
+SELECT r.id, r.client_id, c.full_name, r.action, r.reason, r.created_at
+FROM client_request r JOIN client c ON c.id = r.client_id
+WHERE r.therapist_id = :therapist AND r.status = 'open'
+ORDER BY r.created_at, r.id
+"""
+BENCH_THERAPIST_PASSWORD = "bench-therapist-password"
+
 
 @dataclasses.dataclass
 class Result:
@@ -517,6 +579,7 @@ def run(app, args: argparse.Namespace) -> list[Result]:
     results.append(Result(*payout_pdf_figure(app, session, args, month)))
     home_bare_ms, home_note = home_figures(session, args, today)
     results.extend(page_results(app, args, str(month), today.year, bare_ms, year_bare_ms, (home_bare_ms, home_note)))
+    results.append(portal_home_result(app, session, args))
     return results
 
 
@@ -1012,6 +1075,104 @@ def page_results(
         size = f"{len(first.data) // 1024} KiB"
         results.append(Result(name, statistics.median(times), baseline, f"{size}; {note}" if note else size))
     return results
+
+
+def portal_home_result(app, session, args) -> Result:
+    """`GET /portal/` as the therapist with the most clients in care (a login is given to them once),
+    against the bare SQL of what it shows; the note has the page's statement count, and the service's
+    rows are checked against the SQL (appointments and participants, alerts, failed messages, requests).
+    Read at the real now: the page has no other."""
+    name = "GET /portal/ (the portal home of the therapist with the most clients)"
+    try:
+        portal_day = importlib.import_module("admin_app.services.scheduling.portal_day")
+    except ImportError:
+        return Result(name, note="skipped: no services.scheduling.portal_day")
+    from admin_app.demo.catalogue import THERAPIST_PASSWORD
+    from admin_app.extensions import db
+    from admin_app.models import Therapist
+    from admin_app.services.accounts import logins
+    from admin_app.services.platform import clinic_time
+
+    busiest = session.execute(
+        sa.text(
+            "SELECT therapist_id, count(*) FROM care_assignment WHERE active"
+            " GROUP BY therapist_id ORDER BY 2 DESC, 1 LIMIT 1"
+        )
+    ).first()
+    if busiest is None:
+        return Result(name, note="skipped: no care assignment")
+    therapist_id, clients = busiest
+    therapist = session.get(Therapist, therapist_id)
+    if therapist.user is None:
+        logins.therapist_login(session, therapist, password=BENCH_THERAPIST_PASSWORD, locale="en")
+    email = therapist.user.email
+    session.commit()
+    client = app.test_client()
+    if not any(
+        client.post("/login", data={"email": email, "password": password}).status_code == 302
+        for password in (BENCH_THERAPIST_PASSWORD, THERAPIST_PASSWORD)
+    ):
+        return Result(name, note="skipped: the therapist's login failed")
+    first = client.get("/portal/")
+    if first.status_code != 200:
+        return Result(name, note=f"skipped: {first.status_code}")
+    statements: list[str] = []
+
+    def count(*_args):
+        statements.append(_args[2])
+
+    times = []
+    for _ in range(args.repeat):
+        statements.clear()
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        started = time.perf_counter()
+        response = client.get("/portal/")
+        times.append((time.perf_counter() - started) * 1000)
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+        assert response.status_code == 200, response.status_code
+    now = dt.datetime.now(dt.UTC)
+    today = clinic_time.today()
+    params = {
+        "therapist": therapist_id,
+        "since": clinic_time.day_start(today - dt.timedelta(days=portal_day.STILL_EXPECTED_DAYS)),
+        "today_start": clinic_time.day_start(today),
+        "until": clinic_time.day_start(today + dt.timedelta(days=app.config["PORTAL_DAYS_AHEAD"] + 1)),
+        "today": today,
+        "low": app.config["AUTHORIZATION_LOW_SESSIONS"],
+        "days": app.config["AUTHORIZATION_EXPIRY_DAYS"],
+    }
+    failed_since = now - dt.timedelta(days=portal_day.FAILED_MESSAGE_DAYS)
+
+    def run(sql: str, **extra):
+        return session.execute(sa.text(sql), {**params, **extra}).all()
+
+    def bare():
+        return (
+            run(PORTAL_CARE_SQL),
+            run(PORTAL_APPOINTMENTS_SQL),
+            run(PORTAL_ALERTS_SQL),
+            run(PORTAL_FAILED_SQL, since=failed_since),
+            run(PORTAL_REQUESTS_SQL),
+        )
+
+    bare_ms, (_care, rows, alerts, failed, requests) = timed(bare, args.repeat, session)
+    home = portal_day.portal_day(session, therapist_id=therapist_id, now=now)
+    shown = [*home.still_expected, *(a for day in home.days for a in day.appointments)]
+    same = (
+        [(a.id, p.participant_id) for a in shown for p in a.attendees]
+        == [(row[0], row[9]) for row in rows if row[9] is not None]
+        and len(shown) == len({row[0] for row in rows})
+        and [row.id for row in home.authorizations] == [row.id for row in alerts]
+        and [m.id for m in home.failed_messages] == [row.id for row in failed]
+        and [r.id for r in home.open_requests] == [row.id for row in requests]
+    )
+    session.rollback()
+    note = (
+        f"{len(first.data) // 1024} KiB, {len(statements)} statements; {clients} clients, {len(shown)} appointments"
+        f" ({len(home.still_expected)} still expected), {len(alerts)} alerts, {len(failed)} failed messages,"
+        f" {len(requests)} open requests"
+    )
+    return Result(name, statistics.median(times), bare_ms, note + ("" if same else " MISMATCH"))
 
 
 def check_month(totals, sessions_rows, amount_rows) -> str:

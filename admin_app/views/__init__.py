@@ -39,8 +39,8 @@ from admin_app.views.people.caseload import CaseloadView
 from admin_app.views.people.portal import MyClientsView
 from admin_app.views.people.records import CareAssignmentView, ClientLinkView, ClientView, TherapistView
 from admin_app.views.platform import home
-from admin_app.views.platform.base import TherapistIndexView
 from admin_app.views.platform.formatting import register_template_filters
+from admin_app.views.platform.portal import TherapistIndexView
 from admin_app.views.reports import statistics
 from admin_app.views.reports.monthly import MonthlyReportView
 from admin_app.views.reports.statistics import NewClientsView, StatisticsView

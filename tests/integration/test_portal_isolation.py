@@ -177,6 +177,7 @@ def test_no_portal_post_changes_another_therapists_records(client, jorges):
                 "clinical_note": "Rosa writes",
                 "attendance": "no_show",
                 "participant": record_id,
+                "participant_id": record_id,
                 "client": jorges.carlos.id,
                 "notes": "Rosa was here",
                 "email": "rosa@example.com",

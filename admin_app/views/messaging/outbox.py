@@ -20,12 +20,23 @@ from markupsafe import Markup, escape
 from admin_app.extensions import db
 from admin_app.models import Channel, OutboundMessage
 from admin_app.services.accounts import invitations
+from admin_app.services.billing import alerts, receipts, sending
 from admin_app.services.messaging import outbox, reminders, rendering
+from admin_app.services.payouts import emails as payout_emails
 from admin_app.services.platform.errors import NoLongerDue, RuleViolation
 from admin_app.services.platform.labels import LANGUAGES
+from admin_app.services.surveys import invitations as survey_invitations
 from admin_app.views.platform.base import PracticeModelView
 
-TEMPLATES = {reminders.TEMPLATE: _l("Appointment reminder"), invitations.INVITATION_TEMPLATE: _l("Login invitation")}
+TEMPLATES = {
+    reminders.TEMPLATE: _l("Appointment reminder"),
+    invitations.INVITATION_TEMPLATE: _l("Login invitation"),
+    survey_invitations.TEMPLATE: _l("Survey invitation"),
+    alerts.TEMPLATE: _l("Authorization alert"),
+    receipts.TEMPLATE: _l("Receipt"),
+    sending.TEMPLATE: _l("Invoice"),
+    payout_emails.TEMPLATE: _l("Payout statement"),
+}
 LABELS = {
     "created_at": _l("Created"),
     "channel": _l("Channel"),

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import abort, flash, redirect, request, url_for
-from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.form import InlineFormAdmin
@@ -20,12 +19,11 @@ from sqlalchemy.exc import DBAPIError
 from wtforms.validators import ValidationError
 
 from admin_app.extensions import db
-from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE
+from admin_app.models import ADMIN_ROLE
 from admin_app.services.platform import bounds, races
 from admin_app.services.platform.documents.spreadsheets import neutralise_formula
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import CHOICES, FIELDS, LANGUAGES, choices_for
-from admin_app.services.scheduling import calendar
 from admin_app.views.platform.exports import StreamedExport
 from admin_app.views.platform.filters import PracticeFilterConverter, bounded_filter
 from admin_app.views.platform.formatting import (
@@ -113,26 +111,6 @@ class RoleRequired:
             # Only the path: a query string may carry search terms (client names).
             return redirect(url_for("security.login", next=request.path))
         abort(403)
-
-
-class TherapistIndexView(RoleRequired, AdminIndexView):
-    required_role = THERAPIST_ROLE
-
-    @expose("/")
-    def index(self):
-        therapist = current_user.therapist
-        feed_url = calendar.calendar_feed_url(therapist) if therapist else None
-        return self.render("portal/home.html", therapist=therapist, calendar_feed_url=feed_url)
-
-    @expose("/calendar-link", methods=("POST",))
-    def rotate_calendar_link(self):
-        """The signed-in therapist's own calendar link, created or replaced (CSRF-checked POST)."""
-        if current_user.therapist is None:
-            abort(404)
-        calendar.rotate_calendar_feed(db.session, current_user.therapist)
-        db.session.commit()
-        flash(gettext("Your new calendar link is ready; the previous one no longer works."), "success")
-        return redirect(url_for(".index"))
 
 
 class PracticeModelView(StreamedExport, RoleRequired, ModelView):
