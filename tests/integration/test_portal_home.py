@@ -432,7 +432,7 @@ def test_my_open_requests_are_listed(client, practice):
     page = client.get(HOME)
 
     requests = section(page, "open-requests")
-    assert "Deactivate · Ana Quispe Moved abroad Asked on Nov 29, 2026" in requests
+    assert "Ask to deactivate · Ana Quispe Moved abroad Asked on Nov 29, 2026" in requests
     assert "Beto" not in requests and "Carlos" not in body(page)
     assert 'href="/portal/requests/"' in body(page)  # the requests list (not followed here)
 
