@@ -55,6 +55,7 @@ from admin_app.demo.invoices import load_invoices
 from admin_app.demo.payments import load_payments
 from admin_app.demo.payouts import load_payouts
 from admin_app.demo.plan import Period, meetings, plan_clients, plan_therapists
+from admin_app.demo.portal import load_clinical_notes
 from admin_app.demo.practices import LIMA, PRACTICES, DemoPractice
 from admin_app.demo.tasks import load_tasks
 from admin_app.models import Client, Site, Therapist, User
@@ -143,6 +144,7 @@ def load_demo_practice(
     paid = load_payments(session, practice, today=period.today) if invoices else {}
     paid_out = load_payouts(session, practice, today=period.today) if invoices else {}
     worked = load_tasks(session, practice, today=period.today) if invoices else {}
+    noted = load_clinical_notes(session, practice, today=period.today)
     counts = {
         "sites": len(sites),
         "rooms": sum(len(site.room_ids) for site in sites),
@@ -158,6 +160,7 @@ def load_demo_practice(
         **paid,
         **paid_out,
         **worked,
+        "clinical notes": noted,
     }
     return DemoSummary(DemoOutcome.LOADED, demo_logins(practice), counts, period.first_day, period.last_day)
 

@@ -24,6 +24,7 @@ from admin_app.models import (
     BadFitResolution,
     BadFitState,
     CareAssignment,
+    Client,
     RequestAction,
     TaskKind,
     TaskStatus,
@@ -93,11 +94,12 @@ def _work_tasks(session: Session, admin: User, *, now: dt.datetime) -> None:
 
 
 def _ask_to_deactivate(session: Session, practice: DemoPractice) -> None:
-    """The demo therapist asks the office to deactivate one of their active clients."""
+    """The demo therapist asks the office to deactivate one of the active clients in their care."""
     therapist = session.scalar(select(Therapist).where(Therapist.email == marker_email(practice)))
     assignment = session.scalar(
         select(CareAssignment)
-        .where(CareAssignment.therapist_id == therapist.id, CareAssignment.active.is_(True))
+        .join(Client, Client.id == CareAssignment.client_id)
+        .where(CareAssignment.therapist_id == therapist.id, CareAssignment.active.is_(True), Client.active)
         .order_by(CareAssignment.id)
         .limit(1)
     )
