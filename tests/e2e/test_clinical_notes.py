@@ -37,7 +37,7 @@ def test_a_note_written_from_a_phone_is_kept_as_typed_and_the_staff_page_does_no
     phone.locator("#clinical_note").fill(NOTE)
     follow(phone, phone.locator("#clinical-note-form [type=submit]"))
 
-    assert alerts(phone, "success") == ["Clinical note saved."]  # English until the lead translates it
+    assert alerts(phone, "success") == ["Nota clínica guardada."]
     newest = phone.locator(".clinical-note").first
     expect(newest.locator(".clinical-note-text")).to_have_text(NOTE)
     expect(newest.locator(".clinical-note-author")).to_have_text("Lucía Paredes Salazar")
