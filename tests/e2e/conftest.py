@@ -239,6 +239,23 @@ VANCOUVER_SETTINGS = {
 VANCOUVER_ADMIN = ("admin@vancouver.example.com", "demo-admin-2026")  # the Vancouver demo's staff, English UI
 
 
+def small_lima(tmp_path_factory, name: str) -> Iterator[Practice]:
+    """A Lima demo of its own (4 therapists, 3 months) in database `name`, served by gunicorn: for a
+    module whose changes (a payout run, say) must touch no other test's practice."""
+    sink = SmtpSink()
+    sink.start()
+    try:
+        for database_url in fresh_database(tmp_path_factory, name):
+            yield from serve(
+                sink,
+                database_url,
+                tmp_path_factory.mktemp(name) / "gunicorn.log",
+                seed=("--therapists", "4", "--months", "3"),
+            )
+    finally:
+        sink.stop()
+
+
 @pytest.fixture(scope="module")
 def vancouver(chromium, tmp_path_factory) -> Iterator[Practice]:
     """A small Vancouver demo network (4 therapists; the month before last, last month and this one)

@@ -18,8 +18,8 @@ from admin_app.services.payouts import statements
 from admin_app.services.payouts.run import payout_run
 from admin_app.services.platform.money import format_money
 from admin_app.services.platform.months import Month
-from tests.conftest import SmtpSink, make_app
-from tests.e2e.conftest import THERAPIST, Practice, fresh_database, serve, watched_browser
+from tests.conftest import make_app
+from tests.e2e.conftest import THERAPIST, Practice, small_lima, watched_browser
 from tests.e2e.helpers import follow, last_month, log_in
 from tests.integration.test_month_report import pdf_text
 
@@ -27,18 +27,7 @@ from tests.integration.test_month_report import pdf_text
 @pytest.fixture(scope="module")
 def lima(chromium, tmp_path_factory) -> Iterator[Practice]:
     """A Lima demo of its own (4 therapists, 3 months), so its payouts touch no other test's practice."""
-    sink = SmtpSink()
-    sink.start()
-    try:
-        for database_url in fresh_database(tmp_path_factory, "e2emypay"):
-            yield from serve(
-                sink,
-                database_url,
-                tmp_path_factory.mktemp("e2e-my-payments") / "gunicorn.log",
-                seed=("--therapists", "4", "--months", "3"),
-            )
-    finally:
-        sink.stop()
+    yield from small_lima(tmp_path_factory, "e2emypay")
 
 
 @pytest.fixture(scope="module")
