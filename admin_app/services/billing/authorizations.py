@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, case, func, select
@@ -100,15 +100,15 @@ def status_of(
 def counts_query(
     *conditions: ColumnElement[bool],
     excluding_participants: Iterable[int] = (),
-    client_ids: Sequence[int] | None = None,
 ) -> Select:
     """(authorization id, scheduled, used, billed) for the authorizations meeting `conditions` (on
     `Authorization`; none: all), in one query: the linked participants are counted per authorization
     first, then joined, so a list of thousands costs what its bare SQL costs.
 
     `excluding_participants`: leave these out of the counts (the participants a batch is about to
-    link again, so they are not counted twice). `client_ids`: the authorizations are of these clients
-    only, so their participants are read by the client index rather than by scanning every linked one.
+    link again, so they are not counted twice). The participants are narrowed by their authorization
+    only: narrowing them by client as well makes PostgreSQL walk every linked participant in
+    authorization order (a portal page of 50 clients: 150 ms instead of 30 ms on the ten-year bench).
     """
     billed = (
         select(InvoiceLine.participant_id)
@@ -129,8 +129,6 @@ def counts_query(
     )
     if conditions:
         per_link = per_link.where(Participant.authorization_id.in_(select(Authorization.id).where(*conditions)))
-    if client_ids is not None:
-        per_link = per_link.where(Participant.client_id.in_(client_ids))
     excluded = tuple(excluding_participants)
     if excluded:
         per_link = per_link.where(Participant.id.not_in(excluded))
@@ -174,7 +172,7 @@ def authorization_rows(
         conditions.append(Authorization.client_id.in_(clients))
     if therapist_client_ids is not None:
         conditions.append(Authorization.client_id.in_(therapist_client_ids))
-    counted = counts_query(*conditions, client_ids=clients).subquery()
+    counted = counts_query(*conditions).subquery()
     query = (
         select(
             Authorization.id,
