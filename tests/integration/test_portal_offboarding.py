@@ -70,3 +70,14 @@ def test_deactivating_the_therapist_closes_the_portal_and_the_feed_at_once(clien
         assert response.status_code in (302, 403), (path, response.status_code)
         assert "Ana Quispe" not in response.get_data(as_text=True)
     assert client.get(rosa.feed).status_code == 404
+
+
+def test_her_own_appointment_with_a_client_whose_care_ended_shows_initials(client, rosa):
+    rosa.dora.care_assignments[0].active = False
+    db.session.commit()
+
+    listed = [row["participants"] for row in list_rows(client.get("/portal/appointments/"))]
+    exported = client.get("/portal/appointments/export/csv/").get_data(as_text=True)
+
+    assert listed == ["D. R. · Attended"]
+    assert "D. R." in exported and "Dora" not in exported

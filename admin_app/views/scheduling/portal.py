@@ -1,24 +1,46 @@
 """The therapist portal's appointments: a therapist's own, with the attendance they record.
 
 Scoped like every portal list (`views.platform.portal`); the participants' client lookup offers
-only the therapist's own clients.
+only the therapist's own clients, and a participant whose client is no longer in the therapist's
+care shows by initials (the privacy hold), as on the portal home.
 """
 
 from __future__ import annotations
 
 from functools import partial
 
+from flask import g
 from flask_admin.model.form import InlineFormAdmin
+from markupsafe import Markup
 
 from admin_app.extensions import db
 from admin_app.models import Appointment, Client, Participant
-from admin_app.services.platform.labels import FIELDS
+from admin_app.services.people.records import clients_in_care_now
+from admin_app.services.platform.labels import FIELDS, choice_label
 from admin_app.services.scheduling import rules
+from admin_app.services.scheduling.portal_day import shown_name
 from admin_app.views.people.portal import OwnClientsLoader
 from admin_app.views.people.records import CLIENT_LOOKUP
 from admin_app.views.platform.filters import MonthFilter
 from admin_app.views.platform.portal import TherapistScopedView, current_therapist_id
-from admin_app.views.scheduling.appointments import APPOINTMENT_ROW_LOADS, participants_summary
+from admin_app.views.scheduling.appointments import APPOINTMENT_ROW_LOADS
+
+
+def _in_care() -> set[int]:
+    """The clients in the signed-in therapist's care now, read once per request."""
+    if "portal_in_care" not in g:
+        g.portal_in_care = set(db.session.scalars(clients_in_care_now(current_therapist_id())))
+    return g.portal_in_care
+
+
+def _names(appointment: Appointment) -> list[tuple[str, Participant]]:
+    return [(shown_name(p.client.full_name, p.client_id in _in_care()), p) for p in appointment.participants]
+
+
+def _participants(_view, _context, appointment: Appointment, _name) -> Markup:
+    return Markup("<br>").join(
+        Markup("{} · {}").format(name, choice_label(p.attendance)) for name, p in _names(appointment)
+    )
 
 
 class MyAppointmentsView(TherapistScopedView):
@@ -27,12 +49,10 @@ class MyAppointmentsView(TherapistScopedView):
     column_list = ("starts_at", "ends_at", "participants", "kind", "modality", "room", "status")
     column_default_sort = ("starts_at", True)
     column_filters = (MonthFilter(Appointment.starts_at, FIELDS["month"]), "modality", "status")
-    column_formatters = {"participants": participants_summary}
-    column_formatters_export = {
-        "participants": lambda _v, _c, a, _n: "; ".join(p.client.full_name for p in a.participants)
-    }
+    column_formatters = {"participants": _participants}
+    column_formatters_export = {"participants": lambda _v, _c, a, _n: "; ".join(name for name, _p in _names(a))}
     column_details_list = (*column_list, "video_link", "notes")
-    column_formatters_detail = {"participants": participants_summary}
+    column_formatters_detail = {"participants": _participants}
     form_columns = ("video_link", "notes")
     inline_models = (
         InlineFormAdmin(
