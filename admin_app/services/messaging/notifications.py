@@ -36,7 +36,8 @@ TEXTS = {
     ),
     AUTHORIZATION_LOW: _l(
         "Authorization #%(authorization_id)s is running low (few sessions left or its end date is near): "
-        "send the payer the documents for an extension, then use Request extension on it. The email has the details."
+        "send the payer the documents for an extension, then use Request extension on it (in the portal: Documents "
+        "submitted). The email has the details."
     ),
     CLIENT_REQUEST_DONE: _l(
         "The office did what you asked in request #%(request_id)s (client #%(client_id)s): see your requests for "
