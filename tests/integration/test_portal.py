@@ -330,3 +330,27 @@ def test_a_room_clash_in_the_portal_says_the_room_is_taken_not_by_whom(client, p
     assert "Carlos" not in page and "Jorge" not in page
     db.session.expire_all()
     assert db.session.get(Appointment, mine.id).status == AppointmentStatus.CANCELLED
+
+
+def test_a_future_appointment_cannot_be_marked_attended_from_its_form_but_can_be_cancelled(client, practice):
+    """As on the portal home: what happened at a session is said once it has started."""
+    future = make_appointment(
+        practice.rosa, practice.ana, dt.datetime(2027, 1, 11, 15, 0, tzinfo=dt.UTC), attendance=Attendance.EXPECTED
+    )
+    db.session.commit()
+    participant = future.participants[0]
+    row = {"id": str(participant.id), "client": str(practice.ana.id)}
+
+    refused = edit_appointment(client, future, {**row, "attendance": "attended"})
+    assert "Attendance: this appointment has not started yet; record the attendance once it has." in body(refused)
+    db.session.expire_all()
+    assert db.session.get(Participant, participant.id).attendance == Attendance.EXPECTED
+
+    edit_appointment(
+        client,
+        future,
+        {**row, "attendance": "cancelled", "cancelled_by": "client", "cancellation_reason": "Travelling"},
+        follow_redirects=True,
+    )
+    db.session.expire_all()
+    assert db.session.get(Participant, participant.id).attendance == Attendance.CANCELLED

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, inspect, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from admin_app.models import (
@@ -62,6 +62,8 @@ ALERT_STATUSES = (AuthorizationStatus.LOW, AuthorizationStatus.EXHAUSTED)
 # the office's to resend (the outbox), not the therapist's news.
 FAILED_MESSAGE_DAYS = 30
 FAILED_MESSAGE_LIMIT = 20
+# What cannot be said of a session before it starts (cancelling ahead of time can).
+TAKES_PLACE = (Attendance.ATTENDED, Attendance.NO_SHOW, Attendance.LATE_CANCELLED)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -288,6 +290,30 @@ def _open_requests(session: Session, therapist_id: int) -> tuple[OpenRequest, ..
     return tuple(OpenRequest(*row) for row in session.execute(query))
 
 
+def _not_started() -> RuleViolation:
+    return RuleViolation(
+        _l(
+            "%(field)s: this appointment has not started yet; record the attendance once it has.",
+            field=field_label("attendance"),
+        ),
+        field="attendance",
+    )
+
+
+def prepare_my_appointment(session: Session, appointment: Appointment, *, now: dt.datetime | None = None) -> None:
+    """The portal's appointment form: a participant marked attended, no-show or late-cancelled on an
+    appointment that has not started is refused (as on the home); then the attendance rule."""
+    now = now or utcnow()
+    marked = [
+        p
+        for p in appointment.participants
+        if p.attendance in TAKES_PLACE and inspect(p).attrs.attendance.history.has_changes()
+    ]
+    if marked and appointment.starts_at is not None and appointment.starts_at > now:
+        raise _not_started()
+    rules.prepare_attendance(session, appointment, status_follows=True)
+
+
 def record_my_attendance(
     session: Session,
     *,
@@ -318,13 +344,7 @@ def record_my_attendance(
         raise NotFound(_l("This appointment does not exist."))
     appointment = participant.appointment
     if appointment.starts_at > now:
-        raise RuleViolation(
-            _l(
-                "%(field)s: this appointment has not started yet; record the attendance once it has.",
-                field=field_label("attendance"),
-            ),
-            field="attendance",
-        )
+        raise _not_started()
     rules.record_attendance(
         session, participant=participant, attendance=attendance, cancelled_by=cancelled_by, reason=reason
     )

@@ -7,8 +7,6 @@ care shows by initials (the privacy hold), as on the portal home.
 
 from __future__ import annotations
 
-from functools import partial
-
 from flask import g
 from flask_admin.model.form import InlineFormAdmin
 from markupsafe import Markup
@@ -17,8 +15,7 @@ from admin_app.extensions import db
 from admin_app.models import Appointment, Client, Participant
 from admin_app.services.people.records import clients_in_care_now
 from admin_app.services.platform.labels import FIELDS, choice_label
-from admin_app.services.scheduling import rules
-from admin_app.services.scheduling.portal_day import shown_name
+from admin_app.services.scheduling import portal_day
 from admin_app.views.people.portal import OwnClientsLoader
 from admin_app.views.people.records import CLIENT_LOOKUP
 from admin_app.views.platform.filters import MonthFilter
@@ -34,7 +31,7 @@ def _in_care() -> set[int]:
 
 
 def _names(appointment: Appointment) -> list[tuple[str, Participant]]:
-    return [(shown_name(p.client.full_name, p.client_id in _in_care()), p) for p in appointment.participants]
+    return [(portal_day.shown_name(p.client.full_name, p.client_id in _in_care()), p) for p in appointment.participants]
 
 
 def _participants(_view, _context, appointment: Appointment, _name) -> Markup:
@@ -44,8 +41,9 @@ def _participants(_view, _context, appointment: Appointment, _name) -> Markup:
 
 
 class MyAppointmentsView(TherapistScopedView):
-    # The status is not on this form: it follows the attendance the therapist records.
-    prepare = staticmethod(partial(rules.prepare_attendance, status_follows=True))
+    # The status is not on this form: it follows the attendance the therapist records, once the
+    # appointment has started.
+    prepare = staticmethod(portal_day.prepare_my_appointment)
     column_list = ("starts_at", "ends_at", "participants", "kind", "modality", "room", "status")
     column_default_sort = ("starts_at", True)
     column_filters = (MonthFilter(Appointment.starts_at, FIELDS["month"]), "modality", "status")
