@@ -25,8 +25,8 @@ def filter_arg(response, group: str, operation: str) -> str:
 def month_boundary_appointments():
     """In Lima: one on 31 January at 23:30 (04:30 UTC on 1 February), one on 1 February at 00:30."""
     therapist = make_therapist(full_name="Rosa Mendoza")
-    january = make_client(full_name="Late January")
-    february = make_client(full_name="Early February")
+    january = make_client(therapist, full_name="Late January")
+    february = make_client(therapist, full_name="Early February")
     make_appointment(therapist, january, dt.datetime(2026, 2, 1, 4, 30, tzinfo=dt.UTC))
     make_appointment(therapist, february, dt.datetime(2026, 2, 1, 5, 30, tzinfo=dt.UTC), attendance=Attendance.NO_SHOW)
     db.session.commit()
