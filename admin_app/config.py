@@ -238,6 +238,8 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "BAD_FIT_DAYS": _integer(env, "BAD_FIT_DAYS", 90, 1),
         # The therapist portal's home lists today's appointments and those of this many days after it.
         "PORTAL_DAYS_AHEAD": _integer(env, "PORTAL_DAYS_AHEAD", 7, 0),
+        # A reservation used less than this (%) over the last 8 weeks is flagged (DESIGN.md, "Room use").
+        "ROOM_USE_LOW_PERCENT": _integer(env, "ROOM_USE_LOW_PERCENT", 40, 0),
         # The admin home asks staff to look at invoice drafts left this many days (tasks).
         "INVOICE_DRAFT_TASK_DAYS": _integer(env, "INVOICE_DRAFT_TASK_DAYS", 7, 1),
         "MAIL_SERVER": mail_server or None,

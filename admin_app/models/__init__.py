@@ -40,6 +40,7 @@ from admin_app.models.people import (
     ReminderPreference,
     Therapist,
 )
+from admin_app.models.rooms import RoomReservation
 from admin_app.models.scheduling import (
     Appointment,
     AppointmentKind,
@@ -138,6 +139,7 @@ __all__ = [
     "ReminderPreference",
     "Role",
     "Room",
+    "RoomReservation",
     "Site",
     "SurveyInvitation",
     "SurveyRating",

@@ -5,7 +5,7 @@ from tests.factories.accounts import PASSWORD, make_admin, make_therapist_user
 from tests.factories.billing import client_payment, issued_invoice, make_authorization, make_payer, pays_for
 from tests.factories.people import make_client, make_therapist
 from tests.factories.scheduling import attended, book, make_appointment
-from tests.factories.sites import make_room, make_site
+from tests.factories.sites import make_reservation, make_room, make_site
 from tests.factories.surveys import make_answer, make_invitation
 from tests.factories.tasks import make_bad_fit_entry, make_manual_task
 
@@ -25,6 +25,7 @@ __all__ = [
     "make_manual_task",
     "make_payer",
     "make_room",
+    "make_reservation",
     "make_site",
     "make_therapist",
     "make_therapist_user",
