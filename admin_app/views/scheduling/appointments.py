@@ -26,6 +26,7 @@ from admin_app.services.platform import bounds
 from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.labels import FIELDS, choice_label, field_label
 from admin_app.services.platform.money import format_money
+from admin_app.services.rooms import booking as rooms_booking
 from admin_app.services.scheduling import booking, rules
 from admin_app.views.people.records import client_loader, therapist_loader
 from admin_app.views.platform.base import PracticeModelView, id_arg
@@ -226,8 +227,10 @@ class AppointmentView(PracticeModelView):
         super().on_model_change(form, model, is_created)
 
     def after_model_change(self, form, model, is_created) -> None:
-        """Saved: what it leaves beyond an authorization's approved sessions is a warning."""
+        """Saved: what it leaves beyond an authorization's approved sessions, and a room another
+        therapist has reserved then, are warnings."""
         flash_warnings(billing_booking.booking_warnings(db.session, [model.id]))
+        flash_warnings(rooms_booking.reserved_by_others(db.session, [model.id]))
 
     def get_query(self):
         return super().get_query().options(*APPOINTMENT_ROW_LOADS)

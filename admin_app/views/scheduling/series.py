@@ -36,6 +36,7 @@ from admin_app.services.platform.bounds import record_id
 from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import FIELDS, choice_label, choices_for
+from admin_app.services.rooms import booking as rooms_booking
 from admin_app.services.rooms.choices import room_choices
 from admin_app.services.scheduling import series as series_service
 from admin_app.views.people.records import client_loader, client_lookup_response
@@ -195,6 +196,7 @@ class SeriesView(RoleRequired, BaseView):
             "success",
         )
         flash_warnings(billing_booking.booking_warnings(db.session, created_ids))
+        flash_warnings(rooms_booking.reserved_by_others(db.session, created_ids))
         return redirect(url_for(".occurrence", id=created_ids[0]))
 
     @expose("/occurrence/")
