@@ -100,6 +100,7 @@ FIELDS = {
     "rate": _l("Approved rate"),
     "extends": _l("Extends"),
     "extended_by": _l("Extended by"),
+    "week": _l("Week"),
     "extension_requested_at": _l("Extension requested"),
     "closed_at": _l("Closed"),
     "letter": _l("Approval letter"),

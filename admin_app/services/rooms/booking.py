@@ -9,6 +9,7 @@ rooms' reservations in two statements, whatever their number.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -48,7 +49,7 @@ def reserved_by_others(session: Session, appointment_ids: Iterable[int]) -> list
     for appointment in appointments:
         start, end = to_local(appointment.starts_at), to_local(appointment.ends_at)
         for reservation, holder in reservations[appointment.room_id]:
-            if reservation.therapist_id != appointment.therapist_id and _falls_in(reservation, start, end):
+            if reservation.therapist_id != appointment.therapist_id and falls_in(reservation, start, end):
                 warnings.append(
                     _l(
                         "Room %(room)s is reserved by %(therapist)s on %(weekday)s from %(start)s to %(end)s: "
@@ -64,11 +65,19 @@ def reserved_by_others(session: Session, appointment_ids: Iterable[int]) -> list
     return warnings
 
 
-def _falls_in(reservation: RoomReservation, start, end) -> bool:
-    """The local [start, end) overlaps the reservation's occurrence on that local date."""
-    day = start.date()
-    if day.isoweekday() != reservation.weekday or day < reservation.valid_from:
-        return False
-    if reservation.valid_until is not None and day > reservation.valid_until:
-        return False
-    return start.time() < reservation.ends_time and (end.time() > reservation.starts_time or end.date() > day)
+def in_force(reservation: RoomReservation, day: dt.date) -> bool:
+    """The reservation holds its room on this clinic date."""
+    return (
+        day.isoweekday() == reservation.weekday
+        and reservation.valid_from <= day
+        and (reservation.valid_until is None or day <= reservation.valid_until)
+    )
+
+
+def falls_in(reservation: RoomReservation, start: dt.datetime, end: dt.datetime) -> bool:
+    """The clinic-local [start, end) overlaps the reservation's occurrence on the start's date."""
+    return (
+        in_force(reservation, start.date())
+        and start.time() < reservation.ends_time
+        and (end.time() > reservation.starts_time or end.date() > start.date())
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Callable
 from typing import TypeVar
@@ -11,6 +12,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -20,7 +22,8 @@ from wtforms.validators import ValidationError
 
 from admin_app.extensions import db
 from admin_app.models import ADMIN_ROLE
-from admin_app.services.platform import bounds, races
+from admin_app.services.platform import bounds, clinic_time, races
+from admin_app.services.platform.bounds import calendar_day
 from admin_app.services.platform.documents.spreadsheets import neutralise_formula
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import CHOICES, FIELDS, LANGUAGES, choices_for
@@ -50,6 +53,21 @@ def local_path(target: str | None) -> str | None:
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return None
+
+
+def requested_day(name: str = "date") -> dt.date:
+    """The clinic date the query string's `name` gives (YYYY-MM-DD); today when absent, and today
+    after showing why when it is no date the calendar holds."""
+    raw = request.args.get(name, "")
+    if not raw:
+        return clinic_time.today()
+    try:
+        return calendar_day(raw)
+    except ValueError:
+        # str(): a lazy string reaches the session as safe HTML, and `raw` is what the visitor typed.
+        message = _l("%(field)s: expected a date as YYYY-MM-DD, got %(value)s", field=_l("Date"), value=raw)
+        flash(str(message), "error")
+        return clinic_time.today()
 
 
 def parsed_arg(name: str, parse: Callable[[str], T], *, default: T, refused: T | None = None) -> T | None:

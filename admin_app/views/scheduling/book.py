@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, flash, request
+from flask import abort, request
 from flask_admin import BaseView, expose
 from flask_admin.form import BaseForm
 from flask_admin.model.fields import AjaxSelectField
@@ -17,7 +17,7 @@ from admin_app.models import Modality
 from admin_app.services.billing import booking as billing_booking
 from admin_app.services.people.choices import therapist_filter_choices
 from admin_app.services.platform import clinic_time
-from admin_app.services.platform.bounds import calendar_day, record_id
+from admin_app.services.platform.bounds import record_id
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import FIELDS, choices_for
 from admin_app.services.platform.money import format_money
@@ -25,7 +25,7 @@ from admin_app.services.rooms.choices import site_filter_choices
 from admin_app.services.scheduling import booking
 from admin_app.services.scheduling.agenda import AgendaFilter, Span, agenda, period_of
 from admin_app.views.people.records import client_loader, client_lookup_response
-from admin_app.views.platform.base import RoleRequired, id_arg
+from admin_app.views.platform.base import RoleRequired, id_arg, requested_day
 from admin_app.views.platform.formatting import wall_time
 
 CLIENT_LOADER = client_loader("client")
@@ -37,19 +37,6 @@ class BookFilterForm(BaseForm):
     site = SelectField(FIELDS["site"], choices=[])
     modality = SelectField(FIELDS["modality"], choices=[])
     client = AjaxSelectField(CLIENT_LOADER, FIELDS["client"], allow_blank=True)
-
-
-def _requested_day() -> dt.date:
-    raw = request.args.get("date", "")
-    if not raw:
-        return clinic_time.today()
-    try:
-        return calendar_day(raw)
-    except ValueError:
-        # str(): a lazy string reaches the session as safe HTML, and `raw` is what the visitor typed.
-        message = _l("%(field)s: expected a date as YYYY-MM-DD, got %(value)s", field=_l("Date"), value=raw)
-        flash(str(message), "error")
-        return clinic_time.today()
 
 
 def _starts_at() -> dt.datetime | None:
@@ -82,7 +69,7 @@ class BookView(RoleRequired, BaseView):
     @expose("/")
     def index(self):
         span = Span(request.args["view"]) if request.args.get("view") in set(Span) else Span.WEEK
-        day = _requested_day()
+        day = requested_day()
         period = period_of(span, day)
         form = self._filter_form()
         modality = request.args.get("modality")
