@@ -57,6 +57,7 @@ from admin_app.demo.payouts import load_payouts
 from admin_app.demo.plan import Period, meetings, plan_clients, plan_therapists
 from admin_app.demo.portal import load_clinical_notes
 from admin_app.demo.practices import LIMA, PRACTICES, DemoPractice
+from admin_app.demo.rooms import load_reservations
 from admin_app.demo.tasks import load_tasks
 from admin_app.models import Client, Site, Therapist, User
 from admin_app.services.billing.linking import Linker
@@ -145,6 +146,7 @@ def load_demo_practice(
     paid_out = load_payouts(session, practice, today=period.today) if invoices else {}
     worked = load_tasks(session, practice, today=period.today) if invoices else {}
     noted = load_clinical_notes(session, practice, today=period.today)
+    reserved = load_reservations(session, first_day=period.first_day, today=period.today)
     counts = {
         "sites": len(sites),
         "rooms": sum(len(site.room_ids) for site in sites),
@@ -161,6 +163,7 @@ def load_demo_practice(
         **paid_out,
         **worked,
         "clinical notes": noted,
+        **reserved,
     }
     return DemoSummary(DemoOutcome.LOADED, demo_logins(practice), counts, period.first_day, period.last_day)
 

@@ -38,6 +38,7 @@ from admin_app.models import (
     PayoutLine,
     PayoutStatement,
     Room,
+    RoomReservation,
     Site,
     TaskKind,
     Therapist,
@@ -178,6 +179,39 @@ def test_virtual_and_on_site_sessions_couples_and_families_and_no_double_booking
             )
         ).all()
         assert clashes == [], column
+
+
+def test_rooms_are_reserved_without_overlap_some_use_is_unreserved_and_some_blocks_idle(vancouver):
+    """The demo's reservations (demo/rooms.py): no two of one room overlap; a therapist who sees clients on
+    site without any reservation exists; the idle Saturday blocks hold no appointment."""
+    assert "room reservations: " in vancouver.output
+    overlapping = db.session.execute(
+        text(
+            "SELECT a.id FROM room_reservation a JOIN room_reservation b ON a.room_id = b.room_id AND a.id < b.id"
+            " AND a.weekday = b.weekday AND a.starts_time < b.ends_time AND b.starts_time < a.ends_time"
+            " AND (a.valid_until IS NULL OR a.valid_until >= b.valid_from)"
+            " AND (b.valid_until IS NULL OR b.valid_until >= a.valid_from)"
+        )
+    ).all()
+    assert overlapping == []
+    unreserved = db.session.execute(
+        text(
+            "SELECT DISTINCT a.therapist_id FROM appointment a WHERE a.modality = 'on_site' AND NOT EXISTS"
+            " (SELECT 1 FROM room_reservation r WHERE r.therapist_id = a.therapist_id)"
+        )
+    ).all()
+    assert unreserved
+    idle = db.session.execute(
+        select(RoomReservation.therapist_id, RoomReservation.room_id).where(
+            RoomReservation.weekday == 6, RoomReservation.starts_time == dt.time(8, 0)
+        )
+    ).all()
+    assert len(idle) == 3
+    for therapist_id, room_id in idle:
+        saturdays = db.session.scalars(
+            select(Appointment.starts_at).where(Appointment.room_id == room_id, Appointment.modality == "on_site")
+        ).all()
+        assert not [s for s in saturdays if to_local(s).isoweekday() == 6], (therapist_id, room_id)
 
 
 def test_sessions_keep_their_local_time_across_daylight_saving(vancouver):

@@ -1,0 +1,105 @@
+"""The demo practice's room reservations: what its therapists hold, against what they use.
+
+Most therapists reserve the weekly slots in which they see clients on site, from the first to the
+last week they used them (open-ended while still in use); a fortnightly client leaves the slot empty
+one week in two. Every `UNRESERVED_EVERY`th therapist reserves nothing (their on-site hours are
+unreserved use), and the first `OVER_RESERVERS` therapists with reservations also hold two long blocks
+they never use (`IDLE_BLOCKS`), so room use shows a few far under 30 %. Reservations never overlap:
+each one is checked against those already made, as the booking rule would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from admin_app.models import Appointment, AppointmentStatus, Modality, RoomReservation
+from admin_app.services.platform import clinic_time
+
+UNRESERVED_EVERY = 6  # therapists whose id is a multiple of this reserve nothing
+OVER_RESERVERS = 3  # therapists who also hold blocks they never use
+IDLE_BLOCKS = ((dt.time(8, 0), dt.time(12, 0)), (dt.time(13, 0), dt.time(18, 0)))
+STILL_IN_USE = dt.timedelta(days=14)  # a slot used this recently is held open-ended
+
+
+def load_reservations(session: Session, *, first_day: dt.date, today: dt.date) -> dict[str, int]:
+    """Add the reservations (see the module); the caller commits. Returns their count."""
+    slots: dict[tuple, list[dt.date]] = defaultdict(list)
+    query = select(Appointment.therapist_id, Appointment.room_id, Appointment.starts_at, Appointment.ends_at).where(
+        Appointment.modality == Modality.ON_SITE,
+        Appointment.room_id.is_not(None),
+        Appointment.status != AppointmentStatus.CANCELLED,
+    )
+    for therapist_id, room_id, starts_at, ends_at in session.execute(query):
+        start, end = clinic_time.to_local(starts_at), clinic_time.to_local(ends_at)
+        if end.date() != start.date():
+            continue  # a reservation is within one day
+        slots[(therapist_id, room_id, start.isoweekday(), start.time(), end.time())].append(start.date())
+    made: list[RoomReservation] = []
+    for (therapist_id, room_id, weekday, starts, ends), days in sorted(slots.items()):
+        if therapist_id % UNRESERVED_EVERY == 0:
+            continue
+        last = max(days)
+        until = None if last >= today - STILL_IN_USE else last
+        _add(
+            made,
+            RoomReservation(
+                room_id=room_id,
+                therapist_id=therapist_id,
+                weekday=weekday,
+                starts_time=starts,
+                ends_time=ends,
+                valid_from=min(days),
+                valid_until=until,
+            ),
+        )
+    holders = sorted({r.therapist_id for r in made})[:OVER_RESERVERS]
+    for therapist_id in holders:
+        room_id = Counter(r.room_id for r in made if r.therapist_id == therapist_id).most_common(1)[0][0]
+        for weekday in range(1, 8):
+            free = [
+                RoomReservation(
+                    room_id=room_id,
+                    therapist_id=therapist_id,
+                    weekday=weekday,
+                    starts_time=starts,
+                    ends_time=ends,
+                    valid_from=first_day,
+                    valid_until=None,
+                )
+                for starts, ends in IDLE_BLOCKS
+            ]
+            if all(not _overlaps_any(made, block) and not _used(slots, block) for block in free):
+                made.extend(free)
+                break
+    session.add_all(made)
+    session.flush()
+    return {"room reservations": len(made)}
+
+
+def _add(made: list[RoomReservation], reservation: RoomReservation) -> None:
+    if not _overlaps_any(made, reservation):
+        made.append(reservation)
+
+
+def _overlaps_any(made: list[RoomReservation], new: RoomReservation) -> bool:
+    return any(
+        other.room_id == new.room_id
+        and other.weekday == new.weekday
+        and other.starts_time < new.ends_time
+        and new.starts_time < other.ends_time
+        and (other.valid_until is None or other.valid_until >= new.valid_from)
+        and (new.valid_until is None or new.valid_until >= other.valid_from)
+        for other in made
+    )
+
+
+def _used(slots: dict[tuple, list[dt.date]], block: RoomReservation) -> bool:
+    """Someone saw a client in that room on that weekday at those times (an idle block must be idle)."""
+    return any(
+        room_id == block.room_id and weekday == block.weekday and starts < block.ends_time and block.starts_time < ends
+        for (_therapist, room_id, weekday, starts, ends) in slots
+    )
