@@ -29,14 +29,15 @@ two reservations of one room (the reservation guard). An appointment lasts at mo
 (`bounds.MAX_APPOINTMENT_MINUTES`), which bounds how far apart an appointment and an occurrence
 it overlaps may start.
 
-It is one SQL statement whatever the number of reservations or appointments: the clinic days of
-the range (one more, for an appointment that runs past the last midnight) are a small VALUES list
-made in Python with each day's UTC offsets (before and after a change of the clocks that day, and
-when it happens), so SQL turns a reservation's local times into instants the same way on SQLite
-and PostgreSQL. Instants become whole seconds from a base a little before the range, and each
-occurrence is matched with its therapist's appointments in its room by UTC day (the day of the
-occurrence's start, the one before and the one after: an equality the database can hash on), then
-by overlap arithmetic, and everything is summed by group in the database.
+It is one SQL statement whatever the number of reservations or appointments, of the same shape
+whatever the range (so SQLAlchemy caches its compiled form). The clinic days of the range (and one
+more, for an appointment that runs past the last midnight) are a recursive count in SQL; Python
+works out, with `zoneinfo`, the UTC offset at the first day and where the clocks change, and SQL
+turns a reservation's local times into instants with that short CASE, the same way on SQLite and
+PostgreSQL. Instants are whole seconds from a base a little before the range; each occurrence is
+matched with its therapist's appointments in its room by UTC day (the day of the occurrence's
+start, the one before and the one after: an equality the database can hash on), then by overlap
+arithmetic, and everything is summed by group in the database.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, Integer, and_, case, column, func, literal, null, or_, select, true, union_all, values
+from sqlalchemy import Date, Integer, and_, case, func, literal, literal_column, null, or_, select, true, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -99,6 +100,23 @@ class epoch_seconds(_Seconds):
 class day_seconds(_Seconds):
     name = "day_seconds"
     inherit_cache = True
+
+
+class day_number(_Seconds):
+    """Days since 1970-01-01 of a date."""
+
+    name = "day_number"
+    inherit_cache = True
+
+
+@compiles(day_number, "postgresql")
+def _day_number_postgresql(element, compiler, **kw):
+    return f"(CAST({compiler.process(element.clauses, **kw)} AS DATE) - DATE '1970-01-01')"
+
+
+@compiles(day_number, "sqlite")
+def _day_number_sqlite(element, compiler, **kw):
+    return f"CAST(julianday({compiler.process(element.clauses, **kw)}) - 2440587.5 AS INTEGER)"
 
 
 @compiles(epoch_seconds, "postgresql")
@@ -423,10 +441,15 @@ def _table(tallies: dict[tuple, _Tally]) -> RoomUseTable:
 
 @dataclasses.dataclass(frozen=True)
 class _Days:
-    """The clinic days of a range as VALUES rows, and the instants that bound its periods."""
+    """The clinic days of a range, as SQL numbers them (0 the first, `count` the padding day), and
+    what turns a local time of one of them into an instant."""
 
-    rows: list[tuple]
+    first_day: dt.date
+    count: int  # days in the range; day `count` is the padding day, in no period
+    period_firsts: list[int]  # the number of each period's first day
     base: dt.datetime  # a UTC midnight two days before the first day: SQL counts seconds from it
+    first_offset: int  # the UTC offset (seconds east) at the first day's 00:00
+    changes: list[tuple[int, int]]  # (wall second from which, offset) for each change of the clocks
     period_starts: list[dt.datetime]  # each period's first local midnight, then the one that ends the last
     padding_ends: dt.datetime  # the local midnight after the padding day
 
@@ -442,18 +465,21 @@ class _Parts:
 
 
 def _clinic_days(first_day: dt.date, last_day: dt.date, zone: ZoneInfo, months: list[Month] | None) -> _Days:
-    """Every local day from `first_day` to `last_day`, in period `months.index(its month)` (0 for
-    all when `months` is None), and the day after, in no period (NULL): an appointment starting
-    before the last midnight may run into that day's occurrences (its unreserved part counts).
-    A row: local date, ISO weekday, period, the day's 00:00 as seconds from the base as if local
-    time were UTC, then `_offsets`."""
+    """The local days from `first_day` to `last_day`, in period `months.index(their month)` (one
+    period when `months` is None), and the day after, in no period: an appointment starting before
+    the last midnight may run into that day's occurrences (its unreserved part counts).
+
+    A local time t of day n is the "wall" second `(n + 2) * DAY + t` (as if local time were UTC,
+    counted from the base); the instant is the wall second minus the UTC offset in force, which
+    changes at the wall seconds listed in `changes`."""
     base_day = first_day - dt.timedelta(days=2)
-    index = {month: number for number, month in enumerate(months or [])}
-    rows = []
-    for number in range((last_day - first_day).days + 2):
+    count = (last_day - first_day).days + 1
+    changes = []
+    for number in range(count + 1):
         day = first_day + dt.timedelta(days=number)
-        period = None if day > last_day else index.get(Month(day.year, day.month), 0)
-        rows.append((day, day.isoweekday(), period, (day - base_day).days * DAY, *_offsets(day, zone)))
+        before, after, change = _offsets(day, zone)
+        if before != after:
+            changes.append(((day - base_day).days * DAY + change, after))
 
     def midnight(day: dt.date) -> dt.datetime:
         return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
@@ -461,8 +487,12 @@ def _clinic_days(first_day: dt.date, last_day: dt.date, zone: ZoneInfo, months: 
     after_last = last_day + dt.timedelta(days=1)
     firsts = [month.first_day for month in months] if months else [first_day]
     return _Days(
-        rows=rows,
+        first_day=first_day,
+        count=count,
+        period_firsts=[(day - first_day).days for day in firsts],
         base=dt.datetime.combine(base_day, dt.time(), tzinfo=dt.UTC),
+        first_offset=_offsets(first_day, zone)[0],
+        changes=changes,
         period_starts=[midnight(day) for day in firsts] + [midnight(after_last)],
         padding_ends=midnight(after_last + dt.timedelta(days=1)),
     )
@@ -494,28 +524,50 @@ def _offsets(day: dt.date, zone: ZoneInfo) -> tuple[int, int, int]:
 def _parts(days: _Days) -> _Parts:
     """The CTEs both figures read: the occurrences of every reservation on the days, the on-site
     appointments that may overlap them with their outcome, and each (occurrence, appointment) overlap."""
-    clinic_day = (
-        values(
-            column("local_date", Date),
-            column("weekday", Integer),
-            column("period", Integer),
-            column("wall", Integer),
-            column("offset_before", Integer),
-            column("offset_after", Integer),
-            column("change_at", Integer),
-            name="clinic_day",
-        )
-        .data(days.rows)
-        .cte("clinic_day")
+    # The days as a recursive count (a statement of the same shape, cached, whatever the range).
+    day_index = select(literal_column("0").label("n")).cte("day_index", recursive=True)
+    day_index = day_index.union_all(
+        select(day_index.c.n + literal_column("1")).where(day_index.c.n < literal(days.count, Integer))
     )
-    day_shift = values(column("shift", Integer), name="day_shift").data([(-1,), (0,), (1,)]).cte("day_shift")
+    n = day_index.c.n
+    period = case(
+        (n >= literal(days.count, Integer), null()),
+        *[
+            (n < literal(first, Integer), literal(number - 1, Integer))
+            for number, first in enumerate(days.period_firsts)
+            if number
+        ],
+        else_=literal(len(days.period_firsts) - 1, Integer),
+    )
+    clinic_day = select(
+        n.label("n"),
+        (n + day_number(literal(days.first_day, Date))).label("day"),
+        ((n + literal(days.first_day.isoweekday() - 1, Integer)) % 7 + 1).label("weekday"),
+        period.label("period"),
+        ((n + 2) * DAY).label("wall"),
+    ).cte("clinic_day")
+    day_shift = (
+        select(literal_column("-1").label("shift"))
+        .union_all(select(literal_column("0")), select(literal_column("1")))
+        .cte("day_shift")
+    )
 
     reservation = RoomReservation.__table__
     starts, ends = day_seconds(reservation.c.starts_time), day_seconds(reservation.c.ends_time)
 
     def instant(seconds):
-        offset = case((seconds < clinic_day.c.change_at, clinic_day.c.offset_before), else_=clinic_day.c.offset_after)
-        return clinic_day.c.wall + seconds - offset
+        wall = clinic_day.c.wall + seconds
+        offset = literal(days.first_offset, Integer)
+        if days.changes:
+            offsets = [days.first_offset] + [after for _wall, after in days.changes]
+            offset = case(
+                *[
+                    (wall < literal(at, Integer), literal(offsets[number], Integer))
+                    for number, (at, _after) in enumerate(days.changes)
+                ],
+                else_=literal(offsets[-1], Integer),
+            )
+        return wall - offset
 
     occurrence = (
         select(
@@ -533,8 +585,8 @@ def _parts(days: _Days) -> _Parts:
             clinic_day,
             and_(
                 clinic_day.c.weekday == reservation.c.weekday,
-                clinic_day.c.local_date >= reservation.c.valid_from,
-                or_(reservation.c.valid_until.is_(None), clinic_day.c.local_date <= reservation.c.valid_until),
+                clinic_day.c.day >= day_number(reservation.c.valid_from),
+                or_(reservation.c.valid_until.is_(None), clinic_day.c.day <= day_number(reservation.c.valid_until)),
             ),
         )
         .cte("occurrence")
