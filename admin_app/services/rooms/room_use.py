@@ -71,7 +71,7 @@ from admin_app.services.platform.clinic_time import clinic_zone
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.months import Month
 
-# A range longer than this is refused: its days are bound parameters (SQLite takes at most 32,766).
+# A longer range is refused: ten years of days and occurrences is already more than a screen can show.
 MAX_MONTHS = 120
 # The window `low_reservations` judges a reservation on: the last 8 weeks, up to yesterday.
 LOW_USE_DAYS = 56

@@ -37,9 +37,10 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import AppointmentStatus, Attendance, Modality
+from admin_app.models import AppointmentStatus, Attendance, AuditAction, AuditEvent, Modality
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.months import Month
 from admin_app.services.rooms.room_use import low_reservations, room_use
@@ -162,15 +163,33 @@ def test_an_empty_month_and_a_backwards_range(practice):
 
 
 def test_the_spring_change_keeps_local_times_too(vancouver):
-    """8 March 2027, 02:00 becomes 03:00: a Sunday 09:00-12:00 reservation, 11:00-12:00 used that day."""
+    """14 March 2027, 02:00 becomes 03:00: a Sunday 09:00-12:00 reservation from that day, 11:00-12:00
+    booked that day and on 7 November 2027 (the clocks go back): both changes in one year's range."""
     room = make_site("Main", rooms=("1",)).rooms[0]
     therapist = make_therapist(full_name="Eva Paz")
     make_reservation(room, therapist, 7, ("09:00", "12:00"), dt.date(2027, 3, 14))
-    book(therapist, [make_client()], dt.datetime(2027, 3, 14, 11, 0), minutes=60, room=room)
+    client = make_client()
+    book(therapist, [client], dt.datetime(2027, 3, 14, 11, 0), minutes=60, room=room, attendance=Attendance.EXPECTED)
+    book(therapist, [client], dt.datetime(2027, 11, 7, 11, 0), minutes=60, room=room, attendance=Attendance.EXPECTED)
     db.session.commit()
 
-    (line,) = room_use(db.session, Month(2027, 3)).total.room_therapists
-    assert figures(line) == ("9.00", "1.00", "1.00", "0.00", "0.00", "0.00", "0.111")  # 14, 21, 28 March
+    (march,) = room_use(db.session, Month(2027, 3)).total.room_therapists
+    assert figures(march) == ("9.00", "1.00", "0.00", "0.00", "0.00", "0.00", "0.000")  # 14, 21, 28 March
+    year = room_use(db.session, Month(2027, 1), Month(2027, 12))
+    (line,) = year.total.room_therapists
+    assert figures(line) == ("126.00", "2.00", "0.00", "0.00", "0.00", "0.00", "0.000")  # 42 Sundays
+    assert [figures(table.room_therapists[0])[:2] for table in year.months.values() if table.room_therapists] == [
+        ("9.00", "1.00"),  # March
+        ("12.00", "0.00"),
+        ("15.00", "0.00"),  # May
+        ("12.00", "0.00"),
+        ("12.00", "0.00"),
+        ("15.00", "0.00"),  # August
+        ("12.00", "0.00"),
+        ("15.00", "0.00"),  # October
+        ("12.00", "1.00"),  # November: 7, 14, 21, 28
+        ("12.00", "0.00"),
+    ]
 
 
 def test_low_reservations_over_the_last_eight_weeks(practice):
@@ -203,23 +222,27 @@ def test_the_statement_count_does_not_grow_with_reservations(vancouver):
             book(therapist, [client], starts, minutes=10, room=room)
         db.session.commit()
 
-    def statements() -> tuple[int, int]:
+    def statements() -> tuple[int, int, int, int]:
         with counted_queries() as sent:
             use = room_use(db.session, OCTOBER, NOVEMBER)
-        return len(sent), len(use.total.room_therapists)
+        with counted_queries() as sent_low:
+            low = low_reservations(db.session, dt.date(2026, 12, 5), 100)
+        return len(sent), len(use.total.room_therapists), len(sent_low), len(low)
 
     reserve(range(2))
     few = statements()
     reserve(range(2, 30))
     many = statements()
-    assert few == (1, 2)
-    assert many == (1, 30)
+    assert few == (1, 2, 1, 2)
+    assert many == (1, 30, 1, 30)
 
 
 def test_flask_report_rooms_json(practice, runner):
     result = runner.invoke(args=["report", "rooms", "--month", "2026-11"])
 
     assert result.exit_code == 0, result.output
+    exported = db.session.scalars(select(AuditEvent.entity).where(AuditEvent.action == AuditAction.EXPORT)).all()
+    assert exported == ["room_reservation:use"]
     assert json.loads(result.output) == {
         "month": "2026-11",
         "timezone": "America/Vancouver",
