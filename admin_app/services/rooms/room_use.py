@@ -85,26 +85,26 @@ USED, NO_SHOW, CANCELLED, EXPECTED = "used", "no_show", "cancelled", "expected"
 RESERVED, ONSITE_USED, INSIDE_USED = "reserved", "onsite_used", "inside_used"
 
 
-class _Seconds(FunctionElement):
-    """Whole seconds of an instant since 1970 (a UTC column), or of a time of day since midnight."""
+class _Whole(FunctionElement):
+    """A whole number SQL works out from a column, written for each dialect below: the seconds of an
+    instant since 1970 (`epoch_seconds`), of a time of day since midnight (`day_seconds`), the days
+    of a date since 1970 (`day_number`)."""
 
     type = Integer()
     inherit_cache = True
 
 
-class epoch_seconds(_Seconds):
+class epoch_seconds(_Whole):
     name = "epoch_seconds"
     inherit_cache = True
 
 
-class day_seconds(_Seconds):
+class day_seconds(_Whole):
     name = "day_seconds"
     inherit_cache = True
 
 
-class day_number(_Seconds):
-    """Days since 1970-01-01 of a date."""
-
+class day_number(_Whole):
     name = "day_number"
     inherit_cache = True
 
