@@ -27,6 +27,7 @@ from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.months import Month
 from admin_app.services.reports import summaries as reports
 from admin_app.services.reports import therapist_month as month_reports
+from admin_app.services.rooms import use_report as room_use_report
 from admin_app.services.surveys import invitations as surveys
 from admin_app.services.tasks import bad_fit
 from admin_app.services.tasks import listing as task_listing
@@ -395,6 +396,22 @@ def report_payouts(month: str, output_format: str, output: Path | None) -> None:
         document = payouts_report.payouts_csv(db.session, chosen)
     else:
         document = payouts_report.payouts_json(db.session, chosen)
+    _emit(document.content, output)
+
+
+@report_cli.command("rooms")
+@click.option("--month", required=True, help="The month, YYYY-MM (clinic time).")
+@click.option("--format", "output_format", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@OUTPUT_OPTION
+@practice_command
+def report_rooms(month: str, output_format: str, output: Path | None) -> None:
+    """Room use of a month: reserved and used hours and use per room, and per therapist with their
+    on-site hours outside any reservation (CSV: one table, a `kind` column says room or therapist)."""
+    chosen = Month.parse(month, field="--month")
+    if output_format == "csv":
+        document = room_use_report.room_use_csv(db.session, chosen)
+    else:
+        document = room_use_report.room_use_json(db.session, chosen)
     _emit(document.content, output)
 
 

@@ -439,6 +439,77 @@ ORDER BY r.created_at, r.id
 BENCH_THERAPIST_PASSWORD = "bench-therapist-password"
 
 
+# Room use (services.rooms.room_use) needs reservations, which the demo practice has none of: each
+# therapist reserves their most used room on their two busiest local weekdays of the year, from the
+# earliest local start to the latest local end of their appointments there that weekday; where two
+# want the same room on the same weekday, the busier one has it (reservations of a room never overlap).
+BENCH_RESERVATIONS_SQL = """
+WITH onsite AS (
+  SELECT a.therapist_id, a.room_id, extract(isodow FROM a.starts_at AT TIME ZONE :zone)::int AS weekday,
+         count(*) AS sessions, min((a.starts_at AT TIME ZONE :zone)::time) AS starts_time,
+         max((a.ends_at AT TIME ZONE :zone)::time) AS ends_time
+  FROM appointment a
+  WHERE a.modality = 'on_site' AND a.room_id IS NOT NULL AND a.starts_at >= :start AND a.starts_at < :end
+  GROUP BY 1, 2, 3
+), favourite AS (
+  SELECT DISTINCT ON (therapist_id) therapist_id, room_id
+  FROM (SELECT therapist_id, room_id, sum(sessions) AS sessions FROM onsite GROUP BY 1, 2) per_room
+  ORDER BY therapist_id, sessions DESC, room_id
+), ranked AS (
+  SELECT o.*, row_number() OVER (PARTITION BY o.therapist_id ORDER BY o.sessions DESC, o.weekday) AS rank
+  FROM onsite o JOIN favourite f USING (therapist_id, room_id)
+  WHERE o.ends_time > o.starts_time
+), claimed AS (
+  SELECT DISTINCT ON (room_id, weekday) * FROM ranked WHERE rank <= 2
+  ORDER BY room_id, weekday, sessions DESC, therapist_id
+)
+INSERT INTO room_reservation (room_id, therapist_id, weekday, starts_time, ends_time, valid_from, notes, created_at)
+SELECT room_id, therapist_id, weekday, starts_time, ends_time, :valid_from, 'bench', now() FROM claimed
+RETURNING id
+"""
+# The same figure written for PostgreSQL alone: the days by generate_series, a reservation's local
+# times made instants by AT TIME ZONE, months by date_trunc, the overlap by a plain join.
+ROOM_USE_SQL = """
+WITH occurrence AS (
+  SELECT r.room_id, r.therapist_id,
+         CASE WHEN g.day <= CAST(:last AS timestamp) THEN to_char(g.day, 'YYYY-MM') END AS month,
+         extract(epoch FROM r.ends_time - r.starts_time) AS reserved,
+         (g.day + r.starts_time) AT TIME ZONE :zone AS starts, (g.day + r.ends_time) AT TIME ZONE :zone AS ends
+  FROM room_reservation r
+  JOIN generate_series(CAST(:first AS timestamp), CAST(:last AS timestamp) + interval '1 day', interval '1 day')
+       AS g(day)
+    ON extract(isodow FROM g.day) = r.weekday AND g.day >= r.valid_from
+   AND (r.valid_until IS NULL OR g.day <= r.valid_until)
+), appointment_outcome AS (
+  SELECT a.id, a.therapist_id, a.room_id, a.starts_at, a.ends_at,
+         CASE WHEN a.starts_at >= :start AND a.starts_at < :end
+              THEN to_char(a.starts_at AT TIME ZONE :zone, 'YYYY-MM') END AS month,
+         CASE WHEN bool_or(p.attendance = 'attended') THEN 'used'
+              WHEN bool_or(p.attendance IN ('no_show', 'late_cancelled')) THEN 'no_show'
+              WHEN a.status = 'cancelled' THEN 'cancelled' ELSE 'expected' END AS outcome
+  FROM appointment a LEFT JOIN participant p ON p.appointment_id = a.id
+  WHERE a.modality = 'on_site' AND a.room_id IS NOT NULL
+    AND a.ends_at > :start AND a.starts_at > :start - interval '1 day' AND a.starts_at < :padded_end
+  GROUP BY a.id
+), overlap AS (
+  SELECT o.room_id, o.therapist_id, o.month, ap.month AS start_month, ap.outcome,
+         extract(epoch FROM least(o.ends, ap.ends_at) - greatest(o.starts, ap.starts_at)) AS seconds
+  FROM occurrence o
+  JOIN appointment_outcome ap ON ap.therapist_id = o.therapist_id AND ap.room_id = o.room_id
+   AND ap.starts_at < o.ends AND ap.ends_at > o.starts
+)
+SELECT month, room_id, therapist_id, 'reserved', sum(reserved) FROM occurrence WHERE month IS NOT NULL GROUP BY 1, 2, 3
+UNION ALL
+SELECT month, room_id, therapist_id, outcome, sum(seconds) FROM overlap WHERE month IS NOT NULL GROUP BY 1, 2, 3, 4
+UNION ALL
+SELECT month, room_id, therapist_id, 'onsite_used', sum(extract(epoch FROM ends_at - starts_at))
+FROM appointment_outcome WHERE month IS NOT NULL AND outcome = 'used' GROUP BY 1, 2, 3
+UNION ALL
+SELECT start_month, room_id, therapist_id, 'inside_used', sum(seconds)
+FROM overlap WHERE start_month IS NOT NULL AND outcome = 'used' GROUP BY 1, 2, 3
+"""
+
+
 @dataclasses.dataclass
 class Result:
     name: str
@@ -583,6 +654,7 @@ def run(app, args: argparse.Namespace) -> list[Result]:
         results.append(pdf_result(app, session, args, month, busiest.therapist_id, lines_bare_ms))
 
     results.append(authorizations_result(session, args, today))
+    results.append(room_use_result(session, args, today))
     results.extend(caseload_results(app, session, args, today))
     with portal_caseload(session, PORTAL_CARE_CLIENTS):
         results.append(portal_clients_result(app, session, args, today))
@@ -737,6 +809,90 @@ def caseload_results(app, session, args, today: dt.date) -> list[Result]:
     page_note = f"{len(first.data) // 1024} KiB, {len(page_ids)} therapists, {len(page_rows)} rows"
     results.append(Result(names[1], statistics.median(times), page_bare_ms, page_note))
     return results
+
+
+@contextlib.contextmanager
+def bench_reservations(session, zone, months):
+    """Reservations for the room use figure (BENCH_RESERVATIONS_SQL), committed while the block runs,
+    deleted after; yields how many."""
+    start, end = months[0].utc_range(zone)[0], months[-1].utc_range(zone)[1]
+    params = {"zone": zone.key, "start": start, "end": end, "valid_from": months[0].first_day}
+    added = list(session.execute(sa.text(BENCH_RESERVATIONS_SQL), params).scalars())
+    session.execute(sa.text("ANALYZE room_reservation"))
+    session.commit()
+    try:
+        yield len(added)
+    finally:
+        if added:
+            session.execute(sa.text("DELETE FROM room_reservation WHERE id = ANY(:ids)"), {"ids": added})
+            session.commit()
+
+
+def room_use_result(session, args, today: dt.date) -> Result:
+    """`services.rooms.room_use` for the last 12 months (with the bench's reservations) against
+    ROOM_USE_SQL, checked per month, room and therapist (reserved, booked, used, no-show,
+    cancelled and unreserved hours)."""
+    from admin_app.services.platform.clinic_time import clinic_zone
+    from admin_app.services.platform.months import Month
+
+    name = "rooms.room_use (12 months)"
+    try:
+        room_use = importlib.import_module("admin_app.services.rooms.room_use")
+    except ImportError:
+        return Result(name, note="skipped: no services.rooms.room_use")
+    zone = clinic_zone()
+    last = Month.containing(today).previous()
+    months = last.shift(-11).until(last)
+    start, end = months[0].utc_range(zone)[0], months[-1].utc_range(zone)[1]
+    params = {
+        "zone": zone.key,
+        "first": months[0].first_day,
+        "last": months[-1].last_day,
+        "start": start,
+        "end": end,
+        "padded_end": end + dt.timedelta(days=2),
+    }
+    with bench_reservations(session, zone, months) as count:
+        ms, use = timed(lambda: room_use.room_use(session, months[0], months[-1]), args.repeat, session)
+        bare_ms, rows = timed(lambda: session.execute(sa.text(ROOM_USE_SQL), params).all(), args.repeat, session)
+    seconds: dict[tuple, Counter] = defaultdict(Counter)
+    for month, room_id, therapist_id, measure, value in rows:
+        seconds[(month, room_id, therapist_id)][measure] += int(round(value or 0))
+
+    def hours(value: int) -> Decimal:
+        return (Decimal(value) / 3600).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+
+    bare = {
+        key: tuple(
+            hours(value)
+            for value in (
+                tally["reserved"],
+                tally["used"] + tally["no_show"] + tally["expected"],
+                tally["used"],
+                tally["no_show"],
+                tally["cancelled"],
+                tally["onsite_used"] - tally["inside_used"],
+            )
+        )
+        for key, tally in seconds.items()
+    }
+    shown = {
+        (str(month), line.room_id, line.therapist_id): (
+            line.figures.reserved_hours,
+            line.figures.booked_hours,
+            line.figures.used_hours,
+            line.figures.no_show_hours,
+            line.figures.cancelled_hours,
+            line.figures.unreserved_hours,
+        )
+        for month, table in use.months.items()
+        for line in table.room_therapists
+    }
+    total = use.total.rooms
+    reserved = sum(line.figures.reserved_hours for line in total)
+    used = sum(line.figures.used_hours for line in total)
+    note = f"{count} reservations, {reserved} h reserved, {used} h used"
+    return Result(name, ms, bare_ms, note + ("" if shown == bare else " MISMATCH"))
 
 
 @contextlib.contextmanager
