@@ -1,0 +1,120 @@
+"""Room reservations: the overlap rule, the office's release, and the staff screen."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from admin_app.extensions import db
+from admin_app.models import AuditAction, AuditEvent, Notification, RoomReservation
+from admin_app.services.messaging import notifications
+from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.rooms.reservations import prepare_reservation, release
+from tests.factories import make_reservation, make_site, make_therapist
+from tests.factories.accounts import make_therapist_user
+
+SEPT_1 = dt.date(2026, 9, 1)  # a Tuesday
+MONDAY = 1
+
+
+@pytest.fixture
+def room_and_jorge(app):
+    room = make_site("Downtown", rooms=("Room 1",)).rooms[0]
+    jorge = make_therapist(full_name="Jorge Salas")
+    make_reservation(room, jorge, MONDAY, ("09:00", "12:00"), SEPT_1)
+    db.session.commit()
+    return room, jorge
+
+
+def new(room, weekday, hours, valid_from, valid_until=None, therapist=None) -> RoomReservation:
+    return RoomReservation(
+        room=room,
+        therapist=therapist or make_therapist(full_name="Ana Pérez"),
+        weekday=weekday,
+        starts_time=dt.time.fromisoformat(hours[0]),
+        ends_time=dt.time.fromisoformat(hours[1]),
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+
+
+def refusal(reservation) -> RuleViolation:
+    with pytest.raises(RuleViolation) as refused:
+        prepare_reservation(db.session, reservation)
+    return refused.value
+
+
+def test_an_overlap_in_the_same_room_is_refused_naming_the_other_therapist(room_and_jorge):
+    room, _jorge = room_and_jorge
+    error = refusal(new(room, MONDAY, ("11:00", "13:00"), dt.date(2026, 10, 1), dt.date(2026, 12, 31)))
+    assert str(error) == "Room Downtown · Room 1 is reserved by Jorge Salas every Monday 09:00–12:00 from 2026-09-01."
+    assert error.field == "starts_time"
+
+
+def test_back_to_back_and_another_weekday_are_allowed(room_and_jorge):
+    room, _jorge = room_and_jorge
+    prepare_reservation(db.session, new(room, MONDAY, ("12:00", "14:00"), SEPT_1))
+    prepare_reservation(db.session, new(room, MONDAY, ("07:00", "09:00"), SEPT_1))
+    prepare_reservation(db.session, new(room, 2, ("09:00", "12:00"), SEPT_1))
+
+
+def test_an_open_ended_reservation_overlaps_a_later_dated_one(app):
+    room = make_site("Downtown").rooms[0]
+    jorge = make_therapist(full_name="Jorge Salas")
+    make_reservation(room, jorge, 3, ("09:00", "10:00"), dt.date(2027, 1, 1), dt.date(2027, 3, 31))
+    error = refusal(new(room, 3, ("09:30", "10:30"), SEPT_1))
+    assert "Jorge Salas" in str(error)
+    assert "from 2027-01-01 to 2027-03-31" in str(error)
+    # Before it: fine.
+    prepare_reservation(db.session, new(room, 3, ("09:30", "10:30"), SEPT_1, dt.date(2026, 12, 31)))
+
+
+def test_rules_name_the_field(room_and_jorge):
+    room, _jorge = room_and_jorge
+    assert refusal(new(room, 2, ("10:00", "10:00"), SEPT_1)).field == "ends_time"
+    assert refusal(new(room, 2, ("10:00", "11:00"), SEPT_1, dt.date(2026, 8, 1))).field == "valid_until"
+    assert refusal(new(room, 8, ("10:00", "11:00"), SEPT_1)).field == "weekday"
+    # One date: its weekday must be that date's (2026-09-01 is a Tuesday).
+    assert refusal(new(room, MONDAY, ("13:00", "14:00"), SEPT_1, SEPT_1)).field == "weekday"
+    prepare_reservation(db.session, new(room, 2, ("13:00", "14:00"), SEPT_1, SEPT_1))
+    room.active = False
+    assert refusal(new(room, 2, ("10:00", "11:00"), SEPT_1)).field == "room"
+    room.active = True
+    assert refusal(new(room, 2, ("10:00", "11:00"), SEPT_1, therapist=make_therapist(active=False))).field == (
+        "therapist"
+    )
+
+
+def test_release_ends_and_shortens_and_tells_the_therapist(room_and_jorge, admin_user):
+    _room, jorge = room_and_jorge
+    login = make_therapist_user(jorge)
+    reservation = db.session.scalars(select(RoomReservation)).one()
+    release(db.session, reservation.id, ends_on=dt.date(2026, 11, 30), user=admin_user)
+    release(db.session, reservation.id, starts_time=dt.time(10), user=admin_user)
+    db.session.commit()
+    assert (reservation.valid_until, reservation.starts_time, reservation.ends_time) == (
+        dt.date(2026, 11, 30),
+        dt.time(10),
+        dt.time(12),
+    )
+    notes = db.session.scalars(select(Notification).where(Notification.user_id == login.id)).all()
+    assert [n.kind for n in notes] == [notifications.RESERVATION_RELEASED] * 2
+    assert notes[0].params == {"reservation_id": reservation.id}
+    updates = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.entity == "room_reservation", AuditEvent.action == AuditAction.UPDATE)
+    ).all()
+    assert len(updates) == 2
+
+
+def test_release_refusals(room_and_jorge, admin_user):
+    reservation = db.session.scalars(select(RoomReservation)).one()
+    with pytest.raises(RuleViolation) as before:
+        release(db.session, reservation.id, ends_on=dt.date(2026, 8, 31), user=admin_user)
+    assert before.value.field == "valid_until"
+    with pytest.raises(RuleViolation) as wider:
+        release(db.session, reservation.id, ends_time=dt.time(13), user=admin_user)
+    assert wider.value.field == "starts_time"
+    db.session.rollback()
+    assert db.session.get(RoomReservation, reservation.id).valid_until is None
