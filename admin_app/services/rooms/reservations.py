@@ -84,7 +84,7 @@ def prepare_reservation(session: Session, reservation: RoomReservation) -> None:
         serialize_room(session, room.id)
         other = _overlapping(session, reservation, room.id)
     if other is not None:
-        raise RuleViolation(_overlap_message(room, *other), field="starts_time")
+        raise RuleViolation(overlap_message(room, *other), field="starts_time")
 
 
 def serialize_room(session: Session, room_id: int) -> None:
@@ -132,7 +132,21 @@ def _overlapping(session: Session, reservation: RoomReservation, room_id: int):
     return None if row is None else (row[0], row[1])
 
 
-def _overlap_message(room: Room, therapist_name: str, other: RoomReservation):
+def overlaps(one: RoomReservation, other: RoomReservation) -> bool:
+    """The rule of the overlap query, for reservations not yet written (the rows of one import)."""
+    far = dt.date.max
+    return (
+        one.room_id == other.room_id
+        and one.weekday == other.weekday
+        and one.starts_time < other.ends_time
+        and other.starts_time < one.ends_time
+        and one.valid_from <= (other.valid_until or far)
+        and other.valid_from <= (one.valid_until or far)
+    )
+
+
+def overlap_message(room: Room, therapist_name: str, other: RoomReservation):
+    """The refusal of a reservation that overlaps `other`, held by `therapist_name` in `room`."""
     params = {
         "room": str(room),
         "therapist": therapist_name,
