@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from admin_app.extensions import db
 from admin_app.models import AuditAction, AuditEvent, Notification, RoomReservation
@@ -14,6 +14,8 @@ from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.rooms.reservations import prepare_reservation, release
 from tests.factories import make_reservation, make_site, make_therapist
 from tests.factories.accounts import make_therapist_user
+from tests.pages import body, csv_rows, field_errors, flashed, list_rows
+from tests.queries import counted_queries
 
 SEPT_1 = dt.date(2026, 9, 1)  # a Tuesday
 MONDAY = 1
@@ -118,3 +120,92 @@ def test_release_refusals(room_and_jorge, admin_user):
     assert wider.value.field == "starts_time"
     db.session.rollback()
     assert db.session.get(RoomReservation, reservation.id).valid_until is None
+
+
+# --- the staff screen ---------------------------------------------------------------------------
+
+
+def reservation_form(room, therapist, **fields) -> dict[str, str]:
+    return {
+        "room": str(room.id),
+        "therapist": str(therapist.id),
+        "weekday": "1",
+        "starts_time": "11:00",
+        "ends_time": "13:00",
+        "valid_from": "2026-10-01",
+        "valid_until": "",
+        "notes": "",
+        **fields,
+    }
+
+
+def test_the_screen_lists_reservations_with_day_names(room_and_jorge, admin_client):
+    response = admin_client.get("/admin/room_reservation/")
+    assert response.status_code == 200
+    assert list_rows(response) == [
+        {
+            "room": "Downtown · Room 1",
+            "therapist": "Jorge Salas",
+            "weekday": "Monday",
+            "hours": "09:00–12:00",
+            "valid_from": "Sep 1, 2026",
+            "valid_until": "",
+        }
+    ]
+    exported = csv_rows(admin_client.get("/admin/room_reservation/export/csv/"))
+    assert [(row["Day of the week"], row["Hours"]) for row in exported] == [("Monday", "09:00–12:00")]
+
+
+def test_the_list_reads_in_the_same_number_of_statements_for_2_and_for_many(app, admin_client):
+    room = make_site("Downtown", rooms=("Room 1",)).rooms[0]
+
+    def reserve(count: int) -> None:
+        for weekday in range(1, count + 1):
+            make_reservation(
+                room, make_therapist(), (weekday - 1) % 7 + 1, ("08:00", "09:00"), SEPT_1.replace(year=2026 + weekday)
+            )
+        db.session.commit()
+
+    def statements() -> int:
+        with counted_queries() as sent:
+            assert admin_client.get("/admin/room_reservation/").status_code == 200
+        return len(sent)
+
+    reserve(2)
+    few = statements()
+    reserve(12)
+    assert statements() == few
+
+
+def test_the_screen_creates_one_and_shows_an_overlap_under_the_field(room_and_jorge, admin_client):
+    room, jorge = room_and_jorge
+    ana = make_therapist(full_name="Ana Pérez")
+    db.session.commit()
+    form_page = body(admin_client.get("/admin/room_reservation/new/"))
+    assert '<option value="3">Wednesday</option>' in form_page
+    refused = admin_client.post("/admin/room_reservation/new/", data=reservation_form(room, ana))
+    assert refused.status_code == 200
+    assert field_errors(refused)["starts_time"] == [
+        "Room Downtown · Room 1 is reserved by Jorge Salas every Monday 09:00–12:00 from 2026-09-01."
+    ]
+    saved = admin_client.post(
+        "/admin/room_reservation/new/", data=reservation_form(room, ana, starts_time="12:00"), follow_redirects=True
+    )
+    assert saved.status_code == 200
+    assert db.session.scalars(select(func.count()).select_from(RoomReservation)).one() == 2
+
+
+def test_the_release_form_ends_a_reservation_or_shows_the_refusal(room_and_jorge, admin_client):
+    reservation = db.session.scalars(select(RoomReservation)).one()
+    details = admin_client.get(f"/admin/room_reservation/details/?id={reservation.id}")
+    assert "/admin/room_reservation/release/?id=" in body(details)
+    url = f"/admin/room_reservation/release/?id={reservation.id}"
+    refused = admin_client.post(url, data={"ends_on": "2026-08-01", "starts_time": "", "ends_time": ""})
+    assert refused.status_code == 200
+    assert "Valid until: not before the reservation's first day (2026-09-01)." in flashed(refused)
+    done = admin_client.post(
+        url, data={"ends_on": "2026-10-31", "starts_time": "", "ends_time": ""}, follow_redirects=True
+    )
+    assert "Reservation released; the therapist is notified." in flashed(done)
+    db.session.expire_all()
+    assert db.session.get(RoomReservation, reservation.id).valid_until == dt.date(2026, 10, 31)
