@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, IntEqualFilter
+from flask_admin.contrib.sqla.filters import IntEqualFilter
 from flask_admin.form import BaseForm
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -41,14 +41,11 @@ def _release_button(view, _context, reservation: RoomReservation, _name) -> Mark
     )
 
 
-class SiteFilter(BaseSQLAFilter):
-    """Reservations of the rooms of one site."""
+class SiteFilter(IntEqualFilter):
+    """Reservations of the rooms of one site (the value is read and bounded as an integer filter's)."""
 
     def apply(self, query, value, alias=None):
-        return query.filter(RoomReservation.room_id.in_(select(Room.id).where(Room.site_id == int(value))))
-
-    def operation(self):
-        return _l("equals")
+        return query.filter(RoomReservation.room_id.in_(select(Room.id).where(Room.site_id == value)))
 
 
 class WeekdayField(SelectField):
@@ -106,7 +103,9 @@ class RoomReservationView(PracticeModelView):
 
     @expose("/release/", methods=("GET", "POST"))
     def release_view(self):
-        reservation = self.get_one(request.args.get("id", ""))
+        if not request.args.get("id"):
+            return redirect(self.get_url(".index_view"))
+        reservation = self.get_one(request.args["id"])
         if reservation is None:
             abort(404)
         form = ReleaseForm(request.form if request.method == "POST" else None)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from admin_app.extensions import db
 from admin_app.models import AuditAction, AuditEvent, Notification, RoomReservation
 from admin_app.services.messaging import notifications
 from admin_app.services.platform.errors import RuleViolation
-from admin_app.services.rooms.reservations import prepare_reservation, release
+from admin_app.services.rooms.reservations import prepare_reservation, release, weekday_name
 from tests.factories import make_reservation, make_site, make_therapist
 from tests.factories.accounts import make_therapist_user
 from tests.pages import body, csv_rows, field_errors, flashed, list_rows
@@ -209,3 +210,18 @@ def test_the_release_form_ends_a_reservation_or_shows_the_refusal(room_and_jorge
     assert "Reservation released; the therapist is notified." in flashed(done)
     db.session.expire_all()
     assert db.session.get(RoomReservation, reservation.id).valid_until == dt.date(2026, 10, 31)
+
+
+def test_day_names_read_in_the_readers_language(app):
+    with force_locale("es"):
+        assert weekday_name(3) == "miércoles"
+    with force_locale("fr"):
+        assert weekday_name(3) == "mercredi"
+
+
+def test_the_site_filter_keeps_that_sites_reservations(room_and_jorge, admin_client):
+    other = make_site("Uptown", rooms=("Room 9",))
+    make_reservation(other.rooms[0], make_therapist(full_name="Ana Pérez"), 1, ("09:00", "12:00"), SEPT_1)
+    db.session.commit()
+    listed = list_rows(admin_client.get(f"/admin/room_reservation/?flt0_0={other.id}"))
+    assert [row["room"] for row in listed] == ["Uptown · Room 9"]
