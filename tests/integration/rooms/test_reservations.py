@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 
 import pytest
+import sqlalchemy as sa
 from flask_babel import force_locale
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from admin_app.extensions import db
-from admin_app.models import AuditAction, AuditEvent, Notification, RoomReservation
+from admin_app.models import AuditAction, AuditEvent, Notification, Room, RoomReservation, Therapist
 from admin_app.services.messaging import notifications
 from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.rooms import reservations
 from admin_app.services.rooms.reservations import prepare_reservation, release, weekday_name
 from tests.factories import make_reservation, make_site, make_therapist
 from tests.factories.accounts import make_therapist_user
@@ -225,3 +232,54 @@ def test_the_site_filter_keeps_that_sites_reservations(room_and_jorge, admin_cli
     db.session.commit()
     listed = list_rows(admin_client.get(f"/admin/room_reservation/?flt0_0={other.id}"))
     assert [row["room"] for row in listed] == ["Uptown · Room 9"]
+
+
+# --- two overlapping reservations saved at the same moment ------------------------------------
+
+
+def _reserve_in_own_connection(app, engine, *, room_id: int, therapist_id: int, start: threading.Barrier) -> str:
+    """One request: its own connection and transaction, through the rule, then commit."""
+    with app.app_context(), Session(engine) as session:
+        room, therapist = session.get(Room, room_id), session.get(Therapist, therapist_id)
+        start.wait()
+        reservation = new(room, MONDAY, ("09:00", "12:00"), SEPT_1, therapist=therapist)
+        try:
+            prepare_reservation(session, reservation)
+            session.add(reservation)
+            session.commit()
+        except RuleViolation as refusal:
+            session.rollback()
+            return str(refusal)
+        return "reserved"
+
+
+def test_two_overlapping_reservations_saved_at_once_make_exactly_one(app, monkeypatch):
+    """Each save, once it has looked, waits (up to half a second) for the other to look too:
+    without the per-room lock both would find the room free and both be written."""
+    room = make_site("Downtown").rooms[0]
+    ana, jorge = make_therapist(full_name="Ana Pérez"), make_therapist(full_name="Jorge Salas")
+    db.session.commit()
+    real = reservations._overlapping
+    both_looked = threading.Barrier(2)
+
+    def look_then_wait(*args, **kwargs):
+        found = real(*args, **kwargs)
+        with suppress(threading.BrokenBarrierError):
+            both_looked.wait(timeout=0.5)
+        return found
+
+    monkeypatch.setattr(reservations, "_overlapping", look_then_wait)
+    engine = sa.create_engine(db.engine.url, poolclass=NullPool)
+    try:
+        start = threading.Barrier(2, timeout=30)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [
+                pool.submit(_reserve_in_own_connection, app, engine, room_id=room.id, therapist_id=t.id, start=start)
+                for t in (ana, jorge)
+            ]
+            outcomes = sorted(future.result(timeout=60) for future in futures)
+    finally:
+        engine.dispose()
+    assert outcomes[1] == "reserved"
+    assert outcomes[0].startswith("Room Downtown · Room 1 is reserved by ")
+    assert db.session.scalar(select(func.count()).select_from(RoomReservation)) == 1
