@@ -44,6 +44,7 @@ from admin_app.views.platform.portal import TherapistIndexView
 from admin_app.views.reports import statistics
 from admin_app.views.reports.monthly import MonthlyReportView
 from admin_app.views.reports.statistics import NewClientsView, StatisticsView
+from admin_app.views.rooms.reservations import RoomReservationView
 from admin_app.views.rooms.sites import RoomView, SiteView
 from admin_app.views.scheduling import calendar
 from admin_app.views.scheduling.appointments import AppointmentView, ParticipantView
@@ -142,6 +143,15 @@ def _staff_admin(app: Flask) -> Admin:
     )
     admin.add_view(SiteView(models.Site, settings=settings, name=_l("Sites"), category=setup))
     admin.add_view(RoomView(models.Room, settings=settings, name=_l("Rooms"), category=setup))
+    admin.add_view(
+        RoomReservationView(
+            models.RoomReservation,
+            settings=settings,
+            name=_l("Room reservations"),
+            category=setup,
+            endpoint="room_reservation",
+        )
+    )
     admin.add_view(UserView(models.User, settings=settings, name=_l("Logins"), category=setup))
     admin.add_view(AuditEventView(models.AuditEvent, settings=settings, name=_l("Audit trail"), category=setup))
     admin.add_view(ImportView(name=_l("Import from spreadsheets"), endpoint="imports", url="import", category=setup))

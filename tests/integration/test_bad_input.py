@@ -24,6 +24,7 @@ from tests.factories import (
     make_authorization,
     make_client,
     make_payer,
+    make_reservation,
     make_site,
     make_therapist,
     make_therapist_user,
@@ -91,7 +92,8 @@ def records(app):
     from admin_app.models import ClientLink, LinkKind
 
     db.session.add(ClientLink(client=client, related_client=partner, kind=LinkKind.PARTNER_OF))
-    make_site(name="Miraflores", rooms=("Room 1",))
+    room = make_site(name="Miraflores", rooms=("Room 1",)).rooms[0]
+    make_reservation(room, other, 1, ("09:00", "12:00"), dt.date(2026, 9, 1))
     payer = make_payer(name="Rimac")
     db.session.add(PaymentSource(client=client, payer=payer, member_number="M-1"))
     make_authorization(client, payer, 5, dt.date(2026, 9, 1), dt.date(2026, 12, 31), reference="R-1")

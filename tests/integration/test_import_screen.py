@@ -82,6 +82,8 @@ def test_the_form_offers_each_kind_and_describes_its_columns(admin_client, uploa
         "appointments",
         "authorizations",
         "payments",
+        "rooms",
+        "reservations",
     ]
     assert "national_id [dni]" in page and "guardian_national_ids [apoderados]" in page
     assert "approved_sessions [sesiones_aprobadas]" in page and "authorization [autorizacion]" in page

@@ -1,5 +1,5 @@
-"""Moving in from spreadsheets: therapists, clients, appointments, authorizations and payments from
-CSV or XLSX.
+"""Moving in from spreadsheets: therapists, clients, appointments, authorizations, payments, rooms and room
+reservations from CSV or XLSX.
 
 One import is all or nothing. Every row is read and checked first (`plan`), against the file
 itself and the database; any error, reported as "row N, column C: reason" with the row number
@@ -21,7 +21,7 @@ from types import ModuleType
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from admin_app.services.imports import appointments, authorizations, clients, payments, therapists
+from admin_app.services.imports import appointments, authorizations, clients, payments, reservations, rooms, therapists
 from admin_app.services.imports.matching import matched_summary
 from admin_app.services.imports.reading import read_table
 from admin_app.services.imports.report import Action, ImportPlan, RowError
@@ -35,6 +35,8 @@ KINDS: dict[str, ModuleType] = {
     "appointments": appointments,
     "authorizations": authorizations,
     "payments": payments,
+    "rooms": rooms,
+    "reservations": reservations,
 }
 
 

@@ -24,6 +24,7 @@ CLIENT_REQUEST_DONE = "client_request_done"
 CLIENT_REQUEST_REFUSED = "client_request_refused"
 DOCUMENTS_SUBMITTED = "documents_submitted"
 EXTENSION_RECORDED = "extension_recorded"
+RESERVATION_RELEASED = "reservation_released"
 
 TEXTS = {
     MESSAGE_FAILED: _l("Message #%(message_id)s could not be delivered. Open the outbox to see why and send it again."),
@@ -53,6 +54,7 @@ TEXTS = {
     EXTENSION_RECORDED: _l(
         "The extension of authorization #%(authorization_id)s is recorded: authorization #%(extension_id)s."
     ),
+    RESERVATION_RELEASED: _l("Your reservation #%(reservation_id)s was changed by the office: see your reservations."),
 }
 LIST_LIMIT = 100
 

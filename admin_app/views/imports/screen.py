@@ -44,6 +44,8 @@ KIND_LABELS = {
     "appointments": _l("Appointments"),
     "authorizations": _l("Authorizations"),
     "payments": _l("Payments"),
+    "rooms": _l("Sites and rooms"),
+    "reservations": _l("Room reservations"),
 }
 KIND_NOTES = {
     "therapists": _l(
@@ -76,6 +78,15 @@ KIND_NOTES = {
         "alone pays its oldest open invoices in that currency; a client (by national ID or client number) pays "
         "their oldest open charges first and gets a receipt number. What a payment does not cover stays on it, "
         "unapplied. The same file imported twice records its payments twice."
+    ),
+    "rooms": _l(
+        "One row per room, with its site. Missing sites and rooms are created; a site's address is filled in "
+        "only when it has none (a different address is an error: change it on the Sites screen)."
+    ),
+    "reservations": _l(
+        "One row per reservation: the therapist by email, the site and room by name, the day as 1 (Monday) to 7 "
+        "or its name, from and to as HH:MM. A reservation may not overlap another of the same room, stored or "
+        "earlier in the file. The same file imported twice is refused as overlapping itself."
     ),
 }
 ACTION_LABELS = {
