@@ -44,6 +44,7 @@ from admin_app.views.platform.portal import TherapistIndexView
 from admin_app.views.reports import statistics
 from admin_app.views.reports.monthly import MonthlyReportView
 from admin_app.views.reports.statistics import NewClientsView, StatisticsView
+from admin_app.views.rooms.portal import MyReservationsView
 from admin_app.views.rooms.reservations import RoomReservationView
 from admin_app.views.rooms.sites import RoomView, SiteView
 from admin_app.views.scheduling import calendar
@@ -245,6 +246,15 @@ def _therapist_portal(app: Flask) -> Admin:
     portal.add_view(
         MyRequestsView(
             models.ClientRequest, settings=settings, name=_l("My requests"), endpoint="my_requests", url="requests"
+        )
+    )
+    portal.add_view(
+        MyReservationsView(
+            models.RoomReservation,
+            settings=settings,
+            name=_l("My room reservations"),
+            endpoint="my_reservations",
+            url="reservations",
         )
     )
     portal.add_view(PortalNotificationsView(name=_l("Notifications"), endpoint=PORTAL_ENDPOINT, url="notifications"))

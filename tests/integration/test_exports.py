@@ -111,7 +111,13 @@ def test_the_portal_exports_every_row_of_the_therapists_own_lists_in_a_fixed_num
 ):
     assert login(client, demo.marker_email(demo.LIMA), demo.THERAPIST_PASSWORD).status_code == 302
     views = exporting_views(client.application, "portal")
-    assert {view.endpoint for view in views} == {"my_clients", "my_appointments", "my_authorizations", "my_requests"}
+    assert {view.endpoint for view in views} == {
+        "my_clients",
+        "my_appointments",
+        "my_authorizations",
+        "my_requests",
+        "my_reservations",
+    }
 
     checked = check_every_export(client, views, monkeypatch)
 

@@ -29,18 +29,37 @@ from admin_app.models import (
     PayoutStatement,
     PayoutStatus,
     RequestAction,
+    RoomReservation,
 )
 from admin_app.models.base import utcnow
 from admin_app.services.people import clinical_notes
 from admin_app.services.tasks import client_requests
 from tests.conftest import sign_in_therapist
-from tests.factories import book, make_authorization, make_client, make_payer, make_therapist, pays_for
+from tests.factories import (
+    book,
+    make_authorization,
+    make_client,
+    make_payer,
+    make_reservation,
+    make_site,
+    make_therapist,
+    pays_for,
+)
 
 pytestmark = pytest.mark.parametrize("clock", ["2026-12-05T15:00Z"], indirect=True)
 
 # What of Jorge's may never show to Rosa: his client's name and number, his authorization's
 # reference, his statement's number, his request's reason, his clinical note, his video link.
-SECRETS = ("Carlos Quispe", "CQ-7731", "JORGE-AUTH", "PS-JORGE", "Carlos wants to stop", "panic at night", "jorge-room")
+SECRETS = (
+    "Carlos Quispe",
+    "CQ-7731",
+    "JORGE-AUTH",
+    "PS-JORGE",
+    "Carlos wants to stop",
+    "panic at night",
+    "jorge-room",
+    "Sala Jorge",
+)
 # Pages that read the one record their id names: Jorge's gives 404.
 ONE_RECORD = re.compile(r"(details|edit|letter|statement|pdf|ask|clinical_note)")
 
@@ -75,6 +94,9 @@ def jorges(app, client):
         db.session, therapist=jorge, client=carlos, action=RequestAction.DEACTIVATE, reason="Carlos wants to stop"
     )
     note = clinical_notes.write(db.session, therapist=jorge, client_id=carlos.id, text="panic at night")
+    reservation = make_reservation(
+        make_site("Sede Jorge", rooms=("Sala Jorge",)).rooms[0], jorge, 2, ("09:00", "12:00"), dt.date(2026, 9, 1)
+    )
     db.session.commit()
     sign_in_therapist(client, rosa)
     ids = {
@@ -85,6 +107,7 @@ def jorges(app, client):
         PayoutStatement: statement.id,
         ClientRequest: request.id,
         ClinicalNote: note.id,
+        RoomReservation: reservation.id,
     }
     return SimpleNamespace(rosa=rosa, jorge=jorge, carlos=carlos, ids=ids)
 

@@ -54,7 +54,9 @@ TEXTS = {
     EXTENSION_RECORDED: _l(
         "The extension of authorization #%(authorization_id)s is recorded: authorization #%(extension_id)s."
     ),
-    RESERVATION_RELEASED: _l("Your reservation #%(reservation_id)s was changed by the office: see your reservations."),
+    RESERVATION_RELEASED: _l(
+        "Your room reservation #%(reservation_id)s was changed by the office: see My room reservations."
+    ),
 }
 LIST_LIMIT = 100
 

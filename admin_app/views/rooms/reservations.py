@@ -41,6 +41,9 @@ def _release_button(view, _context, reservation: RoomReservation, _name) -> Mark
     )
 
 
+RESERVATION_FORMATTERS = {"weekday": _weekday, "hours": _hours}
+
+
 class SiteFilter(IntEqualFilter):
     """Reservations of the rooms of one site (the value is read and bounded as an integer filter's)."""
 
@@ -90,8 +93,8 @@ class RoomReservationView(PracticeModelView):
         "valid_from",
         "valid_until",
     )
-    column_formatters = {"weekday": _weekday, "hours": _hours}
-    column_formatters_export = {"weekday": _weekday, "hours": _hours}
+    column_formatters = RESERVATION_FORMATTERS
+    column_formatters_export = RESERVATION_FORMATTERS
     column_details_list = (*column_list, "notes", "created_at", "release")
     column_formatters_detail = {"weekday": _weekday, "hours": _hours, "release": _release_button}
     form_columns = ("room", "therapist", "weekday", "starts_time", "ends_time", "valid_from", "valid_until", "notes")
