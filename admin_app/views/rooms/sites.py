@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, url_for
+from flask import abort, redirect, url_for
 from flask_admin import expose
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext
@@ -40,8 +40,8 @@ class RoomView(PracticeModelView):
     def week_view(self):
         """The room's week: reservations per day and the appointments held in it (`?id=`, `?date=`)."""
         room_id = id_arg("id")
-        if room_id is None:
-            abort(404)
+        if room_id is None:  # no room named: the list to choose one from
+            return redirect(self.get_url(".index_view"))
         try:
             shown = week.room_week(db.session, room_id, requested_day())
         except NotFound:
