@@ -4,7 +4,7 @@ Most therapists reserve the weekly slots in which they see clients on site, from
 last week they used them (open-ended while still in use); a fortnightly client leaves the slot empty
 one week in two. Every `UNRESERVED_EVERY`th therapist reserves nothing (their on-site hours are
 unreserved use), and the first `OVER_RESERVERS` therapists with reservations also hold two long blocks
-they never use (`IDLE_BLOCKS`), so room use shows a few far under 30 %. Reservations never overlap:
+they never use (`IDLE_BLOCKS`, the weekend first), so room use shows a few far under 30 %. Reservations never overlap:
 each one is checked against those already made, as the booking rule would.
 """
 
@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from admin_app.models import Appointment, AppointmentStatus, Modality, RoomReservation
 from admin_app.services.platform import clinic_time
 
-UNRESERVED_EVERY = 6  # therapists whose id is a multiple of this reserve nothing
+UNRESERVED_EVERY = 6  # every sixth therapist (by id order, whatever the ids) reserves nothing
 OVER_RESERVERS = 3  # therapists who also hold blocks they never use
 IDLE_BLOCKS = ((dt.time(8, 0), dt.time(12, 0)), (dt.time(13, 0), dt.time(18, 0)))
+IDLE_DAYS = (6, 7, 1, 2, 3, 4, 5)  # the weekend first: where a room is most often free
 STILL_IN_USE = dt.timedelta(days=14)  # a slot used this recently is held open-ended
 
 
@@ -38,9 +39,11 @@ def load_reservations(session: Session, *, first_day: dt.date, today: dt.date) -
         if end.date() != start.date():
             continue  # a reservation is within one day
         slots[(therapist_id, room_id, start.isoweekday(), start.time(), end.time())].append(start.date())
+    therapists = sorted({key[0] for key in slots})
+    unreserved = set(therapists[UNRESERVED_EVERY - 1 :: UNRESERVED_EVERY])
     made: list[RoomReservation] = []
     for (therapist_id, room_id, weekday, starts, ends), days in sorted(slots.items()):
-        if therapist_id % UNRESERVED_EVERY == 0:
+        if therapist_id in unreserved:
             continue
         last = max(days)
         until = None if last >= today - STILL_IN_USE else last
@@ -58,9 +61,19 @@ def load_reservations(session: Session, *, first_day: dt.date, today: dt.date) -
         )
     holders = sorted({r.therapist_id for r in made})[:OVER_RESERVERS]
     for therapist_id in holders:
-        room_id = Counter(r.room_id for r in made if r.therapist_id == therapist_id).most_common(1)[0][0]
-        for weekday in range(1, 8):
-            free = [
+        held = Counter(r.room_id for r in made if r.therapist_id == therapist_id)
+        rooms = [room for room, _count in held.most_common()]
+        _add_idle_blocks(made, slots, therapist_id, rooms, first_day)
+    session.add_all(made)
+    session.flush()
+    return {"room reservations": len(made)}
+
+
+def _add_idle_blocks(made, slots, therapist_id: int, rooms: list[int], first_day: dt.date) -> None:
+    """IDLE_BLOCKS on the first day and room of the therapist's where nobody holds or uses them."""
+    for weekday in IDLE_DAYS:
+        for room_id in rooms:
+            blocks = [
                 RoomReservation(
                     room_id=room_id,
                     therapist_id=therapist_id,
@@ -72,12 +85,9 @@ def load_reservations(session: Session, *, first_day: dt.date, today: dt.date) -
                 )
                 for starts, ends in IDLE_BLOCKS
             ]
-            if all(not _overlaps_any(made, block) and not _used(slots, block) for block in free):
-                made.extend(free)
-                break
-    session.add_all(made)
-    session.flush()
-    return {"room reservations": len(made)}
+            if all(not _overlaps_any(made, block) and not _used(slots, block) for block in blocks):
+                made.extend(blocks)
+                return
 
 
 def _add(made: list[RoomReservation], reservation: RoomReservation) -> None:

@@ -201,17 +201,22 @@ def test_rooms_are_reserved_without_overlap_some_use_is_unreserved_and_some_bloc
         )
     ).all()
     assert unreserved
-    idle = db.session.execute(
-        select(RoomReservation.therapist_id, RoomReservation.room_id).where(
-            RoomReservation.weekday == 6, RoomReservation.starts_time == dt.time(8, 0)
+    idle = db.session.scalars(
+        select(RoomReservation).where(
+            RoomReservation.starts_time == dt.time(8, 0), RoomReservation.ends_time == dt.time(12, 0)
         )
     ).all()
-    assert len(idle) == 3
-    for therapist_id, room_id in idle:
-        saturdays = db.session.scalars(
-            select(Appointment.starts_at).where(Appointment.room_id == room_id, Appointment.modality == "on_site")
+    assert len({block.therapist_id for block in idle}) == 3
+    for block in idle:
+        held = db.session.scalars(
+            select(Appointment.starts_at).where(Appointment.room_id == block.room_id, Appointment.modality == "on_site")
         ).all()
-        assert not [s for s in saturdays if to_local(s).isoweekday() == 6], (therapist_id, room_id)
+        clashing = [
+            s
+            for s in held
+            if to_local(s).isoweekday() == block.weekday and dt.time(7, 0) < to_local(s).time() < dt.time(12, 0)
+        ]
+        assert clashing == [], (block.therapist_id, block.room_id, block.weekday)
 
 
 def test_sessions_keep_their_local_time_across_daylight_saving(vancouver):
