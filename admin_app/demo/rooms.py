@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from admin_app.models import Appointment, AppointmentStatus, Modality, RoomReservation
 from admin_app.services.platform import clinic_time
+from admin_app.services.rooms import reservations
 
 UNRESERVED_EVERY = 6  # every sixth therapist (by id order, whatever the ids) reserves nothing
 OVER_RESERVERS = 3  # therapists who also hold blocks they never use
@@ -96,15 +97,7 @@ def _add(made: list[RoomReservation], reservation: RoomReservation) -> None:
 
 
 def _overlaps_any(made: list[RoomReservation], new: RoomReservation) -> bool:
-    return any(
-        other.room_id == new.room_id
-        and other.weekday == new.weekday
-        and other.starts_time < new.ends_time
-        and new.starts_time < other.ends_time
-        and (other.valid_until is None or other.valid_until >= new.valid_from)
-        and (new.valid_until is None or new.valid_until >= other.valid_from)
-        for other in made
-    )
+    return any(reservations.overlaps(other, new) for other in made)
 
 
 def _used(slots: dict[tuple, list[dt.date]], block: RoomReservation) -> bool:

@@ -13,13 +13,13 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_app.models import Appointment, AppointmentStatus, Modality, RoomReservation, Therapist
 from admin_app.services.platform.clinic_time import to_local
+from admin_app.services.rooms.reservations import weekday_name
 
 
 def reserved_by_others(session: Session, appointment_ids: Iterable[int]) -> list[str]:
@@ -56,7 +56,7 @@ def reserved_by_others(session: Session, appointment_ids: Iterable[int]) -> list
                         "the appointment of %(when)s is saved; agree on the room with them.",
                         room=str(reservation.room),
                         therapist=holder,
-                        weekday=format_date(start.date(), "EEEE"),
+                        weekday=weekday_name(reservation.weekday),
                         start=f"{reservation.starts_time:%H:%M}",
                         end=f"{reservation.ends_time:%H:%M}",
                         when=f"{start:%Y-%m-%d %H:%M}",

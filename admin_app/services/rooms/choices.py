@@ -29,3 +29,9 @@ def room_choices(session: Session, *, selected=None) -> list[tuple[int, str]]:
 def site_filter_choices(session: Session) -> list[tuple[int, str]]:
     """(id, name) of every site, by name: what a filter over past records offers."""
     return [(row.id, row.name) for row in session.execute(select(Site.id, Site.name).order_by(Site.name))]
+
+
+def room_filter_choices(session: Session) -> list[tuple[int, str]]:
+    """(id, "Site · Room") of every room, in use or not: what a filter over reservations offers."""
+    query = select(Room.id, Room.name, Site.name.label("site")).join(Site, Room.site_id == Site.id)
+    return [(row.id, f"{row.site} · {row.name}") for row in session.execute(query.order_by(Site.name, Room.name))]

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from admin_app.models import Room, RoomReservation, Site, Therapist
+from admin_app.models import Room, RoomReservation, Therapist
 from admin_app.services.messaging import notifications
 from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.platform.labels import field_label as _label
@@ -36,12 +36,6 @@ def weekday_name(weekday: int) -> str:
 
 def weekday_choices() -> list[tuple[int, str]]:
     return [(day, weekday_name(day)) for day in WEEKDAYS]
-
-
-def room_filter_choices(session: Session) -> list[tuple[int, str]]:
-    """(id, "Site · Room") of every room, in use or not: what a filter over reservations offers."""
-    query = select(Room.id, Room.name, Site.name.label("site")).join(Site, Room.site_id == Site.id)
-    return [(row.id, f"{row.site} · {row.name}") for row in session.execute(query.order_by(Site.name, Room.name))]
 
 
 def prepare_reservation(session: Session, reservation: RoomReservation) -> None:

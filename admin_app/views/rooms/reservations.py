@@ -20,7 +20,7 @@ from admin_app.models import Room, RoomReservation
 from admin_app.services.people.choices import therapist_filter_choices
 from admin_app.services.platform.labels import FIELDS, field_label
 from admin_app.services.rooms import reservations
-from admin_app.services.rooms.choices import site_filter_choices
+from admin_app.services.rooms.choices import room_filter_choices, site_filter_choices
 from admin_app.views.people.records import RecordLoader, therapist_loader
 from admin_app.views.platform.base import PracticeModelView
 from admin_app.views.platform.filters import LiveOptions
@@ -83,7 +83,7 @@ class RoomReservationView(PracticeModelView):
         IntEqualFilter(
             RoomReservation.room_id,
             FIELDS["room"],
-            options=LiveOptions(lambda: _text_ids(reservations.room_filter_choices)),
+            options=LiveOptions(lambda: _text_ids(room_filter_choices)),
         ),
         IntEqualFilter(
             RoomReservation.therapist_id,
