@@ -601,11 +601,13 @@ def test_two_payout_runs_at_once_never_pay_a_session_twice(app):
         client_pays(client, "100.00", dt.date(2026, 10, 1 + number))
     db.session.commit()
     url = db.engine.url.render_as_string(hide_password=False)
-    start = threading.Barrier(3, timeout=30)
+    # The apps are made before the threads start: under load, making one takes longer than a
+    # barrier should wait, and the race under test is between the runs, not the app set-ups.
+    apps = [make_app(url) for _month in (OCTOBER, OCTOBER, NOVEMBER)]
+    start = threading.Barrier(3, timeout=120)
     failures: list[BaseException] = []
 
-    def run_in_own_app(month: Month):
-        other = make_app(url)
+    def run_in_own_app(other, month: Month):
         with other.app_context():
             try:
                 start.wait()
@@ -617,11 +619,14 @@ def test_two_payout_runs_at_once_never_pay_a_session_twice(app):
                 db.session.remove()
                 db.engine.dispose()
 
-    threads = [threading.Thread(target=run_in_own_app, args=(month,)) for month in (OCTOBER, OCTOBER, NOVEMBER)]
+    threads = [
+        threading.Thread(target=run_in_own_app, args=(other, month))
+        for other, month in zip(apps, (OCTOBER, OCTOBER, NOVEMBER), strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(60)
+        thread.join(180)
     assert failures == []
     db.session.expire_all()
     counts = db.session.execute(

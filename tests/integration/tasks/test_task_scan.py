@@ -433,12 +433,13 @@ def test_two_scans_at_once_write_each_task_once(lucia, insured):
     make_bad_fit_entry(session_on(lucia, ana, dt.datetime(2026, 11, 9, 10, 0), attendance=Attendance.NO_SHOW))
     db.session.commit()
     url = db.engine.url.render_as_string(hide_password=False)
-    start = threading.Barrier(3, timeout=30)
+    # The apps are made first: under load, making one takes longer than a barrier should wait.
+    apps = [make_app(url) for _ in range(3)]
+    start = threading.Barrier(3, timeout=120)
     failures: list[BaseException] = []
     results: list[ScanResult] = []
 
-    def scan_in_own_app() -> None:
-        other = make_app(url)
+    def scan_in_own_app(other) -> None:
         with other.app_context():
             try:
                 start.wait()
@@ -450,11 +451,11 @@ def test_two_scans_at_once_write_each_task_once(lucia, insured):
                 db.session.remove()
                 db.engine.dispose()
 
-    threads = [threading.Thread(target=scan_in_own_app) for _ in range(3)]
+    threads = [threading.Thread(target=scan_in_own_app, args=(other,)) for other in apps]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(60)
+        thread.join(180)
     assert failures == []
     assert sorted(result.opened for result in results) == [0, 0, 2]
     db.session.expire_all()
