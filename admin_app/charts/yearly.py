@@ -9,45 +9,16 @@ added across currencies.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-Number = int | float | Decimal
+from admin_app.charts.monthly import COLOURS, HEIGHT, Number, layout, values
 
-TEMPLATE = "plotly_white"
 NPS_RANGE = (-100, 100)
-HEIGHT = 380
 CURRENCY_ROW_HEIGHT = 220
 # Up to this many clients, one tick per client (no "0.5 clients" on the axis).
 UNIT_TICKS_UP_TO = 10
-COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#17becf")
-
-
-def _number(value: Number | None) -> float | int | None:
-    if value is None:
-        return None
-    return float(value) if isinstance(value, Decimal) else value
-
-
-def _values(months: Sequence[str], series: Sequence[Number | None], name: str) -> list:
-    if len(series) != len(months):
-        raise ValueError(f"{name}: {len(series)} values for {len(months)} months")
-    return [_number(value) for value in series]
-
-
-def _layout(figure: go.Figure, title: str, *, height: int = HEIGHT) -> go.Figure:
-    figure.update_layout(
-        template=TEMPLATE,
-        title={"text": title, "x": 0, "xanchor": "left"},
-        height=height,
-        margin={"l": 60, "r": 20, "t": 60, "b": 40},
-        legend={"orientation": "h", "y": -0.15},
-        hovermode="x unified",
-    )
-    figure.update_xaxes(type="category")
-    return figure
 
 
 def _count_axis(figure: go.Figure, title: str, highest: float) -> None:
@@ -61,7 +32,7 @@ def nps_line(months: Sequence[str], nps: Sequence[Number | None], *, title: str,
     figure = go.Figure(
         go.Scatter(
             x=list(months),
-            y=_values(months, nps, "nps"),
+            y=values(months, nps, "nps"),
             name=axis_title,
             mode="lines+markers",
             connectgaps=False,
@@ -70,7 +41,7 @@ def nps_line(months: Sequence[str], nps: Sequence[Number | None], *, title: str,
         )
     )
     figure.update_yaxes(title_text=axis_title, range=list(NPS_RANGE), zeroline=True, dtick=50)
-    return _layout(figure, title)
+    return layout(figure, title)
 
 
 def client_bars(
@@ -85,7 +56,7 @@ def client_bars(
 ) -> go.Figure:
     """New and recurrent clients stacked: together they are the month's attending clients
     (each client is one or the other in a month)."""
-    new_values, recurrent_values = _values(months, new, "new"), _values(months, recurrent, "recurrent")
+    new_values, recurrent_values = values(months, new, "new"), values(months, recurrent, "recurrent")
     figure = go.Figure(
         [
             go.Bar(x=list(months), y=new_values, name=new_label, marker_color=COLOURS[2]),
@@ -95,7 +66,7 @@ def client_bars(
     figure.update_layout(barmode="stack")
     highest = max((n + r for n, r in zip(new_values, recurrent_values, strict=True)), default=0)
     _count_axis(figure, axis_title, highest)
-    return _layout(figure, title)
+    return layout(figure, title)
 
 
 def modality_bars(
@@ -110,7 +81,7 @@ def modality_bars(
 ) -> go.Figure:
     """Virtual and on-site clients side by side, not stacked: a client seen both ways in a
     month counts in both bars, so their sum is not a number of clients."""
-    virtual_values, onsite_values = _values(months, virtual, "virtual"), _values(months, onsite, "onsite")
+    virtual_values, onsite_values = values(months, virtual, "virtual"), values(months, onsite, "onsite")
     figure = go.Figure(
         [
             go.Bar(x=list(months), y=virtual_values, name=virtual_label, marker_color=COLOURS[3]),
@@ -119,7 +90,7 @@ def modality_bars(
     )
     figure.update_layout(barmode="group")
     _count_axis(figure, axis_title, max([*virtual_values, *onsite_values], default=0))
-    return _layout(figure, title)
+    return layout(figure, title)
 
 
 def income_bars(
@@ -143,7 +114,7 @@ def income_bars(
         figure.add_trace(
             go.Bar(
                 x=list(months),
-                y=_values(months, gross[currency], currency),
+                y=values(months, gross[currency], currency),
                 name=currency,
                 marker_color=COLOURS[(row - 1) % len(COLOURS)],
                 hovertemplate=f"%{{y:,.2f}} {currency}<extra></extra>",
@@ -152,6 +123,6 @@ def income_bars(
             col=1,
         )
         figure.update_yaxes(title_text=currency, rangemode="tozero", tickformat=",.0f", row=row, col=1)
-    _layout(figure, title, height=max(HEIGHT, 100 + CURRENCY_ROW_HEIGHT * rows))
+    layout(figure, title, height=max(HEIGHT, 100 + CURRENCY_ROW_HEIGHT * rows))
     figure.update_layout(showlegend=False)  # each panel is titled with its currency
     return figure

@@ -47,6 +47,7 @@ from admin_app.views.reports.statistics import NewClientsView, StatisticsView
 from admin_app.views.rooms.portal import MyReservationsView
 from admin_app.views.rooms.reservations import RoomReservationView
 from admin_app.views.rooms.sites import RoomView, SiteView
+from admin_app.views.rooms.use import RoomUseView
 from admin_app.views.scheduling import calendar
 from admin_app.views.scheduling.appointments import AppointmentView, ParticipantView
 from admin_app.views.scheduling.book import BookView
@@ -200,6 +201,7 @@ def _staff_admin(app: Flask) -> Admin:
     admin.add_view(
         MonthlyReportView(name=_l("Monthly totals"), endpoint="monthly_report", url="reports/monthly", category=reports)
     )
+    admin.add_view(RoomUseView(name=_l("Room use"), endpoint="room_use", url="reports/room-use", category=reports))
     admin.add_view(NotificationsView(name=_l("Notifications"), endpoint=STAFF_ENDPOINT, url="notifications"))
     return admin
 

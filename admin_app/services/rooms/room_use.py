@@ -252,6 +252,9 @@ class LowReservation:
     therapist_id: int
     name: str
     email: str
+    weekday: int
+    starts_time: dt.time
+    ends_time: dt.time
     figures: UseFigures
 
 
@@ -380,6 +383,9 @@ def low_reservations(session: Session, today: dt.date, percent: int | None = Non
             therapist.c.id,
             therapist.c.full_name,
             therapist.c.email,
+            reservation.c.weekday,
+            reservation.c.starts_time,
+            reservation.c.ends_time,
             reserved.c.reserved,
             used_seconds,
         )
@@ -401,11 +407,24 @@ def low_reservations(session: Session, today: dt.date, percent: int | None = Non
             therapist_id=therapist_id,
             name=name,
             email=email,
+            weekday=weekday,
+            starts_time=starts_time,
+            ends_time=ends_time,
             figures=_Tally(reserved=int(reserved_seconds), used=int(used_seconds)).figures(),
         )
-        for reservation_id, site_name, room_name, therapist_id, name, email, reserved_seconds, used_seconds in (
-            session.execute(query)
-        )
+        for (
+            reservation_id,
+            site_name,
+            room_name,
+            therapist_id,
+            name,
+            email,
+            weekday,
+            starts_time,
+            ends_time,
+            reserved_seconds,
+            used_seconds,
+        ) in session.execute(query)
     ]
     return sorted(lines, key=lambda line: (line.figures.use, line.site, line.room, line.name, line.reservation_id))
 

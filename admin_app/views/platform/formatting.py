@@ -11,7 +11,7 @@ from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.form import DateTimeField
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
-from flask_babel import format_date
+from flask_babel import format_date, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import DateTimeLocalInput
@@ -174,6 +174,15 @@ class ModelConverter(AdminModelConverter):
     @converts("UTCDateTime")
     def convert_utc_datetime(self, field_args, **_extra):
         return LocalDateTimeField(**field_args)
+
+
+def percent(fraction: Decimal | None) -> str:
+    """A fraction as a percent with one decimal, spaced as the reader's language writes it
+    ("14.6%", "14,6 %"); a dash for no value."""
+    if fraction is None:
+        return "—"
+    pattern = get_locale().percent_formats[None].pattern.replace("0", "0.0", 1)
+    return format_percent(fraction, format=pattern)
 
 
 def register_template_filters(app) -> None:

@@ -34,13 +34,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import AppointmentStatus, Attendance, AuditAction, AuditEvent, Modality
+from admin_app.models import Attendance, AuditAction, AuditEvent
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.months import Month
 from admin_app.services.rooms.room_use import low_reservations, room_use
@@ -49,47 +48,6 @@ from tests.queries import counted_queries
 
 NOVEMBER, OCTOBER = Month(2026, 11), Month(2026, 10)
 pytestmark = pytest.mark.parametrize("clock", ["2026-12-05T20:00Z"], indirect=True)
-
-
-@pytest.fixture
-def vancouver(app, monkeypatch):
-    monkeypatch.setitem(app.config, "CLINIC_TIMEZONE", "America/Vancouver")
-    return app
-
-
-@pytest.fixture
-def practice(vancouver):
-    broadway = make_site("Broadway", rooms=("A", "B"))
-    kits = make_site("Kitsilano", rooms=("1",))
-    room_a, room_b = broadway.rooms
-    ana = make_therapist(full_name="Ana Ruiz", email="ana@example.com")
-    ben = make_therapist(full_name="Ben Cho", email="ben@example.com")
-    carla, dan = make_client(full_name="Carla Soto"), make_client(full_name="Dan Lee")
-    make_reservation(room_a, ana, 7, ("09:00", "12:00"), dt.date(2026, 10, 18))
-    make_reservation(room_b, ana, 1, ("14:00", "17:00"), dt.date(2026, 11, 1), dt.date(2026, 11, 16))
-    make_reservation(room_a, ben, 1, ("09:00", "12:00"), dt.date(2026, 10, 1))
-
-    def session(therapist, client, day, start, minutes, room, **fields):
-        hour, minute = map(int, start.split(":"))
-        return book(therapist, [client], dt.datetime(2026, *day, hour, minute), minutes=minutes, room=room, **fields)
-
-    session(ana, carla, (10, 25), "11:00", 60, room_a)
-    session(ana, carla, (11, 1), "11:00", 60, room_a)
-    session(ana, carla, (11, 8), "11:30", 60, room_a)
-    session(ana, carla, (11, 15), "09:00", 60, room_a, attendance=Attendance.NO_SHOW)
-    session(
-        ana, carla, (11, 22), "09:00", 60, room_a, attendance=Attendance.EXPECTED, status=AppointmentStatus.CANCELLED
-    )
-    session(ana, carla, (11, 29), "10:00", 60, room_a, attendance=Attendance.EXPECTED)
-    session(ana, carla, (11, 9), "14:00", 120, room_b)
-    session(ana, carla, (11, 23), "14:00", 60, room_b)
-    session(ben, dan, (11, 2), "09:00", 120, room_a)
-    session(ben, dan, (11, 30), "09:00", 180, room_a)
-    session(ben, dan, (11, 29), "13:00", 60, room_a)
-    session(ben, dan, (11, 4), "10:00", 60, kits.rooms[0])
-    session(ben, dan, (11, 3), "10:00", 60, None, modality=Modality.VIRTUAL)
-    db.session.commit()
-    return SimpleNamespace(ana=ana, ben=ben, room_a=room_a, room_b=room_b, kits=kits)
 
 
 def hours(*values: str) -> tuple[Decimal, ...]:
@@ -279,12 +237,19 @@ def test_flask_report_rooms_csv(practice, runner, tmp_path):
     assert result.exit_code == 0, result.output
     lines = target.read_text(encoding="utf-8-sig").splitlines()
     assert lines == [
-        "month,kind,site,room,email,name,reserved_hours,used_hours,unreserved_hours,use",
-        "2026-11,room,Broadway,A,,,30.00,6.50,,0.217",
-        "2026-11,room,Broadway,B,,,9.00,2.00,,0.222",
-        "2026-11,room,Kitsilano,1,,,0.00,0.00,,",
-        "2026-11,therapist,,,ana@example.com,Ana Ruiz,24.00,3.50,1.50,0.146",
-        "2026-11,therapist,,,ben@example.com,Ben Cho,15.00,5.00,2.00,0.333",
+        "month,kind,site,room,email,name,reserved_hours,booked_hours,used_hours,no_show_hours,cancelled_hours,"
+        "unreserved_hours,use",
+        "2026-11,site,Broadway,,,,39.00,10.50,8.50,1.00,1.00,2.50,0.218",
+        "2026-11,site,Kitsilano,,,,0.00,0.00,0.00,0.00,0.00,1.00,",
+        "2026-11,room,Broadway,A,,,30.00,8.50,6.50,1.00,1.00,1.50,0.217",
+        "2026-11,room,Broadway,B,,,9.00,2.00,2.00,0.00,0.00,1.00,0.222",
+        "2026-11,room,Kitsilano,1,,,0.00,0.00,0.00,0.00,0.00,1.00,",
+        "2026-11,therapist,,,ana@example.com,Ana Ruiz,24.00,5.50,3.50,1.00,1.00,1.50,0.146",
+        "2026-11,therapist,,,ben@example.com,Ben Cho,15.00,5.00,5.00,0.00,0.00,2.00,0.333",
+        "2026-11,room_therapist,Broadway,A,ana@example.com,Ana Ruiz,15.00,3.50,1.50,1.00,1.00,0.50,0.100",
+        "2026-11,room_therapist,Broadway,A,ben@example.com,Ben Cho,15.00,5.00,5.00,0.00,0.00,1.00,0.333",
+        "2026-11,room_therapist,Broadway,B,ana@example.com,Ana Ruiz,9.00,2.00,2.00,0.00,0.00,1.00,0.222",
+        "2026-11,room_therapist,Kitsilano,1,ben@example.com,Ben Cho,0.00,0.00,0.00,0.00,0.00,1.00,",
     ]
 
 
