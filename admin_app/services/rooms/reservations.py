@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from admin_app.models import Room, RoomReservation, Therapist
 from admin_app.services.messaging import notifications
+from admin_app.services.platform import clinic_time
 from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.platform.labels import field_label as _label
 from admin_app.services.platform.locking import serialize
@@ -170,40 +171,88 @@ def release(
     ends_on: dt.date | None = None,
     starts_time: dt.time | None = None,
     ends_time: dt.time | None = None,
+    hours_from: dt.date | None = None,
     user,
 ) -> RoomReservation:
     """The office gives back part of a reservation: it ends on `ends_on` (not before its first day,
     not after its current last one), and/or its hours shrink to `starts_time`–`ends_time` (inside the
-    current ones). The change is audited (the model is Audited: the trail names the signed-in user).
-    The therapist's login, if any, is notified, unless `user` (who releases it) is that login."""
+    current ones) from `hours_from` (default today) on. Past occurrences keep their hours, so the room
+    use already reported never changes: when the reservation started before that day, it ends the day
+    before and a new one with the shorter hours carries on (to `ends_on` or its old last day). The
+    change is audited (the model is Audited: the trail names the signed-in user). The therapist's
+    login, if any, is notified, unless `user` (who releases it) is that login. Returns the reservation
+    in force from then on."""
     reservation = session.get(RoomReservation, reservation_id)
     if reservation is None:
         raise NotFound(_l("This reservation does not exist."), field="id")
-    if ends_on is None and starts_time is None and ends_time is None:
+    new_start, new_end = starts_time or reservation.starts_time, ends_time or reservation.ends_time
+    shorter = (new_start, new_end) != (reservation.starts_time, reservation.ends_time)
+    if ends_on is None and not shorter:
         raise RuleViolation(
             _l("%(field)s: give the last day, or the new hours.", field=_label("valid_until")), field="valid_until"
         )
+    last_day = ends_on or reservation.valid_until
     if ends_on is not None:
-        if ends_on < reservation.valid_from:
+        _check_last_day(reservation, ends_on)
+    _check_hours(reservation, new_start, new_end)
+    kept = reservation
+    if not shorter:
+        reservation.valid_until = ends_on
+    else:
+        first_day = max(hours_from or clinic_time.today(), reservation.valid_from)
+        if last_day is not None and first_day > last_day:
             raise RuleViolation(
                 _l(
-                    "%(field)s: not before the reservation's first day (%(start)s).",
-                    field=_label("valid_until"),
-                    start=reservation.valid_from.isoformat(),
+                    "%(field)s: the new hours start after the reservation's last day (%(end)s).",
+                    field=_l("New hours from"),
+                    end=last_day.isoformat(),
                 ),
-                field="valid_until",
+                field="hours_from",
             )
-        if reservation.valid_until is not None and ends_on > reservation.valid_until:
-            raise RuleViolation(
-                _l(
-                    "%(field)s: not after the reservation's last day (%(end)s).",
-                    field=_label("valid_until"),
-                    end=reservation.valid_until.isoformat(),
-                ),
-                field="valid_until",
+        if first_day == reservation.valid_from:
+            reservation.starts_time, reservation.ends_time, reservation.valid_until = new_start, new_end, last_day
+        else:
+            reservation.valid_until = first_day - dt.timedelta(days=1)
+            kept = RoomReservation(
+                room_id=reservation.room_id,
+                therapist_id=reservation.therapist_id,
+                weekday=reservation.weekday,
+                starts_time=new_start,
+                ends_time=new_end,
+                valid_from=first_day,
+                valid_until=last_day,
+                notes=reservation.notes,
             )
-    new_start = starts_time or reservation.starts_time
-    new_end = ends_time or reservation.ends_time
+            session.add(kept)
+    session.flush()
+    login_id = session.scalar(select(Therapist.user_id).where(Therapist.id == reservation.therapist_id))
+    if login_id is not None and login_id != getattr(user, "id", None):
+        notifications.notify_user(session, login_id, notifications.RESERVATION_RELEASED, reservation_id=kept.id)
+    return kept
+
+
+def _check_last_day(reservation: RoomReservation, ends_on: dt.date) -> None:
+    if ends_on < reservation.valid_from:
+        raise RuleViolation(
+            _l(
+                "%(field)s: not before the reservation's first day (%(start)s).",
+                field=_label("valid_until"),
+                start=reservation.valid_from.isoformat(),
+            ),
+            field="valid_until",
+        )
+    if reservation.valid_until is not None and ends_on > reservation.valid_until:
+        raise RuleViolation(
+            _l(
+                "%(field)s: not after the reservation's last day (%(end)s).",
+                field=_label("valid_until"),
+                end=reservation.valid_until.isoformat(),
+            ),
+            field="valid_until",
+        )
+
+
+def _check_hours(reservation: RoomReservation, new_start: dt.time, new_end: dt.time) -> None:
     if new_start < reservation.starts_time or new_end > reservation.ends_time:
         raise RuleViolation(
             _l(
@@ -215,11 +264,3 @@ def release(
         )
     if new_end <= new_start:
         raise RuleViolation(_l("%(field)s: must be after the start.", field=_label("ends_time")), field="ends_time")
-    if ends_on is not None:
-        reservation.valid_until = ends_on
-    reservation.starts_time, reservation.ends_time = new_start, new_end
-    session.flush()
-    login_id = session.scalar(select(Therapist.user_id).where(Therapist.id == reservation.therapist_id))
-    if login_id is not None and login_id != getattr(user, "id", None):
-        notifications.notify_user(session, login_id, notifications.RESERVATION_RELEASED, reservation_id=reservation.id)
-    return reservation

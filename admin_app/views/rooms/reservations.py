@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import IntEqualFilter
 from flask_admin.form import BaseForm
+from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
@@ -64,6 +65,9 @@ class ReleaseForm(BaseForm):
     ends_on = DateField(_l("Last day"), validators=[Optional()])
     starts_time = TimeField(field_label("starts_time"), validators=[Optional()])
     ends_time = TimeField(field_label("ends_time"), validators=[Optional()])
+    hours_from = DateField(
+        _l("New hours from"), validators=[Optional()], description=_l("Empty: today. Earlier days keep their hours.")
+    )
 
 
 RELEASE_FIELDS = {"valid_until": "ends_on"}  # the rule's field -> the release form's
@@ -112,23 +116,31 @@ class RoomReservationView(PracticeModelView):
         if reservation is None:
             abort(404)
         form = ReleaseForm(request.form if request.method == "POST" else None)
+        back = get_redirect_target()
         if request.method == "POST" and form.validate():
             with commit_or_roll_back() as outcome:
-                reservations.release(
+                kept = reservations.release(
                     db.session,
                     reservation.id,
                     ends_on=form.ends_on.data,
                     starts_time=form.starts_time.data,
                     ends_time=form.ends_time.data,
+                    hours_from=form.hours_from.data,
                     user=current_user,
                 )
             if outcome.refusal is None:
                 flash(gettext("Reservation released; the therapist is notified."), "success")
-                return redirect(self.get_url(".details_view", id=reservation.id))
+                return redirect(back or self.get_url(".details_view", id=kept.id))
             flash(str(outcome.refusal), "error")
             show_rule(outcome.refusal, form, RELEASE_FIELDS)
             reservation = self.get_one(str(reservation.id))
-        return self.render("admin/rooms/release.html", form=form, reservation=reservation)
+        return self.render(
+            "admin/rooms/release.html",
+            form=form,
+            reservation=reservation,
+            back=back,
+            weekday_name=reservations.weekday_name,
+        )
 
 
 def _text_ids(choices) -> list[tuple[str, str]]:

@@ -97,25 +97,62 @@ def test_rules_name_the_field(room_and_jorge):
     )
 
 
+@pytest.mark.parametrize("clock", ["2026-11-20T15:00Z"], indirect=True)
 def test_release_ends_and_shortens_and_tells_the_therapist(room_and_jorge, admin_user):
+    """Jorge's Mondays 09:00-12:00 from 1 September, on Friday 20 November: shortened to 10:00-12:00
+    from today, the Mondays until the 16th keep 09:00-12:00 (what was reported stays true) and a new
+    reservation holds 10:00-12:00 from the 20th; then that one ends on 30 November."""
     _room, jorge = room_and_jorge
     login = make_therapist_user(jorge)
     reservation = db.session.scalars(select(RoomReservation)).one()
-    release(db.session, reservation.id, ends_on=dt.date(2026, 11, 30), user=admin_user)
-    release(db.session, reservation.id, starts_time=dt.time(10), user=admin_user)
+
+    kept = release(db.session, reservation.id, starts_time=dt.time(10), user=admin_user)
+    ended = release(db.session, kept.id, ends_on=dt.date(2026, 11, 30), user=admin_user)
     db.session.commit()
-    assert (reservation.valid_until, reservation.starts_time, reservation.ends_time) == (
-        dt.date(2026, 11, 30),
-        dt.time(10),
-        dt.time(12),
-    )
+
+    assert ended is kept and kept.id != reservation.id
+    shown = [
+        (r.weekday, r.starts_time, r.ends_time, r.valid_from, r.valid_until)
+        for r in db.session.scalars(select(RoomReservation).order_by(RoomReservation.valid_from))
+    ]
+    assert shown == [
+        (MONDAY, dt.time(9), dt.time(12), SEPT_1, dt.date(2026, 11, 19)),
+        (MONDAY, dt.time(10), dt.time(12), dt.date(2026, 11, 20), dt.date(2026, 11, 30)),
+    ]
     notes = db.session.scalars(select(Notification).where(Notification.user_id == login.id)).all()
     assert [n.kind for n in notes] == [notifications.RESERVATION_RELEASED] * 2
-    assert notes[0].params == {"reservation_id": reservation.id}
-    updates = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.entity == "room_reservation", AuditEvent.action == AuditAction.UPDATE)
+    assert [n.params for n in notes] == [{"reservation_id": kept.id}] * 2
+    changes = db.session.execute(
+        select(AuditEvent.action, AuditEvent.entity_id)
+        .where(AuditEvent.entity == "room_reservation")
+        .order_by(AuditEvent.id)
     ).all()
-    assert len(updates) == 2
+    # One flush writes the split (its rows' order is the flush's), the next the end.
+    assert sorted((int(entity_id), action.value) for action, entity_id in changes[-3:]) == [
+        (reservation.id, "update"),
+        (kept.id, "create"),
+        (kept.id, "update"),
+    ]
+
+
+@pytest.mark.parametrize("clock", ["2026-11-20T15:00Z"], indirect=True)
+def test_new_hours_from_a_later_day_or_from_its_first_day(room_and_jorge, admin_user):
+    """From a chosen day: the reservation is split there. From before its first day: nothing of it
+    has happened yet with the old hours, so it changes in place."""
+    reservation = db.session.scalars(select(RoomReservation)).one()
+
+    later = release(db.session, reservation.id, ends_time=dt.time(11), hours_from=dt.date(2026, 12, 7), user=admin_user)
+    db.session.commit()
+    in_place = release(db.session, later.id, starts_time=dt.time(10), hours_from=dt.date(2026, 12, 1), user=admin_user)
+    db.session.commit()
+
+    assert in_place is later
+    assert (reservation.valid_until, later.valid_from, later.starts_time, later.ends_time) == (
+        dt.date(2026, 12, 6),
+        dt.date(2026, 12, 7),
+        dt.time(10),
+        dt.time(11),
+    )
 
 
 def test_release_refusals(room_and_jorge, admin_user):
@@ -126,6 +163,13 @@ def test_release_refusals(room_and_jorge, admin_user):
     with pytest.raises(RuleViolation) as wider:
         release(db.session, reservation.id, ends_time=dt.time(13), user=admin_user)
     assert wider.value.field == "starts_time"
+    with pytest.raises(RuleViolation) as unchanged:
+        release(db.session, reservation.id, starts_time=dt.time(9), user=admin_user)
+    assert unchanged.value.field == "valid_until"
+    release(db.session, reservation.id, ends_on=dt.date(2026, 11, 30), user=admin_user)
+    with pytest.raises(RuleViolation) as too_late:
+        release(db.session, reservation.id, starts_time=dt.time(10), hours_from=dt.date(2026, 12, 7), user=admin_user)
+    assert str(too_late.value) == "New hours from: the new hours start after the reservation's last day (2026-11-30)."
     db.session.rollback()
     assert db.session.get(RoomReservation, reservation.id).valid_until is None
 

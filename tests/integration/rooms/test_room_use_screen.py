@@ -84,7 +84,22 @@ def test_reservations_under_the_threshold_over_eight_weeks_each_with_release(pra
     )
     links = re.findall(r'href="([^"]*/admin/room_reservation/release/[^"]*)"', body(response))
     assert links[0].startswith(f"/admin/room_reservation/release/?id={ana_sundays}&amp;url=")
-    assert admin_client.get(links[0].replace("&amp;", "&")).status_code == 200
+    release_url = links[0].replace("&amp;", "&")
+    form = admin_client.get(release_url)
+    assert "Ana Ruiz · Broadway · A · Sunday 09:00–12:00 · Sun 18 Oct 2026" in text_of(body(form))
+
+    done = admin_client.post(release_url, data={"ends_on": "", "starts_time": "09:00", "ends_time": "10:30"})
+
+    assert done.status_code == 302 and done.headers["Location"] == PAGE
+    shown = [
+        (r.starts_time.strftime("%H:%M"), r.ends_time.strftime("%H:%M"), str(r.valid_from), str(r.valid_until))
+        for r in db.session.scalars(
+            select(RoomReservation)
+            .where(RoomReservation.therapist_id == practice.ana.id, RoomReservation.weekday == 7)
+            .order_by(RoomReservation.valid_from)
+        )
+    ]
+    assert shown == [("09:00", "12:00", "2026-10-18", "2026-12-04"), ("09:00", "10:30", "2026-12-05", "None")]
 
 
 def test_a_range_charts_each_sites_use_per_month(practice, admin_client):
