@@ -146,7 +146,9 @@ def load_demo_practice(
     paid_out = load_payouts(session, practice, today=period.today) if invoices else {}
     worked = load_tasks(session, practice, today=period.today) if invoices else {}
     noted = load_clinical_notes(session, practice, today=period.today)
-    reserved = load_reservations(session, first_day=period.first_day, today=period.today)
+    reserved = load_reservations(
+        session, first_day=period.first_day, today=period.today, idle_holder_email=marker_email(practice)
+    )
     counts = {
         "sites": len(sites),
         "rooms": sum(len(site.room_ids) for site in sites),

@@ -3,9 +3,11 @@
 Most therapists reserve the weekly slots in which they see clients on site, from the first to the
 last week they used them (open-ended while still in use); a fortnightly client leaves the slot empty
 one week in two. Every `UNRESERVED_EVERY`th therapist reserves nothing (their on-site hours are
-unreserved use), and the first `OVER_RESERVERS` therapists with reservations also hold two long blocks
-they never use (`IDLE_BLOCKS`, the weekend first), so room use shows a few far under 30 %. Reservations never overlap:
-each one is checked against those already made, as the booking rule would.
+unreserved use). A few therapists also hold long blocks they never use (the weekend first), so room
+use shows them far under 30 %: the therapist of the demo's therapist login holds both `IDLE_BLOCKS`,
+the next `OVER_RESERVERS` the morning one only, so the least-used reservation (no use, the most hours
+reserved) is the login's, and releasing it shows them the office's notification. Reservations never
+overlap: each one is checked against those already made, as the booking rule would.
 """
 
 from __future__ import annotations
@@ -16,18 +18,20 @@ from collections import Counter, defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin_app.models import Appointment, AppointmentStatus, Modality, RoomReservation
+from admin_app.models import Appointment, AppointmentStatus, Modality, RoomReservation, Therapist
 from admin_app.services.platform import clinic_time
 from admin_app.services.rooms import reservations
 
 UNRESERVED_EVERY = 6  # every sixth therapist (by id order, whatever the ids) reserves nothing
-OVER_RESERVERS = 3  # therapists who also hold blocks they never use
+OVER_RESERVERS = 2  # therapists besides the login's who hold a block they never use
 IDLE_BLOCKS = ((dt.time(8, 0), dt.time(12, 0)), (dt.time(13, 0), dt.time(18, 0)))
 IDLE_DAYS = (6, 7, 1, 2, 3, 4, 5)  # the weekend first: where a room is most often free
 STILL_IN_USE = dt.timedelta(days=14)  # a slot used this recently is held open-ended
 
 
-def load_reservations(session: Session, *, first_day: dt.date, today: dt.date) -> dict[str, int]:
+def load_reservations(
+    session: Session, *, first_day: dt.date, today: dt.date, idle_holder_email: str
+) -> dict[str, int]:
     """Add the reservations (see the module); the caller commits. Returns their count."""
     slots: dict[tuple, list[dt.date]] = defaultdict(list)
     query = select(Appointment.therapist_id, Appointment.room_id, Appointment.starts_at, Appointment.ends_at).where(
@@ -60,18 +64,19 @@ def load_reservations(session: Session, *, first_day: dt.date, today: dt.date) -
                 valid_until=until,
             ),
         )
-    holders = sorted({r.therapist_id for r in made})[:OVER_RESERVERS]
-    for therapist_id in holders:
+    login_holder = session.scalar(select(Therapist.id).where(Therapist.email == idle_holder_email))
+    holders = sorted({r.therapist_id for r in made} - {login_holder})[:OVER_RESERVERS]
+    for therapist_id, blocks in [(login_holder, IDLE_BLOCKS), *((holder, IDLE_BLOCKS[:1]) for holder in holders)]:
         held = Counter(r.room_id for r in made if r.therapist_id == therapist_id)
         rooms = [room for room, _count in held.most_common()]
-        _add_idle_blocks(made, slots, therapist_id, rooms, first_day)
+        _add_idle_blocks(made, slots, therapist_id, rooms, first_day, blocks)
     session.add_all(made)
     session.flush()
     return {"room reservations": len(made)}
 
 
-def _add_idle_blocks(made, slots, therapist_id: int, rooms: list[int], first_day: dt.date) -> None:
-    """IDLE_BLOCKS on the first day and room of the therapist's where nobody holds or uses them."""
+def _add_idle_blocks(made, slots, therapist_id: int, rooms: list[int], first_day: dt.date, idle: tuple) -> None:
+    """The `idle` blocks on the first day and room of the therapist's where nobody holds or uses them."""
     for weekday in IDLE_DAYS:
         for room_id in rooms:
             blocks = [
@@ -84,7 +89,7 @@ def _add_idle_blocks(made, slots, therapist_id: int, rooms: list[int], first_day
                     valid_from=first_day,
                     valid_until=None,
                 )
-                for starts, ends in IDLE_BLOCKS
+                for starts, ends in idle
             ]
             if all(not _overlaps_any(made, block) and not _used(slots, block) for block in blocks):
                 made.extend(blocks)

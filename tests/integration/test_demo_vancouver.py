@@ -17,6 +17,7 @@ from email_validator import validate_email
 from flask import Flask
 from sqlalchemy import func, select, text
 
+from admin_app.demo.catalogue import marker_email
 from admin_app.demo.practices import VANCOUVER as VANCOUVER_PRACTICE
 from admin_app.extensions import db
 from admin_app.models import (
@@ -46,6 +47,7 @@ from admin_app.models import (
 )
 from admin_app.services.billing.authorizations import AuthorizationStatus, authorization_rows
 from admin_app.services.platform.clinic_time import to_local
+from admin_app.services.rooms.room_use import low_reservations
 from tests.conftest import _empty_all_tables, login, make_app
 from tests.integration.test_demo import (
     check_invoiced_as_staff_would,
@@ -183,7 +185,8 @@ def test_virtual_and_on_site_sessions_couples_and_families_and_no_double_booking
 
 def test_rooms_are_reserved_without_overlap_some_use_is_unreserved_and_some_blocks_idle(vancouver):
     """The demo's reservations (demo/rooms.py): no two of one room overlap; a therapist who sees clients on
-    site without any reservation exists; the idle Saturday blocks hold no appointment."""
+    site without any reservation exists; the idle blocks hold no appointment, and the least-used of
+    them (the most hours) is the demo therapist login's."""
     assert "room reservations: " in vancouver.output
     overlapping = db.session.execute(
         text(
@@ -206,7 +209,20 @@ def test_rooms_are_reserved_without_overlap_some_use_is_unreserved_and_some_bloc
             RoomReservation.starts_time == dt.time(8, 0), RoomReservation.ends_time == dt.time(12, 0)
         )
     ).all()
-    assert len({block.therapist_id for block in idle}) == 3
+    marker = db.session.scalar(select(Therapist.id).where(Therapist.email == marker_email(VANCOUVER_PRACTICE)))
+    afternoons = db.session.scalars(
+        select(RoomReservation.therapist_id).where(
+            RoomReservation.starts_time == dt.time(13, 0), RoomReservation.ends_time == dt.time(18, 0)
+        )
+    ).all()
+    assert afternoons == [marker]
+    assert len({block.therapist_id for block in idle}) == 3 and marker in {block.therapist_id for block in idle}
+    least_used = low_reservations(db.session, dt.date.fromisoformat(TODAY))
+    assert (least_used[0].therapist_id, least_used[0].starts_time, least_used[0].figures.use) == (
+        marker,
+        dt.time(13, 0),
+        0,
+    )
     for block in idle:
         held = db.session.scalars(
             select(Appointment.starts_at).where(Appointment.room_id == block.room_id, Appointment.modality == "on_site")

@@ -354,7 +354,8 @@ def room_use(session: Session, first_month: Month, last_month: Month | None = No
 def low_reservations(session: Session, today: dt.date, percent: int | None = None) -> list[LowReservation]:
     """Reservations in force today or later whose use over the last `LOW_USE_DAYS` local days (up
     to yesterday) is under `percent` (default `ROOM_USE_LOW_PERCENT`), judged on their occurrences in
-    those days (a reservation with none there is not judged); lowest use first (one statement)."""
+    those days (a reservation with none there is not judged); lowest use first and, as used, the most
+    hours reserved first: the most room to free (one statement)."""
     if percent is None:
         percent = current_app.config["ROOM_USE_LOW_PERCENT"]
     zone = clinic_zone()
@@ -426,7 +427,17 @@ def low_reservations(session: Session, today: dt.date, percent: int | None = Non
             used_seconds,
         ) in session.execute(query)
     ]
-    return sorted(lines, key=lambda line: (line.figures.use, line.site, line.room, line.name, line.reservation_id))
+    return sorted(
+        lines,
+        key=lambda line: (
+            line.figures.use,
+            -line.figures.reserved_hours,
+            line.site,
+            line.room,
+            line.name,
+            line.reservation_id,
+        ),
+    )
 
 
 def _table(tallies: dict[tuple, _Tally]) -> RoomUseTable:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from admin_app.extensions import db
-from admin_app.models import AuditAction, AuditEvent, Notification, Room, RoomReservation, Therapist
+from admin_app.models import AuditEvent, Notification, Room, RoomReservation, Therapist
 from admin_app.services.messaging import notifications
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.rooms import reservations
