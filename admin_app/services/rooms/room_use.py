@@ -253,6 +253,9 @@ class LowReservation:
     name: str
     email: str
     figures: UseFigures
+    first_day: dt.date  # the window it was judged on
+    last_day: dt.date
+    released_on: dt.date | None  # the day the office last released part of it
 
 
 def room_use(session: Session, first_month: Month, last_month: Month | None = None) -> RoomUse:
@@ -382,6 +385,7 @@ def low_reservations(session: Session, today: dt.date, percent: int | None = Non
             therapist.c.email,
             reserved.c.reserved,
             used_seconds,
+            reservation.c.released_on,
         )
         .join(reserved, reserved.c.reservation_id == reservation.c.id)
         .outerjoin(used, used.c.reservation_id == reservation.c.id)
@@ -402,10 +406,21 @@ def low_reservations(session: Session, today: dt.date, percent: int | None = Non
             name=name,
             email=email,
             figures=_Tally(reserved=int(reserved_seconds), used=int(used_seconds)).figures(),
+            first_day=first_day,
+            last_day=last_day,
+            released_on=released_on,
         )
-        for reservation_id, site_name, room_name, therapist_id, name, email, reserved_seconds, used_seconds in (
-            session.execute(query)
-        )
+        for (
+            reservation_id,
+            site_name,
+            room_name,
+            therapist_id,
+            name,
+            email,
+            reserved_seconds,
+            used_seconds,
+            released_on,
+        ) in session.execute(query)
     ]
     return sorted(lines, key=lambda line: (line.figures.use, line.site, line.room, line.name, line.reservation_id))
 
