@@ -214,6 +214,10 @@ def test_the_task_list_links_to_the_release_form_which_comes_back_to_the_list(pr
         {"id": [str(practice.anas.id)], "next": ["/admin/tasks/?status=open"]},
     )
 
+    # From the home, the form comes back to the home.
+    [from_home] = re.findall(r'href="(/admin/room_reservation/release/[^"]+)"', body(admin_client.get("/admin/")))
+    assert parse_qs(urlsplit(from_home.replace("&amp;", "&")).query)["next"] == ["/admin/"]
+
     form = admin_client.get(href)
     page = body(form)
     assert "Release Broadway · A · Ana Ruiz" in page
