@@ -176,7 +176,7 @@ def release(
 ) -> RoomReservation:
     """The office gives back part of a reservation: it ends on `ends_on` (not before its first day,
     not after its current last one), and/or its hours shrink to `starts_time`–`ends_time` (inside the
-    current ones). The change is audited (the model is Audited: the trail names the signed-in user).
+    current ones); giving back nothing (the form as it opened) is refused. The change is audited (the model is Audited: the trail names the signed-in user).
     The therapist's login, if any, is notified, unless `user` (who releases it) is that login. The
     admin task asking to release part of it (a low use) has its answer: it closes now, and the scan
     leaves the reservation alone until the weeks it is judged on all follow this day (`released_on`)."""
