@@ -144,11 +144,12 @@ def load_demo_practice(
     invoiced = load_invoices(session, practice, today=period.today) if invoices else {}
     paid = load_payments(session, practice, today=period.today) if invoices else {}
     paid_out = load_payouts(session, practice, today=period.today) if invoices else {}
-    worked = load_tasks(session, practice, today=period.today) if invoices else {}
-    noted = load_clinical_notes(session, practice, today=period.today)
+    # Reservations before the tasks: the scan asks to release part of the least used ones.
     reserved = load_reservations(
         session, first_day=period.first_day, today=period.today, idle_holder_email=marker_email(practice)
     )
+    worked = load_tasks(session, practice, today=period.today) if invoices else {}
+    noted = load_clinical_notes(session, practice, today=period.today)
     counts = {
         "sites": len(sites),
         "rooms": sum(len(site.room_ids) for site in sites),

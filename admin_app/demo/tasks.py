@@ -2,7 +2,8 @@
 
 The task scan (services.tasks.scan) runs as the periodic job would, after the invoices, payments and
 payouts, so its tasks come from the demo's own figures: authorizations running low, invoices unpaid past
-their payer's terms, the last month's draft payout statements, the Bad Fit entries. The staff then did
+their payer's terms, the last month's draft payout statements, the Bad Fit entries, the reservations used
+far under ROOM_USE_LOW_PERCENT (the reservations are loaded first). The staff then did
 what staff do: Bad Fit entries older than `REVIEWED_AFTER_DAYS` were reviewed a week after their event
 and the client kept on (so only later events could flag them again, and the scan runs again until none
 older is open); the oldest generated tasks were marked done with a note; one task added by hand is

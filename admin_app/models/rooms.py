@@ -36,6 +36,9 @@ class RoomReservation(Audited, Base):
     valid_until: Mapped[dt.date | None] = mapped_column(Date)  # inclusive; none: open-ended
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The clinic day the office last released part of it (services.rooms.reservations.release): its
+    # use over the weeks before says nothing about what is left, so it is not flagged low again soon.
+    released_on: Mapped[dt.date | None] = mapped_column(Date)
 
     room: Mapped[Room] = relationship(lazy="joined")
     therapist: Mapped[Therapist] = relationship()

@@ -40,6 +40,7 @@ class TaskKind(enum.StrEnum):
     CLIENT_REQUEST = "client_request"  # subject: client request id (a therapist asks to (de)activate a client)
     PAYOUTS_WAITING = "payouts_waiting"  # subject: the month "YYYY-MM" of draft payout statements
     INVOICE_DRAFTS_OLD = "invoice_drafts_old"  # subject: "drafts" (every draft older than N days)
+    RESERVATION_LOW_USE = "reservation_low_use"  # subject: room reservation id (used under ROOM_USE_LOW_PERCENT)
     MANUAL = "manual"  # added by hand; no subject
 
 

@@ -464,7 +464,13 @@ def test_the_admin_home_has_open_and_done_tasks_and_bad_fit_entries_to_review(va
     )
     by_kind = {(kind, status): count for kind, status, count in tasks}
     assert by_kind[(TaskKind.AUTHORIZATION_LOW, "open")] and by_kind[(TaskKind.AUTHORIZATION_LOW, "done")]
-    for kind in (TaskKind.EXTENSION_REQUESTED, TaskKind.INVOICE_OVERDUE, TaskKind.BAD_FIT, TaskKind.PAYOUTS_WAITING):
+    for kind in (
+        TaskKind.EXTENSION_REQUESTED,
+        TaskKind.INVOICE_OVERDUE,
+        TaskKind.BAD_FIT,
+        TaskKind.PAYOUTS_WAITING,
+        TaskKind.RESERVATION_LOW_USE,
+    ):
         assert by_kind[(kind, "open")], kind
     assert by_kind[(TaskKind.CLIENT_REQUEST, "open")] == by_kind[(TaskKind.MANUAL, "open")] == 1
     states = dict(db.session.execute(select(BadFitEntry.state, func.count()).group_by(BadFitEntry.state)).all())

@@ -109,3 +109,43 @@ def test_clients_registered_before_client_numbers_are_numbered_in_order_and_new_
     engine.dispose()
     assert [tuple(row) for row in numbers] == [("Berta", "1"), ("Ana", "2"), ("Carla", "3"), ("Dana", "7")]
     assert counter == 3  # the next automatic number is 4
+
+
+def test_0015_widens_the_task_kinds_and_its_downgrade_narrows_them_again(empty_database):
+    """The kind is a VARCHAR with a CHECK constraint: the new kind is refused before 0015, stored
+    after it, and refused again once 0015 is undone (which drops the tasks of that kind)."""
+    app = make_app(empty_database)
+    runner = app.test_cli_runner()
+    engine = sa.create_engine(empty_database)
+    insert = sa.text(
+        "INSERT INTO admin_task (kind, subject, params, status, opened_at, opened_on)"
+        " VALUES ('reservation_low_use', '7', '{}', 'open', '2026-12-05 10:00:00+00:00', '2026-12-05')"
+    )
+
+    def stored_kinds() -> list[str]:
+        with engine.begin() as connection:
+            return connection.execute(sa.text("SELECT kind FROM admin_task ORDER BY id")).scalars().all()
+
+    def insert_refused() -> bool:
+        try:
+            with engine.begin() as connection:
+                connection.execute(insert)
+        except sa.exc.IntegrityError:
+            return True
+        return False
+
+    try:
+        assert runner.invoke(args=["db", "upgrade", "0014_room_reservations"]).exit_code == 0
+        assert insert_refused()
+
+        upgraded = runner.invoke(args=["db", "upgrade"])
+        assert upgraded.exit_code == 0, upgraded.output
+        assert not insert_refused()
+        assert stored_kinds() == ["reservation_low_use"]
+
+        downgraded = runner.invoke(args=["db", "downgrade", "0014_room_reservations"])
+        assert downgraded.exit_code == 0, downgraded.output
+        assert stored_kinds() == []
+        assert insert_refused()
+    finally:
+        engine.dispose()

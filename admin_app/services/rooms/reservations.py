@@ -17,12 +17,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from admin_app.models import Room, RoomReservation, Therapist
+from admin_app.models import Room, RoomReservation, TaskKind, Therapist
 from admin_app.services.messaging import notifications
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.platform.labels import field_label as _label
 from admin_app.services.platform.locking import serialize
+from admin_app.services.tasks import scan
 
 # Advisory-lock namespace of reservations ("rr"), one lock per room (two-key form: no clash with
 # the bookings' per-room lock, which guards appointments, not reservations).
@@ -176,18 +177,21 @@ def release(
 ) -> RoomReservation:
     """The office gives back part of a reservation: it ends on `ends_on` (not before its first day,
     not after its current last one), and/or its hours shrink to `starts_time`–`ends_time` (inside the
-    current ones) from `hours_from` (default today) on. Past occurrences keep their hours, so the room
-    use already reported never changes: when the reservation started before that day, it ends the day
-    before and a new one with the shorter hours carries on (to `ends_on` or its old last day). The
-    change is audited (the model is Audited: the trail names the signed-in user). The therapist's
-    login, if any, is notified, unless `user` (who releases it) is that login. Returns the reservation
-    in force from then on."""
+    current ones) from `hours_from` (default today) on; giving back nothing (the form as it opened)
+    is refused. Past occurrences keep their hours, so the room use already reported never changes:
+    when the reservation started before that day, it ends the day before and a new one with the
+    shorter hours carries on (to `ends_on` or its old last day). The change is audited (the model is
+    Audited: the trail names the signed-in user). The therapist's login, if any, is notified, unless
+    `user` (who releases it) is that login. The admin task asking to release part of it (a low use)
+    has its answer: it closes now, and the scan leaves the reservation (and the one carrying on)
+    alone until the weeks it is judged on all follow this day (`released_on`). Returns the
+    reservation in force from then on."""
     reservation = session.get(RoomReservation, reservation_id)
     if reservation is None:
         raise NotFound(_l("This reservation does not exist."), field="id")
     new_start, new_end = starts_time or reservation.starts_time, ends_time or reservation.ends_time
     shorter = (new_start, new_end) != (reservation.starts_time, reservation.ends_time)
-    if ends_on is None and not shorter:
+    if not shorter and (ends_on is None or ends_on == reservation.valid_until):  # nothing given back
         raise RuleViolation(
             _l("%(field)s: give the last day, or the new hours.", field=_label("valid_until")), field="valid_until"
         )
@@ -224,7 +228,9 @@ def release(
                 notes=reservation.notes,
             )
             session.add(kept)
+    reservation.released_on = kept.released_on = clinic_time.today()
     session.flush()
+    scan.close_now(session, TaskKind.RESERVATION_LOW_USE, str(reservation.id))
     login_id = session.scalar(select(Therapist.user_id).where(Therapist.id == reservation.therapist_id))
     if login_id is not None and login_id != getattr(user, "id", None):
         notifications.notify_user(session, login_id, notifications.RESERVATION_RELEASED, reservation_id=kept.id)

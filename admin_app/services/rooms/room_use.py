@@ -256,6 +256,9 @@ class LowReservation:
     starts_time: dt.time
     ends_time: dt.time
     figures: UseFigures
+    first_day: dt.date  # the window it was judged on
+    last_day: dt.date
+    released_on: dt.date | None  # the day the office last released part of it
 
 
 def room_use(session: Session, first_month: Month, last_month: Month | None = None) -> RoomUse:
@@ -389,6 +392,7 @@ def low_reservations(session: Session, today: dt.date, percent: int | None = Non
             reservation.c.ends_time,
             reserved.c.reserved,
             used_seconds,
+            reservation.c.released_on,
         )
         .join(reserved, reserved.c.reservation_id == reservation.c.id)
         .outerjoin(used, used.c.reservation_id == reservation.c.id)
@@ -412,6 +416,9 @@ def low_reservations(session: Session, today: dt.date, percent: int | None = Non
             starts_time=starts_time,
             ends_time=ends_time,
             figures=_Tally(reserved=int(reserved_seconds), used=int(used_seconds)).figures(),
+            first_day=first_day,
+            last_day=last_day,
+            released_on=released_on,
         )
         for (
             reservation_id,
@@ -425,6 +432,7 @@ def low_reservations(session: Session, today: dt.date, percent: int | None = Non
             ends_time,
             reserved_seconds,
             used_seconds,
+            released_on,
         ) in session.execute(query)
     ]
     return sorted(

@@ -45,6 +45,7 @@ from admin_app.services.billing.authorizations import AuthorizationStatus, autho
 from admin_app.services.billing.ledger import invoice_figures_query
 from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.money import from_cents
+from admin_app.services.rooms.room_use import low_reservations
 
 DRAFTS_SUBJECT = "drafts"
 FAILED_SUBJECT = "failed"
@@ -304,6 +305,31 @@ def invoice_drafts_old(session: Session, *, today: dt.date, now: dt.datetime) ->
     return [Cause(TaskKind.INVOICE_DRAFTS_OLD, DRAFTS_SUBJECT, params)]
 
 
+def reservation_low_use(session: Session, *, today: dt.date, now: dt.datetime) -> list[Cause]:
+    """Reservations in force whose use over the last 8 weeks is under ROOM_USE_LOW_PERCENT (the
+    room-use rule, `room_use.low_reservations`): "release part of this reservation?". One judged on no
+    occurrence yet (just created) is not low; one the office released during those weeks is left
+    alone until the weeks judged are all after the release (its use before says nothing of what is
+    left)."""
+    return [
+        Cause(
+            TaskKind.RESERVATION_LOW_USE,
+            str(line.reservation_id),
+            {
+                "reservation": line.reservation_id,
+                "use": str(line.figures.use),
+                "reserved_hours": str(line.figures.reserved_hours),
+                "used_hours": str(line.figures.used_hours),
+                "first_day": line.first_day.isoformat(),
+                "last_day": line.last_day.isoformat(),
+            },
+            therapist_id=line.therapist_id,
+        )
+        for line in low_reservations(session, today)
+        if line.released_on is None or line.released_on < line.first_day
+    ]
+
+
 FINDERS: tuple[Callable[..., list[Cause]], ...] = (
     authorization_low,
     extension_requested,
@@ -314,6 +340,7 @@ FINDERS: tuple[Callable[..., list[Cause]], ...] = (
     client_request,
     payouts_waiting,
     invoice_drafts_old,
+    reservation_low_use,
 )
 
 

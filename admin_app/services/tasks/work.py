@@ -16,9 +16,10 @@ import datetime as dt
 import enum
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import format_date, get_locale
+from babel.numbers import format_percent
+from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from admin_app.models import (
@@ -28,6 +29,9 @@ from admin_app.models import (
     ClientRequest,
     InvoiceStatus,
     MessageStatus,
+    Room,
+    RoomReservation,
+    Site,
     TaskKind,
     TaskStatus,
     Therapist,
@@ -38,6 +42,7 @@ from admin_app.services.platform import bounds, clinic_time
 from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.platform.money import format_money
 from admin_app.services.platform.months import Month
+from admin_app.services.rooms.reservations import weekday_name
 from admin_app.services.tasks import client_requests
 
 NO_VALUE = "—"
@@ -87,8 +92,13 @@ DESCRIPTIONS = {
     f"{TaskKind.CLIENT_REQUEST}:deactivate": _l("%(therapist)s asks to deactivate %(client)s"),
     TaskKind.PAYOUTS_WAITING: _l("Payout statements of %(month)s wait for approval: %(count)s"),
     TaskKind.INVOICE_DRAFTS_OLD: _l("Invoice drafts older than %(days)s days wait to be issued: %(count)s"),
+    TaskKind.RESERVATION_LOW_USE: _l(
+        "Release part of this reservation? %(therapist)s used %(room)s at %(site)s (every %(day)s %(hours)s) "
+        "%(use)s of the reserved time over the last %(weeks)s weeks (%(used_hours)s of %(reserved_hours)s h)"
+    ),
 }
 DATE_PARAMS = ("valid_until", "requested_on", "due_on", "on", "oldest")
+HOURS_FORMAT = "#,##0.00"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,6 +109,8 @@ class TaskLink:
     endpoint: str
     args: dict
     list_filter: tuple[str, enum.Enum] | None = None
+    # The page is a form that goes back to the page the link was on once saved (its `next`).
+    comes_back: bool = False
 
 
 # The invoice list filtered to drafts (the old drafts' task and the home's summary link there).
@@ -131,6 +143,12 @@ class TaskRow:
     snoozed_until: dt.date | None
     status: TaskStatus
     note: str | None
+    # The reservation a reservation_low_use task is about: where and when (None for other kinds).
+    site_name: str | None = None
+    room_name: str | None = None
+    reservation_weekday: int | None = None
+    reservation_starts: dt.time | None = None
+    reservation_ends: dt.time | None = None
 
     @property
     def is_open(self) -> bool:
@@ -169,9 +187,31 @@ class TaskRow:
             )
         if self.kind == TaskKind.PAYOUTS_WAITING and self.subject:
             values["month"] = _month_text(self.subject)
+        if self.kind == TaskKind.RESERVATION_LOW_USE:
+            self._reservation_values(values)
         values["client"] = self.client_name or NO_VALUE
         values["therapist"] = self.therapist_name or NO_VALUE
         return values
+
+    def _reservation_values(self, values: _Params) -> None:
+        """Where and when the reservation is, its use as a percentage and its hours, in the reader's
+        language (what is missing stays a dash)."""
+        for key, value in (("site", self.site_name), ("room", self.room_name)):
+            if value is not None:
+                values[key] = value
+        if self.reservation_weekday is not None:
+            values["day"] = weekday_name(self.reservation_weekday)
+        if self.reservation_starts is not None and self.reservation_ends is not None:
+            values["hours"] = f"{self.reservation_starts:%H:%M}–{self.reservation_ends:%H:%M}"
+        for key in ("use", "reserved_hours", "used_hours"):
+            if key in values:
+                values[key] = _figure_text(values[key], percent=key == "use")
+        try:
+            first_day = dt.date.fromisoformat(str(self.params["first_day"]))
+            last_day = dt.date.fromisoformat(str(self.params["last_day"]))
+        except (KeyError, ValueError):
+            return
+        values["weeks"] = ((last_day - first_day).days + 1) // 7
 
     @property
     def link(self) -> TaskLink:
@@ -186,6 +226,7 @@ class TaskRow:
             TaskKind.BAD_FIT: TaskLink("bad_fit.index_view", {}),
             TaskKind.PAYOUTS_WAITING: TaskLink("payouts.index_view", {"month": self.subject}),
             TaskKind.INVOICE_DRAFTS_OLD: DRAFT_INVOICES,
+            TaskKind.RESERVATION_LOW_USE: TaskLink("room_reservation.release_view", by_id, comes_back=True),
         }
         return links.get(self.kind) or TaskLink("tasks.task", {"task_id": self.id})
 
@@ -202,6 +243,17 @@ def _money_text(amount, currency) -> str:
         return format_money(Decimal(str(amount)), str(currency))
     except (InvalidOperation, ValueError):
         return f"{amount} {currency}"
+
+
+def _figure_text(value, *, percent: bool) -> str:
+    """A fraction as a percentage (one decimal at most: 0.125 is 12.5 %), or hours with two decimals."""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if percent:
+        return format_percent(number, locale=get_locale(), decimal_quantization=False)
+    return format_decimal(number, HOURS_FORMAT)
 
 
 def _month_text(subject: str) -> str:
@@ -230,8 +282,12 @@ def _status_condition(status: TaskFilter, today: dt.date):
 
 
 def _rows():
-    """The select of TaskRow's columns, each task with its client, therapist and assignee."""
+    """The select of TaskRow's columns, each task with its client, therapist and assignee, and the
+    reservation (room, site, day, hours) of a reservation_low_use task, whose subject is its id."""
     assignee = aliased(User)
+    reservation_of_task = and_(
+        AdminTask.kind == TaskKind.RESERVATION_LOW_USE, cast(RoomReservation.id, String) == AdminTask.subject
+    )
     return (
         select(
             AdminTask.id,
@@ -249,10 +305,18 @@ def _rows():
             AdminTask.snoozed_until,
             AdminTask.status,
             AdminTask.note,
+            Site.name,
+            Room.name,
+            RoomReservation.weekday,
+            RoomReservation.starts_time,
+            RoomReservation.ends_time,
         )
         .outerjoin(Client, Client.id == AdminTask.client_id)
         .outerjoin(Therapist, Therapist.id == AdminTask.therapist_id)
         .outerjoin(assignee, assignee.id == AdminTask.assigned_to_id)
+        .outerjoin(RoomReservation, reservation_of_task)
+        .outerjoin(Room, Room.id == RoomReservation.room_id)
+        .outerjoin(Site, Site.id == Room.site_id)
     )
 
 

@@ -7,7 +7,6 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import IntEqualFilter
 from flask_admin.form import BaseForm
-from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
@@ -23,7 +22,7 @@ from admin_app.services.platform.labels import FIELDS, field_label
 from admin_app.services.rooms import reservations
 from admin_app.services.rooms.choices import room_filter_choices, site_filter_choices
 from admin_app.views.people.records import RecordLoader, therapist_loader
-from admin_app.views.platform.base import PracticeModelView
+from admin_app.views.platform.base import PracticeModelView, local_path
 from admin_app.views.platform.filters import LiveOptions
 from admin_app.views.platform.rules import commit_or_roll_back, show_rule
 
@@ -110,13 +109,21 @@ class RoomReservationView(PracticeModelView):
 
     @expose("/release/", methods=("GET", "POST"))
     def release_view(self):
+        """The Release form; once saved (or cancelled) it goes back to `next`, the page that opened
+        it (a task's link: the task list or the home), else to the reservation."""
         if not request.args.get("id"):
             return redirect(self.get_url(".index_view"))
         reservation = self.get_one(request.args["id"])
         if reservation is None:
             abort(404)
-        form = ReleaseForm(request.form if request.method == "POST" else None)
-        back = get_redirect_target()
+        back = local_path(request.args.get("next"))
+        # Opened, it holds the reservation's last day and hours: staff change the part they give back.
+        current = {
+            "ends_on": reservation.valid_until,
+            "starts_time": reservation.starts_time,
+            "ends_time": reservation.ends_time,
+        }
+        form = ReleaseForm(request.form) if request.method == "POST" else ReleaseForm(data=current)
         if request.method == "POST" and form.validate():
             with commit_or_roll_back() as outcome:
                 kept = reservations.release(
@@ -138,7 +145,8 @@ class RoomReservationView(PracticeModelView):
             "admin/rooms/release.html",
             form=form,
             reservation=reservation,
-            back=back,
+            next=back,
+            cancel_url=back or self.get_url(".details_view", id=reservation.id),
             weekday_name=reservations.weekday_name,
         )
 

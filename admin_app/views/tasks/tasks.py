@@ -57,8 +57,11 @@ def staff_options() -> list[tuple[str, str]]:
 
 
 def link_url(link: TaskLink) -> str:
-    """The URL of a task's link; a list filter becomes the argument Flask-Admin numbered for it."""
+    """The URL of a task's link; a list filter becomes the argument Flask-Admin numbered for it; a
+    form that comes back is given this page (the home, the list with its filter, the task) as `next`."""
     args = dict(link.args)
+    if link.comes_back:
+        args["next"] = request.full_path.rstrip("?")
     if link.list_filter is not None:
         column, value = link.list_filter
         args[f"flt0_{_filter_arg(link.endpoint, column)}"] = value.name

@@ -83,7 +83,7 @@ def test_reservations_under_the_threshold_over_eight_weeks_each_with_release(pra
         select(RoomReservation.id).where(RoomReservation.therapist_id == practice.ana.id, RoomReservation.weekday == 7)
     )
     links = re.findall(r'href="([^"]*/admin/room_reservation/release/[^"]*)"', body(response))
-    assert links[0].startswith(f"/admin/room_reservation/release/?id={ana_sundays}&amp;url=")
+    assert links[0].startswith(f"/admin/room_reservation/release/?id={ana_sundays}&amp;next=")
     release_url = links[0].replace("&amp;", "&")
     form = admin_client.get(release_url)
     assert "Ana Ruiz · Broadway · A · Sunday 09:00–12:00 · Sun 18 Oct 2026" in text_of(body(form))
