@@ -32,6 +32,7 @@ def _week_link(view, _context, room: Room, _name) -> Markup:
 class RoomView(PracticeModelView):
     column_list = ("site", "name", "active", "week")
     column_filters = ("site", "active")
+    column_searchable_list = ("name", "site.name")  # "Broadway" finds Broadway's rooms
     column_formatters = {"week": _week_link}
     column_formatters_export = {"week": lambda *_args: ""}
     column_export_list = ("site", "name", "active")
