@@ -21,15 +21,29 @@ def room_lookup_args(**fields: str) -> dict[str, str]:
     return {"data-rooms-url": url_for("room.booking_rooms_view"), **{f"data-{k}": v for k, v in fields.items()}}
 
 
+def booking_span(
+    start: dt.datetime | None, end: dt.datetime | None = None, minutes: int | None = None
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The form's start and end as typed so far, for ordering its rooms: the end is the start plus
+    the duration when none is typed; a date outside the practice's calendar, or a duration no
+    appointment has, is no time yet (the form's own checks say what is wrong on saving)."""
+    if start is None or bounds.date_problem(start) is not None:
+        return None, None
+    if end is None and minutes is not None and 0 < minutes <= bounds.MAX_APPOINTMENT_MINUTES:
+        end = start + dt.timedelta(minutes=minutes)
+    if end is None or bounds.date_problem(end) is not None:
+        return start, None
+    return start, end
+
+
 def booking_rooms_json() -> dict:
     """The rooms for the form's therapist and times as typed (`starts_at`, then `ends_at` or
     `duration_minutes`, clinic time; `selected`: the room chosen, kept even if no longer in use)."""
-    start = wall_time(request.args.get("starts_at", ""))
-    end = wall_time(request.args.get("ends_at", ""))
-    if start is not None and end is None:
-        minutes = request.args.get("duration_minutes", type=int) or current_app.config["DEFAULT_APPOINTMENT_MINUTES"]
-        if 0 < minutes <= bounds.MAX_APPOINTMENT_MINUTES:
-            end = start + dt.timedelta(minutes=minutes)
+    start, end = booking_span(
+        wall_time(request.args.get("starts_at", "")),
+        wall_time(request.args.get("ends_at", "")),
+        request.args.get("duration_minutes", type=int) or current_app.config["DEFAULT_APPOINTMENT_MINUTES"],
+    )
     options = booking_rooms(
         db.session, therapist_id=id_arg("therapist"), start=start, end=end, selected=request.args.get("selected")
     )

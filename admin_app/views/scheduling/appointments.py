@@ -34,7 +34,7 @@ from admin_app.views.platform.base import PracticeModelView, id_arg
 from admin_app.views.platform.filters import LiveOptions, MonthFilter, ParticipantClientFilter
 from admin_app.views.platform.formatting import LOCAL_FORMAT, money_column
 from admin_app.views.platform.rules import commit_or_flash, flash_warnings
-from admin_app.views.rooms.booking import room_lookup_args
+from admin_app.views.rooms.booking import booking_span, room_lookup_args
 from admin_app.views.scheduling.series import SeriesRowAction
 
 
@@ -200,10 +200,7 @@ class AppointmentView(PracticeModelView):
         form's time first (marked so), then the other active rooms by site (room-choices.js
         keeps it so as the therapist or the time change)."""
         therapist = form.therapist.data
-        start = form.starts_at.data
-        end = form.ends_at.data
-        if start is not None and end is None and form.duration_minutes.data:
-            end = start + dt.timedelta(minutes=form.duration_minutes.data)
+        start, end = booking_span(form.starts_at.data, form.ends_at.data, form.duration_minutes.data)
         options = booking_rooms(
             db.session,
             therapist_id=getattr(therapist, "id", None),

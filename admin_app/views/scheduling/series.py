@@ -6,8 +6,6 @@ all-or-nothing) is in `services.series`.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.form import BaseForm
@@ -45,7 +43,7 @@ from admin_app.views.people.records import client_loader, client_lookup_response
 from admin_app.views.platform.base import RoleRequired
 from admin_app.views.platform.formatting import INPUT_FORMAT, LOCAL_FORMAT, WALL_TIME_FORMATS, wall_time
 from admin_app.views.platform.rules import commit_or_flash, flash_warnings, show_rule
-from admin_app.views.rooms.booking import room_lookup_args
+from admin_app.views.rooms.booking import booking_span, room_lookup_args
 
 CLIENT_LOADER = client_loader("clients")
 # A rule names the field at fault; the form's name for it when it differs.
@@ -134,9 +132,7 @@ def _series_form(formdata=None) -> SeriesForm:
 def _room_choices(form: SeriesForm) -> list[tuple[int, str]]:
     """The rooms in the booking's order for the first date: the therapist's reserved rooms then
     first (a weekly series keeps its weekday and hours), then the others by site."""
-    start = form.first_start.data
-    minutes = form.duration_minutes.data
-    end = start + dt.timedelta(minutes=minutes) if start is not None and minutes and minutes > 0 else None
+    start, end = booking_span(form.first_start.data, minutes=form.duration_minutes.data)
     options = booking_rooms(
         db.session, therapist_id=form.therapist_id.data, start=start, end=end, selected=form.room_id.data
     )

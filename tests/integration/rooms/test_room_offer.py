@@ -136,3 +136,24 @@ def test_only_the_staff_may_ask_for_the_rooms(therapist_client, rooms):
     response = therapist_client.get("/admin/room/for-booking/")
 
     assert response.status_code in (302, 403)
+
+
+def test_times_no_appointment_has_list_the_rooms_and_never_fail(admin_client, rooms):
+    _room, rosa, _jorge, ana = rooms
+    plain = [*OTHERS, "Miraflores · Consultorio 2"]
+
+    asked = admin_client.get(
+        "/admin/room/for-booking/",
+        query_string={"therapist": rosa.id, "starts_at": "9999-12-31 23:30", "duration_minutes": "99999999999"},
+    )
+    huge = admin_client.post(
+        "/admin/appointment/new/",
+        data=appointment_form(rosa, ana, modality="on_site", ends_at="", duration_minutes="1000000000000"),
+    )
+    late = admin_client.post(
+        "/admin/series/", data=series_form(rosa, ana, first_start="9999-12-31 23:30", modality="on_site")
+    )
+
+    assert asked.status_code == 200 and [r["text"] for r in asked.json["rooms"]] == plain
+    assert huge.status_code == 200 and texts(select_options(huge, "room")) == plain
+    assert late.status_code == 200 and texts(select_options(late, "room_id")) == plain
