@@ -527,6 +527,8 @@ def _import_command(kind: str, module) -> click.Command:
             click.echo(f"Imported {kind} from {file.name}: {summary}.")
         if plan.matched:
             click.echo(imports.matched_summary(plan.matched))
+        for warning in plan.warnings:
+            click.echo(f"Warning: {warning}")
 
     return command
 

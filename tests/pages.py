@@ -95,3 +95,12 @@ def table_rows(response_or_html, table_id: str) -> list[list[str]]:
         for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(1), re.S)
     ]
     return [[text_of(cell) for cell in row] for row in rows if row]
+
+
+def select_options(response_or_html, select_id: str) -> list[tuple[str, str]]:
+    """(value, visible text) of each option of the select with this id, in the page's order."""
+    page = response_or_html if isinstance(response_or_html, str) else body(response_or_html)
+    found = re.search(rf'<select[^>]*\bid="{re.escape(select_id)}"[^>]*>(.*?)</select>', page, re.S)
+    assert found, f"no select #{select_id} on the page"
+    options = re.findall(r'<option[^>]*?value="([^"]*)"[^>]*>(.*?)</option>', found.group(1), re.S)
+    return [(html_lib.unescape(value), text_of(text)) for value, text in options]

@@ -38,6 +38,9 @@ class ImportPlan:
     # Rows matched to a stored client, per key ("national_id", "client_number", "email"), in the
     # order keys are tried (clients and appointments only).
     matched: dict[str, int] = dataclasses.field(default_factory=dict)
+    # What the import does but the staff should know (e.g. a room another therapist has reserved),
+    # in the importer's language; never a reason to refuse.
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:

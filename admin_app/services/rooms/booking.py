@@ -4,14 +4,16 @@ reserved at that time is saved, and the person booking is warned, naming the res
 A reservation holds a room on a weekday between two clinic-local times from a date until an optional
 one (models.rooms); an appointment falls in it when its local date is within those dates, on that
 weekday, and its local times overlap the reservation's. The saved appointments are read with their
-rooms' reservations in two statements, whatever their number.
+rooms' reservations in two statements, whatever their number; an import's rows
+(`clashes_with_reservations`) in one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -20,6 +22,40 @@ from sqlalchemy.orm import Session
 from admin_app.models import Appointment, AppointmentStatus, Modality, RoomReservation, Therapist
 from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.rooms.reservations import weekday_name
+
+
+@dataclasses.dataclass(frozen=True)
+class RoomBooking:
+    """An on-site booking of a room, saved or about to be (an import's row)."""
+
+    room_id: int
+    therapist_id: int
+    starts_at: dt.datetime  # aware
+    ends_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class Clash:
+    """A booking inside another therapist's reservation of its room."""
+
+    booking: RoomBooking
+    reservation: RoomReservation
+    holder: str  # the reservation's therapist
+
+    @property
+    def local_start(self) -> dt.datetime:
+        return to_local(self.booking.starts_at)
+
+    def params(self) -> dict[str, str]:
+        """What a message about it names: the room, the holder, the reserved day and hours, when."""
+        return {
+            "room": str(self.reservation.room),
+            "therapist": self.holder,
+            "weekday": weekday_name(self.reservation.weekday),
+            "start": f"{self.reservation.starts_time:%H:%M}",
+            "end": f"{self.reservation.ends_time:%H:%M}",
+            "when": f"{self.local_start:%Y-%m-%d %H:%M}",
+        }
 
 
 def reserved_by_others(session: Session, appointment_ids: Iterable[int]) -> list[str]:
@@ -35,34 +71,37 @@ def reserved_by_others(session: Session, appointment_ids: Iterable[int]) -> list
             Appointment.status != AppointmentStatus.CANCELLED,
         )
     ).all()
-    if not appointments:
+    bookings = [RoomBooking(a.room_id, a.therapist_id, a.starts_at, a.ends_at) for a in appointments]
+    return [
+        _l(
+            "Room %(room)s is reserved by %(therapist)s on %(weekday)s from %(start)s to %(end)s: "
+            "the appointment of %(when)s is saved; agree on the room with them.",
+            **clash.params(),
+        )
+        for clash in clashes_with_reservations(session, bookings)
+    ]
+
+
+def clashes_with_reservations(session: Session, bookings: Sequence[RoomBooking]) -> list[Clash]:
+    """Each booking that falls in a reservation of its room held by another therapist, in the
+    order of `bookings`; the reservations of all their rooms are read in one statement."""
+    if not bookings:
         return []
     reservations = defaultdict(list)
     query = (
         select(RoomReservation, Therapist.full_name)
         .join(Therapist, Therapist.id == RoomReservation.therapist_id)
-        .where(RoomReservation.room_id.in_({a.room_id for a in appointments}))
+        .where(RoomReservation.room_id.in_({booking.room_id for booking in bookings}))
     )
     for reservation, holder in session.execute(query):
         reservations[reservation.room_id].append((reservation, holder))
-    warnings = []
-    for appointment in appointments:
-        start, end = to_local(appointment.starts_at), to_local(appointment.ends_at)
-        for reservation, holder in reservations[appointment.room_id]:
-            if reservation.therapist_id != appointment.therapist_id and falls_in(reservation, start, end):
-                warnings.append(
-                    _l(
-                        "Room %(room)s is reserved by %(therapist)s on %(weekday)s from %(start)s to %(end)s: "
-                        "the appointment of %(when)s is saved; agree on the room with them.",
-                        room=str(reservation.room),
-                        therapist=holder,
-                        weekday=weekday_name(reservation.weekday),
-                        start=f"{reservation.starts_time:%H:%M}",
-                        end=f"{reservation.ends_time:%H:%M}",
-                        when=f"{start:%Y-%m-%d %H:%M}",
-                    )
-                )
-    return warnings
+    clashes = []
+    for booking in bookings:
+        start, end = to_local(booking.starts_at), to_local(booking.ends_at)
+        for reservation, holder in reservations[booking.room_id]:
+            if reservation.therapist_id != booking.therapist_id and falls_in(reservation, start, end):
+                clashes.append(Clash(booking, reservation, holder))
+    return clashes
 
 
 def in_force(reservation: RoomReservation, day: dt.date) -> bool:

@@ -1,5 +1,6 @@
 // New appointment: once the first client is chosen, fill in what the user has not filled yet
-// (their usual therapist, fee and currency; a room at the therapist's site when on-site) and
+// (their usual therapist, fee and currency; when on-site, a room the therapist has reserved then,
+// else one at the therapist's site) and
 // offer the clients linked to them (partner, guardian...) as chips: a click adds that client as a
 // participant, a second click takes them out again.
 //
@@ -75,9 +76,15 @@
     field.val(value).attr("data-auto", value);
   }
 
+  // A room the therapist has reserved then (room-choices.js lists those first), else one of their
+  // site's; never over a room chosen by hand.
   function chooseRoom() {
-    if (!defaults || $("#modality").val() !== "on_site" || ($("#room").val() && $("#room").val() !== "__None")) { return; }
-    if (defaults.rooms.length) { $("#room").select2("val", String(defaults.rooms[0])); }
+    var room = $("#room");
+    var current = room.val() && room.val() !== "__None" ? room.val() : "";
+    if (!defaults || $("#modality").val() !== "on_site" || (current && current !== room.attr("data-auto"))) { return; }
+    var pick = room.find("option[data-reserved]").first().val() ||
+      (current || (defaults.rooms.length ? String(defaults.rooms[0]) : ""));
+    if (pick) { room.select2("val", pick); room.attr("data-auto", pick); }
   }
 
   function addParticipant(linked) {
@@ -172,6 +179,7 @@
         refresh();
       });
     $(form).on("change", "#modality", chooseRoom);
+    $("#room").on("rooms-offered", chooseRoom);  // room-choices.js has listed the rooms anew
     // A participant's row taken out with its own remove button: the others' shares change.
     var list = $("#participants-button").closest(".inline-field").children(".inline-field-list")[0];
     if (list) {

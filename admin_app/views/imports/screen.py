@@ -66,7 +66,10 @@ KIND_NOTES = {
         "therapist's booked start is a clash, unless the kind column says couple, family or group (pareja, "
         "familia, grupo): then the rows are participants of one session and must agree on its end and modality. "
         "A payer column bills the client's session to that payer (empty: the client); an authorization column "
-        "names the payer's reference to use (empty: the earliest ending one with a session left)."
+        "names the payer's reference to use (empty: the earliest ending one with a session left). An on-site "
+        "session may name its room with the site and room columns, both or neither (names as on the Sites "
+        "screen, any case); the room and its site must be in use, and a virtual session takes none. A room "
+        "another therapist has reserved at that time is imported with a warning."
     ),
     "authorizations": _l(
         "One row per authorization, known by its payer and reference: a known one is updated. The client (by "
@@ -291,6 +294,8 @@ class ImportView(RoleRequired, BaseView):
         )
         if plan.matched:
             flash(imports.matched_summary(plan.matched), "info")
+        for warning in plan.warnings:
+            flash(warning, "warning")
         return redirect(url_for(".index"))
 
     @expose("/cancel", methods=("POST",))

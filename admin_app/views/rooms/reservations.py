@@ -21,10 +21,11 @@ from admin_app.services.people.choices import therapist_filter_choices
 from admin_app.services.platform.labels import FIELDS, field_label
 from admin_app.services.rooms import reservations
 from admin_app.services.rooms.choices import room_filter_choices, site_filter_choices
-from admin_app.views.people.records import RecordLoader, therapist_loader
+from admin_app.views.people.records import therapist_loader
 from admin_app.views.platform.base import PracticeModelView, local_path
 from admin_app.views.platform.filters import LiveOptions
 from admin_app.views.platform.rules import commit_or_roll_back, show_rule
+from admin_app.views.rooms.lookup import RoomLoader
 
 
 def _weekday(_view, _context, reservation: RoomReservation, _name) -> str:
@@ -104,7 +105,7 @@ class RoomReservationView(PracticeModelView):
     form_overrides = {"weekday": WeekdayField}
     form_ajax_refs = {
         "therapist": therapist_loader("therapist"),
-        "room": RecordLoader("room", db, Room, fields=("name",), page_size=10, placeholder="…"),
+        "room": RoomLoader("room"),
     }
 
     @expose("/release/", methods=("GET", "POST"))

@@ -15,6 +15,7 @@ from admin_app.models import Room
 from admin_app.services.platform.errors import NotFound
 from admin_app.services.rooms import week
 from admin_app.views.platform.base import PracticeModelView, id_arg, requested_day
+from admin_app.views.rooms.booking import booking_rooms_json
 
 
 class SiteView(PracticeModelView):
@@ -31,10 +32,16 @@ def _week_link(view, _context, room: Room, _name) -> Markup:
 class RoomView(PracticeModelView):
     column_list = ("site", "name", "active", "week")
     column_filters = ("site", "active")
+    column_searchable_list = ("name", "site.name")  # "Broadway" finds Broadway's rooms
     column_formatters = {"week": _week_link}
     column_formatters_export = {"week": lambda *_args: ""}
     column_export_list = ("site", "name", "active")
     form_columns = ("site", "name", "active")
+
+    @expose("/for-booking/")
+    def booking_rooms_view(self):
+        """The rooms an on-site booking offers, in order, as JSON (room-choices.js)."""
+        return booking_rooms_json()
 
     @expose("/week/")
     def week_view(self):

@@ -11,7 +11,7 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from markupsafe import Markup, escape
-from sqlalchemy import Boolean, Numeric
+from sqlalchemy import Boolean, Numeric, select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
@@ -27,12 +27,14 @@ from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.labels import FIELDS, choice_label, field_label
 from admin_app.services.platform.money import format_money
 from admin_app.services.rooms import booking as rooms_booking
+from admin_app.services.rooms.choices import booking_rooms
 from admin_app.services.scheduling import booking, rules
 from admin_app.views.people.records import client_loader, therapist_loader
 from admin_app.views.platform.base import PracticeModelView, id_arg
 from admin_app.views.platform.filters import LiveOptions, MonthFilter, ParticipantClientFilter
 from admin_app.views.platform.formatting import LOCAL_FORMAT, money_column
 from admin_app.views.platform.rules import commit_or_flash, flash_warnings
+from admin_app.views.rooms.booking import booking_span, room_lookup_args
 from admin_app.views.scheduling.series import SeriesRowAction
 
 
@@ -147,6 +149,7 @@ class AppointmentView(PracticeModelView):
         "room": {"blank_text": "—"},
     }
     create_template = "admin/appointment_create.html"
+    edit_template = "admin/appointment_edit.html"
     form_widget_args = {"ends_at": {"required": False}}
     form_ajax_refs = {"therapist": therapist_loader("therapist")}
     inline_models = (
@@ -192,11 +195,41 @@ class AppointmentView(PracticeModelView):
             "success",
         )
 
+    def _offer_rooms(self, form, selected: int | None = None) -> None:
+        """The room select in the booking's order: the rooms the therapist has reserved at the
+        form's time first (marked so), then the other active rooms by site (room-choices.js
+        keeps it so as the therapist or the time change)."""
+        therapist = form.therapist.data
+        start, end = booking_span(form.starts_at.data, form.ends_at.data, form.duration_minutes.data)
+        options = booking_rooms(
+            db.session,
+            therapist_id=getattr(therapist, "id", None),
+            start=to_local(start) if start else None,
+            end=to_local(end) if end else None,
+            selected=selected,
+        )
+        rooms = {room.id: room for room in db.session.scalars(select(Room).where(Room.id.in_([o.id for o in options])))}
+        labels = {option.id: option.label for option in options}
+        form.room.query_factory = lambda: [rooms[option.id] for option in options]
+        form.room.get_label = lambda room: labels.get(room.id, str(room))
+        form.room._object_list = None
+        form.room.render_kw = {
+            **(form.room.render_kw or {}),
+            **room_lookup_args(
+                therapist="#therapist",
+                start="#starts_at",
+                end="#ends_at",
+                duration="#duration_minutes",
+                modality="#modality",
+            ),
+        }
+
     def create_form(self, obj=None):
         """A new appointment starts with the default duration and, from a client's page
         (`?client=ID`), that client, their therapist, and the therapist's fee and currency."""
         form = super().create_form(obj)
         if request.method != "GET":
+            self._offer_rooms(form)
             return form
         form.duration_minutes.data = current_app.config["DEFAULT_APPOINTMENT_MINUTES"]
         client_id = id_arg("client")
@@ -211,12 +244,14 @@ class AppointmentView(PracticeModelView):
             # once a partner or relative joins (appointment-form.js).
             if defaults.fee is not None:
                 participant.fee.render_kw = {**(participant.fee.render_kw or {}), "data-auto": f"{defaults.fee:.2f}"}
+        self._offer_rooms(form)
         return form
 
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
         if request.method == "GET" and obj is not None:
             form.duration_minutes.data = int((obj.ends_at - obj.starts_at).total_seconds() // 60)
+        self._offer_rooms(form, selected=getattr(obj, "room_id", None))
         return form
 
     def on_model_change(self, form, model, is_created) -> None:

@@ -37,12 +37,13 @@ from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import FIELDS, choice_label, choices_for
 from admin_app.services.rooms import booking as rooms_booking
-from admin_app.services.rooms.choices import room_choices
+from admin_app.services.rooms.choices import booking_rooms
 from admin_app.services.scheduling import series as series_service
 from admin_app.views.people.records import client_loader, client_lookup_response
 from admin_app.views.platform.base import RoleRequired
 from admin_app.views.platform.formatting import INPUT_FORMAT, LOCAL_FORMAT, WALL_TIME_FORMATS, wall_time
 from admin_app.views.platform.rules import commit_or_flash, flash_warnings, show_rule
+from admin_app.views.rooms.booking import booking_span, room_lookup_args
 
 CLIENT_LOADER = client_loader("clients")
 # A rule names the field at fault; the form's name for it when it differs.
@@ -117,12 +118,25 @@ def _series_form(formdata=None) -> SeriesForm:
         form.duration_minutes.data = current_app.config["DEFAULT_APPOINTMENT_MINUTES"]
         form.kind.data = AppointmentKind.INDIVIDUAL.value
     form.therapist_id.choices = [("", "—"), *therapist_choices(db.session, selected=form.therapist_id.data)]
-    form.room_id.choices = [("", "—"), *room_choices(db.session, selected=form.room_id.data)]
+    form.room_id.choices = [("", "—"), *_room_choices(form)]
+    form.room_id.render_kw = room_lookup_args(
+        therapist="#therapist_id", start="#first_start", duration="#duration_minutes", modality="#modality"
+    )
     form.interval_weeks.choices = [(1, _l("Every week")), (2, _l("Every two weeks"))]
     form.modality.choices = choices_for(Modality)
     form.kind.choices = choices_for(AppointmentKind)
     form.currency.choices = [("", "—")] + [(code, code) for code in current_app.config["CURRENCIES"]]
     return form
+
+
+def _room_choices(form: SeriesForm) -> list[tuple[int, str]]:
+    """The rooms in the booking's order for the first date: the therapist's reserved rooms then
+    first (a weekly series keeps its weekday and hours), then the others by site."""
+    start, end = booking_span(form.first_start.data, minutes=form.duration_minutes.data)
+    options = booking_rooms(
+        db.session, therapist_id=form.therapist_id.data, start=start, end=end, selected=form.room_id.data
+    )
+    return [(option.id, option.label) for option in options]
 
 
 def _plan(form: SeriesForm) -> series_service.SeriesPlan:

@@ -11,8 +11,8 @@ row) is a clash, reported as the booking screen words it, never a replacement. S
 share one appointment only when their rows say so in the `kind` column (couple, family or group;
 pareja, familia, grupo): such a row joins the live appointment booked at its therapist and start
 (which takes the row's kind), or the one the file's other rows of that kind make. The rows of one
-appointment must agree on what belongs to the appointment (kind, end, modality; the file names no
-room); an empty cell agrees with anything.
+appointment must agree on what belongs to the appointment (kind, end, modality, room); an empty
+cell agrees with anything.
 
 Decisions the issue left open:
 
@@ -25,7 +25,13 @@ Decisions the issue left open:
 - A row with an empty kind never joins another client's appointment: adding someone to a session
   is said, not guessed. A row that says "individual" for an appointment of several clients is an
   error.
-- An on-site row gets no room (the file names none); staff pick one in the appointment book.
+- Room: the `site` and `room` columns, both or neither, name a room in use of a site in use (by
+  name, case, accents and spacing aside, as the rooms import matches them); an unknown one is an
+  error naming the value. Only an on-site session takes a room: a row naming one for a session
+  that is virtual (by its modality cell, as booked, or by default when the cell is empty) is an
+  error. An on-site row without them gets no room (a booked one keeps its room); staff pick one
+  in the appointment book. A room another therapist has reserved then is a warning of the plan,
+  not an error (the booking screen saves and warns too), found in one query for the whole file.
 - Status sets the participant's attendance and the appointment's status follows all of its
   participants as `scheduling.attendance.appointment_status` says. A row cancelled by the file records the
   client as the one who cancelled, with the reason "Imported from a spreadsheet"; a participant
@@ -58,6 +64,7 @@ write); `plan` here runs them in order.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from admin_app.models import Client
@@ -73,6 +80,7 @@ from admin_app.services.imports.appointments.columns import (
     cells,
     email_key,
     read_row,
+    sites_by_name,
     therapists_by_email,
 )
 from admin_app.services.imports.appointments.overlaps import check_overlaps
@@ -81,6 +89,7 @@ from admin_app.services.imports.reading import Table
 from admin_app.services.imports.report import Action, ImportPlan
 from admin_app.services.imports.rows import report_missing_columns
 from admin_app.services.platform.locking import hold_sqlite_write_lock
+from admin_app.services.rooms.booking import RoomBooking, clashes_with_reservations
 from admin_app.services.scheduling.guard import hold_therapist_locks
 
 __all__ = ["COLUMNS", "KIND", "REQUIRED", "apply", "plan"]
@@ -112,7 +121,8 @@ def plan(session: Session, table: Table) -> ImportPlan:
         columns=(Client.id, Client.full_name, Client.national_id, Client.client_number, Client.email),
     )
     hold_therapist_locks(session, [therapist.id for therapist in therapists.values()])
-    lines = [read_row(row, therapists, clients, keys[row.number], column, result, parsers) for row in table.rows]
+    sites = sites_by_name(session, table.rows)
+    lines = [read_row(row, therapists, clients, keys[row.number], column, result, parsers, sites) for row in table.rows]
     result.matched = matching.count_matches(line.matched_by for line in lines)
     timed = [line for line in lines if line.starts_at is not None]
     booked = load_booked(
@@ -141,8 +151,26 @@ def plan(session: Session, table: Table) -> ImportPlan:
             if change is not None:
                 result.changes.append(change)
         result.actions.extend(actions[line.row] for line in lines)
+        result.warnings.extend(_reserved_by_others(session, appointments))
     result.errors.sort(key=lambda error: error.row)
     return result
+
+
+def _reserved_by_others(session: Session, appointments: list[changes.Planned]) -> list[str]:
+    """A warning per appointment the file puts in a room another therapist has reserved then."""
+    given = [a for a in appointments if a.given_room is not None and a.live and a.room_id is not None]
+    bookings = {RoomBooking(a.room_id, a.therapist_id, a.starts_at, a.ends_at): a.first.row for a in given if a.ends_at}
+    return [
+        str(
+            _l(
+                "row %(row)d: room %(room)s is reserved by %(therapist)s on %(weekday)s from %(start)s to %(end)s "
+                "(the session of %(when)s is imported; agree on the room with them)",
+                row=bookings[clash.booking],
+                **clash.params(),
+            )
+        )
+        for clash in clashes_with_reservations(session, list(bookings))
+    ]
 
 
 def _load_unmentioned_participants(

@@ -44,6 +44,7 @@ class Planned:
     ends_at: dt.datetime | None = None
     modality: Modality | None = None
     kind: AppointmentKind | None = None
+    given_room: int | None = None  # the room the rows name (site and room columns)
 
     @property
     def first(self) -> Line:
@@ -70,10 +71,12 @@ class Planned:
 
     @property
     def room_id(self) -> int | None:
-        """The booked room, kept while the appointment stays on site."""
-        if self.existing is None or self.modality != Modality.ON_SITE:
+        """The room the rows name, else the booked one, kept while the appointment stays on site."""
+        if self.modality != Modality.ON_SITE:
             return None
-        return self.existing.room_id
+        if self.given_room is not None:
+            return self.given_room
+        return self.existing.room_id if self.existing is not None else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,7 +177,9 @@ def group_rows(lines: list[Line], booked: dict[int, Booked]) -> list[Planned]:
 
 def settle(appointment: Planned, column: dict, result: ImportPlan, *, now: dt.datetime) -> None:
     """The appointment's own values from its rows, which must agree (an empty cell agrees), else
-    its booked values, else the defaults; and each row's attendance."""
+    its booked values, else the defaults; and each row's attendance. A room is for an on-site
+    session only: a row naming one for a session that is virtual (said, booked, or by default) is
+    in error."""
     existing = appointment.existing
     appointment.ends_at = _agreed_end(appointment, column, result)
     appointment.modality = _agreed(appointment, "modality", column, result) or (
@@ -183,6 +188,21 @@ def settle(appointment: Planned, column: dict, result: ImportPlan, *, now: dt.da
     appointment.kind = _agreed(appointment, "kind", column, result) or (
         existing.kind if existing is not None else AppointmentKind.INDIVIDUAL
     )
+    appointment.given_room = _agreed(appointment, "room", column, result)
+    if appointment.modality != Modality.ON_SITE:
+        for line in appointment.lines:
+            if line.room_given:
+                result.error(
+                    line.row,
+                    column["room"],
+                    _l(
+                        "a virtual session has no room: write on-site in %(modality)s, or leave %(site)s and "
+                        "%(room)s empty",
+                        modality=column["modality"],
+                        site=column["site"],
+                        room=column["room"],
+                    ),
+                )
     for line in appointment.lines:
         if line.attendance is None:
             line.attendance = (
@@ -206,6 +226,7 @@ def settle(appointment: Planned, column: dict, result: ImportPlan, *, now: dt.da
 def _agreed(appointment: Planned, name: str, column: dict, result: ImportPlan):
     """The value the rows give for one of the appointment's columns, or None when none gives it;
     a row that gives another one is in error."""
+    shown = _room_cells if name == "room" else (lambda line: line.cells[name])
     first: Line | None = None
     for line in appointment.lines:
         value = getattr(line, name)
@@ -219,12 +240,16 @@ def _agreed(appointment: Planned, name: str, column: dict, result: ImportPlan):
                 column[name],
                 _l(
                     "%(value)s differs from row %(row)d (%(other)s) for the same session",
-                    value=line.cells[name],
+                    value=shown(line),
                     row=first.row,
-                    other=first.cells[name],
+                    other=shown(first),
                 ),
             )
     return getattr(first, name) if first is not None else None
+
+
+def _room_cells(line: Line) -> str:
+    return f"{line.cells.get('site', '')} · {line.cells.get('room', '')}"
 
 
 def _agreed_end(appointment: Planned, column: dict, result: ImportPlan) -> dt.datetime | None:
@@ -322,5 +347,6 @@ def planned_change(appointment: Planned, reason: str, actions: dict[int, Action]
         actions[line.row] = Action.UPDATE if wanted or changed else Action.UNCHANGED
     if not changed and not edits and not joining:
         return None
-    claims = appointment.live and (not existing.live or appointment.ends_at > existing.ends_at)
+    moved = appointment.room_id is not None and appointment.room_id != existing.room_id  # takes another room's time
+    claims = appointment.live and (not existing.live or appointment.ends_at > existing.ends_at or moved)
     return Edit(existing.id, changed, tuple(edits), tuple(joining), claims)

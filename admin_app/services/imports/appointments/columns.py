@@ -1,5 +1,6 @@
 """The file's columns, and a row read into what it says: its therapist and client (found by the
-keys `matching` names), start, end, modality, kind, fee, currency and status.
+keys `matching` names), start, end, modality, kind, fee, currency, status, and its room (by site and
+room name, as the rooms import matches them).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin_app.models import AppointmentKind, Attendance, Modality, Therapist
+from admin_app.models import AppointmentKind, Attendance, Modality, Room, Site, Therapist
 from admin_app.services.imports import matching, values
 from admin_app.services.imports.appointments.booked import Booked, Seat, chunks
-from admin_app.services.imports.reading import Row
+from admin_app.services.imports.reading import Row, header_key
 from admin_app.services.imports.report import ImportPlan
+from admin_app.services.imports.rooms import existing_sites
 from admin_app.services.platform.clinic_time import from_local, to_local
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.scheduling.attendance import CANCELLATIONS
@@ -36,6 +38,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "status": ("estado",),
     "payer": ("pagador",),
     "authorization": ("autorizacion",),
+    "site": ("sede",),
+    "room": ("consultorio",),
 }
 REQUIRED = ("therapist_email", "start", "fee", "currency")
 
@@ -97,6 +101,8 @@ class Line:
     currency: str | None = None
     attendance: Attendance | None = None
     end_given: bool = False  # an end or a duration was written (even if wrong)
+    room: int | None = None  # the id of the room the site and room columns name
+    room_given: bool = False  # a site or a room was written (even if wrong)
     matched_by: str | None = None  # the key that found the client
     existing: Booked | None = None  # the appointment the client already takes part in
     seat: Seat | None = None  # ... and their participation in it
@@ -149,6 +155,7 @@ def read_row(
     column: dict,
     result: ImportPlan,
     parsers: dict,
+    sites: dict[str, SiteRooms] | None = None,
 ) -> Line:
     line = Line(row=row.number, cells=row.values)
 
@@ -202,7 +209,58 @@ def read_row(
     line.fee = check("fee")
     line.currency = check("currency")
     line.attendance = check("status")
+    _read_room(line, row, sites or {}, fail)
     return line
+
+
+@dataclasses.dataclass(frozen=True)
+class SiteRooms:
+    """A stored site and its rooms by name folded as the rooms import folds it (case, accents and
+    spacing aside)."""
+
+    site: Site
+    rooms: dict[str, Room]
+
+
+def sites_by_name(session: Session, rows: list[Row]) -> dict[str, SiteRooms]:
+    """The stored sites the file's site column names, with their rooms (two statements)."""
+    wanted = {header_key(value) for value in {row.values.get("site", "") for row in rows}} - {""}
+    if not wanted:
+        return {}
+    return {
+        key: SiteRooms(site, {header_key(room.name): room for room in site.rooms})
+        for key, site in existing_sites(session, wanted).items()
+    }
+
+
+def _read_room(line: Line, row: Row, sites: dict[str, SiteRooms], fail) -> None:
+    """The room of an on-site row: both site and room, or neither; the room must be in use, and
+    its site."""
+    site_name, room_name = row.values.get("site", "").strip(), row.values.get("room", "").strip()
+    if not site_name and not room_name:
+        return
+    line.room_given = True
+    if not room_name:
+        fail("room", _l("the site %(site)s is given: name its room too, or leave both empty", site=site_name))
+        return
+    if not site_name:
+        fail("site", _l("the room %(room)s is given: name its site too, or leave both empty", room=room_name))
+        return
+    found = sites.get(header_key(site_name))
+    if found is None:
+        fail("site", _l("no site is named %(value)s", value=site_name))
+        return
+    if not found.site.active:
+        fail("site", _l("the site %(value)s is not in use", value=found.site.name))
+        return
+    room = found.rooms.get(header_key(room_name))
+    if room is None:
+        fail("room", _l("%(site)s has no room named %(value)s", site=found.site.name, value=room_name))
+        return
+    if not room.active:
+        fail("room", _l("%(room)s is not in use", room=f"{found.site.name} · {room.name}"))
+        return
+    line.room = room.id
 
 
 def _nfc(value: str) -> str:
