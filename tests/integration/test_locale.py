@@ -130,3 +130,44 @@ def test_the_language_switch_refuses_unknown_languages_and_foreign_redirects(cli
     assert response.status_code == 302
     assert urlsplit(response.headers["Location"]).netloc in ("", "localhost")
     assert urlsplit(response.headers["Location"]).path == "/"
+
+
+# What a browser turns into another site: it drops tabs and newlines inside a URL, reads a backslash
+# as a slash, and ignores leading spaces and control characters.
+HOSTILE_NEXT = [
+    "//evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "/\\evil.example",
+    "/\\/evil.example",
+    "\\\\evil.example",
+    "/ /\\evil.example",
+    "/\x00/evil.example",
+    "/\x1f/evil.example",
+    "/\x7f/evil.example",
+    "/\u200b/evil.example",
+    "/\u00a0/evil.example",
+    "\t//evil.example",
+    " //evil.example",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    "evil.example",
+    "",
+]
+
+
+@pytest.mark.parametrize("next_path", HOSTILE_NEXT)
+def test_the_language_switch_goes_home_for_any_next_a_browser_could_follow_off_site(client, next_path):
+    response = client.post("/language", data={"locale": "es", "next": next_path})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("next_path", ["/admin/client/", "/admin/client/?search=Ana+Quispe&page=2", "/portal/"])
+def test_the_language_switch_goes_back_to_a_page_of_the_site(client, next_path):
+    response = client.post("/language", data={"locale": "es", "next": next_path})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == next_path

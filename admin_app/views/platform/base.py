@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import unicodedata
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.actions import action
@@ -48,11 +50,18 @@ def id_arg(name: str) -> int | None:
 
 
 def local_path(target: str | None) -> str | None:
-    """A path of this site to go back to (a form's `next`); None for anything else, so a posted
-    value can never make an open redirect (`//host`, `/\\host`)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return None
+    r"""A path of this site to go back to (a form's `next`); None for anything else, so a posted
+    value can never make an open redirect. Browsers drop tabs and newlines inside a URL and read a
+    backslash as a slash, so `/<tab>/host`, `/\host` and `//host` all lead off-site: a path with a
+    control or invisible character or a backslash is refused, as is one naming a scheme or a host."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(unicodedata.category(char)[0] in "CZ" and char != " " for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 def requested_day(name: str = "date") -> dt.date:
