@@ -1,7 +1,7 @@
 """gunicorn settings shared by `make run` and the Procfile.
 
 The access log leaves out query strings (list searches and lookups carry client names there)
-and the secret tokens of calendar-feed, survey, invitation and receipt URLs.
+and the secret tokens of password-reset, calendar-feed, survey, invitation and receipt URLs.
 
 With RUN_PERIODIC_WORK=true (`make run` sets it) the master starts one periodic runner
 (`flask jobs runner`: the periodic work every minute) beside the web workers and stops it on exit.
@@ -20,24 +20,34 @@ accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss'
 timeout = 60
 
-# Public links carry their secret in the path: the log shows which kind, never the token.
-SECRET_PATHS = (
-    (re.compile(r"^/calendar/[^/]+\.ics$"), "/calendar/<token>.ics"),
-    (re.compile(r"^/survey/(?!thanks$)[^/]+$"), "/survey/<token>"),
-    (re.compile(r"^/welcome/[^/]+$"), "/welcome/<token>"),
-    (re.compile(r"^/welcome/[^/]+/renew$"), "/welcome/<token>/renew"),
-    (re.compile(r"^/receipts/[^/]+$"), "/receipts/<token>"),
+# Public links carry their secret in the path: the log shows which kind, never the token. Every
+# rule of the app with a `<token>` is here (tests/integration/test_access_log_routes.py checks);
+# whatever follows the prefix is masked, so a mistyped link (`/reset/<token>/`) hides it too.
+SECRET_SEGMENTS = (
+    re.compile(r"^(/reset/)[^/]+"),
+    re.compile(r"^(/welcome/)[^/]+"),
+    re.compile(r"^(/receipts/)[^/]+"),
+    re.compile(r"^(/survey/)(?!thanks/?$)[^/]+"),
+    re.compile(r"^(/calendar/)[^/]+?(?=\.ics$|/|$)"),
 )
 
 
+def masked_path(path: str) -> str:
+    """`path` with a public link's token replaced by `<token>`."""
+    for pattern in SECRET_SEGMENTS:
+        path, found = pattern.subn(r"\1<token>", path, count=1)
+        if found:
+            break
+    return path
+
+
 class PrivateLogger(Logger):
-    """An access log without secrets in paths."""
+    """An access log without secrets in paths (the request line, `%(r)s`, loses its query string too)."""
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        for pattern, shown in SECRET_PATHS:
-            if pattern.match(atoms.get("U", "")):
-                atoms["U"] = shown
+        atoms["U"] = masked_path(atoms.get("U", ""))
+        atoms["r"] = f"{atoms.get('m', '-')} {atoms['U']} {environ.get('SERVER_PROTOCOL', '-')}"
         return atoms
 
 

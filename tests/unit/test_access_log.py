@@ -16,9 +16,14 @@ CONF = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.p
 @pytest.mark.parametrize(
     ("path", "logged"),
     [
+        ("/reset/InR4dCI.aBc-sEcReT_tOkEn", "/reset/<token>"),
+        ("/reset/InR4dCI.aBc-sEcReT_tOkEn/", "/reset/<token>/"),
+        ("/reset", "/reset"),
         ("/calendar/AbC123-_x.ics", "/calendar/<token>.ics"),
+        ("/calendar/AbC123-_x", "/calendar/<token>"),
         ("/survey/q8Zp0-sEcReT_tOkEn", "/survey/<token>"),
         ("/survey/thanks", "/survey/thanks"),
+        ("/survey/q8Zp0-sEcReT_tOkEn/extra", "/survey/<token>/extra"),
         ("/welcome/Zq9-sEcReT_tOkEn", "/welcome/<token>"),
         ("/welcome/Zq9-sEcReT_tOkEn/renew", "/welcome/<token>/renew"),
         ("/receipts/Rc7-sEcReT_tOkEn", "/receipts/<token>"),
@@ -41,3 +46,4 @@ def test_tokens_are_replaced_in_logged_paths(path, logged):
     atoms = logger.atoms(response, request, environ, dt.timedelta(milliseconds=5))
 
     assert atoms["U"] == logged
+    assert atoms["r"] == f"GET {logged} HTTP/1.1"
