@@ -33,6 +33,7 @@ from admin_app.services.messaging import outbox
 from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.errors import NoLongerDue
 from admin_app.services.scheduling.attendance import CANCELLATIONS
+from admin_app.services.scheduling.video_links import https_address
 
 TEMPLATE = "appointment_reminder"
 CHANNELS = {
@@ -120,7 +121,7 @@ def reminder_variables(session: Session, context: dict, language: str, now: dt.d
         "short_date": format_date(local.date(), format="short", locale=language),
         "time": format_time(local.time(), format="short", locale=language),
         "virtual": appointment.modality == Modality.VIRTUAL,
-        "video_link": appointment.video_link,
+        "video_link": https_address(appointment.video_link),
         "site_name": site.name if site else None,
         "site_address": site.address if site else None,
         "room_name": appointment.room.name if appointment.room else None,

@@ -2,7 +2,7 @@
 
 `prepare_appointment` is the one function every write path (screens, series, attendance,
 CLI) calls before an appointment is saved: it fills defaults, checks the rules (a time, a
-therapist, a room on site, the participants' fees and who is billed; the status follows the
+therapist, a room on site, an https video link, the participants' fees and who is billed; the status follows the
 attendance) and, since nobody may be booked twice at once, writes the appointment itself through
 the database guard (a flush; the caller still commits or rolls back). The screens' and the
 portal's attendance (`prepare_attendance`, `record_attendance`) and the list's "mark attended"
@@ -44,6 +44,7 @@ from admin_app.services.scheduling.attendance import (
 )
 from admin_app.services.scheduling.booking import session_kind
 from admin_app.services.scheduling.guard import dialect_of, future_id, write_without_clash
+from admin_app.services.scheduling.video_links import checked_video_link
 
 _ATTENDANCE_FIELDS = ("attendance", "cancelled_by", "cancellation_reason")
 
@@ -112,6 +113,8 @@ def _apply_rules(session: Session, appointment: Appointment) -> list[Participant
         )
     if appointment.modality == Modality.VIRTUAL:
         appointment.room = None
+    if times.video_link.history.has_changes():  # a link stored before the rule stays until edited
+        appointment.video_link = checked_video_link(appointment.video_link)
     _check_no_charge_removed(session, appointment)
     staying = [p for p in appointment.participants if p not in session.deleted]
     if dialect_of(session) is not None:
