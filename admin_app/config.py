@@ -269,6 +269,10 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         # Uploads (spreadsheet imports) stop here before anything reads them.
         "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
+        # An import reads at most this many rows of this many columns: a file of a few KB can hold a cell
+        # in row 1,048,576 or column XFD (a workbook is compressed), and reading every row up to it would not end.
+        "IMPORT_MAX_ROWS": _integer(env, "IMPORT_MAX_ROWS", 50_000, 1),
+        "IMPORT_MAX_COLUMNS": _integer(env, "IMPORT_MAX_COLUMNS", 100, 1),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -1,6 +1,12 @@
 """A spreadsheet file to rows: CSV (UTF-8 with or without BOM, comma or semicolon) or XLSX
 (first sheet, read with openpyxl). Headers are matched case- and accent-insensitively against
-each kind's canonical names and their Spanish aliases; other columns are ignored."""
+each kind's canonical names and their Spanish aliases; other columns are ignored.
+
+A sheet is read within `IMPORT_MAX_ROWS` rows of `IMPORT_MAX_COLUMNS` columns, counted while it is
+read: a workbook of a few KB can declare (in its `<dimension>`, which openpyxl's read-only mode
+trusts) or hold a cell a million rows or 16,000 columns out, and reading up to it took 20 s and
+900 MB. The declared size is ignored; a value beyond the limits, or more cells read (empty ones
+included) than the limits hold, refuses the file."""
 
 from __future__ import annotations
 
@@ -9,15 +15,27 @@ import dataclasses
 import datetime as dt
 import io
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 
 import openpyxl
+from flask import current_app
+from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 
 from admin_app.services.platform.errors import RuleViolation
 
 XLSX_MAGIC = b"PK\x03\x04"
+
+
+@dataclasses.dataclass(frozen=True)
+class SheetLimits:
+    rows: int  # the header row included
+    columns: int
+
+    @classmethod
+    def configured(cls) -> SheetLimits:
+        return cls(rows=current_app.config["IMPORT_MAX_ROWS"], columns=current_app.config["IMPORT_MAX_COLUMNS"])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,11 +57,15 @@ def header_key(text: str) -> str:
     return "_".join(plain.strip().lower().replace("-", " ").split())
 
 
-def read_table(data: bytes, filename: str, columns: Mapping[str, tuple[str, ...]]) -> Table:
+def read_table(
+    data: bytes, filename: str, columns: Mapping[str, tuple[str, ...]], *, limits: SheetLimits | None = None
+) -> Table:
     """`columns` maps each canonical name to its accepted aliases. Raises RuleViolation (field
-    "file") when the file cannot be read at all."""
+    "file") when the file cannot be read at all, or holds more than `limits` (the configured ones
+    by default)."""
+    limits = limits or SheetLimits.configured()
     is_xlsx = data.startswith(XLSX_MAGIC) or filename.lower().endswith(".xlsx")
-    grid = _xlsx_grid(data) if is_xlsx else _csv_grid(data)
+    grid = _xlsx_grid(data, limits) if is_xlsx else _csv_grid(data, limits)
     if not grid or not any(cell.strip() for cell in grid[0]):
         raise RuleViolation(_l("%(field)s: the file has no header row", field=_l("File")), field="file")
     lookup = {header_key(alias): name for name, aliases in columns.items() for alias in (name, *aliases)}
@@ -66,7 +88,7 @@ def read_table(data: bytes, filename: str, columns: Mapping[str, tuple[str, ...]
     return Table(headers=headers, rows=rows, ignored=ignored)
 
 
-def _csv_grid(data: bytes) -> list[list[str]]:
+def _csv_grid(data: bytes, limits: SheetLimits) -> list[list[str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -76,10 +98,10 @@ def _csv_grid(data: bytes) -> list[list[str]]:
         ) from None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    return _bounded_grid(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), limits, str)
 
 
-def _xlsx_grid(data: bytes) -> list[list[str]]:
+def _xlsx_grid(data: bytes, limits: SheetLimits) -> list[list[str]]:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
@@ -88,9 +110,51 @@ def _xlsx_grid(data: bytes) -> list[list[str]]:
         ) from None
     try:
         sheet = workbook.worksheets[0]
-        return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        # Without the declared size each row is as long as its last cell and a missing row is empty,
+        # instead of every row padded to the declared width and the declared last row.
+        sheet.reset_dimensions()
+        return _bounded_grid(sheet.iter_rows(values_only=True), limits, _cell_text)
     finally:
         workbook.close()
+
+
+def _bounded_grid(rows: Iterable[Sequence], limits: SheetLimits, text: Callable[[object], str]) -> list[list[str]]:
+    """The rows as text, each up to its last value, read while they are within `limits`; raises
+    RuleViolation (field "file") at the first value beyond them, or once more cells were read
+    (empty ones and empty rows included) than the limits hold."""
+    grid: list[list[str]] = []
+    cells_left = limits.rows * limits.columns
+    for number, row in enumerate(rows, start=1):
+        # An empty row beyond the last row read counts as a full one: a file cannot make the reader
+        # walk a million empty rows to the one cell it holds at the end.
+        cells_left -= max(len(row), 1 if number <= limits.rows else limits.columns)
+        width = _width(row)
+        if cells_left < 0 or width > limits.columns or (width and number > limits.rows):
+            raise _too_large(limits)
+        if number <= limits.rows:
+            grid.append([text(value) for value in row[:width]])
+    return grid
+
+
+def _width(row: Sequence) -> int:
+    """The number of cells up to the row's last one holding a value."""
+    for index in range(len(row) - 1, -1, -1):
+        if row[index] is not None and row[index] != "":
+            return index + 1
+    return 0
+
+
+def _too_large(limits: SheetLimits) -> RuleViolation:
+    return RuleViolation(
+        _l(
+            "%(field)s: an import reads at most %(rows)s rows of %(columns)s columns, and this sheet holds more; "
+            "split it into several files, or keep only the columns the import reads",
+            field=_l("File"),
+            rows=format_number(limits.rows),
+            columns=format_number(limits.columns),
+        ),
+        field="file",
+    )
 
 
 def _cell_text(value) -> str:
