@@ -5,19 +5,21 @@ safely. Downloads through a real server are in tests/e2e/test_exports.py."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 
 import openpyxl
 import pytest
 from flask_admin.contrib.sqla import ModelView
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, update
 
 from admin_app import demo
 from admin_app.extensions import db
-from admin_app.models import Appointment, AuditEvent, Client, Therapist
+from admin_app.models import Appointment, AuditEvent, Client, Payer, Therapist
+from admin_app.views.platform.exports import StreamedExport
 from tests.conftest import login
-from tests.factories import make_answer, make_client, make_invitation
+from tests.factories import make_answer, make_authorization, make_client, make_invitation, make_payer, pays_for
 from tests.queries import counted_queries
 
 BOM = "\ufeff"
@@ -152,3 +154,102 @@ def test_the_xlsx_holds_text_not_formulas_and_no_character_excel_refuses(admin_c
     [name_column] = [cell.column_letter for cell in sheet[1] if cell.value == "Name"]
     names = sorted((cell.value, cell.data_type) for cell in sheet[name_column][1:])
     assert names == [('\'=HYPERLINK("http://evil.example.com","x")', "s"), ("Ana Quispe", "s")]
+
+
+# --- cells a spreadsheet would run ----------------------------------------------------------------
+
+HOSTILE = '=HYPERLINK("http://evil.example.com","x")'
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def runnable_cells(response, export_type: str) -> list[str]:
+    """The cells of an export a spreadsheet would run as a formula: text that starts like one (a
+    CSV cell that is a plain number, such as -12.5, is a number and stays one)."""
+    assert response.status_code == 200, response.status_code
+    if export_type == "csv":
+        rows = exported_rows(response, "csv")
+        cells = [cell for row in rows for cell in row]
+        return [cell for cell in cells if cell.startswith(FORMULA_STARTS) and not re.fullmatch(r"-\d+(\.\d+)?", cell)]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+    return [
+        cell.value
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type in ("s", "inlineStr", "f") and str(cell.value).startswith(FORMULA_STARTS)
+    ]
+
+
+@pytest.fixture
+def hostile_names(small_practice):
+    """Every client, therapist and payer of the demo named as an attacker would name them."""
+    for model, column in ((Client, Client.full_name), (Therapist, Therapist.full_name), (Payer, Payer.name)):
+        named = literal('=HYPERLINK("http://evil.example.com","') + column + literal('")')
+        db.session.execute(update(model).values({column: named}))
+    db.session.commit()
+    assert db.session.scalar(select(func.count(Client.id)).where(Client.full_name.startswith("=H"))) > 10
+
+
+def test_no_cell_of_any_export_runs_as_a_formula_whatever_its_type(admin_client, hostile_names):
+    """Related records (client, therapist, payer), lists of them and computed cells, in every list's
+    CSV and XLSX, staff and portal: the writers neutralise every cell that is not a number or a date."""
+    checked = []
+    for view in exporting_views(admin_client.application, "admin"):
+        for export_type in view.export_types:
+            url = f"{view.url}/export/{export_type}/"
+            db.session.remove()
+            response = admin_client.get(url, buffered=True)
+            assert runnable_cells(response, export_type) == [], url
+            checked.append((url, "'=HYPERLINK" in (response.get_data(as_text=True) if export_type == "csv" else "")))
+    # The names were there to neutralise: the appointments' therapists, the payment sources' clients.
+    assert ("/admin/appointment/export/csv/", True) in checked
+    assert ("/admin/paymentsource/export/csv/", True) in checked
+
+    admin_client.post("/logout")
+    assert login(admin_client, demo.marker_email(demo.LIMA), demo.THERAPIST_PASSWORD).status_code == 302
+    for view in exporting_views(admin_client.application, "portal"):
+        for export_type in view.export_types:
+            db.session.remove()
+            url = f"{view.url}/export/{export_type}/"
+            assert runnable_cells(admin_client.get(url, buffered=True), export_type) == [], url
+
+
+@pytest.mark.parametrize("export_type", ["csv", "xlsx"])
+def test_the_payment_sources_export_shows_a_formula_name_as_text(admin_client, export_type):
+    client = make_client(full_name=HOSTILE)
+    pays_for(client, make_payer(name="+SUM(1,2)"))
+    db.session.commit()
+
+    response = admin_client.get(f"/admin/paymentsource/export/{export_type}/", buffered=True)
+
+    [header, row] = exported_rows(response, export_type)
+    cells = dict(zip(header, row, strict=True))
+    assert cells["Client"] == f"'{client}"  # the name and the client's number
+    assert cells["Payer"] == "'+SUM(1,2)"
+    if export_type == "xlsx":  # text stays text, a yes/no stays typed
+        sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+        typed = {header[cell.column - 1]: cell.data_type for cell in sheet[2] if cell.value is not None}
+        assert typed == {"Client": "s", "Payer": "s", "Active": "b"}
+
+
+def test_an_authorizations_export_keeps_numbers_and_dates_typed_beside_neutralised_names(admin_client):
+    client = make_client(full_name=HOSTILE)
+    make_authorization(client, make_payer(name="@payer"), 10, dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+    db.session.commit()
+
+    response = admin_client.get("/admin/authorizations/export/xlsx/", buffered=True)
+
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+    header = [cell.value for cell in sheet[1]]
+    cells = {header[cell.column - 1]: (cell.value, cell.data_type) for cell in sheet[2]}
+    assert cells["Client"] == (f"'{client}", "s")
+    assert cells["Payer"] == ("'@payer", "s")
+    assert cells["Approved"] == (10, "n")
+    assert cells["Remaining"] == (10, "n")
+    assert cells["Valid until"] == (dt.datetime(2026, 12, 31), "d")
+
+
+def test_every_list_export_goes_through_the_spreadsheet_writers(app):
+    """No list falls back on Flask-Admin's own export, which writes cells as they come."""
+    for area in ("admin", "portal"):
+        for view in exporting_views(app, area):
+            assert isinstance(view, StreamedExport), view.endpoint

@@ -26,7 +26,6 @@ from admin_app.extensions import db
 from admin_app.models import ADMIN_ROLE
 from admin_app.services.platform import bounds, clinic_time, races
 from admin_app.services.platform.bounds import calendar_day
-from admin_app.services.platform.documents.spreadsheets import neutralise_formula
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import CHOICES, FIELDS, LANGUAGES, choices_for
 from admin_app.views.platform.exports import StreamedExport
@@ -264,6 +263,3 @@ class PracticeModelView(StreamedExport, RoleRequired, ModelView):
         if execute:
             self.rows_loaded(db.session, data)
         return count, data
-
-    def get_export_value(self, model, name):
-        return neutralise_formula(super().get_export_value(model, name))

@@ -86,6 +86,9 @@ def sheet_title(text: str) -> str:
 
 
 def _cell(value: object) -> str:
+    """A cell's text: a number as it is, anything else (text, a related record, a label, a lazy
+    string, markup) as its text, neutralised. The one place exports neutralise: a list's
+    `get_export_value` hands over values of any type."""
     if value is None:
         return ""
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
