@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -53,6 +52,7 @@ from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.platform.labels import field_label
 from admin_app.services.scheduling import rules
 from admin_app.services.scheduling.calendar import initials
+from admin_app.services.scheduling.video_links import https_address
 
 # Past days whose appointments still waiting for an attendance are shown, so the day can be closed.
 STILL_EXPECTED_DAYS = 7
@@ -83,7 +83,7 @@ class DayAppointment:
     status: AppointmentStatus
     room: str | None  # "Site · Room" for an on-site appointment
     video_link: str | None  # for a virtual one, as typed
-    video_url: str | None  # the same when it is a web address (http or https): what may be a link
+    video_url: str | None  # the same when it is an https address (video_links): what may be a link
     started: bool  # attendance may be marked
     attendees: tuple[Attendee, ...]
 
@@ -129,13 +129,6 @@ class MarkedAttendance:
     name: str
     attendance: Attendance
     starts_at: dt.datetime
-
-
-def web_address(text: str | None) -> str | None:
-    """`text` when it is an http(s) address, else None: a typed `javascript:` must never become a link."""
-    value = (text or "").strip()
-    parts = urlsplit(value)
-    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def shown_name(full_name: str, in_care: bool) -> str:
@@ -242,7 +235,7 @@ def _appointment(row, attendees: list[Attendee], now: dt.datetime) -> DayAppoint
         status=row.status,
         room=f"{row.site_name} · {row.room_name}" if on_site and row.room_name else None,
         video_link=row.video_link if not on_site else None,
-        video_url=web_address(row.video_link) if not on_site else None,
+        video_url=https_address(row.video_link) if not on_site else None,
         started=row.starts_at <= now,
         attendees=tuple(attendees),
     )
