@@ -47,6 +47,8 @@ TWILIO = {
         ({"INVITATION_VALID_DAYS": "0"}, "INVITATION_VALID_DAYS", "at least 1"),
         ({"RECEIPT_LINK_VALID_DAYS": "0"}, "RECEIPT_LINK_VALID_DAYS", "at least 1"),
         ({"RECEIPT_LINK_VALID_DAYS": "a month"}, "RECEIPT_LINK_VALID_DAYS", "a month"),
+        ({"IMPORT_MAX_ROWS": "0"}, "IMPORT_MAX_ROWS", "at least 1"),
+        ({"IMPORT_MAX_COLUMNS": "many"}, "IMPORT_MAX_COLUMNS", "many"),
         ({"MISSED_SESSION_FEE_PERCENT": "half"}, "MISSED_SESSION_FEE_PERCENT", "half"),
         ({"MISSED_SESSION_FEE_PERCENT": "100.5"}, "MISSED_SESSION_FEE_PERCENT", "0 to 100"),
         ({"MISSED_SESSION_FEE_PERCENT": "-1"}, "MISSED_SESSION_FEE_PERCENT", "0 to 100"),
@@ -107,6 +109,7 @@ def test_the_defaults_are_the_lima_practice_on_sqlite(tmp_path):
     assert settings["WTF_CSRF_ENABLED"] is True
     assert settings["PRACTICE_PHONE"] == ""
     assert settings["RECEIPT_LINK_VALID_DAYS"] == 30
+    assert (settings["IMPORT_MAX_ROWS"], settings["IMPORT_MAX_COLUMNS"]) == (50_000, 100)
 
 
 @pytest.mark.parametrize(
