@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from urllib.parse import urlsplit, urlunsplit
 
 from gunicorn.glogging import Logger
 
@@ -41,13 +42,22 @@ def masked_path(path: str) -> str:
     return path
 
 
+def masked_url(url: str) -> str:
+    """A referring page's address with its token masked and without its query string."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, masked_path(parts.path), "", "")) if parts.path else url
+
+
 class PrivateLogger(Logger):
-    """An access log without secrets in paths (the request line, `%(r)s`, loses its query string too)."""
+    """An access log without secrets in paths: the request line (`%(r)s`) loses its query string
+    too, and the referring page (`%(f)s`: a page opened from a reset link loads its styles with
+    that link as referrer) is masked the same way, should a format show them."""
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         atoms["U"] = masked_path(atoms.get("U", ""))
         atoms["r"] = f"{atoms.get('m', '-')} {atoms['U']} {environ.get('SERVER_PROTOCOL', '-')}"
+        atoms["f"] = masked_url(atoms.get("f", "-"))
         return atoms
 
 

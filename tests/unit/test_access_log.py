@@ -47,3 +47,32 @@ def test_tokens_are_replaced_in_logged_paths(path, logged):
 
     assert atoms["U"] == logged
     assert atoms["r"] == f"GET {logged} HTTP/1.1"
+
+
+@pytest.mark.parametrize(
+    ("referer", "logged"),
+    [
+        ("https://practice.example.com/reset/InR4dCI.sEcReT?x=1", "https://practice.example.com/reset/<token>"),
+        ("https://practice.example.com/survey/q8Zp0-sEcReT", "https://practice.example.com/survey/<token>"),
+        ("https://practice.example.com/admin/client/?search=Ana", "https://practice.example.com/admin/client/"),
+        ("-", "-"),
+    ],
+)
+def test_the_referring_page_is_masked_too(referer, logged):
+    logger = CONF["PrivateLogger"](Config())
+    environ = {
+        "PATH_INFO": "/static/app.css",
+        "RAW_URI": "/static/app.css",
+        "REQUEST_METHOD": "GET",
+        "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_REFERER": referer,
+    }
+    response = SimpleNamespace(status="200 OK", headers=[], sent=0, response_length=0)
+    request = SimpleNamespace(
+        headers=[("REFERER", referer)], path="/static/app.css", query="", method="GET", uri="", version=(1, 1)
+    )
+
+    atoms = logger.atoms(response, request, environ, dt.timedelta(milliseconds=5))
+
+    assert atoms["f"] == logged
