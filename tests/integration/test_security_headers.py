@@ -69,6 +69,7 @@ def test_the_sign_in_pages_are_not_stored_and_say_so_correctly(client):
         assert response.status_code == 200, url
         assert_app_headers(response, url)
         assert_not_stored(response, url)
+        assert blocked_by_policy(response) == [], url
 
 
 def test_staff_pages_and_downloads_carry_the_headers_and_are_not_stored(client, practice):
