@@ -14,6 +14,7 @@ from admin_app.config import SUPPORTED_LOCALES, load_settings
 from admin_app.extensions import babel, csrf, db, limiter, mail, migrate, security
 from admin_app.models import Role, User
 from admin_app.models.audit import set_actor_resolver
+from admin_app.views.platform import headers
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -35,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    headers.init_app(app)  # CSP, HSTS and the https redirect, no-store: views/platform/headers.py
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     mail.init_app(app)

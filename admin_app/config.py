@@ -322,6 +322,9 @@ def _security_settings(env: Mapping[str, str], production: bool) -> dict:
         "SECURITY_USE_REGISTER_V2": True,
         "SECURITY_EMAIL_SENDER": env.get("MAIL_DEFAULT_SENDER", "no-reply@practice.local"),
         "SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS": False,
+        # Off: its default ({"private": True, "no-store": True}) reaches the browser as the literal text
+        # "private=True, no-store=True"; views/platform/headers.py sends no-store on every page instead.
+        "SECURITY_CACHE_CONTROL": None,
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,
     }

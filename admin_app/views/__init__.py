@@ -38,7 +38,7 @@ from admin_app.views.payouts.statements import PayoutsView
 from admin_app.views.people.caseload import CaseloadView
 from admin_app.views.people.portal import MyClientsView
 from admin_app.views.people.records import CareAssignmentView, ClientLinkView, ClientView, TherapistView
-from admin_app.views.platform import home
+from admin_app.views.platform import headers, home
 from admin_app.views.platform.formatting import register_template_filters
 from admin_app.views.platform.portal import TherapistIndexView
 from admin_app.views.reports import statistics
@@ -73,6 +73,7 @@ def _staff_admin(app: Flask) -> Admin:
         name=app.config["PRACTICE_NAME"],
         index_view=StaffHomeView(name=_l("Home"), url="/admin", endpoint="admin"),
         theme=THEME,
+        csp_nonce_generator=headers.csp_nonce,
     )
     people, schedule, billing, setup = _l("People"), _l("Schedule"), _l("Billing"), _l("Set-up")
     messages = _l("Messages")
@@ -215,6 +216,7 @@ def _therapist_portal(app: Flask) -> Admin:
         endpoint="portal",
         url="/portal",
         theme=THEME,
+        csp_nonce_generator=headers.csp_nonce,
     )
     portal.add_view(
         MyClientsView(

@@ -24,12 +24,8 @@ from admin_app.views.platform.rules import commit_or_roll_back
 
 blueprint = Blueprint("invitation", __name__)
 GONE_STATUS = 404
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "same-origin",
-    "X-Robots-Tag": "noindex",
-    "X-Content-Type-Options": "nosniff",
-}
+# No-store, same-origin referrer and nosniff come with every page (views/platform/headers.py).
+HEADERS = {"X-Robots-Tag": "noindex"}
 
 
 @blueprint.after_request

@@ -12,11 +12,11 @@ from admin_app.config import SUPPORTED_LOCALES
 
 DEFAULT_GUESS_LIMIT = "20 per hour"
 
+# Stricter than every page's headers (views/platform/headers.py, which also sends no-store and
+# nosniff): these are kept.
 PRIVATE_HEADERS = {
-    "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex",
-    "X-Content-Type-Options": "nosniff",
     # Only our own stylesheet; no script at all; forms post back to us only.
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
