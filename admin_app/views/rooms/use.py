@@ -83,7 +83,7 @@ class RoomUseView(RoleRequired, BaseView):
             percent=percent,
             weekday_name=weekday_name,
             back=request.full_path,
-            language=str(get_locale()),
+            language=reader_language(),
             plotly_js_url=url_for("chart_assets.plotly_js"),
         )
 
@@ -103,7 +103,7 @@ class RoomUseView(RoleRequired, BaseView):
 
     @staticmethod
     def _chart(use, threshold: Decimal):
-        labels = [month.label(str(get_locale())) for month in use.months]
+        labels = [month.label(reader_language()) for month in use.months]
         figure = use_bars(
             labels,
             use_report.site_use_by_month(use),
