@@ -59,7 +59,7 @@ def referral(vancouver) -> None:
 
 
 def test_staff_see_what_is_left_when_booking_a_referred_client_and_a_series_past_the_limit(
-    vancouver_browser, referral, screenshots
+    vancouver, vancouver_browser, referral, screenshots
 ):
     page = vancouver_browser.page(locale="en-CA")
     log_in(page, *ADMIN)
@@ -69,6 +69,10 @@ def test_staff_see_what_is_left_when_booking_a_referred_client_and_a_series_past
     page.goto("/admin/appointment/new/")
     page.locator("#participants-button").click()
     pick_from_search(page, "participants-0-client", "Rowan", CLIENT)
+    # What was typed went in the body of a POST: the addresses the server logged hold none of it.
+    log = vancouver.log_path.read_text()
+    assert '"POST /admin/appointment/ajax/lookup/ HTTP' in log, vancouver.log_tail()  # the log drops query strings
+    assert "Rowan" not in log
     expect(page.locator("#s2id_therapist .select2-chosen")).to_have_text(THERAPIST)
     expect(page.locator("#s2id_participants-0-billed_to .select2-chosen")).to_have_text("Payer")
     expect(page.locator("#s2id_participants-0-payer .select2-chosen")).to_have_text("ICBC")

@@ -187,13 +187,13 @@ def lookup_url(client, appointment_id: int) -> str:
 def test_the_participant_lookup_offers_only_the_therapists_own_clients(client, practice):
     url = lookup_url(client, practice.ana_session.id)
 
-    response = client.get(f"{url}&query=Quispe")
+    response = client.post(url, data={"query": "Quispe"})
 
     assert response.status_code == 200
     found = json.loads(response.get_data(as_text=True))
     assert sorted(label for _id, label in found) == ["Ana Quispe (11111111)", "Beto Quispe (22222222)"]
     assert practice.carlos.id not in {pk for pk, _label in found}
-    assert json.loads(client.get(f"{url}&query=33333333").get_data(as_text=True)) == []
+    assert json.loads(client.post(url, data={"query": "33333333"}).get_data(as_text=True)) == []
 
 
 def edit_appointment(client, appointment, *participants: dict, follow_redirects=False, **fields):

@@ -631,7 +631,9 @@ def test_a_guardian_added_on_the_minors_own_form_is_saved_and_shown_on_both_clie
     luis, rosa = family
     form = body(admin_client.get(f"/admin/client/edit/?id={luis.id}"))
     assert "Linked from" in form and "What the client above is to this client" in form
-    found = admin_client.get("/admin/client/ajax/lookup/?name=clientlink-client&query=Rosa")  # the row's picker
+    found = admin_client.post(
+        "/admin/client/ajax/lookup/?name=clientlink-client", data={"query": "Rosa"}
+    )  # the row's picker
     assert found.get_json() == [[rosa.id, "Rosa Quispe (40123456)"]]
 
     response = edit_client(

@@ -677,11 +677,19 @@ def test_an_appointment_outside_a_series_has_no_series_page(staff, people):
     assert "That appointment is not part of a series." in flashed(response)
 
 
+LOOKUP = "/admin/series/ajax/lookup/?name=clients"
+
+
 def test_the_client_lookup_finds_by_name_or_national_id(staff, people):
     _therapist, client = people
 
-    by_name = staff.get("/admin/series/ajax/lookup/?name=clients&query=Quisp").get_json()
-    by_id = staff.get(f"/admin/series/ajax/lookup/?name=clients&query={client.national_id}").get_json()
+    # The form's picker posts with the page's token in a header (static/js/admin-csp.js).
+    page = body(staff.get("/admin/series/"))
+    token = {"X-CSRFToken": re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)}
+    by_name = staff.post(LOOKUP, data={"query": "Quisp"}, headers=token).get_json()
+    by_id = staff.post(LOOKUP, data={"query": client.national_id}, headers=token).get_json()
 
     assert [row[0] for row in by_name] == [row[0] for row in by_id] == [client.id]
-    assert staff.get("/admin/series/ajax/lookup/?name=other&query=a").status_code == 404
+    assert staff.post("/admin/series/ajax/lookup/?name=other", data={"query": "a"}, headers=token).status_code == 404
+    assert staff.post(LOOKUP, data={"query": "Quisp"}).status_code == 400  # no token
+    assert staff.get(f"{LOOKUP}&query=Quisp").status_code == 405  # a typed name never goes in a URL

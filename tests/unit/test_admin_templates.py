@@ -1,6 +1,7 @@
 """Our copies of Flask-Admin's templates (templates/admin/model/*.html, templates/admin/actions.html)
 differ from the installed Flask-Admin's only where an inline onclick handler became a data- attribute
-(static/js/admin-csp.js): after an upgrade of Flask-Admin, this fails until the copies are redone."""
+(static/js/admin-csp.js) and where the search box posts its term (views/platform/search.py): after an
+upgrade of Flask-Admin, this fails until the copies are redone."""
 
 from __future__ import annotations
 
@@ -19,6 +20,30 @@ COPIES = (
     "admin/actions.html",
 )
 OUR_NOTE = re.compile(r"\A\{#.*?#\}\n", re.S)
+SEARCH_FORM = """    <form method="GET" action="{{ return_url }}" class="form-inline my-2 my-lg-0" role="search">
+        {% for flt_name, flt_value in filter_args.items() %}
+            <input type="hidden" name="{{ flt_name }}" value="{{ flt_value }}">
+        {% endfor %}
+        {% if page_size != default_page_size %}
+            <input type="hidden" name="page_size" value="{{ page_size }}">
+        {% endif %}
+        {% for arg_name, arg_value in extra_args.items() %}
+        <input type="hidden" name="{{ arg_name }}" value="{{ arg_value }}">
+        {% endfor %}
+        {% if sort_column is not none %}
+            <input type="hidden" name="sort" value="{{ sort_column }}">
+        {% endif %}
+        {% if sort_desc %}
+            <input type="hidden" name="desc" value="1">
+        {% endif %}
+"""
+POSTED_SEARCH_FORM = (
+    """    <form method="POST" action="{{ get_url('.search_view') }}" class="form-inline my-2 my-lg-0" role="search">"""
+    """
+        <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
+        <input type="hidden" name="back" value="{{ return_url }}">
+"""
+)
 # What changed, as (Flask-Admin's text, ours).
 DELETE = "'Are you sure you want to delete this record?'"
 CHANGES = (
@@ -29,6 +54,11 @@ CHANGES = (
     ),
     (""" onclick="faForm.addInlineField(this, '{{ field.id }}');\"""", """ data-inline-add="{{ field.id }}\""""),
     ("""onclick="return modelActions.execute('{{ p[0] }}');\"""", """data-model-action="{{ p[0] }}\""""),
+    (
+        """<input type="hidden" name="search" value="{{ search }}">""",
+        """<input type="hidden" name="search" value="{{ admin_view.search_key(search) }}">""",
+    ),
+    (SEARCH_FORM, POSTED_SEARCH_FORM),
 )
 
 

@@ -26,4 +26,13 @@
     event.preventDefault();
     window.modelActions.execute(this.getAttribute("data-model-action"));
   });
+  // A form's pickers (Select2) look records up by what is typed, often a client's name: it goes in the
+  // body of a POST, never in a URL that browser history and logs keep (views/platform/search.py).
+  $.ajaxPrefilter(function (options, original, jqXHR) {
+    if (options.type.toUpperCase() === "GET" && /\/ajax\/lookup\/(\?|$)/.test(options.url)) {
+      options.type = "POST";
+      var token = document.querySelector('meta[name="csrf-token"]');
+      if (token) { jqXHR.setRequestHeader("X-CSRFToken", token.content); }
+    }
+  });
 })(window.jQuery);

@@ -27,6 +27,7 @@ from admin_app.services.platform.months import Month
 from admin_app.views.billing.invoice_run import run_summary
 from admin_app.views.platform.base import RoleRequired, choice_of, id_arg, parsed_arg
 from admin_app.views.platform.rules import commit_or_flash
+from admin_app.views.platform.search import search_term, searched_arguments
 
 PER_PAGE = 50
 
@@ -51,7 +52,7 @@ def requested_search() -> ChargeSearch:
     return ChargeSearch(
         since=since,
         until=until,
-        client=request.args.get("client", "").replace("\x00", "")[:200],
+        client=(search_term(request.args.get("client")) or "").replace("\x00", ""),
         therapist_id=id_arg("therapist"),
         payer_id=id_arg("payer"),
         billed_to=parsed_arg("bill_to", choice_of(BilledTo, field_label("billed_to")), default=None),
@@ -80,6 +81,11 @@ class ChargeSearchView(RoleRequired, BaseView):
             states=CHARGE_STATES,
             page_url=lambda number: url_for(".index", **arguments, page=number),
         )
+
+    @expose("/search/", methods=("POST",))
+    def search(self):
+        """The search form posts: the client's name it carries goes into the page's links as a key."""
+        return redirect(url_for(".index", **searched_arguments(request.form, terms=("client",))))
 
     @expose("/invoice/", methods=("POST",))
     def invoice_selected(self):

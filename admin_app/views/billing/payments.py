@@ -30,10 +30,11 @@ from admin_app.services.billing import ledger, payer_payments, payments, receipt
 from admin_app.services.platform import bounds, clinic_time
 from admin_app.services.platform.labels import FIELDS, choices_for
 from admin_app.services.platform.money import format_money
-from admin_app.views.people.records import client_loader, client_lookup_response
+from admin_app.views.people.records import client_loader
 from admin_app.views.platform.base import PracticeModelView, RoleRequired, id_arg
 from admin_app.views.platform.formatting import NO_VALUE
 from admin_app.views.platform.rules import commit_or_flash
+from admin_app.views.platform.search import lookup_response
 
 CLIENT_LOADER = client_loader("client")
 
@@ -236,9 +237,9 @@ class ClientPaymentView(RoleRequired, BaseView):
                 return redirect(url_for("payment.index_view"))
         return self.render("admin/billing/client_payment.html", form=form)
 
-    @expose("/ajax/lookup/")
+    @expose("/ajax/lookup/", methods=("POST",))
     def ajax_lookup(self):
-        return client_lookup_response(CLIENT_LOADER)
+        return lookup_response(CLIENT_LOADER)
 
     @staticmethod
     def _flash_receipt(payment: Payment, dates, left: str | None, *, sent: bool) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-from flask import Response, abort, current_app, flash, render_template, request
+from flask import current_app, flash, render_template
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.form import InlineModelConverter
@@ -48,14 +46,6 @@ class RecordLoader(QueryAjaxModelLoader):
 
 def client_loader(name: str) -> QueryAjaxModelLoader:
     return RecordLoader(name, db, Client, **CLIENT_LOOKUP)
-
-
-def client_lookup_response(loader: QueryAjaxModelLoader):
-    """The JSON a Select2 client search expects, for screens that are not model views."""
-    if request.args.get("name") != loader.name:
-        abort(404)
-    found = loader.get_list(request.args.get("query", ""), 0, request.args.get("limit", 10, type=int))
-    return Response(json.dumps([loader.format(client) for client in found]), mimetype="application/json")
 
 
 def therapist_loader(name: str) -> QueryAjaxModelLoader:

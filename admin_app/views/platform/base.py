@@ -36,6 +36,7 @@ from admin_app.views.platform.formatting import (
     LIST_FORMATTERS,
     ModelConverter,
 )
+from admin_app.views.platform.search import SearchInBody
 
 CURRENCY_FIELDS = ("currency", "default_currency")
 T = TypeVar("T")
@@ -139,7 +140,7 @@ class RoleRequired:
         abort(403)
 
 
-class PracticeModelView(StreamedExport, RoleRequired, ModelView):
+class PracticeModelView(SearchInBody, StreamedExport, RoleRequired, ModelView):
     """A Flask-Admin screen whose saves and deletes go through a service rule.
 
     `prepare` (session, model) normalises and checks a record before it is saved;

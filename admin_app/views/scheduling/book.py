@@ -24,9 +24,10 @@ from admin_app.services.platform.money import format_money
 from admin_app.services.rooms.choices import site_filter_choices
 from admin_app.services.scheduling import booking
 from admin_app.services.scheduling.agenda import AgendaFilter, Span, agenda, period_of
-from admin_app.views.people.records import client_loader, client_lookup_response
+from admin_app.views.people.records import client_loader
 from admin_app.views.platform.base import RoleRequired, id_arg, requested_day
 from admin_app.views.platform.formatting import wall_time
+from admin_app.views.platform.search import lookup_response
 
 CLIENT_LOADER = client_loader("client")
 ANY = [("", _l("All"))]
@@ -149,6 +150,6 @@ class BookView(RoleRequired, BaseView):
             wanted.append(billing_booking.Bill(client_id, record_id(raw_bill), chosen=chosen))
         return billing_booking.booking_outlooks(db.session, bills=wanted, starts_at=_starts_at())
 
-    @expose("/ajax/lookup/")
+    @expose("/ajax/lookup/", methods=("POST",))
     def ajax_lookup(self):
-        return client_lookup_response(CLIENT_LOADER)
+        return lookup_response(CLIENT_LOADER)

@@ -39,10 +39,11 @@ from admin_app.services.platform.labels import FIELDS, choice_label, choices_for
 from admin_app.services.rooms import booking as rooms_booking
 from admin_app.services.rooms.choices import booking_rooms
 from admin_app.services.scheduling import series as series_service
-from admin_app.views.people.records import client_loader, client_lookup_response
+from admin_app.views.people.records import client_loader
 from admin_app.views.platform.base import RoleRequired
 from admin_app.views.platform.formatting import INPUT_FORMAT, LOCAL_FORMAT, WALL_TIME_FORMATS, wall_time
 from admin_app.views.platform.rules import commit_or_flash, flash_warnings, show_rule
+from admin_app.views.platform.search import lookup_response
 from admin_app.views.rooms.booking import booking_span, room_lookup_args
 
 CLIENT_LOADER = client_loader("clients")
@@ -292,9 +293,9 @@ class SeriesView(RoleRequired, BaseView):
             flash(_l("Nothing was changed: past, held and cancelled appointments are left as they are."), "info")
         return back
 
-    @expose("/ajax/lookup/")
+    @expose("/ajax/lookup/", methods=("POST",))
     def ajax_lookup(self):
-        return client_lookup_response(CLIENT_LOADER)
+        return lookup_response(CLIENT_LOADER)
 
     # --- pages ---------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -199,3 +200,13 @@ def test_each_charge_shows_the_ledgers_state_and_the_state_filter_uses_it(admin_
     partly = admin_client.get(SEARCH, query_string={"state": "partly_paid"})
     assert [row[:2] for row in charges_shown(partly)] == [("2026-10-09", "Carla")]
     assert totals_shown(partly) == {"PEN": "PEN 90.00"}
+
+
+def test_the_charge_search_posts_the_clients_name(admin_client, october):
+    response = admin_client.post(f"{SEARCH}search/", data={"client": "carl", "since": "2026-10-01", "payer": ""})
+
+    location = urlsplit(response.headers["Location"])
+    assert location.path == SEARCH and "carl" not in response.headers["Location"]
+    arguments = parse_qs(location.query)
+    assert arguments["since"] == ["2026-10-01"] and "payer" not in arguments
+    assert [row[1] for row in charges_shown(admin_client.get(response.headers["Location"]))] == ["Carla", "Carla"]

@@ -23,7 +23,7 @@ def rooms(app):
 
 
 def lookup(client, query: str) -> list[str]:
-    found = client.get("/admin/room_reservation/ajax/lookup/", query_string={"name": "room", "query": query})
+    found = client.post("/admin/room_reservation/ajax/lookup/?name=room", data={"query": query})
     assert found.status_code == 200
     return [label for _id, label in found.get_json()]
 
