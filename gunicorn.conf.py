@@ -1,51 +1,26 @@
 """gunicorn settings shared by `make run` and the Procfile.
 
 The access log leaves out query strings (list searches and lookups carry client names there)
-and the secret tokens of password-reset, calendar-feed, survey, invitation and receipt URLs.
+and the secret tokens of password-reset, calendar-feed, survey, invitation and receipt URLs
+(admin_app/views/platform/log_privacy.py).
 
 With RUN_PERIODIC_WORK=true (`make run` sets it) the master starts one periodic runner
 (`flask jobs runner`: the periodic work every minute) beside the web workers and stops it on exit.
 """
 
 import os
-import re
 import subprocess
 import sys
-from urllib.parse import urlsplit, urlunsplit
 
 from gunicorn.glogging import Logger
+
+from admin_app.views.platform.log_privacy import masked_path, masked_url
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss'
 timeout = 60
-
-# Public links carry their secret in the path: the log shows which kind, never the token. Every
-# rule of the app with a `<token>` is here (tests/integration/test_access_log_routes.py checks);
-# whatever follows the prefix is masked, so a mistyped link (`/reset/<token>/`) hides it too.
-SECRET_SEGMENTS = (
-    re.compile(r"^(/reset/)[^/]+"),
-    re.compile(r"^(/welcome/)[^/]+"),
-    re.compile(r"^(/receipts/)[^/]+"),
-    re.compile(r"^(/survey/)(?!thanks/?$)[^/]+"),
-    re.compile(r"^(/calendar/)[^/]+?(?=\.ics$|/|$)"),
-)
-
-
-def masked_path(path: str) -> str:
-    """`path` with a public link's token replaced by `<token>`."""
-    for pattern in SECRET_SEGMENTS:
-        path, found = pattern.subn(r"\1<token>", path, count=1)
-        if found:
-            break
-    return path
-
-
-def masked_url(url: str) -> str:
-    """A referring page's address with its token masked and without its query string."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, masked_path(parts.path), "", "")) if parts.path else url
 
 
 class PrivateLogger(Logger):

@@ -15,6 +15,7 @@ from admin_app.extensions import babel, csrf, db, limiter, mail, migrate, securi
 from admin_app.models import Role, User
 from admin_app.models.audit import set_actor_resolver
 from admin_app.views.platform import headers
+from admin_app.views.platform.log_privacy import PrivateFlask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -22,7 +23,7 @@ TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the application; `config` overrides what the environment says (tests use it)."""
-    app = Flask(
+    app = PrivateFlask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         instance_path=str(PROJECT_ROOT / "instance"),

@@ -27,3 +27,19 @@ def test_every_token_bearing_route_is_masked_in_the_access_log(app):
         logged = CONF["masked_path"](path)
         assert TOKEN not in logged, (rule.rule, logged)
         assert "<token>" in logged, (rule.rule, logged)
+
+
+def test_the_error_log_names_a_failing_public_link_without_its_token(app, client, caplog, monkeypatch):
+    """Flask logs an unexpected error with the request's path: a token in it would be in the log."""
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("admin_app.services.billing.receipts.open_link", broken)  # any error on that page
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the error is logged and answered 500
+    with caplog.at_level("ERROR"):
+        assert client.get(f"/receipts/{TOKEN}").status_code == 500
+
+    assert "Exception on /receipts/<token> [GET]" in caplog.text
+    assert "the database went away" in caplog.text  # the traceback is kept
+    assert TOKEN not in caplog.text
