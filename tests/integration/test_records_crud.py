@@ -563,7 +563,7 @@ def test_admin_creates_and_edits_a_payer(admin_client):
     assert "Record was successfully saved." in flashed(response)
     db.session.expire_all()
     assert db.session.get(Payer, payer.id).kind == PayerKind.EMPLOYER
-    assert list_rows(response)[0]["kind"] == "Employer programme"
+    assert list_rows(response)[0]["kind"] == "Employee assistance programme"
 
 
 def test_admin_creates_a_site_with_a_room_and_the_room_is_listed(admin_client):

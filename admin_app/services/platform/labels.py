@@ -205,7 +205,7 @@ CHOICES: dict[type[enum.Enum], dict[str, object]] = {
     AssignmentKind: {"direct": _l("Direct"), "indirect": _l("Indirect")},
     PayerKind: {
         "insurer": _l("Insurer"),
-        "employer": _l("Employer programme"),
+        "employer": _l("Employee assistance programme"),
         "public": _l("Public programme"),
         "other": _l("Other"),
     },
