@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REQUIRE_SERVICES, SmtpSink, free_port, private_schema
+from tests.phi import RECORDED, kept_file, scan_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -177,6 +178,7 @@ def serve(
     """gunicorn serving a demo practice: Lima, unless `settings` (environment) and `seed`
     (`flask seed-demo` options) say otherwise."""
     port = free_port()
+    log_path = kept_file(f"gunicorn-{log_path.parent.name}", log_path)
     env = _server_env(database_url, port, sink.port, settings or {})
     _run_flask(env, "db", "upgrade")
     _run_flask(env, "seed-demo", *seed)
@@ -200,6 +202,8 @@ def serve(
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=5)
+        if scan_dir() is not None:
+            RECORDED.add_database(database_url)  # the clients gunicorn and the demo wrote
 
 
 def _wait_until_serving(server: subprocess.Popen, practice: Practice, seconds: float = 30) -> None:
