@@ -184,6 +184,8 @@ def caseload(*, therapist_name: str, client_name: str, tag: str, phone: str, pay
             phone,
             f"{tag}NID",
             f"{tag}-AUTH",
+            f"INV-{tag}",
+            f"REC-{tag}",
             f"PS-{tag}",
             f"{tag} wants to stop",
             f"{tag} panics at night",
