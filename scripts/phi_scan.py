@@ -20,23 +20,35 @@ import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import phonenumbers
+
 VALUES_FILE = "phi-values.jsonl"
 # Shorter values ("Ana") would match ordinary words; the test data's are longer.
 MIN_LENGTH = 5
 
 
 def load_values(folder: Path) -> dict[str, str]:
-    """{lower-cased value: field} of every recorded value long enough to search for."""
+    """{lower-cased value: field} of every recorded value long enough to search for; a phone also
+    as its national number (`987650022` of `+51987650022`), as a log or an SMS gateway may write it."""
     path = folder / VALUES_FILE
     values = {}
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 entry = json.loads(line)
-                value = entry["value"].strip()
-                if len(value) >= MIN_LENGTH:
-                    values[value.lower()] = entry["field"]
+                for value in _forms(entry["field"], entry["value"].strip()):
+                    if len(value) >= MIN_LENGTH:
+                        values[value.lower()] = entry["field"]
     return values
+
+
+def _forms(field: str, value: str) -> list[str]:
+    if field != "phone":
+        return [value]
+    try:
+        return [value, str(phonenumbers.parse(value).national_number)]
+    except phonenumbers.NumberParseException:
+        return [value]
 
 
 def _readable(raw: bytes) -> bytes:

@@ -40,7 +40,7 @@ def scanned(folder: Path, redis_url: str | None = None) -> tuple[int, str]:
 def test_a_clean_log_passes_and_says_what_it_read(tmp_path):
     status, report = scanned(folder_with_values(tmp_path))
     assert status == 0, report
-    assert "1 files, 0 Redis keys read; 4 client values looked for" in report
+    assert "1 files, 0 Redis keys read; 5 client values looked for" in report
 
 
 def test_a_name_in_a_log_fails_naming_the_file_and_the_field(tmp_path):
@@ -86,6 +86,12 @@ def test_an_rq_job_carrying_an_email_fails_and_one_carrying_an_id_passes(tmp_pat
     assert "email 'plantada.p@example.com'" in report
     assert "redis key rq:job:" in report
     connection.flushdb()  # nothing planted reaches the suite's own Redis snapshot (tests/phi.py)
+
+
+def test_a_phone_written_without_its_country_code_fails(tmp_path):
+    status, report = scanned(folder_with_values(tmp_path, "SMS queued for 900000777\n"))
+    assert status == 1
+    assert "phone '900000777'" in report
 
 
 def test_the_command_line_exits_non_zero_on_a_finding(tmp_path):
