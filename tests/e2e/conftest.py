@@ -5,6 +5,8 @@ when TEST_DATABASE_URL is set), migrated and loaded with the demo practice by th
 commands; an SMTP sink (aiosmtpd) for the emails; gunicorn with `gunicorn.conf.py` on a free
 loopback port, with PUBLIC_BASE_URL pointing at it so the links in the emails open as they are.
 No REDIS_URL: jobs run in-process, so an email is in the sink when the request that sent it ends.
+gunicorn's log goes to a temporary folder, or to PHI_SCAN_DIR for the PHI scan after the suite
+(tests/phi.py), which also records the clients of each served database before it is dropped.
 
 Each page the tests open is watched: a JavaScript error, a console error (a missing file logs one),
 a request that fails or a 5xx answer fails the test. Screenshots go to `test-artifacts/e2e/`
