@@ -31,8 +31,21 @@ from admin_app.config import TestingSettings
 from admin_app.extensions import db
 from admin_app.models import Base
 from tests.factories import make_therapist_user
+from tests.phi import RECORDED, scan_dir, snapshot_redis, start_recording
 
 REQUIRE_SERVICES = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_configure(config) -> None:
+    if scan_dir() is not None:
+        start_recording()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """The clients' values the PHI scan looks for (tests/phi.py)."""
+    folder = scan_dir()
+    if folder is not None:
+        RECORDED.write(folder)
 
 
 def _postgres_url(base_url: str, schema: str) -> str:
@@ -271,8 +284,9 @@ def smtp_sink():
 
 
 @pytest.fixture
-def redis_url():
-    """A Redis database of the tests' own (TEST_REDIS_URL), emptied before and after each test."""
+def redis_url(request):
+    """A Redis database of the tests' own (TEST_REDIS_URL), emptied before and after each test (what
+    the test left is kept for the PHI scan first, under PHI_SCAN_DIR)."""
     url = os.environ.get("TEST_REDIS_URL")
     if not url:
         if REQUIRE_SERVICES:
@@ -281,6 +295,8 @@ def redis_url():
     connection = redis.Redis.from_url(url)
     connection.flushdb()
     yield url
+    if scan_dir() is not None:
+        snapshot_redis(connection, request.node.name)
     connection.flushdb()
     connection.close()
 

@@ -5,6 +5,8 @@ when TEST_DATABASE_URL is set), migrated and loaded with the demo practice by th
 commands; an SMTP sink (aiosmtpd) for the emails; gunicorn with `gunicorn.conf.py` on a free
 loopback port, with PUBLIC_BASE_URL pointing at it so the links in the emails open as they are.
 No REDIS_URL: jobs run in-process, so an email is in the sink when the request that sent it ends.
+gunicorn's log goes to a temporary folder, or to PHI_SCAN_DIR for the PHI scan after the suite
+(tests/phi.py), which also records the clients of each served database before it is dropped.
 
 Each page the tests open is watched: a JavaScript error, a console error (a missing file logs one),
 a request that fails or a 5xx answer fails the test. Screenshots go to `test-artifacts/e2e/`
@@ -28,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REQUIRE_SERVICES, SmtpSink, free_port, private_schema
+from tests.phi import RECORDED, kept_file, scan_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -177,6 +180,7 @@ def serve(
     """gunicorn serving a demo practice: Lima, unless `settings` (environment) and `seed`
     (`flask seed-demo` options) say otherwise."""
     port = free_port()
+    log_path = kept_file(f"gunicorn-{log_path.parent.name}", log_path)
     env = _server_env(database_url, port, sink.port, settings or {})
     _run_flask(env, "db", "upgrade")
     _run_flask(env, "seed-demo", *seed)
@@ -200,6 +204,8 @@ def serve(
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=5)
+        if scan_dir() is not None:
+            RECORDED.add_database(database_url)  # the clients gunicorn and the demo wrote
 
 
 def _wait_until_serving(server: subprocess.Popen, practice: Practice, seconds: float = 30) -> None:

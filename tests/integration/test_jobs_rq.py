@@ -24,6 +24,7 @@ from admin_app.models import Attendance, MessageStatus, Notification, OutboundMe
 from admin_app.services.messaging import outbox, reminders
 from tests.conftest import REAL_TIME, SmtpSink, free_port, make_app
 from tests.factories import make_admin, make_appointment, make_client, make_therapist
+from tests.phi import kept_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -211,6 +212,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, da
         with queued.app_context():
             addresses = book_clients(clock, 6)
             schedule.tick()
+            worker_log = kept_file("rq-worker")
             worker = subprocess.Popen(
                 [sys.executable, "-m", "admin_app.jobs.worker", "--burst"],
                 cwd=PROJECT_ROOT,
@@ -222,8 +224,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, da
                     "MAIL_PORT": str(sink.port),
                 },
                 start_new_session=True,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stdout=worker_log.open("w") if worker_log else subprocess.DEVNULL,
+                stderr=subprocess.STDOUT,
             )
             try:
                 assert sink.stalled.wait(60), "the worker never reached the fourth message"

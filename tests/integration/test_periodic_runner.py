@@ -22,6 +22,7 @@ from admin_app.models import Attendance, MessageStatus, OutboundMessage
 from admin_app.services.platform.clinic_time import to_local
 from tests.conftest import REAL_TIME, free_port
 from tests.factories import make_appointment, make_client, make_therapist
+from tests.phi import keep_output, kept_file
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVED_PORT = 5207  # what `make run` would serve on; nothing listens there in this test
@@ -85,6 +86,7 @@ def test_the_runner_sends_due_reminders_and_the_survey_with_links_to_the_served_
     finally:
         runner.send_signal(signal.SIGTERM)
         output, _ = runner.communicate(timeout=30)
+        keep_output("flask-jobs-runner", output)
 
     assert arrived, output
     assert runner.returncode == 0, output
@@ -125,7 +127,8 @@ def alive(pid: int) -> bool:
 def test_gunicorn_runs_exactly_one_runner_beside_its_workers_and_stops_it(app, database_url, tmp_path):
     port = free_port()
     env = runner_env(database_url, PORT=str(port), WEB_CONCURRENCY="3", RUN_PERIODIC_WORK="true")
-    log = (tmp_path / "gunicorn.log").open("w")
+    log_path = kept_file("gunicorn-periodic-runner", tmp_path / "gunicorn.log")
+    log = log_path.open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "admin_app:create_app()"],
         cwd=ROOT,
@@ -142,7 +145,7 @@ def test_gunicorn_runs_exactly_one_runner_beside_its_workers_and_stops_it(app, d
             except OSError:
                 return False
 
-        assert wait_for(serving, 60), (tmp_path / "gunicorn.log").read_text()
+        assert wait_for(serving, 60), log_path.read_text()
         children = wait_for(lambda: len(child_processes(server.pid)) == 4 and child_processes(server.pid), 30)
         runners = [pid for pid, cmdline in children if "jobs runner" in cmdline]
     finally:
