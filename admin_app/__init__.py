@@ -14,8 +14,6 @@ from admin_app.config import SUPPORTED_LOCALES, load_settings
 from admin_app.extensions import babel, csrf, db, limiter, mail, migrate, security
 from admin_app.models import Role, User
 from admin_app.models.audit import set_actor_resolver
-from admin_app.services.accounts.passwords import PasswordPolicy
-from admin_app.services.accounts.second_factor import HashedRecoveryCodes
 from admin_app.views.platform import headers
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -47,12 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.setdefault("RATELIMIT_ENABLED", True)  # explicit: Flask-Limiter would inherit the last app's
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    security.init_app(
-        app,
-        SQLAlchemyUserDatastore(db, User, Role),
-        password_util_cls=PasswordPolicy,
-        mf_recovery_codes_util_cls=HashedRecoveryCodes,
-    )
+    security.init_app(app, SQLAlchemyUserDatastore(db, User, Role))
     set_actor_resolver(current_actor)
 
     jobs.init_app(app)

@@ -10,12 +10,9 @@ their back is what they need to hear about), and the reset is in the audit trail
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import hmac
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_security.recovery_codes import MfRecoveryCodesUtil
 from flask_security.twofactor import tf_disable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,31 +32,6 @@ class BulkReset:
 
     reset: list[str]
     skipped: list[str]
-
-
-class HashedRecoveryCodes(MfRecoveryCodesUtil):
-    """Recovery codes kept as keyed hashes (HMAC with SECRET_KEY), like every other secret the database
-    holds: they are shown once, when made, and a copy of the database does not sign anyone in.
-    (Flask-Security keeps them in clear, or encrypted and shown again on request.)"""
-
-    def _encrypt_codes(self, codes: list[str]) -> list[str]:
-        return [_code_hash(code) for code in codes]
-
-    def get_recovery_codes(self, user: User) -> list[str]:
-        return []  # only hashes are kept: nothing to show again
-
-    def check_recovery_code(self, user: User, code: str) -> bool:
-        return _code_hash(code) in (user.mf_recovery_codes or [])
-
-    def delete_recovery_code(self, user: User, code: str) -> bool:
-        """Use up the code: it works once."""
-        index = (user.mf_recovery_codes or []).index(_code_hash(code))
-        return current_app.extensions["security"].datastore.mf_delete_recovery_code(user, index)
-
-
-def _code_hash(code: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, code.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
 def has_second_factor(user: User) -> bool:
