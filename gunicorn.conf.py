@@ -27,6 +27,7 @@ timeout = 60
 SECRET_SEGMENTS = (
     re.compile(r"^(/reset/)[^/]+"),
     re.compile(r"^(/welcome/)[^/]+"),
+    re.compile(r"^(/tf-setup/)[^/]+"),  # a second factor being set up from the account menu
     re.compile(r"^(/receipts/)[^/]+"),
     re.compile(r"^(/survey/)(?!thanks/?$)[^/]+"),
     re.compile(r"^(/calendar/)[^/]+?(?=\.ics$|/|$)"),

@@ -28,7 +28,8 @@ def set_up_authenticator(client) -> list[str]:
     """Through the setup page as a person would: the key shown, a code from it, then the recovery codes."""
     page = client.post("/tf-setup", data={"setup": "authenticator"})
     key = KEY.search(body(page)).group(1).replace("-", "")
-    done = client.post("/tf-validate?next=/mf-recovery-codes", data={"code": pyotp.TOTP(key).now()})
+    action = re.search(r'<form action="([^"]+)" method="post" name="two_factor_verify_code_form"', body(page)).group(1)
+    done = client.post(action, data={"code": pyotp.TOTP(key).now()})
     assert done.status_code == 302, text_of(body(done))
     assert done.headers["Location"].endswith("/mf-recovery-codes")
     codes = client.post("/mf-recovery-codes", data={"generate_new_codes": "1"})
