@@ -126,3 +126,22 @@ def test_a_therapist_cannot_reset_anyone(client):
 
     assert user("staff@example.com").tf_totp_secret == "secret"
     assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.entity == "second_factor")) is None
+
+
+def test_an_invited_staff_member_sets_up_the_second_factor_before_being_signed_in(mail_app, smtp_sink, monkeypatch):
+    monkeypatch.setitem(mail_app.config, "REQUIRE_2FA_STAFF", True)
+    make_admin()
+    db.session.commit()
+    staff = mail_app.test_client()
+    login(staff, "staff@example.com")
+    set_up_authenticator(staff)
+    staff.post("/admin/user/new/", data={"email": "new@example.com", "role": "admin", "locale": "en"})
+    path = re.search(r"/welcome/[\w-]+", smtp_sink.to("new@example.com")[0].get_body(("plain",)).get_content())[0]
+    newcomer = mail_app.test_client()
+
+    chosen = newcomer.post(path, data={"password": "a-fresh-secret-42", "password_confirm": "a-fresh-secret-42"})
+
+    assert chosen.headers["Location"].endswith("/tf-setup")
+    assert newcomer.get("/admin/").status_code == 302  # not signed in yet
+    set_up_authenticator(newcomer)
+    assert newcomer.get("/admin/").status_code == 200
