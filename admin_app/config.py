@@ -6,6 +6,7 @@ deployment never turns into a practice running in the wrong time zone or currenc
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from collections.abc import Mapping
@@ -201,9 +202,10 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         raise ConfigError("DEFAULT_CURRENCY", f"{default_currency!r} is not one of CURRENCIES")
 
     mail_server = env.get("MAIL_SERVER", "").strip()
+    secret_key = _secret_key(env, production, instance_path)
     settings = {
         "APP_ENV": app_env,
-        "SECRET_KEY": _secret_key(env, production, instance_path),
+        "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": _database_url(env, instance_path),
         # hide_parameters: SQL errors in logs never carry the values (client data).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
@@ -279,6 +281,7 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "REMEMBER_COOKIE_SECURE": production,
         "FLASK_ADMIN_FLUID_LAYOUT": True,
         **_security_settings(env, production),
+        **_second_factor_settings(env, production, secret_key),
     }
     if settings["PHONE_REGION"] and len(settings["PHONE_REGION"]) != 2:
         raise ConfigError("PHONE_REGION", "must be a two-letter country code such as PE or CA")
@@ -327,6 +330,37 @@ def _security_settings(env: Mapping[str, str], production: bool) -> dict:
         "SECURITY_CACHE_CONTROL": None,
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,
+        # One password policy wherever a password is set (services/accounts/passwords.py adds "never the email").
+        "SECURITY_PASSWORD_LENGTH_MIN": 12,
+        "SECURITY_PASSWORD_COMPLEXITY_CHECKER": "zxcvbn",
+    }
+
+
+def _second_factor_settings(env: Mapping[str, str], production: bool, secret_key: str) -> dict:
+    """TOTP (an authenticator app) with recovery codes, through Flask-Security's two-factor support.
+
+    SECURITY_TOTP_SECRET encrypts each user's TOTP secret in the database, so it is required in
+    production; locally it is derived from SECRET_KEY (itself kept in instance/). Who must have a
+    second factor is User.check_tf_required (models/auth.py), from the two REQUIRE_2FA_* flags.
+    """
+    secret = env.get("SECURITY_TOTP_SECRET", "").strip()
+    if not secret:
+        if production:
+            raise ConfigError("SECURITY_TOTP_SECRET", "is required in production")
+        secret = hashlib.sha256(f"totp:{secret_key}".encode()).hexdigest()
+    return {
+        "REQUIRE_2FA_STAFF": _flag(env, "REQUIRE_2FA_STAFF", production),
+        "REQUIRE_2FA_THERAPISTS": _flag(env, "REQUIRE_2FA_THERAPISTS", False),
+        "SECURITY_TWO_FACTOR": True,
+        "SECURITY_TWO_FACTOR_ENABLED_METHODS": ["authenticator"],
+        "SECURITY_TOTP_SECRETS": {"1": secret},
+        "SECURITY_TOTP_ISSUER": env.get("PRACTICE_NAME", "Demo Practice").strip(),
+        "SECURITY_MULTI_FACTOR_RECOVERY_CODES": True,
+        # No code by email: the email account is not a second factor. A lost phone means a recovery
+        # code, or a reset by the staff (the logins screen).
+        "SECURITY_TWO_FACTOR_RESCUE_EMAIL": False,
+        # After turning it on from the account menu: the recovery codes page, to make them.
+        "SECURITY_TWO_FACTOR_POST_SETUP_VIEW": ".mf_recovery_codes",
     }
 
 

@@ -14,12 +14,15 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from admin_app.models.base import Base
+from admin_app.services.accounts.passwords import PasswordPolicy
+from admin_app.services.accounts.recovery_codes import HashedRecoveryCodes
 
 db = SQLAlchemy(metadata=Base.metadata)
 migrate = Migrate()
 mail = Mail()
 babel = Babel()
-security = Security()
+# The practice's password policy and recovery codes kept hashed (services/accounts).
+security = Security(password_util_cls=PasswordPolicy, mf_recovery_codes_util_cls=HashedRecoveryCodes)
 csrf = CSRFProtect()
 # No default limits: only the routes that ask for one are limited (the public survey link, against
 # guessing). Counts live in RATELIMIT_STORAGE_URI (Redis when REDIS_URL is set, else in memory).

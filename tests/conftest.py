@@ -225,7 +225,7 @@ def runner(app):
     return app.test_cli_runner()
 
 
-def login(client, email: str, password: str = "password123"):
+def login(client, email: str, password: str = "quiet-harbour-lantern"):
     return client.post("/login", data={"email": email, "password": password}, follow_redirects=False)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from flask import current_app
 from flask_security.models.sqla import FsModels, FsRoleMixin, FsUserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -40,6 +41,25 @@ class User(Base, FsUserMixin):
     @property
     def is_admin(self) -> bool:
         return self.has_role(ADMIN_ROLE)
+
+    @property
+    def must_have_second_factor(self) -> bool:
+        """Staff under REQUIRE_2FA_STAFF, therapists under REQUIRE_2FA_THERAPISTS; anyone may turn it on."""
+        config = current_app.config
+        return bool(
+            (config.get("REQUIRE_2FA_STAFF") and self.is_admin)
+            or (config.get("REQUIRE_2FA_THERAPISTS") and self.has_role(THERAPIST_ROLE))
+        )
+
+    def check_tf_required(self, tf_setup_methods, tf_fresh):
+        """Flask-Security's per-user hook, asked after the password: a login that must have a second
+        factor and has none is sent to set one up before it is signed in."""
+        required, methods = super().check_tf_required(tf_setup_methods, tf_fresh)
+        return required or (self.must_have_second_factor and not tf_setup_methods), methods
+
+    def check_tf_required_setup(self) -> bool:
+        """The setup page offers "disable" only to a login that may go without."""
+        return super().check_tf_required_setup() or self.must_have_second_factor
 
 
 class LoginInvitation(Audited, Base):

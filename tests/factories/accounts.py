@@ -6,7 +6,7 @@ from admin_app.extensions import db
 from admin_app.models import Therapist
 from admin_app.services.accounts import logins
 
-PASSWORD = "password123"
+PASSWORD = "quiet-harbour-lantern"
 
 
 def make_admin(email: str = "staff@example.com", locale: str = "en"):

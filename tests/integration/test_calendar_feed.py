@@ -343,7 +343,9 @@ def test_rotating_from_the_portal_needs_the_csrf_token_while_the_feed_needs_none
     make_therapist_user(practice.rosa)
     db.session.commit()
     token = csrf_token(csrf_client.get("/login"))
-    csrf_client.post("/login", data={"email": practice.rosa.email, "password": "password123", "csrf_token": token})
+    csrf_client.post(
+        "/login", data={"email": practice.rosa.email, "password": "quiet-harbour-lantern", "csrf_token": token}
+    )
     before = reload(practice.rosa).calendar_feed_hash
 
     assert csrf_client.post("/portal/calendar-link").status_code == 400

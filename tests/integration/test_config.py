@@ -11,7 +11,12 @@ from admin_app import create_app
 from admin_app.config import DEMO_PRACTICES, ConfigError, load_settings
 from admin_app.demo import practices as demo_practices
 
-PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": "s" * 40, "SECURITY_PASSWORD_SALT": "salt"}
+PRODUCTION = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "s" * 40,
+    "SECURITY_PASSWORD_SALT": "salt",
+    "SECURITY_TOTP_SECRET": "t" * 40,
+}
 TWILIO = {
     "TWILIO_ACCOUNT_SID": "AC" + "0123456789abcdef" * 2,
     "TWILIO_AUTH_TOKEN": "token",
@@ -59,6 +64,9 @@ TWILIO = {
         ({"CREDIT_NOTE_PREFIX": "NC-é"}, "CREDIT_NOTE_PREFIX", "NC-é"),
         ({"APP_ENV": "production", "SECURITY_PASSWORD_SALT": "salt", "SECRET_KEY": " "}, "SECRET_KEY", "production"),
         ({"APP_ENV": "production", "SECRET_KEY": "s" * 40}, "SECURITY_PASSWORD_SALT", "production"),
+        ({**PRODUCTION, "SECURITY_TOTP_SECRET": " "}, "SECURITY_TOTP_SECRET", "production"),
+        ({"REQUIRE_2FA_STAFF": "sometimes"}, "REQUIRE_2FA_STAFF", "sometimes"),
+        ({"REQUIRE_2FA_THERAPISTS": "2"}, "REQUIRE_2FA_THERAPISTS", "'2'"),
     ],
 )
 def test_a_wrong_setting_is_refused_naming_the_variable(tmp_path, env, variable, shown):
@@ -88,6 +96,19 @@ def test_production_with_its_secrets_starts_with_secure_cookies(tmp_path):
     assert settings["SECRET_KEY"] == "s" * 40
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db/practice"
+    assert settings["SECURITY_TOTP_SECRETS"] == {"1": "t" * 40}
+    assert (settings["REQUIRE_2FA_STAFF"], settings["REQUIRE_2FA_THERAPISTS"]) == (True, False)
+
+
+def test_a_second_factor_is_not_required_locally_so_the_demo_logins_work(tmp_path):
+    settings = load_settings({"SECRET_KEY": "k"}, instance_path=tmp_path)
+
+    assert (settings["REQUIRE_2FA_STAFF"], settings["REQUIRE_2FA_THERAPISTS"]) == (False, False)
+    assert settings["SECURITY_TWO_FACTOR_ENABLED_METHODS"] == ["authenticator"]
+    assert (
+        settings["SECURITY_TOTP_SECRETS"]
+        != load_settings({"SECRET_KEY": "other"}, instance_path=tmp_path)["SECURITY_TOTP_SECRETS"]
+    )  # derived from SECRET_KEY, never a value shared by every installation
 
 
 def test_the_defaults_are_the_lima_practice_on_sqlite(tmp_path):

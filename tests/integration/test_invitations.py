@@ -124,7 +124,7 @@ def test_a_weak_or_mismatched_password_is_refused_and_the_link_still_works(mail_
     mismatch = set_password(invitee, path, NEW_PASSWORD, "something-else-1")
 
     assert short.status_code == 400
-    assert "Password must be at least 8 characters" in text_of(body(short))
+    assert "Password must be at least 12 characters" in text_of(body(short))
     assert mismatch.status_code == 400
     assert "The two passwords do not match." in text_of(body(mismatch))
     db.session.expire_all()

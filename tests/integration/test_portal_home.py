@@ -322,7 +322,7 @@ def test_marking_needs_the_csrf_token_of_the_home(csrf_client, practice):
         "/login",
         data={
             "email": practice.rosa.email,
-            "password": "password123",
+            "password": "quiet-harbour-lantern",
             "csrf_token": csrf_token(csrf_client.get("/login")),
         },
     )

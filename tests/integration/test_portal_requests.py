@@ -182,7 +182,9 @@ def test_my_requests_shows_the_newest_first_and_hides_a_client_whose_care_ended(
 def test_asking_needs_the_pages_csrf_token(database_url, practice):
     browser = make_app(database_url, WTF_CSRF_ENABLED=True).test_client()
     token = csrf_token(browser.get("/login"))
-    browser.post("/login", data={"email": practice.rosa.email, "password": "password123", "csrf_token": token})
+    browser.post(
+        "/login", data={"email": practice.rosa.email, "password": "quiet-harbour-lantern", "csrf_token": token}
+    )
     form = {"id": practice.ana.id, "action": "deactivate", "reason": "Therapy ended"}
 
     assert browser.post(ASK, data=form).status_code == 400

@@ -26,6 +26,8 @@ CONF = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.p
         ("/survey/q8Zp0-sEcReT_tOkEn/extra", "/survey/<token>/extra"),
         ("/welcome/Zq9-sEcReT_tOkEn", "/welcome/<token>"),
         ("/welcome/Zq9-sEcReT_tOkEn/renew", "/welcome/<token>/renew"),
+        ("/tf-setup/InR4dCI.sEcReT_tOkEn", "/tf-setup/<token>"),
+        ("/tf-setup", "/tf-setup"),
         ("/receipts/Rc7-sEcReT_tOkEn", "/receipts/<token>"),
         ("/admin/receipts/12.pdf", "/admin/receipts/12.pdf"),
         ("/admin/book/", "/admin/book/"),

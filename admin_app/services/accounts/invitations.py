@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from admin_app.models import THERAPIST_ROLE, Channel, LoginInvitation, Therapist, User
 from admin_app.models.base import utcnow
 from admin_app.services.accounts.logins import ROLE_DESCRIPTIONS, checked_locale, new_user, therapist_login
+from admin_app.services.accounts.passwords import check_password
 from admin_app.services.messaging import notifications, outbox
 from admin_app.services.platform import tokens
 from admin_app.services.platform.clinic_time import to_local
@@ -243,15 +244,13 @@ def accept_invitation(
     password_confirm: str,
     now: dt.datetime | None = None,
 ) -> User | None:
-    """Set the login's first password (Flask-Security's strength rules) and use up the link;
+    """Set the login's first password (the policy of accounts.passwords) and use up the link;
     None when the link was used meanwhile (a second submit sets nothing)."""
     now = now or utcnow()
     user = invitation.user
     if password != password_confirm:
         raise RuleViolation(_l("The two passwords do not match."), field="password_confirm")
-    problems, normalised = current_app.extensions["security"].password_util.validate(password, False, user=user)
-    if problems:
-        raise RuleViolation(" ".join(str(problem) for problem in problems), field="password")
+    normalised = check_password(password, email=user.email)
     claimed = session.execute(
         update(LoginInvitation)
         .where(

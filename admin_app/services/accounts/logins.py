@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from admin_app.config import SUPPORTED_LOCALES
 from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE, Role, Therapist, User
+from admin_app.services.accounts.passwords import check_password
 from admin_app.services.platform.contact import normalise_email
 from admin_app.services.platform.errors import RuleViolation
 
@@ -20,7 +21,6 @@ ROLE_DESCRIPTIONS = {
     ADMIN_ROLE: "Practice staff: every screen",
     THERAPIST_ROLE: "Therapist: own clients and appointments only",
 }
-MIN_PASSWORD_LENGTH = 8
 
 
 def ensure_roles(session: Session) -> dict[str, Role]:
@@ -33,21 +33,13 @@ def ensure_roles(session: Session) -> dict[str, Role]:
     return roles
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise RuleViolation(
-            _l("password: at least %(count)s characters are required", count=MIN_PASSWORD_LENGTH),
-            field="password",
-        )
-
-
 def new_user(session: Session, *, email: str, password: str | None, role: str, locale: str | None) -> User:
     """A login with `role`; without `password` it cannot sign in until an invitation is accepted."""
     email = normalise_email(email, required=True)
     if session.scalar(select(User.id).where(func.lower(User.email) == email)):
         raise RuleViolation(_l("email: a login for %(email)s already exists", email=email), field="email")
     if password is not None:
-        _check_password(password)
+        password = check_password(password, email=email)
     locale = checked_locale(locale)
     roles = ensure_roles(session)
     user = User(

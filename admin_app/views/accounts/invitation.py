@@ -1,9 +1,10 @@
 """The set-password page of an invitation: `/welcome/<token>`, no login; the token is the key.
 
-GET shows the form, POST sets the first password (Flask-Security's strength rules), uses up the
-link, signs the person in and sends them to their area (the portal for a therapist, /admin for the
-staff). An unknown, expired, used or replaced link answers one and the same page (404) that says
-to ask the practice for a new invitation, with a button that tells the staff (once per link).
+GET shows the form, POST sets the first password (accounts.passwords), uses up the link, signs the
+person in and sends them to their area (the portal for a therapist, /admin for the staff), or first
+to set up their second factor when their login must have one. An unknown, expired, used or replaced
+link answers one and the same page (404) that says to ask the practice for a new invitation, with a
+button that tells the staff (once per link).
 
 The token travels in the path: the pages are not cached or indexed, send a referrer only to this
 site (Flask-WTF's HTTPS check of the CSRF token needs it), and gunicorn's access log cuts the token.
@@ -51,13 +52,21 @@ def set_password(token: str):
                 password=request.form.get("password", ""),
                 password_confirm=request.form.get("password_confirm", ""),
             )
-            if user is not None:
-                login_user(user, authn_via=["password"])
+            second_step = user is not None and _sign_in(user)
         if outcome.refusal:
             return _form_page(invitation, {outcome.refusal.field or "form": str(outcome.refusal)}), 400
     if user is None:  # used meanwhile (another tab, a double click): nothing was written
         return _gone()
-    return redirect(url_for("home.index"), 303)
+    return second_step or redirect(url_for("home.index"), 303)
+
+
+def _sign_in(user):
+    """Sign the newcomer in as the sign-in page would: a login that must have a second factor
+    (REQUIRE_2FA_STAFF, REQUIRE_2FA_THERAPISTS) is sent to set it up first (Flask-Security's answer)."""
+    second_step = current_app.extensions["security"].two_factor_plugins.tf_enter(user, None, "password", next_loc=None)
+    if second_step is None:
+        login_user(user, authn_via=["password"])
+    return second_step
 
 
 @blueprint.post("/welcome/<token>/renew")

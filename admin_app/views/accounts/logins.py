@@ -17,7 +17,7 @@ from wtforms.validators import Optional
 
 from admin_app.extensions import db
 from admin_app.models import ADMIN_ROLE, THERAPIST_ROLE, User
-from admin_app.services.accounts import invitations
+from admin_app.services.accounts import invitations, second_factor
 from admin_app.services.people.choices import therapist_choices
 from admin_app.services.platform.labels import LANGUAGES
 from admin_app.views.platform.base import PracticeModelView
@@ -43,9 +43,11 @@ class InviteForm(BaseForm):
 
 
 def _login_state(_view, _context, user: User, _name) -> str:
-    if user.password is not None:
-        return gettext("Password set")
-    return gettext("Invited, no password yet")
+    if user.password is None:
+        return gettext("Invited, no password yet")
+    if second_factor.has_second_factor(user):
+        return gettext("Password and second factor")
+    return gettext("Password set")
 
 
 class UserView(PracticeModelView):
@@ -96,6 +98,22 @@ class UserView(PracticeModelView):
         outcome = invitations.reinvite_logins(db.session, [int(i) for i in ids if str(i).isdigit()])
         db.session.commit()  # the emails are dispatched once this commits
         flash_bulk_invitation(outcome)
+
+    @action(
+        "reset_second_factor",
+        _l("Reset the second factor"),
+        _l(
+            "The selected logins' authenticator and recovery codes will stop working; they sign in with their "
+            "password and set up a new one if they must have it. Each is told by email. Continue?"
+        ),
+    )
+    def action_reset_second_factor(self, ids):
+        outcome = second_factor.reset_second_factors(db.session, [int(i) for i in ids if str(i).isdigit()])
+        db.session.commit()  # the emails are dispatched once this commits
+        if outcome.reset:
+            flash(gettext("Second factor reset for %(who)s.", who=", ".join(outcome.reset)), "success")
+        if outcome.skipped:
+            flash(gettext("No second factor to reset: %(who)s.", who=", ".join(outcome.skipped)), "warning")
 
 
 def flash_bulk_invitation(outcome: invitations.BulkInvitation) -> None:

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 
 from admin_app.extensions import db
 from admin_app.models import Channel, OutboundMessage
-from admin_app.services.accounts import invitations
+from admin_app.services.accounts import invitations, second_factor
 from admin_app.services.billing import alerts, receipts, sending
 from admin_app.services.messaging import outbox, reminders, rendering
 from admin_app.services.payouts import emails as payout_emails
@@ -31,6 +31,7 @@ from admin_app.views.platform.base import PracticeModelView
 TEMPLATES = {
     reminders.TEMPLATE: _l("Appointment reminder"),
     invitations.INVITATION_TEMPLATE: _l("Login invitation"),
+    second_factor.RESET_TEMPLATE: _l("Second factor reset"),
     survey_invitations.TEMPLATE: _l("Survey invitation"),
     alerts.TEMPLATE: _l("Authorization alert"),
     receipts.TEMPLATE: _l("Receipt"),

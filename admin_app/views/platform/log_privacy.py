@@ -1,5 +1,5 @@
 """Logs without secrets: public links carry their token in the path (password reset, invitation,
-receipt, survey, calendar feed), so whatever logs a path shows which kind of link it was, never the
+second-factor setup, receipt, survey, calendar feed), so whatever logs a path shows which kind of link it was, never the
 token. gunicorn's access log (gunicorn.conf.py) and the app's error log both use `masked_path`.
 
 Every rule of the app with a `<token>` is here (tests/integration/test_access_log_routes.py checks);
@@ -16,6 +16,7 @@ from flask import Flask, request
 SECRET_SEGMENTS = (
     re.compile(r"^(/reset/)[^/]+"),
     re.compile(r"^(/welcome/)[^/]+"),
+    re.compile(r"^(/tf-setup/)[^/]+"),  # a second factor being set up from the account menu
     re.compile(r"^(/receipts/)[^/]+"),
     re.compile(r"^(/survey/)(?!thanks/?$)[^/]+"),
     re.compile(r"^(/calendar/)[^/]+?(?=\.ics$|/|$)"),
