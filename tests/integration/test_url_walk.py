@@ -41,12 +41,17 @@ ROLES = ("anonymous", "therapist A", "therapist B", "staff")
 ONE_RECORD = re.compile(r"(details|edit|letter|statement|pdf|ask|clinical_note)")
 
 
+# Pages that end the visitor's session (Flask-Security's second-step page signs out a visitor who is
+# not half-way through signing in): walked last, so the walk stays signed in until then.
+SIGNING_OUT = {"security.logout", "security.two_factor_token_validation"}
+
+
 def walked_rules(app) -> list:
-    """Every rule but static files; logout last, so the walk stays signed in until the end."""
+    """Every rule but static files, those that sign out last."""
     rules = [
         rule for rule in app.url_map.iter_rules() if rule.endpoint != "static" and not rule.endpoint.endswith(".static")
     ]
-    return sorted(rules, key=lambda rule: (rule.endpoint == "security.logout", rule.rule))
+    return sorted(rules, key=lambda rule: (rule.endpoint in SIGNING_OUT, rule.rule))
 
 
 def view_models(app) -> dict[str, type]:
@@ -134,10 +139,12 @@ class Walk:
 
     def walk(self) -> None:
         """Every GET first, then the other methods: a POST that deletes (staff may) does not turn
-        the pages read after it into 404s."""
+        the pages read after it into 404s; the pages that sign out come after both."""
         rules = walked_rules(self.app)
-        for reading in (True, False):
-            for rule in rules:
+        staying = [rule for rule in rules if rule.endpoint not in SIGNING_OUT]
+        leaving = [rule for rule in rules if rule.endpoint in SIGNING_OUT]
+        for part, reading in ((staying, True), (staying, False), (leaving, True), (leaving, False)):
+            for rule in part:
                 try:
                     url = rule.build(rule_arguments(rule, self.owner.ids))[1]
                 except UnfilledArgument as missing:
