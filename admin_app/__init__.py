@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_security import SQLAlchemyUserDatastore, current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from admin_app import cli, jobs, views
+from admin_app import cli, jobs, rate_limits, views
 from admin_app.config import SUPPORTED_LOCALES, load_settings
 from admin_app.extensions import babel, csrf, db, limiter, mail, migrate, security
 from admin_app.models import Role, User
@@ -41,7 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     mail.init_app(app)
     csrf.init_app(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", rate_limits.storage_uri(app.config))
     app.config.setdefault("RATELIMIT_ENABLED", True)  # explicit: Flask-Limiter would inherit the last app's
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from flask_security.models.sqla import FsModels, FsRoleMixin, FsUserMixin
+from flask_security.utils import get_message
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -32,6 +33,10 @@ class User(Base, FsUserMixin):
     __tablename__ = "app_user"
 
     locale: Mapped[str | None] = mapped_column(String(5))
+    # Wrong passwords in a row since the last sign-in or lockout, and the lockout they led to
+    # (services/accounts/lockout.py).
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     therapist: Mapped[Therapist | None] = relationship(back_populates="user")
 
     def __str__(self) -> str:
@@ -40,6 +45,15 @@ class User(Base, FsUserMixin):
     @property
     def is_admin(self) -> bool:
         return self.has_role(ADMIN_ROLE)
+
+    def is_locked(self, form_error: list[str] | None = None) -> bool:
+        """Flask-Security asks this after a correct password: a locked account is refused with the
+        generic sign-in message (so a guesser learns nothing from it)."""
+        if self.locked_until is None or self.locked_until <= utcnow():
+            return False
+        if form_error is not None:
+            form_error.append(get_message("GENERIC_AUTHN_FAILED")[0])
+        return True
 
 
 class LoginInvitation(Audited, Base):

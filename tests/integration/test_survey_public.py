@@ -417,4 +417,3 @@ def test_with_redis_the_counts_are_shared_through_it(app, database_url, redis_ur
     assert [guesser.get(f"/survey/guess-{n}").status_code for n in range(3)] == [404, 404, 429]
     assert store.keys("LIMITS*"), "no rate-limit counter in Redis"
     store.close()
-    make_app(database_url)  # back to in-memory counts for the tests that follow
