@@ -14,6 +14,7 @@ from admin_app.config import SUPPORTED_LOCALES, load_settings
 from admin_app.extensions import babel, csrf, db, limiter, mail, migrate, security
 from admin_app.models import Role, User
 from admin_app.models.audit import set_actor_resolver
+from admin_app.views.accounts import guessing
 from admin_app.views.platform import headers
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     security.init_app(app, SQLAlchemyUserDatastore(db, User, Role))
+    guessing.init_app(app)  # limits and lockout on the sign-in forms: views/accounts/guessing.py
     set_actor_resolver(current_actor)
 
     jobs.init_app(app)

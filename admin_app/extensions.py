@@ -13,13 +13,13 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from admin_app.models.base import Base
-from admin_app.rate_limits import PerAppLimiter
+from admin_app.rate_limits import LimitedResetMail, PerAppLimiter
 
 db = SQLAlchemy(metadata=Base.metadata)
 migrate = Migrate()
 mail = Mail()
 babel = Babel()
-security = Security()
+security = Security(mail_util_cls=LimitedResetMail)
 csrf = CSRFProtect()
 # No default limits: only the routes that ask for one are limited (the public links against guessing;
 # sign-in, second factor and password reset). Counts live in RATELIMIT_STORAGE_URI (Redis when

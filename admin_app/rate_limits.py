@@ -10,14 +10,21 @@ moving- or sliding-window ones. Expired rows are deleted by `purge_expired` (per
 
 `PerAppLimiter` keeps Flask-Limiter's storage per Flask app: the extension object is shared by
 every app of the process (the tests build many), and Flask-Limiter itself keeps only the last one.
+
+`LimitedResetMail` is Flask-Security's mail with at most RESET_EMAIL_LIMIT password-reset emails to
+one address: beyond it the reset form answers as always (the same for every email), and nothing is
+sent. Keys hold a hash of an email, never the email.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from flask import Flask, current_app, has_app_context
 from flask_limiter import Limiter
+from flask_security.mail_util import MailUtil
+from limits import parse_many
 from limits.storage import Storage
 from limits.strategies import RateLimiter
 from sqlalchemy import case, delete, select
@@ -150,3 +157,28 @@ class PerAppLimiter(Limiter):
     @_limiter.setter
     def _limiter(self, value: RateLimiter | None) -> None:
         self.__dict__["_last_limiter"] = value
+
+
+def hashed(value: str) -> str:
+    """What a limit's key holds for an email: a hash, so no address sits in Redis or a table."""
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def within(limit: str, *identifiers: str) -> bool:
+    """Count one more against `limit` (Flask-Limiter's notation) for `identifiers`, in the current app's
+    storage; False once it is reached."""
+    strategy = current_app.extensions[_STATE][1]
+    return all([strategy.hit(item, *identifiers) for item in parse_many(limit)])
+
+
+class LimitedResetMail(MailUtil):
+    """Flask-Security's mail, with at most RESET_EMAIL_LIMIT reset emails to one address."""
+
+    def send_mail(self, template, subject, recipient, sender, body, html, **kwargs) -> None:
+        address = recipient[1] if isinstance(recipient, tuple) else recipient
+        if template == current_app.config["SECURITY_EMAIL_TEMPLATE_PASSWORD_RESET"] and not within(
+            current_app.config["RESET_EMAIL_LIMIT"], "reset-email", hashed(address.strip().lower())
+        ):
+            current_app.logger.warning("password reset email not sent: RESET_EMAIL_LIMIT reached for its address")
+            return
+        super().send_mail(template, subject, recipient, sender, body, html, **kwargs)

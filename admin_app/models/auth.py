@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from flask import has_request_context, request
 from flask_security.models.sqla import FsModels, FsRoleMixin, FsUserMixin
 from flask_security.utils import get_message
 from sqlalchemy import ForeignKey, String
@@ -48,8 +49,11 @@ class User(Base, FsUserMixin):
 
     def is_locked(self, form_error: list[str] | None = None) -> bool:
         """Flask-Security asks this after a correct password: a locked account is refused with the
-        generic sign-in message (so a guesser learns nothing from it)."""
+        generic sign-in message (so a guesser learns nothing from it). It asks on the password-reset
+        form too: there the owner may still choose a new password, which ends the lockout."""
         if self.locked_until is None or self.locked_until <= utcnow():
+            return False
+        if has_request_context() and request.endpoint == "security.forgot_password":
             return False
         if form_error is not None:
             form_error.append(get_message("GENERIC_AUTHN_FAILED")[0])
