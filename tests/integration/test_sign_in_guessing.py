@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import statistics
+import time
 
 import pytest
 
@@ -186,3 +188,55 @@ def test_reset_answers_the_same_and_sends_at_most_the_limit(mailing, smtp_sink):
     assert "Instructions to reset your password have been sent to X." in pages.pop()
     assert len(smtp_sink.to("ana@example.com")) == 3  # RESET_EMAIL_LIMIT, 3 per hour
     assert smtp_sink.to("nobody@example.com") == []
+
+
+# Timing: an unknown email costs what a known one does (measured on the real password hash)
+
+
+@pytest.fixture
+def real_hash(app, database_url, smtp_sink):
+    """An app with production's password hash (argon2) that emails the sink; the suite's plaintext
+    hash is back for the tests that follow (Flask-Security keeps its hasher on the shared extension)."""
+    hashing = make_app(
+        database_url,
+        SECURITY_PASSWORD_HASH="argon2",
+        SECURITY_PASSWORD_SINGLE_HASH=False,
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp_sink.port,
+        MAIL_SUPPRESS_SEND=False,
+        RESET_EMAIL_LIMIT="1000 per hour",
+        **ROOMY,
+    )
+    with hashing.app_context():
+        make_admin("ana@example.com")
+        db.session.commit()
+        yield hashing
+        db.session.remove()
+    make_app(database_url)
+
+
+def seconds(send) -> float:
+    started = time.perf_counter()
+    send()
+    return time.perf_counter() - started
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        pytest.param(lambda client, email: login(client, email, "not-the-password"), id="sign-in"),
+        pytest.param(lambda client, email: client.post("/reset", data={"email": email}), id="reset"),
+    ],
+)
+def test_an_unknown_email_takes_as_long_as_a_known_one(real_hash, form):
+    visitor = real_hash.test_client()
+    form(visitor, "warm-up@example.com")
+
+    # Taken in turns, so that what else the machine does weighs on both alike.
+    times = [
+        (seconds(lambda: form(visitor, "ana@example.com")), seconds(lambda: form(visitor, "nobody@example.com")))
+        for _ in range(7)
+    ]
+
+    known, unknown = (statistics.median(column) for column in zip(*times, strict=True))
+    assert abs(known - unknown) < 0.25, times
