@@ -240,3 +240,29 @@ def test_an_unknown_email_takes_as_long_as_a_known_one(real_hash, form):
 
     known, unknown = (statistics.median(column) for column in zip(*times, strict=True))
     assert abs(known - unknown) < 0.25, times
+
+
+def test_the_second_factor_code_is_limited_per_login(app, database_url):
+    pytest.importorskip("qrcode", reason="two-factor sign-in needs flask-security's mfa extra")
+    two_factor = make_app(
+        database_url,
+        SECURITY_TWO_FACTOR=True,
+        SECURITY_TWO_FACTOR_ENABLED_METHODS=["authenticator"],
+        SECURITY_TOTP_SECRETS={"1": "a-test-totp-secret-of-some-length"},
+        SECURITY_TOTP_ISSUER="Demo Practice",
+        SIGN_IN_LIMIT_PER_ADDRESS="1000 per hour",
+        SIGN_IN_LIMIT_PER_ACCOUNT="4 per hour",
+    )
+    with two_factor.app_context():
+        user = make_admin("ana@example.com")
+        user.tf_primary_method = "authenticator"
+        user.tf_totp_secret = two_factor.extensions["security"]._totp_factory.generate_totp_secret()
+        db.session.commit()
+        visitor = from_address(two_factor, "203.0.113.20")
+        assert login(visitor, "ana@example.com", PASSWORD).status_code == 302  # on to the code
+
+        answers = [visitor.post("/tf-validate", data={"code": "000000"}).status_code for _ in range(5)]
+        db.session.remove()
+
+    assert answers == [200, 200, 200, 200, 429]  # the address's limit is far: the login's stopped it
+    make_app(database_url)  # the suite's settings again for Flask-Security's shared extension
