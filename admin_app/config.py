@@ -362,4 +362,7 @@ class TestingSettings:
         "SECURITY_PASSWORD_HASH": "plaintext",
         "SECURITY_PASSWORD_SINGLE_HASH": True,
         "WTF_CSRF_ENABLED": False,
+        # Tests sign in far more often than people: the limit tests set their own.
+        "SIGN_IN_LIMIT_PER_ADDRESS": "10000 per hour",
+        "SIGN_IN_LIMIT_PER_ACCOUNT": "10000 per hour",
     }
