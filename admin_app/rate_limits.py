@@ -19,7 +19,6 @@ sent. Keys hold a hash of an email, never the email.
 from __future__ import annotations
 
 import hashlib
-import time
 
 from flask import Flask, current_app, has_app_context
 from flask_limiter import Limiter
@@ -33,6 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from admin_app.models import RateLimitCounter
+from admin_app.models.base import utcnow
 
 SCHEME = "app-database"
 STORAGE_URI = f"{SCHEME}://"
@@ -43,6 +43,11 @@ _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 def storage_uri(config) -> str:
     """Where an app keeps its counts: Redis when configured, else its own database."""
     return config.get("REDIS_URL") or STORAGE_URI
+
+
+def _now() -> float:
+    """Seconds since the epoch, as the `limits` library counts expiry (from the app's one clock)."""
+    return utcnow().timestamp()
 
 
 def _engine() -> Engine:
@@ -65,7 +70,7 @@ class DatabaseStorage(Storage):
         """Add `amount` to the key's count and return the new count; an expired count starts again
         (with a new expiry), in the same statement."""
         engine = _engine()
-        now = time.time()
+        now = _now()
         table = RateLimitCounter.__table__
         statement = _INSERTS[engine.dialect.name](table).values(key=key, hits=amount, expires_at=now + expiry)
         expired = table.c.expires_at <= now
@@ -82,16 +87,14 @@ class DatabaseStorage(Storage):
     def get(self, key: str) -> int:
         with _engine().connect() as connection:
             hits = connection.scalar(
-                select(RateLimitCounter.hits).where(
-                    RateLimitCounter.key == key, RateLimitCounter.expires_at > time.time()
-                )
+                select(RateLimitCounter.hits).where(RateLimitCounter.key == key, RateLimitCounter.expires_at > _now())
             )
         return hits or 0
 
     def get_expiry(self, key: str) -> float:
         with _engine().connect() as connection:
             expires_at = connection.scalar(select(RateLimitCounter.expires_at).where(RateLimitCounter.key == key))
-        now = time.time()
+        now = _now()
         return expires_at if expires_at is not None and expires_at > now else now
 
     def check(self) -> bool:
@@ -119,7 +122,7 @@ def purge_expired(now: float | None = None) -> int:
     """Delete the counters whose window has ended (they count for nothing); returns how many."""
     with _engine().begin() as connection:
         return connection.execute(
-            delete(RateLimitCounter).where(RateLimitCounter.expires_at <= (now or time.time()))
+            delete(RateLimitCounter).where(RateLimitCounter.expires_at <= (now or _now()))
         ).rowcount
 
 

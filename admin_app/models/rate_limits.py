@@ -18,5 +18,5 @@ class RateLimitCounter(Base):
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     hits: Mapped[int] = mapped_column(Integer)
-    # Seconds since the epoch (time.time()), as the `limits` library counts expiry.
+    # Seconds since the epoch, as the `limits` library counts expiry.
     expires_at: Mapped[float] = mapped_column(Double, index=True)

@@ -15,8 +15,7 @@ email, never the email itself.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request, session
-from flask_babel import gettext as _
+from flask import Flask, current_app, request, session
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_security import password_reset, user_authenticated, user_failed_authn
@@ -26,6 +25,7 @@ from admin_app.rate_limits import hashed
 from admin_app.services.accounts import lockout
 from admin_app.services.platform.contact import normalise_email
 from admin_app.services.platform.errors import RuleViolation
+from admin_app.views.platform.public import too_many_attempts_page
 
 # Flask-Security's endpoints that check a secret someone could guess (those that exist in the app).
 GUARDED_ENDPOINTS = (
@@ -70,15 +70,9 @@ def init_app(app: Flask) -> None:
     user_failed_authn.connect(_count_wrong_password, app)
     user_authenticated.connect(_clear_failures, app)
     password_reset.connect(_clear_failures, app)
-    app.register_error_handler(RateLimitExceeded, too_many_attempts)
-
-
-def too_many_attempts(_error):
-    """The answer past a limit, in the visitor's language (their choice, else their browser's)."""
-    page = render_template(
-        "public/notice.html", heading=_("Too many attempts"), text=_("Too many attempts, try again later.")
-    )
-    return page, 429
+    # In the visitor's language (the one they chose, else their browser's); the public link pages
+    # answer their own (in the browser's only).
+    app.register_error_handler(RateLimitExceeded, lambda _error: too_many_attempts_page())
 
 
 def _count_wrong_password(_app, user, auth_type: str, tfa: bool = False, **_extra) -> None:
