@@ -59,9 +59,6 @@ class DatabaseStorage(Storage):
 
     STORAGE_SCHEME = [SCHEME]
 
-    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options) -> None:
-        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
-
     @property
     def base_exceptions(self) -> type[Exception]:
         return SQLAlchemyError
@@ -169,9 +166,14 @@ def hashed(value: str) -> str:
 
 def within(limit: str, *identifiers: str) -> bool:
     """Count one more against `limit` (Flask-Limiter's notation) for `identifiers`, in the current app's
-    storage; False once it is reached."""
+    storage; False once it is reached. A storage outage lets it through (logged), as Flask-Limiter's
+    own limits do here (`swallow_errors`)."""
     strategy = current_app.extensions[_STATE][1]
-    return all([strategy.hit(item, *identifiers) for item in parse_many(limit)])
+    try:
+        return all([strategy.hit(item, *identifiers) for item in parse_many(limit)])
+    except strategy.storage.base_exceptions:
+        current_app.logger.exception("the request limit storage failed; the request goes through")
+        return True
 
 
 class LimitedResetMail(MailUtil):
