@@ -24,7 +24,7 @@ GONE_TEXT = "This survey link does not work"
 
 @pytest.fixture(autouse=True)
 def fresh_guess_counts(app):
-    """Failed lookups count per IP for an hour, process-wide: each test starts from zero."""
+    """Failed lookups count per IP for an hour, in the database every app on it shares: each test starts from zero."""
     limiter.reset()
     yield
     limiter.reset()
