@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel.core import get_global
 from babel.numbers import get_territory_currencies
+from limits import parse_many
 
 SUPPORTED_LOCALES = ("es", "en", "fr")
 # The demo practices of demo/practices.py (a unit test keeps the two lists the same).
@@ -70,6 +71,18 @@ def _percent(env: Mapping[str, str], name: str, default: str) -> Decimal:
         raise ConfigError(name, f"must be a percentage from 0 to 100, got {raw!r}")
     if value != value.quantize(Decimal("0.01")):
         raise ConfigError(name, f"at most two decimals, got {raw!r}")
+    return value
+
+
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
+    """A request limit in Flask-Limiter's notation ("5 per 15 minutes", "3/hour"; several joined by ';')."""
+    value = env.get(name, default).strip()
+    try:
+        parsed = parse_many(value)
+    except ValueError:
+        parsed = []
+    if not parsed:
+        raise ConfigError(name, f"expected a limit such as '5 per 15 minutes', got {value!r}")
     return value
 
 
@@ -262,6 +275,15 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         # Clinical notes are the client's therapists' own; true lets staff read them too (each read audited).
         "STAFF_READ_CLINICAL_NOTES": _flag(env, "STAFF_READ_CLINICAL_NOTES", False),
         "SURVEY_GUESS_LIMIT": env.get("SURVEY_GUESS_LIMIT", "20 per hour").strip(),
+        # Sign-in, second-factor and password-reset forms (POST) from one IP address, and for one
+        # account (the email posted); past them the forms answer 429 (accounts.limits).
+        "SIGN_IN_LIMIT_PER_ADDRESS": _rate_limit(env, "SIGN_IN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
+        "SIGN_IN_LIMIT_PER_ACCOUNT": _rate_limit(env, "SIGN_IN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
+        # Password-reset emails to one address; beyond it the form answers the same but sends nothing.
+        "RESET_EMAIL_LIMIT": _rate_limit(env, "RESET_EMAIL_LIMIT", "3 per hour"),
+        # This many wrong passwords in a row lock a login for LOGIN_LOCKOUT_MINUTES (its owner is told by email).
+        "LOGIN_LOCKOUT_FAILURES": _integer(env, "LOGIN_LOCKOUT_FAILURES", 5, 1),
+        "LOGIN_LOCKOUT_MINUTES": _integer(env, "LOGIN_LOCKOUT_MINUTES", 15, 1),
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none).
         "TRUSTED_PROXIES": _integer(env, "TRUSTED_PROXIES", 0, 0),
         **_twilio_settings(env),
@@ -325,6 +347,8 @@ def _security_settings(env: Mapping[str, str], production: bool) -> dict:
         "SECURITY_USE_REGISTER_V2": True,
         "SECURITY_EMAIL_SENDER": env.get("MAIL_DEFAULT_SENDER", "no-reply@practice.local"),
         "SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS": False,
+        # Sign-in and reset answer the same for a known and an unknown email (no "user does not exist").
+        "SECURITY_RETURN_GENERIC_RESPONSES": True,
         # Off: its default ({"private": True, "no-store": True}) reaches the browser as the literal text
         # "private=True, no-store=True"; views/platform/headers.py sends no-store on every page instead.
         "SECURITY_CACHE_CONTROL": None,
@@ -372,4 +396,7 @@ class TestingSettings:
         "SECURITY_PASSWORD_HASH": "plaintext",
         "SECURITY_PASSWORD_SINGLE_HASH": True,
         "WTF_CSRF_ENABLED": False,
+        # Tests sign in far more often than people: the limit tests set their own.
+        "SIGN_IN_LIMIT_PER_ADDRESS": "10000 per hour",
+        "SIGN_IN_LIMIT_PER_ACCOUNT": "10000 per hour",
     }

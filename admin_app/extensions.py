@@ -3,7 +3,6 @@
 import sqlite3
 
 from flask_babel import Babel
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -14,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from admin_app.models.base import Base
+from admin_app.rate_limits import LimitedResetMail, PerAppLimiter
 from admin_app.services.accounts.passwords import PasswordPolicy
 from admin_app.services.accounts.recovery_codes import HashedRecoveryCodes
 
@@ -21,15 +21,18 @@ db = SQLAlchemy(metadata=Base.metadata)
 migrate = Migrate()
 mail = Mail()
 babel = Babel()
-# The practice's password policy and recovery codes kept hashed (services/accounts).
-security = Security(password_util_cls=PasswordPolicy, mf_recovery_codes_util_cls=HashedRecoveryCodes)
+# The practice's password policy, recovery codes kept hashed (services/accounts) and reset emails
+# limited per address (rate_limits).
+security = Security(
+    password_util_cls=PasswordPolicy, mf_recovery_codes_util_cls=HashedRecoveryCodes, mail_util_cls=LimitedResetMail
+)
 csrf = CSRFProtect()
-# No default limits: only the routes that ask for one are limited (the public survey link, against
-# guessing). Counts live in RATELIMIT_STORAGE_URI (Redis when REDIS_URL is set, else in memory).
-# Flask-Limiter keeps its storage on this object, so with several apps in one process (the tests)
-# the last `create_app` decides it. A storage outage lets requests through (logged), rather than
-# turning a client's survey page into an error: the tokens themselves are unguessable.
-limiter = Limiter(key_func=get_remote_address, swallow_errors=True)
+# No default limits: only the routes that ask for one are limited (the public links against guessing;
+# sign-in, second factor and password reset). Counts live in RATELIMIT_STORAGE_URI (Redis when
+# REDIS_URL is set, else the app's own database: admin_app/rate_limits.py), kept per app. A storage
+# outage lets requests through (logged), rather than turning a client's page into an error: the
+# tokens are unguessable and the lockout of an account (accounts.lockout) does not depend on it.
+limiter = PerAppLimiter(key_func=get_remote_address, swallow_errors=True)
 
 
 @event.listens_for(Engine, "connect")

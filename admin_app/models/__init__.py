@@ -40,6 +40,7 @@ from admin_app.models.people import (
     ReminderPreference,
     Therapist,
 )
+from admin_app.models.rate_limits import RateLimitCounter
 from admin_app.models.rooms import RoomReservation
 from admin_app.models.scheduling import (
     Appointment,
@@ -68,6 +69,7 @@ from admin_app.models.tasks import (
 )
 
 __all__ = [
+    "RateLimitCounter",
     "AdminTask",
     "BadFitEntry",
     "BadFitReason",

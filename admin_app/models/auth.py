@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_security.models.sqla import FsModels, FsRoleMixin, FsUserMixin
+from flask_security.utils import get_message
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -33,6 +34,10 @@ class User(Base, FsUserMixin):
     __tablename__ = "app_user"
 
     locale: Mapped[str | None] = mapped_column(String(5))
+    # Wrong passwords in a row since the last sign-in or lockout, and the lockout they led to
+    # (services/accounts/lockout.py).
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     therapist: Mapped[Therapist | None] = relationship(back_populates="user")
 
     def __str__(self) -> str:
@@ -60,6 +65,18 @@ class User(Base, FsUserMixin):
     def check_tf_required_setup(self) -> bool:
         """The setup page offers "disable" only to a login that may go without."""
         return super().check_tf_required_setup() or self.must_have_second_factor
+
+    def is_locked(self, form_error: list[str] | None = None) -> bool:
+        """Flask-Security asks this after a correct password: a locked account is refused with the
+        generic sign-in message (so a guesser learns nothing from it). It asks on the password-reset
+        form too: there the owner may still choose a new password, which ends the lockout."""
+        if self.locked_until is None or self.locked_until <= utcnow():
+            return False
+        if has_request_context() and request.endpoint == "security.forgot_password":
+            return False
+        if form_error is not None:
+            form_error.append(get_message("GENERIC_AUTHN_FAILED")[0])
+        return True
 
 
 class LoginInvitation(Audited, Base):

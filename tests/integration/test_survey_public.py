@@ -24,7 +24,7 @@ GONE_TEXT = "This survey link does not work"
 
 @pytest.fixture(autouse=True)
 def fresh_guess_counts(app):
-    """Failed lookups count per IP for an hour, process-wide: each test starts from zero."""
+    """Failed lookups count per IP for an hour, in the database every app on it shares: each test starts from zero."""
     limiter.reset()
     yield
     limiter.reset()
@@ -417,4 +417,3 @@ def test_with_redis_the_counts_are_shared_through_it(app, database_url, redis_ur
     assert [guesser.get(f"/survey/guess-{n}").status_code for n in range(3)] == [404, 404, 429]
     assert store.keys("LIMITS*"), "no rate-limit counter in Redis"
     store.close()
-    make_app(database_url)  # back to in-memory counts for the tests that follow

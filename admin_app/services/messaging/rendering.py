@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from admin_app.config import SUPPORTED_LOCALES
 from admin_app.models import Channel, OutboundMessage
-from admin_app.services.accounts import invitations, second_factor
+from admin_app.services.accounts import invitations, lockout, second_factor
 from admin_app.services.billing import alerts, receipts, sending
 from admin_app.services.messaging import reminders, sms
 from admin_app.services.messaging.attachments import Attachment
@@ -33,6 +33,7 @@ BUILDERS: dict[str, Builder] = {
     surveys.TEMPLATE: surveys.invitation_variables,
     invitations.INVITATION_TEMPLATE: invitations.invitation_variables,
     second_factor.RESET_TEMPLATE: second_factor.reset_email_variables,
+    lockout.TEMPLATE: lockout.lockout_variables,
     alerts.TEMPLATE: alerts.alert_variables,
     receipts.TEMPLATE: receipts.receipt_variables,
     sending.TEMPLATE: sending.invoice_email_variables,
