@@ -17,7 +17,7 @@ from redis import Redis
 from rq.cron import CronScheduler
 
 from admin_app.extensions import db
-from admin_app.jobs import billing, messages, payouts, surveys, tasks
+from admin_app.jobs import accounts, billing, messages, payouts, surveys, tasks
 from admin_app.jobs.queue import DEFAULT, FAILURE_TTL, JOB_TIMEOUT, MESSAGES, RESULT_TTL
 
 
@@ -36,6 +36,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("authorization-alerts", billing.alert_low_authorizations, DEFAULT, "*/15 * * * *"),
     Periodic("payout-run", payouts.draft_due_payouts, DEFAULT, "23 * * * *"),
     Periodic("admin-task-scan", tasks.scan_tasks, DEFAULT, "*/15 * * * *"),
+    Periodic("ended-sessions", accounts.delete_ended_sessions, DEFAULT, "*/10 * * * *"),
 )
 
 
