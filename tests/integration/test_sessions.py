@@ -94,7 +94,7 @@ def test_an_idle_session_ends_with_a_message_and_activity_keeps_it(app, staff, c
     answer = browser.get("/admin/")
 
     assert answer.status_code == 302 and "/login" in answer.headers["Location"]
-    assert "after 30 minutes without activity" in sign_in_page(browser)
+    assert "it was idle for 30 minutes, or open for 12 hours" in sign_in_page(browser)
     assert not is_signed_in(browser)
 
 

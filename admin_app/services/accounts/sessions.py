@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import secrets
 
+from flask_babel import format_timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
@@ -188,6 +189,16 @@ def end_session(session: Session, *, user_id: int, session_row_id: int, keep_sid
     )
 
 
+def end_other_sessions(session: Session, *, user_id: int, keep_sid_hash: str) -> int:
+    """After a password change or reset: the user's other sessions end (Flask-Security voids them by a
+    new `fs_uniquifier`; their rows go too, so "My sessions" does not list them)."""
+    return session.execute(
+        delete(WebSession)
+        .where(WebSession.user_id == user_id, WebSession.sid_hash != keep_sid_hash)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
 def end_all_sessions(session: Session, *, user: User) -> int:
     """End every session of `user`: their server-side rows go, and a new `fs_uniquifier` voids
     anything signed with the old one (remember and auth tokens). Returns how many sessions ended."""
@@ -224,8 +235,8 @@ def refusal(sign_in: SignIn | None, *, user: User, now: dt.datetime, limits: Lim
 
 def ended_message(limits: Limits) -> str:
     return _l(
-        "Your session has ended (after %(minutes)s minutes without activity, or %(hours)s hours after signing "
-        "in). Please sign in again.",
-        minutes=int(limits.idle.total_seconds() // 60),
-        hours=int(limits.lifetime.total_seconds() // 3600),
+        "Your session has ended: it was idle for %(idle)s, or open for %(lifetime)s since you signed in. "
+        "Please sign in again.",
+        idle=format_timedelta(limits.idle, threshold=1),
+        lifetime=format_timedelta(limits.lifetime, threshold=1),
     )

@@ -61,11 +61,19 @@ class DatabaseSessionInterface(ServerSideSessionInterface):
 
     def regenerate(self, session: ServerSideSession) -> None:
         """A new id for this session, whatever it holds (Flask-Session's renews only a non-empty
-        one); the old id's row is deleted."""
-        self._delete_session(self._get_store_id(session.sid))
+        one). The old id's row is deleted when the session is saved, at the end of the request: not
+        in the middle of the view's transaction."""
+        if getattr(session, "in_store", False):
+            session.replaced_sid = session.sid
         session.sid = self._generate_sid(self.sid_length)
         session.in_store = False
         session.modified = True
+
+    def save_session(self, app: Flask, session: ServerSideSession, response) -> None:
+        replaced = getattr(session, "replaced_sid", None)
+        if replaced:
+            self._delete_session(self._get_store_id(replaced))
+        super().save_session(app, session, response)
 
     def _retrieve_session_data(self, store_id: str) -> dict | None:
         with db.engine.begin() as connection:

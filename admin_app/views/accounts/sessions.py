@@ -15,7 +15,7 @@ from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext
 from flask_login import user_logged_out
-from flask_security import current_user, logout_user, user_authenticated
+from flask_security import current_user, logout_user, password_changed, password_reset, user_authenticated
 
 from admin_app.extensions import db
 from admin_app.models import THERAPIST_ROLE
@@ -38,6 +38,8 @@ def init_app(app: Flask) -> None:
     app.before_request(end_a_session_that_ended)
     user_authenticated.connect(_signed_in, sender=app, weak=False)
     user_logged_out.connect(_signed_out, sender=app, weak=False)
+    password_changed.connect(_password_changed, sender=app, weak=False)
+    password_reset.connect(_password_changed, sender=app, weak=False)
 
 
 def end_a_session_that_ended():
@@ -87,6 +89,11 @@ def _signed_in(app: Flask, user, **_extra) -> None:
 def _signed_out(app: Flask, **_extra) -> None:
     session.pop(SIGN_IN_KEY, None)
     current_app.session_interface.regenerate(session)
+
+
+def _password_changed(app: Flask, user, **_extra) -> None:
+    """Committed with the new password (Flask-Security commits after the view)."""
+    sessions.end_other_sessions(db.session, user_id=user.id, keep_sid_hash=sessions.sid_hash(session.sid))
 
 
 class MySessionsView(RoleRequired, BaseView):
