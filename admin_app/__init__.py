@@ -14,7 +14,8 @@ from admin_app.config import SUPPORTED_LOCALES, load_settings
 from admin_app.extensions import babel, csrf, db, limiter, mail, migrate, security
 from admin_app.models import Role, User
 from admin_app.models.audit import set_actor_resolver
-from admin_app.views.accounts import guessing
+from admin_app.views.accounts import guessing, sessions
+from admin_app.views.accounts.login_form import PracticeLoginForm
 from admin_app.views.platform import headers
 from admin_app.views.platform.log_privacy import PrivateFlask
 
@@ -42,12 +43,13 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     mail.init_app(app)
+    sessions.init_app(app)  # server-side sessions; ended ones are signed out before the CSRF check
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", rate_limits.storage_uri(app.config))
     app.config.setdefault("RATELIMIT_ENABLED", True)  # explicit: Flask-Limiter would inherit the last app's
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    security.init_app(app, SQLAlchemyUserDatastore(db, User, Role))
+    security.init_app(app, SQLAlchemyUserDatastore(db, User, Role), login_form=PracticeLoginForm)
     guessing.init_app(app)  # limits and lockout on the sign-in forms: views/accounts/guessing.py
     set_actor_resolver(current_actor)
 

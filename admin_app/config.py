@@ -297,9 +297,18 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         # in row 1,048,576 or column XFD (a workbook is compressed), and reading every row up to it would not end.
         "IMPORT_MAX_ROWS": _integer(env, "IMPORT_MAX_ROWS", 50_000, 1),
         "IMPORT_MAX_COLUMNS": _integer(env, "IMPORT_MAX_COLUMNS", 100, 1),
+        # A signed-in session ends after this many minutes without a request, and this many hours after
+        # sign-in however busy (services/accounts/sessions.py); the cookie holds only the session's id.
+        "SESSION_IDLE_MINUTES": _integer(env, "SESSION_IDLE_MINUTES", 30, 1),
+        "SESSION_MAX_HOURS": _integer(env, "SESSION_MAX_HOURS", 12, 1),
+        # The session is saved when it changes (its last use at most once a minute), not on every request.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
+        # No "remember me" (see the login form): these flags hold should a remember cookie ever be sent.
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "FLASK_ADMIN_FLUID_LAYOUT": True,
         **_security_settings(env, production),
@@ -345,6 +354,7 @@ def _security_settings(env: Mapping[str, str], production: bool) -> dict:
         "SECURITY_SEND_PASSWORD_CHANGE_EMAIL": True,
         "SECURITY_EMAIL_VALIDATOR_ARGS": {"check_deliverability": False},
         "SECURITY_USE_REGISTER_V2": True,
+        "SECURITY_DEFAULT_REMEMBER_ME": False,
         "SECURITY_EMAIL_SENDER": env.get("MAIL_DEFAULT_SENDER", "no-reply@practice.local"),
         "SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS": False,
         # Sign-in and reset answer the same for a known and an unknown email (no "user does not exist").

@@ -17,7 +17,7 @@ from redis import Redis
 from rq.cron import CronScheduler
 
 from admin_app.extensions import db
-from admin_app.jobs import billing, limits, messages, payouts, surveys, tasks
+from admin_app.jobs import accounts, billing, limits, messages, payouts, surveys, tasks
 from admin_app.jobs.queue import DEFAULT, FAILURE_TTL, JOB_TIMEOUT, MESSAGES, RESULT_TTL
 
 
@@ -37,6 +37,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("payout-run", payouts.draft_due_payouts, DEFAULT, "23 * * * *"),
     Periodic("admin-task-scan", tasks.scan_tasks, DEFAULT, "*/15 * * * *"),
     Periodic("rate-limit-clean-up", limits.purge_rate_limit_counters, DEFAULT, "41 * * * *"),
+    Periodic("ended-sessions", accounts.delete_ended_sessions, DEFAULT, "*/10 * * * *"),
 )
 
 

@@ -53,6 +53,7 @@ from admin_app.models.scheduling import (
     Modality,
     Participant,
 )
+from admin_app.models.sessions import WebSession
 from admin_app.models.sites import Room, Site
 from admin_app.models.surveys import SurveyInvitation, SurveyRating, SurveyResponse
 from admin_app.models.tasks import (
@@ -148,4 +149,5 @@ __all__ = [
     "SurveyResponse",
     "Therapist",
     "User",
+    "WebSession",
 ]

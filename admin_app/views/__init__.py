@@ -11,6 +11,9 @@ from admin_app import models
 from admin_app.services.billing import sending
 from admin_app.views.accounts import invitation
 from admin_app.views.accounts.logins import UserView
+from admin_app.views.accounts.sessions import PORTAL_ENDPOINT as PORTAL_SESSIONS
+from admin_app.views.accounts.sessions import STAFF_ENDPOINT as STAFF_SESSIONS
+from admin_app.views.accounts.sessions import MySessionsView, PortalSessionsView
 from admin_app.views.audit.trail import AuditEventView
 from admin_app.views.billing import public as receipt_link
 from admin_app.views.billing.ageing import AgeingView
@@ -204,6 +207,7 @@ def _staff_admin(app: Flask) -> Admin:
     )
     admin.add_view(RoomUseView(name=_l("Room use"), endpoint="room_use", url="reports/room-use", category=reports))
     admin.add_view(NotificationsView(name=_l("Notifications"), endpoint=STAFF_ENDPOINT, url="notifications"))
+    admin.add_view(MySessionsView(name=_l("My sessions"), endpoint=STAFF_SESSIONS, url="sessions"))
     return admin
 
 
@@ -262,6 +266,7 @@ def _therapist_portal(app: Flask) -> Admin:
         )
     )
     portal.add_view(PortalNotificationsView(name=_l("Notifications"), endpoint=PORTAL_ENDPOINT, url="notifications"))
+    portal.add_view(PortalSessionsView(name=_l("My sessions"), endpoint=PORTAL_SESSIONS, url="sessions"))
     return portal
 
 

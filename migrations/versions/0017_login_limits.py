@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017_login_limits'
-down_revision = '0015_reservation_low_use'
+down_revision = '0016_web_sessions'
 branch_labels = None
 depends_on = None
 

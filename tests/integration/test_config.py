@@ -53,6 +53,9 @@ TWILIO = {
         ({"RECEIPT_LINK_VALID_DAYS": "0"}, "RECEIPT_LINK_VALID_DAYS", "at least 1"),
         ({"RECEIPT_LINK_VALID_DAYS": "a month"}, "RECEIPT_LINK_VALID_DAYS", "a month"),
         ({"IMPORT_MAX_ROWS": "0"}, "IMPORT_MAX_ROWS", "at least 1"),
+        ({"SESSION_IDLE_MINUTES": "0"}, "SESSION_IDLE_MINUTES", "at least 1"),
+        ({"SESSION_IDLE_MINUTES": "half an hour"}, "SESSION_IDLE_MINUTES", "half an hour"),
+        ({"SESSION_MAX_HOURS": "0"}, "SESSION_MAX_HOURS", "at least 1"),
         ({"IMPORT_MAX_COLUMNS": "many"}, "IMPORT_MAX_COLUMNS", "many"),
         ({"MISSED_SESSION_FEE_PERCENT": "half"}, "MISSED_SESSION_FEE_PERCENT", "half"),
         ({"MISSED_SESSION_FEE_PERCENT": "100.5"}, "MISSED_SESSION_FEE_PERCENT", "0 to 100"),
@@ -95,6 +98,7 @@ def test_production_with_its_secrets_starts_with_secure_cookies(tmp_path):
 
     assert settings["SECRET_KEY"] == "s" * 40
     assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["REMEMBER_COOKIE_SECURE"] is True and settings["REMEMBER_COOKIE_SAMESITE"] == "Lax"
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db/practice"
     assert settings["SECURITY_TOTP_SECRETS"] == {"1": "t" * 40}
     assert (settings["REQUIRE_2FA_STAFF"], settings["REQUIRE_2FA_THERAPISTS"]) == (True, False)
@@ -131,6 +135,7 @@ def test_the_defaults_are_the_lima_practice_on_sqlite(tmp_path):
     assert settings["PRACTICE_PHONE"] == ""
     assert settings["RECEIPT_LINK_VALID_DAYS"] == 30
     assert (settings["IMPORT_MAX_ROWS"], settings["IMPORT_MAX_COLUMNS"]) == (50_000, 100)
+    assert (settings["SESSION_IDLE_MINUTES"], settings["SESSION_MAX_HOURS"]) == (30, 12)
 
 
 @pytest.mark.parametrize(

@@ -87,7 +87,7 @@ def csp_nonce() -> str:
 
 def _no_store(response):
     """Nothing the app answers is kept by a browser or a proxy, unless the view chose its caching."""
-    if _is_static(request.endpoint):
+    if is_static(request.endpoint):
         return response
     caching = response.cache_control
     if not (caching.public or caching.private):
@@ -95,6 +95,6 @@ def _no_store(response):
     return response
 
 
-def _is_static(endpoint: str | None) -> bool:
+def is_static(endpoint: str | None) -> bool:
     """The app's and Flask-Admin's static files (public assets: jQuery, Bootstrap, our JS and CSS)."""
     return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static"))
