@@ -17,7 +17,7 @@ from admin_app.extensions import db
 from admin_app.models import User, WebSession
 from admin_app.services.accounts import sessions
 from tests.conftest import login, make_app, sign_in_therapist
-from tests.factories import make_admin, make_therapist
+from tests.factories import PASSWORD, make_admin, make_therapist
 from tests.pages import text_of
 
 COOKIE = "session"
@@ -163,7 +163,7 @@ def test_a_deactivated_therapist_record_signs_the_therapist_out(app):
 def test_my_sessions_lists_them_and_signs_out_another_one(app, staff):
     laptop = signed_in(app)
     phone = app.test_client()
-    phone.post("/login", data={"email": staff.email, "password": "password123"}, headers={"User-Agent": "PhoneBrowser"})
+    phone.post("/login", data={"email": staff.email, "password": PASSWORD}, headers={"User-Agent": "PhoneBrowser"})
 
     page = laptop.get("/admin/sessions/").get_data(as_text=True)
     assert "PhoneBrowser" in page and "This session" in page
@@ -202,7 +202,7 @@ def test_sign_out_everywhere_ends_every_session_of_mine(app, staff):
 
 def test_no_remember_me_cookie_is_issued_and_none_signs_in(app, staff):
     browser = app.test_client()
-    browser.post("/login", data={"email": staff.email, "password": "password123", "remember": "y"})
+    browser.post("/login", data={"email": staff.email, "password": PASSWORD, "remember": "y"})
     assert browser.get_cookie("remember_token") is None
     assert "Remember" not in sign_in_page(app.test_client())
 
@@ -228,6 +228,7 @@ def test_cookies_are_http_only_same_site_and_secure_in_production(database_url, 
         "APP_ENV": "production",
         "SECRET_KEY": "production-secret",
         "SECURITY_PASSWORD_SALT": "production-salt",
+        "SECURITY_TOTP_SECRET": "t" * 40,
         "DATABASE_URL": database_url,
     }
     settings = load_settings(env, tmp_path)

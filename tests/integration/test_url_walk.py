@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask_admin.contrib.sqla import ModelView
+from sqlalchemy import update
 from werkzeug.routing import Map, Rule
 
 from admin_app.extensions import db, limiter
@@ -31,6 +32,7 @@ from admin_app.models import (
     Invoice,
     Participant,
     PayoutStatement,
+    User,
 )
 from tests.conftest import login
 from tests.factories import PASSWORD, make_admin
@@ -42,8 +44,9 @@ ONE_RECORD = re.compile(r"(details|edit|letter|statement|pdf|ask|clinical_note)"
 
 
 # Pages that end the visitor's session (Flask-Security's second-step page signs out a visitor who is
-# not half-way through signing in): walked last, so the walk stays signed in until then.
+# not half-way through signing in; My sessions ends one or all): walked last, so the walk stays signed in.
 SIGNING_OUT = {"security.logout", "security.two_factor_token_validation"}
+SIGNING_OUT |= {f"{area}.{end}" for area in ("my_sessions", "portal_sessions") for end in ("end", "end_all")}
 
 
 def walked_rules(app) -> list:
@@ -116,8 +119,8 @@ def junk_form(owner, record_id: int) -> dict:
 class Walk:
     """One role's walk: what it requested and what went wrong."""
 
-    def __init__(self, app, role: str, client, owner, others: tuple) -> None:
-        self.app, self.role, self.client, self.owner = app, role, client, owner
+    def __init__(self, app, role: str, client, owner, others: tuple, sign_in=lambda: None) -> None:
+        self.app, self.role, self.client, self.owner, self.sign_in = app, role, client, owner, sign_in
         self.secrets = [secret for caseload in others for secret in caseload.secrets]
         self.protect = others
         self.models = view_models(app)
@@ -139,12 +142,15 @@ class Walk:
 
     def walk(self) -> None:
         """Every GET first, then the other methods: a POST that deletes (staff may) does not turn
-        the pages read after it into 404s; the pages that sign out come after both."""
+        the pages read after it into 404s; the pages that sign out come after both, each request
+        of theirs signed in afresh."""
         rules = walked_rules(self.app)
         staying = [rule for rule in rules if rule.endpoint not in SIGNING_OUT]
         leaving = [rule for rule in rules if rule.endpoint in SIGNING_OUT]
         for part, reading in ((staying, True), (staying, False), (leaving, True), (leaving, False)):
             for rule in part:
+                if part is leaving:
+                    self.sign_in()
                 try:
                     url = rule.build(rule_arguments(rule, self.owner.ids))[1]
                 except UnfilledArgument as missing:
@@ -229,17 +235,26 @@ def fresh_limits():
 def test_every_url_for_every_role_with_the_other_therapists_ids(app, client, role, tmp_path, monkeypatch, fresh_limits):
     monkeypatch.setattr(app, "instance_path", str(tmp_path))  # the approval letters' folder
     rosa, jorge = two_caseloads()
+
+    def signing_in(email: str):
+        def sign_in() -> None:
+            # The walk's junk passwords (re-authentication, change of password) lock the login, as
+            # they should: it is unlocked before signing in again.
+            db.session.execute(update(User).where(User.email == email).values(failed_logins=0, locked_until=None))
+            db.session.commit()
+            assert login(client, email, PASSWORD).status_code == 302
+
+        sign_in()
+        return sign_in
+
     if role == "therapist A":
-        assert login(client, rosa.therapist.email, PASSWORD).status_code == 302
-        walk = Walk(app, role, client, jorge, (jorge,))
+        walk = Walk(app, role, client, jorge, (jorge,), signing_in(rosa.therapist.email))
     elif role == "therapist B":
-        assert login(client, jorge.therapist.email, PASSWORD).status_code == 302
-        walk = Walk(app, role, client, rosa, (rosa,))
+        walk = Walk(app, role, client, rosa, (rosa,), signing_in(jorge.therapist.email))
     elif role == "staff":
         staff = make_admin()
         db.session.commit()
-        assert login(client, staff.email, PASSWORD).status_code == 302
-        walk = Walk(app, role, client, jorge, ())
+        walk = Walk(app, role, client, jorge, (), signing_in(staff.email))
     else:
         walk = Walk(app, role, client, jorge, (rosa, jorge))
     started = time.monotonic()
