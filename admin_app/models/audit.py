@@ -33,6 +33,8 @@ class AuditAction(enum.StrEnum):
     DELETE = "delete"
     EXPORT = "export"
     VIEW = "view"
+    SIGN_IN = "sign_in"
+    SIGN_IN_FAILED = "sign_in_failed"
 
 
 class Audited:

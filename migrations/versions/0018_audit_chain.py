@@ -4,6 +4,8 @@
 admin_app.models.audit. The rows written before this revision are chained here, in id order, so
 `flask audit verify` checks the whole trail from its first row. `detail` holds what an event was
 about beyond one record (an export's screen, filters and row count), never a client's name.
+Two actions join the trail, sign-ins and failed sign-ins: the action column widens to hold them and
+its CHECK constraint (`ck_audit_event_audit_action`, models.base.str_enum) is made again.
 
 Revision ID: 0018_audit_chain
 Revises: 0015_reservation_low_use
@@ -24,9 +26,25 @@ branch_labels = None
 depends_on = None
 
 BATCH = 5000
+ACTIONS_BEFORE = ('create', 'update', 'delete', 'export', 'view')
+ACTIONS_AFTER = (*ACTIONS_BEFORE, 'sign_in', 'sign_in_failed')
+
+
+def _action_check(actions: tuple[str, ...]) -> str:
+    return "action IN ({})".format(", ".join(f"'{action}'" for action in actions))
+
+
+def _actions(actions: tuple[str, ...]) -> None:
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_audit_event_audit_action'), type_='check')
+        batch_op.alter_column(
+            'action', type_=sa.String(length=max(map(len, actions))), existing_nullable=False
+        )
+        batch_op.create_check_constraint(op.f('ck_audit_event_audit_action'), _action_check(actions))
 
 
 def upgrade():
+    _actions(ACTIONS_AFTER)
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('detail', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('chain_hash', sa.String(length=64), nullable=True))
@@ -71,3 +89,6 @@ def downgrade():
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_column('chain_hash')
         batch_op.drop_column('detail')
+    # Sign-ins cannot stay under the old constraint.
+    op.execute("DELETE FROM audit_event WHERE action IN ('sign_in', 'sign_in_failed')")
+    _actions(ACTIONS_BEFORE)

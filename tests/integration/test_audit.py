@@ -104,7 +104,7 @@ def test_a_csv_export_is_recorded(admin_client):
     assert summary(events()[-1]) == ("export", "client", None, "staff@example.com", [])
 
 
-def test_the_audit_screen_lists_the_events_for_the_admin(admin_client):
+def test_the_audit_screen_lists_the_events_for_the_admin(admin_client, admin_user):
     admin_client.post("/admin/client/new/", data=client_form())
     client_id = db.session.scalar(select(Client.id))
     admin_client.post(
@@ -121,6 +121,8 @@ def test_the_audit_screen_lists_the_events_for_the_admin(admin_client):
         ("staff@example.com", "Exported", "client", "", ""),
         ("staff@example.com", "Changed", "client", str(client_id), "email, birth_date"),
         ("staff@example.com", "Created", "client", str(client_id), ""),
+        ("staff@example.com", "Signed in", "app_user", str(admin_user.id), ""),
+        ("system", "Created", "app_user", str(admin_user.id), ""),
     ]
 
 
