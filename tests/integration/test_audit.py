@@ -141,3 +141,30 @@ def test_the_audit_trail_cannot_be_edited_or_deleted_from_the_screen(admin_clien
     admin_client.post("/admin/auditevent/action/", data={"action": "delete", "rowid": [str(event.id)]})
 
     assert event.id in [e.id for e in events()]
+
+
+def test_an_export_records_its_screen_filters_and_row_count_but_no_search_text(admin_client):
+    make_client(full_name="Ana Quispe", preferred_language="es")
+    make_client(full_name="Ana Ruiz", preferred_language="es")
+    make_client(full_name="Luis Quispe", preferred_language="en", active=False)
+    db.session.commit()
+
+    csv_file = admin_client.get("/admin/client/export/csv/?search=Quispe&flt0_0=1").get_data(as_text=True)
+    workbook = admin_client.get("/admin/client/export/xlsx/?flt0_2=es")
+    assert workbook.status_code == 200
+
+    assert "Ana Quispe" in csv_file and "Luis Quispe" not in csv_file
+    exported, exported_xlsx = events("client")[-2:]
+    assert exported.detail == {
+        "screen": "client",
+        "filters": [{"filter": "Active", "operation": "equals", "value": "1"}],
+        "search": "yes",
+        "rows": 1,
+    }
+    assert exported_xlsx.detail == {  # a text filter may hold a name: only that it was given
+        "screen": "client",
+        "filters": [{"filter": "Preferred language", "operation": "contains", "value": "yes"}],
+        "search": "no",
+        "rows": 2,
+    }
+    assert "Quispe" not in json.dumps([e.detail for e in events()])
