@@ -7,17 +7,20 @@ import json
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import AuditEvent, Client
+from admin_app.models import AuditAction, AuditEvent, Client
 from tests.factories import make_client
 from tests.integration.test_records_crud import client_form
 from tests.pages import flashed, list_rows
 
 
-def events(entity: str | None = None) -> list[AuditEvent]:
+def events(entity: str | None = None, *, reads: bool = False) -> list[AuditEvent]:
+    """The trail's events (of `entity`), without the views of pages unless `reads`."""
     db.session.expire_all()
     query = select(AuditEvent).order_by(AuditEvent.id)
     if entity:
         query = query.where(AuditEvent.entity == entity)
+    if not reads:
+        query = query.where(AuditEvent.action != AuditAction.VIEW)
     return list(db.session.scalars(query))
 
 
