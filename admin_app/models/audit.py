@@ -21,7 +21,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import JSON, ForeignKey, String, event, insert, inspect, select, text
+from sqlalchemy import JSON, ForeignKey, Index, String, event, insert, inspect, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from admin_app.models.base import Base, UTCDateTime, str_enum, utcnow
@@ -51,6 +51,8 @@ class Audited:
 
 class AuditEvent(Base):
     __tablename__ = "audit_event"
+    # A record's events (a client's access history) by entity and id together.
+    __table_args__ = (Index("ix_audit_event_entity_record", "entity", "entity_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -48,6 +48,7 @@ def upgrade():
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('detail', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('chain_hash', sa.String(length=64), nullable=True))
+        batch_op.create_index('ix_audit_event_entity_record', ['entity', 'entity_id'], unique=False)
     _chain_existing_rows()
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.alter_column('chain_hash', existing_type=sa.String(length=64), nullable=False)
@@ -87,6 +88,7 @@ def _chain_existing_rows():
 
 def downgrade():
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_event_entity_record')
         batch_op.drop_column('chain_hash')
         batch_op.drop_column('detail')
     # Sign-ins cannot stay under the old constraint.
