@@ -146,6 +146,39 @@ def test_the_audit_trail_cannot_be_edited_or_deleted_from_the_screen(admin_clien
     assert event.id in [e.id for e in events()]
 
 
+def test_no_audit_screen_offers_or_accepts_a_change(app, admin_client):
+    """Every URL of the audit screens (and the client's access history), whatever it is: a POST to
+    any of them leaves the trail as it was, and the list offers no create, edit or delete."""
+    client = make_client()
+    db.session.commit()
+    before = [summary(e) for e in events(reads=True)]
+    last = events(reads=True)[-1]
+    rules = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("auditevent.") or rule.endpoint == "client.access_view"
+    ]
+    assert len(rules) > 3
+
+    for rule in rules:
+        path = rule.rule.replace("<export_type>", "csv")
+        answer = admin_client.post(
+            f"{path}?id={last.id}",
+            data={"id": str(last.id), "rowid": [str(last.id)], "action": "delete", "actor": "someone@example.com"},
+        )
+        assert answer.status_code in (302, 403, 404, 405), (path, answer.status_code)
+
+    after = [summary(e) for e in events(reads=True)]
+    assert after[: len(before)] == before
+    assert all(action == "view" for action, *_rest in after[len(before) :])  # the list pages shown since
+    listing = admin_client.get("/admin/auditevent/").get_data(as_text=True)
+    for offered in ("/admin/auditevent/new/", "/admin/auditevent/edit/", "/admin/auditevent/delete/"):
+        assert offered not in listing
+    assert f"/admin/client/access/?id={client.id}" in admin_client.get(
+        f"/admin/client/details/?id={client.id}"
+    ).get_data(as_text=True)
+
+
 def test_an_export_records_its_screen_filters_and_row_count_but_no_search_text(admin_client):
     make_client(full_name="Ana Quispe", preferred_language="es")
     make_client(full_name="Ana Ruiz", preferred_language="es")
