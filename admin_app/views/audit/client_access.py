@@ -3,8 +3,9 @@ reached from the client's page. Only the staff's client view mixes it in: the po
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import abort, flash, redirect, request
 from flask_admin import expose
+from flask_admin.babel import gettext as admin_gettext
 
 from admin_app.extensions import db
 from admin_app.services.audit import trail
@@ -20,8 +21,9 @@ class ClientAccessHistory:
     @expose("/access/")
     def access_view(self):
         client = self.get_one(request.args.get("id"))
-        if client is None:
-            abort(404)
+        if client is None:  # as Flask-Admin's own record pages answer
+            flash(admin_gettext("Record does not exist."), "error")
+            return redirect(self.get_url(".index_view"))
         page = request.args.get("page", "0")
         if not page.isdecimal() or int(page) > bounds.MAX_RECORD_ID:  # a page no trail reaches
             abort(404)
