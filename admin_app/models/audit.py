@@ -123,8 +123,16 @@ def _chain_head(session: Session) -> str:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_chain_head(session: Session, _transaction) -> None:
-    """A transaction (or savepoint) that ended may have taken its rows with it: read the head again."""
+def _forget_chain_head(session: Session, transaction) -> None:
+    """The transaction ended, and its lock with it: the next one reads the head again. A savepoint
+    released keeps it (its rows stay)."""
+    if transaction.parent is None:
+        session.info.pop(_HEAD, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_head(session: Session, _previous_transaction) -> None:
+    """A rollback, of a savepoint too, may have taken the rows the head was: read it again."""
     session.info.pop(_HEAD, None)
 
 

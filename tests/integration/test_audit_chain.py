@@ -78,6 +78,24 @@ def test_a_changed_record_id_or_time_is_found(trail):
     assert verify_chain(db.session).broken_at == trail[0]
 
 
+def test_rows_of_a_savepoint_rolled_back_leave_no_gap_in_the_chain(app):
+    def view(entity_id: int) -> None:
+        record_event(db.session, action=AuditAction.VIEW, entity="client", entity_id=entity_id)
+
+    view(1)
+    kept = db.session.begin_nested()
+    view(2)
+    kept.commit()
+    dropped = db.session.begin_nested()
+    view(3)
+    dropped.rollback()
+    view(4)
+    db.session.commit()
+
+    assert [e.entity_id for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))] == [1, 2, 4]
+    assert verify_chain(db.session) == ChainCheck(3, None)
+
+
 def _write_events(database_url: str, process: int, start, count: int) -> None:
     """A writer in its own process: `count` transactions of two events each (nothing else in them: a new
     client would take the client-number counter's lock, which serialises the writers by itself)."""
