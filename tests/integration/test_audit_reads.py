@@ -1,17 +1,18 @@
 """Reads of protected data in the audit trail: the client's pages (staff and portal), the client list
-(one event per page, with its row count), and the screens that show survey comments."""
+(one event per page, with its row count), the screens that show survey comments, receipts and payments."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from admin_app.extensions import db
-from admin_app.models import AuditAction, AuditEvent
+from admin_app.models import AuditAction, AuditEvent, Payment
 from tests.conftest import sign_in_therapist
 from tests.factories import make_client, make_therapist
+from tests.integration.billing.test_receipts import carla_paid, in_vancouver  # noqa: F401 (fixtures)
 from tests.integration.test_survey_screens import MY_RATINGS, PERIOD, RESPONSES, as_therapist
 from tests.integration.test_survey_screens import practice as survey_practice  # noqa: F401 (a fixture)
 
@@ -92,3 +93,25 @@ def test_a_therapist_reading_their_comments_is_recorded_by_month_and_count(clien
         survey_practice.ana.email,
         {"screen": "my_ratings", "comments": {"2026-10": 3}},
     )
+
+
+def test_receipts_and_payments_shown_are_recorded(admin_client, carla_paid):  # noqa: F811
+    db.session.commit()
+    with_receipt = set(db.session.scalars(select(Payment.id).where(Payment.receipt_number.is_not(None))))
+    every_payment = db.session.scalar(select(func.count(Payment.id)))
+
+    assert admin_client.get("/admin/receipts/").status_code == 200
+    assert admin_client.get(f"/admin/payments/details/?id={carla_paid.id}").status_code == 200
+    assert admin_client.get("/admin/payments/").status_code == 200
+
+    listed, opened, payments_page = [r for r in reads() if r[0] == "payment"]
+    assert listed[:3] == ("payment", None, "staff@example.com")
+    assert (listed[3]["screen"], listed[3]["rows"], set(listed[3]["ids"])) == (
+        "receipts",
+        len(with_receipt),
+        with_receipt,
+    )
+    assert carla_paid.id in with_receipt
+    assert opened == ("payment", carla_paid.id, "staff@example.com", None)
+    assert payments_page[3] == {"screen": "payment", "page": 0, "rows": every_payment, "search": "no"}
+    assert "Carla" not in json.dumps(reads())
