@@ -18,6 +18,7 @@ from admin_app.extensions import db
 from admin_app.jobs import runner, schedule
 from admin_app.services import imports
 from admin_app.services.accounts import invitations, logins
+from admin_app.services.audit import chain as audit_chain
 from admin_app.services.billing import ageing_report, invoice_listing, invoice_run, issuing, payers
 from admin_app.services.billing import report as billing_report
 from admin_app.services.payouts import report as payouts_report
@@ -34,6 +35,7 @@ from admin_app.services.tasks import listing as task_listing
 from admin_app.services.tasks import scan as task_scan
 
 accounts_cli = AppGroup("accounts", help="Create logins for the staff and the therapists.")
+audit_cli = AppGroup("audit", help="Check the audit trail.")
 
 
 def practice_command(func):
@@ -537,8 +539,22 @@ for _kind, _module in imports.KINDS.items():
     import_cli.add_command(_import_command(_kind, _module))
 
 
+@audit_cli.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Check the hash chain of the whole audit trail; exits non-zero naming the first row that does not match."""
+    check = audit_chain.verify_chain(db.session)
+    if check.broken_at is not None:
+        raise click.ClickException(
+            f"Audit row {check.broken_at} does not match the chain (changed, or the row before it was deleted); "
+            f"{check.checked} rows before it are intact."
+        )
+    click.echo(f"The audit trail is intact: {check.checked} rows checked.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(accounts_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(seed_demo)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(surveys_cli)

@@ -30,8 +30,24 @@ class Role(Base, FsRoleMixin):
         return self.name
 
 
-class User(Base, FsUserMixin):
+class User(Audited, Base, FsUserMixin):
+    """A login. Changes to it are audited by field name (email, active, password, second factor) and
+    its roles by name added and removed; sign-ins are recorded as such (views/audit/sign_ins.py), so
+    the counters a sign-in updates are not recorded as changes."""
+
     __tablename__ = "app_user"
+    audit_ignored = frozenset(
+        {
+            "last_login_at",
+            "current_login_at",
+            "last_login_ip",
+            "current_login_ip",
+            "login_count",
+            "update_datetime",
+            "failed_logins",  # each failure is recorded as a failed sign-in
+        }
+    )
+    audit_collections = ("roles",)
 
     locale: Mapped[str | None] = mapped_column(String(5))
     # Wrong passwords in a row since the last sign-in or lockout, and the lockout they led to

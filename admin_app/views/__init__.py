@@ -14,6 +14,7 @@ from admin_app.views.accounts.logins import UserView
 from admin_app.views.accounts.sessions import PORTAL_ENDPOINT as PORTAL_SESSIONS
 from admin_app.views.accounts.sessions import STAFF_ENDPOINT as STAFF_SESSIONS
 from admin_app.views.accounts.sessions import MySessionsView, PortalSessionsView
+from admin_app.views.audit import sign_ins
 from admin_app.views.audit.trail import AuditEventView
 from admin_app.views.billing import public as receipt_link
 from admin_app.views.billing.ageing import AgeingView
@@ -279,6 +280,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(invitation.blueprint)
     app.register_blueprint(statistics.blueprint)
     register_template_filters(app)
+    sign_ins.init_app(app)
     # Called by the navbar of both areas (one COUNT query per page, none when signed out).
     app.jinja_env.globals["notification_bell"] = notification_bell
     app.jinja_env.globals["task_bell"] = task_bell

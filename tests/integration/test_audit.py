@@ -7,17 +7,20 @@ import json
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import AuditEvent, Client
+from admin_app.models import AuditAction, AuditEvent, Client
 from tests.factories import make_client
 from tests.integration.test_records_crud import client_form
 from tests.pages import flashed, list_rows
 
 
-def events(entity: str | None = None) -> list[AuditEvent]:
+def events(entity: str | None = None, *, reads: bool = False) -> list[AuditEvent]:
+    """The trail's events (of `entity`), without the views of pages unless `reads`."""
     db.session.expire_all()
     query = select(AuditEvent).order_by(AuditEvent.id)
     if entity:
         query = query.where(AuditEvent.entity == entity)
+    if not reads:
+        query = query.where(AuditEvent.action != AuditAction.VIEW)
     return list(db.session.scalars(query))
 
 
@@ -104,7 +107,7 @@ def test_a_csv_export_is_recorded(admin_client):
     assert summary(events()[-1]) == ("export", "client", None, "staff@example.com", [])
 
 
-def test_the_audit_screen_lists_the_events_for_the_admin(admin_client):
+def test_the_audit_screen_lists_the_events_for_the_admin(admin_client, admin_user):
     admin_client.post("/admin/client/new/", data=client_form())
     client_id = db.session.scalar(select(Client.id))
     admin_client.post(
@@ -121,6 +124,8 @@ def test_the_audit_screen_lists_the_events_for_the_admin(admin_client):
         ("staff@example.com", "Exported", "client", "", ""),
         ("staff@example.com", "Changed", "client", str(client_id), "email, birth_date"),
         ("staff@example.com", "Created", "client", str(client_id), ""),
+        ("staff@example.com", "Signed in", "app_user", str(admin_user.id), ""),
+        ("system", "Created", "app_user", str(admin_user.id), ""),
     ]
 
 
@@ -139,3 +144,63 @@ def test_the_audit_trail_cannot_be_edited_or_deleted_from_the_screen(admin_clien
     admin_client.post("/admin/auditevent/action/", data={"action": "delete", "rowid": [str(event.id)]})
 
     assert event.id in [e.id for e in events()]
+
+
+def test_no_audit_screen_offers_or_accepts_a_change(app, admin_client):
+    """Every URL of the audit screens (and the client's access history), whatever it is: a POST to
+    any of them leaves the trail as it was, and the list offers no create, edit or delete."""
+    client = make_client()
+    db.session.commit()
+    before = [summary(e) for e in events(reads=True)]
+    last = events(reads=True)[-1]
+    rules = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("auditevent.") or rule.endpoint == "client.access_view"
+    ]
+    assert len(rules) > 3
+
+    for rule in rules:
+        path = rule.rule.replace("<export_type>", "csv")
+        answer = admin_client.post(
+            f"{path}?id={last.id}",
+            data={"id": str(last.id), "rowid": [str(last.id)], "action": "delete", "actor": "someone@example.com"},
+        )
+        assert answer.status_code in (302, 403, 404, 405), (path, answer.status_code)
+
+    after = [summary(e) for e in events(reads=True)]
+    assert after[: len(before)] == before
+    assert all(action == "view" for action, *_rest in after[len(before) :])  # the list pages shown since
+    listing = admin_client.get("/admin/auditevent/").get_data(as_text=True)
+    for offered in ("/admin/auditevent/new/", "/admin/auditevent/edit/", "/admin/auditevent/delete/"):
+        assert offered not in listing
+    assert f"/admin/client/access/?id={client.id}" in admin_client.get(
+        f"/admin/client/details/?id={client.id}"
+    ).get_data(as_text=True)
+
+
+def test_an_export_records_its_screen_filters_and_row_count_but_no_search_text(admin_client):
+    make_client(full_name="Ana Quispe", preferred_language="es")
+    make_client(full_name="Ana Ruiz", preferred_language="es")
+    make_client(full_name="Luis Quispe", preferred_language="en", active=False)
+    db.session.commit()
+
+    csv_file = admin_client.get("/admin/client/export/csv/?search=Quispe&flt0_0=1").get_data(as_text=True)
+    workbook = admin_client.get("/admin/client/export/xlsx/?flt0_2=es")
+    assert workbook.status_code == 200
+
+    assert "Ana Quispe" in csv_file and "Luis Quispe" not in csv_file
+    exported, exported_xlsx = events("client")[-2:]
+    assert exported.detail == {
+        "screen": "client",
+        "filters": [{"filter": "Active", "operation": "equals", "value": "1"}],
+        "search": "yes",
+        "rows": 1,
+    }
+    assert exported_xlsx.detail == {  # a text filter may hold a name: only that it was given
+        "screen": "client",
+        "filters": [{"filter": "Preferred language", "operation": "contains", "value": "yes"}],
+        "search": "no",
+        "rows": 2,
+    }
+    assert "Quispe" not in json.dumps([e.detail for e in events()])

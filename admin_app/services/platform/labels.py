@@ -239,6 +239,8 @@ CHOICES: dict[type[enum.Enum], dict[str, object]] = {
         "delete": _l("Deleted"),
         "export": _l("Exported"),
         "view": _l("Viewed"),
+        "sign_in": _l("Signed in"),
+        "sign_in_failed": _l("Sign-in failed"),
     },
     Channel: {"email": _l("Email"), "sms": _l("SMS")},
     # "On hold", not "Held": an appointment's "Held" (it took place) translates differently.

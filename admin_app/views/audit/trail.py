@@ -12,4 +12,6 @@ class AuditEventView(PracticeModelView):
     column_list = ("occurred_at", "actor", "action", "entity", "entity_id", "changed_fields")
     column_filters = ("occurred_at", "actor", "action", "entity", "entity_id")
     column_default_sort = ("occurred_at", True)
-    column_details_list = column_list
+    # What an export contained, the roles added to a login (never a name); the chain's hash for a reader
+    # comparing with `flask audit verify`.
+    column_details_list = (*column_list, "detail", "chain_hash")

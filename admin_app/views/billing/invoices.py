@@ -24,14 +24,14 @@ from sqlalchemy.orm import joinedload
 from wtforms import DateField, StringField, TextAreaField
 
 from admin_app.extensions import db
-from admin_app.models import AuditAction, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
-from admin_app.models.audit import record_event
+from admin_app.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from admin_app.services.billing import drafts, issuing, ledger, payments, sending
 from admin_app.services.billing.invoice_figures import NO_FIGURES, InvoiceFigures, invoice_figures
 from admin_app.services.platform import bounds
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import FIELDS, INVOICE_STATES, field_label
 from admin_app.services.platform.money import format_money
+from admin_app.views.audit.reads import AuditedReads
 from admin_app.views.platform.base import PracticeModelView, id_arg
 from admin_app.views.platform.formatting import NO_VALUE
 from admin_app.views.platform.rules import commit_or_flash
@@ -149,7 +149,7 @@ def _send_one(invoice_id: int) -> None:
         raise RuleViolation(f"{label}: {error}") from None
 
 
-class InvoiceView(PracticeModelView):
+class InvoiceView(AuditedReads, PracticeModelView):
     """Read-only as a record: invoices are made by runs and changed only through the draft rules."""
 
     details_template = "admin/billing/invoice.html"
@@ -263,9 +263,7 @@ class InvoiceView(PracticeModelView):
         if invoice is None:
             flash(admin_gettext("Record does not exist."), "error")
             return redirect(self.get_url(".index_view"))
-        record_event(db.session, action=AuditAction.VIEW, entity=Invoice.__tablename__, entity_id=invoice.id)
-        db.session.commit()
-        return self._page(invoice)
+        return self._page(invoice)  # its reading recorded as the page is made (AuditedReads)
 
     @expose("/run/")
     def run_view(self):

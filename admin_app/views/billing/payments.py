@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from flask import current_app, flash, g, redirect, request, url_for
 from flask_admin import BaseView, expose
-from flask_admin.babel import gettext as admin_gettext
 from flask_admin.form import BaseForm
 from flask_admin.model.fields import AjaxSelectField
 from flask_babel import gettext
@@ -24,12 +23,12 @@ from wtforms import DateField, DecimalField, SelectField, StringField
 from wtforms.validators import InputRequired
 
 from admin_app.extensions import db
-from admin_app.models import AuditAction, Payer, Payment, PaymentMethod
-from admin_app.models.audit import record_event
+from admin_app.models import Payer, Payment, PaymentMethod
 from admin_app.services.billing import ledger, payer_payments, payments, receipts
 from admin_app.services.platform import bounds, clinic_time
 from admin_app.services.platform.labels import FIELDS, choices_for
 from admin_app.services.platform.money import format_money
+from admin_app.views.audit.reads import AuditedReads
 from admin_app.views.people.records import client_loader
 from admin_app.views.platform.base import PracticeModelView, RoleRequired, id_arg
 from admin_app.views.platform.formatting import NO_VALUE
@@ -63,7 +62,7 @@ def _receipt_cell(_view, _context, payment: Payment, _name) -> str:
     )
 
 
-class PaymentView(PracticeModelView):
+class PaymentView(AuditedReads, PracticeModelView):
     """Read-only: payments are recorded through the forms below and applied by the payment rules."""
 
     can_create = False
@@ -116,16 +115,6 @@ class PaymentView(PracticeModelView):
         if payment.id not in found:
             found.update(ledger.unapplied(db.session, [payment.id]))
         return found[payment.id]
-
-    @expose("/details/")
-    def details_view(self):
-        payment = self.get_one(request.args.get("id"))
-        if payment is None:
-            flash(admin_gettext("Record does not exist."), "error")
-            return redirect(self.get_url(".index_view"))
-        record_event(db.session, action=AuditAction.VIEW, entity=Payment.__tablename__, entity_id=payment.id)
-        db.session.commit()
-        return super().details_view()
 
 
 class PaymentForm(BaseForm):

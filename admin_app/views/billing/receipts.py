@@ -1,5 +1,6 @@
 """Receipts for the staff: the newest ones, each to print (its PDF, an export in the audit trail) or to
-send again (a new link by email; the old links keep working until they expire). Staff only.
+send again (a new link by email; the old links keep working until they expire). Staff only. The list
+shown is recorded in the audit trail (the receipts it lists, by payment id).
 
 The rules are in `services.billing.receipts`; these routes only call them. Addresses carry the
 payment's id, never the client's name.
@@ -14,7 +15,8 @@ from flask_admin import BaseView, expose
 from flask_babel import gettext
 
 from admin_app.extensions import db
-from admin_app.models import Payment
+from admin_app.models import AuditAction, Payment
+from admin_app.models.audit import record_event
 from admin_app.services.billing import receipts
 from admin_app.views.platform.base import RoleRequired
 from admin_app.views.platform.downloads import download_or_back
@@ -23,7 +25,16 @@ from admin_app.views.platform.downloads import download_or_back
 class ReceiptsView(RoleRequired, BaseView):
     @expose("/")
     def index(self):
-        return self.render("admin/billing/receipts.html", rows=receipts.latest_receipts(db.session))
+        rows = receipts.latest_receipts(db.session)
+        page = self.render("admin/billing/receipts.html", rows=rows)
+        record_event(
+            db.session,
+            action=AuditAction.VIEW,
+            entity=Payment.__tablename__,
+            detail={"screen": "receipts", "rows": len(rows), "ids": [row.payment_id for row in rows]},
+        )
+        db.session.commit()
+        return page
 
     @expose("/<int:payment_id>.pdf")
     def pdf(self, payment_id: int):

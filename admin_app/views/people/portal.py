@@ -29,6 +29,7 @@ from admin_app.services.people.caseload import CaseloadClient, Colour, therapist
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import choice_label
 from admin_app.services.tasks import client_requests
+from admin_app.views.audit.reads import AuditedReads
 from admin_app.views.billing.colours import authorizations_table, status_label
 from admin_app.views.people.caseload import ROW_CLASSES, local_when
 from admin_app.views.people.clinical_notes import ClinicalNotesInPortal
@@ -125,7 +126,7 @@ def _authorizations(_view, _context, client: Client, _name) -> Markup:
     return authorizations_table(authorization_rows(db.session, client_id=client.id))
 
 
-class MyClientsView(ClinicalNotesInPortal, TherapistScopedView):
+class MyClientsView(AuditedReads, ClinicalNotesInPortal, TherapistScopedView):
     prepare = staticmethod(people.prepare_client)
     list_template = "portal/my_clients.html"
     details_template = "portal/client_details.html"

@@ -24,6 +24,8 @@ from admin_app.services.platform.labels import INVERSE_LINK, choice_label, choic
 from admin_app.services.scheduling import calendar
 from admin_app.services.tasks import bad_fit
 from admin_app.views.accounts.logins import flash_bulk_invitation
+from admin_app.views.audit.client_access import ClientAccessHistory
+from admin_app.views.audit.reads import AuditedReads
 from admin_app.views.billing.colours import ClientRowColours, authorizations_table
 from admin_app.views.people.clinical_notes import ClinicalNotesForStaff
 from admin_app.views.platform.base import PracticeModelView, row_action_button
@@ -100,7 +102,7 @@ def _client_bad_fit(_view, _context, client: Client, _name) -> Markup:
     return Markup(render_template("admin/tasks/bad_fit_client.html", entries=entries, to_local=clinic_time.to_local))
 
 
-class ClientView(ClinicalNotesForStaff, ClientRowColours, PracticeModelView):
+class ClientView(AuditedReads, ClientAccessHistory, ClinicalNotesForStaff, ClientRowColours, PracticeModelView):
     details_template = "admin/client_details.html"
     prepare = staticmethod(people.prepare_client)
     ensure_deletable = staticmethod(people.ensure_client_deletable)

@@ -4,7 +4,8 @@ read in batches and written as it is read, so the file can be of any length in t
 Flask-Admin's own export loads the rows in the view and streams them after the view has returned,
 when the request's session is already closed (every row a `DetachedInstanceError` in a real server),
 and builds an XLSX in memory. Here the rows are read by a session the export opens and closes
-itself, while the file is written; the documents service writes the file and records the export.
+itself, while the file is written; the documents service writes the file and records the export,
+with the screen, its filters and whether a search narrowed it (`export_detail`) and the rows written.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from itertools import islice
 from flask import flash, redirect
 from flask_admin import expose
 from flask_admin.babel import gettext as admin_gettext
+from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.helpers import get_redirect_target
+from flask_admin.model import filters
+from flask_babel import force_locale
 from sqlalchemy.orm import Query
 
 from admin_app.extensions import db
@@ -26,6 +30,26 @@ from admin_app.views.platform.downloads import attachment
 
 ROWS_PER_BATCH = 500
 WRITERS = ("csv", "xlsx")
+# Filters whose value is a yes/no, a number, a date or time, or one of an enum's values: never a name.
+# Any other filter's value is free text, which may be a client's name: recorded as given, not kept.
+VALUE_KEPT = (
+    filters.BaseBooleanFilter,
+    filters.BaseIntFilter,
+    filters.BaseFloatFilter,
+    filters.BaseIntListFilter,
+    filters.BaseFloatListFilter,
+    filters.BaseDateFilter,
+    filters.BaseDateBetweenFilter,
+    filters.BaseDateTimeFilter,
+    filters.BaseDateTimeBetweenFilter,
+    filters.BaseTimeFilter,
+    filters.BaseTimeBetweenFilter,
+    sqla_filters.EnumEqualFilter,
+    sqla_filters.EnumFilterNotEqual,
+    sqla_filters.EnumFilterInList,
+    sqla_filters.EnumFilterNotInList,
+)
+FREE_TEXT = "yes"
 
 
 class StreamedExport:
@@ -52,13 +76,30 @@ class StreamedExport:
         header = [str(label) for _name, label in self._export_columns]
         rows = self._export_rows(self._export_query())
         filename = self.get_export_name(export_type)
-        export = documents.Export(self.model.__tablename__)
+        export = documents.Export(self.model.__tablename__, detail=self.export_detail())
         if export_type == "xlsx":
             document = documents.xlsx_document(db.session, header, rows, filename=filename, export=export)
             db.session.commit()
         else:
             document = documents.streamed_csv_document(db.engine, header, rows, filename=filename, export=export)
         return attachment(document)
+
+    def export_detail(self) -> dict:
+        """What the audit trail keeps of the export's scope: the screen, each filter (in English, its
+        value only when it cannot be a name) and whether a search narrowed it, never the search text."""
+        args = self._get_list_extra_args()
+        applied = []
+        with force_locale("en"):
+            for index, _name, value in args.filters or ():
+                flt = self._filters[index]
+                applied.append(
+                    {
+                        "filter": str(flt.name),
+                        "operation": str(flt.operation()),
+                        "value": value if isinstance(flt, VALUE_KEPT) else FREE_TEXT,
+                    }
+                )
+        return {"screen": self.endpoint, "filters": applied, "search": FREE_TEXT if args.search else "no"}
 
     def get_export_name(self, export_type: str = "csv") -> str:
         """The list's name and the clinic-time minute of the export (not the server's clock)."""

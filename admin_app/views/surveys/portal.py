@@ -12,6 +12,8 @@ from flask_admin import BaseView, expose
 from flask_babel import get_locale
 
 from admin_app.extensions import db
+from admin_app.models import AuditAction, SurveyResponse
+from admin_app.models.audit import record_event
 from admin_app.services.platform.months import Month
 from admin_app.services.surveys import results as survey_results
 from admin_app.views.platform.portal import TherapistPortal, current_therapist_id
@@ -32,7 +34,7 @@ class MyRatingsView(TherapistPortal, BaseView):
         months = survey_results.therapist_results(
             db.session, current_therapist_id(), period, with_client_names=not anonymous
         )
-        return self.render(
+        page = self.render(
             "portal/survey_ratings.html",
             period=period,
             months=months,
@@ -40,3 +42,13 @@ class MyRatingsView(TherapistPortal, BaseView):
             month_name=month_name,
             stars=stars,
         )
+        # The comments shown, by month and count (the page names no response: it must not tell who wrote one).
+        if shown := {month.month: len(month.comments) for month in months if month.comments}:
+            record_event(
+                db.session,
+                action=AuditAction.VIEW,
+                entity=SurveyResponse.__tablename__,
+                detail={"screen": "my_ratings", "comments": shown},
+            )
+            db.session.commit()
+        return page

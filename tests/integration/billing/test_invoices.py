@@ -137,7 +137,8 @@ def test_the_run_is_a_few_statements_whatever_the_number_of_charges(october):
     with counted_queries() as statements:
         invoice_run(db.session, through=OCTOBER_END)
         db.session.flush()
-    assert len(statements) <= 12, "\n".join(statements)
+    # 12, and the audit chain's two per transaction (its lock, then the read of its last row)
+    assert len(statements) <= 14, "\n".join(statements)
 
 
 def test_an_edited_draft_keeps_what_staff_changed_and_gives_removed_charges_back(october):

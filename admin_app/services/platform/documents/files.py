@@ -11,6 +11,9 @@ is made (the web user, the CLI command), since a streamed file is written after 
   rows left), in a short transaction of its own: committing the session that reads the rows would
   expire the records still being streamed, and a failed download must not take the record of what
   already left with it.
+
+The event's `detail` says what the file contained: what the caller knows (the screen, its filters)
+and what only the writing knows, the number of rows written (of files, for a ZIP).
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ class Export:
 
     entity: str
     entity_id: int | None = None
+    # What the caller knows of the contents (a list's screen and filters), never a client's name.
+    detail: dict | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,7 +110,7 @@ def pdf_zip_document(
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         for name, document in zip(names, documents, strict=True):
             bundle.writestr(zipfile.ZipInfo(name, date_time=stamp), document, compress_type=zipfile.ZIP_DEFLATED)
-    _record(session, export, actor)
+    _record(session, export, actor, files=len(names))
     return Document(archive.getvalue(), ZIP_MIMETYPE, filename)
 
 
@@ -118,8 +123,9 @@ def csv_document(
     export: Export | None,
 ) -> Document:
     """CSV text (`spreadsheets.csv_text`: BOM, formulas neutralised), made whole."""
-    content = spreadsheets.csv_text(header, rows)
-    _record(session, export)
+    counted = _Counted(rows)
+    content = spreadsheets.csv_text(header, counted)
+    _record(session, export, rows=counted.count)
     return Document(content, CSV_MIMETYPE, filename)
 
 
@@ -135,14 +141,15 @@ def streamed_csv_document(
     (or stops), `rows` is closed if it can be (a generator releasing its session) and the export is
     recorded through `bind`, in a transaction of its own."""
     actor = current_actor()  # read now: the rows are written after the view has returned
+    counted = _Counted(rows)
 
     def chunks() -> Iterator[str]:
         try:
-            yield from spreadsheets.csv_chunks(header, rows)
+            yield from spreadsheets.csv_chunks(header, counted)
         finally:
             _close(rows)
             with Session(bind=bind) as session, session.begin():
-                _record(session, export, actor)
+                _record(session, export, actor, rows=counted.count)
 
     return Document(chunks(), CSV_MIMETYPE, filename)
 
@@ -157,11 +164,12 @@ def xlsx_document(
 ) -> Document:
     """An XLSX workbook (`spreadsheets.write_xlsx`: row by row, text neutralised) in a temporary file
     with no name on disk, gone once closed."""
+    counted = _Counted(rows)
     try:
-        document = _xlsx_file(lambda file: spreadsheets.write_xlsx(file, header, rows), filename)
+        document = _xlsx_file(lambda file: spreadsheets.write_xlsx(file, header, counted), filename)
     finally:
         _close(rows)
-    _record(session, export)
+    _record(session, export, rows=counted.count)
     return document
 
 
@@ -169,8 +177,9 @@ def workbook_document(
     session: Session, sheets: Iterable[spreadsheets.Sheet], *, filename: str, export: Export | None
 ) -> Document:
     """An XLSX workbook of several sheets (`spreadsheets.write_workbook`), handed out as `xlsx_document`."""
-    document = _xlsx_file(lambda file: spreadsheets.write_workbook(file, sheets), filename)
-    _record(session, export)
+    counted = [spreadsheets.Sheet(sheet.title, _Counted(sheet.rows)) for sheet in sheets]
+    document = _xlsx_file(lambda file: spreadsheets.write_workbook(file, counted), filename)
+    _record(session, export, rows=sum(sheet.rows.count for sheet in counted))
     return document
 
 
@@ -192,6 +201,20 @@ def text_document(session: Session, text: str, *, mimetype: str, filename: str, 
     return Document(text, mimetype, filename)
 
 
+class _Counted:
+    """Rows passed through, counted as they are written (the count is what the file holds, also when
+    a download stopped early)."""
+
+    def __init__(self, rows: Iterable[Sequence[object]]) -> None:
+        self._rows = rows
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Sequence[object]]:
+        for row in self._rows:
+            self.count += 1
+            yield row
+
+
 def _close(rows: Iterable) -> None:
     """Let go of what a generator of rows holds (its own session) before the export is recorded."""
     close = getattr(rows, "close", None)
@@ -199,8 +222,16 @@ def _close(rows: Iterable) -> None:
         close()
 
 
-def _record(session: Session, export: Export | None, actor: Actor | None = None) -> None:
-    """The export's audit event; `export` None is a document without protected data (the practice's
-    yearly figures), which the trail does not need."""
+def _record(session: Session, export: Export | None, actor: Actor | None = None, **counts: int) -> None:
+    """The export's audit event, its detail what the caller said and what was counted (`rows`, `files`);
+    `export` None is a document without protected data (the practice's yearly figures), which the
+    trail does not need."""
     if export is not None:
-        record_event(session, action=AuditAction.EXPORT, entity=export.entity, entity_id=export.entity_id, actor=actor)
+        record_event(
+            session,
+            action=AuditAction.EXPORT,
+            entity=export.entity,
+            entity_id=export.entity_id,
+            actor=actor,
+            detail={**(export.detail or {}), **counts} or None,
+        )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from admin_app.models import SurveyInvitation, SurveyRating, SurveyResponse
 from admin_app.services.platform.labels import FIELDS
 from admin_app.services.surveys import nps
+from admin_app.views.audit.reads import AuditedReads
 from admin_app.views.platform.base import PracticeModelView
 from admin_app.views.platform.filters import LiveOptions
 from admin_app.views.scheduling.appointments import therapist_options
@@ -24,7 +25,8 @@ from admin_app.views.surveys.staff.filters import (
 )
 
 
-class SurveyResponseView(PracticeModelView):
+class SurveyResponseView(AuditedReads, PracticeModelView):
+    audit_list_ids = True  # each row shows a comment
     can_create = False
     can_edit = False
     can_delete = False
