@@ -248,18 +248,22 @@ VANCOUVER_SETTINGS = {
 VANCOUVER_ADMIN = ("admin@vancouver.example.com", "demo-admin-2026")  # the Vancouver demo's staff, English UI
 
 
-def small_lima(tmp_path_factory, name: str) -> Iterator[Practice]:
-    """A Lima demo of its own (4 therapists, 3 months) in database `name`, served by gunicorn: for a
-    module whose changes (a payout run, say) must touch no other test's practice."""
+SMALL = ("--therapists", "4", "--months", "3")
+VANCOUVER_SEED = ("--practice", "vancouver", *SMALL)
+
+
+def demo_of_its_own(
+    tmp_path_factory, name: str, *, settings: dict[str, str] | None = None, seed: tuple = SMALL
+) -> Iterator[Practice]:
+    """A demo practice of its own in database `name` (Lima, 4 therapists, 3 months, unless `seed` says
+    otherwise), served by gunicorn with `settings`: for a module whose changes (a payout run, say) or
+    settings must touch no other test's practice."""
     sink = SmtpSink()
     sink.start()
     try:
         for database_url in fresh_database(tmp_path_factory, name):
             yield from serve(
-                sink,
-                database_url,
-                tmp_path_factory.mktemp(name) / "gunicorn.log",
-                seed=("--therapists", "4", "--months", "3"),
+                sink, database_url, tmp_path_factory.mktemp(name) / "gunicorn.log", settings=settings, seed=seed
             )
     finally:
         sink.stop()
@@ -269,19 +273,7 @@ def small_lima(tmp_path_factory, name: str) -> Iterator[Practice]:
 def vancouver(chromium, tmp_path_factory) -> Iterator[Practice]:
     """A small Vancouver demo network (4 therapists; the month before last, last month and this one)
     served by gunicorn, for the module that asks for it."""
-    sink = SmtpSink()
-    sink.start()
-    try:
-        for database_url in fresh_database(tmp_path_factory, "e2evan"):
-            yield from serve(
-                sink,
-                database_url,
-                tmp_path_factory.mktemp("e2e-vancouver") / "gunicorn.log",
-                settings=VANCOUVER_SETTINGS,
-                seed=("--practice", "vancouver", "--therapists", "4", "--months", "3"),
-            )
-    finally:
-        sink.stop()
+    yield from demo_of_its_own(tmp_path_factory, "e2evan", settings=VANCOUVER_SETTINGS, seed=VANCOUVER_SEED)
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import SmtpSink
-from tests.e2e.conftest import fresh_database, serve
+from tests.e2e.conftest import demo_of_its_own
 
 LIMIT = 8
 WORKERS = 3
@@ -23,21 +22,11 @@ PID_LOG = "--access-logformat '%(p)s \"%(m)s %(U)s\" %(s)s'"
 @pytest.fixture(scope="module")
 def three_workers(tmp_path_factory):
     """A one-therapist, one-month Lima demo served by three gunicorn workers, without REDIS_URL."""
-    sink = SmtpSink()
-    sink.start()
     settings = {"WEB_CONCURRENCY": str(WORKERS), "SURVEY_GUESS_LIMIT": f"{LIMIT} per hour"}
     settings["GUNICORN_CMD_ARGS"] = PID_LOG
-    try:
-        for database_url in fresh_database(tmp_path_factory, "e2elimits"):
-            yield from serve(
-                sink,
-                database_url,
-                tmp_path_factory.mktemp("e2e-limits") / "gunicorn.log",
-                settings=settings,
-                seed=("--therapists", "1", "--months", "1"),
-            )
-    finally:
-        sink.stop()
+    yield from demo_of_its_own(
+        tmp_path_factory, "e2elimits", settings=settings, seed=("--therapists", "1", "--months", "1")
+    )
 
 
 def status_of(url: str) -> int:

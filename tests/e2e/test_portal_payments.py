@@ -19,7 +19,7 @@ from admin_app.services.payouts.run import payout_run
 from admin_app.services.platform.money import format_money
 from admin_app.services.platform.months import Month
 from tests.conftest import make_app
-from tests.e2e.conftest import THERAPIST, Practice, small_lima, watched_browser
+from tests.e2e.conftest import THERAPIST, Practice, demo_of_its_own, watched_browser
 from tests.e2e.helpers import follow, last_month, log_in
 from tests.integration.test_month_report import pdf_text
 
@@ -27,7 +27,7 @@ from tests.integration.test_month_report import pdf_text
 @pytest.fixture(scope="module")
 def lima(chromium, tmp_path_factory) -> Iterator[Practice]:
     """A Lima demo of its own (4 therapists, 3 months), so its payouts touch no other test's practice."""
-    yield from small_lima(tmp_path_factory, "e2emypay")
+    yield from demo_of_its_own(tmp_path_factory, "e2emypay")
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from admin_app.extensions import db
 from tests.conftest import make_app
-from tests.e2e.conftest import ADMIN, Practice, small_lima, watched_browser
+from tests.e2e.conftest import ADMIN, Practice, demo_of_its_own, watched_browser
 from tests.e2e.helpers import alerts, clinic_today, follow, log_in, pick_from_search, pick_option
 from tests.factories import make_client, make_reservation, make_site, make_therapist
 
@@ -32,7 +32,7 @@ def day() -> dt.date:
 @pytest.fixture(scope="module")
 def lima(chromium, tmp_path_factory) -> Iterator[Practice]:
     """A Lima demo of its own: the site and therapist added here touch no other test's practice."""
-    yield from small_lima(tmp_path_factory, "e2erooms")
+    yield from demo_of_its_own(tmp_path_factory, "e2erooms")
 
 
 @pytest.fixture(scope="module")

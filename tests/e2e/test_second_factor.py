@@ -21,13 +21,13 @@ from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import User
-from tests.conftest import SmtpSink, make_app
+from tests.conftest import make_app
 from tests.e2e.conftest import (
     LANGUAGE_USERS,
     VANCOUVER_ADMIN,
+    VANCOUVER_SEED,
     VANCOUVER_SETTINGS,
-    fresh_database,
-    serve,
+    demo_of_its_own,
     watched_browser,
 )
 from tests.e2e.helpers import assert_accessible, follow, log_out
@@ -40,19 +40,7 @@ SETTINGS = {**VANCOUVER_SETTINGS, "REQUIRE_2FA_STAFF": "true", "REQUIRE_2FA_THER
 @pytest.fixture(scope="module")
 def secured(chromium, tmp_path_factory) -> Iterator:
     """A small Vancouver network whose every login must have a second factor."""
-    sink = SmtpSink()
-    sink.start()
-    try:
-        for database_url in fresh_database(tmp_path_factory, "e2e2fa"):
-            yield from serve(
-                sink,
-                database_url,
-                tmp_path_factory.mktemp("e2e-2fa") / "gunicorn.log",
-                settings=SETTINGS,
-                seed=("--practice", "vancouver", "--therapists", "4", "--months", "3"),
-            )
-    finally:
-        sink.stop()
+    yield from demo_of_its_own(tmp_path_factory, "e2e2fa", settings=SETTINGS, seed=VANCOUVER_SEED)
 
 
 @pytest.fixture

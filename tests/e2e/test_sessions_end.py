@@ -16,8 +16,7 @@ from sqlalchemy import update
 
 from admin_app.extensions import db
 from admin_app.models import User
-from tests.conftest import SmtpSink
-from tests.e2e.conftest import _run_flask, fresh_database, serve, watched_browser
+from tests.e2e.conftest import _run_flask, demo_of_its_own, watched_browser
 from tests.e2e.helpers import alerts, follow, log_in
 
 COOKIE = "session"
@@ -122,19 +121,9 @@ def alerts_or_flashes(page) -> list[str]:
 @pytest.fixture(scope="module")
 def quickly_idle(chromium, tmp_path_factory) -> Iterator:
     """A small Lima practice whose sessions end after one idle minute."""
-    sink = SmtpSink()
-    sink.start()
-    try:
-        for database_url in fresh_database(tmp_path_factory, "e2eidle"):
-            yield from serve(
-                sink,
-                database_url,
-                tmp_path_factory.mktemp("e2e-idle") / "gunicorn.log",
-                settings={"SESSION_IDLE_MINUTES": "1"},
-                seed=("--therapists", "2", "--months", "1"),
-            )
-    finally:
-        sink.stop()
+    yield from demo_of_its_own(
+        tmp_path_factory, "e2eidle", settings={"SESSION_IDLE_MINUTES": "1"}, seed=("--therapists", "2", "--months", "1")
+    )
 
 
 def test_an_idle_session_ends_with_a_message(chromium, quickly_idle, request):
