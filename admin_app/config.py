@@ -409,4 +409,7 @@ class TestingSettings:
         # Tests sign in far more often than people: the limit tests set their own.
         "SIGN_IN_LIMIT_PER_ADDRESS": "10000 per hour",
         "SIGN_IN_LIMIT_PER_ACCOUNT": "10000 per hour",
+        # Tests move the clock by hours and months after signing in: the session tests set their own.
+        "SESSION_IDLE_MINUTES": 10 * 366 * 24 * 60,
+        "SESSION_MAX_HOURS": 10 * 366 * 24,
     }

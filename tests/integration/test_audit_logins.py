@@ -12,7 +12,9 @@ from admin_app.models import AuditAction, AuditEvent, Role
 from admin_app.models.audit import record_event
 from admin_app.services.audit.chain import verify_chain
 from tests.conftest import login
-from tests.factories import make_admin, make_therapist, make_therapist_user
+from tests.factories import PASSWORD, make_admin, make_therapist, make_therapist_user
+
+NEW_PASSWORD = "lantern-orchard-quietly-7"
 
 
 def events(entity: str = "app_user") -> list[AuditEvent]:
@@ -82,13 +84,13 @@ def test_a_password_change_names_the_field_only(client):
 
     client.post(
         "/change-password",
-        data={"password": "password123", "new_password": "changed-pass-7", "new_password_confirm": "changed-pass-7"},
+        data={"password": PASSWORD, "new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD},
     )
 
     changes = [e for e in events()[before:] if e.action == AuditAction.UPDATE]
     assert "password" in changes[0].changed_fields
     db.session.refresh(admin)
-    for secret in ("changed-pass-7", admin.password, old_hash):
+    for secret in (NEW_PASSWORD, admin.password, old_hash):
         assert secret not in everything_recorded()
 
 

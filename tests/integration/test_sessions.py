@@ -24,6 +24,13 @@ COOKIE = "session"
 ENDED = "Your session has ended"
 
 
+@pytest.fixture(autouse=True)
+def production_limits(app, monkeypatch):
+    """The defaults a practice gets (the suite's own settings let sessions outlive its clock jumps)."""
+    monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 30)
+    monkeypatch.setitem(app.config, "SESSION_MAX_HOURS", 12)
+
+
 @pytest.fixture
 def staff(app):
     user = make_admin()

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from admin_app.models import User, WebSession
+from admin_app.models import THERAPIST_ROLE, User, WebSession
 from admin_app.models.base import utcnow
 
 TOUCH_EVERY = dt.timedelta(minutes=1)
@@ -228,7 +228,8 @@ def refusal(sign_in: SignIn | None, *, user: User, now: dt.datetime, limits: Lim
         return _l("Your session has ended. Please sign in again.")
     if now >= sign_in.ends_at(limits):
         return ended_message(limits)
-    if user.therapist is not None and not user.therapist.active:
+    # Staff logins have no therapist record: no query to find that out on each of their pages.
+    if user.has_role(THERAPIST_ROLE) and user.therapist is not None and not user.therapist.active:
         return _l("Your session has ended: your therapist record is no longer active.")
     return None
 
