@@ -90,3 +90,15 @@ def test_a_therapist_cannot_open_the_history_and_a_missing_client_is_not_found(a
     assert therapist.get(f"/admin/client/access/?id={ana.id}").status_code == 403
     assert admin_client.get("/admin/client/access/?id=999999").status_code == 302  # to the list, as details do
     assert admin_client.get(f"/admin/client/access/?id={ana.id}&page=x").status_code == 404
+
+
+def test_a_change_names_its_fields_by_their_labels(admin_client, rosa):
+    ana = make_client(rosa, full_name="Ana Quispe")
+    db.session.commit()
+    ana.email, ana.phone = "ana.quispe@example.com", "+51987650033"
+    db.session.commit()
+
+    page = body(admin_client.get(f"/admin/client/access/?id={ana.id}"))
+
+    fields = re.findall(r'<td class="col-fields">(.*?)</td>', page, flags=re.S)
+    assert "Email, Phone" in [cell.strip() for cell in fields]
