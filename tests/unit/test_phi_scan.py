@@ -101,3 +101,14 @@ def test_the_command_line_exits_non_zero_on_a_finding(tmp_path):
     )
     assert done.returncode == 1
     assert "phone '+51900000777'" in done.stdout
+
+
+def test_a_one_word_name_is_an_ordinary_word_and_not_looked_for(tmp_path):
+    folder = folder_with_values(tmp_path, "job 3f2a expired after 60 s\n")
+    with (folder / VALUES_FILE).open("a") as values:
+        values.write(json.dumps({"field": "full_name", "value": "expired"}) + "\n")
+
+    status, report = scanned(folder)
+
+    assert status == 0, report
+    assert "5 client values looked for" in report  # the one-word name is not among them
