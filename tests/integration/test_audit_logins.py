@@ -110,3 +110,18 @@ def test_a_second_factor_set_up_names_its_fields_and_a_staff_reset_is_recorded(a
     assert "JBSWY3DPEHPK3PXP" not in everything_recorded()
     assert summary(events("second_factor")[-1])[:3] == ("delete", admin.id, "system")
     assert verify_chain(db.session).broken_at is None
+
+
+def test_the_right_password_of_a_login_with_a_second_step_is_no_failed_sign_in(client, app, monkeypatch):
+    """The password step leads on to the code: neither a sign-in nor a failure until the code is checked."""
+    monkeypatch.setitem(app.config, "REQUIRE_2FA_STAFF", True)
+    make_admin()
+    db.session.commit()
+    before = len(events())
+
+    assert login(client, "staff@example.com").headers["Location"].endswith("/tf-setup")
+
+    assert [summary(e) for e in events()[before:]] == []
+    assert login(client, "nobody@example.com", "her-password-2").status_code == 200
+    unknown = ("sign_in_failed", None, "anonymous", [], {"known_login": False})
+    assert [summary(e) for e in events()[before:]] == [unknown]

@@ -8,7 +8,7 @@ as a failed attempt for no known login.
 
 from __future__ import annotations
 
-from flask import Flask, Response, after_this_request, g, request
+from flask import Flask, Response, after_this_request, g, request, session
 from flask_security import current_user, user_authenticated, user_failed_authn
 
 from admin_app.extensions import db
@@ -41,12 +41,19 @@ def _unknown_login(response: Response) -> Response:
         and request.endpoint in SIGN_IN_ENDPOINTS
         and not g.get(_RECORDED)
         and not current_user.is_authenticated
+        and not _on_to_second_factor(response)
     ):
         record_event(
             db.session, action=AuditAction.SIGN_IN_FAILED, entity=ENTITY, actor=ANONYMOUS, detail={"known_login": False}
         )
         db.session.commit()
     return response
+
+
+def _on_to_second_factor(response: Response) -> bool:
+    """The password was right and the login is led on to its second step (Flask-Security keeps whose it is
+    in the session): no sign-in yet, and no failure either; the code's check records one or the other."""
+    return response.status_code in (302, 303) and "tf_user_id" in session
 
 
 def _record(action: AuditAction, user_id: int, actor, detail: dict) -> None:
