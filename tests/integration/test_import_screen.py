@@ -76,7 +76,7 @@ def preview_rows(page: str) -> list[dict]:
     listed = []
     for row in re.findall(r"<tr data-row=[^>]*>(.*?)</tr>", table.group(1), re.S):
         errors = re.findall(
-            r'<span class="error-column">(.*?)</span>: <span class="error-reason">(.*?)</span>', row, re.S
+            r'<span class="error-column">(.*?):</span> <span class="error-reason">(.*?)</span>', row, re.S
         )
         listed.append(
             {
