@@ -110,9 +110,21 @@ class Preview:
         return Page(outcome, number, pages, tuple(rows[(number - 1) * size : number * size]))
 
     def save(self, path: Path) -> None:
-        """Written whole or not at all: a reader never finds half a preview."""
+        """Written whole or not at all: a reader never finds half a preview. Rows are lists, not
+        objects: a file of 50,000 rows is read back in a fraction of a second."""
+        saved = {
+            "kind": self.kind,
+            "key_headers": self.key_headers,
+            "rows": [
+                [row.number, row.outcome, row.keys, [[error.column, error.reason] for error in row.errors]]
+                for row in self.rows
+            ],
+            "file_errors": [[error.row, error.column, error.reason] for error in self.file_errors],
+            "matched": self.matched,
+            "warnings": self.warnings,
+        }
         partial = path.with_name(path.name + ".part")
-        partial.write_text(json.dumps(dataclasses.asdict(self)), encoding="utf-8")
+        partial.write_text(json.dumps(saved, separators=(",", ":")), encoding="utf-8")
         os.replace(partial, path)
 
     @classmethod
@@ -125,15 +137,10 @@ class Preview:
                 kind=saved["kind"],
                 key_headers=tuple(saved["key_headers"]),
                 rows=tuple(
-                    PreviewRow(
-                        number=row["number"],
-                        outcome=row["outcome"],
-                        keys=tuple(row["keys"]),
-                        errors=tuple(RowError(**error) for error in row["errors"]),
-                    )
-                    for row in saved["rows"]
+                    PreviewRow(number, outcome, tuple(keys), tuple(RowError(number, *error) for error in errors))
+                    for number, outcome, keys, errors in saved["rows"]
                 ),
-                file_errors=tuple(RowError(**error) for error in saved["file_errors"]),
+                file_errors=tuple(RowError(*error) for error in saved["file_errors"]),
                 matched=dict(saved["matched"]),
                 warnings=tuple(saved["warnings"]),
             )

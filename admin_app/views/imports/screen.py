@@ -332,9 +332,9 @@ class ImportView(RoleRequired, BaseView):
     def render_preview(self, pending: Pending, preview: Preview, *, outcome: str | None = None, page: int = 1):
         """`outcome` None: the rows in error when there are some (what to fix), else every row;
         "all": every row."""
-        if outcome is None and preview.counts()[ERROR]:
-            outcome = ERROR
         counts = preview.counts()
+        if outcome is None and counts[ERROR]:
+            outcome = ERROR
         return self.render(
             "admin/import.html",
             step="preview",
