@@ -163,8 +163,8 @@ def test_every_bad_row_is_reported_and_nothing_is_written(practice):
 
     assert [str(error) for error in plan.errors] == [
         "row 3, column approved_sessions: must be at least 1, got 0",
-        "row 4, column valid_from: 2026-13-01 is not a date as YYYY-MM-DD (or DD/MM/YYYY)",
-        "row 4, column valid_until: 31/02/2027 is not a date as YYYY-MM-DD (or DD/MM/YYYY)",
+        "row 4, column valid_from: 2026-13-01 is not a day of the calendar",
+        "row 4, column valid_until: 31/02/2027 is not a day of the calendar",
         "row 5, column valid_until: 2026-09-30 is before the start, 2026-10-01",
         "row 6, column payer: no payer is named Blue Cross",
         "row 7, column client_national_id: no client has the national ID 99999999",

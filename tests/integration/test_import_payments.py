@@ -139,7 +139,7 @@ def test_a_file_with_bad_rows_writes_nothing_and_names_each_row_and_cell(practic
     assert result.exit_code == 1
     errors = [line for line in result.output.splitlines() if line.startswith("row ")]
     assert errors == [
-        "row 3, column date: 2026-11-31 is not a date as YYYY-MM-DD (or DD/MM/YYYY)",
+        "row 3, column date: 2026-11-31 is not a day of the calendar",
         "row 3, column amount: must be more than zero, got 0",
         "row 3, column currency: EUR is not one of the practice's currencies (PEN, USD)",
         "row 3, column method: bitcoin is not one of: autre, card, carte, cash, check, cheque, chèque, "

@@ -52,14 +52,42 @@ def preview_counts(page: str) -> dict[str, int]:
 
 
 def preview_errors(page: str) -> list[tuple[str, str, str]]:
+    """(row, column, reason) of the errors shown: the file's (the header row), then those of the
+    rows listed (the rows in error, when the preview opens on a file with errors)."""
     table = re.search(r'<table[^>]*id="import-errors">(.*?)</table>', page, re.S)
-    if table is None:
-        return []
-    return [
-        tuple(text_of(cell) for cell in re.findall(r'<td class="col-\w+">(.*?)</td>', row, re.S))
-        for row in re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S)
-        if "<td" in row
+    file_errors = (
+        [
+            tuple(text_of(cell) for cell in re.findall(r'<td class="col-\w+">(.*?)</td>', row, re.S))
+            for row in re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S)
+            if "<td" in row
+        ]
+        if table
+        else []
+    )
+    return file_errors + [
+        (row["row"], column, reason) for row in preview_rows(page) for column, reason in row["errors"]
     ]
+
+
+def preview_rows(page: str) -> list[dict]:
+    """The rows of the file listed on this page of the preview: number, outcome (as shown), the
+    cells that say which record it is, and (column, reason) of each error."""
+    table = re.search(r'<table[^>]*id="import-rows"[^>]*>(.*?)</table>', page, re.S)
+    listed = []
+    for row in re.findall(r"<tr data-row=[^>]*>(.*?)</tr>", table.group(1), re.S):
+        errors = re.findall(
+            r'<span class="error-column">(.*?):</span> <span class="error-reason">(.*?)</span>', row, re.S
+        )
+        listed.append(
+            {
+                "row": text_of(re.search(r'<td class="col-row">(.*?)</td>', row, re.S).group(1)),
+                "outcome": text_of(re.search(r'<td class="col-outcome">(.*?)</td>', row, re.S).group(1)),
+                "keys": [text_of(cell) for cell in re.findall(r'<td class="col-key">(.*?)</td>', row, re.S)],
+                "errors": [(text_of(column), text_of(reason)) for column, reason in errors],
+                "text": text_of(re.search(r'<td class="col-errors">(.*?)</td>', row, re.S).group(1)),
+            }
+        )
+    return listed
 
 
 @pytest.fixture
@@ -163,7 +191,12 @@ def test_confirming_checks_the_file_again(admin_client, uploads, ana_and_beto):
     assert "nothing was imported" in text_of(page)
     assert preview_errors(page) == [("3", "therapists", "no therapist has the email beto@example.com")]
     assert row_counts() == before
-    assert len(waiting_files(uploads)) == 1  # kept, to be fixed and uploaded again (or cancelled)
+    # Kept, to be fixed and uploaded again (or cancelled), with the preview of this check beside it.
+    [waiting, checked] = waiting_files(uploads)
+    assert checked == waiting.replace(".csv", ".preview.json")
+    assert preview_errors(body(admin_client.get(PREVIEW))) == [
+        ("3", "therapists", "no therapist has the email beto@example.com")
+    ]
 
 
 def test_a_therapist_saved_by_someone_else_during_the_import_stops_it(admin_client, uploads, monkeypatch):

@@ -9,13 +9,15 @@ idempotent: therapist by email, client by national ID, appointment participant b
 start and client, authorization by payer and reference.
 
 Modules: `reading` (file -> rows with canonical column names), `values` (cell parsers),
-`rows` (a row's cells into the plan), `report` (the plan and its errors), and one module per
-kind, each with `COLUMNS` (canonical name -> Spanish aliases), `REQUIRED`, `plan(session, table)`
-and `apply(session, plan)`.
+`rows` (a row's cells into the plan), `report` (the plan and its errors), `preview` (the plan
+row by row, for the screen), and one module per kind, each with `COLUMNS` (canonical name ->
+Spanish aliases), `REQUIRED`, `KEY_COLUMNS` (those that say which record a row is),
+`plan(session, table)` and `apply(session, plan)`.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import ModuleType
 
 from flask_babel import lazy_gettext as _l
@@ -23,11 +25,23 @@ from sqlalchemy.orm import Session
 
 from admin_app.services.imports import appointments, authorizations, clients, payments, reservations, rooms, therapists
 from admin_app.services.imports.matching import matched_summary
+from admin_app.services.imports.preview import Preview
 from admin_app.services.imports.reading import read_table
 from admin_app.services.imports.report import Action, ImportPlan, RowError
 from admin_app.services.platform.errors import RuleViolation
 
-__all__ = ["KINDS", "Action", "ImportPlan", "RowError", "check", "kind_module", "matched_summary", "run"]
+__all__ = [
+    "KINDS",
+    "Action",
+    "ImportPlan",
+    "Preview",
+    "RowError",
+    "check",
+    "kind_module",
+    "matched_summary",
+    "preview_file",
+    "run",
+]
 
 KINDS: dict[str, ModuleType] = {
     "therapists": therapists,
@@ -54,9 +68,20 @@ def check(session: Session, kind: str, data: bytes, filename: str) -> ImportPlan
     """Read the file and check every row; writes nothing. Raises RuleViolation (field "file")
     when the file cannot be read at all."""
     module = kind_module(kind)
-    plan = module.plan(session, read_table(data, filename, module.COLUMNS))
+    table = read_table(data, filename, module.COLUMNS)
+    plan = module.plan(session, table)
     plan.errors.sort(key=lambda error: error.row)  # in the file's order (stable: a row's columns as found)
+    shown = [name for name in module.KEY_COLUMNS if name in table.headers]
+    plan.key_headers = tuple(table.headers[name] for name in shown)
+    plan.keys = {row.number: tuple(row.values[name] for name in shown) for row in table.rows}
     return plan
+
+
+def preview_file(session: Session, *, kind: str, path: Path, filename: str) -> Preview:
+    """The row-by-row preview of a waiting upload; writes nothing (the caller ends the read
+    transaction). Takes a path and returns plain data, so a job can run it as well as a request.
+    Raises RuleViolation (field "file") like `check`, and OSError when the file is gone."""
+    return Preview.of(check(session, kind, path.read_bytes(), filename))
 
 
 def run(session: Session, kind: str, data: bytes, filename: str, *, dry_run: bool = False) -> ImportPlan:

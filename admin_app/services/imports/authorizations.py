@@ -45,6 +45,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "currency": ("moneda",),
 }
 REQUIRED: tuple[str, ...] = ("payer", "reference", "approved_sessions", "valid_from", "valid_until")
+KEY_COLUMNS: tuple[str, ...] = (*matching.CLIENT_COLUMNS, "payer", "reference")  # what tells the rows apart
 UNSET = {"therapist_id": None, "rate": None, "currency": None}  # optional: one executemany for every new row
 KEY_PARSERS = {
     "client_national_id": matching.parse_national_id,
@@ -101,9 +102,9 @@ def plan(session: Session, table: Table) -> ImportPlan:
         if not line.cells.ok:
             continue
         if change is None:
-            result.actions.append(Action.UNCHANGED)
+            result.actions[line.row.number] = Action.UNCHANGED
             continue
-        result.actions.append(Action.CREATE if change.authorization is None else Action.UPDATE)
+        result.actions[line.row.number] = Action.CREATE if change.authorization is None else Action.UPDATE
         result.changes.append(change)
     result.matched = matching.count_matches(line.matched_by for line in lines if line.cells.ok)
     return result

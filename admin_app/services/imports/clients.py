@@ -56,6 +56,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "language": ("idioma",),
 }
 REQUIRED: tuple[str, ...] = ("name",)
+KEY_COLUMNS: tuple[str, ...] = ("name", "national_id", "client_number", "email")  # what tells the rows apart
 SEPARATOR = ";"  # between the emails of `therapists` and the national IDs of `guardian_national_ids`
 NEW_PAYER_KIND = PayerKind.OTHER  # the file does not say; the staff set it on the payer's screen
 
@@ -126,11 +127,11 @@ def plan(session: Session, table: Table) -> ImportPlan:
         if not parsed.cells.ok:
             continue
         if change.client is None:
-            result.actions.append(Action.CREATE)
+            result.actions[parsed.row.number] = Action.CREATE
         elif change.fields or change.therapist_ids or change.source or change.guardians:
-            result.actions.append(Action.UPDATE)
+            result.actions[parsed.row.number] = Action.UPDATE
         else:
-            result.actions.append(Action.UNCHANGED)
+            result.actions[parsed.row.number] = Action.UNCHANGED
             continue
         result.changes.append(change)
     result.matched = matching.count_matches(parsed.matched_by for parsed in rows if parsed.cells.ok)

@@ -39,6 +39,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     **matching.CLIENT_COLUMN_ALIASES,
 }
 REQUIRED: tuple[str, ...] = ("date", "amount", "currency", "method")
+# What tells the rows apart.
+KEY_COLUMNS: tuple[str, ...] = ("date", "amount", "currency", "invoice_number", "payer", *matching.CLIENT_COLUMNS)
 KEY_PARSERS = {
     "client_national_id": matching.parse_national_id,
     "client_number": matching.parse_client_number,
@@ -103,7 +105,7 @@ def plan(session: Session, table: Table) -> ImportPlan:
     for line in lines:
         change = resolve(line, table, invoices, payers, clients)
         if change is not None and line.cells.ok:
-            result.actions.append(Action.CREATE)
+            result.actions[line.row.number] = Action.CREATE
             result.changes.append(change)
     return result
 

@@ -32,7 +32,8 @@ class ImportPlan:
     `apply` needs (e.g. the values to write per row); it is opaque outside that module."""
 
     kind: str
-    actions: list[Action] = dataclasses.field(default_factory=list)
+    # The row's number (as in `RowError`) -> what it would do; a row in error has none.
+    actions: dict[int, Action] = dataclasses.field(default_factory=dict)
     errors: list[RowError] = dataclasses.field(default_factory=list)
     changes: list = dataclasses.field(default_factory=list)
     # Rows matched to a stored client, per key ("national_id", "client_number", "email"), in the
@@ -41,13 +42,18 @@ class ImportPlan:
     # What the import does but the staff should know (e.g. a room another therapist has reserved),
     # in the importer's language; never a reason to refuse.
     warnings: list[str] = dataclasses.field(default_factory=list)
+    # Every data row of the file, by number: its cells in the kind's `KEY_COLUMNS` (those the file
+    # has, headed `key_headers` as the file writes them), so that a preview can show which record
+    # each row is. Filled in by `imports.check`.
+    key_headers: tuple[str, ...] = ()
+    keys: dict[int, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
     def counts(self) -> dict[str, int]:
-        counted = Counter(self.actions)
+        counted = Counter(self.actions.values())
         return {action.value: counted.get(action, 0) for action in Action}
 
     def error(self, row: int, column: str, reason) -> None:

@@ -36,6 +36,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "valid_until": ("vigente_hasta",),
 }
 REQUIRED: tuple[str, ...] = ("therapist_email", "site", "room", "weekday", "from", "to", "valid_from")
+KEY_COLUMNS: tuple[str, ...] = ("therapist_email", "site", "room", "weekday", "from", "to")  # what tells the rows apart
 # The rule's field -> the file's column.
 FIELD_COLUMNS = {
     "room": "room",
@@ -136,7 +137,7 @@ def plan(session: Session, table: Table) -> ImportPlan:
             cells.fail("from", _l("%(message)s (row %(row)d)", message=message, row=earlier.row))
             continue
         planned.append(Planned(row.number, reservation, therapist.full_name))
-        result.actions.append(Action.CREATE)
+        result.actions[row.number] = Action.CREATE
         result.changes.append(reservation)
     return result
 

@@ -25,6 +25,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "address": ("direccion",),
 }
 REQUIRED: tuple[str, ...] = ("site", "room")
+KEY_COLUMNS: tuple[str, ...] = ("site", "room")  # what tells the rows apart
 NAME_LENGTH = 120  # Site.name, Room.name
 
 
@@ -91,11 +92,11 @@ def plan(session: Session, table: Table) -> ImportPlan:
         if fill_address:
             filled[id(site)] = fill_address
         if isinstance(site, Site) and any(same_text(room.name, room_name) for room in site.rooms):
-            result.actions.append(Action.UPDATE if fill_address else Action.UNCHANGED)
+            result.actions[row.number] = Action.UPDATE if fill_address else Action.UNCHANGED
             if fill_address:
                 result.changes.append(Change(site, None, fill_address))
             continue
-        result.actions.append(Action.CREATE)
+        result.actions[row.number] = Action.CREATE
         result.changes.append(Change(site, room_name, fill_address))
     return result
 

@@ -48,6 +48,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 CREDENTIALS: tuple[str, ...] = ("designation", "registration_number", "registration_body")
 REQUIRED: tuple[str, ...] = ("name", "email", "default_fee", "currency")
+KEY_COLUMNS: tuple[str, ...] = ("name", "email")  # what tells the rows apart
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,13 +118,13 @@ def plan(session: Session, table: Table) -> ImportPlan:
                 result.error(row.number, _header(table, "terms_from"), reason)
                 continue
         if therapist is None:
-            result.actions.append(Action.CREATE)
+            result.actions[row.number] = Action.CREATE
             result.changes.append(Change(None, fields, terms_from))
         elif changed:
-            result.actions.append(Action.UPDATE)
+            result.actions[row.number] = Action.UPDATE
             result.changes.append(Change(therapist, changed, terms_from))
         else:
-            result.actions.append(Action.UNCHANGED)
+            result.actions[row.number] = Action.UNCHANGED
     return result
 
 

@@ -4,7 +4,8 @@ reason written for the person who fixes the spreadsheet (translatable)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
@@ -17,6 +18,16 @@ from admin_app.services.platform.errors import RuleViolation
 DATETIME_FORMATS = ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S")
 # A date alone; an Excel date cell reads as its midnight (`reading._cell_text`).
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d 00:00")
+# What each directive of the formats above matches whatever its value: a cell of the right shape
+# whose day does not exist (31/02/2026) is told so, instead of being called the wrong format.
+SHAPES = {
+    "%Y": r"(?P<year>\d{4})",
+    "%m": r"(?P<month>\d{1,2})",
+    "%d": r"(?P<day>\d{1,2})",
+    "%H": r"\d{1,2}",
+    "%M": r"\d{1,2}",
+    "%S": r"\d{1,2}",
+}
 
 
 class CellError(ValueError):
@@ -104,37 +115,58 @@ def currency(value: str) -> str:
     return code
 
 
-def local_datetime(value: str) -> dt.datetime:
-    """Clinic wall-clock time to the UTC instant; a time the clocks skip is refused."""
-    required(value)
-    for pattern in DATETIME_FORMATS:
+def _shape(pattern: str) -> re.Pattern:
+    """The `strptime` pattern as a regular expression of its shape: digits where it reads numbers,
+    whatever they are."""
+    parts = re.split(r"(%[A-Za-z])", pattern)
+    return re.compile("".join(SHAPES[part] if part in SHAPES else re.escape(part) for part in parts))
+
+
+def _read(value: str, patterns: Iterable[str]) -> dt.datetime | None:
+    """The value read by the first pattern it fits; None when it fits none. Raises CellError when
+    it has the shape of one but names a day the calendar does not have (31/02/2026, 2026-13-01)."""
+    for pattern in patterns:
         try:
-            wall = dt.datetime.strptime(value, pattern)
+            return dt.datetime.strptime(value, pattern)
         except ValueError:
             continue
-        reason = bounds.date_problem(wall)
-        if reason is not None:
-            raise _out_of_bounds(reason, value)
+    for pattern in patterns:
+        found = _shape(pattern).fullmatch(value)
+        if found is None:
+            continue
         try:
-            return from_local(wall)
-        except RuleViolation as error:
-            raise CellError(error.message) from None
-    raise CellError(_l("%(value)s is not a date and time as YYYY-MM-DD HH:MM (or DD/MM/YYYY HH:MM)", value=value))
+            dt.date(int(found["year"]), int(found["month"]), int(found["day"]))
+        except ValueError:
+            parts = ("year", "month", "day")
+            day = value[min(map(found.start, parts)) : max(map(found.end, parts))]
+            raise CellError(_l("%(value)s is not a day of the calendar", value=day)) from None
+    return None
+
+
+def local_datetime(value: str) -> dt.datetime:
+    """Clinic wall-clock time to the UTC instant; a time the clocks skip is refused."""
+    wall = _read(required(value), DATETIME_FORMATS)
+    if wall is None:
+        raise CellError(_l("%(value)s is not a date and time as YYYY-MM-DD HH:MM (or DD/MM/YYYY HH:MM)", value=value))
+    reason = bounds.date_problem(wall)
+    if reason is not None:
+        raise _out_of_bounds(reason, value)
+    try:
+        return from_local(wall)
+    except RuleViolation as error:
+        raise CellError(error.message) from None
 
 
 def local_date(value: str) -> dt.date:
     """A clinic date (a day, no time), within the calendar a practice uses."""
-    required(value)
-    for pattern in DATE_FORMATS:
-        try:
-            day = dt.datetime.strptime(value, pattern).date()
-        except ValueError:
-            continue
-        reason = bounds.date_problem(day)
-        if reason is not None:
-            raise _out_of_bounds(reason, value)
-        return day
-    raise CellError(_l("%(value)s is not a date as YYYY-MM-DD (or DD/MM/YYYY)", value=value))
+    read = _read(required(value), DATE_FORMATS)
+    if read is None:
+        raise CellError(_l("%(value)s is not a date as YYYY-MM-DD (or DD/MM/YYYY)", value=value))
+    day = read.date()
+    reason = bounds.date_problem(day)
+    if reason is not None:
+        raise _out_of_bounds(reason, value)
+    return day
 
 
 def whole_number(value: str, *, minimum: int = 1, maximum: int = bounds.MAX_RECORD_ID) -> int:

@@ -1,11 +1,13 @@
-"""The import screen: upload a spreadsheet, see what it would do (counts and every error), confirm.
+"""The import screen: upload a spreadsheet, see what it would do (counts, and every row with its
+outcome or its errors, by outcome and page), confirm.
 
 Between the preview and the confirmation the file waits on the server, as
-`instance/imports/<random token>.<csv|xlsx>`; the Flask session keeps only the token, the kind
-and the original file name, so nothing from the file travels in a URL. Confirming reads the file
-again and re-runs the whole check, since the records may have changed since the preview. A new
-upload, a confirmation or a cancel deletes the waiting file; files left behind by an abandoned
-preview are swept on the next upload.
+`instance/imports/<random token>.<csv|xlsx>`, and its checked preview beside it as
+`<token>.preview.json`: the pages of the preview read that again, never the file. The Flask
+session keeps only the token, the kind and the original file name, so nothing from the file
+travels in a URL. Confirming reads the file again and re-runs the whole check, since the records
+may have changed since the preview. A new upload, a confirmation or a cancel deletes the waiting
+files; files left behind by an abandoned preview are swept on the next upload.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from admin_app.extensions import db
 from admin_app.models.base import utcnow
 from admin_app.services import imports
-from admin_app.services.imports import ImportPlan
+from admin_app.services.imports import Preview
+from admin_app.services.imports.preview import ERROR
 from admin_app.services.platform import races
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.views.platform.base import RoleRequired
@@ -97,6 +100,7 @@ ACTION_LABELS = {
     imports.Action.UPDATE: _l("To update"),
     imports.Action.UNCHANGED: _l("Unchanged"),
 }
+OUTCOME_LABELS = {**{action.value: label for action, label in ACTION_LABELS.items()}, ERROR: _l("In error")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,6 +115,10 @@ class Pending:
     @property
     def path(self) -> Path:
         return upload_folder() / f"{self.token}.{self.extension}"
+
+    @property
+    def preview_path(self) -> Path:
+        return upload_folder() / f"{self.token}.preview.json"
 
 
 def upload_folder() -> Path:
@@ -136,6 +144,7 @@ def discard_pending() -> None:
     session.pop(SESSION_KEY, None)
     if pending is not None:
         pending.path.unlink(missing_ok=True)
+        pending.preview_path.unlink(missing_ok=True)
 
 
 def sweep_stale_uploads(folder: Path) -> None:
@@ -238,26 +247,40 @@ class ImportView(RoleRequired, BaseView):
 
     @expose("/preview")
     def preview(self):
+        """The saved preview (the file is checked once, on the first visit), at the page and
+        outcome the query string asks for."""
         pending = pending_upload()
-        data = read_pending(pending)
-        if data is None:
-            return redirect(url_for(".index"))
-        try:
-            plan = imports.check(db.session, pending.kind, data, pending.filename)
-        except RuleViolation as error:
-            discard_pending()
-            flash(str(error), "error")
-            return redirect(url_for(".index"))
-        finally:
-            db.session.rollback()  # a check writes nothing: end its read transaction
-        return self.render_preview(pending, plan)
+        if pending is None:
+            return nothing_waiting()
+        preview = Preview.load(pending.preview_path)
+        if preview is None:
+            try:
+                preview = imports.preview_file(
+                    db.session, kind=pending.kind, path=pending.path, filename=pending.filename
+                )
+            except OSError:
+                return file_gone()
+            except RuleViolation as error:
+                discard_pending()
+                flash(str(error), "error")
+                return redirect(url_for(".index"))
+            finally:
+                db.session.rollback()  # a check writes nothing: end its read transaction
+            preview.save(pending.preview_path)
+        return self.render_preview(
+            pending, preview, outcome=request.args.get("outcome"), page=request.args.get("page", 1, type=int)
+        )
 
     @expose("/confirm", methods=("POST",))
     def confirm(self):
         pending = pending_upload()
-        data = read_pending(pending)
-        if data is None:
-            return redirect(url_for(".index"))
+        if pending is None:
+            return nothing_waiting()
+        try:
+            data = pending.path.read_bytes()
+        except OSError:
+            return file_gone()
+        pending.preview_path.unlink(missing_ok=True)  # whatever happens next, the file is checked again
         try:
             with commit_or_flash() as outcome:  # a plan with errors wrote nothing: its commit is empty
                 plan = imports.run(db.session, pending.kind, data, pending.filename)
@@ -279,7 +302,9 @@ class ImportView(RoleRequired, BaseView):
                 ),
                 "error",
             )
-            return self.render_preview(pending, plan)
+            preview = Preview.of(plan)
+            preview.save(pending.preview_path)
+            return self.render_preview(pending, preview)
         discard_pending()
         counts = plan.counts()
         flash(
@@ -304,27 +329,33 @@ class ImportView(RoleRequired, BaseView):
         flash(gettext("The uploaded file was discarded; nothing was imported."), "info")
         return redirect(url_for(".index"))
 
-    def render_preview(self, pending: Pending, plan: ImportPlan):
-        counts = plan.counts()
+    def render_preview(self, pending: Pending, preview: Preview, *, outcome: str | None = None, page: int = 1):
+        """`outcome` None: the rows in error when there are some (what to fix), else every row;
+        "all": every row."""
+        counts = preview.counts()
+        if outcome is None and counts[ERROR]:
+            outcome = ERROR
         return self.render(
             "admin/import.html",
             step="preview",
             pending=pending,
             kind_label=KIND_LABELS.get(pending.kind, pending.kind),
-            plan=plan,
+            preview=preview,
             counts=[(action.value, label, counts[action.value]) for action, label in ACTION_LABELS.items()],
-            matched=imports.matched_summary(plan.matched),
+            tabs=[("all", gettext("All rows"), len(preview.rows))]
+            + [(key, label, counts[key]) for key, label in OUTCOME_LABELS.items()],
+            shown=preview.page(outcome, page),
+            outcome_labels=OUTCOME_LABELS,
+            matched=imports.matched_summary(preview.matched),
         )
 
 
-def read_pending(pending: Pending | None) -> bytes | None:
-    """The waiting file's bytes; None, after a message, when there is none (any more)."""
-    if pending is None:
-        flash(gettext("There is no uploaded file waiting: upload the file first."), "info")
-        return None
-    try:
-        return pending.path.read_bytes()
-    except OSError:
-        session.pop(SESSION_KEY, None)
-        flash(gettext("The uploaded file is no longer on the server: upload it again."), "error")
-        return None
+def nothing_waiting():
+    flash(gettext("There is no uploaded file waiting: upload the file first."), "info")
+    return redirect(url_for(".index"))
+
+
+def file_gone():
+    session.pop(SESSION_KEY, None)
+    flash(gettext("The uploaded file is no longer on the server: upload it again."), "error")
+    return redirect(url_for(".index"))

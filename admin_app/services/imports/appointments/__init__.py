@@ -74,6 +74,7 @@ from admin_app.services.imports.appointments import billing, changes
 from admin_app.services.imports.appointments.booked import Booked, load_booked, load_rooms, load_through_clients
 from admin_app.services.imports.appointments.columns import (
     COLUMNS,
+    KEY_COLUMNS,
     REQUIRED,
     Line,
     cell_parsers,
@@ -86,13 +87,13 @@ from admin_app.services.imports.appointments.columns import (
 from admin_app.services.imports.appointments.overlaps import check_overlaps
 from admin_app.services.imports.appointments.write import apply
 from admin_app.services.imports.reading import Table
-from admin_app.services.imports.report import Action, ImportPlan
+from admin_app.services.imports.report import ImportPlan
 from admin_app.services.imports.rows import report_missing_columns
 from admin_app.services.platform.locking import hold_sqlite_write_lock
 from admin_app.services.rooms.booking import RoomBooking, clashes_with_reservations
 from admin_app.services.scheduling.guard import hold_therapist_locks
 
-__all__ = ["COLUMNS", "KIND", "REQUIRED", "apply", "plan"]
+__all__ = ["COLUMNS", "KEY_COLUMNS", "KIND", "REQUIRED", "apply", "plan"]
 
 KIND = "appointments"
 
@@ -143,14 +144,16 @@ def plan(session: Session, table: Table) -> ImportPlan:
         load_rooms(session, booked, spans, rooms)
     check_overlaps(appointments, booked, column, result)
     billing.bill_rows(session, lines, column, result)
-    if not result.errors:
-        reason = str(changes.IMPORTED_REASON)  # stored text, in the language of whoever imports
-        actions: dict[int, Action] = {}
-        for appointment in appointments:
-            change = changes.planned_change(appointment, reason, actions)
-            if change is not None:
+    # Each appointment none of whose rows is wrong says what its rows would do, so a preview shows
+    # them even in a file that cannot be imported yet; such a file plans no change.
+    failed = {error.row for error in result.errors}
+    reason = str(changes.IMPORTED_REASON)  # stored text, in the language of whoever imports
+    for appointment in appointments:
+        if not any(line.row in failed for line in appointment.lines):
+            change = changes.planned_change(appointment, reason, result.actions)
+            if change is not None and not failed:
                 result.changes.append(change)
-        result.actions.extend(actions[line.row] for line in lines)
+    if not failed:
         result.warnings.extend(_reserved_by_others(session, appointments))
     result.errors.sort(key=lambda error: error.row)
     return result

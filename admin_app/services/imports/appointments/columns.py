@@ -42,6 +42,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "room": ("consultorio",),
 }
 REQUIRED = ("therapist_email", "start", "fee", "currency")
+KEY_COLUMNS = (*matching.CLIENT_COLUMNS, "therapist_email", "start")  # what tells the rows apart
 
 MODALITIES = {
     "virtual": Modality.VIRTUAL,
