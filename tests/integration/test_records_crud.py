@@ -181,31 +181,33 @@ def test_a_client_with_bad_contact_data_is_refused_and_nothing_is_written(admin_
     assert count(Client) == 0
 
 
-def test_a_duplicate_national_id_is_refused_beside_the_field(admin_client):
-    make_client(national_id="45678912")
+def test_a_duplicate_national_id_is_refused_beside_the_field_naming_the_client_who_has_it(admin_client):
+    """Issue 21: "already exists" left the receptionist searching for who; the message names them."""
+    make_client(full_name="Ana Flores Torres", national_id="45678912", client_number="0042")
     db.session.commit()
 
     response = admin_client.post("/admin/client/new/", data=client_form(national_id="45678912"))
 
     assert response.status_code == 200
-    assert field_errors(response)["national_id"] == ["Already exists."]
-    assert "Failed to create record." in flashed(response)
+    message = "National ID: 45678912 is already registered for Ana Flores Torres (client 0042)"
+    assert field_errors(response)["national_id"] == [message]
+    assert message in flashed(response)
     assert count(Client) == 1
 
 
 def test_a_duplicate_national_id_in_other_letters_case_is_refused_with_a_message_naming_the_field(admin_client):
-    make_client(national_id="CE0012345")
+    make_client(full_name="Luis Rojas", national_id="CE0012345", client_number="0007")
     db.session.commit()
 
     response = admin_client.post("/admin/client/new/", data=client_form(national_id=" ce0012345 "))
 
     assert response.status_code == 200
-    assert "National ID: CE0012345 is already registered for another client" in flashed(response)
+    assert "National ID: CE0012345 is already registered for Luis Rojas (client 0007)" in flashed(response)
     assert count(Client) == 1
 
 
 def test_editing_a_client_onto_another_clients_national_id_is_refused(admin_client):
-    make_client(national_id="CE0012345")
+    make_client(full_name="Luis Rojas", national_id="CE0012345", client_number="0007")
     other = make_client(national_id="CE0099999")
     db.session.commit()
 
@@ -215,7 +217,7 @@ def test_editing_a_client_onto_another_clients_national_id_is_refused(admin_clie
     )
 
     assert response.status_code == 200
-    assert "National ID: CE0012345 is already registered for another client" in flashed(response)
+    assert "National ID: CE0012345 is already registered for Luis Rojas (client 0007)" in flashed(response)
     db.session.expire_all()
     assert db.session.get(Client, other.id).national_id == "CE0099999"
 

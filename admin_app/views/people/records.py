@@ -6,6 +6,7 @@ from flask import current_app, flash, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.form import InlineModelConverter
+from flask_admin.contrib.sqla.validators import Unique
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -198,6 +199,14 @@ class ClientView(AuditedReads, ClientAccessHistory, ClinicalNotesForStaff, Clien
         [appointments] = [view for view in self.admin._views if view.endpoint == "appointment"]
         [arg] = [arg for arg, (_, flt) in appointments._filter_args.items() if isinstance(flt, ParticipantClientFilter)]
         return url_for("appointment.index_view", **{f"flt0_{arg}": client.client_number})
+
+    def scaffold_form(self):
+        """The form without Flask-Admin's "Already exists." under the national ID: the rule
+        (`people.prepare_client`) refuses a taken one too, and names the client who has it."""
+        form_class = super().scaffold_form()
+        validators = form_class.national_id.kwargs["validators"]
+        form_class.national_id.kwargs["validators"] = [v for v in validators if not isinstance(v, Unique)]
+        return form_class
 
 
 class ClientLinkView(PracticeModelView):
