@@ -255,10 +255,15 @@ def test_reading_the_page_is_still_audited(admin_client, ana):
     assert viewed == [ana.id]
 
 
-def test_a_therapist_gets_no_staff_page_and_keeps_the_portal_page(client, ana):
-    sign_in_therapist(client, ana.care_assignments[0].therapist)
+def test_a_therapist_gets_no_staff_page_and_the_portal_page_only_of_their_own_client(app, ana):
+    """The staff page is for the staff, even for the client's own therapist; the portal's page still
+    works for her, and another therapist finds no such client there."""
+    outsider = make_therapist(full_name="Otro Terapeuta")
+    for therapist, portal_status in ((ana.care_assignments[0].therapist, 200), (outsider, 404)):
+        browser = sign_in_therapist(app.test_client(), therapist)
 
-    assert client.get(f"/admin/client/details/?id={ana.id}").status_code == 403
-    portal = client.get(f"/portal/clients/details/?id={ana.id}")
-    assert portal.status_code == 200
-    assert "Ana Flores Torres" in body(portal) and 'id="clinical-notes"' in body(portal)
+        assert browser.get(f"/admin/client/details/?id={ana.id}").status_code == 403
+        portal = browser.get(f"/portal/clients/details/?id={ana.id}")
+        assert portal.status_code == portal_status
+        if portal_status == 200:
+            assert "Ana Flores Torres" in body(portal) and 'id="clinical-notes"' in body(portal)
