@@ -33,7 +33,7 @@ from admin_app.models import (
 )
 from tests.factories import make_client, make_payer, make_site, make_therapist
 from tests.forms import appointment_form as shared_appointment_form
-from tests.pages import body, detail_fields, field_errors, flashed, list_rows
+from tests.pages import body, detail_fields, field_errors, flashed, list_rows, text_of
 
 
 def client_form(**fields) -> dict[str, str]:
@@ -181,31 +181,33 @@ def test_a_client_with_bad_contact_data_is_refused_and_nothing_is_written(admin_
     assert count(Client) == 0
 
 
-def test_a_duplicate_national_id_is_refused_beside_the_field(admin_client):
-    make_client(national_id="45678912")
+def test_a_duplicate_national_id_is_refused_beside_the_field_naming_the_client_who_has_it(admin_client):
+    """Issue 21: "already exists" left the receptionist searching for who; the message names them."""
+    make_client(full_name="Ana Flores Torres", national_id="45678912", client_number="0042")
     db.session.commit()
 
     response = admin_client.post("/admin/client/new/", data=client_form(national_id="45678912"))
 
     assert response.status_code == 200
-    assert field_errors(response)["national_id"] == ["Already exists."]
-    assert "Failed to create record." in flashed(response)
+    message = "National ID: 45678912 is already registered for Ana Flores Torres (client 0042)"
+    assert field_errors(response)["national_id"] == [message]
+    assert message in flashed(response)
     assert count(Client) == 1
 
 
 def test_a_duplicate_national_id_in_other_letters_case_is_refused_with_a_message_naming_the_field(admin_client):
-    make_client(national_id="CE0012345")
+    make_client(full_name="Luis Rojas", national_id="CE0012345", client_number="0007")
     db.session.commit()
 
     response = admin_client.post("/admin/client/new/", data=client_form(national_id=" ce0012345 "))
 
     assert response.status_code == 200
-    assert "National ID: CE0012345 is already registered for another client" in flashed(response)
+    assert "National ID: CE0012345 is already registered for Luis Rojas (client 0007)" in flashed(response)
     assert count(Client) == 1
 
 
 def test_editing_a_client_onto_another_clients_national_id_is_refused(admin_client):
-    make_client(national_id="CE0012345")
+    make_client(full_name="Luis Rojas", national_id="CE0012345", client_number="0007")
     other = make_client(national_id="CE0099999")
     db.session.commit()
 
@@ -215,7 +217,7 @@ def test_editing_a_client_onto_another_clients_national_id_is_refused(admin_clie
     )
 
     assert response.status_code == 200
-    assert "National ID: CE0012345 is already registered for another client" in flashed(response)
+    assert "National ID: CE0012345 is already registered for Luis Rojas (client 0007)" in flashed(response)
     db.session.expire_all()
     assert db.session.get(Client, other.id).national_id == "CE0099999"
 
@@ -618,6 +620,13 @@ def links_of(client: Client) -> list[tuple[str, str, str]]:
     return [(names[a], kind.value, names[b]) for a, kind, b in rows if client.id in (a, b)]
 
 
+def linked_on_page(admin_client, client) -> list[str]:
+    """The lines of the Links section of the client's page."""
+    page = body(admin_client.get(f"/admin/client/details/?id={client.id}"))
+    links = re.search(r'<ul[^>]*id="client-link-list">(.*?)</ul>', page, re.S)
+    return [text_of(item) for item in re.findall(r"<li[^>]*>(.*?)</li>", links.group(1), re.S)] if links else []
+
+
 @pytest.fixture
 def family(app):
     luis = make_client(full_name="Luis Quispe", national_id="71234567")
@@ -644,12 +653,8 @@ def test_a_guardian_added_on_the_minors_own_form_is_saved_and_shown_on_both_clie
 
     assert "Record was successfully saved." in flashed(response)
     assert links_of(luis) == [("Rosa Quispe", "guardian_of", "Luis Quispe")]
-    assert detail_fields(admin_client.get(f"/admin/client/details/?id={luis.id}"))["Links"] == (
-        "in the care of Rosa Quispe (40123456)"
-    )
-    assert detail_fields(admin_client.get(f"/admin/client/details/?id={rosa.id}"))["Links"] == (
-        "guardian of Luis Quispe (71234567)"
-    )
+    assert linked_on_page(admin_client, luis) == [f"in the care of Rosa Quispe (client {rosa.client_number})"]
+    assert linked_on_page(admin_client, rosa) == [f"guardian of Luis Quispe (client {luis.client_number})"]
     # Each side's form shows it where it can be edited: Rosa's links, Luis's "linked from".
     [link_id] = db.session.scalars(select(ClientLink.id))
     assert f'name="links-0-id" type="hidden" value="{link_id}"' in body(

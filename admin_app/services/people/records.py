@@ -64,29 +64,39 @@ def prepare_client(session: Session, client: Client) -> Client:
         client.reminder_preference = default_reminder_preference(client)
     _check_client_contact_for_reminders(client)
     check_client_links(session, client)
-    if _taken_by_another_client(session, client, "national_id"):
+    if (holder := _other_client_with(session, client, "national_id")) is not None:
+        # The staff are told who has it (a typo, or the same person registered twice); a therapist
+        # in the portal, who may not care for that client, only that it is taken.
         raise RuleViolation(
             _l(
+                "%(field)s: %(value)s is already registered for %(client)s (client %(number)s)",
+                field=field_label("national_id"),
+                value=client.national_id,
+                client=holder.full_name,
+                number=holder.client_number,
+            ),
+            field="national_id",
+            discreet=_l(
                 "%(field)s: %(value)s is already registered for another client",
                 field=field_label("national_id"),
                 value=client.national_id,
             ),
-            field="national_id",
         )
     _assign_client_number(session, client)
     return client
 
 
-def _taken_by_another_client(session: Session, client: Client, key: str) -> bool:
+def _other_client_with(session: Session, client: Client, key: str):
+    """The (id, full_name, client_number) of another client with the same `key`; None when none has it."""
     value = getattr(client, key)
     if value is None:
-        return False
-    query = select(Client.id).where(getattr(Client, key) == value)
+        return None
+    query = select(Client.id, Client.full_name, Client.client_number).where(getattr(Client, key) == value)
     if client.id:
         query = query.where(Client.id != client.id)
     # No autoflush: the record being checked must not be written (and found) before the check.
     with session.no_autoflush:
-        return session.scalar(query) is not None
+        return session.execute(query.limit(1)).first()
 
 
 def _assign_client_number(session: Session, client: Client) -> None:
@@ -95,7 +105,7 @@ def _assign_client_number(session: Session, client: Client) -> None:
     if client.client_number is None:
         client.client_number = str(next_number(session, CLIENT_NUMBER_SERIES))
         return
-    if _taken_by_another_client(session, client, "client_number"):
+    if _other_client_with(session, client, "client_number") is not None:
         raise RuleViolation(
             _l(
                 "%(field)s: %(value)s is already the number of another client",

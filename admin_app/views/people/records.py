@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, render_template
+from flask import current_app, flash, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.form import InlineModelConverter
+from flask_admin.contrib.sqla.validators import Unique
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -16,19 +17,19 @@ from wtforms.validators import Optional
 from admin_app.extensions import db
 from admin_app.models import CareAssignment, Client, ClientLink, ReminderPreference, Therapist
 from admin_app.services.accounts import invitations
-from admin_app.services.billing.authorizations import authorization_rows
-from admin_app.services.people import compensation
+from admin_app.services.people import compensation, summary
 from admin_app.services.people import records as people
 from admin_app.services.platform import bounds, clinic_time
-from admin_app.services.platform.labels import INVERSE_LINK, choice_label, choices_for, field_label
+from admin_app.services.platform.labels import choice_label, choices_for, field_label
 from admin_app.services.scheduling import calendar
-from admin_app.services.tasks import bad_fit
 from admin_app.views.accounts.logins import flash_bulk_invitation
 from admin_app.views.audit.client_access import ClientAccessHistory
 from admin_app.views.audit.reads import AuditedReads
 from admin_app.views.billing.colours import ClientRowColours, authorizations_table
+from admin_app.views.messaging.outbox import template_label
 from admin_app.views.people.clinical_notes import ClinicalNotesForStaff
 from admin_app.views.platform.base import PracticeModelView, row_action_button
+from admin_app.views.platform.filters import ParticipantClientFilter
 from admin_app.views.platform.formatting import money_column
 
 CLIENT_LOOKUP = {"fields": ("full_name", "client_number", "national_id"), "page_size": 10, "placeholder": "…"}
@@ -52,13 +53,6 @@ def client_loader(name: str) -> QueryAjaxModelLoader:
 
 def therapist_loader(name: str) -> QueryAjaxModelLoader:
     return RecordLoader(name, db, Therapist, **THERAPIST_LOOKUP)
-
-
-def _link_lines(client: Client) -> Markup:
-    """A client's links read from both sides: "guardian of Luis", "in the care of Ana"."""
-    lines = [f"{escape(choice_label(link.kind))} {escape(link.related_client)}" for link in client.links]
-    lines += [f"{escape(INVERSE_LINK[link.kind.value])} {escape(link.client)}" for link in client.linked_from]
-    return Markup("<br>".join(lines))
 
 
 def _client_therapists(_view, _context, client: Client, _name) -> Markup:
@@ -90,16 +84,6 @@ class RelationInlineConverter(InlineModelConverter):
         if relation is None:
             return super()._calculate_mapping_key_pair(model, info)
         return {relation: info.reverse}
-
-
-def _client_authorizations(_view, _context, client: Client, _name) -> Markup:
-    return authorizations_table(authorization_rows(db.session, client_id=client.id))
-
-
-def _client_bad_fit(_view, _context, client: Client, _name) -> Markup:
-    """The client's Bad Fit entries, open first, each with its notes and resolution."""
-    entries = bad_fit.entries_of_client(db.session, client.id)
-    return Markup(render_template("admin/tasks/bad_fit_client.html", entries=entries, to_local=clinic_time.to_local))
 
 
 class ClientView(AuditedReads, ClientAccessHistory, ClinicalNotesForStaff, ClientRowColours, PracticeModelView):
@@ -138,18 +122,10 @@ class ClientView(AuditedReads, ClientAccessHistory, ClinicalNotesForStaff, Clien
         "survey_opt_out",
         "active",
         "registered_at",
-        "links",
         "care_assignments",
-        "authorizations",
-        "bad_fit",
         "notes",
     )
-    column_formatters_detail = {
-        "links": lambda _v, _c, client, _n: _link_lines(client),
-        "care_assignments": _client_therapists,
-        "authorizations": _client_authorizations,
-        "bad_fit": _client_bad_fit,
-    }
+    column_formatters_detail = {"care_assignments": _client_therapists}
     form_columns = (
         "full_name",
         "client_number",
@@ -201,6 +177,36 @@ class ClientView(AuditedReads, ClientAccessHistory, ClinicalNotesForStaff, Clien
             form_ajax_refs={"therapist": therapist_loader("care_assignments-therapist")},
         ),
     )
+
+    def render(self, template, **kwargs):
+        """The details page shows the client at a glance (`services.people.summary`) around the
+        record's fields: read here, so that every way to the page (the notes mixin's) shows it."""
+        client = kwargs.get("model")
+        if template == self.details_template and client is not None:
+            found = summary.client_summary(db.session, client.id)
+            kwargs.update(
+                summary=found,
+                authorizations=authorizations_table(found.authorizations),
+                appointments_url=self._appointments_of(client),
+                message_label=template_label,
+                to_local=clinic_time.to_local,
+            )
+        return super().render(template, **kwargs)
+
+    def _appointments_of(self, client: Client) -> str:
+        """The appointment list narrowed to the client, by number (the list's ParticipantClientFilter,
+        whose argument Flask-Admin numbers)."""
+        [appointments] = [view for view in self.admin._views if view.endpoint == "appointment"]
+        [arg] = [arg for arg, (_, flt) in appointments._filter_args.items() if isinstance(flt, ParticipantClientFilter)]
+        return url_for("appointment.index_view", **{f"flt0_{arg}": client.client_number})
+
+    def scaffold_form(self):
+        """The form without Flask-Admin's "Already exists." under the national ID: the rule
+        (`people.prepare_client`) refuses a taken one too, and names the client who has it."""
+        form_class = super().scaffold_form()
+        validators = form_class.national_id.kwargs["validators"]
+        form_class.national_id.kwargs["validators"] = [v for v in validators if not isinstance(v, Unique)]
+        return form_class
 
 
 class ClientLinkView(PracticeModelView):
