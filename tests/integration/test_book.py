@@ -340,6 +340,7 @@ def test_the_staff_add_a_therapists_column_and_take_it_away(admin_client, wednes
     grid = day_grid(with_carmen)
     assert grid["columns"] == ["Carmen Cáceres", "Luis Soto", "Rosa Mendoza"]
     assert grid["cells"]["Carmen Cáceres", "08:00"][1][1] == "Book Carmen Cáceres at 08:00"
+    assert 'id="add-column"' not in body(with_carmen)  # everybody is shown: nobody left to add
     # The column stays through the next day and the filters, and its × takes it away.
     next_day = re.search(r'href="([^"]*date=2026-10-15[^"]*)"', body(with_carmen)).group(1)
     assert f"col={carmen.id}" in next_day
@@ -362,11 +363,14 @@ def test_the_site_filter_shows_its_therapists_and_the_therapist_filter_one_colum
 
 
 def test_a_day_with_nobody_booked_says_how_to_book(admin_client):
+    make_therapist(full_name="Rosa Mendoza")
+    db.session.commit()
+
     page = body(admin_client.get("/admin/book/?view=day&date=2026-10-14&col=abc&therapist=x"))
 
     assert "No appointments this day. Add a therapist's column to book one." in page
     assert 'id="day-grid"' not in page
-    assert 'id="add-column"' in page  # "x" names no therapist: no filter
+    assert select_options(page, "add-column-therapist")[0][1] == "Rosa Mendoza"  # "x" names no therapist
 
 
 def test_the_grid_widens_for_an_early_or_late_appointment(admin_client):

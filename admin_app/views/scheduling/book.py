@@ -76,11 +76,13 @@ class BookView(RoleRequired, BaseView):
         form = self._filter_form()
         filters = self._filters()
         by_day = agenda(db.session, period=period, filters=filters)
-        grid = None
+        grid, offered = None, []
         if span == Span.DAY:
             grid = day_grid(
                 db.session, day=day, appointments=by_day.get(day, []), filters=filters, picked=self._picked()
             )
+            shown = {str(column.therapist.id) for column in grid.columns}
+            offered = [(value, name) for value, name in form.therapist.choices if value and value not in shown]
         return self.render(
             "admin/book.html",
             period=period,
@@ -88,6 +90,7 @@ class BookView(RoleRequired, BaseView):
             by_day=by_day,
             grid=grid,
             filters=filters,
+            offered=offered,
             day_url=self._day_url(day),
             today=clinic_time.today(),
             week_days=period_of(Span.WEEK, period.first_day).days,
