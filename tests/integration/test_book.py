@@ -282,6 +282,7 @@ def wednesday():
     rosa = make_therapist(full_name="Rosa Mendoza", site_id=site.id)
     luis = make_therapist(full_name="Luis Soto")
     carmen = make_therapist(full_name="Carmen Cáceres", site_id=site.id)
+    make_therapist(full_name="Pedro Gone", active=False)
     make_appointment(rosa, make_client(rosa, full_name="Ana Quispe"), lima(2026, 10, 14, 9, 0))
     make_appointment(luis, make_client(luis, full_name="Beto Ruiz"), lima(2026, 10, 14, 10, 30))
     db.session.commit()
@@ -333,7 +334,7 @@ def test_the_staff_add_a_therapists_column_and_take_it_away(admin_client, wednes
     carmen = wednesday["carmen"]
     day = "/admin/book/?view=day&date=2026-10-14"
     offered = dict((name, value) for value, name in select_options(admin_client.get(day), "add-column-therapist"))
-    assert set(offered) == {"Carmen Cáceres"}  # those shown are not offered again
+    assert set(offered) == {"Carmen Cáceres"}  # those shown are not offered again, nor who has left
 
     with_carmen = admin_client.get(f"{day}&col={offered['Carmen Cáceres']}")
 

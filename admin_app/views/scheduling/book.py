@@ -15,7 +15,7 @@ from wtforms import SelectField
 from admin_app.extensions import db
 from admin_app.models import Modality
 from admin_app.services.billing import booking as billing_booking
-from admin_app.services.people.choices import therapist_filter_choices
+from admin_app.services.people.choices import therapist_choices, therapist_filter_choices
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.bounds import record_id
 from admin_app.services.platform.errors import RuleViolation
@@ -81,8 +81,9 @@ class BookView(RoleRequired, BaseView):
             grid = day_grid(
                 db.session, day=day, appointments=by_day.get(day, []), filters=filters, picked=self._picked()
             )
-            shown = {str(column.therapist.id) for column in grid.columns}
-            offered = [(value, name) for value, name in form.therapist.choices if value and value not in shown]
+            # A column is added to book in it: the active therapists, not everyone the filter offers.
+            shown = {column.therapist.id for column in grid.columns}
+            offered = [(id_, name) for id_, name in therapist_choices(db.session) if id_ not in shown]
         return self.render(
             "admin/book.html",
             period=period,
