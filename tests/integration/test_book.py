@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import Appointment, Attendance, ClientLink, LinkKind, Modality
+from admin_app.models import Appointment, AppointmentStatus, Attendance, ClientLink, LinkKind, Modality
 from tests.factories import make_appointment, make_client, make_site, make_therapist
-from tests.pages import body, flashed
+from tests.pages import body, flashed, select_options, text_of
 from tests.queries import counted_queries
 
 LIMA = dt.timezone(dt.timedelta(hours=-5))
@@ -246,3 +249,176 @@ def test_a_bad_date_is_reported_escaped(admin_client):
 
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert(1)</script>" not in page
+
+
+# --- the day: a column per therapist -----------------------------------------------------------
+
+
+def day_grid(response) -> dict:
+    """The day's grid as a reader sees it: `columns` (therapists' names), `times` (each row's time),
+    and `cells[(name, time)]` with the cell's text and its booking link (href, accessible name) or None."""
+    page = body(response)
+    table = re.search(r'<table[^>]*id="day-grid"[^>]*>(.*?)</table>', page, re.S).group(1)
+    head, rows = table.split("</thead>")
+    headers = re.findall(r"<th[^>]*data-therapist[^>]*>(.*?)</th>", head, re.S)
+    columns = [text_of(re.sub(r"<a .*?</a>", "", header, flags=re.S)) for header in headers]  # not the ×
+    times, cells = [], {}
+    for row in re.findall(r"<tr>(.*?)</tr>", rows, re.S):
+        time = text_of(re.search(r'<th scope="row"[^>]*>(.*?)</th>', row, re.S).group(1))
+        times.append(time)
+        for name, cell in zip(columns, re.findall(r"<td[^>]*>(.*?)</td>", row, re.S), strict=True):
+            link = re.search(r'<a class="book-slot" href="([^"]+)">.*?<span class="sr-only">(.*?)</span>', cell, re.S)
+            text = text_of(
+                re.sub(r'<span class="sr-only">.*?</span>|<a class="book-slot".*?</a>', "", cell, flags=re.S)
+            )
+            cells[name, time] = (text, (html.unescape(link.group(1)), link.group(2)) if link else None)
+    return {"columns": columns, "times": times, "cells": cells}
+
+
+@pytest.fixture
+def wednesday():
+    """Wednesday 14 October 2026 in Lima: Rosa at 09:00 and Luis at 10:30; Carmen has no appointment."""
+    site = make_site("Miraflores", rooms=("Room 1",))
+    rosa = make_therapist(full_name="Rosa Mendoza", site_id=site.id)
+    luis = make_therapist(full_name="Luis Soto")
+    carmen = make_therapist(full_name="Carmen Cáceres", site_id=site.id)
+    make_therapist(full_name="Pedro Gone", active=False)
+    make_appointment(rosa, make_client(rosa, full_name="Ana Quispe"), lima(2026, 10, 14, 9, 0))
+    make_appointment(luis, make_client(luis, full_name="Beto Ruiz"), lima(2026, 10, 14, 10, 30))
+    db.session.commit()
+    return {"site": site, "rosa": rosa, "luis": luis, "carmen": carmen}
+
+
+def test_the_day_has_a_column_per_therapist_with_appointments_and_half_hour_rows(admin_client, wednesday):
+    grid = day_grid(admin_client.get("/admin/book/?view=day&date=2026-10-14"))
+
+    assert grid["columns"] == ["Luis Soto", "Rosa Mendoza"]  # Carmen has nothing that day
+    assert grid["times"][0] == "08:00" and grid["times"][-1] == "19:30" and len(grid["times"]) == 24
+    text, link = grid["cells"]["Rosa Mendoza", "09:00"]
+    assert text == "09:00–09:50 Rosa Mendoza Ana Quispe Attended · Virtual" and link is None
+    assert grid["cells"]["Rosa Mendoza", "09:30"] == ("", None)  # still her session: not bookable
+    assert grid["cells"]["Luis Soto", "10:30"][0].startswith("10:30–11:20 Luis Soto Beto Ruiz")
+
+
+def test_an_empty_slot_links_to_a_new_appointment_for_that_therapist_and_time_back_to_the_day(admin_client, wednesday):
+    rosa = wednesday["rosa"]
+    grid = day_grid(admin_client.get("/admin/book/?view=day&date=2026-10-14"))
+
+    href, name = grid["cells"]["Rosa Mendoza", "10:00"][1]
+    assert name == "Book Rosa Mendoza at 10:00"
+    link = urlsplit(href)
+    assert link.path == "/admin/appointment/new/"
+    assert parse_qs(link.query) == {
+        "therapist": [str(rosa.id)],
+        "starts_at": ["2026-10-14T10:00"],
+        "url": ["/admin/book/?view=day&date=2026-10-14"],
+    }
+    assert admin_client.get(href).status_code == 200
+    back = admin_client.get(parse_qs(link.query)["url"][0])
+    assert day_grid(back)["columns"] == ["Luis Soto", "Rosa Mendoza"]
+
+
+def test_a_cancelled_appointment_leaves_its_slot_bookable(admin_client):
+    rosa = make_therapist(full_name="Rosa Mendoza")
+    appointment = make_appointment(rosa, make_client(rosa, full_name="Ana Quispe"), lima(2026, 10, 14, 9, 0))
+    appointment.status = AppointmentStatus.CANCELLED
+    db.session.commit()
+
+    text, link = day_grid(admin_client.get("/admin/book/?view=day&date=2026-10-14"))["cells"]["Rosa Mendoza", "09:00"]
+
+    assert text.startswith("09:00–09:50 Rosa Mendoza Ana Quispe")
+    assert link[1] == "Book Rosa Mendoza at 09:00"
+
+
+def test_the_staff_add_a_therapists_column_and_take_it_away(admin_client, wednesday):
+    carmen = wednesday["carmen"]
+    day = "/admin/book/?view=day&date=2026-10-14"
+    offered = dict((name, value) for value, name in select_options(admin_client.get(day), "add-column-therapist"))
+    assert set(offered) == {"Carmen Cáceres"}  # those shown are not offered again, nor who has left
+
+    with_carmen = admin_client.get(f"{day}&col={offered['Carmen Cáceres']}")
+
+    grid = day_grid(with_carmen)
+    assert grid["columns"] == ["Carmen Cáceres", "Luis Soto", "Rosa Mendoza"]
+    assert grid["cells"]["Carmen Cáceres", "08:00"][1][1] == "Book Carmen Cáceres at 08:00"
+    assert 'id="add-column"' not in body(with_carmen)  # everybody is shown: nobody left to add
+    # The column stays through the next day and the filters, and its × takes it away.
+    next_day = re.search(r'href="([^"]*date=2026-10-15[^"]*)"', body(with_carmen)).group(1)
+    assert f"col={carmen.id}" in next_day
+    remove = re.search(
+        r'<a class="small ml-1" href="([^"]+)"\s+aria-label="Remove the column of Carmen', body(with_carmen)
+    )
+    assert day_grid(admin_client.get(html.unescape(remove.group(1))))["columns"] == ["Luis Soto", "Rosa Mendoza"]
+
+
+def test_the_site_filter_shows_its_therapists_and_the_therapist_filter_one_column(admin_client, wednesday):
+    day = "/admin/book/?view=day&date=2026-10-14"
+    site, rosa = wednesday["site"], wednesday["rosa"]
+
+    # Rosa's virtual session counts at her home site; Carmen works there, with nothing booked yet.
+    assert day_grid(admin_client.get(f"{day}&site={site.id}"))["columns"] == ["Carmen Cáceres", "Rosa Mendoza"]
+    assert day_grid(admin_client.get(f"{day}&therapist={wednesday['carmen'].id}"))["columns"] == ["Carmen Cáceres"]
+    only_rosa = admin_client.get(f"{day}&therapist={rosa.id}&col={wednesday['luis'].id}")
+    assert day_grid(only_rosa)["columns"] == ["Rosa Mendoza"]  # the filter wins over an added column
+    assert 'id="add-column"' not in body(only_rosa)
+
+
+def test_a_day_with_nobody_booked_says_how_to_book(admin_client):
+    make_therapist(full_name="Rosa Mendoza")
+    db.session.commit()
+
+    page = body(admin_client.get("/admin/book/?view=day&date=2026-10-14&col=abc&therapist=x"))
+
+    assert "No appointments this day. Add a therapist's column to book one." in page
+    assert 'id="day-grid"' not in page
+    assert select_options(page, "add-column-therapist")[0][1] == "Rosa Mendoza"  # "x" names no therapist
+
+
+def test_the_grid_widens_for_an_early_or_late_appointment(admin_client):
+    rosa = make_therapist(full_name="Rosa Mendoza")
+    ana = make_client(rosa, full_name="Ana Quispe")
+    make_appointment(rosa, ana, lima(2026, 10, 14, 7, 15))
+    make_appointment(rosa, ana, lima(2026, 10, 14, 20, 30))  # until 21:20
+    db.session.commit()
+
+    times = day_grid(admin_client.get("/admin/book/?view=day&date=2026-10-14"))["times"]
+
+    assert (times[0], times[-1]) == ("07:00", "21:00")
+
+
+def test_a_day_the_clocks_skip_an_hour_has_no_row_for_it(admin_client, monkeypatch):
+    monkeypatch.setitem(admin_client.application.config, "CLINIC_TIMEZONE", "America/Vancouver")
+    lena = make_therapist(full_name="Lena Park")
+    early = dt.datetime(2026, 3, 8, 1, 0, tzinfo=ZoneInfo("America/Vancouver"))  # the clocks go 02:00 → 03:00
+    make_appointment(lena, make_client(lena), early)
+    db.session.commit()
+
+    times = day_grid(admin_client.get("/admin/book/?view=day&date=2026-03-08"))["times"]
+
+    assert times[:4] == ["01:00", "01:30", "03:00", "03:30"]
+
+
+def test_the_day_costs_the_same_queries_for_one_therapist_or_many(admin_client):
+    rosa = make_therapist()
+    make_appointment(rosa, make_client(rosa), lima(2026, 10, 14, 8, 0))
+    db.session.commit()
+    with counted_queries() as few:
+        assert len(day_grid(admin_client.get("/admin/book/?view=day&date=2026-10-14"))["columns"]) == 1
+
+    for hour in range(9, 19):
+        therapist = make_therapist()
+        make_appointment(therapist, make_client(therapist), lima(2026, 10, 14, hour, 0))
+    db.session.commit()
+    with counted_queries() as many:
+        assert len(day_grid(admin_client.get("/admin/book/?view=day&date=2026-10-14"))["columns"]) == 11
+
+    assert len(many) == len(few)
+
+
+@pytest.mark.parametrize("view", ["day", "week", "month"])
+@pytest.mark.parametrize("clock", ["2026-12-03T15:00Z"], indirect=True)
+def test_today_goes_to_today_in_every_view(admin_client, view):
+    page = body(admin_client.get(f"/admin/book/?view={view}&date=2026-02-11"))
+
+    today = re.search(r'<a class="btn btn-outline-secondary btn-sm" href="([^"]+)">Today</a>', page).group(1)
+    assert parse_qs(urlsplit(html.unescape(today)).query) == {"date": ["2026-12-03"], "view": [view]}

@@ -159,3 +159,31 @@ def test_sms_reminder_fits_one_segment_and_is_held_without_a_provider(app, clock
     text = rendering.render(db.session, row).text
     assert text.startswith("Recordatorio: cita con Lucia Paredes el ")
     assert len(text) <= 160
+
+
+def test_no_reminder_for_an_appointment_whose_attendance_is_already_recorded(mail_app, smtp_sink, clock, book_soon):
+    """Recorded ahead (marked attended, or absent), there is nobody left to remind; the
+    still-pending appointment beside them is reminded as ever."""
+    marked = book_soon(make_client(email="marked@example.com"), hours=10)
+    marked.participants[0].attendance = Attendance.ATTENDED
+    absent = book_soon(make_client(email="absent@example.com"), hours=11)
+    absent.participants[0].attendance = Attendance.NO_SHOW
+    book_soon(make_client(email="pending@example.com"), hours=12)
+    db.session.commit()
+
+    assert schedule.tick()["appointment-reminders"] == 1
+
+    assert [message["To"] for message in smtp_sink.messages] == ["pending@example.com"]
+    assert [row.recipient for row in outbox_rows()] == ["pending@example.com"]
+
+
+def test_a_reminder_queued_before_the_attendance_was_recorded_is_withdrawn(app, smtp_sink, clock, book_soon):
+    appointment = book_soon(make_client(email="early@example.com"))
+    reminders.queue_due_reminders(db.session)
+    appointment.participants[0].attendance = Attendance.ATTENDED
+    db.session.commit()  # the delivery job runs after this commit and finds her marked
+
+    [row] = outbox_rows()
+    assert row.status == MessageStatus.WITHDRAWN
+    assert row.last_error == "the participant's attendance is already recorded"
+    assert smtp_sink.messages == []

@@ -1,7 +1,8 @@
 """Appointment reminders: which participants are due one, and what it says.
 
 A reminder is due `REMINDER_HOURS_BEFORE` hours ahead of a live appointment, for each
-participant not cancelled, on the channels of the client's preference. Its dedupe key names
+participant still expected (one whose attendance is already recorded, cancelled or marked attended
+or absent, is not reminded), on the channels of the client's preference. Its dedupe key names
 the participant, the appointment's start and the channel: a second tick writes nothing, a
 booking made inside the window is picked up by the next tick, and a moved appointment (new
 start) gets a new reminder.
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 from admin_app.models import (
     Appointment,
     AppointmentStatus,
+    Attendance,
     Channel,
     Client,
     Modality,
@@ -60,7 +62,7 @@ def queue_due_reminders(session: Session, now: dt.datetime | None = None) -> int
             Appointment.status != AppointmentStatus.CANCELLED,
             Appointment.starts_at > now,
             Appointment.starts_at <= horizon,
-            Participant.attendance.not_in(CANCELLATIONS),
+            Participant.attendance == Attendance.EXPECTED,
             Client.reminder_preference != ReminderPreference.NONE,
         )
         .order_by(Appointment.starts_at, Participant.id)
@@ -108,6 +110,8 @@ def reminder_variables(session: Session, context: dict, language: str, now: dt.d
     appointment = participant.appointment
     if appointment.status == AppointmentStatus.CANCELLED or participant.attendance in CANCELLATIONS:
         raise NoLongerDue(_l("the appointment was cancelled"))
+    if participant.attendance != Attendance.EXPECTED:
+        raise NoLongerDue(_l("the participant's attendance is already recorded"))
     if appointment.starts_at != dt.datetime.fromisoformat(context["starts_at"]):
         raise NoLongerDue(_l("the appointment was moved; a reminder for the new time is sent instead"))
     if appointment.starts_at <= (now or utcnow()):

@@ -4,29 +4,30 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, request
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.form import BaseForm
 from flask_admin.model.fields import AjaxSelectField
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
 from admin_app.extensions import db
 from admin_app.models import Modality
 from admin_app.services.billing import booking as billing_booking
-from admin_app.services.people.choices import therapist_filter_choices
+from admin_app.services.people.choices import therapist_choices, therapist_filter_choices
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.bounds import record_id
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import FIELDS, choices_for
 from admin_app.services.platform.money import format_money
 from admin_app.services.rooms.choices import site_filter_choices
-from admin_app.services.scheduling import booking
-from admin_app.services.scheduling.agenda import AgendaFilter, Span, agenda, period_of
+from admin_app.services.scheduling import booking, closing
+from admin_app.services.scheduling.agenda import AgendaFilter, Span, agenda, day_grid, period_of
 from admin_app.views.people.records import client_loader
 from admin_app.views.platform.base import RoleRequired, id_arg, requested_day
 from admin_app.views.platform.formatting import wall_time
+from admin_app.views.platform.rules import commit_or_flash
 from admin_app.views.platform.search import lookup_response
 
 CLIENT_LOADER = client_loader("client")
@@ -73,24 +74,78 @@ class BookView(RoleRequired, BaseView):
         day = requested_day()
         period = period_of(span, day)
         form = self._filter_form()
+        filters = self._filters()
+        by_day = agenda(db.session, period=period, filters=filters)
+        grid, offered = None, []
+        if span == Span.DAY:
+            grid = day_grid(
+                db.session, day=day, appointments=by_day.get(day, []), filters=filters, picked=self._picked()
+            )
+            # A column is added to book in it: the active therapists, not everyone the filter offers.
+            shown = {column.therapist.id for column in grid.columns}
+            offered = [(id_, name) for id_, name in therapist_choices(db.session) if id_ not in shown]
+        return self.render(
+            "admin/book.html",
+            period=period,
+            day=day,
+            by_day=by_day,
+            grid=grid,
+            filters=filters,
+            offered=offered,
+            day_url=self._day_url(day),
+            today=clinic_time.today(),
+            week_days=period_of(Span.WEEK, period.first_day).days,
+            form=form,
+            spans=[(Span.DAY, _l("Day")), (Span.WEEK, _l("Week")), (Span.MONTH, _l("Month"))],
+            link_args=self._link_args(),
+        )
+
+    @expose("/close/", methods=("GET", "POST"))
+    def close_day_view(self):
+        """Close the day (services/scheduling/closing.py): the page lists who is still expected in
+        the day's appointments that have started, as the day view shows them; confirming marks
+        those listed attended, and the staff are back on the day."""
+        day = requested_day()
+        if request.method == "POST":
+            with commit_or_flash() as outcome:
+                marked = closing.close_day(db.session, day=day, appointment_ids=request.form.getlist("appointment"))
+            if outcome.refusal is None:
+                flash(
+                    ngettext("%(num)d participant marked attended.", "%(num)d participants marked attended.", marked),
+                    "success",
+                )
+            return redirect(self._day_url(day))
+        return self.render(
+            "admin/close_day.html",
+            day=day,
+            listed=closing.still_expected(db.session, day=day, filters=self._filters()),
+            day_url=self._day_url(day),
+            link_args=self._link_args(),
+        )
+
+    @staticmethod
+    def _filters() -> AgendaFilter:
         modality = request.args.get("modality")
-        filters = AgendaFilter(
+        return AgendaFilter(
             therapist_id=id_arg("therapist"),
             site_id=id_arg("site"),
             modality=Modality(modality) if modality in set(Modality) else None,
             client_id=id_arg("client"),
         )
-        return self.render(
-            "admin/book.html",
-            period=period,
-            day=day,
-            by_day=agenda(db.session, period=period, filters=filters),
-            today=clinic_time.today(),
-            week_days=period_of(Span.WEEK, period.first_day).days,
-            form=form,
-            spans=[(Span.DAY, _l("Day")), (Span.WEEK, _l("Week")), (Span.MONTH, _l("Month"))],
-            link_args={key: value for key, value in request.args.items() if key not in ("date", "view") and value},
-        )
+
+    @staticmethod
+    def _picked() -> list[int]:
+        """The therapists the staff added as columns of the day (`col`, repeated)."""
+        return list(dict.fromkeys(id_ for id_ in map(record_id, request.args.getlist("col")) if id_ is not None))
+
+    def _link_args(self) -> dict:
+        """What the book's links keep of this page's address: its filters and its added columns."""
+        kept = {key: value for key, value in request.args.items() if key not in ("date", "view", "col") and value}
+        picked = self._picked()
+        return {**kept, "col": picked} if picked else kept
+
+    def _day_url(self, day: dt.date) -> str:
+        return url_for(".index", view=Span.DAY.value, date=day.isoformat(), **self._link_args())
 
     def _filter_form(self) -> BookFilterForm:
         form = BookFilterForm(request.args)
