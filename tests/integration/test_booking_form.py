@@ -173,6 +173,16 @@ def test_the_first_participant_stays_on_top_when_the_form_comes_back_with_an_err
     assert "Expected a date and time as YYYY-MM-DD HH:MM" in page
 
 
+def test_a_form_posted_without_participants_comes_back_with_the_client_search_on_top(admin_client):
+    response = admin_client.post("/admin/appointment/new/", data={"starts_at": "", "modality": "virtual"})
+
+    assert response.status_code == 200
+    page = body(response)
+    assert 'name="participants-0-client"' in tag(page, "participants-0-client")
+    assert position(page, "participants-0-client") < position(page, "therapist")
+    assert db.session.scalar(select(Appointment)) is None
+
+
 def test_an_inactive_therapist_or_a_wrong_start_in_the_link_prefills_nothing(admin_client):
     gone = make_therapist(full_name="Gone Therapist", active=False)
     db.session.commit()

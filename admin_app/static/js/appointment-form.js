@@ -249,7 +249,9 @@
     var list = $("#participants-button").closest(".inline-field").children(".inline-field-list")[0];
     if (list) {
       new MutationObserver(function (changes) {
-        changes.forEach(function (change) { $(change.addedNodes).filter(".participant-row").each(function () { labelRow(this); }); });
+        changes.forEach(function (change) {
+          $(change.addedNodes).filter(".participant-row").each(function () { labelRow(this); });
+        });
         if (changes.some(function (change) { return change.removedNodes.length; })) { refresh(); checkClashes(); }
       }).observe(list, { childList: true });
     }
