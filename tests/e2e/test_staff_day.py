@@ -85,7 +85,7 @@ def test_staff_books_a_new_client_and_closes_the_day(browser, screenshots):
     expect(page.locator("h4")).to_contain_text("Citas")
     pick_from_search(page, "therapist", THERAPIST.split()[0], THERAPIST)
     page.locator("#starts_at").fill(start)
-    page.locator("#participants-button").click()
+    # The form opens with the first participant's client search at its top.
     pick_from_search(page, "participants-0-client", "Valentina", name)
     # The form fills in the therapist's fee once the client is chosen; the staff type theirs over it.
     expect(page.locator("#participants-0-fee")).not_to_have_value("")
@@ -107,7 +107,6 @@ def test_staff_books_a_new_client_and_closes_the_day(browser, screenshots):
     page.goto("/admin/appointment/new/")
     pick_from_search(page, "therapist", THERAPIST.split()[0], THERAPIST)
     page.locator("#starts_at").fill(start)
-    page.locator("#participants-button").click()
     pick_from_search(page, "participants-0-client", "Ana Flores", OTHER_CLIENT)
     # The form fills in the therapist's fee once the client is chosen; the staff type theirs over it.
     expect(page.locator("#participants-0-fee")).not_to_have_value("")

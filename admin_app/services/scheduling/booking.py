@@ -81,6 +81,12 @@ def booking_defaults(
     )
 
 
+def bookable_therapist(session: Session, therapist_id: int | None) -> Therapist | None:
+    """The therapist a booking asked for by id (a slot of the book), if they are active."""
+    therapist = session.get(Therapist, therapist_id) if therapist_id is not None else None
+    return therapist if therapist is not None and therapist.active else None
+
+
 def linked_clients(session: Session, *, client_id: int) -> list[LinkedClient]:
     """The active clients linked to this one, read from either side of each link, in one query."""
     links = session.scalars(

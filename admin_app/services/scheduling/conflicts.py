@@ -17,7 +17,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
-from admin_app.models import Appointment, AppointmentStatus, Client, Participant, Room, Site, Therapist
+from admin_app.models import (
+    Appointment,
+    AppointmentStatus,
+    Attendance,
+    Client,
+    Modality,
+    Participant,
+    Room,
+    Site,
+    Therapist,
+)
 from admin_app.services.platform.clinic_time import clinic_zone, to_local
 from admin_app.services.scheduling.attendance import CANCELLATIONS
 
@@ -167,3 +177,26 @@ def find_conflicts(
             )
         )
     return sorted(conflicts, key=lambda c: (c.starts_at, _KIND_ORDER[c.kind], c.client_name or ""))
+
+
+def booking_clashes(
+    session: Session,
+    *,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    therapist_id: int | None,
+    room_id: int | None,
+    modality: Modality | None,
+    clients: Iterable[tuple[int, Attendance | None]],
+) -> list[Conflict]:
+    """What the booking guard would refuse a new booking for, asked while its form is filled in:
+    each participant is a client and their attendance (None: not chosen yet). As on saving, a
+    virtual appointment holds no room and a cancelled participant blocks nothing."""
+    return find_conflicts(
+        session,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        therapist_id=therapist_id,
+        room_id=room_id if modality == Modality.ON_SITE else None,
+        client_ids=[client_id for client_id, attendance in clients if attendance not in CANCELLATIONS],
+    )

@@ -15,13 +15,32 @@
 // source says (a payer, or the client), and for a payer the form shows the authorization the
 // booking will use and what is left after it, or the warning that it goes beyond what is approved
 // (refused, for a payer that refuses) or that none covers the date.
+//
+// As the therapist, the time, the room or the participants change, the server also says what the
+// save would refuse the booking for (booking-clashes: the same therapist, room or client already
+// booked then), in the words the save would use, before anything is saved.
+//
+// The form is laid out for the keyboard (templates/admin/appointment_create.html): it opens on
+// the first client's search; a further participant added but left without a client is dropped
+// when the form is sent, so "Add a participant" pressed by mistake never stops a booking.
 (function ($) {
   "use strict";
   var form = document.querySelector("form.admin-form");
   var defaultsUrl = document.body.dataset.bookingDefaultsUrl;
+  var clashesUrl = document.body.dataset.bookingClashesUrl;
   if (!form || !defaultsUrl) { return; }
   var defaults = null;
   var asked = 0;  // the latest request: an answer to an older one is ignored
+  var askedClashes = 0;
+
+  // Typing a time asks once it pauses, not at every key.
+  function later(action) {
+    var timer = null;
+    return function () {
+      clearTimeout(timer);
+      timer = setTimeout(action, 300);
+    };
+  }
 
   function clientInputs() {
     return $(form).find('input[id^="participants-"][id$="-client"]').filter(function () {
@@ -87,24 +106,26 @@
     if (pick) { room.select2("val", pick); room.attr("data-auto", pick); }
   }
 
+  // A further participant's row still without a client (added and not filled in yet).
+  function emptyRows() {
+    return clientInputs().filter(function () { return !$(this).val() && this.id !== "participants-0-client"; });
+  }
+
   function addParticipant(linked) {
-    faForm.addInlineField(document.getElementById("participants-button"), "participants");
-    clientInputs().last().select2("data", { id: linked.id, text: linked.text });
+    if (!emptyRows().length) {
+      faForm.addInlineField(document.getElementById("participants-button"), "participants");
+    }
+    emptyRows().first().select2("data", { id: linked.id, text: linked.text });
   }
 
   function removeParticipant(linked) {
-    clientInputs().filter(function () { return String($(this).val()) === String(linked.id); })
-      .closest(".inline-field").remove();
+    clientInputs().filter(function () {
+      return String($(this).val()) === String(linked.id) && this.id !== "participants-0-client";
+    }).closest(".participant-row").remove();
   }
 
   function offerLinked(rows) {
-    var box = $("#linked-suggestions");
-    if (!box.length) {
-      box = $('<div id="linked-suggestions" class="mb-3"></div>').insertAfter("#participants-button");
-      $('<p id="fee-split" class="form-text text-muted mb-3" aria-live="polite"></p>').insertAfter(box);
-      $('<div id="authorization-preview" class="mb-3" aria-live="polite"></div>').insertAfter("#fee-split");
-    }
-    box.empty();
+    var box = $("#linked-suggestions").empty();
     if (!defaults || !defaults.linked.length) { return; }
     var taken = rows.map(function (row) { return row.client; });
     box.append($("<span class='mr-2'></span>").text(document.body.dataset.linkedLabel));
@@ -169,9 +190,53 @@
     });
   }
 
+  function showClashes(messages) {
+    var box = $("#clash-messages").empty();
+    messages.forEach(function (message) {
+      $('<p class="mb-1 text-danger font-weight-bold"></p>').text("⚠ " + message).appendTo(box);
+    });
+  }
+
+  function checkClashes() {
+    if (!clashesUrl) { return; }
+    var ticket = ++askedClashes;
+    var rows = participants();
+    var query = {
+      therapist: $("#therapist").val() || "",
+      starts_at: $("#starts_at").val() || "",
+      ends_at: $("#ends_at").val() || "",
+      duration_minutes: $("#duration_minutes").val() || "",
+      modality: $("#modality").val() || "",
+      room: $("#room").val() || "",
+      status: $("#status").val() || "",
+      client: rows.map(function (row) { return row.client; }),
+      attendance: rows.map(function (row) { return $("#" + row.row + "-attendance").val() || ""; })
+    };
+    $.getJSON(clashesUrl, $.param(query, true)).done(function (found) {
+      if (ticket === askedClashes) { showClashes(found.messages); }
+    });
+  }
+
+  // A row added by Flask-Admin's script keeps its template's label targets ("client"): point them
+  // at the row's own fields, so each label names its field.
+  function labelRow(row) {
+    $(row).find("label[for]").each(function () {
+      var target = this.getAttribute("for");
+      if (!document.getElementById(target) && document.getElementById(row.id + "-" + target)) {
+        this.setAttribute("for", row.id + "-" + target);
+      }
+    });
+  }
+
   $(function () {  // after Flask-Admin has turned the selects into Select2 fields
-    $(form).on("change", 'input[id^="participants-"][id$="-client"]', refresh);
+    var typedTime = later(function () { refresh(); checkClashes(); });
+    $(form).on("change", 'input[id^="participants-"][id$="-client"]', function () { refresh(); checkClashes(); });
     $(form).on("change", "#therapist, #kind, #starts_at", refresh);
+    $(form).on("change", '#therapist, #starts_at, #ends_at, #duration_minutes, #modality, #room, #status, ' +
+      'select[id^="participants-"][id$="-attendance"]', checkClashes);
+    $(form).on("input", "#starts_at, #ends_at, #duration_minutes", typedTime);
+    // A further participant added without a client is not sent (nothing to book for them).
+    $(form).on("submit", function () { emptyRows().closest(".participant-row").remove(); });
     // Bill-to or payer chosen by hand: kept as chosen, and the preview follows it.
     $(form).on("change", 'select[id^="participants-"][id$="-billed_to"], select[id^="participants-"][id$="-payer"]',
       function () {
@@ -184,9 +249,15 @@
     var list = $("#participants-button").closest(".inline-field").children(".inline-field-list")[0];
     if (list) {
       new MutationObserver(function (changes) {
-        if (changes.some(function (change) { return change.removedNodes.length; })) { refresh(); }
+        changes.forEach(function (change) {
+          $(change.addedNodes).filter(".participant-row").each(function () { labelRow(this); });
+        });
+        if (changes.some(function (change) { return change.removedNodes.length; })) { refresh(); checkClashes(); }
       }).observe(list, { childList: true });
     }
     if (participants().length) { refresh(); }  // a client chosen already (from their page)
+    checkClashes();  // a slot of the book may be taken meanwhile
+    // Client first: the form opens on the first client's search (unless one is chosen already).
+    if (!$("#participants-0-client").val()) { $("#participants-0-client").select2("focus"); }
   });
 })(window.jQuery);

@@ -1,7 +1,8 @@
 // A room select of an on-site booking (the appointment form, the new series) offers first the
 // rooms the therapist has reserved at the form's time, then every other room in use, by site
 // (services.rooms.choices.booking_rooms). The server orders it when the page is drawn; this
-// script asks it again whenever the therapist, the start, the end or the duration change.
+// script asks it again whenever the therapist, the start, the end or the duration change (typed
+// ones once the typing pauses).
 //
 // The select says where to ask (data-rooms-url) and which fields hold the therapist, start, end,
 // duration and modality (data-therapist, data-start, data-end, data-duration, data-modality: CSS
@@ -61,6 +62,12 @@
       .map(function (name) { return select.attr("data-" + name); })
       .filter(Boolean);
     $(watched.join(", ")).on("change", refresh);
+    // A time typed (a text field changes only when left): asked again once the typing pauses.
+    var typing = null;
+    $(watched.join(", ")).on("input", function () {
+      clearTimeout(typing);
+      typing = setTimeout(refresh, 300);
+    });
   }
 
   $(function () {  // after Flask-Admin has turned the selects into Select2 fields

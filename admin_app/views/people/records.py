@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app, flash, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
@@ -11,6 +13,7 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
+from sqlalchemy import String, cast, or_
 from wtforms import DateField
 from wtforms.validators import Optional
 
@@ -33,6 +36,8 @@ from admin_app.views.platform.filters import ParticipantClientFilter
 from admin_app.views.platform.formatting import money_column
 
 CLIENT_LOOKUP = {"fields": ("full_name", "client_number", "national_id"), "page_size": 10, "placeholder": "…"}
+PHONE_TYPED = re.compile(r"^\+?[\d\s().-]+$")
+MIN_PHONE_DIGITS = 4
 THERAPIST_LOOKUP = {"fields": ("full_name", "email"), "page_size": 10, "placeholder": "…"}
 
 
@@ -47,8 +52,22 @@ class RecordLoader(QueryAjaxModelLoader):
         return self.get_query().filter(self.model.id == key).one_or_none()
 
 
+class ClientLoader(RecordLoader):
+    """Clients found by name, number or national ID as typed, or by phone: a number typed with
+    spaces, dashes or brackets ("987 654 321") is looked up by its digits in the stored E.164 form
+    ("+51987654321"). Ordered by name, so a page of matches is the same page each time."""
+
+    def get_list(self, term: str, offset: int = 0, limit: int = 10) -> list[Client]:
+        matches = [cast(field, String).ilike(f"%{term}%") for field in self._cached_fields]
+        digits = re.sub(r"\D", "", term)
+        if PHONE_TYPED.match(term) and len(digits) >= MIN_PHONE_DIGITS:
+            matches.append(Client.phone.contains(digits))
+        query = self.get_query().filter(or_(*matches)).order_by(Client.full_name, Client.id)
+        return query.offset(offset).limit(limit).all()
+
+
 def client_loader(name: str) -> QueryAjaxModelLoader:
-    return RecordLoader(name, db, Client, **CLIENT_LOOKUP)
+    return ClientLoader(name, db, Client, **CLIENT_LOOKUP)
 
 
 def therapist_loader(name: str) -> QueryAjaxModelLoader:

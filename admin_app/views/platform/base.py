@@ -35,6 +35,7 @@ from admin_app.views.platform.formatting import (
     EXPORT_FORMATTERS,
     LIST_FORMATTERS,
     ModelConverter,
+    wall_time,
 )
 from admin_app.views.platform.search import SearchInBody
 
@@ -47,6 +48,19 @@ LANGUAGE_FIELDS = ("preferred_language", "locale")
 def id_arg(name: str) -> int | None:
     """A record id from the query string; None when absent or not an id a record can have."""
     return bounds.record_id(request.args.get(name))
+
+
+def instant_arg(name: str) -> dt.datetime | None:
+    """A clinic time from the query string (the reader's format or ISO, `YYYY-MM-DDTHH:MM`) as an
+    instant; None when absent, or when it is no time the practice's calendar has (a date out of its
+    range, a time a daylight-saving jump skips: the form says why on saving)."""
+    local = wall_time(request.args.get(name, ""))
+    if local is None or bounds.date_problem(local) is not None:
+        return None
+    try:
+        return clinic_time.from_local(local)
+    except RuleViolation:
+        return None
 
 
 def local_path(target: str | None) -> str | None:

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.form import DateTimeField
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
-from flask_babel import format_date, format_percent, get_locale
+from flask_babel import LazyString, format_date, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import StopValidation, ValidationError
-from wtforms.widgets import DateTimeLocalInput
+from wtforms.widgets import TextInput
 
 from admin_app.services.platform import bounds
 from admin_app.services.platform.clinic_time import from_local, to_local
@@ -24,13 +25,40 @@ from admin_app.services.platform.money import format_money
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M"
 NO_VALUE = "—"
-INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what a datetime-local input sends
+INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what a datetime-local input sends, and links (the book's slots) carry
 WALL_TIME_FORMATS = [INPUT_FORMAT, LOCAL_FORMAT, "%Y-%m-%d %H:%M:%S"]  # what a clinic time is read from
 
 
+@dataclass(frozen=True)
+class TypedFormat:
+    """How a language writes a clinic date and time in a form: shown so, typed so, and said so."""
+
+    pattern: str  # strftime/strptime
+    hint: str  # lazy: the field's description
+    error: str  # lazy: what a value in no format we read is told
+
+
+ISO_TYPED = TypedFormat(
+    LOCAL_FORMAT, _l("Clinic time, YYYY-MM-DD HH:MM"), _l("Expected a date and time as YYYY-MM-DD HH:MM")
+)
+DAY_FIRST_TYPED = TypedFormat(
+    "%d/%m/%Y %H:%M", _l("Clinic time, DD/MM/YYYY HH:MM"), _l("Expected a date and time as DD/MM/YYYY HH:MM")
+)
+# Spanish and French write the day first. English keeps the ISO order: it is Canada's own short
+# date (en_CA), and unlike the US month-first order nobody reads 06/12 the other way round.
+TYPED_FORMATS = {"es": DAY_FIRST_TYPED, "fr": DAY_FIRST_TYPED}
+
+
+def typed_format() -> TypedFormat:
+    """The reader's way of writing a date and time (ISO outside a request)."""
+    locale = get_locale()
+    return TYPED_FORMATS.get(locale.language, ISO_TYPED) if locale is not None else ISO_TYPED
+
+
 def wall_time(text: str) -> dt.datetime | None:
-    """A naive clinic wall time typed or sent by a form; None when it is none."""
-    for fmt in WALL_TIME_FORMATS:
+    """A naive clinic wall time typed (in the reader's format) or sent by a form or a link (ISO);
+    None when it is none."""
+    for fmt in (typed_format().pattern, *WALL_TIME_FORMATS):
         try:
             return dt.datetime.strptime(text.strip(), fmt)
         except ValueError:
@@ -91,45 +119,42 @@ DETAIL_FORMATTERS = {**LIST_FORMATTERS, **typefmt.DETAIL_FORMATTERS, enum.Enum: 
 
 
 class LocalDateTimeField(DateTimeField):
-    """Shows and reads clinic wall-clock time; the model receives an aware UTC instant.
+    """Shows and reads clinic wall-clock time in the reader's format (`typed_format`: DD/MM/YYYY
+    HH:MM in Spanish and French); the model receives an aware UTC instant.
 
-    The browser's own `datetime-local` input holds exactly a wall-clock time (no zone), and
-    unlike Flask-Admin's picker it lets a time be typed; `YYYY-MM-DD HH:MM` is read too.
+    A plain text input: the browser's `datetime-local` control writes the date in the browser's
+    order (mm/dd/yyyy in an American browser), whatever the screen's language, and Flask-Admin's
+    picker cannot be typed into. The ISO forms (`YYYY-MM-DDTHH:MM`, `YYYY-MM-DD HH:MM`) are read too:
+    links and scripts send them.
     """
 
-    widget = DateTimeLocalInput()
+    widget = TextInput()
 
     def __init__(self, label=None, validators=None, **kwargs):
         # Flask-Admin always passes `description` (None when the view sets none).
-        kwargs["description"] = kwargs.get("description") or _l("Clinic time, YYYY-MM-DD HH:MM")
+        kwargs["description"] = kwargs.get("description") or LazyString(lambda: str(typed_format().hint))
         super().__init__(label, validators, format=LOCAL_FORMAT, **kwargs)
-        self.formats = WALL_TIME_FORMATS
 
     def _value(self) -> str:
         if self.raw_data:
             return " ".join(self.raw_data)
-        return to_local(self.data).strftime(INPUT_FORMAT) if self.data else ""
+        return to_local(self.data).strftime(typed_format().pattern) if self.data else ""
 
     def process_formdata(self, valuelist) -> None:
         text = " ".join(valuelist).strip() if valuelist else ""
         if not text:
             self.data = None
             return
-        for fmt in self.formats:
-            try:
-                wall_time = dt.datetime.strptime(text, fmt)
-                break
-            except ValueError:
-                continue
-        else:
+        typed = wall_time(text)
+        if typed is None:
             self.data = None
             # str(): Flask-Admin shows only plain-string errors under a field (`is_field_error`).
-            raise ValueError(str(_l("Expected a date and time as YYYY-MM-DD HH:MM")))
-        if bounds.date_problem(wall_time) is not None:
+            raise ValueError(str(typed_format().error))
+        if bounds.date_problem(typed) is not None:
             self.data = None
-            raise ValueError(str(bounds.date_problem(wall_time)))
+            raise ValueError(str(bounds.date_problem(typed)))
         try:
-            self.data = from_local(wall_time)
+            self.data = from_local(typed)
         except RuleViolation as error:
             self.data = None
             raise ValueError(str(error)) from None

@@ -30,7 +30,7 @@ from admin_app.services.rooms import booking as rooms_booking
 from admin_app.services.rooms.choices import booking_rooms
 from admin_app.services.scheduling import booking, rules
 from admin_app.views.people.records import client_loader, therapist_loader
-from admin_app.views.platform.base import PracticeModelView, id_arg
+from admin_app.views.platform.base import PracticeModelView, id_arg, instant_arg, local_path
 from admin_app.views.platform.filters import LiveOptions, MonthFilter, ParticipantClientFilter
 from admin_app.views.platform.formatting import LOCAL_FORMAT, money_column
 from admin_app.views.platform.rules import commit_or_flash, flash_warnings
@@ -225,17 +225,24 @@ class AppointmentView(PracticeModelView):
         }
 
     def create_form(self, obj=None):
-        """A new appointment starts with the default duration and, from a client's page
-        (`?client=ID`), that client, their therapist, and the therapist's fee and currency."""
+        """A new appointment starts with the default duration; from a client's page (`?client=ID`),
+        with that client, their therapist, and the therapist's fee and currency; from an empty slot
+        of the book (`?therapist=ID&starts_at=YYYY-MM-DDTHH:MM`), with that therapist and start."""
         form = super().create_form(obj)
         if request.method != "GET":
             self._offer_rooms(form)
             return form
         form.duration_minutes.data = current_app.config["DEFAULT_APPOINTMENT_MINUTES"]
+        therapist = booking.bookable_therapist(db.session, id_arg("therapist"))
         client_id = id_arg("client")
-        defaults = booking.booking_defaults(db.session, client_id=client_id) if client_id else None
+        defaults = (
+            booking.booking_defaults(db.session, client_id=client_id, therapist_id=getattr(therapist, "id", None))
+            if client_id
+            else None
+        )
+        form.therapist.data = therapist or getattr(defaults, "therapist", None)
+        form.starts_at.data = instant_arg("starts_at")
         if defaults is not None:
-            form.therapist.data = defaults.therapist
             participant = form.participants.append_entry().form
             participant.client.data = defaults.client
             participant.fee.data = defaults.fee
@@ -246,6 +253,22 @@ class AppointmentView(PracticeModelView):
                 participant.fee.render_kw = {**(participant.fee.render_kw or {}), "data-auto": f"{defaults.fee:.2f}"}
         self._offer_rooms(form)
         return form
+
+    def blank_participant(self, form, prefix: str = ""):
+        """A participant's fields, empty, for the form's template: with no `prefix`, the row the
+        form's script copies for each further participant (Flask-Admin's inline template); with
+        `participants-0`, the first participant of a form posted without one."""
+        field = form.participants
+        row = field.unbound_field.bind(form=None, name=prefix, _meta=field.meta)
+        if not prefix:
+            row.separator = ""
+        row.process(None)
+        return row
+
+    def get_save_return_url(self, model, is_created=False) -> str:
+        """Back where the form was opened from (`url`: the book's day, a client's page), when it is
+        a path of this site; Flask-Admin would follow any address on this host."""
+        return local_path(request.values.get("url")) or self.get_url(".index_view")
 
     def edit_form(self, obj=None):
         form = super().edit_form(obj)

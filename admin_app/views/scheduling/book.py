@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
+from typing import TypeVar
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.form import BaseForm
 from flask_admin.model.fields import AjaxSelectField
@@ -13,25 +15,29 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
 from admin_app.extensions import db
-from admin_app.models import Modality
+from admin_app.models import AppointmentStatus, Attendance, Modality
 from admin_app.services.billing import booking as billing_booking
 from admin_app.services.people.choices import therapist_choices, therapist_filter_choices
 from admin_app.services.platform import clinic_time
-from admin_app.services.platform.bounds import record_id
-from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.platform.bounds import MAX_APPOINTMENT_MINUTES, record_id
 from admin_app.services.platform.labels import FIELDS, choices_for
 from admin_app.services.platform.money import format_money
 from admin_app.services.rooms.choices import site_filter_choices
-from admin_app.services.scheduling import booking, closing
+from admin_app.services.scheduling import booking, closing, conflicts
 from admin_app.services.scheduling.agenda import AgendaFilter, Span, agenda, day_grid, period_of
 from admin_app.views.people.records import client_loader
-from admin_app.views.platform.base import RoleRequired, id_arg, requested_day
-from admin_app.views.platform.formatting import wall_time
+from admin_app.views.platform.base import RoleRequired, id_arg, instant_arg, requested_day
 from admin_app.views.platform.rules import commit_or_flash
 from admin_app.views.platform.search import lookup_response
 
+E = TypeVar("E", bound=enum.Enum)
 CLIENT_LOADER = client_loader("client")
 ANY = [("", _l("All"))]
+
+
+def _choice(enum_class: type[E], value: str) -> E | None:
+    """One of the enum's values as a script sent it; None for any other text."""
+    return enum_class(value) if value in set(enum_class) else None
 
 
 class BookFilterForm(BaseForm):
@@ -39,17 +45,6 @@ class BookFilterForm(BaseForm):
     site = SelectField(FIELDS["site"], choices=[])
     modality = SelectField(FIELDS["modality"], choices=[])
     client = AjaxSelectField(CLIENT_LOADER, FIELDS["client"], allow_blank=True)
-
-
-def _starts_at() -> dt.datetime | None:
-    """The form's start (clinic time) as an instant; None when it is not a time there is."""
-    local = wall_time(request.args.get("starts_at", ""))
-    if local is None or not clinic_time.EARLIEST_DATE <= local.date() <= clinic_time.LATEST_DATE:
-        return None
-    try:
-        return clinic_time.from_local(local)
-    except RuleViolation:  # skipped by a daylight-saving jump: the form says so on saving
-        return None
 
 
 def _outlook_json(outlook: billing_booking.Outlook) -> dict:
@@ -188,6 +183,40 @@ class BookView(RoleRequired, BaseView):
             "split": split,
         }
 
+    @expose("/ajax/booking-clashes/")
+    def booking_clashes(self):
+        """What saving the new-appointment form as it stands would be refused for, worded as the
+        save words it: each live appointment it clashes with (same therapist, room or client).
+        Asked by appointment-form.js whenever the therapist, the time, the room or the participants
+        change: `client` and `attendance` once per participant, in order; the end is `ends_at`, else
+        the start plus `duration_minutes`, else plus the default duration, as on saving."""
+        starts_at = instant_arg("starts_at")
+        if starts_at is None or request.args.get("status") == AppointmentStatus.CANCELLED:
+            return {"messages": []}  # no time yet, or nothing it could clash with
+        minutes = request.args.get("duration_minutes", type=int)
+        if not (minutes and 0 < minutes <= MAX_APPOINTMENT_MINUTES):
+            minutes = current_app.config["DEFAULT_APPOINTMENT_MINUTES"]
+        ends_at = instant_arg("ends_at") or starts_at + dt.timedelta(minutes=minutes)
+        if ends_at <= starts_at:
+            return {"messages": []}  # the save says what is wrong with the times
+        attendances = request.args.getlist("attendance")
+        clients = [
+            (client_id, _choice(Attendance, attendances[position] if position < len(attendances) else ""))
+            for position, client_id in enumerate(map(record_id, request.args.getlist("client")))
+            if client_id is not None
+        ]
+        modality = _choice(Modality, request.args.get("modality", ""))
+        clashes = conflicts.booking_clashes(
+            db.session,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            therapist_id=id_arg("therapist"),
+            room_id=id_arg("room"),
+            modality=modality,
+            clients=clients,
+        )
+        return {"messages": [str(clash.message) for clash in clashes]}
+
     @staticmethod
     def _outlooks() -> list[billing_booking.Outlook]:
         """Each participant's bill-to and authorization preview: `client` and each `with`, in order,
@@ -203,7 +232,7 @@ class BookView(RoleRequired, BaseView):
                 continue
             chosen = raw_bill == "client" or record_id(raw_bill) is not None
             wanted.append(billing_booking.Bill(client_id, record_id(raw_bill), chosen=chosen))
-        return billing_booking.booking_outlooks(db.session, bills=wanted, starts_at=_starts_at())
+        return billing_booking.booking_outlooks(db.session, bills=wanted, starts_at=instant_arg("starts_at"))
 
     @expose("/ajax/lookup/", methods=("POST",))
     def ajax_lookup(self):
