@@ -4,13 +4,14 @@
   var box = document.getElementById("job-run");
   if (!box || box.getAttribute("data-finished") === "true") { return; }
   var bar = document.getElementById("job-run-bar");
+  var percent = document.getElementById("job-run-bar-percent");
   var status = document.getElementById("job-run-status");
   var url = box.getAttribute("data-state-url");
 
   function show(state) {
     bar.style.width = state.percent + "%";
     bar.setAttribute("aria-valuenow", String(state.percent));
-    bar.textContent = state.percent + " %";
+    percent.textContent = state.percent + " %";
     status.textContent = state.status;
   }
 
