@@ -88,8 +88,10 @@ def dispatch(run_ids: list[int]) -> None:
     for run_id in run_ids:
         try:
             enqueue(perform_run, run_id)
-        except Exception:  # Redis down: the run stays queued until it is failed as stale
-            current_app.logger.warning("could not enqueue job run %s", run_id)
+        except Exception:  # Redis down: the screen says the run failed, and it may be started again
+            current_app.logger.exception("could not enqueue job run %s", run_id)
+            with db.engine.begin() as connection:  # the session that started it is mid-commit
+                runs.fail(connection, run_id)
 
 
 def listen_for_commits() -> None:

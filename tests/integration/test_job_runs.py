@@ -240,3 +240,13 @@ def test_a_refusal_is_worded_in_the_starters_language(runner_app):
     assert run_jobs.perform_run(run_id) == "refused"
 
     assert db.session.get(JobRun, run_id).failure.startswith("No hay")
+
+
+def test_a_run_that_cannot_reach_redis_fails_at_once_and_frees_its_month(app, database_url):
+    unreachable = make_app(database_url, REDIS_URL="redis://127.0.0.1:1/0")
+    with unreachable.app_context():
+        run_id = start_survey()
+        db.session.remove()
+
+    run = db.session.get(JobRun, run_id)
+    assert (run.state, run.active_key, run.failure) == (JobState.FAILED, None, None)

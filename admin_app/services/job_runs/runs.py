@@ -13,7 +13,7 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -102,10 +102,10 @@ def finish(
         run.file_content = document.content if isinstance(document.content, bytes) else document.content.encode()
 
 
-def fail(session: Session, run_id: int, failure: str | None = None) -> None:
+def fail(session: Session | Connection, run_id: int, failure: str | None = None) -> None:
     """The run failed: `failure` is the rule that refused it, worded for the person at the screen;
     None for an unexpected error (its traceback is in the log, the screen says so). The caller has
-    rolled the run's work back, and commits this."""
+    rolled the run's work back (or never started it), and commits this."""
     now = utcnow()
     session.execute(
         update(JobRun)
