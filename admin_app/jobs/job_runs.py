@@ -66,11 +66,12 @@ def perform_run(run_id: int) -> str:
 
 
 @job
-def fail_stale_runs() -> str:
-    """Fail the runs a dead process left queued or running (periodic)."""
+def tidy_runs() -> str:
+    """Fail the runs a dead process left queued or running, and drop old runs' files (periodic)."""
     failed = runs.fail_stale(db.session)
+    dropped = runs.drop_old_files(db.session)
     db.session.commit()
-    return f"{failed} stale runs failed"
+    return f"{failed} stale runs failed, {dropped} old files dropped"
 
 
 def perform_queued() -> int:

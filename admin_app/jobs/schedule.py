@@ -38,7 +38,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("admin-task-scan", tasks.scan_tasks, DEFAULT, "*/15 * * * *"),
     Periodic("rate-limit-clean-up", limits.purge_rate_limit_counters, DEFAULT, "41 * * * *"),
     Periodic("ended-sessions", accounts.delete_ended_sessions, DEFAULT, "*/10 * * * *"),
-    Periodic("stale-job-runs", job_runs.fail_stale_runs, DEFAULT, "*/5 * * * *"),
+    Periodic("job-runs-tidy", job_runs.tidy_runs, DEFAULT, "*/5 * * * *"),
 )
 
 

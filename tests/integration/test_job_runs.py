@@ -250,3 +250,21 @@ def test_a_run_that_cannot_reach_redis_fails_at_once_and_frees_its_month(app, da
 
     run = db.session.get(JobRun, run_id)
     assert (run.state, run.active_key, run.failure) == (JobState.FAILED, None, None)
+
+
+def test_a_runs_file_is_dropped_a_week_after_it_ended(admin_client, clock):
+    admin_client.get("/admin/payouts/zip?month=2026-10")  # refused (no statements): given a file here
+    run = the_run()
+    run.state, run.file_name, run.file_mimetype, run.file_content = JobState.DONE, "a.zip", "application/zip", b"PK"
+    db.session.commit()
+    run_id = run.id
+
+    assert run_jobs.tidy_runs() == "0 stale runs failed, 0 old files dropped"
+    assert admin_client.get(f"/admin/jobs/{run_id}/file").status_code == 200
+    clock.set(clock.now() + dt.timedelta(days=8))
+    assert run_jobs.tidy_runs() == "0 stale runs failed, 1 old files dropped"
+    db.session.expire_all()
+
+    assert admin_client.get(f"/admin/jobs/{run_id}/file").status_code == 404
+    page = admin_client.get(f"/admin/jobs/{run_id}")
+    assert run_link(page, "job-run-file") is None and run_result(page)

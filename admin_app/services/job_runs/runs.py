@@ -25,6 +25,9 @@ PENDING_DISPATCH = "job_runs.pending_dispatch"
 # A run that gave no sign of life for this long was left by a process that died: longer than any
 # job may run (jobs.queue.JOB_TIMEOUT), so a slow run is never taken for a dead one.
 STALE_AFTER = dt.timedelta(minutes=15)
+# A run's file (a ZIP of invoices or statements: client names, earnings) is kept this long for its
+# starter to download, then dropped: the database is no archive of exports.
+FILE_KEPT = dt.timedelta(days=7)
 RECENT = 20
 UNFINISHED = (JobState.QUEUED, JobState.RUNNING)
 
@@ -38,9 +41,7 @@ def start(
     under_way = active(session, key)
     if under_way is not None:
         return under_way
-    run = JobRun(
-        kind=kind, key=key, active_key=key, params=params or {}, language=language, created_by_id=user_id, total=None
-    )
+    run = JobRun(kind=kind, key=key, active_key=key, params=params or {}, language=language, created_by_id=user_id)
     try:
         with session.begin_nested():
             session.add(run)
@@ -126,6 +127,17 @@ def fail_stale(session: Session, now: dt.datetime | None = None) -> int:
         .execution_options(synchronize_session=False)
     )
     return stale.rowcount
+
+
+def drop_old_files(session: Session, now: dt.datetime | None = None) -> int:
+    """Drop the files of runs that ended more than FILE_KEPT ago (the run and its message stay)."""
+    dropped = session.execute(
+        update(JobRun)
+        .where(JobRun.file_name.is_not(None), JobRun.finished_at < (now or utcnow()) - FILE_KEPT)
+        .values(file_name=None, file_mimetype=None, file_content=None)
+        .execution_options(synchronize_session=False)
+    )
+    return dropped.rowcount
 
 
 def recent(session: Session, limit: int = RECENT) -> Sequence[JobRun]:
