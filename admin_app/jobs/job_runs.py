@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import partial
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from sqlalchemy import event
 
 from admin_app.extensions import db
@@ -21,6 +21,7 @@ from admin_app.jobs import billing, payouts, surveys
 from admin_app.jobs.queue import enqueue, job
 from admin_app.models import JobKind, JobRun
 from admin_app.services.job_runs import runs
+from admin_app.services.platform.documents.pdf import PdfError
 from admin_app.services.platform.errors import RuleViolation
 
 # What each kind does: (run, progress, finish) -> None; it calls `finish(result, document=None)`
@@ -49,20 +50,29 @@ def perform_run(run_id: int) -> str:
         with force_locale(language):
             KINDS[kind](run, progress, partial(runs.finish, db.session, run, progress))
         db.session.commit()
+        return "done"
     except RuleViolation as refusal:
         db.session.rollback()
         with force_locale(language):
-            failure = str(refusal)
-        runs.fail(db.session, run_id, failure)
-        db.session.commit()
+            _record_failure(run_id, str(refusal))
         return "refused"
+    except PdfError:  # what the PDF writer said is for the log; the screen says what downloads say
+        db.session.rollback()
+        current_app.logger.exception("job run %s (%s): the PDF writer failed", run_id, kind)
+        with force_locale(language):
+            failure = gettext("The PDF could not be produced. Try again; if it keeps failing, see the application log.")
+            _record_failure(run_id, failure)
+        return "failed"
     except Exception:
         db.session.rollback()
         current_app.logger.exception("job run %s (%s) failed", run_id, kind)
-        runs.fail(db.session, run_id)
-        db.session.commit()
+        _record_failure(run_id, None)
         return "failed"
-    return "done"
+
+
+def _record_failure(run_id: int, failure: str | None) -> None:
+    runs.fail(db.session, run_id, failure)
+    db.session.commit()
 
 
 @job

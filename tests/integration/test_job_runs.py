@@ -17,6 +17,7 @@ from admin_app.jobs import job_runs as run_jobs
 from admin_app.jobs import runner
 from admin_app.models import Client, JobKind, JobRun, JobState, OutboundMessage
 from admin_app.services.job_runs import runs
+from admin_app.services.platform.documents.pdf import PdfError
 from tests.conftest import login, make_app, sign_in_therapist
 from tests.factories import attended, make_admin, make_client, make_therapist
 from tests.integration.test_jobs_rq import rq_app_for, work
@@ -268,3 +269,18 @@ def test_a_runs_file_is_dropped_a_week_after_it_ended(admin_client, clock):
     assert admin_client.get(f"/admin/jobs/{run_id}/file").status_code == 404
     page = admin_client.get(f"/admin/jobs/{run_id}")
     assert run_link(page, "job-run-file") is None and run_result(page)
+
+
+def test_a_pdf_writer_failure_says_what_a_download_says(runner_app, monkeypatch, caplog):
+    def writer_fails(run, progress, finish):
+        raise PdfError("wkhtmltopdf failed (exit code 1): something only the log should hold")
+
+    monkeypatch.setitem(run_jobs.KINDS, JobKind.SURVEY_SEND, writer_fails)
+    caplog.set_level(logging.ERROR)
+
+    assert run_jobs.perform_run(start_survey()) == "failed"
+
+    assert the_run().failure == (
+        "The PDF could not be produced. Try again; if it keeps failing, see the application log."
+    )
+    assert "only the log should hold" in caplog.text
