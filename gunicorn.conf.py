@@ -5,7 +5,9 @@ and the secret tokens of password-reset, calendar-feed, survey, invitation and r
 (admin_app/views/platform/log_privacy.py).
 
 With RUN_PERIODIC_WORK=true (`make run` sets it) the master starts one periodic runner
-(`flask jobs runner`: the periodic work every minute) beside the web workers and stops it on exit.
+(`flask jobs runner`: the periodic work every minute, the screens' runs in the background as they
+come) beside the web workers and stops it on exit; the app, reading the same setting, leaves those
+runs to it instead of performing them in the request.
 """
 
 import os

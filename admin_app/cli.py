@@ -153,7 +153,8 @@ def jobs_tick() -> None:
 @click.option("--stop-with-parent", is_flag=True, help="Stop when the process that started this one ends.")
 @with_appcontext
 def jobs_runner(every: float, stop_with_parent: bool) -> None:
-    """Run all periodic work every minute until stopped: what `make run` starts beside the web server."""
+    """Run all periodic work every minute, and the runs started from the screens as they come,
+    until stopped: what `make run` starts beside the web server."""
 
     last: list[str] = []
 

@@ -223,6 +223,9 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         # hide_parameters: SQL errors in logs never carry the values (client data).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "REDIS_URL": env.get("REDIS_URL", "").strip() or None,
+        # Set by `make run` for gunicorn.conf.py, which then starts the embedded runner: without
+        # Redis, runs in the background wait for it instead of running in the request.
+        "RUN_PERIODIC_WORK": _flag(env, "RUN_PERIODIC_WORK", False),
         "CLINIC_TIMEZONE": _timezone(env, "CLINIC_TIMEZONE", "America/Lima"),
         "CURRENCIES": currencies,
         "DEFAULT_CURRENCY": default_currency,

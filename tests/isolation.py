@@ -79,6 +79,7 @@ ARGUMENTS = {
     "invoice_id": Invoice,
     "statement_id": PayoutStatement,
     "task_id": AdminTask,
+    "run_id": 1,  # a run in the background: staff only, whoever's records it touched
 }
 
 

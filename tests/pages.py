@@ -32,6 +32,20 @@ def flashed(response_or_html) -> list[str]:
     return [text_of(alert) for alert in alerts]
 
 
+def run_result(response_or_html) -> str | None:
+    """The result message on a run's page (a run in the background that has ended), None before."""
+    page = response_or_html if isinstance(response_or_html, str) else body(response_or_html)
+    found = re.search(r'<div id="job-run-result"[^>]*>(.*?)</div>', page, re.S)
+    return text_of(found.group(1)) if found else None
+
+
+def run_link(response_or_html, link_id: str) -> str | None:
+    """The address of a link of a run's page: `job-run-back`, `job-run-file`."""
+    page = response_or_html if isinstance(response_or_html, str) else body(response_or_html)
+    found = re.search(rf'id="{link_id}" href="([^"]+)"', page)
+    return html_lib.unescape(found.group(1)) if found else None
+
+
 def list_rows(response) -> list[dict[str, str]]:
     """One dict per row of a list view, keyed by column name (`col-<name>` cells)."""
     page = body(response)

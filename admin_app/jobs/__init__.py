@@ -7,8 +7,9 @@ after their transaction commits); `jobs.schedule` holds the one list of periodic
 
 from flask import Flask
 
-from admin_app.jobs import messages
+from admin_app.jobs import job_runs, messages
 
 
 def init_app(app: Flask) -> None:
     messages.listen_for_commits()
+    job_runs.listen_for_commits()

@@ -17,7 +17,7 @@ from redis import Redis
 from rq.cron import CronScheduler
 
 from admin_app.extensions import db
-from admin_app.jobs import accounts, billing, limits, messages, payouts, surveys, tasks
+from admin_app.jobs import accounts, billing, job_runs, limits, messages, payouts, surveys, tasks
 from admin_app.jobs.queue import DEFAULT, FAILURE_TTL, JOB_TIMEOUT, MESSAGES, RESULT_TTL
 
 
@@ -38,6 +38,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("admin-task-scan", tasks.scan_tasks, DEFAULT, "*/15 * * * *"),
     Periodic("rate-limit-clean-up", limits.purge_rate_limit_counters, DEFAULT, "41 * * * *"),
     Periodic("ended-sessions", accounts.delete_ended_sessions, DEFAULT, "*/10 * * * *"),
+    Periodic("job-runs-tidy", job_runs.tidy_runs, DEFAULT, "*/5 * * * *"),
 )
 
 

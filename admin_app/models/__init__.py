@@ -15,6 +15,7 @@ from admin_app.models.invoices import (
     InvoiceSending,
     InvoiceStatus,
 )
+from admin_app.models.job_runs import JobKind, JobRun, JobState
 from admin_app.models.messaging import Channel, MessageStatus, Notification, OutboundMessage
 from admin_app.models.numbering import NumberCounter
 from admin_app.models.payments import RECEIPT_SERIES, Allocation, AllocationKind, Payment, PaymentMethod, ReceiptLink
@@ -128,6 +129,9 @@ __all__ = [
     "CompensationModel",
     "CompensationTerms",
     "InvoiceGrouping",
+    "JobKind",
+    "JobRun",
+    "JobState",
     "LinkKind",
     "LoginInvitation",
     "MessageStatus",

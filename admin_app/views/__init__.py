@@ -28,6 +28,7 @@ from admin_app.views.billing.payments import ClientPaymentView, PayerPaymentView
 from admin_app.views.billing.portal import MyAuthorizationsView
 from admin_app.views.billing.receipts import ReceiptsView
 from admin_app.views.imports.screen import ImportView
+from admin_app.views.job_runs.runs import JobRunsView
 from admin_app.views.messaging.notifications import (
     PORTAL_ENDPOINT,
     STAFF_ENDPOINT,
@@ -162,6 +163,7 @@ def _staff_admin(app: Flask) -> Admin:
     admin.add_view(UserView(models.User, settings=settings, name=_l("Logins"), category=setup))
     admin.add_view(AuditEventView(models.AuditEvent, settings=settings, name=_l("Audit trail"), category=setup))
     admin.add_view(ImportView(name=_l("Import from spreadsheets"), endpoint="imports", url="import", category=setup))
+    admin.add_view(JobRunsView(name=_l("Runs in the background"), endpoint="job_runs", url="jobs", category=setup))
     admin.add_view(
         OutboxView(
             models.OutboundMessage,

@@ -19,6 +19,7 @@ from admin_app.services.billing.invoice_documents import invoice_documents
 from tests.factories import PASSWORD, make_admin, make_therapist_user
 from tests.factories.invoices import issued_october
 from tests.integration.test_month_report import pdf_text
+from tests.pages import run_link, run_result
 
 pytestmark = pytest.mark.parametrize("clock", ["2026-11-05T15:00Z"], indirect=True)
 
@@ -68,7 +69,10 @@ def test_the_staff_download_an_invoice_and_a_runs_files(live_server, october):
     assert status == 200 and headers["Content-Disposition"].endswith('filename="icbc-000001-clm-88812345.xlsx"')
     assert openpyxl.load_workbook(io.BytesIO(workbook)).sheetnames == ["ICBC-000001"]
 
-    status, _headers, archive = staff.get(f"/admin/invoice-documents/category.zip?run={october.run_id}")
+    # The ZIP is made by a run in the background (in-process here: done when its page opens).
+    status, _headers, run_page = staff.get(f"/admin/invoice-documents/category.zip?run={october.run_id}")
+    assert status == 200 and run_result(run_page.decode()) == f"{len(expected)} PDFs in the ZIP."
+    status, _headers, archive = staff.get(run_link(run_page.decode(), "job-run-file"))
     assert status == 200
     with zipfile.ZipFile(io.BytesIO(archive)) as bundle:
         assert sorted(bundle.namelist()) == sorted(expected)

@@ -37,7 +37,8 @@ def test_run_a_month_for_icbc_adjust_a_draft_and_issue_it(vancouver_browser, scr
     assert re.fullmatch(r"\d+ new drafts?, 0 drafts extended, \d+ charges? invoiced\.", summary), summary
     assert int(summary.split()[0]) > 0
 
-    # The drafts of that run: all ICBC's, each a draft.
+    # The drafts of that run (from the run's page back to the invoice run): all ICBC's, each a draft.
+    follow(page, page.locator("#job-run-back"))
     follow(page, page.locator("#run-drafts"))
     rows = page.locator("table.model-list tbody tr")
     expect(rows.first.locator("td.col-bill_to")).to_have_text("ICBC")

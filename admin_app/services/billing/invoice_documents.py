@@ -165,6 +165,12 @@ class Category:
             raise RuleViolation(_l("Until: the period ends before it starts."), field="until")
         return cls(payer_id=payer_id, since=since, until=until)
 
+    def args(self) -> dict[str, str]:
+        """The query string `parse` reads back (a run in the background keeps its category so)."""
+        if self.run_id is not None:
+            return {"run": str(self.run_id)}
+        return {"payer": str(self.payer_id), "since": self.since.isoformat(), "until": self.until.isoformat()}
+
 
 def _date(args: Mapping[str, str], name: str, label) -> dt.date:
     raw = (args.get(name) or "").strip()

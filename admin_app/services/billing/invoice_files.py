@@ -19,6 +19,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy.orm import Session
 
 from admin_app.config import SUPPORTED_LOCALES
+from admin_app.models.audit import Actor
 from admin_app.services.billing.invoice_documents import (
     Category,
     InvoiceDocument,
@@ -30,6 +31,7 @@ from admin_app.services.billing.invoice_documents import (
 from admin_app.services.platform import documents
 from admin_app.services.platform.documents.pdf import render_pdf
 from admin_app.services.platform.documents.spreadsheets import Sheet
+from admin_app.services.platform.progress import Progress, ignore
 
 TEMPLATE = "pdf/invoice.html"
 AUDITED_ENTITY = "invoice"
@@ -65,9 +67,16 @@ def invoice_workbook(session: Session, invoice_id: int, *, language: str) -> doc
 
 
 def category_pdfs(
-    session: Session, category: Category, *, language: str, now: dt.datetime | None = None
+    session: Session,
+    category: Category,
+    *,
+    language: str,
+    now: dt.datetime | None = None,
+    actor: Actor | None = None,
+    progress: Progress = ignore,
 ) -> documents.Document:
-    """A ZIP of the category's invoices, one PDF each, named as each one's own download."""
+    """A ZIP of the category's invoices, one PDF each (`progress` counts them), named as each one's
+    own download."""
     chosen = invoice_documents(session, category_invoice_ids(session, category))
     return documents.pdf_zip_document(
         session,
@@ -75,6 +84,8 @@ def category_pdfs(
         filename=category_file_name(category, "zip"),
         export=documents.Export(AUDITED_ENTITY),
         now=now,
+        actor=actor,
+        progress=progress,
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
 from flask import current_app
@@ -43,6 +43,9 @@ from admin_app.services.platform import bulk, clinic_time
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import choice_label
 from admin_app.services.platform.money import from_cents, round_amount
+from admin_app.services.platform.progress import Progress, ignore
+
+RUN_STEPS = 4  # what `progress` counts: charges found, drafts extended, drafts made, lines written
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,16 +74,21 @@ def invoice_run(
     participant_ids: Sequence[int] | None = None,
     user_id: int | None = None,
     invoice_date: dt.date | None = None,
+    progress: Progress = ignore,
 ) -> RunOutcome:
     """Drafts for the uninvoiced charges with a date of service up to `through`, in the caller's
     transaction: of one payer (`payer_id`), of clients billed themselves (`self_pay`), or all;
     `participant_ids` keeps only those charges (*Invoice selected*). New drafts are dated
-    `invoice_date` (default today), as `drafts.set_invoice_date` would date each."""
+    `invoice_date` (default today), as `drafts.set_invoice_date` would date each. `progress` counts
+    its steps (each is one statement over all the charges)."""
     if payer_id is not None and self_pay:
         raise RuleViolation(lazy_gettext("Choose a payer or self-paying clients, not both."), field="payer")
+    progress(0, RUN_STEPS)
     charges = _uninvoiced(session, through, payer_id=payer_id, self_pay=self_pay, participant_ids=participant_ids)
     if not charges:
+        progress(RUN_STEPS, RUN_STEPS)
         return RunOutcome(run=None)
+    progress(1, RUN_STEPS)
     run = InvoiceRun(through=through, payer_id=payer_id, self_pay=self_pay, created_by_id=user_id)
     session.add(run)
     session.flush()
@@ -88,19 +96,28 @@ def invoice_run(
     drafts = _open_drafts(session, groups)
     stamp = bulk.audit_stamp()
     _extend(session, list(drafts.values()), through, run.id, stamp)
+    progress(2, RUN_STEPS)
     new_keys = [key for key in groups if key not in drafts]
     outcome = RunOutcome(run=run, new_drafts=len(new_keys), extended_drafts=len(drafts))
     new = _new_drafts(session, run, new_keys, groups, through, invoice_date or clinic_time.today())
     bulk.record_creations(session, stamp, Invoice.__tablename__, list(new.values()))
     drafts.update(new)
+    progress(3, RUN_STEPS)
     outcome.lines = _write_lines(session, groups, drafts, stamp)
+    progress(RUN_STEPS, RUN_STEPS)
     return outcome
 
 
-def commit_run(session: Session, **arguments) -> RunOutcome:
-    """`invoice_run` committed; a run that met another one at the same time is rolled back and refused."""
+def commit_run(
+    session: Session, *, before_commit: Callable[[RunOutcome], None] | None = None, **arguments
+) -> RunOutcome:
+    """`invoice_run` committed (with what `before_commit` adds, in the same transaction: a run in
+    the background records its end); a run that met another one at the same time is rolled back
+    and refused."""
     try:
         outcome = invoice_run(session, **arguments)
+        if before_commit is not None:
+            before_commit(outcome)
         session.commit()
     except IntegrityError:
         session.rollback()

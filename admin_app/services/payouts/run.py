@@ -56,8 +56,10 @@ from admin_app.services.platform import bulk, clinic_time, locking
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.money import from_cents
 from admin_app.services.platform.months import Month
+from admin_app.services.platform.progress import Progress, ignore
 
 RUN_LOCK = 0x7061796F  # "payo": one payout run at a time, on every machine
+RUN_STEPS = 3  # what `progress` counts: charges read, lines written, statements refreshed
 
 _HELD_REASON = {
     ChargeState.UNINVOICED.value: HeldReason.UNINVOICED,
@@ -76,13 +78,14 @@ class RunSummary:
     kept: int  # statements past draft, left as they were
 
 
-def payout_run(session: Session, month: Month, *, user_id: int | None = None) -> RunSummary:
+def payout_run(
+    session: Session, month: Month, *, user_id: int | None = None, progress: Progress = ignore
+) -> RunSummary:
     """Draft (or refresh) every therapist's statement of `month`; the caller commits.
-    Refused for a month that has not begun."""
-    if month.first_day > clinic_time.today():
-        raise RuleViolation(
-            _l("%(field)s: %(month)s has not begun yet.", field=_l("Month"), month=str(month)), field="month"
-        )
+    Refused for a month that has not begun. `progress` counts its steps (each one statement over
+    the whole month)."""
+    ensure_begun(month)
+    progress(0, RUN_STEPS)
     locking.serialize(session, RUN_LOCK)
     session.add(PayoutRun(month=str(month), created_by_id=user_id))
     session.flush()
@@ -90,12 +93,15 @@ def payout_run(session: Session, month: Month, *, user_id: int | None = None) ->
     session.execute(delete(PayoutLine).where(PayoutLine.statement_id.in_(drafts_of(month))))
     rows = session.execute(_candidates_query(session, month, kept)).all()
     _refuse_without_terms(session, rows)
+    progress(1, RUN_STEPS)
     statement_ids = _statements_for(session, month, {row.therapist_id for row in rows})
     _insert_lines(session, rows, statement_ids)
     _drop_empty_drafts(session, month)
+    progress(2, RUN_STEPS)
     session.execute(
         update(PayoutStatement).where(PayoutStatement.id.in_(drafts_of(month))).values(refreshed_at=utcnow())
     )
+    progress(RUN_STEPS, RUN_STEPS)
     return RunSummary(
         month=month,
         statements=session.scalar(select(func.count()).select_from(drafts_of(month).subquery())) or 0,
@@ -103,6 +109,14 @@ def payout_run(session: Session, month: Month, *, user_id: int | None = None) ->
         held=sum(1 for row in rows if not row.ready),
         kept=session.scalar(select(func.count()).select_from(kept.subquery())) or 0,
     )
+
+
+def ensure_begun(month: Month) -> None:
+    """Refuse a month that has not begun: nothing of it can be owed yet."""
+    if month.first_day > clinic_time.today():
+        raise RuleViolation(
+            _l("%(field)s: %(month)s has not begun yet.", field=_l("Month"), month=str(month)), field="month"
+        )
 
 
 def payouts_start(session: Session) -> Month | None:

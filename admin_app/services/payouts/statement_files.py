@@ -28,6 +28,7 @@ from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import choice_label
 from admin_app.services.platform.money import format_money
 from admin_app.services.platform.months import Month
+from admin_app.services.platform.progress import Progress, ignore
 
 TEMPLATE = "pdf/payout_statement.html"
 AUDITED_ENTITY = "payout_statement"  # a statement carries its therapist's earnings and clients' names
@@ -54,9 +55,11 @@ def statement_pdf_bytes(session: Session, statement_id: int, *, language: str) -
     return statement_file_name(detail), render_pdf(statement_html(detail, language=language))
 
 
-def month_zip(session: Session, month: Month | str, *, language: str, actor: Actor | None = None) -> documents.Document:
-    """A ZIP of every statement of the month, one PDF each, named as each one's own download, in
-    the order of the therapists' names. A month without statements is refused (an empty ZIP would
+def month_zip(
+    session: Session, month: Month | str, *, language: str, actor: Actor | None = None, progress: Progress = ignore
+) -> documents.Document:
+    """A ZIP of every statement of the month, one PDF each (`progress` counts them), named as each
+    one's own download, in the order of the therapists' names. A month without statements is refused (an empty ZIP would
     only puzzle)."""
     month = month if isinstance(month, Month) else Month.parse(month)
     details = month_details(session, month)
@@ -83,6 +86,7 @@ def month_zip(session: Session, month: Month | str, *, language: str, actor: Act
         export=documents.Export(AUDITED_ENTITY),
         now=utcnow(),
         actor=actor,
+        progress=progress,
     )
 
 

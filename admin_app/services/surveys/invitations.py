@@ -39,6 +39,7 @@ from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.errors import NoLongerDue, RuleViolation
 from admin_app.services.platform.locking import serialize
 from admin_app.services.platform.months import Month
+from admin_app.services.platform.progress import Progress, ignore
 from admin_app.services.surveys import nps as nps_groups
 
 TEMPLATE = "survey_invitation"
@@ -124,20 +125,15 @@ def month_of(invitation: SurveyInvitation) -> Month:
     return Month.parse(invitation.month)
 
 
-def send_for_month(session: Session, month: Month, now: dt.datetime | None = None) -> SendSummary:
-    """Invite every client who attended a session in `month`, through the outbox."""
+def send_for_month(
+    session: Session, month: Month, now: dt.datetime | None = None, *, progress: Progress = ignore
+) -> SendSummary:
+    """Invite every client who attended a session in `month`, through the outbox; `progress`
+    counts the clients."""
     now = now or utcnow()
+    ensure_ended(month, now)
     start, end = month.utc_range()
     key = str(month)  # as stored
-    if end > now:
-        raise RuleViolation(
-            _l(
-                "%(field)s: %(month)s has not ended yet; the survey asks about a finished month.",
-                field=_l("Month"),
-                month=key,
-            ),
-            field="month",
-        )
     serialize(session, SEND_LOCK)
     attended = (
         select(Participant.client_id)
@@ -152,7 +148,8 @@ def send_for_month(session: Session, month: Month, now: dt.datetime | None = Non
     invited_before = set(session.scalars(select(SurveyInvitation.client_id).where(SurveyInvitation.month == key)))
     guardians = _guardians_with_email(session, [c.id for c in clients if not c.email])
     counts = {"invited": 0, "already_invited": 0, "opted_out": 0, "no_email": 0}
-    for client in clients:
+    progress(0, len(clients))
+    for done, client in enumerate(clients, start=1):
         if client.id in invited_before:
             counts["already_invited"] += 1
         elif client.survey_opt_out:
@@ -162,7 +159,21 @@ def send_for_month(session: Session, month: Month, now: dt.datetime | None = Non
             counts["invited"] += 1
         else:
             counts["no_email"] += 1
+        progress(done, len(clients))
     return SendSummary(month=key, **counts)
+
+
+def ensure_ended(month: Month, now: dt.datetime | None = None) -> None:
+    """Refuse a month that has not ended: the survey asks about a finished month."""
+    if month.utc_range()[1] > (now or utcnow()):
+        raise RuleViolation(
+            _l(
+                "%(field)s: %(month)s has not ended yet; the survey asks about a finished month.",
+                field=_l("Month"),
+                month=str(month),
+            ),
+            field="month",
+        )
 
 
 def _guardians_with_email(session: Session, client_ids: list[int]) -> dict[int, Client]:

@@ -16,11 +16,13 @@ from flask_babel import gettext
 from flask_security import current_user
 
 from admin_app.extensions import db
+from admin_app.models import JobKind
 from admin_app.services.billing import invoice_files, sending
-from admin_app.services.billing.invoice_documents import Category
+from admin_app.services.billing.invoice_documents import Category, category_invoice_ids
 from admin_app.services.billing.payers import payer_choices
 from admin_app.services.platform.documents import Document
 from admin_app.services.platform.errors import NotFound, RuleViolation
+from admin_app.views.job_runs.start import start_run
 from admin_app.views.platform.base import RoleRequired, local_path
 from admin_app.views.platform.downloads import download_or_back
 from admin_app.views.reports.monthly import reader_language
@@ -49,10 +51,16 @@ class InvoiceDocumentsView(RoleRequired, BaseView):
 
     @expose("/category.zip")
     def category_pdfs(self):
-        """`?run=ID`, or `?payer=ID&since=YYYY-MM-DD&until=YYYY-MM-DD`."""
-        return self._download(
-            lambda: invoice_files.category_pdfs(db.session, Category.parse(request.args), language=reader_language())
-        )
+        """`?run=ID`, or `?payer=ID&since=YYYY-MM-DD&until=YYYY-MM-DD`: made in the background, one
+        PDF after the other, and downloaded from the run's page."""
+        try:
+            category = Category.parse(request.args)
+            category_invoice_ids(db.session, category)  # refused at once when it holds no invoice
+        except RuleViolation as refusal:
+            flash(str(refusal), "error")
+            return redirect(url_for(".index", **request.args))
+        key = f"{JobKind.INVOICE_ZIP}:{invoice_files.category_file_name(category, 'zip')}"
+        return start_run(JobKind.INVOICE_ZIP, key, {"category": category.args(), "language": reader_language()})
 
     @expose("/category.xlsx")
     def category_workbook(self):

@@ -3,23 +3,22 @@ self-paying clients, or all (services.billing.invoice_run, the same run as `flas
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.form import BaseForm
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from flask_security import current_user
 from sqlalchemy import select
 from wtforms import DateField, SelectField
 from wtforms.validators import InputRequired
 
 from admin_app.extensions import db
-from admin_app.models import Payer
-from admin_app.services.billing.invoice_run import RunOutcome, commit_run
+from admin_app.models import JobKind, Payer
+from admin_app.services.billing.invoice_run import RunOutcome
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.months import Month
+from admin_app.views.job_runs.start import start_run
 from admin_app.views.platform.base import RoleRequired, id_arg
-from admin_app.views.platform.rules import commit_or_flash
 
 ALL, SELF_PAY = "all", "self"
 
@@ -32,6 +31,14 @@ class InvoiceRunForm(BaseForm):
 def previous_month_end():
     """The default date of a run: the last day of the previous month, in clinic time."""
     return Month.containing(clinic_time.today()).previous().last_day
+
+
+def run_message(result: dict) -> tuple[str, str]:
+    """What a run in the background says when done (its `result`, jobs.billing.run_result), and how."""
+    if result["invoice_run_id"] is None:
+        return gettext("Nothing to invoice through %(day)s.", day=result["through"]), "info"
+    counts = RunOutcome(run=None, **{key: result[key] for key in ("new_drafts", "extended_drafts", "lines")})
+    return run_summary(counts), "success"
 
 
 def run_summary(outcome: RunOutcome) -> str:
@@ -57,21 +64,15 @@ class InvoiceRunView(RoleRequired, BaseView):
         if request.method == "GET":
             form.through.data = previous_month_end()
         elif form.validate():
+            # A run in the background, whose page shows its progress; one at a time (a run takes
+            # every uninvoiced charge of its choice, so two at once would only meet).
             chosen = form.payer.data
-            with commit_or_flash(form) as outcome:
-                made = commit_run(
-                    db.session,
-                    through=form.through.data,
-                    payer_id=int(chosen) if chosen not in (ALL, SELF_PAY) else None,
-                    self_pay=chosen == SELF_PAY,
-                    user_id=current_user.id,
-                )
-            if outcome.refusal is None:
-                if made.run is None:
-                    flash(gettext("Nothing to invoice through %(day)s.", day=form.through.data.isoformat()), "info")
-                    return redirect(url_for(".index"))
-                flash(run_summary(made), "success")
-                return redirect(url_for(".index", run=made.run.id))
+            params = {
+                "through": form.through.data.isoformat(),
+                "payer_id": int(chosen) if chosen not in (ALL, SELF_PAY) else None,
+                "self_pay": chosen == SELF_PAY,
+            }
+            return start_run(JobKind.INVOICE_RUN, str(JobKind.INVOICE_RUN), params)
         run_id = id_arg("run")
         return self.render(
             "admin/billing/invoice_run.html",

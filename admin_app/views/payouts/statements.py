@@ -22,14 +22,15 @@ from flask_security import current_user
 from wtforms import DateField, SelectField, StringField, TextAreaField
 
 from admin_app.extensions import db
-from admin_app.models import AuditAction, HeldReason, PayoutAdjustment, PayoutStatement, PayoutStatus
+from admin_app.models import AuditAction, HeldReason, JobKind, PayoutAdjustment, PayoutStatement, PayoutStatus
 from admin_app.models.audit import record_event
 from admin_app.services.payouts import emails, statement_files, statements
-from admin_app.services.payouts.run import RunSummary, payout_run
+from admin_app.services.payouts.run import RunSummary, ensure_begun
 from admin_app.services.platform import bounds, clinic_time
 from admin_app.services.platform.errors import NotFound, RuleViolation
 from admin_app.services.platform.labels import CHOICES, field_label
 from admin_app.services.platform.months import Month
+from admin_app.views.job_runs.start import start_run
 from admin_app.views.platform.base import RoleRequired
 from admin_app.views.platform.downloads import download_or_back
 from admin_app.views.platform.rules import commit_or_flash
@@ -58,6 +59,12 @@ def adjustment_form(formdata=None) -> AdjustmentForm:
     if formdata is None:
         form.currency.data = current_app.config["DEFAULT_CURRENCY"]
     return form
+
+
+def run_message(result: dict) -> tuple[str, str]:
+    """What a payout run in the background says when done (its `result`, jobs.payouts.payout_run)."""
+    counts = {key: result[key] for key in ("statements", "lines", "held", "kept")}
+    return run_summary(RunSummary(month=Month.parse(result["month"]), **counts)), "success"
 
 
 def run_summary(summary: RunSummary) -> str:
@@ -131,14 +138,16 @@ class PayoutsView(RoleRequired, BaseView):
 
     @expose("/run", methods=("POST",))
     def run_view(self):
+        """The month's payout run, in the background: its page shows the progress and the result."""
         month = chosen_month(request.form)
         if month is None:
             return redirect(url_for(".index_view"))
-        with commit_or_flash() as outcome:
-            summary = payout_run(db.session, month, user_id=current_user.id)
-        if outcome.refusal is None:
-            flash(run_summary(summary), "success")
-        return self._month(month)
+        try:
+            ensure_begun(month)
+        except RuleViolation as refusal:
+            flash(str(refusal), "error")
+            return self._month(month)
+        return start_run(JobKind.PAYOUT_RUN, f"{JobKind.PAYOUT_RUN}:{month}", {"month": str(month)})
 
     @expose("/approve", methods=("POST",))
     def approve_view(self):
@@ -176,12 +185,13 @@ class PayoutsView(RoleRequired, BaseView):
 
     @expose("/zip")
     def month_zip(self):
-        """Every statement of the month as PDFs in one ZIP (`?month=YYYY-MM`), in the reader's language."""
+        """Every statement of the month as PDFs in one ZIP (`?month=YYYY-MM`), in the reader's language:
+        made in the background, downloaded from the run's page."""
         month = requested_month()
         if month is None:
             return redirect(url_for(".index_view"))
-        make = partial(statement_files.month_zip, db.session, month, language=reader_language())
-        return download_or_back(make, url_for(".index_view", month=str(month)), f"payout statements of {month}")
+        params = {"month": str(month), "language": reader_language()}
+        return start_run(JobKind.PAYOUT_ZIP, f"{JobKind.PAYOUT_ZIP}:{month}", params)
 
     def _month(self, month: Month):
         return redirect(url_for(".index_view", month=str(month)))

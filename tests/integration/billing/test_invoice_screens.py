@@ -23,7 +23,7 @@ from admin_app.services.billing.invoice_run import commit_run
 from tests.conftest import sign_in_therapist
 from tests.factories import make_therapist
 from tests.integration.billing.test_invoices import NOW, OCTOBER_END
-from tests.pages import body, field_errors, flashed, list_rows, text_of
+from tests.pages import body, field_errors, flashed, list_rows, run_link, run_result, text_of
 from tests.queries import counted_queries
 
 LIST = "/admin/invoices/"
@@ -281,14 +281,15 @@ def test_the_invoice_run_screen_makes_drafts_once(admin_client, october):
         "/admin/invoice-run/", data={"through": "2026-10-31", "payer": str(october["icbc"].id)}, follow_redirects=True
     )
 
-    assert "2 new drafts, 0 drafts extended, 2 charges invoiced." in flashed(ran)
-    drafts_link = re.search(r'id="run-drafts" href="([^"]+)"', body(ran)).group(1)
+    assert run_result(ran) == "2 new drafts, 0 drafts extended, 2 charges invoiced."
+    back = admin_client.get(run_link(ran, "job-run-back"))
+    drafts_link = re.search(r'id="run-drafts" href="([^"]+)"', body(back)).group(1)
     listed = admin_client.get(drafts_link, follow_redirects=True)
     assert sorted(row["client"] for row in list_rows(listed)) == ["Ana", "Ben"]
     again = admin_client.post(
         "/admin/invoice-run/", data={"through": "2026-10-31", "payer": str(october["icbc"].id)}, follow_redirects=True
     )
-    assert "Nothing to invoice through 2026-10-31." in flashed(again)
+    assert run_result(again) == "Nothing to invoice through 2026-10-31."
     assert db.session.scalar(select(func.count(Invoice.id))) == 2
 
 

@@ -24,7 +24,7 @@ from admin_app.services.payouts.run import payout_run
 from admin_app.services.platform.months import Month
 from tests.factories import book, make_client, make_therapist
 from tests.integration.payouts.test_payout_run import october  # noqa: F401 (a fixture)
-from tests.pages import body, field_errors, flashed, text_of
+from tests.pages import body, field_errors, flashed, run_link, run_result, text_of
 from tests.queries import counted_queries
 
 OCTOBER = Month(2026, 10)
@@ -79,7 +79,12 @@ def totals_shown(response) -> dict[str, str]:
 
 
 def run_october(admin_client):
+    """The run's page once it has ended (no runner in tests: the run is done when the request ends)."""
     return admin_client.post(f"{SCREEN}run", data={"month": "2026-10"}, follow_redirects=True)
+
+
+def back_from_the_run(admin_client, run_page):
+    return admin_client.get(run_link(run_page, "job-run-back"))
 
 
 def statement_of(name: str) -> PayoutStatement:
@@ -105,12 +110,13 @@ def test_the_month_screen_defaults_to_last_month_and_offers_the_run(admin_client
 
 
 def test_a_run_from_the_screen_shows_each_statement_with_its_figures(admin_client, marta):
-    page = run_october(admin_client)
+    ran = run_october(admin_client)
 
+    assert (
+        run_result(ran) == "2 draft statements, 3 paid lines, 1 held line; 0 statements past draft kept as they were."
+    )
+    page = back_from_the_run(admin_client, ran)
     assert page.request.path == SCREEN and page.request.args["month"] == "2026-10"
-    assert flashed(page) == [
-        "2 draft statements, 3 paid lines, 1 held line; 0 statements past draft kept as they were."
-    ]
     rows = month_rows(page)
     assert rows["Lucía Torres"] == {
         "number": "",
@@ -167,9 +173,9 @@ def test_approve_selected_numbers_only_the_ticked_drafts_then_approve_all_drafts
     assert month_rows(page)["Marta Ríos"]["number"] == "PS-000002"
     # A run now keeps both as they are.
     page = run_october(admin_client)
-    assert flashed(page) == [
+    assert run_result(page) == (
         "0 draft statements, 0 paid lines, 0 held lines; 2 statements past draft kept as they were."
-    ]
+    )
 
 
 def test_approve_selected_with_nothing_ticked_says_so(admin_client, october):  # noqa: F811
@@ -390,7 +396,9 @@ def test_the_pdf_and_the_zip_are_downloads_recorded_as_exports(admin_client, oct
     lucia = statement_of("Lucía Torres")
 
     pdf = admin_client.get(f"{page_of(lucia)}/pdf")
-    archive = admin_client.get(f"{SCREEN}zip?month=2026-10")
+    made = admin_client.get(f"{SCREEN}zip?month=2026-10", follow_redirects=True)
+    assert run_result(made) == "1 PDF in the ZIP."
+    archive = admin_client.get(run_link(made, "job-run-file"))
 
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert pdf.data.startswith(b"%PDF")

@@ -35,6 +35,7 @@ from admin_app.models.audit import Actor, AuditAction, current_actor, record_eve
 from admin_app.models.base import utcnow
 from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.documents import pdf, spreadsheets
+from admin_app.services.platform.progress import Progress, ignore
 
 PDF_MIMETYPE = "application/pdf"
 ZIP_MIMETYPE = "application/zip"
@@ -98,13 +99,15 @@ def pdf_zip_document(
     export: Export | None,
     now: dt.datetime | None = None,
     actor: Actor | None = None,
+    progress: Progress = ignore,
 ) -> Document:
-    """A ZIP of one PDF per (file name, HTML) pair, rendered a few at a time; every entry dated
-    `now` in clinic time. The names must differ (a ZIP would keep both under one name)."""
+    """A ZIP of one PDF per (file name, HTML) pair, rendered a few at a time (`progress` counts
+    them); every entry dated `now` in clinic time. The names must differ (a ZIP would keep both
+    under one name)."""
     names = [name for name, _html in named_html]
     if len(set(names)) != len(names):
         raise ValueError("two files of a ZIP have the same name")
-    documents = pdf.render_pdfs([html for _name, html in named_html])
+    documents = pdf.render_pdfs([html for _name, html in named_html], progress=progress)
     stamp = to_local(now or utcnow()).timetuple()[:6]
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:

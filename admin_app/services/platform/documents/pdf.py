@@ -25,6 +25,8 @@ import pdfkit
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, RectangleObject
 
+from admin_app.services.platform.progress import Progress, ignore
+
 PDF_TIMEOUT_SECONDS = 30
 # Renders of a batch (every therapist's month report) run side by side: wkhtmltopdf spends most of its
 # time waiting, so a few at once cut a 200-therapist month from about a minute to seconds.
@@ -76,12 +78,16 @@ def render_pdf(html: str, *, timeout: float | None = None) -> bytes:
     return stamp_page_numbers(_run(html, timeout or PDF_TIMEOUT_SECONDS))
 
 
-def render_pdfs(documents: Sequence[str], *, timeout: float | None = None) -> list[bytes]:
-    """`render_pdf` for several documents, a few at a time; the PDFs come back in order."""
-    if len(documents) <= 1:
-        return [render_pdf(html, timeout=timeout) for html in documents]
-    with ThreadPoolExecutor(max_workers=min(PARALLEL_RENDERS, len(documents))) as pool:
-        return list(pool.map(functools.partial(render_pdf, timeout=timeout), documents))
+def render_pdfs(documents: Sequence[str], *, timeout: float | None = None, progress: Progress = ignore) -> list[bytes]:
+    """`render_pdf` for several documents, a few at a time; the PDFs come back in order, and
+    `progress` counts them as they do."""
+    rendered: list[bytes] = []
+    progress(0, len(documents))
+    with ThreadPoolExecutor(max_workers=max(1, min(PARALLEL_RENDERS, len(documents)))) as pool:
+        for document in pool.map(functools.partial(render_pdf, timeout=timeout), documents):
+            rendered.append(document)
+            progress(len(rendered), len(documents))
+    return rendered
 
 
 def _run(html: str, timeout: float) -> bytes:

@@ -8,14 +8,17 @@ from flask_admin import BaseView, expose
 from flask_babel import gettext
 
 from admin_app.extensions import db
+from admin_app.models import JobKind
 from admin_app.services.people.choices import therapist_filter_choices
 from admin_app.services.platform import clinic_time
+from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.months import Month
 from admin_app.services.surveys import invitations as surveys
 from admin_app.services.surveys import results as survey_results
 from admin_app.services.surveys.results import MonthRange
+from admin_app.views.job_runs.start import start_run
 from admin_app.views.platform.base import RoleRequired, id_arg, parsed_arg
-from admin_app.views.platform.rules import commit_or_flash
+from admin_app.views.platform.rules import show_rule
 from admin_app.views.surveys.staff.cells import one_decimal, rate, stars
 
 
@@ -65,22 +68,27 @@ class SurveyResultsView(RoleRequired, BaseView):
 
     @expose("/send", methods=("POST",))
     def send(self):
-        """Invite every client who attended a session in the month; a month already sent adds only newcomers."""
+        """Invite every client who attended a session in the month (a run in the background, whose
+        page shows its progress); a month already sent adds only newcomers."""
         raw = request.form.get("month", "").strip()
-        with commit_or_flash() as outcome:  # the emails are delivered once this commits
-            summary = surveys.send_for_month(db.session, Month.parse(raw, field=gettext("Month")))
-        if outcome.refusal:
+        try:
+            month = Month.parse(raw, field=gettext("Month"))
+            surveys.ensure_ended(month)
+        except RuleViolation as refusal:
+            show_rule(refusal)
             return redirect(url_for(".index"))
-        flash(
-            gettext(
-                "Survey for %(month)s: %(invited)d invited, %(already)d already invited, "
-                "%(opted_out)d opted out, %(no_email)d without an email address.",
-                month=summary.month,
-                invited=summary.invited,
-                already=summary.already_invited,
-                opted_out=summary.opted_out,
-                no_email=summary.no_email,
-            ),
-            "success" if summary.invited else "info",
-        )
-        return redirect(url_for(".index"))
+        return start_run(JobKind.SURVEY_SEND, f"{JobKind.SURVEY_SEND}:{month}", {"month": str(month)})
+
+
+def sent_message(summary: surveys.SendSummary) -> tuple[str, str]:
+    """What a month's sending says when done, and how (a flash category)."""
+    text = gettext(
+        "Survey for %(month)s: %(invited)d invited, %(already)d already invited, "
+        "%(opted_out)d opted out, %(no_email)d without an email address.",
+        month=summary.month,
+        invited=summary.invited,
+        already=summary.already_invited,
+        opted_out=summary.opted_out,
+        no_email=summary.no_email,
+    )
+    return text, "success" if summary.invited else "info"

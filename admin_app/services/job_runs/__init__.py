@@ -1,0 +1,1 @@
+"""Long work in the background with its progress: the `job_run` rows (`runs`)."""
