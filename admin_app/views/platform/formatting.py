@@ -141,23 +141,30 @@ class LocalDateTimeField(DateTimeField):
         return to_local(self.data).strftime(typed_format().pattern) if self.data else ""
 
     def process_formdata(self, valuelist) -> None:
-        text = " ".join(valuelist).strip() if valuelist else ""
-        if not text:
-            self.data = None
-            return
-        typed = wall_time(text)
+        self.data = None
+        typed = typed_wall_time(valuelist)
         if typed is None:
-            self.data = None
-            # str(): Flask-Admin shows only plain-string errors under a field (`is_field_error`).
-            raise ValueError(str(typed_format().error))
-        if bounds.date_problem(typed) is not None:
-            self.data = None
-            raise ValueError(str(bounds.date_problem(typed)))
+            return
         try:
             self.data = from_local(typed)
         except RuleViolation as error:
-            self.data = None
             raise ValueError(str(error)) from None
+
+
+def typed_wall_time(valuelist) -> dt.datetime | None:
+    """A form's clinic wall time as typed (the reader's format, or ISO); None when left empty.
+
+    Raises ValueError with the reason (in the reader's language) for text that is no date and time
+    in range; str(): Flask-Admin shows only plain-string errors under a field (`is_field_error`)."""
+    text = " ".join(valuelist).strip() if valuelist else ""
+    if not text:
+        return None
+    typed = wall_time(text)
+    if typed is None:
+        raise ValueError(str(typed_format().error))
+    if bounds.date_problem(typed) is not None:
+        raise ValueError(str(bounds.date_problem(typed)))
+    return typed
 
 
 class ColumnBound:

@@ -9,17 +9,16 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.form import BaseForm
-from flask_admin.form import DateTimeField as PickerDateTimeField
 from flask_admin.model.fields import AjaxSelectMultipleField
 from flask_admin.model.template import EndpointLinkRowAction
+from flask_babel import LazyString, ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
-from wtforms import DateField, DecimalField, IntegerField, SelectField
+from wtforms import DateField, DecimalField, Field, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange, Optional
-from wtforms.widgets import DateTimeLocalInput
+from wtforms.widgets import TextInput
 
 from admin_app.extensions import db
 from admin_app.models import (
@@ -41,7 +40,7 @@ from admin_app.services.rooms.choices import booking_rooms
 from admin_app.services.scheduling import series as series_service
 from admin_app.views.people.records import client_loader
 from admin_app.views.platform.base import RoleRequired
-from admin_app.views.platform.formatting import INPUT_FORMAT, LOCAL_FORMAT, WALL_TIME_FORMATS, wall_time
+from admin_app.views.platform.formatting import LOCAL_FORMAT, typed_format, typed_wall_time, wall_time
 from admin_app.views.platform.rules import commit_or_flash, flash_warnings, show_rule
 from admin_app.views.platform.search import lookup_response
 from admin_app.views.rooms.booking import booking_span, room_lookup_args
@@ -66,30 +65,30 @@ class ClientsField(AjaxSelectMultipleField):
         self._formdata = {value for value in chosen if value.isdigit()}
 
 
-class LocalWallTimeField(PickerDateTimeField):
-    """A naive clinic wall time: the service turns each occurrence into UTC on its own date.
+class LocalWallTimeField(Field):
+    """A naive clinic wall time, typed in the reader's format as the appointment form's start is
+    (`typed_format`): the service turns each occurrence into UTC on its own date."""
 
-    Shown as the browser's `datetime-local` input (a time can be typed, unlike in the picker)."""
-
-    widget = DateTimeLocalInput()
+    widget = TextInput()
 
     def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format=WALL_TIME_FORMATS, **kwargs)
+        kwargs["description"] = kwargs.get("description") or LazyString(lambda: str(typed_format().hint))
+        super().__init__(label, validators, **kwargs)
 
     def _value(self) -> str:
         if self.raw_data:
             return " ".join(self.raw_data)
-        return self.data.strftime(INPUT_FORMAT) if self.data else ""
+        return self.data.strftime(typed_format().pattern) if self.data else ""
+
+    def process_formdata(self, valuelist) -> None:
+        self.data = None  # stays empty when the text is refused
+        self.data = typed_wall_time(valuelist)
 
 
 class SeriesForm(BaseForm):
     therapist_id = SelectField(FIELDS["therapist"], coerce=_optional_int, validators=[InputRequired()])
     clients = ClientsField(CLIENT_LOADER, FIELDS["clients"], validators=[InputRequired()])
-    first_start = LocalWallTimeField(
-        _l("First date and time"),
-        validators=[InputRequired()],
-        description=_l("Clinic time, YYYY-MM-DD HH:MM"),
-    )
+    first_start = LocalWallTimeField(_l("First date and time"), validators=[InputRequired()])
     duration_minutes = IntegerField(
         _l("Duration (minutes)"),
         validators=[InputRequired(), NumberRange(min=1, max=series_service.MAX_DURATION_MINUTES)],
