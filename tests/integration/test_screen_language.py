@@ -11,6 +11,7 @@ so a screen added later is checked without editing this file.
 from __future__ import annotations
 
 import html.parser
+import json
 import re
 
 import pytest
@@ -324,3 +325,29 @@ def test_error_pages_are_in_the_users_language(app, client, locale, fresh_limits
     screens.problems += [f"CSRF page ({response.status_code}): {found}" for found in english_in(response.text, typed)]
 
     fail_on(screens, locale, 3)
+
+
+@pytest.mark.parametrize(
+    ("locale", "no_matches", "apply", "january", "monday"),
+    [
+        ("es", "No se encontraron coincidencias", "Aplicar", "enero", "lunes"),
+        ("fr", "Aucun résultat", "Appliquer", "janvier", "lundi"),
+    ],
+)
+def test_the_pickers_and_searchable_lists_speak_the_users_language(
+    app, client, locale, no_matches, apply, january, monday
+):
+    """Select2, the date pickers and moment read their words from the page (static/js/picker-locale.js):
+    the texts there are the user's language's, and the week starts on Monday."""
+    make_admin(locale=locale)
+    db.session.commit()
+    sign_in(client, "staff@example.com")
+
+    page = client.get("/admin/appointment/new/").text
+    texts = json.loads(re.search(r'<script type="application/json" id="picker-locale">(.*?)</script>', page, re.S)[1])
+
+    assert texts["select2"]["noMatches"] == no_matches
+    assert texts["daterangepicker"]["applyLabel"] == apply
+    assert texts["moment"]["months"][0] == january
+    assert texts["moment"]["weekdays"][1] == monday and texts["moment"]["week"]["dow"] == 1
+    assert page.index("picker-locale.js") < page.index("admin/js/form.js")  # the defaults are set before the widgets
