@@ -245,7 +245,7 @@ class PracticeModelView(SearchInBody, StreamedExport, RoleRequired, ModelView):
         if relation in self.model.__mapper__.relationships:
             for flt in filters or ():
                 column = getattr(flt, "column", None)
-                if column is not None:
+                if column is not None and " / " in str(flt.name):  # not one named in column_labels
                     flt.name = LazyString(
                         lambda key=column.key: f"{self.get_column_name(relation)} / {self.get_column_name(key)}"
                     )

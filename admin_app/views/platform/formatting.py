@@ -198,12 +198,12 @@ class ModelConverter(AdminModelConverter):
         return LocalDateTimeField(**field_args)
 
 
-def percent(fraction: Decimal | None) -> str:
-    """A fraction as a percent with one decimal, spaced as the reader's language writes it
-    ("14.6%", "14,6 %"); a dash for no value."""
+def percent(fraction: Decimal | None, digits: str = "0.0") -> str:
+    """A fraction as a percent with one decimal (or as `digits` says: "0.##" up to two), spaced as
+    the reader's language writes it ("14.6%", "14,6 %"); a dash for no value."""
     if fraction is None:
         return "—"
-    pattern = get_locale().percent_formats[None].pattern.replace("0", "0.0", 1)
+    pattern = get_locale().percent_formats[None].pattern.replace("0", digits, 1)
     return format_percent(fraction, format=pattern)
 
 
