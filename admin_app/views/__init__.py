@@ -43,7 +43,7 @@ from admin_app.views.payouts.statements import PayoutsView
 from admin_app.views.people.caseload import CaseloadView
 from admin_app.views.people.portal import MyClientsView
 from admin_app.views.people.records import CareAssignmentView, ClientLinkView, ClientView, TherapistView
-from admin_app.views.platform import headers, home
+from admin_app.views.platform import admin_wording, headers, home, month_choice, pickers
 from admin_app.views.platform.formatting import register_template_filters
 from admin_app.views.platform.portal import TherapistIndexView
 from admin_app.views.reports import statistics
@@ -282,10 +282,13 @@ def register(app: Flask) -> None:
     app.register_blueprint(invitation.blueprint)
     app.register_blueprint(statistics.blueprint)
     register_template_filters(app)
+    admin_wording.use_our_wording()  # Flask-Admin's "Salvar" becomes "Guardar": views/platform/admin_wording.py
     sign_ins.init_app(app)
     # Called by the navbar of both areas (one COUNT query per page, none when signed out).
     app.jinja_env.globals["notification_bell"] = notification_bell
     app.jinja_env.globals["task_bell"] = task_bell
+    app.jinja_env.globals["month_choices"] = month_choice.month_choices  # templates/macros/month.html
+    app.jinja_env.globals["picker_texts"] = pickers.picker_texts  # templates/admin/practice_base.html
     # The invoice page's Send button (templates/admin/billing/invoice_documents_buttons.html).
     app.jinja_env.globals["invoice_can_be_sent"] = sending.can_send
     _staff_admin(app)

@@ -121,11 +121,11 @@ def test_the_audit_screen_lists_the_events_for_the_admin(admin_client, admin_use
     assert response.status_code == 200
     rows = [(r["actor"], r["action"], r["entity"], r["entity_id"], r["changed_fields"]) for r in list_rows(response)]
     assert rows == [  # newest first
-        ("staff@example.com", "Exported", "client", "", ""),
-        ("staff@example.com", "Changed", "client", str(client_id), "email, birth_date"),
-        ("staff@example.com", "Created", "client", str(client_id), ""),
-        ("staff@example.com", "Signed in", "app_user", str(admin_user.id), ""),
-        ("system", "Created", "app_user", str(admin_user.id), ""),
+        ("staff@example.com", "Exported", "Client", "", ""),
+        ("staff@example.com", "Changed", "Client", str(client_id), "Email, Birth date"),
+        ("staff@example.com", "Created", "Client", str(client_id), ""),
+        ("staff@example.com", "Signed in", "Login", str(admin_user.id), ""),
+        ("The system", "Created", "Login", str(admin_user.id), ""),
     ]
 
 

@@ -56,7 +56,7 @@ def test_the_history_lists_the_clients_record_and_what_belongs_to_it_newest_firs
     assert rows[0][:2] == ("staff@example.com", "Viewed") and rows[0][2].endswith(f"#{ana.id}")
     actors_actions = {(who, action) for who, action, _what in rows}
     assert ("rosa@example.com", "Viewed") in actors_actions
-    assert ("system", "Created") in actors_actions  # the appointment booked, the note written
+    assert ("The system", "Created") in actors_actions  # the appointment booked, the note written
     history = client_access_history(db.session, client_id=ana.id)
     recorded = {(e.entity, e.entity_id) for e in history.events}
     assert {("client", ana.id), ("appointment", appointment.id), ("participant", participant_id)} <= recorded

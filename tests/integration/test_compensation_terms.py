@@ -249,8 +249,8 @@ def test_the_edit_form_asks_from_when_and_the_details_show_the_history(admin_cli
     history = text_of(re.search(r'<table[^>]*id="compensation-history".*?</table>', details, re.S).group(0))
     assert history == (
         "Effective from Compensation Commission % Service fee Created "
-        "2026-10-10 Commission: a percentage of each fee 45.00 2026-10-16 15:00 "
-        "2026-10-01 Commission: a percentage of each fee 40.00 2026-10-01 10:00"
+        "2026-10-10 Commission: a percentage of each fee 45% 2026-10-16 15:00 "
+        "2026-10-01 Commission: a percentage of each fee 40% 2026-10-01 10:00"
     )
 
 

@@ -1,6 +1,7 @@
 """Our copies of Flask-Admin's templates (templates/admin/model/*.html, templates/admin/actions.html)
 differ from the installed Flask-Admin's only where an inline onclick handler became a data- attribute
-(static/js/admin-csp.js) and where the search box posts its term (views/platform/search.py): after an
+(static/js/admin-csp.js), where the search box posts its term (views/platform/search.py) and where an
+inline list's new row is headed by one message of ours (Spanish read "Nuevo Participantes"): after an
 upgrade of Flask-Admin, this fails until the copies are redone."""
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ CHANGES = (
         """<input type="hidden" name="search" value="{{ admin_view.search_key(search) }}">""",
     ),
     (SEARCH_FORM, POSTED_SEARCH_FORM),
+    (
+        "<small>{{ _gettext('New') }} {{ field.label.text }}</small>",
+        "<small>{{ _('New row in %(list)s', list=field.label.text) }}</small>",
+    ),
 )
 
 

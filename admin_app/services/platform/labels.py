@@ -77,6 +77,8 @@ FIELDS = {
     "name": _l("Name"),
     "billing_email": _l("Billing email"),
     "billing_address": _l("Billing address"),
+    "tax_rate": _l("Tax rate"),
+    "invoice_prefix": _l("Invoice number prefix"),
     "address": _l("Address"),
     "payer": _l("Payer"),
     "member_number": _l("Member number"),
@@ -313,9 +315,67 @@ INVERSE_LINK = {
 
 LANGUAGES = {"es": _l("Spanish"), "en": _l("English"), "fr": _l("French")}
 
+# What an audit event is about, by the table it names (the audit trail stores table names).
+ENTITIES = {
+    "admin_task": _l("Admin task"),
+    "allocation": _l("Payment allocation"),
+    "app_role": _l("Role"),
+    "app_user": _l("Login"),
+    "appointment": _l("Appointment"),
+    "appointment_series": _l("Appointment series"),
+    "bad_fit_entry": _l("Bad Fit entry"),
+    "care_assignment": _l("Care assignment"),
+    "client": _l("Client"),
+    "client_link": _l("Client link"),
+    "client_request": _l("Therapist's request"),
+    "clinical_note": _l("Clinical note"),
+    "compensation_terms": _l("Compensation terms"),
+    "invoice": _l("Invoice"),
+    "invoice_line": _l("Invoice line"),
+    "invoice_run": _l("Invoice run"),
+    "invoice_sending": _l("Invoice sending"),
+    "login_invitation": _l("Login invitation"),
+    "notification": _l("Notification"),
+    "outbound_message": _l("Outbound message"),
+    "participant": _l("Participant"),
+    "payer": _l("Payer"),
+    "payer_authorization": _l("Authorization"),
+    "payment": _l("Payment"),
+    "payment_source": _l("Payment source"),
+    "payout_adjustment": _l("Payout adjustment"),
+    "payout_email_text": _l("Payout email text"),
+    "payout_line": _l("Payout line"),
+    "payout_run": _l("Payout run"),
+    "payout_statement": _l("Payout statement"),
+    "receipt_link": _l("Receipt link"),
+    "room": _l("Room"),
+    "room_reservation": _l("Room reservation"),
+    "site": _l("Site"),
+    "survey_invitation": _l("Survey invitation"),
+    "survey_rating": _l("Survey rating"),
+    "survey_response": _l("Survey response"),
+    "therapist": _l("Therapist"),
+}
+
 
 def field_label(name: str):
     return FIELDS.get(name, name)
+
+
+def changed_fields_label(names) -> str:
+    """The columns an audit event changed, as a person calls them: a reference (`user_id`) by what it
+    names, the parts of a stored file (`letter_key`, `letter_name`, `letter_type`) once by the file."""
+    labels = []
+    for name in names:
+        label = FIELDS.get(name) or FIELDS.get(name.removesuffix("_id")) or FIELDS.get(name.partition("_")[0], name)
+        if str(label) not in labels:
+            labels.append(str(label))
+    return ", ".join(labels)
+
+
+def entity_label(table: str):
+    """What an audit event names (a table), as a person calls it."""
+    return ENTITIES.get(table, table)
 
 
 def choice_label(value: enum.Enum | None):

@@ -11,7 +11,8 @@ from admin_app.extensions import db
 from admin_app.services.audit import trail
 from admin_app.services.platform import bounds
 from admin_app.services.platform.clinic_time import to_local
-from admin_app.services.platform.labels import choice_label, field_label
+from admin_app.services.platform.labels import changed_fields_label, choice_label, entity_label
+from admin_app.views.audit.trail import actor_label
 from admin_app.views.platform.formatting import LOCAL_FORMAT
 
 
@@ -34,5 +35,7 @@ class ClientAccessHistory:
             history=history,
             when=lambda instant: to_local(instant).strftime(LOCAL_FORMAT),
             action_label=choice_label,
-            field_label=field_label,
+            changed_fields_label=changed_fields_label,
+            entity_label=entity_label,
+            actor_label=actor_label,
         )

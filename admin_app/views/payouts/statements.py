@@ -354,4 +354,5 @@ class PayoutsView(RoleRequired, BaseView):
             adjustment_form=forms.get("adjustment") or adjustment_form(),
             paid_form=forms.get("paid") or PaidForm(data={"paid_on": clinic_time.today()}),
             email_form=email_form,
+            email_language=emails.language_of(statement.therapist),
         )

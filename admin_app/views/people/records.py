@@ -24,6 +24,7 @@ from admin_app.services.people import compensation, summary
 from admin_app.services.people import records as people
 from admin_app.services.platform import bounds, clinic_time
 from admin_app.services.platform.labels import choice_label, choices_for, field_label
+from admin_app.services.platform.money import format_money
 from admin_app.services.scheduling import calendar
 from admin_app.views.accounts.logins import flash_bulk_invitation
 from admin_app.views.audit.client_access import ClientAccessHistory
@@ -33,7 +34,7 @@ from admin_app.views.messaging.outbox import template_label
 from admin_app.views.people.clinical_notes import ClinicalNotesForStaff
 from admin_app.views.platform.base import PracticeModelView, row_action_button
 from admin_app.views.platform.filters import ParticipantClientFilter
-from admin_app.views.platform.formatting import money_column
+from admin_app.views.platform.formatting import money_column, percent
 
 CLIENT_LOOKUP = {"fields": ("full_name", "client_number", "national_id"), "page_size": 10, "placeholder": "…"}
 PHONE_TYPED = re.compile(r"^\+?[\d\s().-]+$")
@@ -270,8 +271,8 @@ def _compensation_history(_view, _context, therapist: Therapist, _name) -> Marku
         (
             terms.effective_from.isoformat(),
             choice_label(terms.compensation_model),
-            "" if terms.commission_percent is None else f"{terms.commission_percent:.2f}",
-            "" if terms.service_fee is None else f"{terms.service_fee:.2f}",
+            "" if terms.commission_percent is None else percent(terms.commission_percent / 100, "0.##"),
+            "" if terms.service_fee is None else format_money(terms.service_fee, therapist.default_currency),
             clinic_time.to_local(terms.recorded_at).strftime("%Y-%m-%d %H:%M"),
         )
         for terms in compensation.history(db.session, therapist.id)

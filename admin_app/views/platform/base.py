@@ -13,7 +13,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.form import InlineFormAdmin
-from flask_babel import gettext
+from flask_babel import LazyString, gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from flask_wtf.csrf import generate_csrf
@@ -250,6 +250,20 @@ class PracticeModelView(SearchInBody, StreamedExport, RoleRequired, ModelView):
         """Flask-Admin passes the selected ids as text, which PostgreSQL will not compare with an
         integer key (flask-admin#2951): hand it numbers (those an id can be)."""
         return super().action_delete([key for key in map(bounds.record_id, ids) if key is not None])
+
+    def scaffold_filters(self, name):
+        """A filter on a related record's column ("payer", "client.full_name") is named "Payer / Name"
+        in the reader's language: Flask-Admin joins the two labels once, in English, when the app starts."""
+        filters = super().scaffold_filters(name)
+        relation = name.partition(".")[0] if isinstance(name, str) else None
+        if relation in self.model.__mapper__.relationships:
+            for flt in filters or ():
+                column = getattr(flt, "column", None)
+                if column is not None and " / " in str(flt.name):  # not one named in column_labels
+                    flt.name = LazyString(
+                        lambda key=column.key: f"{self.get_column_name(relation)} / {self.get_column_name(key)}"
+                    )
+        return filters
 
     def get_filters(self):
         """Every list filter refuses (with Flask-Admin's "invalid filter value" message) a value

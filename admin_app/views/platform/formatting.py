@@ -8,12 +8,14 @@ import enum
 from dataclasses import dataclass
 from decimal import Decimal
 
+from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.form import DateTimeField
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
-from flask_babel import LazyString, format_date, format_percent, get_locale
+from flask_babel import LazyString, format_date, format_decimal, format_percent, get_locale, gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import TextInput
 
@@ -75,7 +77,22 @@ def short_date(_view, value: dt.date, *_args) -> str:
 
 
 def amount(_view, value: Decimal, *_args) -> str:
+    """A plain decimal, for exports a machine reads."""
     return f"{value:.2f}"
+
+
+def decimal_number(_view, value: Decimal, *_args) -> str:
+    """A decimal (a percent, an amount whose currency is in another column) with the reader's
+    language's separators: 1.234,50 in Spanish, 1 234,50 in French."""
+    return format_decimal(value, "#,##0.00")
+
+
+def yes_no(_view, value: bool, *_args) -> Markup:
+    """Flask-Admin's check or minus icon, titled in the reader's language (its own title reads
+    `survey_opt_out: false`)."""
+    word = gettext("Yes") if value else gettext("No")
+    icon = "fa-check-circle" if value else "fa-minus-circle"
+    return Markup(f'<span class="fa {icon}" role="img" title="{escape(word)}" aria-label="{escape(word)}"></span>')
 
 
 def money(amount: Decimal | None, currency: str, language: str | None = None) -> str:
@@ -107,7 +124,8 @@ LIST_FORMATTERS = {
     enum.Enum: choice,
     dt.datetime: local_datetime,
     dt.date: short_date,
-    Decimal: amount,
+    Decimal: decimal_number,
+    bool: yes_no,
 }
 EXPORT_FORMATTERS = {
     **typefmt.EXPORT_FORMATTERS,
@@ -115,7 +133,7 @@ EXPORT_FORMATTERS = {
     dt.datetime: local_datetime,
     Decimal: amount,
 }
-DETAIL_FORMATTERS = {**LIST_FORMATTERS, **typefmt.DETAIL_FORMATTERS, enum.Enum: choice}
+DETAIL_FORMATTERS = {**LIST_FORMATTERS, **typefmt.DETAIL_FORMATTERS, enum.Enum: choice, bool: yes_no}
 
 
 class LocalDateTimeField(DateTimeField):
@@ -194,26 +212,30 @@ class ModelConverter(AdminModelConverter):
 
     def convert(self, model, mapper, name, prop, field_args, hidden_pk):
         """Every field written to a column is bounded as the column's rule says; every choice of a
-        related record must name one."""
+        related record must name one, and its blank choice reads as a dash (WTForms 3.3 shows an
+        empty label's value instead: "__None")."""
         field_args = dict(field_args or {})
         field_args["validators"] = list(field_args.get("validators") or [])
         if hasattr(prop, "direction"):
             field_args["validators"].append(known_choice)
         elif getattr(prop, "columns", None):
             field_args["validators"].append(ColumnBound(prop.columns[0]))
-        return super().convert(model, mapper, name, prop, field_args, hidden_pk)
+        field = super().convert(model, mapper, name, prop, field_args, hidden_pk)
+        if field is not None and issubclass(field.field_class, QuerySelectField):
+            field.kwargs["blank_text"] = field.kwargs.get("blank_text") or NO_VALUE
+        return field
 
     @converts("UTCDateTime")
     def convert_utc_datetime(self, field_args, **_extra):
         return LocalDateTimeField(**field_args)
 
 
-def percent(fraction: Decimal | None) -> str:
-    """A fraction as a percent with one decimal, spaced as the reader's language writes it
-    ("14.6%", "14,6 %"); a dash for no value."""
+def percent(fraction: Decimal | None, digits: str = "0.0") -> str:
+    """A fraction as a percent with one decimal (or as `digits` says: "0.##" up to two), spaced as
+    the reader's language writes it ("14.6%", "14,6 %"); a dash for no value."""
     if fraction is None:
         return "—"
-    pattern = get_locale().percent_formats[None].pattern.replace("0", "0.0", 1)
+    pattern = get_locale().percent_formats[None].pattern.replace("0", digits, 1)
     return format_percent(fraction, format=pattern)
 
 
