@@ -15,7 +15,7 @@ import dataclasses
 import datetime as dt
 import io
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 
 import openpyxl
@@ -24,6 +24,7 @@ from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 
 from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.platform.progress import Progress, ignore
 
 XLSX_MAGIC = b"PK\x03\x04"
 
@@ -49,6 +50,17 @@ class Table:
     headers: dict[str, str]  # canonical column -> the header as written in the file
     rows: list[Row]
     ignored: list[str]  # headers of the file that no column of this kind matches
+    # Told how many rows were checked as a kind's check walks them (`checked_rows`): a check run in
+    # the background shows it on its bar.
+    progress: Progress = dataclasses.field(default=ignore, compare=False, repr=False)
+
+    def checked_rows(self) -> Iterator[Row]:
+        """The rows, for the one pass of a kind's check that reads each row's cells."""
+        total = len(self.rows)
+        for done, row in enumerate(self.rows):
+            self.progress(done, total)
+            yield row
+        self.progress(total, total)
 
 
 def header_key(text: str) -> str:
@@ -86,6 +98,24 @@ def read_table(
         values = {name: (cells[index].strip() if index < len(cells) else "") for name, index in positions.items()}
         rows.append(Row(number=number, values=values))
     return Table(headers=headers, rows=rows, ignored=ignored)
+
+
+def declared_rows(data: bytes, filename: str) -> int | None:
+    """About how many data rows the file holds, without reading them: a CSV's lines after the
+    first, a workbook's declared last row less the header; None when a workbook declares none.
+    It only decides where a file is checked (at once, or in the background), never what the
+    check finds; a file that cannot be read is the check's to refuse (0 here)."""
+    if not (data.startswith(XLSX_MAGIC) or filename.lower().endswith(".xlsx")):
+        return max(0, data.rstrip(b"\r\n").count(b"\n"))
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # as `_xlsx_grid`: the check says why
+        return 0
+    try:
+        declared = workbook.worksheets[0].max_row if workbook.worksheets else 0
+    finally:
+        workbook.close()
+    return None if declared is None else max(0, declared - 1)
 
 
 def _csv_grid(data: bytes, limits: SheetLimits) -> list[list[str]]:
