@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from admin_app.services.imports import clients
-from admin_app.services.imports.reading import SheetLimits, declared_rows, read_table
+from admin_app.services.imports.reading import SheetLimits, holds_more_rows_than, read_table
 
 
 def xlsx_of(rows: int) -> bytes:
@@ -31,11 +31,16 @@ def xlsx_of(rows: int) -> bytes:
         (b"name,national_id\n", "c.csv", 0),
         (b"", "c.csv", 0),
         (xlsx_of(700), "c.xlsx", 700),
-        (b"PK\x03\x04 not a workbook", "c.xlsx", 0),  # the check says why it cannot be read
+        (xlsx_of(3), "c.xlsx", 3),
     ],
 )
 def test_the_rows_a_file_holds_are_told_without_reading_them(data, filename, rows):
-    assert declared_rows(data, filename) == rows
+    assert holds_more_rows_than(rows - 1, data, filename)
+    assert not holds_more_rows_than(rows, data, filename)
+
+
+def test_a_file_that_cannot_be_read_is_for_the_check_at_once():
+    assert not holds_more_rows_than(0, b"PK\x03\x04 not a workbook", "c.xlsx")
 
 
 def test_a_check_tells_each_row_it_reaches_and_ends_at_the_total():

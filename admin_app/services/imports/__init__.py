@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from admin_app.services.imports import appointments, authorizations, clients, payments, reservations, rooms, therapists
 from admin_app.services.imports.matching import matched_summary
 from admin_app.services.imports.preview import Preview
-from admin_app.services.imports.reading import declared_rows, read_table
+from admin_app.services.imports.reading import holds_more_rows_than, read_table
 from admin_app.services.imports.report import Action, ImportPlan, RowError
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.progress import Progress, ignore
@@ -70,9 +70,8 @@ def kind_module(kind: str) -> ModuleType:
 
 def runs_in_background(data: bytes, filename: str) -> bool:
     """Whether checking and importing the file are long work, for a run in the background: more
-    than IMPORT_BACKGROUND_ROWS rows (a workbook that does not say how many: as many as may be)."""
-    rows = declared_rows(data, filename)
-    return rows is None or rows > current_app.config["IMPORT_BACKGROUND_ROWS"]
+    than IMPORT_BACKGROUND_ROWS rows."""
+    return holds_more_rows_than(current_app.config["IMPORT_BACKGROUND_ROWS"], data, filename)
 
 
 def check(session: Session, kind: str, data: bytes, filename: str, *, progress: Progress = ignore) -> ImportPlan:

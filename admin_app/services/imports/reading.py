@@ -100,22 +100,31 @@ def read_table(
     return Table(headers=headers, rows=rows, ignored=ignored)
 
 
-def declared_rows(data: bytes, filename: str) -> int | None:
-    """About how many data rows the file holds, without reading them: a CSV's lines after the
-    first, a workbook's declared last row less the header; None when a workbook declares none.
-    It only decides where a file is checked (at once, or in the background), never what the
-    check finds; a file that cannot be read is the check's to refuse (0 here)."""
+def holds_more_rows_than(limit: int, data: bytes, filename: str) -> bool:
+    """Whether the file holds more than `limit` data rows, told without reading its cells: a CSV's
+    line breaks after the first line, a workbook's `<row ` elements in its first sheet (less the
+    header's), counted in the sheet as it is unzipped and only until past `limit`, so a sheet
+    declaring or holding a far cell costs nothing here. It only decides where a file is checked
+    (at once, or in the background), never what the check finds: a file that cannot be read is
+    the check's to refuse, at once (False here)."""
     if not (data.startswith(XLSX_MAGIC) or filename.lower().endswith(".xlsx")):
-        return max(0, data.rstrip(b"\r\n").count(b"\n"))
+        return data.rstrip(b"\r\n").count(b"\n") > limit
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # as `_xlsx_grid`: the check says why
-        return 0
+    except Exception:  # as `_xlsx_grid`
+        return False
     try:
-        declared = workbook.worksheets[0].max_row if workbook.worksheets else 0
+        # The sheet's XML as stored, unzipped as it is read (openpyxl's reader of a read-only sheet).
+        with workbook.worksheets[0]._get_source() as source:
+            rows, tail = 0, b""
+            while rows <= limit + 1 and (chunk := source.read(64 * 1024)):
+                rows += (tail + chunk).count(b"<row ")  # `tail` is too short to hold one alone
+                tail = chunk[-4:]
+    except Exception:
+        return False
     finally:
         workbook.close()
-    return None if declared is None else max(0, declared - 1)
+    return rows > limit + 1
 
 
 def _csv_grid(data: bytes, limits: SheetLimits) -> list[list[str]]:
