@@ -300,6 +300,9 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         # in row 1,048,576 or column XFD (a workbook is compressed), and reading every row up to it would not end.
         "IMPORT_MAX_ROWS": _integer(env, "IMPORT_MAX_ROWS", 50_000, 1),
         "IMPORT_MAX_COLUMNS": _integer(env, "IMPORT_MAX_COLUMNS", 100, 1),
+        # The import screen checks and imports a file of more rows than this as a run in the background,
+        # with a progress bar (0: every file); a smaller one at once, within the request.
+        "IMPORT_BACKGROUND_ROWS": _integer(env, "IMPORT_BACKGROUND_ROWS", 500, 0),
         # A signed-in session ends after this many minutes without a request, and this many hours after
         # sign-in however busy (services/accounts/sessions.py); the cookie holds only the session's id.
         "SESSION_IDLE_MINUTES": _integer(env, "SESSION_IDLE_MINUTES", 30, 1),

@@ -17,7 +17,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import event
 
 from admin_app.extensions import db
-from admin_app.jobs import billing, payouts, surveys
+from admin_app.jobs import billing, imports, payouts, surveys
 from admin_app.jobs.queue import enqueue, job
 from admin_app.models import JobKind, JobRun
 from admin_app.services.job_runs import runs
@@ -32,6 +32,8 @@ KINDS: dict[str, Callable[[JobRun, runs.ProgressWriter, Callable], None]] = {
     JobKind.INVOICE_ZIP: billing.invoice_zip,
     JobKind.PAYOUT_RUN: payouts.payout_run,
     JobKind.PAYOUT_ZIP: payouts.month_zip,
+    JobKind.IMPORT_CHECK: imports.check_run,
+    JobKind.IMPORT_APPLY: imports.apply_run,
 }
 
 

@@ -1,5 +1,6 @@
-"""Long work run in the background (a month's survey, an invoice run, a payout run, a ZIP of PDFs):
-one row per run, which the job updates as it goes so a screen can show its progress and its result.
+"""Long work run in the background (a month's survey, an invoice run, a payout run, a ZIP of PDFs,
+checking or importing a large spreadsheet): one row per run, which the job updates as it goes so a
+screen can show its progress and its result.
 
 `active_key` says what a run is about (the kind and its month) while it is queued or running, and is
 cleared when it ends: being unique, it lets one run of a kind and month at a time, even between two
@@ -32,6 +33,8 @@ class JobKind(enum.StrEnum):
     INVOICE_ZIP = "invoice-zip"
     PAYOUT_RUN = "payout-run"
     PAYOUT_ZIP = "payout-zip"
+    IMPORT_CHECK = "import-check"
+    IMPORT_APPLY = "import-apply"
 
 
 class JobRun(Base):

@@ -90,7 +90,7 @@ def plan(session: Session, table: Table) -> ImportPlan:
         return result
     column = {name: table.headers.get(name, name) for name in COLUMNS}
     key_column = matching.first_client_column(table)
-    lines = [read_row(result, table, row, key_column, column) for row in table.rows]
+    lines = [read_row(result, table, row, key_column, column) for row in table.checked_rows()]
     refuse_repeated_keys(lines)
     clients = matching.load_client_index(session, (line.keys for line in lines if line.keys is not None))
     # Payers are few: all of them, matched by case-folded name here (SQLite's lower() is ASCII only).

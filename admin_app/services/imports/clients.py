@@ -107,7 +107,7 @@ def plan(session: Session, table: Table) -> ImportPlan:
     key_column = any(key in table.headers for key in matching.KEYS)
     if not key_column:
         result.error(1, "national_id", NO_KEY_COLUMN)
-    rows = [parse(result, table, row) for row in table.rows]
+    rows = [parse(result, table, row) for row in table.checked_rows()]
     in_file = refuse_repeated_keys(rows, report_missing=key_column)
     index = matching.load_client_index(
         session,

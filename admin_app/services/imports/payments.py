@@ -98,7 +98,7 @@ def plan(session: Session, table: Table) -> ImportPlan:
     if not any(name in table.headers for name in WHO_COLUMNS):
         result.error(1, "invoice_number", WHO_PAID)
         return result
-    lines = [read_row(result, table, row) for row in table.rows]
+    lines = [read_row(result, table, row) for row in table.checked_rows()]
     invoices = invoices_by_number(session, {line.invoice_number for line in lines} - {None})
     payers = {payer.name.casefold(): payer for payer in session.scalars(select(Payer))}
     clients = matching.load_client_index(session, (line.keys for line in lines if line.keys is not None))

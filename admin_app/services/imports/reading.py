@@ -15,7 +15,7 @@ import dataclasses
 import datetime as dt
 import io
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 
 import openpyxl
@@ -24,6 +24,7 @@ from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 
 from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.platform.progress import Progress, ignore
 
 XLSX_MAGIC = b"PK\x03\x04"
 
@@ -49,6 +50,17 @@ class Table:
     headers: dict[str, str]  # canonical column -> the header as written in the file
     rows: list[Row]
     ignored: list[str]  # headers of the file that no column of this kind matches
+    # Told how many rows were checked as a kind's check walks them (`checked_rows`): a check run in
+    # the background shows it on its bar.
+    progress: Progress = dataclasses.field(default=ignore, compare=False, repr=False)
+
+    def checked_rows(self) -> Iterator[Row]:
+        """The rows, for the one pass of a kind's check that reads each row's cells."""
+        total = len(self.rows)
+        for done, row in enumerate(self.rows):
+            self.progress(done, total)
+            yield row
+        self.progress(total, total)
 
 
 def header_key(text: str) -> str:
@@ -86,6 +98,33 @@ def read_table(
         values = {name: (cells[index].strip() if index < len(cells) else "") for name, index in positions.items()}
         rows.append(Row(number=number, values=values))
     return Table(headers=headers, rows=rows, ignored=ignored)
+
+
+def holds_more_rows_than(limit: int, data: bytes, filename: str) -> bool:
+    """Whether the file holds more than `limit` data rows, told without reading its cells: a CSV's
+    line breaks after the first line, a workbook's `<row ` elements in its first sheet (less the
+    header's), counted in the sheet as it is unzipped and only until past `limit`, so a sheet
+    declaring or holding a far cell costs nothing here. It only decides where a file is checked
+    (at once, or in the background), never what the check finds: a file that cannot be read is
+    the check's to refuse, at once (False here)."""
+    if not (data.startswith(XLSX_MAGIC) or filename.lower().endswith(".xlsx")):
+        return data.rstrip(b"\r\n").count(b"\n") > limit
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # as `_xlsx_grid`
+        return False
+    try:
+        # The sheet's XML as stored, unzipped as it is read (openpyxl's reader of a read-only sheet).
+        with workbook.worksheets[0]._get_source() as source:
+            rows, tail = 0, b""
+            while rows <= limit + 1 and (chunk := source.read(64 * 1024)):
+                rows += (tail + chunk).count(b"<row ")  # `tail` is too short to hold one alone
+                tail = chunk[-4:]
+    except Exception:
+        return False
+    finally:
+        workbook.close()
+    return rows > limit + 1
 
 
 def _csv_grid(data: bytes, limits: SheetLimits) -> list[list[str]]:

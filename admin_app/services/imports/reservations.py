@@ -85,7 +85,7 @@ def plan(session: Session, table: Table) -> ImportPlan:
     result = ImportPlan(kind="reservations")
     report_missing_columns(result, table, REQUIRED, COLUMNS)
     parsed = []
-    for row in table.rows:
+    for row in table.checked_rows():
         cells = Cells(result, table, row)
         fields = {
             "email": cells("therapist_email", values.email, is_required=True),

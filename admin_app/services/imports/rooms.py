@@ -53,7 +53,7 @@ def plan(session: Session, table: Table) -> ImportPlan:
     result = ImportPlan(kind="rooms")
     report_missing_columns(result, table, REQUIRED, COLUMNS)
     parsed = []
-    for row in table.rows:
+    for row in table.checked_rows():
         cells = Cells(result, table, row)
         site = cells("site", values.text, max_length=NAME_LENGTH)
         room = cells("room", values.text, max_length=NAME_LENGTH)

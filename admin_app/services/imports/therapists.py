@@ -63,7 +63,7 @@ def plan(session: Session, table: Table) -> ImportPlan:
     report_missing_columns(result, table, REQUIRED, COLUMNS)
     parsed: list[tuple[Row, dict, dt.date | None, bool]] = []
     first_row: dict[str, int] = {}
-    for row in table.rows:
+    for row in table.checked_rows():
         cells = Cells(result, table, row)
         fields = {
             "full_name": cells("name", values.text, max_length=200),

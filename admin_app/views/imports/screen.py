@@ -3,21 +3,24 @@ outcome or its errors, by outcome and page), confirm.
 
 Between the preview and the confirmation the file waits on the server, as
 `instance/imports/<random token>.<csv|xlsx>`, and its checked preview beside it as
-`<token>.preview.json`: the pages of the preview read that again, never the file. The Flask
-session keeps only the token, the kind and the original file name, so nothing from the file
-travels in a URL. Confirming reads the file again and re-runs the whole check, since the records
-may have changed since the preview. A new upload, a confirmation or a cancel deletes the waiting
-files; files left behind by an abandoned preview are swept on the next upload.
+`<token>.preview.json` (services.imports.uploads): the pages of the preview read that again, never
+the file. The Flask session keeps only the token, the kind and the original file name, so nothing
+from the file travels in a URL. Confirming reads the file again and re-runs the whole check, since
+the records may have changed since the preview. A new upload, a confirmation or a cancel deletes
+the waiting files; files left behind by an abandoned preview are swept on the next upload.
+
+A file of more than IMPORT_BACKGROUND_ROWS rows is checked, and imported, as a run in the
+background (jobs.imports): the screen goes to the run's page, which leads to the preview once the
+check is done, or says what was imported.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 import secrets
 from pathlib import Path
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import flash, redirect, request, session, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -25,21 +28,28 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from admin_app.extensions import db
-from admin_app.models.base import utcnow
+from admin_app.models import JobKind
 from admin_app.services import imports
 from admin_app.services.imports import Preview
 from admin_app.services.imports.preview import ERROR
+from admin_app.services.imports.uploads import (
+    CHANGED_MEANWHILE,
+    EXTENSIONS,
+    FILE_GONE,
+    NOT_PASSING,
+    Pending,
+    sweep_stale_uploads,
+    upload_folder,
+)
 from admin_app.services.platform import races
 from admin_app.services.platform.errors import RuleViolation
+from admin_app.views.job_runs.start import start_run
 from admin_app.views.platform.base import RoleRequired
 from admin_app.views.platform.rules import commit_or_flash
 
 MAX_BYTES = 20 * 1024 * 1024
 FORM_OVERHEAD = 64 * 1024  # the multipart envelope and the other fields around the file
-EXTENSIONS = ("csv", "xlsx")
 SESSION_KEY = "pending_import"
-STALE_SECONDS = 24 * 3600
-TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24)
 
 KIND_LABELS = {
     "therapists": _l("Therapists"),
@@ -103,58 +113,22 @@ ACTION_LABELS = {
 OUTCOME_LABELS = {**{action.value: label for action, label in ACTION_LABELS.items()}, ERROR: _l("In error")}
 
 
-@dataclasses.dataclass(frozen=True)
-class Pending:
-    """An uploaded file waiting for its confirmation."""
-
-    token: str
-    kind: str
-    filename: str
-    extension: str
-
-    @property
-    def path(self) -> Path:
-        return upload_folder() / f"{self.token}.{self.extension}"
-
-    @property
-    def preview_path(self) -> Path:
-        return upload_folder() / f"{self.token}.preview.json"
-
-
-def upload_folder() -> Path:
-    return Path(current_app.instance_path) / "imports"
-
-
 def pending_upload() -> Pending | None:
     """The session's waiting upload; None when there is none or the cookie holds anything odd."""
-    saved = session.get(SESSION_KEY)
-    if not isinstance(saved, dict):
-        return None
-    try:
-        pending = Pending(**{field.name: str(saved[field.name]) for field in dataclasses.fields(Pending)})
-    except (KeyError, TypeError):
-        return None
-    if not TOKEN.fullmatch(pending.token) or pending.extension not in EXTENSIONS or pending.kind not in imports.KINDS:
-        return None
-    return pending
+    return Pending.of(session.get(SESSION_KEY))
 
 
 def discard_pending() -> None:
     pending = pending_upload()
     session.pop(SESSION_KEY, None)
     if pending is not None:
-        pending.path.unlink(missing_ok=True)
-        pending.preview_path.unlink(missing_ok=True)
+        pending.discard()
 
 
-def sweep_stale_uploads(folder: Path) -> None:
-    cutoff = utcnow().timestamp() - STALE_SECONDS
-    for path in folder.glob("*.*"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink(missing_ok=True)
-        except OSError:
-            continue  # another process swept it first
+def in_background(pending: Pending, kind: JobKind):
+    """Go to the upload's run of `kind` (checking, importing), started now; or to the one already
+    under way for this upload, of either kind."""
+    return start_run(kind, pending.run_key, dataclasses.asdict(pending))
 
 
 def too_large_message() -> str:
@@ -165,8 +139,15 @@ def too_large_message() -> str:
     )
 
 
-def changed_meanwhile_message() -> str:
-    return gettext("Someone changed the same records meanwhile; nothing was imported. Check the file again.")
+def imported_message(filename: str, counts: dict[str, int]) -> str:
+    """What a confirmed import did, as the screen says it at once and a run in the background at its end."""
+    return gettext(
+        "%(file)s imported: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
+        file=filename,
+        created=counts[imports.Action.CREATE.value],
+        updated=counts[imports.Action.UPDATE.value],
+        unchanged=counts[imports.Action.UNCHANGED.value],
+    )
 
 
 def kinds_help() -> list[dict]:
@@ -195,11 +176,15 @@ class ImportView(RoleRequired, BaseView):
 
     @expose("/")
     def index(self):
+        pending = pending_upload()
+        if pending is not None and not pending.path.exists():  # imported in the background, or swept
+            session.pop(SESSION_KEY, None)
+            pending = None
         return self.render(
             "admin/import.html",
             step="upload",
             kinds=kinds_help(),
-            pending=pending_upload(),
+            pending=pending,
             max_mb=MAX_BYTES // (1024 * 1024),
         )
 
@@ -243,18 +228,22 @@ class ImportView(RoleRequired, BaseView):
         pending = Pending(token=secrets.token_urlsafe(24), kind=kind, filename=filename, extension=extension)
         pending.path.write_bytes(data)
         session[SESSION_KEY] = dataclasses.asdict(pending)
+        if imports.runs_in_background(data, filename):
+            return in_background(pending, JobKind.IMPORT_CHECK)
         return redirect(url_for(".preview"))
 
     @expose("/preview")
     def preview(self):
-        """The saved preview (the file is checked once, on the first visit), at the page and
-        outcome the query string asks for."""
+        """The saved preview (the file is checked once, on the first visit, or by a run in the
+        background for a large file), at the page and outcome the query string asks for."""
         pending = pending_upload()
         if pending is None:
             return nothing_waiting()
         preview = Preview.load(pending.preview_path)
         if preview is None:
             try:
+                if imports.runs_in_background(pending.path.read_bytes(), pending.filename):
+                    return in_background(pending, JobKind.IMPORT_CHECK)  # or the run under way
                 preview = imports.preview_file(
                     db.session, kind=pending.kind, path=pending.path, filename=pending.filename
                 )
@@ -281,13 +270,15 @@ class ImportView(RoleRequired, BaseView):
         except OSError:
             return file_gone()
         pending.preview_path.unlink(missing_ok=True)  # whatever happens next, the file is checked again
+        if imports.runs_in_background(data, pending.filename):
+            return in_background(pending, JobKind.IMPORT_APPLY)
         try:
             with commit_or_flash() as outcome:  # a plan with errors wrote nothing: its commit is empty
                 plan = imports.run(db.session, pending.kind, data, pending.filename)
         except DBAPIError as error:
             # Someone saved the same key (email, national ID, a therapist's hour) since the check.
             db.session.rollback()
-            if (refusal := races.refusal(error, otherwise=changed_meanwhile_message())) is None:
+            if (refusal := races.refusal(error, otherwise=CHANGED_MEANWHILE)) is None:
                 raise
             flash(str(refusal), "error")
             return redirect(url_for(".preview"))
@@ -295,28 +286,12 @@ class ImportView(RoleRequired, BaseView):
             discard_pending()
             return redirect(url_for(".index"))
         if not plan.ok:
-            flash(
-                gettext(
-                    "The file does not pass the checks (the practice's records may have changed since the "
-                    "preview): nothing was imported. The errors are listed below."
-                ),
-                "error",
-            )
+            flash(str(NOT_PASSING), "error")
             preview = Preview.of(plan)
             preview.save(pending.preview_path)
             return self.render_preview(pending, preview)
         discard_pending()
-        counts = plan.counts()
-        flash(
-            gettext(
-                "%(file)s imported: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
-                file=pending.filename,
-                created=counts[imports.Action.CREATE.value],
-                updated=counts[imports.Action.UPDATE.value],
-                unchanged=counts[imports.Action.UNCHANGED.value],
-            ),
-            "success",
-        )
+        flash(imported_message(pending.filename, plan.counts()), "success")
         if plan.matched:
             flash(imports.matched_summary(plan.matched), "info")
         for warning in plan.warnings:
@@ -357,5 +332,5 @@ def nothing_waiting():
 
 def file_gone():
     session.pop(SESSION_KEY, None)
-    flash(gettext("The uploaded file is no longer on the server: upload it again."), "error")
+    flash(str(FILE_GONE), "error")
     return redirect(url_for(".index"))

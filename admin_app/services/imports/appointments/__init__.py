@@ -123,7 +123,10 @@ def plan(session: Session, table: Table) -> ImportPlan:
     )
     hold_therapist_locks(session, [therapist.id for therapist in therapists.values()])
     sites = sites_by_name(session, table.rows)
-    lines = [read_row(row, therapists, clients, keys[row.number], column, result, parsers, sites) for row in table.rows]
+    lines = [
+        read_row(row, therapists, clients, keys[row.number], column, result, parsers, sites)
+        for row in table.checked_rows()
+    ]
     result.matched = matching.count_matches(line.matched_by for line in lines)
     timed = [line for line in lines if line.starts_at is not None]
     booked = load_booked(
