@@ -4,9 +4,10 @@ language, with the practice's name and a way back to where the user belongs.
 
 A request made by a script (Accept: application/json, a JSON body, or XMLHttpRequest: the
 search-as-you-type fields, the booking form's checks) gets a short JSON answer instead of a page.
-No page shows what went wrong inside (the exception is in the log only). The 429 of the sign-in
-forms and of the public links keep their own handlers (views/accounts/guessing.py,
-views/platform/public.py): Flask picks the handler of the most specific class.
+No page shows what went wrong inside (the exception is in the log only). A request past a limit
+(429: the sign-in forms, views/accounts/guessing.py) gets this page too; the public links a client
+opens from an email answer theirs in their own look (views/platform/public.py: a blueprint's handler
+comes first).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, render_template, request
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -25,7 +25,7 @@ from admin_app.views.platform.base import local_path
 
 log = logging.getLogger(__name__)
 
-# Heading and text of each status a person may meet; any other 4xx reads as a request not understood.
+# Heading and text of each status a person may meet; any other reads as 400 (a 4xx) or 500 (a 5xx).
 MESSAGES = {
     400: (
         _l("The request could not be understood"),
@@ -44,6 +44,8 @@ MESSAGES = {
         _l("Not possible here"),
         _l("This address cannot be used this way. Go back and use the page's own buttons."),
     ),
+    413: (_l("Too large"), _l("What was sent is too large. Send a smaller file, or split it in parts.")),
+    429: (_l("Too many attempts"), _l("Too many attempts, try again later.")),
     500: (
         _l("Something went wrong"),
         _l("The page could not be shown because of an error on our side. It was recorded; try again in a moment."),
@@ -71,7 +73,7 @@ def wants_json() -> bool:
 def _http_error(error: HTTPException):
     if error.code is None or error.code < 400:  # a redirect raised as an exception: not an error
         return error
-    heading, text = MESSAGES.get(error.code, MESSAGES[400])
+    heading, text = MESSAGES.get(error.code) or MESSAGES[500 if error.code >= 500 else 400]
     return _answer(error, heading, text)
 
 
@@ -83,13 +85,13 @@ def _expired_form(error: CSRFError):
 def _server_error(error: InternalServerError):
     """Flask has logged the exception already. The request's transaction may be broken: rolled back
     before the page reads the user (their language, their area)."""
-    db.session.rollback()
     heading, text = MESSAGES[500]
     try:
+        db.session.rollback()
         return _answer(error, heading, text)
-    except Exception:  # the database itself may be down: a bare answer rather than none
+    except Exception:  # the database itself may be down: Werkzeug's bare page (no detail) rather than none
         log.exception("the error page could not be rendered")
-        return _("Something went wrong"), 500, {"Content-Type": "text/plain; charset=utf-8"}
+        return error
 
 
 def _answer(error: HTTPException, heading, text, *, again: str | None = None):
