@@ -42,6 +42,14 @@ def test_the_sign_in_and_password_reset_pages(browser, screenshots):
     expect(page.locator("input[name=password]")).to_be_visible()  # back on the sign-in page
 
 
+def test_the_sign_in_page_on_a_phone(browser, screenshots):
+    page = browser.page(phone=True)
+    page.goto("/login")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # nothing off-screen
+    assert_accessible(page)
+    screenshots.page(page, "sign-in-phone")
+
+
 def test_a_missing_page_signed_out_and_signed_in(browser, screenshots):
     page = browser.page()
     page.watch.allow(r"status of 404")
