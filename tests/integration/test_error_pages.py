@@ -103,7 +103,8 @@ def test_a_failure_shows_no_detail_of_it(failing_app):
 
 
 def test_a_failed_query_still_gives_the_signed_in_users_page(app, failing_app):
-    """The transaction the failure broke is rolled back before the page reads the user."""
+    """A query that broke the request's transaction (PostgreSQL refuses any other statement in it) still
+    ends on the signed-in user's page, with nothing of the query."""
     make_admin()
     db.session.commit()
     visitor = failing_app.test_client()
