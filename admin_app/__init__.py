@@ -16,7 +16,7 @@ from admin_app.models import Role, User
 from admin_app.models.audit import set_actor_resolver
 from admin_app.views.accounts import guessing, sessions
 from admin_app.views.accounts.login_form import PracticeLoginForm
-from admin_app.views.platform import headers
+from admin_app.views.platform import errors, headers
 from admin_app.views.platform.log_privacy import PrivateFlask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     security.init_app(app, SQLAlchemyUserDatastore(db, User, Role), login_form=PracticeLoginForm)
     guessing.init_app(app)  # limits and lockout on the sign-in forms: views/accounts/guessing.py
+    errors.init_app(app)  # one page for every error, JSON for scripts: views/platform/errors.py
     set_actor_resolver(current_actor)
 
     jobs.init_app(app)

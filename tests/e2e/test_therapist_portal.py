@@ -51,7 +51,7 @@ def test_therapist_sees_only_her_clients_and_her_calendar(browser, app_db):
     page.watch.allow(r"status of 404")
     answer = page.goto(f"/portal/clients/details/?id={stranger.id}")
     assert answer.status == 404
-    expect(page.locator("h1")).to_have_text("Not Found")
+    expect(page.locator("#error-code")).to_contain_text("404")
     expect(page.locator("body")).not_to_contain_text(stranger.full_name)
 
     # Her calendar feed: created (or rotated) on the portal home, then read as a calendar app would.

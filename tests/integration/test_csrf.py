@@ -12,7 +12,7 @@ from admin_app.models import Client
 from tests.conftest import make_app
 from tests.factories import PASSWORD, make_admin
 from tests.integration.test_records_crud import client_form
-from tests.pages import body, csrf_token, flashed, list_rows
+from tests.pages import body, csrf_token, flashed, list_rows, text_of
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_a_post_without_the_token_is_refused_and_writes_nothing(protected):
     response = protected.post("/admin/client/new/", data=client_form())
 
     assert response.status_code == 400
-    assert "The CSRF token is missing." in body(response)
+    assert "This form has expired" in text_of(body(response))  # the error page: open it again and resend
     assert clients() == 0
 
     forged = protected.post("/admin/client/new/", data={**client_form(), "csrf_token": "forged"})
@@ -99,3 +99,26 @@ def test_logout_is_post_only_and_needs_the_token(protected):
     assert response.status_code == 302
     assert urlsplit(response.headers["Location"]).path == "/login"
     assert urlsplit(protected.get("/admin/book/").headers["Location"]).path == "/login"
+
+
+def test_an_expired_form_leads_back_to_its_page_and_nowhere_else(protected):
+    sign_in(protected)
+    form_page = "/admin/client/new/?url=%2Fadmin%2Fclient%2F"
+
+    expired = protected.post(
+        "/admin/client/new/",
+        data={**client_form(), "csrf_token": "expired"},
+        headers={"Referer": f"http://localhost{form_page}"},
+    )
+
+    assert expired.status_code == 400
+    page = text_of(body(expired))
+    assert "This form has expired" in page and "Nothing was saved" in page
+    assert f'id="open-again" href="{form_page.replace("&", "&amp;")}"' in body(expired)
+
+    foreign = protected.post(
+        "/admin/client/new/", data=client_form(), headers={"Referer": "https://elsewhere.example.com/admin/client/new/"}
+    )
+    assert foreign.status_code == 400
+    assert 'id="open-again"' not in body(foreign)
+    assert clients() == 0

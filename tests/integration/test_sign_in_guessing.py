@@ -152,6 +152,7 @@ def test_the_limit_answer_is_a_page_in_the_visitors_language(strict):
     assert blocked.status_code == 429
     assert '<html lang="fr">' in body(blocked)
     assert "Trop de tentatives. Veuillez réessayer plus tard." in text_of(body(blocked))
+    assert 'id="way-back" href="/login"' in body(blocked)  # the error page, in the sign-in pages' look
 
 
 def test_the_password_reset_form_is_limited_too(strict):

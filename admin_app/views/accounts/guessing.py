@@ -4,7 +4,7 @@ a login after wrong passwords, and a limit on password-reset emails.
 - The sign-in, second-factor and password-reset forms (their POSTs) are limited per IP address
   (`SIGN_IN_LIMIT_PER_ADDRESS`) and per account (`SIGN_IN_LIMIT_PER_ACCOUNT`: the email posted,
   normalised, or for the second factor the login waiting for it), counted by endpoint. Past a limit
-  the form answers 429 with a page in the visitor's language.
+  the form answers 429 with the error page (views/platform/errors.py), in the visitor's language.
 - Wrong passwords are counted on the login by Flask-Security's `user_failed_authn` signal and lock
   it (services/accounts/lockout.py); a sign-in or a password reset starts the count again.
 - Reset emails to one address are limited too (`rate_limits.LimitedResetMail`, RESET_EMAIL_LIMIT).
@@ -16,7 +16,6 @@ email, never the email itself.
 from __future__ import annotations
 
 from flask import Flask, current_app, request, session
-from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_security import password_reset, user_authenticated, user_failed_authn
 
@@ -25,7 +24,6 @@ from admin_app.rate_limits import hashed
 from admin_app.services.accounts import lockout
 from admin_app.services.platform.contact import normalise_email
 from admin_app.services.platform.errors import RuleViolation
-from admin_app.views.platform.public import too_many_attempts_page
 
 # Flask-Security's endpoints that check a secret someone could guess (those that exist in the app).
 GUARDED_ENDPOINTS = (
@@ -63,16 +61,13 @@ ACCOUNT_LIMIT = limiter.limit(
 
 
 def init_app(app: Flask) -> None:
-    """Limit the guarded endpoints of this app, count its wrong passwords, answer 429 with a page."""
+    """Limit the guarded endpoints of this app and count its wrong passwords."""
     for endpoint in GUARDED_ENDPOINTS:
         if endpoint in app.view_functions:
             app.view_functions[endpoint] = ADDRESS_LIMIT(ACCOUNT_LIMIT(app.view_functions[endpoint]))
     user_failed_authn.connect(_count_wrong_password, app)
     user_authenticated.connect(_clear_failures, app)
     password_reset.connect(_clear_failures, app)
-    # In the visitor's language (the one they chose, else their browser's); the public link pages
-    # answer their own (in the browser's only).
-    app.register_error_handler(RateLimitExceeded, lambda _error: too_many_attempts_page())
 
 
 def _count_wrong_password(_app, user, auth_type: str, tfa: bool = False, **_extra) -> None:

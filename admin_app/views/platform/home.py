@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from flask import Blueprint, abort, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_security import current_user
 
 from admin_app.config import SUPPORTED_LOCALES
@@ -13,15 +16,41 @@ from admin_app.views.platform.base import local_path
 blueprint = Blueprint("home", __name__)
 
 
+class WayBack(NamedTuple):
+    url: str
+    label: str
+
+
+def area_endpoint() -> str | None:
+    """The home of the signed-in user's area (the staff's, or the therapists' portal); None for a
+    visitor not signed in, or a login with neither role."""
+    if not current_user.is_authenticated:
+        return None
+    if current_user.has_role(ADMIN_ROLE):
+        return "admin.index"
+    if current_user.has_role(THERAPIST_ROLE):
+        return "portal.index"
+    return None
+
+
 @blueprint.get("/")
 def index():
     if not current_user.is_authenticated:
         return redirect(url_for("security.login"))
-    if current_user.has_role(ADMIN_ROLE):
-        return redirect(url_for("admin.index"))
-    if current_user.has_role(THERAPIST_ROLE):
-        return redirect(url_for("portal.index"))
-    abort(403)
+    endpoint = area_endpoint()
+    if endpoint is None:
+        abort(403)
+    return redirect(url_for(endpoint))
+
+
+@blueprint.app_template_global()
+def way_back() -> WayBack:
+    """Where the pages outside the two areas (sign-in, reset, second step, errors) lead back to: the
+    user's area, else the sign-in page."""
+    endpoint = area_endpoint()
+    if endpoint is None:
+        return WayBack(url_for("security.login"), _("Back to sign-in"))
+    return WayBack(url_for(endpoint), _("Back to the home page"))
 
 
 @blueprint.post("/language")

@@ -35,16 +35,12 @@ def visitor_language() -> str:
 
 
 def too_many_attempts(_error):
-    """The answer once an IP has tried too many links that open nothing (a valid one too)."""
+    """The answer once an IP has tried too many links that open nothing (a valid one too), in the
+    browser's language."""
     with force_locale(visitor_language()):
-        return too_many_attempts_page()
-
-
-def too_many_attempts_page():
-    """The page of a request past a limit, in the current language, with its 429."""
-    page = render_template(
-        "public/notice.html",
-        heading=_("Too many attempts"),
-        text=_("Too many attempts, try again later."),
-    )
+        page = render_template(
+            "public/notice.html",
+            heading=_("Too many attempts"),
+            text=_("Too many attempts, try again later."),
+        )
     return page, 429
