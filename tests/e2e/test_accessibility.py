@@ -1,13 +1,9 @@
 """axe-core over the screens of issue 21 ("Done when"): no serious or critical violation on the
 sign-in page, an error page (signed out and signed in), the book, the booking form and a client's page.
-
-The book, the booking form and the client page are being redesigned in the same issue: their checks
-are expected to fail until then (xfail, not strict), and pass once the new screens are merged.
 """
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -15,10 +11,6 @@ from admin_app.extensions import db
 from admin_app.models import Client
 from tests.e2e.conftest import ADMIN
 from tests.e2e.helpers import assert_accessible, follow, log_in
-
-REDESIGNED = pytest.mark.xfail(
-    strict=False, reason="redesigned in issue 21 by another change; the check passes once that one is merged"
-)
 
 
 def a_demo_client(app_db) -> int:
@@ -70,7 +62,6 @@ def test_a_missing_page_signed_out_and_signed_in(browser, screenshots):
     expect(page.locator("#user-menu")).to_have_text(ADMIN[0])  # signed in: back to the staff's home
 
 
-@REDESIGNED
 def test_the_book(browser):
     page = browser.page()
     log_in(page, *ADMIN)
@@ -78,7 +69,6 @@ def test_the_book(browser):
     assert_accessible(page)
 
 
-@REDESIGNED
 def test_the_booking_form(browser):
     page = browser.page()
     log_in(page, *ADMIN)
@@ -86,7 +76,6 @@ def test_the_booking_form(browser):
     assert_accessible(page)
 
 
-@REDESIGNED
 def test_a_clients_page(browser, app_db):
     page = browser.page()
     log_in(page, *ADMIN)

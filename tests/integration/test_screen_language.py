@@ -306,12 +306,9 @@ def test_public_screens_follow_the_browsers_language(app, client, locale, fresh_
     fail_on(screens, locale, 5)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the error pages are the 'pages' helper's part of issue 21: drop this mark once merged"
-)
 @pytest.mark.parametrize("clock", ["2026-12-05T15:00Z"], indirect=True)
 @pytest.mark.parametrize("locale", ["es", "fr"])
-def test_error_pages_are_in_the_users_language(app, client, locale, fresh_limits):
+def test_error_pages_are_in_the_users_language(app, client, locale, fresh_limits, monkeypatch):
     rosa, typed = small_practice()
     db.session.execute(update(User).where(User.id == rosa.therapist.user_id).values(locale=locale))
     db.session.commit()
@@ -321,7 +318,9 @@ def test_error_pages_are_in_the_users_language(app, client, locale, fresh_limits
     sign_in(client, rosa.therapist.email)
     screens.read("/portal/no-such-page/", screen="404 page", error=True)
     screens.read("/admin/", screen="403 page (a therapist on a staff page)", error=True)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)  # as in production (the suite turns it off)
     response = client.post("/portal/requests/new/", data={})  # no CSRF token
+    assert response.status_code == 400
     screens.problems += [f"CSRF page ({response.status_code}): {found}" for found in english_in(response.text, typed)]
 
     fail_on(screens, locale, 3)
