@@ -368,6 +368,9 @@ def _security_settings(env: Mapping[str, str], production: bool) -> dict:
         # Off: its default ({"private": True, "no-store": True}) reaches the browser as the literal text
         # "private=True, no-store=True"; views/platform/headers.py sends no-store on every page instead.
         "SECURITY_CACHE_CONTROL": None,
+        # Its catalog first, then ours (translations/*/LC_MESSAGES/flask_security.po), whose messages win:
+        # its Spanish says "tú", the practice "usted".
+        "SECURITY_I18N_DIRNAME": ["builtin", str(Path(__file__).resolve().parent / "translations")],
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,
         # One password policy wherever a password is set (services/accounts/passwords.py adds "never the email").

@@ -8,15 +8,18 @@ tests/unit/test_translations.py's check; the screens themselves, tests/integrati
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import flask_admin
 import flask_admin.babel
+import flask_security
 import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask_babel import Babel, force_locale
 
+from admin_app import create_app
 from admin_app.views.platform import admin_wording
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,3 +77,29 @@ def test_no_spanish_screen_says_salvar(reader):
 
     assert salvar, "Flask-Admin's Spanish no longer says Salvar: admin.po may drop its rewording"
     assert [reader("es", msgid) for msgid in salvar if "Salvar" in reader("es", msgid)] == []
+
+
+# "tú" in Flask-Security's Spanish: a second-person pronoun or possessive, or a verb in the familiar form
+# (¿Has olvidado…?, Introduce, Vuelve a…) where the practice says "usted".
+FAMILIAR = re.compile(
+    r"\b(tu|tus|te|ti|has|puedes|estás|tienes|debes|deberás|recibirás|inicia|introduce|usa|utiliza|haz|abre|"
+    r"escanea|comienza|confirma|vuelve|asegúrate|autenticarte|registrarte|enviarte)\b",
+    re.IGNORECASE,
+)
+
+
+def test_flask_securitys_spanish_says_usted():
+    """Every Spanish message of Flask-Security, as our sign-in, reset and two-step pages and its emails show
+    them (its catalog, then ours: SECURITY_I18N_DIRNAME)."""
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    theirs = messages(
+        Path(flask_security.__file__).resolve().parent / "translations" / "es_ES" / "LC_MESSAGES" / "flask_security.po",
+        "es",
+    )
+    with app.test_request_context(), force_locale("es"):
+        domain = app.extensions["security"].i18n_domain
+        shown = {msgid: domain.gettext(msgid) for msgid in theirs if isinstance(msgid, str)}
+
+    assert any(FAMILIAR.search(str(message.string)) for message in theirs.values()), "its Spanish changed: re-check"
+    assert {msgid: text for msgid, text in shown.items() if FAMILIAR.search(text)} == {}
+    assert shown["Forgot password?"] == "¿Olvidó su contraseña?"
