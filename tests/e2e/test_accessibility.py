@@ -76,8 +76,10 @@ def test_the_booking_form(browser):
     assert_accessible(page)
 
 
-def test_a_clients_page(browser, app_db):
+def test_a_clients_page(browser, app_db, screenshots):
     page = browser.page()
     log_in(page, *ADMIN)
     page.goto(f"/admin/client/details/?id={a_demo_client(app_db)}")
+    expect(page.locator("#book-client")).to_be_visible()  # New appointment, at the top
     assert_accessible(page)
+    screenshots.page(page, "client-page", full_page=True)

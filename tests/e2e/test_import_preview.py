@@ -44,7 +44,7 @@ def press_tab_until(page, selector: str, *, limit: int = 200) -> None:
     raise AssertionError(f"{selector} is never reached with the Tab key")
 
 
-def test_the_preview_of_120_rows_is_read_page_by_page_with_the_keyboard(browser):
+def test_the_preview_of_120_rows_is_read_page_by_page_with_the_keyboard(browser, screenshots):
     page = browser.page()
     log_in(page, *ADMIN)
     page.goto("/admin/import/")
@@ -73,6 +73,7 @@ def test_the_preview_of_120_rows_is_read_page_by_page_with_the_keyboard(browser)
     assert listed_rows(page) == list(range(102, 122))  # the 101st to the 120th rows
     expect(page.locator("#import-pages [aria-current=page]")).to_have_text("3")
     assert_accessible(page)
+    screenshots.page(page, "import-preview", full_page=True)
 
     follow(page, page.locator("#import-cancel [type=submit]"))
     expect(page).to_have_url(re.compile(r"/admin/import/$"))
