@@ -3,6 +3,8 @@ picker of a list's filter, whose words came only in English (static/js/picker-lo
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -47,3 +49,27 @@ def test_searchable_lists_and_date_pickers_speak_the_users_language(browser, lan
     picker = page.locator(".daterangepicker:visible")
     expect(picker.locator("select.monthselect option").first).to_have_text(january)
     expect(picker.locator("thead tr").last.locator("th").first).to_have_text(monday)
+
+
+@pytest.mark.parametrize("language", ["es", "fr"])
+def test_a_screens_date_field_is_typed_as_it_reads_with_the_calendar_in_the_users_language(browser, language):
+    """The ageing's "as of" (and every date field of the screens: macros/date.html) is text the screen reads,
+    YYYY-MM-DD, with the calendar of the user's language, never the browser's own mm/dd/yyyy control."""
+    *_, january, monday = WORDS[language]
+    page = browser.page(locale="en-US")
+    log_in(page, *LANGUAGE_USERS[language])
+
+    page.goto("/admin/billing/ageing/")
+    field = page.locator("#as-of")
+    expect(field).to_have_attribute("type", "text")
+    expect(field).to_have_attribute("placeholder", {"es": "AAAA-MM-DD", "fr": "AAAA-MM-JJ"}[language])
+    field.click()
+    picker = page.locator(".daterangepicker:visible")
+    expect(picker.locator("select.monthselect option").first).to_have_text(january)
+    expect(picker.locator("thead tr").last.locator("th").first).to_have_text(monday)
+    field.fill("2026-11-30")
+    page.keyboard.press("Escape")
+    with page.expect_navigation():
+        page.locator("#ageing-form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"as_of=2026-11-30"))
+    expect(page.locator("#as-of")).to_have_value("2026-11-30")

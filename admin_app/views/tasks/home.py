@@ -12,7 +12,7 @@ from admin_app.services.platform import clinic_time
 from admin_app.services.tasks import home, work
 from admin_app.services.tasks.work import DRAFT_INVOICES, TaskFilter
 from admin_app.views.platform.base import RoleRequired
-from admin_app.views.tasks.tasks import days, link_url, staff_options
+from admin_app.views.tasks.tasks import link_url, staff_options
 
 HOME_LIMIT = 50  # open tasks on the home; the task list has the rest
 
@@ -30,7 +30,7 @@ class StaffHomeView(RoleRequired, AdminIndexView):
             more=len(rows) > HOME_LIMIT,
             summary=home.home_summary(db.session, today=today),
             staff=staff_options(),
-            **days(today),
+            today=today,
             link_url=link_url,
             drafts_url=link_url(DRAFT_INVOICES),
         )

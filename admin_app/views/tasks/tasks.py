@@ -80,11 +80,6 @@ def _filter_arg(endpoint: str, column: str) -> str:
     )
 
 
-def days(today: dt.date) -> dict[str, dt.date]:
-    """Today (is a task snoozed?) and tomorrow (the first day it can be snoozed to), for the templates."""
-    return {"today": today, "tomorrow": today + dt.timedelta(days=1)}
-
-
 def back_to(default: str) -> str:
     """Where an action returns: the page it was posted from (`next`, a path of this site), else `default`."""
     return local_path(request.form.get("next")) or default
@@ -153,7 +148,7 @@ class TasksView(RoleRequired, BaseView):
             filters=FILTERS,
             form=form,
             staff=staff_options(),
-            **days(clinic_time.today()),
+            today=clinic_time.today(),  # is a task snoozed?
             link_url=link_url,
         )
 
@@ -169,7 +164,7 @@ class TasksView(RoleRequired, BaseView):
             row=row,
             client_request=work.client_request_of(db.session, row),
             staff=staff_options(),
-            **days(clinic_time.today()),
+            today=clinic_time.today(),  # is a task snoozed?
             link_url=link_url,
         )
 
