@@ -14,7 +14,6 @@ from functools import partial
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from sqlalchemy import event
 
 from admin_app.extensions import db
 from admin_app.jobs import billing, imports, payouts, surveys
@@ -105,20 +104,3 @@ def dispatch(run_ids: list[int]) -> None:
             current_app.logger.exception("could not enqueue job run %s", run_id)
             with db.engine.begin() as connection:  # the session that started it is mid-commit
                 runs.fail(connection, run_id)
-
-
-def listen_for_commits() -> None:
-    if not event.contains(db.session, "after_commit", _dispatch_committed):
-        event.listen(db.session, "after_commit", _dispatch_committed)
-        event.listen(db.session, "after_soft_rollback", _forget_rolled_back)
-
-
-def _dispatch_committed(session) -> None:
-    if session.in_nested_transaction():  # a SAVEPOINT was released; the real commit comes later
-        return
-    dispatch(runs.take_pending_dispatch(session))
-
-
-def _forget_rolled_back(session, previous_transaction) -> None:
-    if previous_transaction.parent is None:
-        runs.forget_pending_dispatch(session)

@@ -1,13 +1,12 @@
 """Jobs of the outbox: deliver one message, re-dispatch lost ones, write due reminders.
 
-Outbox rows written in a transaction are dispatched by `_dispatch_committed` once it commits;
+Outbox rows written in a transaction are dispatched once it commits (`queue.dispatch_after_commit`);
 a rollback forgets them, so a cause that fails sends nothing.
 """
 
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import event
 
 from admin_app.extensions import db
 from admin_app.jobs.queue import MESSAGES, enqueue, job
@@ -50,20 +49,3 @@ def dispatch(message_ids: list[int]) -> None:
             enqueue(deliver_message, message_id, queue_name=MESSAGES)
         except Exception:  # Redis down: the row stays queued and the reconciler dispatches it
             current_app.logger.warning("could not enqueue outbound message %s; the reconciler will", message_id)
-
-
-def listen_for_commits() -> None:
-    if not event.contains(db.session, "after_commit", _dispatch_committed):
-        event.listen(db.session, "after_commit", _dispatch_committed)
-        event.listen(db.session, "after_soft_rollback", _forget_rolled_back)
-
-
-def _dispatch_committed(session) -> None:
-    if session.in_nested_transaction():  # a SAVEPOINT was released; the real commit comes later
-        return
-    dispatch(outbox.take_pending_dispatch(session))
-
-
-def _forget_rolled_back(session, previous_transaction) -> None:
-    if previous_transaction.parent is None:
-        outbox.forget_pending_dispatch(session)

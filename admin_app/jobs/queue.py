@@ -13,6 +13,9 @@ from collections.abc import Callable
 from flask import Flask, current_app, g, has_app_context
 from redis import Redis
 from rq import Queue
+from sqlalchemy import event
+
+from admin_app.extensions import db
 
 MESSAGES, DOCUMENTS, DEFAULT = "messages", "documents", "default"
 QUEUES = (MESSAGES, DOCUMENTS, DEFAULT)
@@ -21,6 +24,8 @@ RESULT_TTL = 24 * 3600
 FAILURE_TTL = 14 * 24 * 3600
 
 _worker_app: list[Flask] = []
+# What is dispatched once a transaction commits: the ids a service collected in `session.info[key]`.
+_AFTER_COMMIT: dict[str, Callable[[list[int]], None]] = {}
 
 
 def job(func: Callable) -> Callable:
@@ -79,3 +84,28 @@ def enqueue(func: Callable, *ids: int, queue_name: str = DEFAULT):
         failure_ttl=FAILURE_TTL,
         description=f"{func.__name__}{ids}",
     )
+
+
+def dispatch_after_commit(key: str, dispatch: Callable[[list[int]], None]) -> None:
+    """Call `dispatch(ids)` with the ids a transaction collected in `session.info[key]` once it commits
+    (a job must not look for rows its transaction has not written yet); a rollback forgets them, so work
+    whose cause failed is never done. Once per process for each key, whatever the number of apps."""
+    _AFTER_COMMIT[key] = dispatch
+    if not event.contains(db.session, "after_commit", _dispatch_committed):
+        event.listen(db.session, "after_commit", _dispatch_committed)
+        event.listen(db.session, "after_soft_rollback", _forget_rolled_back)
+
+
+def _dispatch_committed(session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT was released; the real commit comes later
+        return
+    for key, dispatch in _AFTER_COMMIT.items():
+        ids = session.info.pop(key, [])
+        if ids:
+            dispatch(ids)
+
+
+def _forget_rolled_back(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        for key in _AFTER_COMMIT:
+            session.info.pop(key, None)

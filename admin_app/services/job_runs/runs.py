@@ -58,15 +58,6 @@ def active(session: Session, key: str) -> JobRun | None:
     return session.scalar(select(JobRun).where(JobRun.active_key == key))
 
 
-def take_pending_dispatch(session: Session) -> list[int]:
-    """The runs started in the transaction that just committed (emptied as it is read)."""
-    return session.info.pop(PENDING_DISPATCH, [])
-
-
-def forget_pending_dispatch(session: Session) -> None:
-    session.info.pop(PENDING_DISPATCH, None)
-
-
 def claim(session: Session, run_id: int) -> JobRun | None:
     """Mark a queued run as running and return it; None when it is no longer queued (another
     worker took it, or it ended), so a run dispatched twice runs once."""

@@ -115,15 +115,6 @@ def existing_dedupe_keys(session: Session, keys: list[str]) -> set[str]:
     return found
 
 
-def take_pending_dispatch(session: Session) -> list[int]:
-    """The ids queued in the transaction that just committed (emptied as it is read)."""
-    return session.info.pop(PENDING_DISPATCH, [])
-
-
-def forget_pending_dispatch(session: Session) -> None:
-    session.info.pop(PENDING_DISPATCH, None)
-
-
 def _pending(session: Session) -> list[int]:
     return session.info.setdefault(PENDING_DISPATCH, [])
 
