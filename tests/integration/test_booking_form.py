@@ -134,7 +134,7 @@ def test_spanish_and_french_read_and_show_the_day_first(client):
 
     page = body(client.get(f"/admin/appointment/new/?therapist={rosa.id}&starts_at={DAY.isoformat()}T20:00"))
     assert 'value="13/12/2026 20:00"' in tag(page, "starts_at")
-    assert "DD/MM/YYYY HH:MM" in page  # the hint (its Spanish wording comes with the catalogue)
+    assert "Hora de la clínica, DD/MM/AAAA HH:MM" in page  # the hint
 
     assert client.post("/admin/appointment/new/", data=form_data(rosa, ana, "13/12/2026 20:00")).status_code == 302
     # The ISO form that links and scripts send is read too.
@@ -156,7 +156,10 @@ def test_a_date_in_no_format_of_the_language_is_explained_not_saved(client, loca
     response = client.post("/admin/appointment/new/", data=form_data(rosa, ana, typed))
 
     assert response.status_code == 200
-    expected = "YYYY-MM-DD HH:MM" if locale == "en" else "DD/MM/YYYY HH:MM"
+    expected = {
+        "en": "Expected a date and time as YYYY-MM-DD HH:MM",
+        "es": "Se esperaba una fecha y hora como DD/MM/AAAA HH:MM",
+    }[locale]
     assert expected in text_of(body(response))
     assert db.session.scalar(select(Appointment)) is None
 

@@ -44,10 +44,10 @@ def test_a_missing_page_signed_out_leads_to_the_sign_in_page(client):
 
     assert response.status_code == 404
     page = text_of(body(response))
-    assert "Page not found" in page and "Error 404" in page
+    assert "Page introuvable" in page and "Erreur 404" in page  # the visitor's language
     assert "Demo Practice" in page  # the practice's name, as on the sign-in page
-    assert '<html lang="fr">' in body(response)  # the visitor's language (its words once translated)
-    assert way_back(response) == ("/login", "Back to sign-in")
+    assert '<html lang="fr">' in body(response)
+    assert way_back(response) == ("/login", "Retour à la connexion")
 
 
 def test_a_missing_page_leads_staff_home_and_a_therapist_to_the_portal(app, client):
