@@ -285,7 +285,7 @@ def test_invitations_are_in_the_audit_trail(staff, smtp_sink):
     rows = list_rows(staff.get("/admin/auditevent/"))
 
     events = {(row["actor"], row["action"], row["entity"]) for row in rows}
-    assert ("staff@example.com", "Created", "login_invitation") in events, rows
+    assert ("staff@example.com", "Created", "Login invitation") in events, rows
 
 
 def test_the_invite_command_sends_the_link_and_a_therapist_is_found_by_email(mail_app, smtp_sink):
