@@ -131,7 +131,7 @@ def test_a_staff_reset_sends_the_therapist_back_to_setup_audited_and_emailed(bro
     expect(staff.locator(".alert-success")).to_contain_text(f"Second factor reset for {CLAIRE[0]}.")
 
     staff.goto("/admin/auditevent/")
-    resets = staff.locator("table.model-list tbody tr", has=staff.locator("td.col-entity", has_text="second_factor"))
+    resets = staff.locator("table.model-list tbody tr", has=staff.locator("td.col-entity", has_text="Second factor"))
     expect(resets).to_have_count(1)
     expect(resets.locator("td.col-entity_id")).to_have_text(str(claire_id))
     expect(resets.locator("td.col-actor")).to_have_text(OTHER_STAFF[0])
