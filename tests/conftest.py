@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import email
 import email.policy
+import logging
 import os
 import socket
 import threading
@@ -248,6 +249,9 @@ class SmtpSink:
         self.refuse: dict[str, str] = {}
         self.port = port or free_port()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        # The sink stands for the practice's mail server: its debug log is each message it receives, line by
+        # line, which a test that reads the app's own log for client data must not find.
+        logging.getLogger("mail.log").setLevel(logging.INFO)
 
     async def handle_RCPT(self, _server, _session, envelope, address, _options) -> str:
         if address in self.refuse:
