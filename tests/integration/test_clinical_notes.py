@@ -80,6 +80,7 @@ def reads_of(client_id: int) -> list[AuditEvent]:
                 AuditEvent.entity_id == client_id,
                 AuditEvent.action == AuditAction.VIEW,
             )
+            .order_by(AuditEvent.id)
         )
     )
 
