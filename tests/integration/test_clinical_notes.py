@@ -75,7 +75,8 @@ def reads_of(client_id: int) -> list[AuditEvent]:
     db.session.expire_all()
     return list(
         db.session.scalars(
-            select(AuditEvent).where(
+            select(AuditEvent)
+            .where(
                 AuditEvent.entity == clinical_notes.READ_ENTITY,
                 AuditEvent.entity_id == client_id,
                 AuditEvent.action == AuditAction.VIEW,
