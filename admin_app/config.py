@@ -248,6 +248,9 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "CREDIT_NOTE_PREFIX": _prefix(env, "CREDIT_NOTE_PREFIX", "CN-"),
         "RECEIPT_PREFIX": _prefix(env, "RECEIPT_PREFIX", "R-"),
         "PAYOUT_PREFIX": _prefix(env, "PAYOUT_PREFIX", "PS-"),
+        # On PostgreSQL a list of more rows than this shows the planner's estimate ("about N"), or no total
+        # when filtered, and counts exactly on demand: count(*) over millions of rows on every page is slow.
+        "LIST_EXACT_COUNT_LIMIT": _integer(env, "LIST_EXACT_COUNT_LIMIT", 10_000, 0),
         # The periodic payout run drafts the previous month's statements on this day of the month.
         "PAYOUT_DAY": _day_of_month(env, "PAYOUT_DAY", 5),
         # false: a practice that does not record payments pays out every charge up to the cut-off.

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib
+import shutil
 import statistics
 import subprocess
 import sys
@@ -37,6 +38,8 @@ def payout_pdf_figure(app, session, args, month) -> tuple[str, float | None, flo
         payout_run = importlib.import_module("admin_app.services.payouts.run").payout_run
     except ImportError:
         return NAME, None, None, "skipped: no services.payouts.statement_files / run"
+    if shutil.which("wkhtmltopdf") is None:
+        return NAME, None, None, "skipped: wkhtmltopdf is not installed"
     from admin_app.services.payouts import statements
     from admin_app.services.platform.documents import pdf
 

@@ -55,6 +55,25 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def on_this_dialect(dialect_name):
+    """Compare a model's object only on the dialect it is declared for (its `info["dialect"]`, e.g.
+    the trigram indexes PostgreSQL alone has), so `flask db check` stays clean on SQLite too."""
+
+    def include_object(obj, name, type_, reflected, compare_to):
+        return getattr(obj, "info", {}).get("dialect", dialect_name) == dialect_name
+
+    return include_object
+
+
+def warn_about_settings(connection):
+    """Name each PostgreSQL setting that differs from README "Production" (a warning, never a failure)."""
+    from admin_app.services.platform.database_settings import differences
+
+    for line in differences(connection):
+        logger.warning("PostgreSQL setting %s", line)
+    connection.rollback()
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -105,11 +124,18 @@ def run_migrations_online():
             # The app turns foreign keys on; batch migrations copy tables and need them off.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        context.configure(
+            connection=connection,
+            target_metadata=get_metadata(),
+            include_object=on_this_dialect(connection.dialect.name),
+            **conf_args,
+        )
 
         with context.begin_transaction():
             context.run_migrations()
 
+        if connection.dialect.name == "postgresql":
+            warn_about_settings(connection)
         if connection.dialect.name == "sqlite":
             # The connection goes back to the app's pool: give it back as the app expects it.
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")

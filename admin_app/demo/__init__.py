@@ -30,6 +30,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
+from admin_app.demo.activity import load_activity
 from admin_app.demo.authorizations import AUTHORIZATION_SEED, plan_authorizations
 from admin_app.demo.catalogue import (
     ADMIN_PASSWORD,
@@ -56,7 +57,7 @@ from admin_app.demo.payments import load_payments
 from admin_app.demo.payouts import load_payouts
 from admin_app.demo.plan import Period, meetings, plan_clients, plan_therapists
 from admin_app.demo.portal import load_clinical_notes
-from admin_app.demo.practices import LIMA, PRACTICES, DemoPractice
+from admin_app.demo.practices import LIMA, LIMA_TURNOVER, PRACTICES, DemoPractice
 from admin_app.demo.rooms import load_reservations
 from admin_app.demo.tasks import load_tasks
 from admin_app.models import Client, Site, Therapist, User
@@ -69,6 +70,7 @@ from admin_app.services.platform.errors import RuleViolation
 __all__ = [
     "ADMIN_PASSWORD",
     "LIMA",
+    "LIMA_TURNOVER",
     "PRACTICES",
     "THERAPIST_PASSWORD",
     "DemoLogin",
@@ -103,11 +105,14 @@ def load_demo_practice(
     months: int,
     today: dt.date | None = None,
     invoices: bool = True,
+    activity: bool = False,
 ) -> DemoSummary:
     """Load a demo practice (default: its own number of therapists) into an empty database; the caller commits.
 
     `invoices=False` leaves every charge uninvoiced, unpaid and not paid out (the benchmarks time the
     invoice run on them).
+    `activity=True` adds what years of use leave (reminders, monthly surveys and their answers, the
+    audit trail of bookings and attendance: `activity`), as the benchmarks want.
 
     Nothing is written when this demo is already there (so `make run` can seed every time) or
     when the database holds another practice's records.
@@ -141,6 +146,7 @@ def load_demo_practice(
     booked = insert_appointments(session, meetings(rng, roster.cases, period), client_ids, zone, linker)
     settle_authorizations(session, approvals, authorization_ids, linker)
     add_logins(session, practice)
+    used = load_activity(session, period, zone, actor=practice.admin_email) if activity else {}
     invoiced = load_invoices(session, practice, today=period.today) if invoices else {}
     paid = load_payments(session, practice, today=period.today) if invoices else {}
     paid_out = load_payouts(session, practice, today=period.today) if invoices else {}
@@ -166,6 +172,7 @@ def load_demo_practice(
         **paid_out,
         **worked,
         "clinical notes": noted,
+        **used,
         **reserved,
     }
     return DemoSummary(DemoOutcome.LOADED, demo_logins(practice), counts, period.first_day, period.last_day)

@@ -106,16 +106,16 @@ def insert_roster(session: Session, roster: Roster) -> list[int]:
     """
     numbers = next_numbers(session, CLIENT_NUMBER_SERIES, len(roster.clients))
     rows = [{**row, "client_number": str(number)} for row, number in zip(roster.clients, numbers, strict=True)]
-    _insert(session, Client, rows)
+    insert_rows(session, Client, rows)
     # Read the ids back by number: RETURNING in parameter order is one statement per row on SQLite.
     id_by_number = dict(session.execute(select(Client.client_number, Client.id)).all())
     client_ids = [id_by_number[row["client_number"]] for row in rows]
-    _insert(
+    insert_rows(
         session,
         ClientLink,
         [{"client_id": client_ids[a], "related_client_id": client_ids[b], "kind": k} for a, b, k in roster.links],
     )
-    _insert(
+    insert_rows(
         session,
         CareAssignment,
         [
@@ -130,7 +130,7 @@ def insert_roster(session: Session, roster: Roster) -> list[int]:
             for p, t, k, started, ended in roster.assignments
         ],
     )
-    _insert(
+    insert_rows(
         session,
         PaymentSource,
         [
@@ -144,7 +144,7 @@ def insert_roster(session: Session, roster: Roster) -> list[int]:
 def insert_authorizations(session: Session, approvals: list[Approval], client_ids: list[int]) -> list[int]:
     """Insert the planned authorizations (ids returned in plan order), each approving one session until
     `settle_authorizations` knows how many it takes; they are chained there too, once every id is known."""
-    _insert(
+    insert_rows(
         session,
         Authorization,
         [
@@ -201,7 +201,9 @@ def settle_authorizations(
     )
 
 
-def _insert(session: Session, model, rows: list[dict]) -> None:
+def insert_rows(session: Session, model, rows: list[dict]) -> None:
+    """One executemany. (Multi-row INSERTs, through RETURNING, measured twice as slow: psycopg parses
+    each long statement again.)"""
     if rows:
         session.execute(insert(model.__table__), rows)
 
@@ -257,7 +259,7 @@ def _insert_month(
                 "created_at": case.booked_at,
             }
         )
-    _insert(session, Appointment, rows)
+    insert_rows(session, Appointment, rows)
     appointment_ids = _appointment_ids(session, rows)
     participants = [
         (
@@ -276,7 +278,7 @@ def _insert_month(
         for position, payer, fee in zip(case.members, case.payers, case.fees, strict=True)
     ]
     _link(linker, participants)
-    _insert(session, Participant, [participant for _start, _day, participant in participants])
+    insert_rows(session, Participant, [participant for _start, _day, participant in participants])
     tally["appointments"] += len(rows)
     tally["participants"] += len(participants)
     tally.update(participant["attendance"].value for _start, _day, participant in participants)

@@ -323,6 +323,9 @@ def plan_clients(
             slot, room_id = book.book(
                 rng, therapist, wants_room=rng.random() < load.on_site_share, after_school=kind in ("minor", "family")
             )
+            if load.turnover is not None:
+                _plan_courses(rng, roster, therapist, household, payer_ids, zone, period, slot, room_id)
+                continue
             ends_on = _hand_over_day(rng, load, period) if kind == "adult" else None
             case = _plan_case(
                 rng, roster, therapist, household, payer_ids, zone, slot, room_id, period.first_day, ends_on
@@ -332,6 +335,51 @@ def plan_clients(
                 starts_on = ends_on + dt.timedelta(weeks=1)
                 _plan_case(rng, roster, therapist, successor, payer_ids, zone, case.slot, case.room_id, starts_on, None)
     return roster
+
+
+def _plan_courses(
+    rng: random.Random,
+    roster: Roster,
+    therapist: Staff,
+    household: _Household,
+    payer_ids: list[int],
+    zone,
+    period: Period,
+    slot: Slot,
+    room_id: int | None,
+) -> None:
+    """One slot's clients over the whole period, one after another (`Caseload.turnover`): each stays for a
+    course of sessions and the next arrives a few weeks later. The first is already in course when the
+    period starts; a course still running three weeks before today is in care, and nobody starts later
+    than a week before today."""
+    turnover = roster.practice.caseload.turnover
+    latest_start = period.today - dt.timedelta(weeks=1)
+    starts_on = period.first_day
+    while True:
+        bounds = turnover.long_sessions if rng.random() < turnover.long_share else turnover.sessions
+        sessions = rng.randint(*bounds)
+        if starts_on == period.first_day:  # met before the period: only the rest of the course is in it
+            sessions = rng.randint(1, sessions)
+        case = _plan_case(
+            rng,
+            roster,
+            therapist,
+            household,
+            payer_ids,
+            zone,
+            slot,
+            room_id,
+            starts_on,
+            None,
+            sessions=sessions,
+            in_care_after=period.today - dt.timedelta(weeks=3),
+        )
+        if case.ends_on is None:
+            return
+        starts_on = case.ends_on + dt.timedelta(weeks=rng.randint(*turnover.gap_weeks))
+        if starts_on > latest_start:
+            return
+        household = _plan_household(rng, roster, household.kind, period.today)
 
 
 def _hand_over_day(rng: random.Random, load: Caseload, period: Period) -> dt.date | None:
@@ -383,17 +431,24 @@ def _plan_case(
     room_id: int | None,
     starts_on: dt.date,
     ends_on: dt.date | None,
+    *,
+    sessions: int | None = None,
+    in_care_after: dt.date | None = None,
 ) -> Case:
-    """Assign the household's clients to the therapist in a booked slot and decide who pays."""
+    """Assign the household's clients to the therapist in a booked slot and decide who pays; a course of
+    `sessions` ends that many meetings after it starts, unless that is after `in_care_after` (still in care)."""
     booked_on = starts_on - dt.timedelta(days=rng.randint(1, 10))
     booked_at = from_local(dt.datetime.combine(booked_on, dt.time(10, rng.randrange(60))), zone)
+    every_weeks = 1 if rng.random() < roster.practice.caseload.weekly_share else 2
+    if sessions is not None:
+        course_end = starts_on + dt.timedelta(weeks=sessions * every_weeks)
+        ends_on = course_end if course_end <= in_care_after else None
     assigned = [(position, AssignmentKind.DIRECT) for position in household.members]
     if household.guardian is not None:
         assigned.append((household.guardian, AssignmentKind.INDIRECT))
     for position, kind in assigned:
         roster.clients[position]["registered_at"] = booked_at
         roster.assignments.append((position, therapist.id, kind, starts_on, ends_on))
-    every_weeks = 1 if rng.random() < roster.practice.caseload.weekly_share else 2
     case = Case(
         staff=therapist,
         members=household.members,

@@ -9,7 +9,7 @@ test or a screenshot took from it) changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from admin_app.models import CompensationModel, InvoiceGrouping, PayerKind
@@ -85,6 +85,17 @@ class Pricing:
 
 
 @dataclass(frozen=True)
+class Turnover:
+    """Clients who come and go, as over years of a real practice (the benchmarks' practice; the demos
+    keep their caseload): each slot's clients follow one another, each for a course of sessions."""
+
+    sessions: tuple[int, int] = (6, 20)  # most courses, drawn between the two
+    long_share: float = 0.15  # the courses that last longer
+    long_sessions: tuple[int, int] = (21, 80)
+    gap_weeks: tuple[int, int] = (1, 3)  # before the slot's next client starts
+
+
+@dataclass(frozen=True)
 class Caseload:
     """Who a therapist sees. The cycles are read by therapist position, so the mix is the same at any size."""
 
@@ -95,6 +106,7 @@ class Caseload:
     weekly_share: float  # the rest meet every other week
     on_site_share: float  # asked for a room; the rest (and those who find none) meet by video
     hand_over_share: float  # adult cases that end and pass their slot to a new client
+    turnover: Turnover | None = None  # set: every slot's clients come and go (no hand-over then)
 
 
 @dataclass(frozen=True)
@@ -418,3 +430,6 @@ VANCOUVER = DemoPractice(
 )
 
 PRACTICES = {practice.key: practice for practice in (LIMA, VANCOUVER)}
+
+# The benchmarks' practice (bench/run.py): Lima's, with clients who come and go over the years.
+LIMA_TURNOVER = replace(LIMA, caseload=replace(LIMA.caseload, turnover=Turnover()))

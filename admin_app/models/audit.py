@@ -51,15 +51,17 @@ class Audited:
 
 class AuditEvent(Base):
     __tablename__ = "audit_event"
-    # A record's events (a client's access history) by entity and id together.
-    __table_args__ = (Index("ix_audit_event_entity_record", "entity", "entity_id"),)
+    # A record's events newest first (its history, a client's access history, the trail filtered by a
+    # record) as one index range per entity kind (services.audit.trail.newest_events); its prefix
+    # serves the trail filtered by entity alone.
+    __table_args__ = (Index("ix_audit_event_record_history", "entity", "entity_id", "occurred_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
     actor: Mapped[str] = mapped_column(String(255))
     action: Mapped[AuditAction] = mapped_column(str_enum(AuditAction, "audit_action"))
-    entity: Mapped[str] = mapped_column(String(64), index=True)
+    entity: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[int | None] = mapped_column(index=True)
     changed_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     # What the event was about beyond one record (an export's screen, filters and row count; the

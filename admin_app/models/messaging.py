@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admin_app.models.audit import Audited
-from admin_app.models.base import Base, UTCDateTime, str_enum, utcnow
+from admin_app.models.base import Base, UTCDateTime, str_enum, trigram_index, utcnow
 
 
 class Channel(enum.StrEnum):
@@ -34,7 +34,11 @@ class OutboundMessage(Audited, Base):
     """
 
     __tablename__ = "outbound_message"
-    __table_args__ = (Index("ix_outbound_message_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbound_message_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbound_message_created_at_id", "created_at", "id"),  # the outbox list's order
+        trigram_index("outbound_message", "recipient"),  # the outbox list's search
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, "channel"))
@@ -49,7 +53,7 @@ class OutboundMessage(Audited, Base):
     )
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When a delivery job was last put on a queue; a queued message whose job has not run
     # long after this was lost (worker killed, Redis flushed) and is dispatched again.
     dispatched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -16,7 +16,7 @@ import enum
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admin_app.models.audit import Audited
@@ -52,6 +52,7 @@ class Payment(Audited, Base):
         CheckConstraint("(payer_id IS NULL) <> (client_id IS NULL)", name="one_payer_or_client"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("receipt_number IS NULL OR client_id IS NOT NULL", name="receipt_for_client"),
+        Index("ix_payment_received_on_id", "received_on", "id"),  # the payments list's order
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,7 +11,16 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admin_app.models.audit import Audited
-from admin_app.models.base import Base, CurrencyCode, Money, Percent, UTCDateTime, str_enum, utcnow
+from admin_app.models.base import (
+    Base,
+    CurrencyCode,
+    Money,
+    Percent,
+    UTCDateTime,
+    str_enum,
+    trigram_index,
+    utcnow,
+)
 from admin_app.models.numbering import number_default
 
 if TYPE_CHECKING:
@@ -50,6 +59,11 @@ class AssignmentKind(enum.StrEnum):
 
 class Client(Audited, Base):
     __tablename__ = "client"
+    # The clients list searches each of these by `ILIKE '%term%'` (views/people/records.py); the
+    # appointment list's client filter by name.
+    __table_args__ = tuple(
+        trigram_index("client", column) for column in ("full_name", "client_number", "national_id", "email", "phone")
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(String(200), index=True)
@@ -103,6 +117,7 @@ class ClientLink(Audited, Base):
 class Therapist(Audited, Base):
     __tablename__ = "therapist"
     __table_args__ = (
+        trigram_index("therapist", "full_name"),
         CheckConstraint(
             "commission_percent IS NULL OR (commission_percent >= 0 AND commission_percent <= 100)",
             name="commission_range",

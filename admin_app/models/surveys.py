@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admin_app.models.audit import Audited
@@ -48,7 +48,10 @@ class SurveyInvitation(Audited, Base):
 
 class SurveyResponse(Audited, Base):
     __tablename__ = "survey_response"
-    __table_args__ = (CheckConstraint("nps_score BETWEEN 0 AND 10", name="nps_range"),)
+    __table_args__ = (
+        CheckConstraint("nps_score BETWEEN 0 AND 10", name="nps_range"),
+        Index("ix_survey_response_submitted_at_id", "submitted_at", "id"),  # the responses list's order
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invitation_id: Mapped[int] = mapped_column(ForeignKey("survey_invitation.id", ondelete="CASCADE"), unique=True)

@@ -120,25 +120,108 @@ def test_the_month_view_from_this_week_is_this_month_with_today_marked(admin_cli
     assert today and today.group(1) == "3"
 
 
-def test_the_query_count_does_not_grow_with_the_appointments_shown(admin_client):
+def test_the_query_count_does_not_grow_with_the_appointments_or_the_therapists(admin_client):
     rosa = make_therapist()
-    clients = [make_client(rosa) for _ in range(12)]
-    make_appointment(rosa, clients[0], lima(2026, 10, 5, 8, 0))
+    make_appointment(rosa, make_client(rosa), lima(2026, 10, 14, 7, 0))
     db.session.commit()
-    with counted_queries() as few:
-        assert len(entries(admin_client.get("/admin/book/?view=month&date=2026-10-01"))) == 1
+    views = {view: f"/admin/book/?view={view}&date=2026-10-14" for view in ("day", "week", "month")}
+    few = {}
+    for view, url in views.items():
+        with counted_queries() as few[view]:
+            assert len(entries(admin_client.get(url))) == 1
 
-    for day in range(6, 30):
-        for hour, client in zip((8, 9, 10), clients[day % 4 * 3 :], strict=False):
-            make_appointment(rosa, client, lima(2026, 10, day, hour, 0))
+    for therapist in [rosa, *(make_therapist() for _ in range(5))]:
+        clients = [make_client(therapist) for _ in range(3)]
+        for day in range(6, 30):
+            for hour, client in zip((8, 9, 10), clients, strict=True):
+                make_appointment(therapist, client, lima(2026, 10, day, hour, 0))
     db.session.commit()
-    with counted_queries() as many:
-        shown = admin_client.get("/admin/book/?view=week&date=2026-10-14")
-    assert len(entries(shown)) == 21
-    with counted_queries() as month_of_many:
-        admin_client.get("/admin/book/?view=month&date=2026-10-01")
+    many, shown = {}, {}
+    for view, url in views.items():
+        with counted_queries() as many[view]:
+            shown[view] = len(entries(admin_client.get(url)))
 
-    assert len(many) == len(few) == len(month_of_many)
+    assert shown == {"day": 19, "week": 127, "month": 5 * 24}
+    assert {view: len(queries) for view, queries in many.items()} == {view: len(q) for view, q in few.items()}
+
+
+def month_cells(response) -> dict[int, tuple[list[str], tuple[str, str] | None]]:
+    """Each day of the month view: the appointments it shows and its "more" link (text, href), if any."""
+    cells = {}
+    for cell in re.findall(r'<td class="book-day(?! other-month)[^"]*">(.*?)</td>', body(response), re.S):
+        number = int(re.search(r">(\d+)</a>", cell).group(1))
+        blocks = re.findall(r'<div class="book-entry[^"]*"[^>]*>(.*?)</div>', cell, re.S)
+        more = re.search(r'<a class="small" href="([^"]+)">(.*?)</a>', cell, re.S)
+        shown = [" ".join(re.sub(r"<[^>]+>", " ", block).split()) for block in blocks]
+        cells[number] = (shown, (text_of(more.group(2)), html.unescape(more.group(1))) if more else None)
+    return cells
+
+
+def test_a_month_day_shows_its_first_five_and_links_to_the_rest_across_daylight_saving(admin_client, monkeypatch):
+    monkeypatch.setitem(admin_client.application.config, "CLINIC_TIMEZONE", "America/Vancouver")
+    lena = make_therapist(full_name="Lena Park")
+    ana = make_client(lena, full_name="Ana Lee")
+    vancouver = ZoneInfo("America/Vancouver")
+    # Sunday 8 March 2026 has 23 hours (02:00 → 03:00): seven sessions, the last at 22:30 (05:30 UTC on the 9th).
+    for hour in (8, 9, 10, 11, 12, 13, 22):
+        make_appointment(lena, ana, dt.datetime(2026, 3, 8, hour, 30, tzinfo=vancouver))
+    # 00:15 on the 9th is 07:15 UTC: within 24 hours of the 8th's midnight, yet the 9th's.
+    make_appointment(lena, ana, dt.datetime(2026, 3, 9, 0, 15, tzinfo=vancouver), status=AppointmentStatus.CANCELLED)
+    db.session.commit()
+
+    cells = month_cells(admin_client.get("/admin/book/?view=month&date=2026-03-01"))
+
+    shown, more = cells[8]
+    assert [entry.split()[0] for entry in shown] == [
+        "08:30–09:20",
+        "09:30–10:20",
+        "10:30–11:20",
+        "11:30–12:20",
+        "12:30–13:20",
+    ]
+    assert more == ("2 more", "/admin/book/?date=2026-03-08&view=day")
+    assert [entry.split()[0] for entry in cells[9][0]] == ["00:15–01:05"] and cells[9][1] is None
+    assert all(cells[n] == ([], None) for n in cells if n not in (8, 9))
+    day = admin_client.get(more[1])
+    assert len(entries(day)) == 7
+
+
+@pytest.fixture
+def network():
+    """A network of 31 active therapists over two sites, Rosa at Miraflores with one appointment."""
+    miraflores, barranco = make_site("Miraflores"), make_site("Barranco")
+    rosa = make_therapist(full_name="Rosa Mendoza", site_id=miraflores.id)
+    for number in range(30):
+        make_therapist(site_id=(miraflores, barranco)[number % 2].id)
+    make_appointment(rosa, make_client(rosa, full_name="Ana Quispe"), lima(2026, 10, 14, 9, 0))
+    db.session.commit()
+    return {"miraflores": miraflores, "barranco": barranco, "rosa": rosa}
+
+
+def test_a_large_practice_opens_its_book_on_its_first_site(admin_client, network):
+    response = admin_client.get("/admin/book/?view=week&date=2026-10-14")
+
+    assert response.status_code == 302
+    assert response.location == f"/admin/book/?view=week&date=2026-10-14&site={network['barranco'].id}"
+    page = admin_client.get(response.location)
+    assert entries(page) == []  # Rosa works at Miraflores
+    assert re.search(rf'<option selected value="{network["barranco"].id}">Barranco</option>', body(page))
+
+
+def test_all_therapists_of_a_large_practice_ask_for_a_site_except_in_the_month(admin_client, network):
+    week = admin_client.get("/admin/book/?view=week&date=2026-10-14&site=")
+
+    page = body(week)
+    assert "The practice has 31 active therapists, too many to read at once: choose a site or a therapist." in page
+    choice = re.search(r'id="choose-site">(.*?)</div>', page, re.S).group(1)
+    links = {
+        text_of(name): html.unescape(href) for href, name in re.findall(r'<a [^>]*href="([^"]+)">(.*?)</a>', choice)
+    }
+    assert links["Miraflores"] == f"/admin/book/?site={network['miraflores'].id}&view=week&date=2026-10-14"
+    assert entries(admin_client.get(links["Miraflores"])) == ["09:00–09:50 Rosa Mendoza Ana Quispe Attended · Virtual"]
+    assert entries(admin_client.get(f"/admin/book/?view=week&date=2026-10-14&therapist={network['rosa'].id}"))
+    assert len(entries(admin_client.get("/admin/book/?view=month&date=2026-10-14"))) == 1
+    assert 'id="day-grid"' not in body(admin_client.get("/admin/book/?view=day&date=2026-10-14&site="))
 
 
 def test_a_therapist_cannot_open_the_staff_book(therapist_client):

@@ -368,6 +368,28 @@ def test_alerts_show_my_clients_low_authorizations_only(client, practice):
     assert f'href="/portal/authorizations/details/?id={low.id}"' in body(page)
 
 
+def test_an_authorization_ending_today_alerts_and_a_finished_one_does_not(client, practice):
+    """Only a running authorization can be low: one ending today (the clinic's 30 November) is, one
+    that ended yesterday, one closed and one waiting for its extension are not, however few sessions
+    they have left."""
+    payer = make_payer("Pacífico")
+    start, today = dt.date(2026, 9, 1), dt.date(2026, 11, 30)
+    make_authorization(practice.ana, payer, 20, start, today, reference="ENDS-TODAY")
+    make_authorization(practice.ana, payer, 1, start, today - dt.timedelta(days=1), reference="ENDED")
+    closed_at, asked_at = utc(1, 1), utc(1, 1)
+    make_authorization(practice.beto, payer, 1, start, dt.date(2027, 3, 31), reference="CLOSED", closed_at=closed_at)
+    make_authorization(
+        practice.beto, payer, 1, start, dt.date(2027, 3, 31), reference="ASKED", extension_requested_at=asked_at
+    )
+    db.session.commit()
+
+    alerts = section(client.get(HOME), "alerts")
+
+    assert "Ana Quispe · Pacífico ENDS-TODAY Low 20 of 20 sessions left" in alerts
+    for finished in ("ENDED", "CLOSED", "ASKED"):
+        assert finished not in alerts
+
+
 def test_a_failed_message_about_my_client_shows_without_address_or_text(client, practice):
     def failed(client_record, key):
         db.session.add(

@@ -158,6 +158,27 @@ def test_a_dst_week_in_vancouver_keeps_every_session_in_its_month(database_url, 
         db.session.remove()
 
 
+def test_a_client_is_new_when_first_attending_whatever_they_missed_before(app):
+    """New is decided by the period's clients and what they attended before it: missed sessions
+    before the period do not make a client recurrent, one attended years earlier does."""
+    ana = make_therapist(default_fee=D("100.00"), full_name="Ana")
+    missed, veteran = make_client(full_name="Missed"), make_client(full_name="Veteran")
+    book(ana, [missed], dt.datetime(2025, 6, 2, 10, 0), attendance=Attendance.NO_SHOW)
+    book(ana, [missed], dt.datetime(2025, 11, 3, 10, 0), attendance=Attendance.LATE_CANCELLED)
+    book(ana, [missed], dt.datetime(2026, 2, 10, 10, 0))  # first attended: new in February
+    book(ana, [missed], dt.datetime(2026, 3, 10, 10, 0))
+    book(ana, [veteran], dt.datetime(2025, 1, 6, 10, 0))  # attended the year before
+    book(ana, [veteran], dt.datetime(2026, 2, 11, 10, 0))
+    db.session.commit()
+
+    months = stats.year_figures(db.session, 2026)
+    february = reports.new_clients(db.session, dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+
+    assert [(line.new_clients, line.recurrent_clients) for line in months[1:3]] == [(1, 1), (0, 1)]
+    assert [(c.name, c.first_session) for c in february] == [("Missed", dt.date(2026, 2, 10))]
+    assert reports.new_clients(db.session, dt.date(2026, 3, 1), dt.date(2026, 3, 31)) == []
+
+
 def test_new_clients_of_a_period_with_their_first_therapist(app):
     ana, beto = (
         make_therapist(default_fee=D("100.00"), full_name="Ana"),

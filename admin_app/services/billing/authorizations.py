@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from admin_app.models import Attendance, Authorization, Client, Invoice, InvoiceLine, InvoiceStatus, Participant, Payer
 from admin_app.services.platform import clinic_time
+from admin_app.services.platform.id_lists import among
 
 
 class AuthorizationStatus(enum.StrEnum):
@@ -155,21 +156,30 @@ def authorization_rows(
     client_ids: Iterable[int] | None = None,
     therapist_client_ids: Select | None = None,
     today: dt.date | None = None,
+    running: bool = False,
 ) -> list[AuthorizationRow]:
     """Authorizations with their counts and status, in one query, ordered by client, then end date.
 
     `ids` / `client_id` / `client_ids` narrow the list; `therapist_client_ids` (a select of client ids) limits it to
     the clients a therapist cares for. `today` (clinic date) sets the day the status is read on.
+    `running`: only those neither closed, expired nor waiting for an extension (the only ones that can
+    be low, exhausted or active), so the participants of the others are not counted at all.
     """
     today = today or clinic_time.today()
     conditions = []
+    if running:
+        conditions += [
+            Authorization.closed_at.is_(None),
+            Authorization.valid_until >= today,
+            Authorization.extension_requested_at.is_(None),
+        ]
     if ids is not None:
         conditions.append(Authorization.id.in_(sorted(set(ids))))
     if client_id is not None:
         conditions.append(Authorization.client_id == client_id)
     clients = sorted(set(client_ids)) if client_ids is not None else None
     if clients is not None:
-        conditions.append(Authorization.client_id.in_(clients))
+        conditions.append(among(Authorization.client_id, clients))
     if therapist_client_ids is not None:
         conditions.append(Authorization.client_id.in_(therapist_client_ids))
     counted = counts_query(*conditions).subquery()

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from admin_app.models import Appointment, Attendance, BilledTo, Participant
 from admin_app.services.billing.authorizations import MISSED
 from admin_app.services.platform import clinic_time
+from admin_app.services.platform.id_lists import among
 from admin_app.services.platform.money import cents_sql, from_cents, round_amount, smallest_unit
 
 
@@ -139,11 +140,11 @@ def charges_query(
     if payer_id is not None:
         rows = rows.where(charged_payer == payer_id)
     if billed_to is not None:
-        rows = rows.where(charged_to == billed_to)
+        rows = rows.where(_charged_to(billed_to))
     if client_id is not None:
         rows = rows.where(Participant.client_id == client_id)
     if client_ids is not None:
-        rows = rows.where(Participant.client_id.in_(client_ids))
+        rows = rows.where(among(Participant.client_id, client_ids))
     return rows
 
 
@@ -194,6 +195,17 @@ def _step_cents() -> ColumnElement[int] | int:
     if not whole:
         return 1
     return case(whole, value=Participant.currency, else_=1)
+
+
+def _charged_to(billed_to: BilledTo) -> ColumnElement[bool]:
+    """The charges billed to this kind of bill-to, as `charged_to == billed_to` in `charges_query`
+    but on the columns themselves: PostgreSQL estimates an equality on a CASE at a fraction of a
+    percent, so a caseload's self-paying charges (tens of thousands) were planned as a few hundred
+    and read by a nested loop per charge (2.3 s instead of some 200 ms on the 30 x 36 bench)."""
+    attended = Participant.attendance == Attendance.ATTENDED
+    if BilledTo(billed_to) == BilledTo.PAYER:
+        return and_(attended, Participant.billed_to == BilledTo.PAYER)
+    return or_(Participant.attendance != Attendance.ATTENDED, Participant.billed_to == BilledTo.CLIENT)
 
 
 def _gives_a_charge(amount: ColumnElement[int], missed_percent: Decimal) -> ColumnElement[bool]:

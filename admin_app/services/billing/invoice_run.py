@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import force_locale, gettext, lazy_gettext
-from sqlalchemy import case, exists, insert, select, update
+from sqlalchemy import case, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -215,7 +215,7 @@ def _new_drafts(
     through: dt.date,
     invoice_date: dt.date,
 ) -> dict[GroupKey, int]:
-    """One bulk INSERT of the new drafts, then one SELECT of their ids (the run's drafts, by group)."""
+    """One bulk insert of the new drafts, then one SELECT of their ids (the run's drafts, by group)."""
     if not keys:
         return {}
     rows = [
@@ -233,7 +233,7 @@ def _new_drafts(
         }
         for key in keys
     ]
-    session.execute(insert(Invoice.__table__), rows)
+    bulk.insert_rows(session, Invoice, rows, render_nulls=True)
     made = session.execute(
         select(Invoice.id, Invoice.payer_id, Invoice.client_id, Invoice.currency).where(
             Invoice.run_id == run.id, Invoice.status == InvoiceStatus.DRAFT

@@ -33,7 +33,7 @@ import datetime as dt
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, delete, exists, func, insert, or_, select, true, union, update
+from sqlalchemy import Select, and_, case, delete, exists, func, or_, select, true, union, update
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
@@ -254,11 +254,12 @@ def _statements_for(session: Session, month: Month, therapist_ids: set[int]) -> 
 def _insert_lines(session: Session, rows, statement_ids: dict[int, int]) -> None:
     """The lines, in one bulk insert (no audit event each: they are the run's output, rewritten by the
     next run; the run itself and the statements are recorded). `render_nulls` keeps every row's columns
-    the same, so it is one executemany: without it the ORM leaves out each row's NULLs and sends one
-    INSERT per change of shape (paid and held, payer and self-pay alternate: hundreds per run)."""
+    the same, so it is one batch: without it the ORM leaves out each row's NULLs and sends one INSERT
+    per change of shape (paid and held, payer and self-pay alternate: hundreds per run)."""
     if rows:
-        session.execute(
-            insert(PayoutLine).execution_options(render_nulls=True),
+        bulk.insert_rows(
+            session,
+            PayoutLine,
             [
                 {
                     "statement_id": statement_ids[row.therapist_id],
@@ -278,6 +279,7 @@ def _insert_lines(session: Session, rows, statement_ids: dict[int, int]) -> None
                 }
                 for row in rows
             ],
+            render_nulls=True,
         )
 
 

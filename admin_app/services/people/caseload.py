@@ -44,6 +44,7 @@ from admin_app.services.billing.authorizations import AuthorizationRow, Authoriz
 from admin_app.services.billing.ledger import charge_positions_query
 from admin_app.services.billing.linking import pick_among
 from admin_app.services.platform import clinic_time
+from admin_app.services.platform.id_lists import among
 
 
 class TherapistStatus(enum.StrEnum):
@@ -257,7 +258,7 @@ def _sources(session: Session, assigned: list[int]) -> dict[int, _Source]:
     rows = session.execute(
         select(PaymentSource.client_id, PaymentSource.payer_id, Payer.name, Payer.active)
         .outerjoin(Payer, Payer.id == PaymentSource.payer_id)
-        .where(PaymentSource.active.is_(True), PaymentSource.client_id.in_(assigned))
+        .where(PaymentSource.active.is_(True), among(PaymentSource.client_id, assigned))
         .order_by(PaymentSource.id)
     )
     for client_id, payer_id, name, payer_active in rows:
@@ -297,7 +298,7 @@ def _appointments(
         select(Appointment.therapist_id, Participant.client_id, last, upcoming)
         .join(Appointment, Appointment.id == Participant.appointment_id)
         .where(
-            Participant.client_id.in_(assigned),
+            among(Participant.client_id, assigned),
             Appointment.therapist_id.in_(select(Therapist.id).where(*chosen)),
         )
         .group_by(Appointment.therapist_id, Participant.client_id)

@@ -17,7 +17,7 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import and_, case, distinct, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from admin_app.models import (
@@ -236,13 +236,9 @@ def year_figures(session: Session, year: int) -> list[YearMonth]:
     for line in months:
         line.gross = dict(sorted(line.gross.items()))
 
-    firsts = first_attended().subquery()
+    firsts = first_attended_in(bounds[0], bounds[12]).subquery()
     first_month = _bucket(firsts.c.first_at, bounds)
-    newcomers = (
-        select(first_month, func.count())
-        .where(firsts.c.first_at >= bounds[0], firsts.c.first_at < bounds[12])
-        .group_by(first_month)
-    )
+    newcomers = select(first_month, func.count()).select_from(firsts).group_by(first_month)
     for index, count in session.execute(newcomers):
         months[index - 1].new_clients = count
     for index, line in enumerate(months, start=1):
@@ -255,11 +251,35 @@ def year_figures(session: Session, year: int) -> list[YearMonth]:
     return months
 
 
-def first_attended():
-    """Each client's first ever attended session start (the basis of "new client")."""
-    return (
+def first_attended_in(start: dt.datetime, end: dt.datetime):
+    """The clients whose first ever attended session starts from `start` to before `end`, with
+    that start (`client_id`, `first_at`): the basis of "new client".
+
+    Computed from the period outwards, never by a minimum over every participant: the clients
+    who attended in the period, each kept only when no attended session of theirs starts before
+    it. That test is a scalar subquery with LIMIT 1 rather than NOT EXISTS on purpose: PostgreSQL
+    may turn NOT EXISTS into a hash anti join over every earlier attended participant (the whole
+    history), while a scalar subquery stays an index lookup per client that stops at the first
+    earlier session. The cost follows the period's clients, not the practice's years.
+    """
+    seen = (
         select(Participant.client_id, func.min(Appointment.starts_at).label("first_at"))
         .join(Appointment, Appointment.id == Participant.appointment_id)
-        .where(Participant.attendance == Attendance.ATTENDED)
+        .where(_attended_in(start, end))
         .group_by(Participant.client_id)
+        .subquery("seen")
     )
+    earlier_participant, earlier_appointment = aliased(Participant), aliased(Appointment)
+    attended_before = (
+        select(literal(1))
+        .select_from(earlier_participant)
+        .join(earlier_appointment, earlier_appointment.id == earlier_participant.appointment_id)
+        .where(
+            earlier_participant.client_id == seen.c.client_id,
+            earlier_participant.attendance == Attendance.ATTENDED,
+            earlier_appointment.starts_at < start,
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(seen.c.client_id, seen.c.first_at).where(attended_before.is_(None))

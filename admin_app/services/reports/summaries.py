@@ -42,7 +42,7 @@ def new_clients(session: Session, first_day: dt.date, last_day: dt.date) -> list
     check_year(last_day.year, field="to", label=_l("To"))
     start = day_start(first_day)
     end = day_start(last_day + dt.timedelta(days=1))
-    firsts = stats.first_attended().subquery()
+    firsts = stats.first_attended_in(start, end).subquery()
     rows = session.execute(
         select(Client, firsts.c.first_at, Therapist.full_name)
         .join(firsts, firsts.c.client_id == Client.id)
@@ -52,7 +52,6 @@ def new_clients(session: Session, first_day: dt.date, last_day: dt.date) -> list
             and_(Appointment.id == Participant.appointment_id, Appointment.starts_at == firsts.c.first_at),
         )
         .join(Therapist, Therapist.id == Appointment.therapist_id)
-        .where(firsts.c.first_at >= start, firsts.c.first_at < end)
         .order_by(firsts.c.first_at, Client.full_name, Client.id)
     ).all()
     seen: set[int] = set()

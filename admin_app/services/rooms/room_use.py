@@ -684,9 +684,21 @@ def _parts(days: _Days) -> _Parts:
         .outerjoin(attendance, attendance.c.appointment_id == appointment.c.id)
         .where(on_site)
         .cte("on_site_appointment")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
 
-    o, a = occurrence.c, on_site_appointment.c
+    # Each occurrence once per UTC day an overlapping appointment may start on. This CTE and the
+    # appointments' are materialized on PostgreSQL so it hashes one on the other by (therapist, room,
+    # day): planned from the recursive day count (which it underestimates tenfold), it joined on
+    # therapist and room alone, or looped, and compared millions of pairs (2 s for a year at 30
+    # therapists; 0.8 s now).
+    near = (
+        select(*occurrence.c, (occurrence.c.utc_day + day_shift.c.shift).label("near_day"))
+        .join(day_shift, true())
+        .cte("near_occurrence")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    o, a = near.c, on_site_appointment.c
     overlap = (
         select(
             o.reservation_id,
@@ -697,14 +709,13 @@ def _parts(days: _Days) -> _Parts:
             a.outcome,
             (_least(o.ends, a.ends) - _greatest(o.starts, a.starts)).label("seconds"),
         )
-        .select_from(occurrence)
-        .join(day_shift, true())
+        .select_from(near)
         .join(
             on_site_appointment,
             and_(
                 a.therapist_id == o.therapist_id,
                 a.room_id == o.room_id,
-                a.utc_day == o.utc_day + day_shift.c.shift,
+                a.utc_day == o.near_day,
                 a.starts < o.ends,
                 a.ends > o.starts,
             ),

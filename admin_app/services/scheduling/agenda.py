@@ -3,7 +3,8 @@
 One call costs the same few queries whatever the number of appointments (appointments with
 therapist and room joined, then participants with their clients in one more query), so the
 page stays fast on a practice with years of history. The day's grid (`day_grid`) adds one query
-for its columns, whatever their number.
+for its columns, whatever their number. The month (`month_days`) fetches only what its cells
+show: each day's first appointments and the day's count, ranked in the database.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from admin_app.models import Appointment, AppointmentStatus, Modality, Participant, Room, Therapist
 from admin_app.services.platform.clinic_time import day_start, from_local, to_local
@@ -28,6 +29,11 @@ SLOT_MINUTES = 30
 DAY_OPENS = 8 * 60
 DAY_CLOSES = 20 * 60
 MIDNIGHT = 24 * 60
+# A day of the month shows its first appointments and links to the day for the rest.
+MONTH_DAY_SHOWN = 5
+# Beyond this many active therapists, the week and the day of everyone are too long to read (or
+# to fetch): the book asks for a site or a therapist (`too_wide`).
+WIDE_PRACTICE_THERAPISTS = 30
 
 
 class Span(enum.StrEnum):
@@ -92,6 +98,70 @@ def agenda(session: Session, *, period: Period, filters: AgendaFilter) -> dict[d
     for appointment in session.scalars(query):
         by_day[to_local(appointment.starts_at).date()].append(appointment)
     return by_day
+
+
+@dataclass(frozen=True)
+class MonthDay:
+    """A day of the month view: its first appointments in start order, and how many it has in all."""
+
+    appointments: list[Appointment]
+    count: int
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.appointments)
+
+
+def month_days(
+    session: Session, *, period: Period, filters: AgendaFilter, shown: int = MONTH_DAY_SHOWN
+) -> dict[dt.date, MonthDay]:
+    """The first `shown` appointments of each local day of the period (cancelled ones included, as
+    the week shows them) and each day's count, whatever the size of the practice.
+
+    The local days are bucketed in SQL by comparing the start with each day's first instant,
+    computed here in the clinic's zone, so a day of 23 or 25 hours (daylight saving) holds exactly
+    its appointments on both databases; the window functions rank and count within each day.
+    """
+    days = period.days
+    ends = [day_start(day + dt.timedelta(days=1)) for day in days]
+    local_day = case(*[(Appointment.starts_at < end, index) for index, end in enumerate(ends)])
+    bucketed = (
+        select(Appointment, local_day.label("day"))
+        .where(Appointment.starts_at >= day_start(days[0]), Appointment.starts_at < ends[-1], *_conditions(filters))
+        .subquery()
+    )
+    in_order = (bucketed.c.starts_at, bucketed.c.id)
+    ranked = select(
+        bucketed,
+        func.row_number().over(partition_by=bucketed.c.day, order_by=in_order).label("place"),
+        func.count().over(partition_by=bucketed.c.day).label("count"),
+    ).subquery()
+    # The ranked rows are the appointments themselves: no join back to the whole table.
+    first = aliased(Appointment, ranked)
+    query = (
+        select(first, ranked.c.day, ranked.c.count)
+        .where(ranked.c.place <= shown)
+        .options(
+            joinedload(first.therapist),
+            joinedload(first.room),
+            selectinload(first.participants).joinedload(Participant.client),
+        )
+        .order_by(first.starts_at, first.id)
+    )
+    by_day: dict[dt.date, MonthDay] = {}
+    for appointment, index, count in session.execute(query):
+        day = by_day.setdefault(days[index], MonthDay(appointments=[], count=count))
+        day.appointments.append(appointment)
+    return by_day
+
+
+def too_wide(session: Session, *, filters: AgendaFilter) -> int | None:
+    """The number of active therapists when the filters leave a week or a day of all of them in a
+    practice too large to read it (no therapist, site or client chosen); None when it is fine."""
+    if filters.therapist_id or filters.site_id or filters.client_id:
+        return None
+    active = session.scalar(select(func.count()).select_from(Therapist).where(Therapist.active))
+    return active if active > WIDE_PRACTICE_THERAPISTS else None
 
 
 def _conditions(filters: AgendaFilter) -> list:

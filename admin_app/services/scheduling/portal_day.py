@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, inspect, or_, select
+from sqlalchemy import Select, and_, exists, inspect, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from admin_app.models import (
@@ -143,7 +142,8 @@ def portal_day(
     days_ahead = current_app.config["PORTAL_DAYS_AHEAD"] if days_ahead is None else days_ahead
     zone = clinic_time.clinic_zone()
     today = clinic_time.to_local(now, zone).date()
-    in_care = set(session.scalars(clients_in_care_now(therapist_id)))
+    mine = clients_in_care_now(therapist_id)
+    in_care = set(session.scalars(mine))
     appointments = _appointments(
         session,
         therapist_id=therapist_id,
@@ -157,15 +157,15 @@ def portal_day(
     by_day: dict[dt.date, list[DayAppointment]] = {today: []}
     for appointment in appointments[len(past) :]:
         by_day.setdefault(clinic_time.to_local(appointment.starts_at, zone).date(), []).append(appointment)
-    alerts = tuple(
-        row for row in authorization_rows(session, client_ids=in_care, today=today) if row.status in ALERT_STATUSES
-    )
+    # The care list as a sub-select, not hundreds of bound ids: PostgreSQL plans it as a join.
+    running = authorization_rows(session, therapist_client_ids=mine, today=today, running=True)
+    alerts = tuple(row for row in running if row.status in ALERT_STATUSES)
     return PortalDay(
         today=today,
         still_expected=past,
         days=tuple(Day(day, tuple(items)) for day, items in by_day.items()),
         authorizations=alerts,
-        failed_messages=_failed_messages(session, in_care, since=now - dt.timedelta(days=FAILED_MESSAGE_DAYS)),
+        failed_messages=_failed_messages(session, mine, since=now - dt.timedelta(days=FAILED_MESSAGE_DAYS)),
         open_requests=_open_requests(session, therapist_id),
     )
 
@@ -241,7 +241,7 @@ def _appointment(row, attendees: list[Attendee], now: dt.datetime) -> DayAppoint
     )
 
 
-def _failed_messages(session: Session, client_ids: Iterable[int], *, since: dt.datetime) -> tuple[FailedMessage, ...]:
+def _failed_messages(session: Session, client_ids: Select, *, since: dt.datetime) -> tuple[FailedMessage, ...]:
     """What failed for good about these clients: the kind and the client, never the text or the address."""
     query = (
         select(
@@ -255,7 +255,7 @@ def _failed_messages(session: Session, client_ids: Iterable[int], *, since: dt.d
         .join(Client, Client.id == OutboundMessage.client_id)
         .where(
             OutboundMessage.status == MessageStatus.FAILED,
-            OutboundMessage.client_id.in_(sorted(client_ids)),
+            OutboundMessage.client_id.in_(client_ids),
             OutboundMessage.created_at >= since,
         )
         .order_by(OutboundMessage.created_at.desc(), OutboundMessage.id.desc())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import Client, SurveyInvitation, SurveyRating, SurveyResponse
@@ -64,14 +64,22 @@ def default_range(today: dt.date) -> MonthRange:
 
 
 def invitation_months(session: Session) -> list[str]:
-    """The months that have invitations, newest first (choices of a month filter)."""
-    return list(
-        session.scalars(select(SurveyInvitation.month).distinct().order_by(SurveyInvitation.month.desc())).all()
-    )
+    """The months from the first invitation's to the last's, newest first (choices of a month filter)."""
+    return _months_between(session, SurveyInvitation.month)
 
 
 def response_months(session: Session) -> list[str]:
-    return list(session.scalars(select(SurveyResponse.month).distinct().order_by(SurveyResponse.month.desc())).all())
+    return _months_between(session, SurveyResponse.month)
+
+
+def _months_between(session: Session, column) -> list[str]:
+    """Every month from the column's first to its last, newest first: its index's two ends, where a
+    DISTINCT reads every row (years of monthly invitations); a month in between without any is
+    listed too, and finds nothing."""
+    first, last = session.execute(select(func.min(column), func.max(column))).one()
+    if first is None:
+        return []
+    return [str(month) for month in reversed(Month.parse(first).until(Month.parse(last)))]
 
 
 def nps_table(session: Session, period: MonthRange) -> list[NpsLine]:

@@ -199,7 +199,8 @@ class PayerPaymentView(RoleRequired, BaseView):
 
     @staticmethod
     def _flash_applied(payment: Payment, applied, left: str | None) -> None:
-        parts = ", ".join(f"{part.number or gettext('no invoice')} {_money(part.amount, payment)}" for part in applied)
+        no_invoice = gettext("no invoice")
+        parts = ", ".join(f"{part.number or no_invoice} {_money(part.amount, payment)}" for part in applied)
         if parts:
             flash(gettext("Payment recorded: applied to %(parts)s.", parts=parts), "success")
         else:

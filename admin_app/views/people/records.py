@@ -14,6 +14,7 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import String, cast, or_
+from sqlalchemy.orm import selectinload
 from wtforms import DateField
 from wtforms.validators import Optional
 
@@ -87,7 +88,7 @@ def _client_therapists(_view, _context, client: Client, _name) -> Markup:
 
 
 def _therapist_clients(_view, _context, therapist: Therapist, _name) -> Markup:
-    return Markup("<br>".join(escape(a.client) for a in therapist.care_assignments if a.active))
+    return Markup("<br>".join(escape(client) for client in people.clients_in_care(db.session, therapist.id)))
 
 
 class RelationInlineConverter(InlineModelConverter):
@@ -196,6 +197,12 @@ class ClientView(AuditedReads, ClientAccessHistory, ClinicalNotesForStaff, Clien
             form_columns=("id", "therapist", "kind", "active", "started_on", "deactivated_on"),
             form_ajax_refs={"therapist": therapist_loader("care_assignments-therapist")},
         ),
+    )
+
+    record_loads = (
+        selectinload(Client.links).joinedload(ClientLink.related_client),
+        selectinload(Client.linked_from).joinedload(ClientLink.client),
+        selectinload(Client.care_assignments).joinedload(CareAssignment.therapist),
     )
 
     def render(self, template, **kwargs):

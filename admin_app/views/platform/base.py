@@ -28,6 +28,7 @@ from admin_app.services.platform import bounds, clinic_time, races
 from admin_app.services.platform.bounds import calendar_day
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import CHOICES, FIELDS, LANGUAGES, choices_for
+from admin_app.views.platform.counting import CountsOnDemand
 from admin_app.views.platform.exports import StreamedExport
 from admin_app.views.platform.filters import PracticeFilterConverter, bounded_filter
 from admin_app.views.platform.formatting import (
@@ -37,6 +38,7 @@ from admin_app.views.platform.formatting import (
     ModelConverter,
     wall_time,
 )
+from admin_app.views.platform.row_actions import once_per_page
 from admin_app.views.platform.search import SearchInBody
 
 CURRENCY_FIELDS = ("currency", "default_currency")
@@ -154,7 +156,7 @@ class RoleRequired:
         abort(403)
 
 
-class PracticeModelView(SearchInBody, StreamedExport, RoleRequired, ModelView):
+class PracticeModelView(SearchInBody, CountsOnDemand, StreamedExport, RoleRequired, ModelView):
     """A Flask-Admin screen whose saves and deletes go through a service rule.
 
     `prepare` (session, model) normalises and checks a record before it is saved;
@@ -164,6 +166,9 @@ class PracticeModelView(SearchInBody, StreamedExport, RoleRequired, ModelView):
 
     prepare = None
     ensure_deletable = None
+    # Loader options for the one record of the details and edit pages: the collections they show
+    # (an inline form's rows and what each row names), so a record with many rows costs no query per row.
+    record_loads = ()
 
     model_form_converter = ModelConverter
     filter_converter = PracticeFilterConverter()
@@ -176,6 +181,7 @@ class PracticeModelView(SearchInBody, StreamedExport, RoleRequired, ModelView):
     export_types = ["csv", "xlsx"]
     page_size = 50
     can_set_page_size = True
+    list_template = "admin/practice_list.html"
     create_modal = False
     edit_modal = False
 
@@ -243,7 +249,7 @@ class PracticeModelView(SearchInBody, StreamedExport, RoleRequired, ModelView):
         key = bounds.record_id(id)
         if key is None:
             return None
-        return self.get_query().filter(pk == key).one_or_none()
+        return self.get_query().options(*self.record_loads).filter(pk == key).one_or_none()
 
     @action(*ModelView.action_delete._action)
     def action_delete(self, ids):
@@ -279,6 +285,9 @@ class PracticeModelView(SearchInBody, StreamedExport, RoleRequired, ModelView):
         if view_args.search:
             view_args.search = view_args.search.replace("\x00", "")
         return view_args
+
+    def get_list_row_actions(self):
+        return once_per_page(super().get_list_row_actions(), self._primary_key)
 
     def row_class(self, record) -> str:
         """CSS classes of a record's row (`admin/status_list.html`): a colour for its state."""

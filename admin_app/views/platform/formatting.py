@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -87,9 +88,31 @@ def decimal_number(_view, value: Decimal, *_args) -> str:
     return format_decimal(value, "#,##0.00")
 
 
+def once_per_language(function):
+    """`function(value)`, a text that depends only on the value and the reader's language, worked
+    out once per language and value: a list asks it of every cell, and a translation is a catalogue
+    lookup each time. The value's type is part of the key: members of two StrEnums with the same
+    value are equal to each other (an appointment's "held" and a message's "held" read differently)."""
+
+    @functools.lru_cache(maxsize=512)
+    def in_language(_language: str, _kind: type, value):
+        return function(value)
+
+    @functools.wraps(function)
+    def cached(value):
+        return in_language(str(get_locale()), type(value), value)
+
+    return cached
+
+
 def yes_no(_view, value: bool, *_args) -> Markup:
     """Flask-Admin's check or minus icon, titled in the reader's language (its own title reads
     `survey_opt_out: false`)."""
+    return _yes_no_icon(bool(value))
+
+
+@once_per_language
+def _yes_no_icon(value: bool) -> Markup:
     word = gettext("Yes") if value else gettext("No")
     icon = "fa-check-circle" if value else "fa-minus-circle"
     return Markup(f'<span class="fa {icon}" role="img" title="{escape(word)}" aria-label="{escape(word)}"></span>')
@@ -114,6 +137,11 @@ def money_column(currency_attribute: str):
 
 
 def choice(_view, value: enum.Enum, *_args) -> str:
+    return _choice_text(value)
+
+
+@once_per_language
+def _choice_text(value: enum.Enum) -> str:
     return str(choice_label(value))
 
 

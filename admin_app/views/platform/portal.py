@@ -71,7 +71,8 @@ class TherapistScopedView(TherapistPortal, PracticeModelView):
         return self.scope(super().get_query())
 
     def get_count_query(self):
-        return self.scope(super().get_count_query())
+        query = super().get_count_query()
+        return None if query is None else self.scope(query)  # None: a big list is not counted
 
     def _run_rule(self, rule, model, form=None) -> None:
         """A refusal in its discreet wording: a clash says the room or the client is taken, never by

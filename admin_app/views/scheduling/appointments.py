@@ -8,8 +8,8 @@ from flask import current_app, flash, request
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import IntEqualFilter
 from flask_admin.model.form import InlineFormAdmin
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from markupsafe import Markup, escape
 from sqlalchemy import Boolean, Numeric, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -64,23 +64,28 @@ def participants_with_fees(_view, _context, appointment: Appointment, _name) -> 
 
 
 def appointment_history(_view, _context, appointment: Appointment, _name) -> Markup:
-    """Who changed what and when (field names only, as the audit trail keeps them)."""
-    events = audit.appointment_history(db.session, appointment=appointment)
-    return Markup(
-        "<br>".join(
-            f"{escape(to_local(e.occurred_at).strftime(LOCAL_FORMAT))} · {escape(e.actor)} · "
-            f"{escape(choice_label(e.action))} · {escape(field_label(e.entity))}"
-            + (f" ({escape(', '.join(str(field_label(f)) for f in e.changed_fields))})" if e.changed_fields else "")
-            for e in events
-        )
-    )
+    """Who changed what and when (field names only, as the audit trail keeps them): the newest changes,
+    the older ones left to the audit trail."""
+    history = audit.appointment_history(db.session, appointment=appointment)
+    lines = [
+        f"{escape(to_local(e.occurred_at).strftime(LOCAL_FORMAT))} · {escape(e.actor)} · "
+        f"{escape(choice_label(e.action))} · {escape(field_label(e.entity))}"
+        + (f" ({escape(', '.join(str(field_label(f)) for f in e.changed_fields))})" if e.changed_fields else "")
+        for e in history.events
+    ]
+    if history.older:
+        older = gettext("Older changes are in the audit trail.")
+        lines.append(Markup("<i>{}</i>").format(older))
+    return Markup("<br>".join(lines))
 
 
 # What a row of an appointment list shows (the room's name includes its site's), loaded with the rows:
-# not one query per row, on a page of 50 nor in an export of 12,000.
+# not one query per row, on a page of 50 nor in an export of 12,000. Each by a query of its own for the
+# page's rows: joined to the list's query, PostgreSQL joins every row a deep page skips (page 1000 of
+# the appointments: 373 ms, against 45 ms for the offset alone).
 APPOINTMENT_ROW_LOADS = (
-    joinedload(Appointment.therapist),
-    joinedload(Appointment.room).joinedload(Room.site),
+    selectinload(Appointment.therapist),
+    selectinload(Appointment.room).joinedload(Room.site),
     selectinload(Appointment.participants).joinedload(Participant.client),
 )
 
@@ -119,6 +124,7 @@ class AppointmentView(PracticeModelView):
         "status",
     )
     column_default_sort = ("starts_at", True)
+    column_auto_select_related = False  # APPOINTMENT_ROW_LOADS loads the rows' therapist and room
     column_filters = appointment_filters()
     column_formatters = {"participants": participants_summary}
     column_formatters_export = {

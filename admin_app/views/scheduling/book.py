@@ -24,7 +24,15 @@ from admin_app.services.platform.labels import FIELDS, choices_for
 from admin_app.services.platform.money import format_money
 from admin_app.services.rooms.choices import site_filter_choices
 from admin_app.services.scheduling import booking, closing, conflicts
-from admin_app.services.scheduling.agenda import AgendaFilter, Span, agenda, day_grid, period_of
+from admin_app.services.scheduling.agenda import (
+    AgendaFilter,
+    Span,
+    agenda,
+    day_grid,
+    month_days,
+    period_of,
+    too_wide,
+)
 from admin_app.views.people.records import client_loader
 from admin_app.views.platform.base import RoleRequired, id_arg, instant_arg, requested_day
 from admin_app.views.platform.rules import commit_or_flash
@@ -33,6 +41,8 @@ from admin_app.views.platform.search import lookup_response
 E = TypeVar("E", bound=enum.Enum)
 CLIENT_LOADER = client_loader("client")
 ANY = [("", _l("All"))]
+# The filters of the book's form: a page opened with none of them in its address was not filtered by anyone.
+FILTER_KEYS = ("therapist", "site", "modality", "client")
 
 
 def _choice(enum_class: type[E], value: str) -> E | None:
@@ -68,11 +78,21 @@ class BookView(RoleRequired, BaseView):
         span = Span(request.args["view"]) if request.args.get("view") in set(Span) else Span.WEEK
         day = requested_day()
         period = period_of(span, day)
-        form = self._filter_form()
+        sites = site_filter_choices(db.session)
+        form = self._filter_form(sites)
         filters = self._filters()
-        by_day = agenda(db.session, period=period, filters=filters)
-        grid, offered = None, []
-        if span == Span.DAY:
+        wide = None if span == Span.MONTH else too_wide(db.session, filters=filters)
+        if wide and sites and not any(key in request.args for key in FILTER_KEYS):
+            # Opening the book of a large practice: its first site, kept in the address like a chosen filter.
+            return redirect(
+                url_for(".index", view=span.value, date=day.isoformat(), site=sites[0][0], **self._link_args())
+            )
+        by_day, month, grid, offered = {}, {}, None, []
+        if span == Span.MONTH:
+            month = month_days(db.session, period=period, filters=filters)
+        elif not wide:
+            by_day = agenda(db.session, period=period, filters=filters)
+        if span == Span.DAY and not wide:
             grid = day_grid(
                 db.session, day=day, appointments=by_day.get(day, []), filters=filters, picked=self._picked()
             )
@@ -84,7 +104,10 @@ class BookView(RoleRequired, BaseView):
             period=period,
             day=day,
             by_day=by_day,
+            month=month,
             grid=grid,
+            wide=wide,
+            sites=sites,
             filters=filters,
             offered=offered,
             day_url=self._day_url(day),
@@ -142,11 +165,12 @@ class BookView(RoleRequired, BaseView):
     def _day_url(self, day: dt.date) -> str:
         return url_for(".index", view=Span.DAY.value, date=day.isoformat(), **self._link_args())
 
-    def _filter_form(self) -> BookFilterForm:
+    @staticmethod
+    def _filter_form(sites: list[tuple[int, str]]) -> BookFilterForm:
         form = BookFilterForm(request.args)
         therapists = therapist_filter_choices(db.session)
         form.therapist.choices = ANY + [(str(id_), name) for id_, name in therapists]
-        form.site.choices = ANY + [(str(id_), name) for id_, name in site_filter_choices(db.session)]
+        form.site.choices = ANY + [(str(id_), name) for id_, name in sites]
         form.modality.choices = ANY + choices_for(Modality)
         return form
 

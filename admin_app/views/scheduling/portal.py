@@ -46,6 +46,7 @@ class MyAppointmentsView(TherapistScopedView):
     prepare = staticmethod(portal_day.prepare_my_appointment)
     column_list = ("starts_at", "ends_at", "participants", "kind", "modality", "room", "status")
     column_default_sort = ("starts_at", True)
+    column_auto_select_related = False  # APPOINTMENT_ROW_LOADS loads the rows' room
     column_filters = (MonthFilter(Appointment.starts_at, FIELDS["month"]), "modality", "status")
     column_formatters = {"participants": _participants}
     column_formatters_export = {"participants": lambda _v, _c, a, _n: "; ".join(name for name, _p in _names(a))}

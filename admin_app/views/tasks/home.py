@@ -14,7 +14,9 @@ from admin_app.services.tasks.work import DRAFT_INVOICES, TaskFilter
 from admin_app.views.platform.base import RoleRequired
 from admin_app.views.tasks.tasks import link_url, staff_options
 
-HOME_LIMIT = 50  # open tasks on the home; the task list has the rest
+# Open tasks on the home, mine first: a screenful to act on, each row with its four forms; the task
+# list (linked under them when there are more) pages and filters the rest.
+HOME_LIMIT = 20
 
 
 class StaffHomeView(RoleRequired, AdminIndexView):

@@ -1,0 +1,136 @@
+"""Hand-written bare SQL for screens that are no list view (bench/screens.py has no generic SQL for
+them): what an expert would write for the figures the screen shows, PostgreSQL only, each checked
+against the product's figures when the bench builds it, so a screen is judged against the same
+numbers it prints.
+
+`BARE` maps a screen's URL to a function `(session) -> (bare, note)`: `bare()` runs the SQL, `note`
+says what was checked ("MISMATCH ..." when the figures differ, which fails the run).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+# What each payer and self-paying client owes on issued invoices, by age (services/billing/ageing.py):
+# the open cents of each charge held by an issued invoice dated by `as_of` (its line's amount and tax
+# less the allocations applied by then), summed per debtor, currency and bucket.
+AGEING_SQL = """
+WITH allocated AS (
+  SELECT a.participant_id,
+         sum(CASE WHEN a.kind = 'paid' THEN round(a.amount * 100) ELSE 0 END) AS paid,
+         sum(CASE WHEN a.kind = 'paid' AND p.payer_id IS NOT NULL THEN round(a.amount * 100) ELSE 0 END)
+           AS paid_by_payer,
+         sum(CASE WHEN a.kind = 'written_off' THEN round(a.amount * 100) ELSE 0 END) AS written_off,
+         sum(CASE WHEN a.kind = 'moved_to_client' THEN round(a.amount * 100) ELSE 0 END) AS moved
+  FROM allocation a LEFT JOIN payment p ON p.id = a.payment_id
+  WHERE a.applied_on <= :as_of
+  GROUP BY a.participant_id
+), position AS MATERIALIZED (
+  SELECT i.payer_id, pa.client_id, pa.currency,
+         CASE WHEN i.invoice_date >= :d30 THEN '0-30' WHEN i.invoice_date >= :d60 THEN '31-60'
+              WHEN i.invoice_date >= :d90 THEN '61-90' ELSE '90+' END AS bucket,
+         round(l.amount * 100) + round(l.tax * 100) - coalesce(al.paid, 0) - coalesce(al.written_off, 0) AS open,
+         CASE WHEN pa.attendance = 'attended' AND pa.billed_to = 'payer'
+              THEN round(l.amount * 100) + round(l.tax * 100) - coalesce(al.paid_by_payer, 0)
+                   - coalesce(al.written_off, 0) - coalesce(al.moved, 0)
+              ELSE 0 END AS payer_open
+  FROM invoice i
+  JOIN invoice_line l ON l.invoice_id = i.id AND l.holds
+  JOIN participant pa ON pa.id = l.participant_id
+  LEFT JOIN allocated al ON al.participant_id = l.participant_id
+  WHERE i.status = 'issued' AND i.invoice_date <= :as_of
+)
+SELECT 'payer' AS debtor, y.id, y.name, po.currency, po.bucket, sum(po.payer_open) AS owed
+FROM position po JOIN payer y ON y.id = po.payer_id
+GROUP BY y.id, y.name, po.currency, po.bucket HAVING sum(po.payer_open) > 0
+UNION ALL
+SELECT 'client', c.id, c.full_name || ' (' || c.client_number || ')', po.currency, po.bucket,
+       sum(po.open - po.payer_open)
+FROM position po JOIN client c ON c.id = po.client_id
+GROUP BY c.id, c.full_name, c.client_number, po.currency, po.bucket HAVING sum(po.open - po.payer_open) > 0
+"""
+
+
+def ageing(session) -> tuple[Callable[[], object], str]:
+    """The ageing screen as of today: AGEING_SQL, checked cell by cell against `ageing_rows`."""
+    from decimal import Decimal
+
+    from admin_app.services.billing.ageing import ageing_rows
+    from admin_app.services.platform import clinic_time
+
+    as_of = clinic_time.today()
+    params = {"as_of": as_of, **{f"d{days}": as_of - dt.timedelta(days=days) for days in (30, 60, 90)}}
+
+    def bare():
+        return session.execute(sa.text(AGEING_SQL), params).all()
+
+    cells = {(row.debtor, row.id, row.name, row.currency, row.bucket): Decimal(row.owed) / 100 for row in bare()}
+    shown = {
+        (row.debtor, row.debtor_id, row.name, row.currency, bucket): amount
+        for row in ageing_rows(session, as_of)
+        for bucket, amount in row.buckets.items()
+        if amount
+    }
+    session.rollback()
+    differ = sum(1 for key in cells.keys() | shown.keys() if cells.get(key) != shown.get(key))
+    return bare, f"MISMATCH: {differ} of {len(shown)} cells differ" if differ else f"{len(cells)} cells checked"
+
+
+# The book's month (services/scheduling/agenda.py `month_days`): each local day's first 5 appointments
+# with their therapist and room, and the day's count; then those appointments' participants and clients.
+BOOK_MONTH_SQL = """
+WITH ranked AS (
+  SELECT a.*, row_number() OVER (PARTITION BY a.day ORDER BY a.starts_at, a.id) AS place,
+         count(*) OVER (PARTITION BY a.day) AS day_count
+  FROM (SELECT *, (starts_at AT TIME ZONE :zone)::date AS day FROM appointment
+        WHERE starts_at >= :start AND starts_at < :end) a
+)
+SELECT r.*, t.full_name AS therapist, room.name AS room
+FROM ranked r JOIN therapist t ON t.id = r.therapist_id LEFT JOIN room ON room.id = r.room_id
+WHERE r.place <= :shown
+ORDER BY r.starts_at, r.id
+"""
+BOOK_PARTICIPANTS_SQL = """
+SELECT p.*, c.full_name FROM participant p JOIN client c ON c.id = p.client_id WHERE p.appointment_id = ANY(:ids)
+"""
+
+
+def book_month(session) -> tuple[Callable[[], object], str]:
+    """The book's month view of this month: BOOK_MONTH_SQL, checked day by day (the appointments
+    shown and the count) against `month_days`."""
+    from admin_app.services.platform import clinic_time
+    from admin_app.services.scheduling.agenda import MONTH_DAY_SHOWN, AgendaFilter, Span, month_days, period_of
+
+    period = period_of(Span.MONTH, clinic_time.today())
+    params = {
+        "zone": clinic_time.clinic_zone().key,
+        "start": clinic_time.day_start(period.first_day),
+        "end": clinic_time.day_start(period.last_day + dt.timedelta(days=1)),
+        "shown": MONTH_DAY_SHOWN,
+    }
+
+    def bare():
+        rows = session.execute(sa.text(BOOK_MONTH_SQL), params).all()
+        session.execute(sa.text(BOOK_PARTICIPANTS_SQL), {"ids": [row.id for row in rows]}).all()
+        return rows
+
+    days: dict[dt.date, tuple[list[int], int]] = {}
+    for row in bare():
+        days.setdefault(row.day, ([], row.day_count))[0].append(row.id)
+    shown = {
+        day: ([appointment.id for appointment in month_day.appointments], month_day.count)
+        for day, month_day in month_days(session, period=period, filters=AgendaFilter()).items()
+    }
+    session.rollback()
+    differ = sum(1 for day in days.keys() | shown.keys() if days.get(day) != shown.get(day))
+    return bare, f"MISMATCH: {differ} of {len(shown)} days differ" if differ else f"{len(days)} days checked"
+
+
+# A URL with a query string is a screen of its own (a view of a rule the bench also reads bare).
+BARE: dict[str, Callable[..., tuple[Callable[[], object], str]]] = {
+    "/admin/billing/ageing/": ageing,
+    "/admin/book/?view=month": book_month,
+}
