@@ -368,6 +368,12 @@ def _security_settings(env: Mapping[str, str], production: bool) -> dict:
         "SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS": False,
         # Sign-in and reset answer the same for a known and an unknown email (no "user does not exist").
         "SECURITY_RETURN_GENERIC_RESPONSES": True,
+        # A reset for an unknown email costs one password hash (Flask-Security's stand-in); for a known one, the
+        # hash of the password hash that goes into the link's token, by default sha256_crypt at four times the
+        # cost: the time told which emails have accounts. Tokens now take the password's scheme, so both answers
+        # cost one argon2 hash (links sent before still verify by the older schemes).
+        "SECURITY_HASHING_SCHEMES": ["argon2", "sha256_crypt", "hex_md5"],
+        "SECURITY_DEPRECATED_HASHING_SCHEMES": ["auto"],
         # Off: its default ({"private": True, "no-store": True}) reaches the browser as the literal text
         # "private=True, no-store=True"; views/platform/headers.py sends no-store on every page instead.
         "SECURITY_CACHE_CONTROL": None,
