@@ -11,12 +11,13 @@ import os
 import re
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import delete, text
 
 from admin_app.extensions import db
+from admin_app.models import Payer
 from admin_app.services.surveys import results as survey_results
 from tests.conftest import sign_in_therapist
-from tests.factories import make_answer, make_appointment, make_client, make_invitation, make_therapist
+from tests.factories import make_answer, make_appointment, make_client, make_invitation, make_payer, make_therapist
 from tests.pages import body, list_rows, row_ids, text_of
 
 ON_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
@@ -66,6 +67,22 @@ def test_a_big_list_shows_the_estimate_and_counts_exactly_on_demand(admin_client
     counted = admin_client.get(exact_count_link(listed))
     assert list_tab(counted) == "List (8)" and exact_count_link(counted) is None
     assert len(list_rows(counted)) == 8
+
+
+def test_a_list_emptied_since_its_statistics_is_counted_exactly(admin_client, app, monkeypatch):
+    """The planner still expects the eight payers ANALYZE saw; the list has two left and says so."""
+    monkeypatch.setitem(app.config, "LIST_EXACT_COUNT_LIMIT", 5)
+    payers = [make_payer(f"Payer {number}") for number in range(8)]
+    db.session.commit()
+    if ON_POSTGRES:
+        db.session.execute(text("ANALYZE payer"))
+    db.session.execute(delete(Payer).where(Payer.id.in_([payer.id for payer in payers[2:]])))
+    db.session.commit()
+
+    listed = admin_client.get("/admin/payer/")
+
+    assert list_tab(listed) == "List (2)" and exact_count_link(listed) is None
+    assert len(list_rows(listed)) == 2
 
 
 def test_a_small_list_is_counted_exactly_everywhere(admin_client, clients, app, monkeypatch):

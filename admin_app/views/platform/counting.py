@@ -1,9 +1,10 @@
 """The total of a list, without `count(*)` over millions of rows on every page.
 
 On PostgreSQL a list whose rows (before filters and search) the planner expects to be more than
-`LIST_EXACT_COUNT_LIMIT` shows its estimate, "about N", when unfiltered, and no total when filtered
-or searched (the pager then offers the previous and next pages); a link counts exactly on demand
-(`?count=exact`). Smaller lists, and every list on SQLite, are counted exactly, as before.
+`LIST_EXACT_COUNT_LIMIT`, and that has more (counted up to the limit), shows the estimate, "about N",
+when unfiltered, and no total when filtered or searched (the pager then offers the previous and next
+pages); a link counts exactly on demand (`?count=exact`). Smaller lists, and every list on SQLite,
+are counted exactly, as before.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from flask import current_app, g, request
 from flask_babel import format_decimal, gettext
 
 from admin_app.extensions import db
-from admin_app.services.platform.estimates import estimated_rows
+from admin_app.services.platform.estimates import estimated_rows, more_rows_than
 
 EXACT_COUNT_ARG = "count"
 EXACT_COUNT_VALUE = "exact"
@@ -38,8 +39,9 @@ class CountsOnDemand:
             return None
         estimates = g.setdefault("list_estimates", {})
         if self.endpoint not in estimates:
-            rows = estimated_rows(db.session, self.get_query().statement)
-            big = rows is not None and rows > current_app.config["LIST_EXACT_COUNT_LIMIT"]
+            statement, limit = self.get_query().statement, current_app.config["LIST_EXACT_COUNT_LIMIT"]
+            rows = estimated_rows(db.session, statement)
+            big = rows is not None and rows > limit and more_rows_than(db.session, statement, limit)
             estimates[self.endpoint] = rows if big else None
         return estimates[self.endpoint]
 
