@@ -1621,8 +1621,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def screen_results(app, args, figures: list[Result]) -> list[Result]:
     """Every staff and portal screen and the biggest lists' exports (bench/screens.py), the portal's
-    as the therapist with the most clients. A screen with no generic bare SQL that a figure above
-    times against its hand-written SQL says so."""
+    as the therapist with the most clients. A page timed above against its hand-written SQL (a "GET"
+    line) is a screen: it takes the screen's empty render and limit (page <= 2 x (empty + bare)), and
+    the screen's own line says it is judged above."""
     import screens  # bench/screens.py, next to this file
 
     from admin_app.extensions import db
@@ -1631,9 +1632,12 @@ def screen_results(app, args, figures: list[Result]) -> list[Result]:
     users = {"staff": BENCH_ADMIN, "portal": (therapist.email, BENCH_THERAPIST_PASSWORD)}
     empty_url = schema_url(args.database_url, f"{args.schema}_empty")
     rows = screens.screen_results(app, make_bench_app, empty_url, db.session, args, users)
-    judged = {figure.name.split()[1] for figure in figures if figure.name.startswith("GET ")}
+    pages = {figure.name.split()[1]: figure for figure in figures if figure.name.startswith("GET ")}
     for row in rows:
-        if "limit" in row and row["limit"] is None and row["name"].split()[1] in judged:
+        page = pages.get(row["name"].split()[1])
+        if page is not None and row.get("empty_ms") is not None and page.bare_ms is not None:
+            page.empty_ms, page.limit = row["empty_ms"], screens.SCREEN_LIMIT
+            row["limit"] = None
             row["note"] += " (judged above, against its own SQL)"
     return [Result(**row) for row in rows]
 
