@@ -6,9 +6,11 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from flask import current_app, has_request_context, request
+from flask_security import AsaList
 from flask_security.models.sqla import FsModels, FsRoleMixin, FsUserMixin
 from flask_security.utils import get_message
 from sqlalchemy import ForeignKey, String
+from sqlalchemy.ext.mutable import MutableList
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admin_app.models.audit import Audited
@@ -23,8 +25,18 @@ ADMIN_ROLE = "admin"
 THERAPIST_ROLE = "therapist"
 
 
+class CachedList(AsaList):
+    """Flask-Security's comma-separated list, whose statements SQLAlchemy may cache: its AsaList
+    leaves `cache_ok` unset, so every statement that reads a login or a role (each request reads the
+    signed-in user) was compiled anew, with a warning. It holds no state, so caching it is safe."""
+
+    cache_ok = True
+
+
 class Role(Base, FsRoleMixin):
     __tablename__ = "app_role"
+
+    permissions: Mapped[list[str] | None] = mapped_column(MutableList.as_mutable(CachedList()))
 
     def __str__(self) -> str:
         return self.name
@@ -49,6 +61,7 @@ class User(Audited, Base, FsUserMixin):
     )
     audit_collections = ("roles",)
 
+    mf_recovery_codes: Mapped[list[str] | None] = mapped_column(MutableList.as_mutable(CachedList()))
     locale: Mapped[str | None] = mapped_column(String(5))
     # Wrong passwords in a row since the last sign-in or lockout, and the lockout they led to
     # (services/accounts/lockout.py).
