@@ -145,8 +145,11 @@ class ProgressWriter:
     next write that gets through (PostgreSQL never skips).
     """
 
-    def __init__(self, engine: Engine, run_id: int, *, every: float = 0.3) -> None:
-        self.engine, self.run_id, self.every = engine, run_id, every
+    EVERY_SECONDS = 0.3
+
+    def __init__(self, engine: Engine, run_id: int, *, every: float | None = None) -> None:
+        self.engine, self.run_id = engine, run_id
+        self.every = self.EVERY_SECONDS if every is None else every
         self.done, self.total = 0, None
         self._written_at = 0.0
 
