@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from admin_app.models import Attendance, Authorization, Client, Invoice, InvoiceLine, InvoiceStatus, Participant, Payer
 from admin_app.services.platform import clinic_time
-from admin_app.services.platform.id_lists import among
+from admin_app.services.platform.id_lists import AmongSelected, among
 
 
 class AuthorizationStatus(enum.StrEnum):
@@ -129,7 +129,8 @@ def counts_query(
         .where(Participant.authorization_id.is_not(None))
     )
     if conditions:
-        per_link = per_link.where(Participant.authorization_id.in_(select(Authorization.id).where(*conditions)))
+        chosen = select(Authorization.id).where(*conditions)
+        per_link = per_link.where(AmongSelected(Participant.authorization_id, chosen))
     excluded = tuple(excluding_participants)
     if excluded:
         per_link = per_link.where(Participant.id.not_in(excluded))

@@ -11,9 +11,40 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, bindparam
+from sqlalchemy import Boolean, ColumnElement, Select, bindparam
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 
 
 def among(column: ColumnElement[int], ids: Iterable[int]) -> ColumnElement[bool]:
     """`column IN (ids)`, the ids written into the statement."""
     return column.in_(bindparam(None, [int(each) for each in ids], expanding=True, literal_execute=True))
+
+
+class AmongSelected(ColumnElement[bool]):
+    """`column IN (select)`, which PostgreSQL runs as `column = ANY(ARRAY(select))`: the ids are read
+    once, then looked up by the column's index. With IN, PostgreSQL may join instead and walk the
+    whole index of the column (the counts of a caseload page's authorizations read every linked
+    participant of the practice: 11,184 rows and their invoice lines for the 3,302 it needed)."""
+
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("selected", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: ColumnElement[int], selected: Select) -> None:
+        self.column = column
+        self.selected = selected
+
+
+@compiles(AmongSelected)
+def _in_subquery(element: AmongSelected, compiler, **kw) -> str:
+    return compiler.process(element.column.in_(element.selected), **kw)
+
+
+@compiles(AmongSelected, "postgresql")
+def _any_array(element: AmongSelected, compiler, **kw) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"{column} = ANY(ARRAY({compiler.process(element.selected.scalar_subquery(), **kw)}))"
