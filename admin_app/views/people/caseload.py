@@ -10,6 +10,7 @@ only that page's therapists are read.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from babel.dates import format_date, format_time, get_datetime_format
 from flask import request, url_for
@@ -34,10 +35,28 @@ def local_when(instant: dt.datetime | None, language: str) -> str:
     if instant is None:
         return NO_VALUE
     local = clinic_time.to_local(instant)
-    pattern = get_datetime_format("medium", locale=language)
-    return pattern.replace("{1}", format_date(local, "medium", locale=language)).replace(
-        "{0}", format_time(local, "short", locale=language)
+    return (
+        _datetime_pattern(language)
+        .replace("{1}", medium_date(local.date(), language))
+        .replace("{0}", _short_time(local.time(), language))
     )
+
+
+# A caseload page has a thousand lines of dates, and Babel works out each anew: a date or a time of
+# day reads the same on every line, so each is written once per language.
+@functools.lru_cache(maxsize=4096)
+def medium_date(day: dt.date, language: str) -> str:
+    return format_date(day, "medium", locale=language)
+
+
+@functools.lru_cache(maxsize=1024)
+def _short_time(wall: dt.time, language: str) -> str:
+    return format_time(wall, "short", locale=language)
+
+
+@functools.lru_cache(maxsize=8)
+def _datetime_pattern(language: str) -> str:
+    return get_datetime_format("medium", locale=language)
 
 
 class CaseloadView(RoleRequired, BaseView):
@@ -89,5 +108,5 @@ class CaseloadView(RoleRequired, BaseView):
             therapists=therapists,
             row_classes=ROW_CLASSES,
             when=lambda instant: local_when(instant, language),
-            day=lambda value: format_date(value, "medium", locale=language) if value else NO_VALUE,
+            day=lambda value: medium_date(value, language) if value else NO_VALUE,
         )
