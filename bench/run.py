@@ -1407,10 +1407,12 @@ def page_results(
         ("GET /admin/statistics/", f"/admin/statistics/?year={year}", year_bare_ms, ""),
         ("GET /admin/ (the home: tasks, Bad Fit, summary)", "/admin/", home_bare_ms, home_note),
     ]
-    client = admin_client(app)
-    if isinstance(client, str):
-        return [Result(name, note=client) for name, _url, _ms, _note in pages]
-    return [page_result(client, args, *page) for page in pages]
+    # An app context of its own: the bench's holds `g` (and Flask-Login's user) of earlier pages.
+    with app.app_context():
+        client = admin_client(app)
+        if isinstance(client, str):
+            return [Result(name, note=client) for name, _url, _ms, _note in pages]
+        return [page_result(client, args, *page) for page in pages]
 
 
 def admin_client(app):
