@@ -36,14 +36,14 @@ class AgeingView(RoleRequired, BaseView):
     @expose("/")
     def index(self):
         day = requested_day() or clinic_time.today()
-        rows = ageing.ageing_rows(db.session, day)
+        found = ageing.ageing_page(db.session, day, request.args.get("page", 0, type=int))
         return self.render(
             "admin/billing/ageing.html",
             as_of=day,
-            rows=rows,
-            totals=ageing.ageing_totals(rows),
+            found=found,
             buckets=[(bucket, ageing.BUCKET_LABELS[bucket]) for bucket in ageing.BUCKETS],
             language=reader_language(),
+            page_url=lambda number: url_for(".index", as_of=day.isoformat(), page=number),
         )
 
     @expose("/ageing.pdf")

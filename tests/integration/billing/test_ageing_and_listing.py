@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import Allocation, AllocationKind, Invoice, InvoiceGrouping, Payment, PaymentMethod
-from admin_app.services.billing import drafts, issuing
+from admin_app.services.billing import ageing, drafts, issuing
 from admin_app.services.billing.ageing import ageing_rows, ageing_totals
 from admin_app.services.billing.invoice_run import commit_run
 from tests.factories import book, make_client, make_payer, make_therapist
@@ -245,3 +245,25 @@ def test_a_wrong_day_is_named_and_no_document_is_made(owed, admin_client):
     pdf = admin_client.get("/admin/billing/ageing/ageing.pdf?as_of=yesterday", follow_redirects=True)
 
     assert (pdf.mimetype, flashed(pdf)) == ("text/html", ["As of: yesterday is not a date (YYYY-MM-DD)."])
+
+
+def test_the_screen_shows_a_page_of_rows_with_the_totals_of_all(owed, admin_client, monkeypatch):
+    monkeypatch.setattr(ageing, "PAGE_SIZE", 2)
+
+    first = admin_client.get("/admin/billing/ageing/?as_of=2027-01-15")
+    last = admin_client.get("/admin/billing/ageing/?as_of=2027-01-15&page=2")
+    beyond = admin_client.get("/admin/billing/ageing/?as_of=2027-01-15&page=99")
+
+    totals = [
+        ["Total", "PEN", "PEN 120.00", "PEN 100.00", "PEN 220.00", "PEN 90.00", "PEN 530.00"],
+        ["Total", "USD", "$100.00", "$0.00", "$0.00", "$0.00", "$100.00"],
+    ]
+    first_rows, last_rows = table_rows(first, "ageing"), table_rows(last, "ageing")
+    assert [row[:2] for row in first_rows[:-2]] == [["Acme EAP (payer)", "PEN"], ["ICBC (payer)", "PEN"]]
+    assert first_rows[-2:] == totals
+    assert last_rows == [["Carla (3) (client)", "USD", "$100.00", "$0.00", "$0.00", "$0.00", "$100.00"], *totals]
+    assert table_rows(beyond, "ageing") == table_rows(last, "ageing")
+    page = first.get_data(as_text=True)
+    assert "Page 1 of 3" in page and "The totals are of all 5 rows; the PDF and Excel have every one." in page
+    assert 'href="/admin/billing/ageing/?as_of=2027-01-15&amp;page=1"' in page
+    assert "Page 3 of 3" in last.get_data(as_text=True)
