@@ -32,6 +32,7 @@ from admin_app.services.billing.numbers import Series, credit_note_series, invoi
 from admin_app.services.platform import bulk, clinic_time
 from admin_app.services.platform.documents.numbering import next_number, next_numbers
 from admin_app.services.platform.errors import RuleViolation
+from admin_app.services.platform.id_lists import among
 
 
 def issue(session: Session, invoice_ids: Sequence[int]) -> list[Invoice]:
@@ -44,7 +45,7 @@ def issue(session: Session, invoice_ids: Sequence[int]) -> list[Invoice]:
     ids = sorted(set(invoice_ids))
     drafts = session.execute(
         select(Invoice.id, Invoice.status, Invoice.number, Invoice.payer_id, Invoice.invoice_date)
-        .where(Invoice.id.in_(ids))
+        .where(among(Invoice.id, ids))
         .order_by(Invoice.id)
         .with_for_update(of=Invoice)
     ).all()
@@ -72,7 +73,7 @@ def issue(session: Session, invoice_ids: Sequence[int]) -> list[Invoice]:
         session, bulk.audit_stamp(), [(Invoice.__tablename__, id_, changed) for id_, changed in changes]
     )
     return session.scalars(
-        select(Invoice).where(Invoice.id.in_(ids)).order_by(Invoice.id).execution_options(populate_existing=True)
+        select(Invoice).where(among(Invoice.id, ids)).order_by(Invoice.id).execution_options(populate_existing=True)
     ).all()
 
 
@@ -91,7 +92,7 @@ def _check_issuable(session: Session, ids: Sequence[int], drafts: Sequence) -> N
                 func.count().label("lines"),
                 func.max(InvoiceLine.date_of_service).label("last_day"),
             )
-            .where(InvoiceLine.invoice_id.in_(list(found)))
+            .where(among(InvoiceLine.invoice_id, found))
             .group_by(InvoiceLine.invoice_id)
         )
     }

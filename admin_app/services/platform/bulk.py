@@ -123,16 +123,33 @@ def update_by_id(session: Session, model, changes: list[tuple[int, dict]]) -> No
             session.execute(update(model), shape_rows)
             continue
         casts, values = arrays
+        shared = _shared_values(casts, values)
         names, sources = _columns(session, casts)
         quote = session.get_bind().dialect.identifier_preparer.quote
-        settings = ", ".join(f"{quote(name)} = v.{quote(name)}" for name in casts if name != "id")
+        settings = ", ".join(
+            [f"{quote(name)} = v.{quote(name)}" for name in casts if name != "id"]
+            + [f"{quote(name)} = CAST(:{name} AS {cast})" for name, (cast, _value) in shared.items()]
+        )
         session.execute(
             text(
                 f"UPDATE {model.__tablename__} SET {settings} FROM unnest({sources}) AS v({names}) "
                 f"WHERE {model.__tablename__}.id = v.id"
             ),
-            values,
+            {**values, **{name: value for name, (_cast, value) in shared.items()}},
         )
+
+
+def _shared_values(casts: dict[str, str], values: dict[str, list], keep: str = "id") -> dict[str, tuple[str, object]]:
+    """Take out of `casts` and `values` the columns (but `keep`) that every row sets to one value, as
+    name -> (the column's cast, the value): one parameter instead of an array of copies (issuing
+    sets one status, series and instant on thousands of invoices; the driver quoted each copy)."""
+    shared = {}
+    for name, column_values in list(values.items()):
+        first = column_values[0]
+        if name != keep and all(value == first for value in column_values):
+            shared[name] = (casts.pop(name).removesuffix("[]"), first)
+            del values[name]
+    return shared
 
 
 def record_updates(session: Session, stamp: dict, changes: list[tuple[str, int, dict]]) -> None:
@@ -162,22 +179,24 @@ def _record(session: Session, stamp: dict, action: AuditAction, events: list[tup
         write_events(session, rows)
         return
     hashes = [row["chain_hash"] for row in chain_rows(session, rows)]
+    arrays = {
+        "entity": [entity for entity, _, _ in events],
+        "entity_id": [id_ for _, id_, _ in events],
+        "changed_fields": [json.dumps(fields) for _, _, fields in events],
+        "chain_hash": hashes,
+    }
+    casts = {"entity": "varchar[]", "entity_id": "integer[]", "changed_fields": "json[]", "chain_hash": "varchar[]"}
+    shared = _shared_values(casts, arrays, keep="entity_id")
+    shared["action"] = ("varchar", action.value)
+    values = [f"t.{name}" for name in casts] + [f"CAST(:{name} AS {cast})" for name, (cast, _value) in shared.items()]
+    names = [*casts, *shared]
+    sources = ", ".join(f"CAST(:{name} AS {cast})" for name, cast in casts.items())
     session.execute(
         text(
-            "INSERT INTO audit_event (occurred_at, actor_user_id, actor, action, entity, entity_id, changed_fields, "
-            "chain_hash) "
+            f"INSERT INTO audit_event (occurred_at, actor_user_id, actor, {', '.join(names)}) "
             "SELECT CAST(:occurred_at AS timestamptz), CAST(:actor_user_id AS integer), CAST(:actor AS varchar), "
-            "CAST(:action AS varchar), t.entity, t.id, CAST(t.fields AS json), t.chain_hash "
-            "FROM unnest(CAST(:entities AS varchar[]), CAST(:ids AS integer[]), CAST(:fields AS varchar[]), "
-            "CAST(:hashes AS varchar[])) WITH ORDINALITY AS t(entity, id, fields, chain_hash, n) "
-            "ORDER BY t.n"
+            f"{', '.join(values)} "
+            f"FROM unnest({sources}) WITH ORDINALITY AS t({', '.join(casts)}, n) ORDER BY t.n"
         ),
-        {
-            **stamp,
-            "action": action.value,
-            "entities": [entity for entity, _, _ in events],
-            "ids": [id_ for _, id_, _ in events],
-            "fields": [json.dumps(fields) for _, _, fields in events],
-            "hashes": hashes,
-        },
+        {**stamp, **arrays, **{name: value for name, (_cast, value) in shared.items()}},
     )
