@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from decimal import Decimal
 
-from sqlalchemy import and_, case, distinct, func, literal, select
+from sqlalchemy import Select, and_, bindparam, case, distinct, func, literal, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -116,31 +117,12 @@ def _attended_in(start: dt.datetime, end: dt.datetime):
 
 def month_totals(session: Session, month: Month, therapist_id: int | None = None) -> MonthTotals:
     """Sessions, gross and commission per therapist for a local month (two queries)."""
-    start, end = month.utc_range()
-    scope = _attended_in(start, end)
-    if therapist_id is not None:
-        scope = and_(scope, Appointment.therapist_id == therapist_id)
+    sessions_query, amounts_query = _month_queries(therapist_id is not None)
+    params = _month_params(month, therapist_id)
     lines: dict[int, TherapistMonth] = {}
-    for tid, name, email, sessions in session.execute(
-        select(Therapist.id, Therapist.full_name, Therapist.email, func.count(distinct(Appointment.id)))
-        .select_from(Participant)
-        .join(Appointment, Appointment.id == Participant.appointment_id)
-        .join(Therapist, Therapist.id == Appointment.therapist_id)
-        .where(scope)
-        .group_by(Therapist.id, Therapist.full_name, Therapist.email)
-        .order_by(Therapist.full_name, Therapist.id)
-    ):
+    for tid, name, email, sessions in session.execute(sessions_query, params):
         lines[tid] = TherapistMonth(therapist_id=tid, name=name, email=email, sessions=sessions)
-    terms = compensation.terms_in_force()
-    earned = func.sum(compensation.earning_cents(Participant.fee, terms))
-    for tid, currency, gross, commission in session.execute(
-        select(Appointment.therapist_id, Participant.currency, func.sum(Participant.fee), earned)
-        .select_from(Participant)
-        .join(Appointment, Appointment.id == Participant.appointment_id)
-        .outerjoin(terms, compensation.in_force_for(terms))
-        .where(scope)
-        .group_by(Appointment.therapist_id, Participant.currency)
-    ):
+    for tid, currency, gross, commission in session.execute(amounts_query, params):
         line = lines[tid]
         if gross:
             line.gross[currency] = stored_amount(gross)
@@ -151,9 +133,66 @@ def month_totals(session: Session, month: Month, therapist_id: int | None = None
 
 def session_lines(session: Session, month: Month, therapist_id: int) -> list[SessionLine]:
     """Every attended participant of the therapist's counted sessions, by start (one query)."""
+    rows = session.execute(_session_lines_query(), _month_params(month, therapist_id))
+    return [
+        SessionLine(
+            appointment_id=appointment_id,
+            starts_at=starts_at,
+            client_name=name,
+            kind=str(kind),
+            modality=str(modality),
+            fee=stored_amount(fee),
+            currency=currency,
+            commission=from_cents(commission or 0),
+        )
+        for appointment_id, starts_at, name, kind, modality, fee, currency, commission in rows
+    ]
+
+
+# A month's statements are built once, with the month and the therapist as parameters: building them
+# (the terms' window, the earning's CASE) took two of the three milliseconds of a therapist's month.
+_START = bindparam("start", type_=Appointment.starts_at.type)
+_END = bindparam("end", type_=Appointment.starts_at.type)
+_THERAPIST = bindparam("therapist_id", type_=Appointment.therapist_id.type)
+
+
+def _month_params(month: Month, therapist_id: int | None) -> dict:
     start, end = month.utc_range()
+    return {"start": start, "end": end, "therapist_id": therapist_id}
+
+
+@functools.cache
+def _month_queries(one_therapist: bool) -> tuple[Select, Select]:
+    """The sessions per therapist, and the gross and commission per therapist and currency."""
+    scope = _attended_in(_START, _END)
+    if one_therapist:
+        scope = and_(scope, Appointment.therapist_id == _THERAPIST)
+    sessions = (
+        select(Therapist.id, Therapist.full_name, Therapist.email, func.count(distinct(Appointment.id)))
+        .select_from(Participant)
+        .join(Appointment, Appointment.id == Participant.appointment_id)
+        .join(Therapist, Therapist.id == Appointment.therapist_id)
+        .where(scope)
+        .group_by(Therapist.id, Therapist.full_name, Therapist.email)
+        .order_by(Therapist.full_name, Therapist.id)
+    )
     terms = compensation.terms_in_force()
-    rows = session.execute(
+    earned = func.sum(compensation.earning_cents(Participant.fee, terms))
+    amounts = (
+        select(Appointment.therapist_id, Participant.currency, func.sum(Participant.fee), earned)
+        .select_from(Participant)
+        .join(Appointment, Appointment.id == Participant.appointment_id)
+        .outerjoin(terms, compensation.in_force_for(terms))
+        .where(scope)
+        .group_by(Appointment.therapist_id, Participant.currency)
+    )
+    return sessions, amounts
+
+
+@functools.cache
+def _session_lines_query() -> Select:
+    terms = compensation.terms_in_force()
+    return (
         select(
             Appointment.id,
             Appointment.starts_at,
@@ -168,22 +207,9 @@ def session_lines(session: Session, month: Month, therapist_id: int) -> list[Ses
         .join(Appointment, Appointment.id == Participant.appointment_id)
         .outerjoin(terms, compensation.in_force_for(terms))
         .join(Client, Client.id == Participant.client_id)
-        .where(_attended_in(start, end), Appointment.therapist_id == therapist_id)
+        .where(_attended_in(_START, _END), Appointment.therapist_id == _THERAPIST)
         .order_by(Appointment.starts_at, Appointment.id, Client.full_name)
     )
-    return [
-        SessionLine(
-            appointment_id=appointment_id,
-            starts_at=starts_at,
-            client_name=name,
-            kind=str(kind),
-            modality=str(modality),
-            fee=stored_amount(fee),
-            currency=currency,
-            commission=from_cents(commission or 0),
-        )
-        for appointment_id, starts_at, name, kind, modality, fee, currency, commission in rows
-    ]
 
 
 def month_bounds(year: int) -> list[dt.datetime]:
