@@ -5,7 +5,7 @@ sent.
 Each part is one statement, whatever the number of the client's appointments or messages: a long
 list is cut to its first rows (`SHOWN`), its full length counted in the same statement (a window
 count), and the page links to the whole list. The figures come from their owners: authorizations
-from `billing.authorizations`, the payer of new bookings from `billing.linking.default_payer`, the
+from `billing.authorizations`, the payer of new bookings by `billing.linking.default_payer`'s rule, the
 Bad Fit entries from `tasks.bad_fit`.
 """
 
@@ -44,7 +44,6 @@ from admin_app.models import (
 )
 from admin_app.models.base import utcnow
 from admin_app.services.billing.authorizations import AuthorizationRow, authorization_rows
-from admin_app.services.billing.linking import default_payer
 from admin_app.services.platform.clinic_time import to_local
 from admin_app.services.platform.labels import INVERSE_LINK, choice_label
 from admin_app.services.tasks.bad_fit import entries_of_client
@@ -222,7 +221,8 @@ def _appointment_line(row) -> AppointmentLine:
 
 
 def _payment_sources(session: Session, client_id: int) -> list[SourceLine]:
-    billed = default_payer(session, client_id)
+    """The client's sources, active first; the one new bookings are billed to is marked: the first
+    active source, by id, of an active payer (`linking.default_payer`'s pick, read off these rows)."""
     rows = session.execute(
         select(
             PaymentSource.payer_id,
@@ -230,18 +230,17 @@ def _payment_sources(session: Session, client_id: int) -> list[SourceLine]:
             PaymentSource.member_number,
             PaymentSource.policy_number,
             PaymentSource.active,
+            Payer.active,
         )
         .outerjoin(Payer, Payer.id == PaymentSource.payer_id)
         .where(PaymentSource.client_id == client_id)
         .order_by(PaymentSource.active.desc(), PaymentSource.id)
     ).all()
-    lines, marked = [], False
-    for payer_id, name, member_number, policy_number, active in rows:
-        # The first active source of that payer is the one `default_payer` went by.
-        bills = not marked and active and billed is not None and payer_id == billed.id
-        marked = marked or bills
-        lines.append(SourceLine(name, member_number, policy_number, active, bills))
-    return lines
+    billing = next((index for index, row in enumerate(rows) if row[4] and row[5]), None)
+    return [
+        SourceLine(name, member_number, policy_number, active, index == billing)
+        for index, (_payer_id, name, member_number, policy_number, active, _payer_active) in enumerate(rows)
+    ]
 
 
 def _links(session: Session, client_id: int) -> list[LinkLine]:

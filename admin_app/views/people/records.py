@@ -204,6 +204,7 @@ class ClientView(AuditedReads, ClientAccessHistory, ClinicalNotesForStaff, Clien
         selectinload(Client.linked_from).joinedload(ClientLink.client),
         selectinload(Client.care_assignments).joinedload(CareAssignment.therapist),
     )
+    details_loads = record_loads[2:]  # the client's page reads its links with the summary
 
     def render(self, template, **kwargs):
         """The details page shows the client at a glance (`services.people.summary`) around the

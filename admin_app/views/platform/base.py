@@ -169,6 +169,8 @@ class PracticeModelView(SearchInBody, CountsOnDemand, StreamedExport, RoleRequir
     # Loader options for the one record of the details and edit pages: the collections they show
     # (an inline form's rows and what each row names), so a record with many rows costs no query per row.
     record_loads = ()
+    # The details page's, where it shows fewer collections than the edit page (None: `record_loads`).
+    details_loads = None
 
     model_form_converter = ModelConverter
     filter_converter = PracticeFilterConverter()
@@ -249,7 +251,10 @@ class PracticeModelView(SearchInBody, CountsOnDemand, StreamedExport, RoleRequir
         key = bounds.record_id(id)
         if key is None:
             return None
-        return self.get_query().options(*self.record_loads).filter(pk == key).one_or_none()
+        loads = self.record_loads
+        if self.details_loads is not None and request.endpoint == f"{self.endpoint}.details_view":
+            loads = self.details_loads
+        return self.get_query().options(*loads).filter(pk == key).one_or_none()
 
     @action(*ModelView.action_delete._action)
     def action_delete(self, ids):
