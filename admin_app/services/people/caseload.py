@@ -215,14 +215,20 @@ def _lines(
 ) -> dict[tuple[int, int], CaseloadClient]:
     """The other four statements: each (therapist, client) line of the assignment rows with its
     payment sources, authorizations, unpaid sessions and last and next appointment."""
-    # The clients as a list of ids (not a subquery): the database reads each figure by index.
-    assigned = sorted({row.client_id for row in rows if row.client_id is not None})
+    # Some therapists' clients as a list of ids (not a subquery): the database reads each figure by
+    # index. Every therapist's are (nearly) every client: no list, each figure read whole (a list of
+    # a network's 88,000 clients, written into four statements, made them slower than reading all).
+    assigned = sorted({row.client_id for row in rows if row.client_id is not None}) if chosen else None
     sources = _sources(session, assigned)
     authorizations: dict[int, list[AuthorizationRow]] = defaultdict(list)
     for row in authorization_rows(session, client_ids=assigned, today=today):
         authorizations[row.client_id].append(row)
-    self_paying = [client_id for client_id in assigned if sources.get(client_id, _Source()).self_pay]
-    unpaid = _unpaid_sessions(session, self_paying)
+    self_paying = None if assigned is None else [id_ for id_ in assigned if sources.get(id_, _Source()).self_pay]
+    unpaid = {
+        client_id: count
+        for client_id, count in _unpaid_sessions(session, self_paying).items()
+        if sources.get(client_id, _Source()).self_pay
+    }
     seen = _appointments(session, assigned, chosen, now)
     return {
         (row.therapist_id, row.client_id): _line(
@@ -253,15 +259,18 @@ def _therapist_conditions(status: TherapistStatus | str | None, ids: Iterable[in
     return conditions
 
 
-def _sources(session: Session, assigned: list[int]) -> dict[int, _Source]:
-    """Each client's active payment sources, oldest first."""
+def _sources(session: Session, assigned: list[int] | None) -> dict[int, _Source]:
+    """Each client's active payment sources, oldest first (those of `assigned`, or all)."""
     sources: dict[int, _Source] = {}
-    rows = session.execute(
+    query = (
         select(PaymentSource.client_id, PaymentSource.payer_id, Payer.name, Payer.active)
         .outerjoin(Payer, Payer.id == PaymentSource.payer_id)
-        .where(PaymentSource.active.is_(True), among(PaymentSource.client_id, assigned))
+        .where(PaymentSource.active.is_(True))
         .order_by(PaymentSource.id)
     )
+    if assigned is not None:
+        query = query.where(among(PaymentSource.client_id, assigned))
+    rows = session.execute(query)
     for client_id, payer_id, name, payer_active in rows:
         source = sources.setdefault(client_id, _Source())
         if payer_id is None:
@@ -273,10 +282,11 @@ def _sources(session: Session, assigned: list[int]) -> dict[int, _Source]:
     return sources
 
 
-def _unpaid_sessions(session: Session, self_paying: list[int]) -> dict[int, int]:
-    """Per self-paying client, the charges billed to the client that are still open, read from the
-    ledger in one grouped statement (its allocations and invoice lines narrowed to these clients)."""
-    if not self_paying:
+def _unpaid_sessions(session: Session, self_paying: list[int] | None) -> dict[int, int]:
+    """Per client (of `self_paying`, or every one), the charges billed to the client that are still
+    open, read from the ledger in one grouped statement (its allocations and invoice lines narrowed
+    to these clients)."""
+    if self_paying is not None and not self_paying:
         return {}
     positions = charge_positions_query(billed_to=BilledTo.CLIENT, client_ids=self_paying).order_by(None).subquery()
     rows = session.execute(
@@ -286,7 +296,7 @@ def _unpaid_sessions(session: Session, self_paying: list[int]) -> dict[int, int]
 
 
 def _appointments(
-    session: Session, assigned: list[int], chosen: list[ColumnElement], now: dt.datetime
+    session: Session, assigned: list[int] | None, chosen: list[ColumnElement], now: dt.datetime
 ) -> dict[tuple[int, int], tuple[dt.datetime | None, dt.datetime | None]]:
     """(therapist, client) → (last, next) start, in one grouped statement. A session cancelled in time
     is neither (the client was not seen, and will not be); a no-show or a late cancellation is the last
@@ -295,15 +305,16 @@ def _appointments(
     coming = and_(held, Participant.attendance == Attendance.EXPECTED)
     last = func.max(case((and_(held, Appointment.starts_at < now), Appointment.starts_at)))
     upcoming = func.min(case((and_(coming, Appointment.starts_at >= now), Appointment.starts_at)))
-    rows = session.execute(
+    query = (
         select(Appointment.therapist_id, Participant.client_id, last, upcoming)
         .join(Appointment, Appointment.id == Participant.appointment_id)
-        .where(
-            among(Participant.client_id, assigned),
-            Appointment.therapist_id.in_(select(Therapist.id).where(*chosen)),
-        )
         .group_by(Appointment.therapist_id, Participant.client_id)
     )
+    if assigned is not None:
+        query = query.where(
+            among(Participant.client_id, assigned), Appointment.therapist_id.in_(select(Therapist.id).where(*chosen))
+        )
+    rows = session.execute(query)
     return {(therapist, client): (_instant(first), _instant(then)) for therapist, client, first, then in rows}
 
 
