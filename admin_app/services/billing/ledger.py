@@ -48,7 +48,7 @@ from admin_app.models import (
     Participant,
     Payment,
 )
-from admin_app.services.billing.charges import charged_to_sql, charges_query, missed_session_percent
+from admin_app.services.billing.charges import charges_query, missed_session_percent
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.id_lists import among
 from admin_app.services.platform.money import cents_sql, from_cents
@@ -239,60 +239,12 @@ def _narrowed(charge_filters: dict) -> Select | None:
     return select(Participant.id).where(*conditions) if conditions else None
 
 
-def issued_positions_query(applied_through: dt.date) -> Select:
-    """The charges held by issued invoices dated by `applied_through`, read from their invoice lines
-    (not from every charge: a network's ten years hold a million), with what was applied to them by
-    then: participant_id, client_id, currency, the invoice's id, payer_id and invoice_date, and
-    `open_cents`, `payer_open_cents`, `client_open_cents` as `charge_positions_query` has them."""
-    allocated = allocated_query(applied_through).subquery("allocated")
-    inner = (
-        select(
-            InvoiceLine.participant_id,
-            Participant.client_id,
-            Participant.currency,
-            charged_to_sql().label("billed_to"),
-            Invoice.id.label("invoice_id"),
-            Invoice.payer_id,
-            Invoice.invoice_date,
-            (cents_sql(InvoiceLine.amount) + cents_sql(InvoiceLine.tax)).label("billed_cents"),
-            func.coalesce(allocated.c.paid_cents, 0).label("paid_cents"),
-            func.coalesce(allocated.c.paid_by_payer_cents, 0).label("paid_by_payer_cents"),
-            func.coalesce(allocated.c.written_off_cents, 0).label("written_off_cents"),
-            func.coalesce(allocated.c.moved_cents, 0).label("moved_cents"),
-        )
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .join(Participant, Participant.id == InvoiceLine.participant_id)
-        .outerjoin(allocated, allocated.c.participant_id == InvoiceLine.participant_id)
-        .where(InvoiceLine.holds, Invoice.status == InvoiceStatus.ISSUED, Invoice.invoice_date <= applied_through)
-        .subquery("issued_charge")
-    )
-    c = inner.c
-    open_, payer_open = _open_cents(c)
-    return select(
-        c.participant_id,
-        c.client_id,
-        c.currency,
-        c.invoice_id,
-        c.payer_id,
-        c.invoice_date,
-        open_.label("open_cents"),
-        payer_open.label("payer_open_cents"),
-        (open_ - payer_open).label("client_open_cents"),
-    )
-
-
-def _open_cents(c) -> tuple[ColumnElement[int], ColumnElement[int]]:
-    """What is open of a charge (`c`: its billed and allocated cents), and of that what the payer owes."""
-    open_ = c.billed_cents - c.paid_cents - c.written_off_cents
-    to_payer = c.billed_to == BilledTo.PAYER
-    payer_open = case((to_payer, c.billed_cents - c.paid_by_payer_cents - c.written_off_cents - c.moved_cents), else_=0)
-    return open_, payer_open
-
-
 def _positions(row) -> Select:
     """The figures worked out of one charge's billed and allocated cents (`row`: a subquery)."""
     c = row.c
-    open_, payer_open = _open_cents(c)
+    open_ = c.billed_cents - c.paid_cents - c.written_off_cents
+    to_payer = c.billed_to == BilledTo.PAYER
+    payer_open = case((to_payer, c.billed_cents - c.paid_by_payer_cents - c.written_off_cents - c.moved_cents), else_=0)
     settled = and_(open_ <= 0, c.paid_cents + c.written_off_cents > 0)
     state = case(
         (and_(settled, c.written_off_cents > 0), literal(ChargeState.WRITTEN_OFF.value)),
