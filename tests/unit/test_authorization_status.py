@@ -1,14 +1,18 @@
 """The status of an authorization: the first that applies of closed, expired, extension requested,
 exhausted, low, active (DESIGN.md, "Money after the session"), with the default thresholds (low at
-2 sessions left or 14 days to valid_until). Today is 15 October 2026; 10 sessions approved."""
+2 sessions left or 14 days to valid_until). Today is 15 October 2026; 10 sessions approved.
+
+The status is worked out by the database (`status_case`), here an in-memory SQLite one; the
+integration tests read it from PostgreSQL too."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 
-from admin_app.services.billing.authorizations import AuthorizationStatus, Counts, status_of
+from admin_app.services.billing.authorizations import AuthorizationStatus, status_case
 
 TODAY = dt.date(2026, 10, 15)
 FAR = dt.date(2026, 12, 31)  # 77 days away: not low by date
@@ -45,8 +49,14 @@ def thresholds(practice_in):
     ],
 )
 def test_the_first_status_that_applies_wins(used, scheduled, valid_until, requested, closed, expected):
-    counts = Counts(approved=10, scheduled=scheduled, used=used, billed=0)
-    status = status_of(
-        counts=counts, valid_until=valid_until, extension_requested=requested, closed=closed, today=TODAY
+    status = status_case(
+        approved=sa.literal(10),
+        used=sa.literal(used),
+        scheduled=sa.literal(scheduled),
+        valid_until=sa.literal(valid_until, sa.Date),
+        extension_requested=sa.literal(requested),
+        closed=sa.literal(closed),
+        today=TODAY,
     )
-    assert status == expected
+    with sa.create_engine("sqlite://").connect() as connection:
+        assert AuthorizationStatus(connection.scalar(sa.select(status))) == expected

@@ -4,7 +4,8 @@ The counts are never stored or typed in: they are computed from the participants
 authorization, in one SQL query for any number of authorizations (`counts_query`), so they are
 right the moment an appointment is booked, cancelled or marked attended (DESIGN.md, "Money after
 the session"). The status follows from the counts, the dates and what people said (an extension
-was requested, it was closed), by `status_of`, the one place its order of precedence lives.
+was requested, it was closed), by `status_case`, the one place its order of precedence lives,
+worked out by the database with the counts.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import enum
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import Attendance, Authorization, Client, Invoice, InvoiceLine, InvoiceStatus, Participant, Payer
@@ -81,44 +82,44 @@ def low_thresholds() -> tuple[int, int]:
     return current_app.config["AUTHORIZATION_LOW_SESSIONS"], current_app.config["AUTHORIZATION_EXPIRY_DAYS"]
 
 
-def status_of(
+def status_case(
     *,
-    counts: Counts,
-    valid_until: dt.date,
-    extension_requested: bool,
-    closed: bool,
+    approved: ColumnElement[int],
+    used: ColumnElement[int],
+    scheduled: ColumnElement[int],
+    valid_until: ColumnElement[dt.date],
+    extension_requested: ColumnElement[bool],
+    closed: ColumnElement[bool],
     today: dt.date,
     thresholds: tuple[int, int] | None = None,
-) -> AuthorizationStatus:
-    """The first that applies of: closed, expired, extension requested, exhausted, low, active.
-    `thresholds` are `low_thresholds()`, read once by a caller that asks for many rows."""
-    if closed:
-        return AuthorizationStatus.CLOSED
-    if today > valid_until:
-        return AuthorizationStatus.EXPIRED
-    if extension_requested:
-        return AuthorizationStatus.EXTENSION_REQUESTED
-    if counts.used >= counts.approved:
-        return AuthorizationStatus.EXHAUSTED
+) -> ColumnElement[str]:
+    """The status, worked out by the database: the first that applies of closed, expired, extension
+    requested, exhausted, low, active. The one place this order of precedence lives; in SQL, so a
+    list of thousands gets its statuses with its counts (and can be filtered on them), not row by
+    row in Python. `thresholds` are `low_thresholds()`."""
     low_sessions, expiry_days = thresholds or low_thresholds()
-    if counts.remaining <= low_sessions or (valid_until - today).days <= expiry_days:
-        return AuthorizationStatus.LOW
-    return AuthorizationStatus.ACTIVE
+    low_by = today + dt.timedelta(days=expiry_days)
+    return case(
+        (closed, literal(AuthorizationStatus.CLOSED.value)),
+        (valid_until < today, literal(AuthorizationStatus.EXPIRED.value)),
+        (extension_requested, literal(AuthorizationStatus.EXTENSION_REQUESTED.value)),
+        (used >= approved, literal(AuthorizationStatus.EXHAUSTED.value)),
+        (
+            or_(approved - used - scheduled <= low_sessions, valid_until <= low_by),
+            literal(AuthorizationStatus.LOW.value),
+        ),
+        else_=literal(AuthorizationStatus.ACTIVE.value),
+    )
 
 
-def counts_query(
-    *conditions: ColumnElement[bool],
-    excluding_participants: Iterable[int] = (),
-) -> Select:
-    """(authorization id, scheduled, used, billed) for the authorizations meeting `conditions` (on
-    `Authorization`; none: all), in one query: the linked participants are counted per authorization
-    first, then joined, so a list of thousands costs what its bare SQL costs.
+def _linked_counts(conditions, excluding_participants: Iterable[int] = ()):
+    """Per authorization meeting `conditions` (none: all), its linked participants counted once:
+    expected, attended, missed and billed (held by a line of an issued invoice), grouped before
+    any join, so a list of thousands costs what its bare SQL costs.
 
-    `excluding_participants`: leave these out of the counts (the participants a batch is about to
-    link again, so they are not counted twice). The participants are narrowed by their authorization
-    only: narrowing them by client as well makes PostgreSQL walk every linked participant in
-    authorization order (a portal page of 50 clients: 150 ms instead of 30 ms on the ten-year bench).
-    """
+    The participants are narrowed by their authorization only: narrowing them by client as well
+    makes PostgreSQL walk every linked participant in authorization order (a portal page of 50
+    clients: 150 ms instead of 30 ms on the ten-year bench)."""
     billed = (
         select(InvoiceLine.participant_id)
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
@@ -142,14 +143,37 @@ def counts_query(
     excluded = tuple(excluding_participants)
     if excluded:
         per_link = per_link.where(Participant.id.not_in(excluded))
-    counted = per_link.group_by(Participant.authorization_id).subquery()
+    return per_link.group_by(Participant.authorization_id).subquery()
+
+
+def _count_columns(counted) -> tuple[ColumnElement[int], ColumnElement[int], ColumnElement[int]]:
+    """(scheduled, used, billed) of a `_linked_counts` row, `Payer` joined (missed sessions are
+    used where the payer counts them)."""
     missed = case((Payer.counts_missed_sessions.is_(True), func.coalesce(counted.c.missed, 0)), else_=0)
+    return (
+        func.coalesce(counted.c.expected, 0),
+        func.coalesce(counted.c.attended, 0) + missed,
+        func.coalesce(counted.c.billed, 0),
+    )
+
+
+def counts_query(
+    *conditions: ColumnElement[bool],
+    excluding_participants: Iterable[int] = (),
+) -> Select:
+    """(authorization id, scheduled, used, billed) for the authorizations meeting `conditions` (on
+    `Authorization`; none: all), in one query (`_linked_counts`).
+
+    `excluding_participants`: leave these out of the counts (the participants a batch is about to
+    link again, so they are not counted twice)."""
+    counted = _linked_counts(conditions, excluding_participants)
+    scheduled, used, billed = _count_columns(counted)
     return (
         select(
             Authorization.id.label("authorization_id"),
-            func.coalesce(counted.c.expected, 0).label("scheduled"),
-            (func.coalesce(counted.c.attended, 0) + missed).label("used"),
-            func.coalesce(counted.c.billed, 0).label("billed"),
+            scheduled.label("scheduled"),
+            used.label("used"),
+            billed.label("billed"),
         )
         .join(Payer, Payer.id == Authorization.payer_id)
         .outerjoin(counted, counted.c.authorization_id == Authorization.id)
@@ -191,68 +215,60 @@ def authorization_rows(
         conditions.append(among(Authorization.client_id, clients))
     if therapist_client_ids is not None:
         conditions.append(Authorization.client_id.in_(therapist_client_ids))
-    counted = counts_query(*conditions).subquery()
-    query = (
+    return [_row(result) for result in session.execute(_rows_query(conditions, today))]
+
+
+def _rows_query(conditions: list[ColumnElement[bool]], today: dt.date) -> Select:
+    """The authorizations meeting `conditions` with their client, payer, counts and status (columns
+    in `AuthorizationRow`'s order), by client, then end date."""
+    counted = _linked_counts(conditions)
+    scheduled, used, billed = _count_columns(counted)
+    status = status_case(
+        approved=Authorization.approved_sessions,
+        used=used,
+        scheduled=scheduled,
+        valid_until=Authorization.valid_until,
+        extension_requested=Authorization.extension_requested_at.is_not(None),
+        closed=Authorization.closed_at.is_not(None),
+        today=today,
+    )
+    return (
         select(
             Authorization.id,
             Authorization.payer_id,
+            Payer.name,
             Authorization.client_id,
-            Authorization.reference,
-            Authorization.approved_sessions,
-            Authorization.valid_from,
-            Authorization.valid_until,
-            Authorization.therapist_id,
-            Authorization.extension_requested_at,
-            Authorization.closed_at,
-            Payer.name.label("payer_name"),
             Client.full_name,
             Client.client_number,
             Client.national_id,
-            counted.c.scheduled,
-            counted.c.used,
-            counted.c.billed,
+            Authorization.reference,
+            Authorization.valid_from,
+            Authorization.valid_until,
+            Authorization.therapist_id,
+            Authorization.approved_sessions,
+            scheduled.label("scheduled"),
+            used.label("used"),
+            billed.label("billed"),
+            status.label("status"),
         )
         .join(Payer, Payer.id == Authorization.payer_id)
         .join(Client, Client.id == Authorization.client_id)
-        .join(counted, counted.c.authorization_id == Authorization.id)
+        .outerjoin(counted, counted.c.authorization_id == Authorization.id)
+        .where(*conditions)
         .order_by(Client.full_name, Client.id, Authorization.valid_until, Authorization.id)
     )
-    thresholds = low_thresholds()
-    return [_row(result, today, thresholds) for result in session.execute(query)]
 
 
-def ids_with_status(session: Session, status: str, *, today: dt.date | None = None) -> list[int]:
-    """The authorizations in this status: read by `status_of` over one query of them all (the
-    status depends on today and the counts, so it is not a stored column to filter on)."""
-    return [row.id for row in authorization_rows(session, today=today) if row.status == status]
+def with_status(status: str, *, today: dt.date | None = None) -> Select:
+    """The ids of the authorizations in this status today (clinic date): the status is no stored
+    column (it follows from today and the counts), so this selects it by `status_case`."""
+    rows = _rows_query([], today or clinic_time.today()).order_by(None).subquery()
+    return select(rows.c.id).where(rows.c.status == status)
 
 
-def _row(authorization, today: dt.date, thresholds: tuple[int, int]) -> AuthorizationRow:
-    counts = Counts(
-        approved=authorization.approved_sessions,
-        scheduled=authorization.scheduled,
-        used=authorization.used,
-        billed=authorization.billed,
-    )
-    return AuthorizationRow(
-        id=authorization.id,
-        payer_id=authorization.payer_id,
-        payer=authorization.payer_name,
-        client_id=authorization.client_id,
-        client=authorization.full_name,
-        client_number=authorization.client_number,
-        client_national_id=authorization.national_id,
-        reference=authorization.reference,
-        valid_from=authorization.valid_from,
-        valid_until=authorization.valid_until,
-        therapist_id=authorization.therapist_id,
-        counts=counts,
-        status=status_of(
-            counts=counts,
-            valid_until=authorization.valid_until,
-            extension_requested=authorization.extension_requested_at is not None,
-            closed=authorization.closed_at is not None,
-            today=today,
-            thresholds=thresholds,
-        ),
-    )
+_STATUSES = {status.value: status for status in AuthorizationStatus}
+
+
+def _row(values) -> AuthorizationRow:
+    *record, approved, scheduled, used, billed, status = values
+    return AuthorizationRow(*record, Counts(approved, scheduled, used, billed), _STATUSES[status])

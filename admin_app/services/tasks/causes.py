@@ -83,7 +83,7 @@ def extension_requested(
     """Authorizations waiting for the payer's answer: an extension was requested and none is recorded
     (of `ids` only, when given: the one a therapist just said documents were submitted for).
 
-    Their status is "extension requested" (`authorizations.status_of`: not closed, not expired,
+    Their status is "extension requested" (`authorizations.status_case`: not closed, not expired,
     requested), which needs no counts, so this reads the three columns instead of every count."""
     extension = aliased(Authorization)
     query = select(

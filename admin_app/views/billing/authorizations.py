@@ -26,7 +26,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from admin_app.extensions import db
 from admin_app.models import Authorization
 from admin_app.services.billing import extensions, letters
-from admin_app.services.billing.authorizations import AuthorizationRow, AuthorizationStatus, ids_with_status
+from admin_app.services.billing.authorizations import AuthorizationRow, AuthorizationStatus, with_status
 from admin_app.services.platform import bounds
 from admin_app.services.platform.documents import Document
 from admin_app.services.platform.errors import NotFound
@@ -74,8 +74,8 @@ def _next_steps(view, _context, authorization: Authorization, _name) -> Markup:
 
 
 class StatusFilter(BaseSQLAFilter):
-    """Authorizations in one status. The status is no column: it is read by the one rule
-    (`status_of`) over every authorization's counts, in one query, and the list keeps those ids."""
+    """Authorizations in one status. The status is no column: the database works it out by the one
+    rule (`status_case`) over every authorization's counts, in a subquery of the list's."""
 
     def __init__(self, name) -> None:
         super().__init__(
@@ -88,7 +88,7 @@ class StatusFilter(BaseSQLAFilter):
         return value in AUTHORIZATION_STATUSES
 
     def apply(self, query, value, alias=None):
-        return query.filter(Authorization.id.in_(ids_with_status(db.session, value)))
+        return query.filter(Authorization.id.in_(with_status(value)))
 
     def operation(self):
         return _l("is")
