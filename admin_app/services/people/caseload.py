@@ -88,12 +88,26 @@ class CaseloadClient:
     last_appointment: dt.datetime | None  # the latest past start with this therapist, not cancelled
     next_appointment: dt.datetime | None  # the earliest future start with this therapist, not cancelled
     reasons: tuple[Reason, ...]
+    colour: Colour  # `colour_of(reasons)`
 
-    @property
-    def colour(self) -> Colour:
-        if any(reason in RED_REASONS for reason in self.reasons):
-            return Colour.RED
-        return Colour.PINK if Reason.EXTENSION_REQUESTED in self.reasons else Colour.NONE
+
+def colour_of(reasons: Iterable[Reason]) -> Colour:
+    """Red when a reason needs the staff now, else pink when one waits for the payer, else none."""
+    if any(reason in RED_REASONS for reason in reasons):
+        return Colour.RED
+    return Colour.PINK if Reason.EXTENSION_REQUESTED in reasons else Colour.NONE
+
+
+@dataclasses.dataclass(slots=True)
+class _ClientFacts:
+    """What a caseload line says of the client, the same under each of their therapists."""
+
+    payers: tuple[str, ...]
+    self_pay: bool
+    authorization: AuthorizationRow | None
+    unpaid_sessions: int
+    reasons: tuple[Reason, ...]
+    colour: Colour
 
 
 @dataclasses.dataclass(frozen=True)
@@ -230,13 +244,18 @@ def _lines(
         if sources.get(client_id, _Source()).self_pay
     }
     seen = _appointments(session, assigned, chosen, now)
-    return {
-        (row.therapist_id, row.client_id): _line(
-            row, sources.get(row.client_id, _Source()), authorizations[row.client_id], unpaid, seen, today
-        )
-        for row in rows
-        if row.client_id is not None
-    }
+    facts: dict[int, _ClientFacts] = {}
+    lines = {}
+    for row in rows:
+        client_id = row.client_id
+        if client_id is None:
+            continue
+        client = facts.get(client_id)
+        if client is None:
+            source = sources.get(client_id) or _Source()
+            client = facts[client_id] = _facts(source, authorizations[client_id], unpaid.get(client_id, 0), today)
+        lines[row.therapist_id, client_id] = _line(row, client, seen.get((row.therapist_id, client_id), _NEVER))
+    return lines
 
 
 def current_authorization(
@@ -334,10 +353,13 @@ def _by_therapist(rows):
     return groups.items()
 
 
-def _line(row, source: _Source, rows: list[AuthorizationRow], unpaid, seen, today: dt.date) -> CaseloadClient:
+_NEVER = (None, None)  # no appointment with this therapist: neither last nor next
+_KINDS = {kind.value: kind for kind in AssignmentKind}
+
+
+def _facts(source: _Source, rows: list[AuthorizationRow], unpaid_sessions: int, today: dt.date) -> _ClientFacts:
     self_pay = source.self_pay
     statuses = {authorization.status for authorization in rows}
-    unpaid_sessions = unpaid.get(row.client_id, 0)
     reasons = []
     if AuthorizationStatus.LOW in statuses:
         reasons.append(Reason.AUTHORIZATION_LOW)
@@ -345,20 +367,31 @@ def _line(row, source: _Source, rows: list[AuthorizationRow], unpaid, seen, toda
         reasons.append(Reason.UNPAID_SESSIONS)
     if AuthorizationStatus.EXTENSION_REQUESTED in statuses:
         reasons.append(Reason.EXTENSION_REQUESTED)
-    last, upcoming = seen.get((row.therapist_id, row.client_id), (None, None))
-    return CaseloadClient(
-        client_id=row.client_id,
-        client=row.client,
-        client_number=row.client_number,
-        client_active=row.client_active,
-        kind=AssignmentKind(row.kind),
-        assignment_active=row.assignment_active,
-        deactivated_on=row.deactivated_on,
+    return _ClientFacts(
         payers=tuple(name for _id, name in source.payers),
         self_pay=self_pay,
         authorization=current_authorization(rows, source.default_payer_id, today),
         unpaid_sessions=unpaid_sessions,
-        last_appointment=last,
-        next_appointment=upcoming,
         reasons=tuple(reasons),
+        colour=colour_of(reasons),
+    )
+
+
+def _line(row, client: _ClientFacts, seen: tuple[dt.datetime | None, dt.datetime | None]) -> CaseloadClient:
+    _therapist, _name, _active, kind, assignment_active, deactivated_on, client_id, name, number, client_active = row
+    return CaseloadClient(
+        client_id,
+        name,
+        number,
+        client_active,
+        _KINDS[kind],
+        assignment_active,
+        deactivated_on,
+        client.payers,
+        client.self_pay,
+        client.authorization,
+        client.unpaid_sessions,
+        *seen,
+        client.reasons,
+        client.colour,
     )
