@@ -80,6 +80,10 @@ class Client(Audited, Base):
     active: Mapped[bool] = mapped_column(default=True)
     registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     notes: Mapped[str | None] = mapped_column(Text)
+    # The start of the client's first ever attended session (they are "new" in its month), NULL before
+    # it. Kept by the database's triggers (migration 0022) on every write of participants and starts:
+    # never written here, read by the year at a glance and the new clients report.
+    first_attended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
 
     # A link is one row seen from both clients (Ana guardian-of Luis is in Ana's `links` and in
     # Luis's `linked_from`); either side's form adds, edits and removes it.
