@@ -77,21 +77,20 @@ GROUP BY a.therapist_id, p.currency
 # The year (services.stats.year_figures), as one would write it for PostgreSQL alone: the local
 # month by date_trunc in the clinic's zone (the app buckets with a CASE on UTC bounds instead,
 # which SQLite can run too).
-YEAR_ACTIVITY_SQL = """
-SELECT date_trunc('month', a.starts_at AT TIME ZONE :zone) AS month,
-       count(DISTINCT a.id),
-       count(DISTINCT p.client_id),
-       count(DISTINCT p.client_id) FILTER (WHERE a.modality = 'virtual'),
-       count(DISTINCT p.client_id) FILTER (WHERE a.modality = 'on_site')
-FROM participant p JOIN appointment a ON a.id = p.appointment_id
-WHERE p.attendance = 'attended' AND a.starts_at >= :start AND a.starts_at < :end
-GROUP BY 1
-"""
-YEAR_INCOME_SQL = """
-SELECT date_trunc('month', a.starts_at AT TIME ZONE :zone), p.currency, sum(p.fee)
-FROM participant p JOIN appointment a ON a.id = p.appointment_id
-WHERE p.attendance = 'attended' AND a.starts_at >= :start AND a.starts_at < :end
-GROUP BY 1, 2
+# The year's attended participants read once (a CTE used twice, which PostgreSQL materializes): a row
+# per month of its counts (currency NULL), and a row per month and currency of its gross.
+YEAR_ATTENDED_SQL = """
+WITH y AS (
+  SELECT date_trunc('month', a.starts_at AT TIME ZONE :zone) AS month, a.id, a.modality, p.client_id, p.currency, p.fee
+  FROM participant p JOIN appointment a ON a.id = p.appointment_id
+  WHERE p.attendance = 'attended' AND a.starts_at >= :start AND a.starts_at < :end
+)
+SELECT month, NULL AS currency, count(DISTINCT id), count(DISTINCT client_id),
+       count(DISTINCT client_id) FILTER (WHERE modality = 'virtual'),
+       count(DISTINCT client_id) FILTER (WHERE modality = 'on_site'), NULL AS gross
+FROM y GROUP BY 1
+UNION ALL
+SELECT month, currency, NULL, NULL, NULL, NULL, sum(fee) FROM y GROUP BY 1, 2
 """
 # A new client's first ever attended session (DESIGN.md): `client.first_attended_at`, which the
 # database keeps (migration 0022), read by its index.
@@ -780,9 +779,10 @@ def run(app, args: argparse.Namespace) -> list[Result]:
 
     def year_sql():
         window = {"zone": zone.key, "start": y_start, "end": y_end}
+        attended = bare(YEAR_ATTENDED_SQL, **window)()
         return (
-            bare(YEAR_ACTIVITY_SQL, **window)(),
-            bare(YEAR_INCOME_SQL, **window)(),
+            [(month, *counts) for month, currency, *counts, _gross in attended if currency is None],
+            [(month, currency, gross) for month, currency, *_counts, gross in attended if currency is not None],
             bare(YEAR_NEW_SQL.format(firsts=FIRSTS_SQL), **window)(),
             bare(YEAR_NPS_SQL, first_month=f"{today.year}-01", last_month=f"{today.year}-12")(),
         )
