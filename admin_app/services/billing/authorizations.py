@@ -129,9 +129,9 @@ def _linked_counts(conditions, excluding_participants: Iterable[int] = ()):
     per_link = (
         select(
             Participant.authorization_id,
-            func.sum(case((Participant.attendance == Attendance.EXPECTED, 1), else_=0)).label("expected"),
-            func.sum(case((Participant.attendance == Attendance.ATTENDED, 1), else_=0)).label("attended"),
-            func.sum(case((Participant.attendance.in_(MISSED), 1), else_=0)).label("missed"),
+            func.count().filter(Participant.attendance == Attendance.EXPECTED).label("expected"),
+            func.count().filter(Participant.attendance == Attendance.ATTENDED).label("attended"),
+            func.count().filter(Participant.attendance.in_(MISSED)).label("missed"),
             func.count(billed.c.participant_id).label("billed"),
         )
         .outerjoin(billed, billed.c.participant_id == Participant.id)
