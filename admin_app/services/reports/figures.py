@@ -290,7 +290,7 @@ def _year_attended(bounds: list[dt.datetime]) -> Select:
     return union_all(counts, gross)
 
 
-def first_attended_in(start: dt.datetime, end: dt.datetime):
+def first_attended_in(start: dt.datetime | ColumnElement, end: dt.datetime | ColumnElement) -> Select:
     """The clients whose first ever attended session starts from `start` to before `end`, with
     that start (`client_id`, `first_at`): the basis of "new client".
 

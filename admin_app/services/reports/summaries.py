@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import Appointment, Attendance, Client, Participant, Therapist
+from admin_app.models.base import UTCDateTime
 from admin_app.services.platform import documents
 from admin_app.services.platform.clinic_time import clinic_zone, day_start, to_local
 from admin_app.services.platform.documents.spreadsheets import csv_text
@@ -40,11 +42,47 @@ def new_clients(session: Session, first_day: dt.date, last_day: dt.date) -> list
         raise RuleViolation(_l("%(field)s: the end date is before the start date", field=_l("To")), field="to")
     check_year(first_day.year, field="from", label=_l("From"))
     check_year(last_day.year, field="to", label=_l("To"))
-    start = day_start(first_day)
-    end = day_start(last_day + dt.timedelta(days=1))
-    firsts = stats.first_attended_in(start, end).subquery()
     rows = session.execute(
-        select(Client, firsts.c.first_at, Therapist.full_name)
+        _new_clients_query(), {"start": day_start(first_day), "end": day_start(last_day + dt.timedelta(days=1))}
+    )
+    seen: set[int] = set()
+    result = []
+    for client_id, name, number, national_id, email, phone, first_at, therapist_name in rows:
+        if client_id in seen:  # two sessions starting at the very same instant: keep one
+            continue
+        seen.add(client_id)
+        result.append(
+            NewClient(
+                name=name,
+                client_number=number,
+                national_id=national_id,
+                email=email,
+                phone=phone,
+                first_session=to_local(first_at).date(),
+                first_therapist=therapist_name,
+            )
+        )
+    return result
+
+
+@functools.cache
+def _new_clients_query():
+    """Each new client of the period (`start`, `end` bound) with the therapist of each session
+    starting at their first attended instant; built once."""
+    firsts = stats.first_attended_in(
+        bindparam("start", type_=UTCDateTime), bindparam("end", type_=UTCDateTime)
+    ).subquery()
+    return (
+        select(
+            Client.id,
+            Client.full_name,
+            Client.client_number,
+            Client.national_id,
+            Client.email,
+            Client.phone,
+            firsts.c.first_at,
+            Therapist.full_name,
+        )
         .join(firsts, firsts.c.client_id == Client.id)
         .join(Participant, and_(Participant.client_id == Client.id, Participant.attendance == Attendance.ATTENDED))
         .join(
@@ -53,25 +91,7 @@ def new_clients(session: Session, first_day: dt.date, last_day: dt.date) -> list
         )
         .join(Therapist, Therapist.id == Appointment.therapist_id)
         .order_by(firsts.c.first_at, Client.full_name, Client.id)
-    ).all()
-    seen: set[int] = set()
-    result = []
-    for client, first_at, therapist_name in rows:
-        if client.id in seen:  # two sessions starting at the very same instant: keep one
-            continue
-        seen.add(client.id)
-        result.append(
-            NewClient(
-                name=client.full_name,
-                client_number=client.client_number,
-                national_id=client.national_id,
-                email=client.email,
-                phone=client.phone,
-                first_session=to_local(first_at).date(),
-                first_therapist=therapist_name,
-            )
-        )
-    return result
+    )
 
 
 def new_clients_csv(session: Session, first_day: dt.date, last_day: dt.date) -> documents.Document:
