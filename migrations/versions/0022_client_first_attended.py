@@ -15,6 +15,10 @@ On PostgreSQL the client's row is locked before that is read, and the read is a 
 own, so it sees what a concurrent transaction committed while this one waited for the lock: two
 people marking the same client's sessions at once both count.
 
+A later SQLite migration that rebuilds `participant` or `appointment` (`batch_alter_table` moving and
+copying the table) drops their triggers: it must create them again (tests/integration/test_first_attended.py
+fails on SQLite otherwise).
+
 Revision ID: 0022_client_first_attended
 Revises: 0021_record_history_lookup
 Create Date: 2026-12-06 01:45:00
