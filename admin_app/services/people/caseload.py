@@ -203,7 +203,8 @@ def therapist_clients(
 
 
 def _assignments(chosen: list[ColumnElement]):
-    """The first statement: the chosen therapists and their care assignments, by name."""
+    """The first statement: the chosen therapists and their care assignments, by name (its columns
+    in the order `_line` unpacks them)."""
     return (
         select(
             Therapist.id.label("therapist_id"),
