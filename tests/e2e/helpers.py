@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Locator, Page, expect
@@ -68,10 +69,30 @@ def open_menu(page: Page, category: str, item: str) -> None:
 def pick_from_search(page: Page, field_id: str, typed: str, choice: str) -> None:
     """A Select2 search-as-you-type field (Flask-Admin's ajax fields): open it, type, click the choice."""
     page.locator(f"#s2id_{field_id}").click()
-    search = page.locator("#select2-drop input.select2-input")
-    search.press_sequentially(typed)
-    page.locator("#select2-drop .select2-result-label", has_text=choice).click()
+    _search_and_click(page, page.locator("#select2-drop input.select2-input"), typed, choice)
     expect(page.locator(f"#s2id_{field_id} .select2-chosen")).to_contain_text(choice)
+
+
+def add_from_search(page: Page, field_id: str, typed: str, choice: str) -> None:
+    """A Select2 search-as-you-type field of several choices (the series' clients): type in its box,
+    click the choice; it joins the chosen ones and the list closes."""
+    search = page.locator(f"#s2id_{field_id} input.select2-input")
+    search.click()
+    _search_and_click(page, search, typed, choice)
+    expect(page.locator(f"#s2id_{field_id} .select2-search-choice", has_text=choice)).to_have_count(1)
+    expect(page.locator("#select2-drop-mask")).to_be_hidden()
+
+
+def _search_and_click(page: Page, search: Locator, typed: str, choice: str) -> None:
+    """Type, wait for the server's answer to all of it, then click the choice. On a busy machine Select2
+    may ask after the first letters too; a click on that answer can land while the list is redrawn for
+    the whole word, select nothing and leave the list open over the form."""
+    asked = f"query={quote_plus(typed)}&"
+    with page.expect_response(
+        lambda response: "/ajax/lookup/" in response.url and asked in (response.request.post_data or "")
+    ):
+        search.press_sequentially(typed)
+    page.locator("#select2-drop .select2-result-label", has_text=choice).click()
 
 
 def pick_option(page: Page, field_id: str, label: str) -> None:

@@ -22,7 +22,7 @@ from admin_app.extensions import db
 from admin_app.models import Attendance, Payer
 from tests.conftest import make_app
 from tests.e2e.conftest import VANCOUVER_ADMIN as ADMIN
-from tests.e2e.helpers import alerts, clinic_today, follow, log_in, pick_from_search
+from tests.e2e.helpers import add_from_search, alerts, clinic_today, follow, log_in, pick_from_search
 from tests.factories import book, make_authorization, make_client, make_therapist, pays_for
 
 ZONE = ZoneInfo("America/Vancouver")
@@ -91,9 +91,7 @@ def test_staff_see_what_is_left_when_booking_a_referred_client_and_a_series_past
     first = single + dt.timedelta(weeks=1)
     page.goto("/admin/series/")
     page.locator("#therapist_id").select_option(label=THERAPIST)
-    page.locator("#s2id_clients input").click()
-    page.locator("#s2id_clients input").press_sequentially("Rowan")
-    page.locator("#select2-drop .select2-result-label", has_text=CLIENT).click()
+    add_from_search(page, "clients", "Rowan", CLIENT)
     page.locator("#first_start").fill(f"{first.isoformat()}T18:00")
     page.locator("#occurrences").fill("5")
     follow(page, page.locator("#preview-series"))
