@@ -7,14 +7,16 @@ only, as the listener does.
 
 On PostgreSQL the rows go as arrays instead, one per column (`unnest`): an executemany of thousands
 of rows spends most of its time in the driver, which builds and parses a statement of thousands of
-placeholders per batch, where the arrays are one parameter per column and one statement in all.
+placeholders per batch, where the arrays are one parameter per column and one statement in all. The
+arrays go in binary (`_execute`): as text, psycopg quotes each value with a regular expression, a
+third of an invoice run's time in Python.
 """
 
 from __future__ import annotations
 
 import json
 
-from sqlalchemy import insert, inspect, text, update
+from sqlalchemy import insert, inspect, update
 from sqlalchemy.orm import Session
 
 from admin_app.models import AuditAction
@@ -51,14 +53,27 @@ def insert_rows(session: Session, model, rows: list[dict], *, render_nulls: bool
     casts, values = arrays
     names, sources = _columns(session, casts)
     statement = f"INSERT INTO {model.__tablename__} ({names}) SELECT * FROM unnest({sources}) RETURNING id"
-    return list(session.scalars(text(statement), values))
+    return list(_execute(session, statement, values).scalars())
+
+
+def _execute(session: Session, statement: str, params: dict):
+    """Run a statement written for psycopg, as `session.execute` would (flushing first unless
+    autoflush is off). Its arrays are `%(name)b` (binary, value by value, no quoting), its single
+    values `%(name)s`."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().exec_driver_sql(statement, params)
 
 
 def _columns(session: Session, casts: dict[str, str]) -> tuple[str, str]:
     """The column names, quoted where they must be, and the arrays' parameters, cast."""
     quote = session.get_bind().dialect.identifier_preparer.quote
-    names = ", ".join(quote(name) for name in casts)
-    return names, ", ".join(f"CAST(:{name} AS {cast})" for name, cast in casts.items())
+    return ", ".join(quote(name) for name in casts), _sources(casts)
+
+
+def _sources(casts: dict[str, str]) -> str:
+    """The arrays' parameters, cast, in binary (`_execute`)."""
+    return ", ".join(f"CAST(%({name})b AS {cast})" for name, cast in casts.items())
 
 
 def _on_postgresql(session: Session) -> bool:
@@ -128,13 +143,12 @@ def update_by_id(session: Session, model, changes: list[tuple[int, dict]]) -> No
         quote = session.get_bind().dialect.identifier_preparer.quote
         settings = ", ".join(
             [f"{quote(name)} = v.{quote(name)}" for name in casts if name != "id"]
-            + [f"{quote(name)} = CAST(:{name} AS {cast})" for name, (cast, _value) in shared.items()]
+            + [f"{quote(name)} = CAST(%({name})s AS {cast})" for name, (cast, _value) in shared.items()]
         )
-        session.execute(
-            text(
-                f"UPDATE {model.__tablename__} SET {settings} FROM unnest({sources}) AS v({names}) "
-                f"WHERE {model.__tablename__}.id = v.id"
-            ),
+        _execute(
+            session,
+            f"UPDATE {model.__tablename__} SET {settings} FROM unnest({sources}) AS v({names}) "
+            f"WHERE {model.__tablename__}.id = v.id",
             {**values, **{name: value for name, (_cast, value) in shared.items()}},
         )
 
@@ -188,15 +202,16 @@ def _record(session: Session, stamp: dict, action: AuditAction, events: list[tup
     casts = {"entity": "varchar[]", "entity_id": "integer[]", "changed_fields": "json[]", "chain_hash": "varchar[]"}
     shared = _shared_values(casts, arrays, keep="entity_id")
     shared["action"] = ("varchar", action.value)
-    values = [f"t.{name}" for name in casts] + [f"CAST(:{name} AS {cast})" for name, (cast, _value) in shared.items()]
+    values = [f"t.{name}" for name in casts] + [
+        f"CAST(%({name})s AS {cast})" for name, (cast, _value) in shared.items()
+    ]
     names = [*casts, *shared]
-    sources = ", ".join(f"CAST(:{name} AS {cast})" for name, cast in casts.items())
-    session.execute(
-        text(
-            f"INSERT INTO audit_event (occurred_at, actor_user_id, actor, {', '.join(names)}) "
-            "SELECT CAST(:occurred_at AS timestamptz), CAST(:actor_user_id AS integer), CAST(:actor AS varchar), "
-            f"{', '.join(values)} "
-            f"FROM unnest({sources}) WITH ORDINALITY AS t({', '.join(casts)}, n) ORDER BY t.n"
-        ),
+    sources = _sources(casts)
+    _execute(
+        session,
+        f"INSERT INTO audit_event (occurred_at, actor_user_id, actor, {', '.join(names)}) "
+        "SELECT CAST(%(occurred_at)s AS timestamptz), CAST(%(actor_user_id)s AS integer), "
+        f"CAST(%(actor)s AS varchar), {', '.join(values)} "
+        f"FROM unnest({sources}) WITH ORDINALITY AS t({', '.join(casts)}, n) ORDER BY t.n",
         {**stamp, **arrays, **{name: value for name, (_cast, value) in shared.items()}},
     )
