@@ -27,8 +27,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from admin_app.models import Client, Invoice, InvoiceStatus, Payer
-from admin_app.services.billing.ledger import charge_positions_query
+from admin_app.models import Client, Payer
+from admin_app.services.billing.ledger import issued_positions_query
 from admin_app.services.platform.money import from_cents
 
 BUCKETS = ("0-30", "31-60", "61-90", "90+")
@@ -110,19 +110,16 @@ def ageing_totals(rows: list[AgeingRow]) -> dict[str, dict[str, Decimal]]:
 
 
 def _ageing_query(as_of: dt.date) -> Select:
-    positions = charge_positions_query(applied_through=as_of).subquery("position")
+    """The open cents of the charges on issued invoices dated by `as_of` (`ledger.issued_positions_query`),
+    with their bucket, read once (a CTE) for the payers' and the clients' sums."""
+    positions = issued_positions_query(as_of).subquery("position")
     bucket = case(
-        (Invoice.invoice_date >= as_of - dt.timedelta(days=30), literal("0-30")),
-        (Invoice.invoice_date >= as_of - dt.timedelta(days=60), literal("31-60")),
-        (Invoice.invoice_date >= as_of - dt.timedelta(days=90), literal("61-90")),
+        (positions.c.invoice_date >= as_of - dt.timedelta(days=30), literal("0-30")),
+        (positions.c.invoice_date >= as_of - dt.timedelta(days=60), literal("31-60")),
+        (positions.c.invoice_date >= as_of - dt.timedelta(days=90), literal("61-90")),
         else_=literal("90+"),
     ).label("bucket")
-    on_issued = (
-        select(positions, Invoice.payer_id.label("invoice_payer_id"), bucket)
-        .join(Invoice, Invoice.id == positions.c.invoice_id)
-        .where(Invoice.status == InvoiceStatus.ISSUED, Invoice.invoice_date <= as_of)
-        .subquery("aged")
-    )
+    on_issued = select(positions, positions.c.payer_id.label("invoice_payer_id"), bucket).cte("aged")
     payers = (
         select(
             literal("payer").label("debtor"),

@@ -86,6 +86,12 @@ def charge_of(participant: Participant, missed_percent: Decimal) -> Charge | Non
     return None
 
 
+def charged_to_sql() -> ColumnElement[str]:
+    """Who a participant's charge is billed to: their bill-to when they attended, else the client (a
+    missed-session fee)."""
+    return case((Participant.attendance == Attendance.ATTENDED, Participant.billed_to), else_=BilledTo.CLIENT)
+
+
 def charges_query(
     missed_percent: Decimal,
     *,
@@ -106,7 +112,7 @@ def charges_query(
     keeps those clients' charges (a list, so the database reads them by index).
     """
     amount = _amount_cents(missed_percent)
-    charged_to = case((Participant.attendance == Attendance.ATTENDED, Participant.billed_to), else_=BilledTo.CLIENT)
+    charged_to = charged_to_sql()
     charged_payer = case(
         (
             and_(Participant.attendance == Attendance.ATTENDED, Participant.billed_to == BilledTo.PAYER),

@@ -48,7 +48,7 @@ from admin_app.models import (
     Participant,
     Payment,
 )
-from admin_app.services.billing.charges import charges_query, missed_session_percent
+from admin_app.services.billing.charges import charged_to_sql, charges_query, missed_session_percent
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.id_lists import among
 from admin_app.services.platform.money import cents_sql, from_cents
@@ -129,23 +129,9 @@ def allocated_query(applied_through: dt.date | None = None, participant_ids: Sel
     written_off_cents, moved_cents, and last_applied_on (the latest paid or written-off part);
     `applied_through`: only the parts applied on or before that day (where things stood then);
     `participant_ids` (a query of ids): only those charges' (so a client's few are read by index)."""
-    cents = cents_sql(Allocation.amount)
-
-    def total(condition: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.coalesce(func.sum(case((condition, cents), else_=0)), 0)
-
-    is_paid = Allocation.kind == AllocationKind.PAID
+    last_applied_on = func.max(case((Allocation.kind != AllocationKind.MOVED_TO_CLIENT, Allocation.applied_on)))
     query = (
-        select(
-            Allocation.participant_id,
-            total(is_paid).label("paid_cents"),
-            total(and_(is_paid, Payment.payer_id.is_not(None))).label("paid_by_payer_cents"),
-            total(Allocation.kind == AllocationKind.WRITTEN_OFF).label("written_off_cents"),
-            total(Allocation.kind == AllocationKind.MOVED_TO_CLIENT).label("moved_cents"),
-            func.max(case((Allocation.kind != AllocationKind.MOVED_TO_CLIENT, Allocation.applied_on))).label(
-                "last_applied_on"
-            ),
-        )
+        select(Allocation.participant_id, *_allocation_sums(), last_applied_on.label("last_applied_on"))
         .outerjoin(Payment, Payment.id == Allocation.payment_id)
         .group_by(Allocation.participant_id)
     )
@@ -154,6 +140,23 @@ def allocated_query(applied_through: dt.date | None = None, participant_ids: Sel
     if participant_ids is not None:
         query = query.where(Allocation.participant_id.in_(participant_ids))
     return query
+
+
+def _allocation_sums() -> list[ColumnElement[int]]:
+    """paid_cents, paid_by_payer_cents, written_off_cents, moved_cents: the sums of the allocations
+    joined (and their payments), 0 where none is."""
+    cents = cents_sql(Allocation.amount)
+
+    def total(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, cents), else_=0)), 0)
+
+    is_paid = Allocation.kind == AllocationKind.PAID
+    return [
+        total(is_paid).label("paid_cents"),
+        total(and_(is_paid, Payment.payer_id.is_not(None))).label("paid_by_payer_cents"),
+        total(Allocation.kind == AllocationKind.WRITTEN_OFF).label("written_off_cents"),
+        total(Allocation.kind == AllocationKind.MOVED_TO_CLIENT).label("moved_cents"),
+    ]
 
 
 def charge_positions_query(
@@ -239,12 +242,63 @@ def _narrowed(charge_filters: dict) -> Select | None:
     return select(Participant.id).where(*conditions) if conditions else None
 
 
-def _positions(row) -> Select:
-    """The figures worked out of one charge's billed and allocated cents (`row`: a subquery)."""
-    c = row.c
+def issued_positions_query(applied_through: dt.date) -> Select:
+    """The charges held by issued invoices dated by `applied_through`, read from their invoice lines
+    (not from every charge: a network's ten years hold a million), with what was applied to them by
+    then: participant_id, client_id, currency, the invoice's id, payer_id and invoice_date, and
+    `open_cents`, `payer_open_cents`, `client_open_cents` as `charge_positions_query` has them.
+
+    The allocations are joined to the lines, then summed per line: where the planner misjudges the
+    lines as a handful (a table never analysed), it then reads each line's allocations by index,
+    where summing the allocations first made it scan all the sums once per line (20 s on the demo)."""
+    applied = and_(Allocation.participant_id == InvoiceLine.participant_id, Allocation.applied_on <= applied_through)
+    inner = (
+        select(
+            InvoiceLine.participant_id,
+            Participant.client_id,
+            Participant.currency,
+            charged_to_sql().label("billed_to"),
+            Invoice.id.label("invoice_id"),
+            Invoice.payer_id,
+            Invoice.invoice_date,
+            (cents_sql(InvoiceLine.amount) + cents_sql(InvoiceLine.tax)).label("billed_cents"),
+            *_allocation_sums(),
+        )
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .join(Participant, Participant.id == InvoiceLine.participant_id)
+        .outerjoin(Allocation, applied)
+        .outerjoin(Payment, Payment.id == Allocation.payment_id)
+        .where(InvoiceLine.holds, Invoice.status == InvoiceStatus.ISSUED, Invoice.invoice_date <= applied_through)
+        .group_by(InvoiceLine.id, Invoice.id, Participant.id)
+        .subquery("issued_charge")
+    )
+    c = inner.c
+    open_, payer_open = _open_cents(c)
+    return select(
+        c.participant_id,
+        c.client_id,
+        c.currency,
+        c.invoice_id,
+        c.payer_id,
+        c.invoice_date,
+        open_.label("open_cents"),
+        payer_open.label("payer_open_cents"),
+        (open_ - payer_open).label("client_open_cents"),
+    )
+
+
+def _open_cents(c) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """What is open of a charge (`c`: its billed and allocated cents), and of that what the payer owes."""
     open_ = c.billed_cents - c.paid_cents - c.written_off_cents
     to_payer = c.billed_to == BilledTo.PAYER
     payer_open = case((to_payer, c.billed_cents - c.paid_by_payer_cents - c.written_off_cents - c.moved_cents), else_=0)
+    return open_, payer_open
+
+
+def _positions(row) -> Select:
+    """The figures worked out of one charge's billed and allocated cents (`row`: a subquery)."""
+    c = row.c
+    open_, payer_open = _open_cents(c)
     settled = and_(open_ <= 0, c.paid_cents + c.written_off_cents > 0)
     state = case(
         (and_(settled, c.written_off_cents > 0), literal(ChargeState.WRITTEN_OFF.value)),
