@@ -108,7 +108,8 @@ class Authorization(Audited, Base):
     reference: Mapped[str] = mapped_column(String(80))
     approved_sessions: Mapped[int]
     valid_from: Mapped[dt.date]
-    valid_until: Mapped[dt.date]
+    # Indexed: the authorizations lists open on the latest valid_until first, a page read in index order.
+    valid_until: Mapped[dt.date] = mapped_column(index=True)
     rate: Mapped[Decimal | None]
     currency: Mapped[str | None] = mapped_column(CurrencyCode)
     therapist_id: Mapped[int | None] = mapped_column(ForeignKey("therapist.id", ondelete="RESTRICT"))
