@@ -119,7 +119,7 @@ def _ageing_query(as_of: dt.date) -> Select:
         (positions.c.invoice_date >= as_of - dt.timedelta(days=90), literal("61-90")),
         else_=literal("90+"),
     ).label("bucket")
-    on_issued = select(positions, positions.c.payer_id.label("invoice_payer_id"), bucket).cte("aged")
+    on_issued = select(positions, bucket).cte("aged")
     payers = (
         select(
             literal("payer").label("debtor"),
@@ -129,7 +129,7 @@ def _ageing_query(as_of: dt.date) -> Select:
             on_issued.c.bucket,
             func.sum(on_issued.c.payer_open_cents).label("owed_cents"),
         )
-        .join(Payer, Payer.id == on_issued.c.invoice_payer_id)
+        .join(Payer, Payer.id == on_issued.c.payer_id)
         .group_by(Payer.id, Payer.name, on_issued.c.currency, on_issued.c.bucket)
         .having(func.sum(on_issued.c.payer_open_cents) > 0)
     )

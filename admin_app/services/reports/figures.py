@@ -239,9 +239,8 @@ def year_figures(session: Session, year: int) -> list[YearMonth]:
     for line in months:
         line.gross = dict(sorted(line.gross.items()))
 
-    firsts = first_attended_in(bounds[0], bounds[12]).subquery()
-    first_month = _bucket(firsts.c.first_at, bounds)
-    newcomers = select(first_month, func.count()).select_from(firsts).group_by(first_month)
+    first_month = _bucket(Client.first_attended_at, bounds)
+    newcomers = select(first_month, func.count()).where(first_attended_in(bounds[0], bounds[12])).group_by(first_month)
     for index, count in session.execute(newcomers):
         months[index - 1].new_clients = count
     for index, line in enumerate(months, start=1):
@@ -290,13 +289,11 @@ def _year_attended(bounds: list[dt.datetime]) -> Select:
     return union_all(counts, gross)
 
 
-def first_attended_in(start: dt.datetime | ColumnElement, end: dt.datetime | ColumnElement) -> Select:
-    """The clients whose first ever attended session starts from `start` to before `end`, with
-    that start (`client_id`, `first_at`): the basis of "new client".
+def first_attended_in(start: dt.datetime | ColumnElement, end: dt.datetime | ColumnElement) -> ColumnElement[bool]:
+    """Whether a client's first ever attended session starts from `start` to before `end`: the basis
+    of "new client".
 
     Read off `Client.first_attended_at`, which the database keeps on every write of participants
     and starts (migration 0022), by an index range: the cost follows the period's new clients,
     not the practice's years nor the period's sessions."""
-    return select(Client.id.label("client_id"), Client.first_attended_at.label("first_at")).where(
-        Client.first_attended_at >= start, Client.first_attended_at < end
-    )
+    return and_(Client.first_attended_at >= start, Client.first_attended_at < end)

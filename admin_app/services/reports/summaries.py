@@ -69,9 +69,7 @@ def new_clients(session: Session, first_day: dt.date, last_day: dt.date) -> list
 def _new_clients_query():
     """Each new client of the period (`start`, `end` bound) with the therapist of each session
     starting at their first attended instant; built once."""
-    firsts = stats.first_attended_in(
-        bindparam("start", type_=UTCDateTime), bindparam("end", type_=UTCDateTime)
-    ).subquery()
+    new = stats.first_attended_in(bindparam("start", type_=UTCDateTime), bindparam("end", type_=UTCDateTime))
     return (
         select(
             Client.id,
@@ -80,17 +78,17 @@ def _new_clients_query():
             Client.national_id,
             Client.email,
             Client.phone,
-            firsts.c.first_at,
+            Client.first_attended_at,
             Therapist.full_name,
         )
-        .join(firsts, firsts.c.client_id == Client.id)
         .join(Participant, and_(Participant.client_id == Client.id, Participant.attendance == Attendance.ATTENDED))
         .join(
             Appointment,
-            and_(Appointment.id == Participant.appointment_id, Appointment.starts_at == firsts.c.first_at),
+            and_(Appointment.id == Participant.appointment_id, Appointment.starts_at == Client.first_attended_at),
         )
         .join(Therapist, Therapist.id == Appointment.therapist_id)
-        .order_by(firsts.c.first_at, Client.full_name, Client.id)
+        .where(new)
+        .order_by(Client.first_attended_at, Client.full_name, Client.id)
     )
 
 
