@@ -8,7 +8,7 @@ With `PAYOUTS_WAIT_FOR_PAYMENT=false` every such charge is a paid line, as bille
 
 Where each charge stood at the cut-off comes from the ledger (`ledger.charge_positions_query` with
 `applied_through`), the terms from `compensation.terms_in_force`, and the earning from
-`compensation.earning_of_cents`, all in one statement; the lines are written in one bulk insert. The
+`compensation.earning_of_cents`, all in one statement, which writes the lines (`INSERT ... SELECT`). The
 earning of a paid line is worked out of what was **collected** (a written-off part earns nothing); that
 of a held line out of the amount billed (what it brings once paid in full). A charge of 0 is settled as
 it is (nothing to wait for).
@@ -33,12 +33,13 @@ import datetime as dt
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, delete, exists, func, or_, select, true, union, update
+from sqlalchemy import Select, Subquery, and_, case, delete, exists, func, insert, or_, select, true, union, update
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
     Allocation,
     Appointment,
+    CompensationTerms,
     HeldReason,
     Participant,
     PayoutAdjustment,
@@ -54,7 +55,8 @@ from admin_app.services.billing.ledger import ChargeState
 from admin_app.services.people import compensation
 from admin_app.services.platform import bulk, clinic_time, locking
 from admin_app.services.platform.errors import RuleViolation
-from admin_app.services.platform.money import from_cents
+from admin_app.services.platform.local_dates import local_date
+from admin_app.services.platform.money import amount_sql
 from admin_app.services.platform.months import Month
 from admin_app.services.platform.progress import Progress, ignore
 
@@ -91,24 +93,36 @@ def payout_run(
     session.flush()
     kept = _past_draft(month)
     session.execute(delete(PayoutLine).where(PayoutLine.statement_id.in_(drafts_of(month))))
-    rows = session.execute(_candidates_query(session, month, kept)).all()
-    _refuse_without_terms(session, rows)
+    candidates = _candidates_query(session, month, kept).subquery("candidate")
+    _refuse_without_terms(session, candidates)
+    opened = _open_drafts(session, month)
     progress(1, RUN_STEPS)
-    statement_ids = _statements_for(session, month, {row.therapist_id for row in rows})
-    _insert_lines(session, rows, statement_ids)
-    _drop_empty_drafts(session, month)
+    _insert_lines(session, month, candidates)
+    _record_opened(session, opened, _drop_empty_drafts(session, month))
     progress(2, RUN_STEPS)
     session.execute(
         update(PayoutStatement).where(PayoutStatement.id.in_(drafts_of(month))).values(refreshed_at=utcnow())
     )
     progress(RUN_STEPS, RUN_STEPS)
-    return RunSummary(
-        month=month,
-        statements=session.scalar(select(func.count()).select_from(drafts_of(month).subquery())) or 0,
-        lines=sum(1 for row in rows if row.ready),
-        held=sum(1 for row in rows if not row.ready),
-        kept=session.scalar(select(func.count()).select_from(kept.subquery())) or 0,
-    )
+    return _summary(session, month, kept)
+
+
+def _summary(session: Session, month: Month, kept: Select) -> RunSummary:
+    """What the run left, counted in one statement."""
+
+    def count(query: Select):
+        return select(func.count()).select_from(query.subquery()).scalar_subquery()
+
+    on_drafts = PayoutLine.statement_id.in_(drafts_of(month))
+    counts = session.execute(
+        select(
+            count(drafts_of(month)).label("statements"),
+            count(select(PayoutLine.id).where(on_drafts, PayoutLine.held.is_(False))).label("lines"),
+            count(select(PayoutLine.id).where(on_drafts, PayoutLine.held)).label("held"),
+            count(kept).label("kept"),
+        )
+    ).one()
+    return RunSummary(month=month, **counts._asdict())
 
 
 def ensure_begun(month: Month) -> None:
@@ -172,7 +186,6 @@ def _candidates_query(session: Session, month: Month, kept):
             collected.label("collected_cents"),
             ready.label("ready"),
             p.state,
-            terms.c.id.label("terms_id"),
             terms.c.compensation_model,
             terms.c.commission_percent,
             terms.c.service_fee,
@@ -181,7 +194,6 @@ def _candidates_query(session: Session, month: Month, kept):
         .select_from(positions)
         .outerjoin(terms, compensation.in_force_for(terms, p.therapist_id, p.starts_at))
         .where(concerned, ~paid_out, p.therapist_id.not_in(kept))
-        .order_by(p.therapist_id, p.starts_at, p.participant_id)
     )
 
 
@@ -204,35 +216,34 @@ def _concerned(start: dt.date, cut_off: dt.date, waits: bool) -> Select:
     return select(ids.c[0])
 
 
-def _refuse_without_terms(session: Session, rows) -> None:
-    """Every therapist has terms (each path that creates one gives them); a charge without any would be
-    paid nothing, so the run stops and names the therapist instead."""
-    missing = {row.therapist_id for row in rows if row.terms_id is None}
-    if missing:
-        names = session.scalars(
-            select(Therapist.full_name).where(Therapist.id.in_(missing)).order_by(Therapist.full_name)
-        )
+def _refuse_without_terms(session: Session, candidates: Subquery) -> None:
+    """Every therapist has terms (each path that creates one gives them), and a therapist's terms cover
+    all time (`compensation.terms_in_force`: the first is open at its start, the newest at its end), so
+    only a therapist with none has charges without terms. They would be paid nothing, so the run stops
+    and names such therapists, where the month holds charges of theirs."""
+    without = session.scalars(
+        select(Therapist.id).where(~exists().where(CompensationTerms.therapist_id == Therapist.id))
+    ).all()
+    if not without:
+        return
+    concerned = select(candidates.c.therapist_id).where(candidates.c.therapist_id.in_(without))
+    names = session.scalars(
+        select(Therapist.full_name).where(Therapist.id.in_(concerned)).order_by(Therapist.full_name)
+    ).all()
+    if names:
         raise RuleViolation(
             _l("%(names)s: no compensation terms, so no earning can be worked out.", names=", ".join(names))
         )
 
 
-def _statements_for(session: Session, month: Month, therapist_ids: set[int]) -> dict[int, int]:
-    """The draft statement of each therapist (created where missing), by therapist id."""
-
-    def drafts() -> dict[int, int]:
-        return dict(
-            session.execute(
-                select(PayoutStatement.therapist_id, PayoutStatement.id).where(PayoutStatement.id.in_(drafts_of(month)))
-            ).all()
-        )
-
-    found = drafts()
-    missing = sorted(therapist_ids - set(found))
-    if not missing:
-        return found
+def _open_drafts(session: Session, month: Month) -> list[int]:
+    """A draft statement of `month` for every therapist without a statement of it, unaudited: the lines
+    then join their therapist's draft in one statement, the drafts left without a line go
+    (`_drop_empty_drafts`), and the creation of the rest is recorded (`_record_opened`). Their ids."""
+    has_one = select(PayoutStatement.therapist_id).where(PayoutStatement.month == str(month))
+    therapist_ids = session.scalars(select(Therapist.id).where(Therapist.id.not_in(has_one))).all()
     now = utcnow()
-    bulk.insert_records(
+    return bulk.insert_rows(
         session,
         PayoutStatement,
         [
@@ -244,51 +255,61 @@ def _statements_for(session: Session, month: Month, therapist_ids: set[int]) -> 
                 "created_at": now,
                 "refreshed_at": now,
             }
-            for therapist_id in missing
+            for therapist_id in therapist_ids
         ],
-        bulk.audit_stamp(),
     )
-    return drafts()
 
 
-def _insert_lines(session: Session, rows, statement_ids: dict[int, int]) -> None:
-    """The lines, in one bulk insert (no audit event each: they are the run's output, rewritten by the
-    next run; the run itself and the statements are recorded). `render_nulls` keeps every row's columns
-    the same, so it is one batch: without it the ORM leaves out each row's NULLs and sends one INSERT
-    per change of shape (paid and held, payer and self-pay alternate: hundreds per run)."""
-    if rows:
-        bulk.insert_rows(
-            session,
-            PayoutLine,
-            [
-                {
-                    "statement_id": statement_ids[row.therapist_id],
-                    "participant_id": row.participant_id,
-                    "held": not row.ready,
-                    "date_of_service": clinic_time.to_local(row.starts_at).date(),
-                    "client_id": row.client_id,
-                    "payer_id": row.payer_id,
-                    "currency": row.currency,
-                    "amount": from_cents(row.amount_cents),
-                    "collected": from_cents(row.collected_cents),
-                    "compensation_model": row.compensation_model,
-                    "commission_percent": row.commission_percent,
-                    "service_fee": row.service_fee,
-                    "earning": from_cents(row.earning_cents),
-                    "held_reason": None if row.ready else _HELD_REASON[row.state],
-                }
-                for row in rows
-            ],
-            render_nulls=True,
+def _record_opened(session: Session, opened: list[int], dropped: set[int]) -> None:
+    """The creation of the drafts `_open_drafts` opened and `_drop_empty_drafts` left."""
+    ids = sorted(set(opened) - dropped)
+    if ids:
+        bulk.record_creations(session, bulk.audit_stamp(), PayoutStatement.__tablename__, ids)
+
+
+def _insert_lines(session: Session, month: Month, candidates: Subquery) -> None:
+    """The lines, each on its therapist's draft, in one `INSERT ... SELECT`: no row is read into Python.
+    No audit event each: they are the run's output, rewritten by the next run; the run itself and the
+    statements are recorded. The ids follow each therapist's charges by start."""
+    c = candidates.c
+    held_reason = case(
+        (c.ready, None), else_=case({state: reason.value for state, reason in _HELD_REASON.items()}, value=c.state)
+    )
+    columns = {
+        "statement_id": PayoutStatement.id,
+        "participant_id": c.participant_id,
+        "held": ~c.ready,
+        "date_of_service": local_date(c.starts_at),
+        "client_id": c.client_id,
+        "payer_id": c.payer_id,
+        "currency": c.currency,
+        "amount": amount_sql(c.amount_cents),
+        "collected": amount_sql(c.collected_cents),
+        "compensation_model": c.compensation_model,
+        "commission_percent": c.commission_percent,
+        "service_fee": c.service_fee,
+        "earning": amount_sql(c.earning_cents),
+        "held_reason": held_reason,
+    }
+    rows = (
+        select(*columns.values())
+        .select_from(candidates)
+        .join(
+            PayoutStatement,
+            and_(PayoutStatement.therapist_id == c.therapist_id, PayoutStatement.id.in_(drafts_of(month))),
         )
+        .order_by(c.therapist_id, c.starts_at, c.participant_id)
+    )
+    session.execute(insert(PayoutLine).from_select(list(columns), rows))
 
 
-def _drop_empty_drafts(session: Session, month: Month) -> None:
-    """A draft left with no line and no adjustment says nothing: it goes."""
+def _drop_empty_drafts(session: Session, month: Month) -> set[int]:
+    """A draft left with no line and no adjustment says nothing: it goes. The ids of those gone."""
     empty = drafts_of(month).where(
         ~exists().where(PayoutLine.statement_id == PayoutStatement.id),
         ~exists().where(PayoutAdjustment.statement_id == PayoutStatement.id),
     )
-    ids = list(session.scalars(empty))
+    ids = set(session.scalars(empty))
     if ids:
         session.execute(delete(PayoutStatement).where(PayoutStatement.id.in_(ids)))
+    return ids

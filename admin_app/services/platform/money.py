@@ -21,7 +21,7 @@ from babel.numbers import format_currency, get_currency_precision
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, ColumnElement, cast, func
+from sqlalchemy import BigInteger, ColumnElement, Numeric, cast, func, literal
 
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import field_label
@@ -75,6 +75,13 @@ def cents_sql(amount) -> ColumnElement[int]:
     binary floats, so the rounding rules are done in integer cents (`from_cents` reads them back);
     fee cents times percent hundredths passes 2^31."""
     return cast(func.round(amount * 100), BigInteger)
+
+
+def amount_sql(cents) -> ColumnElement[Decimal]:
+    """Whole cents worked out in SQL as the amount a Numeric(12, 2) column stores, for a set statement
+    (`from_cents` in Python): exact on PostgreSQL; on SQLite, which keeps any Numeric as a binary
+    float, the same float as the amount written from Python."""
+    return func.round(cents * literal(Decimal("0.01"), Numeric(3, 2)), STORED_DIGITS)
 
 
 def from_cents(cents: int) -> Decimal:
