@@ -14,12 +14,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import delete, func, select
 
 from admin_app.extensions import db
-from admin_app.models import PaymentMethod
+from admin_app.models import CompensationTerms, PaymentMethod, PayoutLine, PayoutStatement
 from admin_app.services.billing import payments
 from admin_app.services.payouts import statements
 from admin_app.services.payouts.run import payout_run
+from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.months import Month
 from tests.factories import book, issued_invoice, make_client, make_payer, make_therapist
 
@@ -130,3 +132,20 @@ def test_payouts_begin_with_the_first_month_run_but_pay_what_is_settled_after_it
     detail = statements.statement_detail(db.session, row.statement_id)
     assert [(line.date_of_service, line.earning) for line in detail.lines] == [(dt.date(2026, 9, 25), D("48.00"))]
     assert detail.held_lines == []
+
+
+@pytest.mark.parametrize("clock", ["2026-12-05T15:00Z"], indirect=True)
+def test_a_therapist_without_terms_stops_the_run_by_name(october):
+    """Every path that creates a therapist gives them terms; should one have none, the run names them
+    and writes nothing, rather than pay their sessions nothing. A therapist without terms and without
+    a session in the month stops nothing."""
+    lucia, _ = october
+    make_therapist(full_name="Nadia Rojas")  # no session in October
+    db.session.execute(delete(CompensationTerms))
+    db.session.commit()
+    with pytest.raises(RuleViolation, match="Lucía Torres: no compensation terms") as refused:
+        payout_run(db.session, OCTOBER)
+    db.session.rollback()
+    assert "Nadia Rojas" not in str(refused.value)
+    assert db.session.scalar(select(func.count()).select_from(PayoutStatement)) == 0
+    assert db.session.scalar(select(func.count()).select_from(PayoutLine)) == 0
