@@ -200,7 +200,8 @@ def _candidates_query(session: Session, month: Month, kept):
 def _concerned(start: dt.date, cut_off: dt.date, waits: bool) -> Select:
     """The ids of the charges a run may pay or hold: those with a date of service from the start to the
     cut-off, and (payments tracked) those with money applied from the start to the cut-off. A union of
-    two index reads: the ledger then reads these charges only, not the whole history."""
+    two index reads: the ledger then reads these charges only, not the whole history. It is a CTE,
+    so the ledger's three uses of it read it once."""
     in_window = (
         select(Participant.id)
         .join(Appointment, Appointment.id == Participant.appointment_id)
@@ -209,10 +210,8 @@ def _concerned(start: dt.date, cut_off: dt.date, waits: bool) -> Select:
             Appointment.starts_at < clinic_time.day_start(cut_off + dt.timedelta(days=1)),
         )
     )
-    if not waits:
-        return in_window
     applied = select(Allocation.participant_id).where(Allocation.applied_on.between(start, cut_off))
-    ids = union(in_window, applied).subquery("concerned")
+    ids = (union(in_window, applied) if waits else in_window).cte("concerned")
     return select(ids.c[0])
 
 
