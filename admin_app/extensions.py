@@ -16,7 +16,7 @@ from admin_app.models.base import Base
 from admin_app.rate_limits import LimitedResetMail, PerAppLimiter
 from admin_app.services.accounts.passwords import PasswordPolicy
 from admin_app.services.accounts.recovery_codes import HashedRecoveryCodes
-from admin_app.services.platform import local_dates
+from admin_app.services.platform import sql_time
 
 db = SQLAlchemy(metadata=Base.metadata)
 migrate = Migrate()
@@ -39,9 +39,9 @@ limiter = PerAppLimiter(key_func=get_remote_address, swallow_errors=True)
 @event.listens_for(Engine, "connect")
 def _prepare_sqlite(dbapi_connection, _connection_record) -> None:
     """SQLite ignores foreign keys unless asked, per connection; the embedded default must not. It
-    has no time zones either: the clinic's local dates come from a function of ours (`local_dates`)."""
+    has no time zones either: the clinic's local dates come from a function of ours (`sql_time`)."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
-        local_dates.register_sqlite(dbapi_connection)
+        sql_time.register_sqlite(dbapi_connection)

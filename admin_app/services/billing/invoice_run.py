@@ -1,9 +1,11 @@
 """The invoice run: drafts for the uninvoiced charges up to a date (DESIGN.md, "Invoices").
 
-A charge is uninvoiced when no invoice line holds it. The run reads those charges in one statement,
-groups them as each bill-to asks (one draft per client and currency by default; one per payer and
-currency where the payer invoices per period), adds them to the open draft of the same group when
-there is one, else to a new draft, and writes the new drafts and lines in two bulk statements.
+A charge is uninvoiced when no invoice line holds it. The run gathers those charges in one statement
+into a temporary table (`CHARGES`), groups them as each bill-to asks (one draft per client and currency
+by default; one per payer and currency where the payer invoices per period), adds them to the open
+draft of the same group when there is one, else to a new draft (one bulk insert), and writes the lines
+in one `INSERT ... SELECT` from that table: no charge is read into Python, only the groups and the few
+kinds of line (their descriptions are translated here, once each).
 
 Running it twice creates nothing new: the second run finds no uninvoiced charge. Two runs at once
 cannot both invoice a charge either: the partial unique index on holding lines refuses the second,
@@ -14,18 +16,35 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from flask import current_app
 from flask_babel import force_locale, gettext, lazy_gettext
-from sqlalchemy import case, exists, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateTable, DropTable
 
 from admin_app.models import (
     Appointment,
+    AppointmentKind,
     Attendance,
     BilledTo,
     Invoice,
@@ -37,15 +56,39 @@ from admin_app.models import (
     Participant,
     Payer,
 )
-from admin_app.models.base import utcnow
-from admin_app.services.billing.charges import charges_query, missed_session_percent
+from admin_app.models.base import UTCDateTime, utcnow
+from admin_app.services.billing.charges import charges_query, missed_session_percent, step_cents
 from admin_app.services.platform import bulk, clinic_time
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import choice_label
-from admin_app.services.platform.money import from_cents, round_amount
+from admin_app.services.platform.money import amount_sql, cents_sql, round_amount
 from admin_app.services.platform.progress import Progress, ignore
+from admin_app.services.platform.sql_time import epoch_seconds, local_date
 
 RUN_STEPS = 4  # what `progress` counts: charges found, drafts extended, drafts made, lines written
+
+
+# The charges a run invoices, gathered once: the groups read them, then the lines are written from
+# them. A table of each connection's own (TEMPORARY), created and dropped by every run, in a metadata
+# of its own (no migration knows it).
+CHARGES = Table(
+    "invoice_run_charge",
+    MetaData(),
+    Column("participant_id", Integer),
+    Column("client_id", Integer),
+    Column("therapist_id", Integer),
+    Column("payer_id", Integer),  # None for a charge billed to the client
+    Column("group_client_id", Integer),  # the client, None where the payer invoices per period
+    Column("currency", String(3)),
+    Column("amount_cents", BigInteger),
+    Column("day", Date),  # the date of service, clinic time
+    Column("starts_at", UTCDateTime),
+    Column("attendance", String(20)),
+    Column("kind", String(40)),
+    Column("minutes", Integer),
+    Column("authorization_id", Integer),
+    prefixes=["TEMPORARY"],
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,26 +127,27 @@ def invoice_run(
     if payer_id is not None and self_pay:
         raise RuleViolation(lazy_gettext("Choose a payer or self-paying clients, not both."), field="payer")
     progress(0, RUN_STEPS)
-    charges = _uninvoiced(session, through, payer_id=payer_id, self_pay=self_pay, participant_ids=participant_ids)
-    if not charges:
+    _gather(session, through, payer_id=payer_id, self_pay=self_pay, participant_ids=participant_ids)
+    groups = _groups(session)
+    if not groups:
+        session.execute(DropTable(CHARGES))
         progress(RUN_STEPS, RUN_STEPS)
         return RunOutcome(run=None)
     progress(1, RUN_STEPS)
     run = InvoiceRun(through=through, payer_id=payer_id, self_pay=self_pay, created_by_id=user_id)
     session.add(run)
     session.flush()
-    groups = _grouped(session, charges)
     drafts = _open_drafts(session, groups)
     stamp = bulk.audit_stamp()
     _extend(session, list(drafts.values()), through, run.id, stamp)
     progress(2, RUN_STEPS)
     new_keys = [key for key in groups if key not in drafts]
-    outcome = RunOutcome(run=run, new_drafts=len(new_keys), extended_drafts=len(drafts))
     new = _new_drafts(session, run, new_keys, groups, through, invoice_date or clinic_time.today())
-    bulk.record_creations(session, stamp, Invoice.__tablename__, list(new.values()))
-    drafts.update(new)
+    bulk.record_creations(session, stamp, Invoice.__tablename__, new)
     progress(3, RUN_STEPS)
-    outcome.lines = _write_lines(session, groups, drafts, stamp)
+    outcome = RunOutcome(run=run, new_drafts=len(new), extended_drafts=len(drafts))
+    outcome.lines = _write_lines(session, run, stamp)
+    session.execute(DropTable(CHARGES))
     progress(RUN_STEPS, RUN_STEPS)
     return outcome
 
@@ -130,30 +174,18 @@ def commit_run(
     return outcome
 
 
-@dataclasses.dataclass(frozen=True)
-class _Charge:
-    participant_id: int
-    client_id: int
-    therapist_id: int
-    payer_id: int | None
-    currency: str
-    amount: Decimal
-    day: dt.date
-    attendance: Attendance
-    kind: object
-    minutes: int
-    authorization_id: int | None
-
-
-def _uninvoiced(
+def _gather(
     session: Session,
     through: dt.date,
     *,
     payer_id: int | None,
     self_pay: bool,
     participant_ids: Sequence[int] | None,
-) -> list[_Charge]:
-    """The uninvoiced charges up to `through`, by start, in one statement."""
+) -> None:
+    """The uninvoiced charges up to `through` into `CHARGES` (created here), in one statement. A run
+    that failed leaves no table on PostgreSQL (its rollback drops it) but may on SQLite: it goes first."""
+    session.execute(DropTable(CHARGES, if_exists=True))
+    session.execute(CreateTable(CHARGES))
     query = charges_query(
         missed_session_percent(),
         until=through,
@@ -162,37 +194,45 @@ def _uninvoiced(
     ).where(~exists().where(InvoiceLine.participant_id == Participant.id, InvoiceLine.holds))
     if participant_ids is not None:
         query = query.where(Participant.id.in_(list(participant_ids)))
-    query = query.add_columns(
-        Participant.attendance, Appointment.kind, Appointment.ends_at, Participant.authorization_id
+    charge = (
+        query.add_columns(Participant.attendance, Appointment.kind, Appointment.ends_at, Participant.authorization_id)
+        .order_by(None)
+        .subquery("charge")
     )
-    return [
-        _Charge(
-            participant_id=row.participant_id,
-            client_id=row.client_id,
-            therapist_id=row.therapist_id,
-            payer_id=row.payer_id,
-            currency=row.currency,
-            amount=from_cents(row.amount_cents),
-            day=clinic_time.to_local(row.starts_at).date(),
-            attendance=row.attendance,
-            kind=row.kind,
-            minutes=round((row.ends_at - row.starts_at).total_seconds() / 60),
-            authorization_id=row.authorization_id if row.payer_id is not None else None,
-        )
-        for row in session.execute(query)
-    ]
+    c = charge.c
+    per_period = select(Payer.id).where(Payer.invoice_grouping == InvoiceGrouping.PER_PERIOD)
+    seconds = epoch_seconds(c.ends_at) - epoch_seconds(c.starts_at)
+    columns = {
+        "participant_id": c.participant_id,
+        "client_id": c.client_id,
+        "therapist_id": c.therapist_id,
+        "payer_id": c.payer_id,
+        "group_client_id": case((c.payer_id.in_(per_period), None), else_=c.client_id),
+        "currency": c.currency,
+        "amount_cents": c.amount_cents,
+        "day": local_date(c.starts_at),
+        "starts_at": c.starts_at,
+        "attendance": c.attendance,
+        "kind": c.kind,
+        "minutes": (seconds + 30) // 60,
+        "authorization_id": case((c.payer_id.is_not(None), c.authorization_id), else_=None),
+    }
+    session.execute(insert(CHARGES).from_select(list(columns), select(*columns.values())))
 
 
-def _grouped(session: Session, charges: Iterable[_Charge]) -> dict[GroupKey, list[_Charge]]:
-    per_period = set(session.scalars(select(Payer.id).where(Payer.invoice_grouping == InvoiceGrouping.PER_PERIOD)))
-    groups: dict[GroupKey, list[_Charge]] = {}
-    for charge in charges:
-        client_id = None if charge.payer_id in per_period else charge.client_id
-        groups.setdefault(GroupKey(charge.payer_id, client_id, charge.currency), []).append(charge)
-    return groups
+def _groups(session: Session) -> dict[GroupKey, dt.date]:
+    """The drafts the charges ask for, each with its first date of service, in the order of their first
+    charge (one statement)."""
+    c = CHARGES.c
+    rows = session.execute(
+        select(c.payer_id, c.group_client_id, c.currency, func.min(c.day))
+        .group_by(c.payer_id, c.group_client_id, c.currency)
+        .order_by(func.min(c.starts_at), func.min(c.participant_id))
+    )
+    return {GroupKey(payer, client, currency): first_day for payer, client, currency, first_day in rows}
 
 
-def _open_drafts(session: Session, groups: dict[GroupKey, list[_Charge]]) -> dict[GroupKey, int]:
+def _open_drafts(session: Session, groups: dict[GroupKey, dt.date]) -> dict[GroupKey, int]:
     """The drafts already open for these groups (one statement): a run adds to them."""
     drafts = session.execute(
         select(Invoice.id, Invoice.payer_id, Invoice.client_id, Invoice.currency)
@@ -211,13 +251,11 @@ def _new_drafts(
     session: Session,
     run: InvoiceRun,
     keys: Sequence[GroupKey],
-    groups: dict[GroupKey, list[_Charge]],
+    groups: dict[GroupKey, dt.date],
     through: dt.date,
     invoice_date: dt.date,
-) -> dict[GroupKey, int]:
-    """One bulk insert of the new drafts, then one SELECT of their ids (the run's drafts, by group)."""
-    if not keys:
-        return {}
+) -> list[int]:
+    """One bulk insert of the new drafts; their ids."""
     rows = [
         {
             "kind": InvoiceKind.INVOICE,
@@ -226,21 +264,14 @@ def _new_drafts(
             "client_id": key.client_id,
             "currency": key.currency,
             "invoice_date": invoice_date,
-            "period_start": min(charge.day for charge in groups[key]),
+            "period_start": groups[key],
             "period_end": through,
             "run_id": run.id,
             "created_at": utcnow(),
         }
         for key in keys
     ]
-    bulk.insert_rows(session, Invoice, rows, render_nulls=True)
-    made = session.execute(
-        select(Invoice.id, Invoice.payer_id, Invoice.client_id, Invoice.currency).where(
-            Invoice.run_id == run.id, Invoice.status == InvoiceStatus.DRAFT
-        )
-    )
-    wanted = set(keys)
-    return {key: row.id for row in made if (key := GroupKey(row.payer_id, row.client_id, row.currency)) in wanted}
+    return sorted(bulk.insert_rows(session, Invoice, rows, render_nulls=True))
 
 
 def _extend(session: Session, invoice_ids: Sequence[int], through: dt.date, run_id: int, stamp: dict) -> None:
@@ -262,42 +293,62 @@ def _extend(session: Session, invoice_ids: Sequence[int], through: dt.date, run_
         )
 
 
-def _write_lines(
-    session: Session, groups: dict[GroupKey, list[_Charge]], drafts: dict[GroupKey, int], stamp: dict
-) -> int:
-    tax_rates = dict(session.execute(select(Payer.id, Payer.tax_rate)).all())
-    # A run's lines say a handful of different things: each is translated once, not once a line.
-    described = functools.cache(description)
-    with force_locale(current_app.config["DEFAULT_LOCALE"]):
-        rows = [
-            _line(
-                drafts[key],
-                charge,
-                tax_rates.get(charge.payer_id, Decimal("0")),
-                described(charge.attendance, charge.kind, charge.minutes),
-            )
-            for key, charges in groups.items()
-            for charge in charges
-        ]
-    bulk.insert_records(session, InvoiceLine, rows, stamp)
-    return len(rows)
-
-
-def _line(invoice_id: int, charge: _Charge, tax_rate: Decimal, text: str) -> dict:
-    return {
-        "invoice_id": invoice_id,
-        "participant_id": charge.participant_id,
-        "holds": True,
-        "date_of_service": charge.day,
-        "therapist_id": charge.therapist_id,
-        "client_id": charge.client_id,
-        "authorization_id": charge.authorization_id,
-        "description": text,
-        "charge_amount": charge.amount,
-        "amount": charge.amount,
+def _write_lines(session: Session, run: InvoiceRun, stamp: dict) -> int:
+    """Every charge a line on its group's draft (the run's drafts: one per group), in one
+    `INSERT ... SELECT`, by draft and start; their creation recorded. How many."""
+    c = CHARGES.c
+    tax_rate = func.coalesce(Payer.tax_rate, 0)
+    step = step_cents(c.currency)
+    # The tax of each line, rounded half-up to the currency's smallest unit, in whole cents (`line_tax`).
+    tax_cents = (c.amount_cents * cents_sql(tax_rate) + 5000 * step) // (10000 * step) * step
+    columns = {
+        "invoice_id": Invoice.id,
+        "participant_id": c.participant_id,
+        "holds": true(),
+        "date_of_service": c.day,
+        "therapist_id": c.therapist_id,
+        "client_id": c.client_id,
+        "authorization_id": c.authorization_id,
+        "description": _descriptions(session),
+        "charge_amount": amount_sql(c.amount_cents),
+        "amount": amount_sql(c.amount_cents),
         "tax_rate": tax_rate,
-        "tax": line_tax(charge.amount, tax_rate, charge.currency),
+        "tax": amount_sql(tax_cents),
     }
+    in_group = and_(
+        Invoice.run_id == run.id,
+        Invoice.status == InvoiceStatus.DRAFT,
+        func.coalesce(Invoice.payer_id, 0) == func.coalesce(c.payer_id, 0),
+        func.coalesce(Invoice.client_id, 0) == func.coalesce(c.group_client_id, 0),
+        Invoice.currency == c.currency,
+    )
+    rows = (
+        select(*columns.values())
+        .select_from(CHARGES)
+        .join(Invoice, in_group)
+        .outerjoin(Payer, Payer.id == c.payer_id)
+        .order_by(Invoice.id, c.starts_at, c.participant_id)
+    )
+    written = session.scalars(insert(InvoiceLine).from_select(list(columns), rows).returning(InvoiceLine.id))
+    ids = sorted(written)
+    bulk.record_creations(session, stamp, InvoiceLine.__tablename__, ids)
+    return len(ids)
+
+
+def _descriptions(session: Session):
+    """What each line says it bills (`description`), in the practice's language at the time of the
+    run, as SQL: a run's lines say a handful of different things, each translated once."""
+    c = CHARGES.c
+    kinds = session.execute(select(c.attendance, c.kind, c.minutes).distinct()).all()
+    with force_locale(current_app.config["DEFAULT_LOCALE"]):
+        texts = [
+            (
+                and_(c.attendance == attendance, c.kind == kind, c.minutes == minutes),
+                description(Attendance(attendance), AppointmentKind(kind), minutes),
+            )
+            for attendance, kind, minutes in kinds
+        ]
+    return case(*texts, else_=None)
 
 
 def line_tax(amount: Decimal, tax_rate: Decimal, currency: str) -> Decimal:

@@ -55,10 +55,10 @@ from admin_app.services.billing.ledger import ChargeState
 from admin_app.services.people import compensation
 from admin_app.services.platform import bulk, clinic_time, locking
 from admin_app.services.platform.errors import RuleViolation
-from admin_app.services.platform.local_dates import local_date
 from admin_app.services.platform.money import amount_sql
 from admin_app.services.platform.months import Month
 from admin_app.services.platform.progress import Progress, ignore
+from admin_app.services.platform.sql_time import local_date
 
 RUN_LOCK = 0x7061796F  # "payo": one payout run at a time, on every machine
 RUN_STEPS = 3  # what `progress` counts: charges read, lines written, statements refreshed

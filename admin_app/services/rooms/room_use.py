@@ -70,6 +70,7 @@ from admin_app.services.platform.bounds import MAX_APPOINTMENT_MINUTES
 from admin_app.services.platform.clinic_time import clinic_zone
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.months import Month
+from admin_app.services.platform.sql_time import epoch_seconds
 
 # A longer range is refused: ten years of days and occurrences is already more than a screen can show.
 MAX_MONTHS = 120
@@ -86,16 +87,11 @@ RESERVED, ONSITE_USED, INSIDE_USED = "reserved", "onsite_used", "inside_used"
 
 
 class _Whole(FunctionElement):
-    """A whole number SQL works out from a column, written for each dialect below: the seconds of an
-    instant since 1970 (`epoch_seconds`), of a time of day since midnight (`day_seconds`), the days
-    of a date since 1970 (`day_number`)."""
+    """A whole number SQL works out from a column, written for each dialect below: the seconds of a
+    time of day since midnight (`day_seconds`), the days of a date since 1970 (`day_number`); an
+    instant's seconds since 1970 are `sql_time.epoch_seconds`."""
 
     type = Integer()
-    inherit_cache = True
-
-
-class epoch_seconds(_Whole):
-    name = "epoch_seconds"
     inherit_cache = True
 
 
@@ -119,16 +115,9 @@ def _day_number_sqlite(element, compiler, **kw):
     return f"CAST(julianday({compiler.process(element.clauses, **kw)}) - 2440587.5 AS INTEGER)"
 
 
-@compiles(epoch_seconds, "postgresql")
 @compiles(day_seconds, "postgresql")
 def _seconds_postgresql(element, compiler, **kw):
     return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS BIGINT)"
-
-
-@compiles(epoch_seconds, "sqlite")
-def _epoch_sqlite(element, compiler, **kw):
-    # SQLite holds an instant as naive UTC text, 'YYYY-MM-DD HH:MM:SS.ffffff' (models.base.UTCDateTime).
-    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
 
 
 @compiles(day_seconds, "sqlite")

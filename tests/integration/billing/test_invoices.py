@@ -137,8 +137,9 @@ def test_the_run_is_a_few_statements_whatever_the_number_of_charges(october):
     with counted_queries() as statements:
         invoice_run(db.session, through=OCTOBER_END)
         db.session.flush()
-    # 12, and the audit chain's two per transaction (its lock, then the read of its last row)
-    assert len(statements) <= 14, "\n".join(statements)
+    # 10, the audit chain's two per transaction (its lock, then the read of its last row), and the
+    # three of the run's table of charges (dropped if a failed run left it, created, dropped)
+    assert len(statements) <= 15, "\n".join(statements)
 
 
 def test_an_edited_draft_keeps_what_staff_changed_and_gives_removed_charges_back(october):

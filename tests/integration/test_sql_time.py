@@ -1,6 +1,7 @@
-"""`local_dates.local_date`: the clinic-local date of a stored instant, worked out by the database
+"""`sql_time.local_date`: the clinic-local date of a stored instant, worked out by the database
 (PostgreSQL's zone database, or the function each SQLite connection is given), agrees with
-`clinic_time.to_local` at the edges of a day and across the changes of clock."""
+`clinic_time.to_local` at the edges of a day and across the changes of clock; `sql_time.epoch_seconds`
+gives the seconds Python gives."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import literal, select
 from admin_app.extensions import db
 from admin_app.models.base import UTCDateTime
 from admin_app.services.platform import clinic_time
-from admin_app.services.platform.local_dates import local_date
+from admin_app.services.platform.sql_time import epoch_seconds, local_date
 
 VANCOUVER = ZoneInfo("America/Vancouver")
 LIMA = ZoneInfo("America/Lima")
@@ -48,3 +49,12 @@ def test_the_clinic_zone_is_the_default_and_null_stays_null(app):
         db.session.scalar(select(local_date(literal(instant, UTCDateTime())))) == clinic_time.to_local(instant).date()
     )
     assert db.session.scalar(select(local_date(literal(None, UTCDateTime())))) is None
+
+
+def test_epoch_seconds_are_pythons_and_a_session_length_comes_out_whole(app):
+    starts, ends = utc(2026, 11, 1, 8, 30), utc(2026, 11, 1, 9, 20)  # across Vancouver's change of clock
+    seconds = db.session.execute(
+        select(epoch_seconds(literal(starts, UTCDateTime())), epoch_seconds(literal(ends, UTCDateTime())))
+    ).one()
+    assert seconds == (int(starts.timestamp()), int(ends.timestamp()))
+    assert (seconds[1] - seconds[0]) // 60 == 50

@@ -1,5 +1,6 @@
-"""The clinic-local date of a stored instant, worked out by the database, so that a set statement
-(`INSERT ... SELECT`) can write dates of service without reading its rows into Python.
+"""Stored instants worked out by the database, on both databases, so that a set statement
+(`INSERT ... SELECT`) can write dates of service and durations without reading its rows into Python:
+an instant's clinic-local date (`local_date`) and its seconds since 1970 (`epoch_seconds`).
 
 PostgreSQL converts with its own zone database. SQLite has none: each SQLite connection gets the
 function `clinic_local_date(instant, zone)` (`register_sqlite`), the same conversion in Python
@@ -12,7 +13,7 @@ import datetime as dt
 import sqlite3
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, literal
+from sqlalchemy import BigInteger, Date, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -53,3 +54,22 @@ def _sqlite_local_date(instant: str | None, zone: str) -> str | None:
         return None
     utc = dt.datetime.fromisoformat(instant).replace(tzinfo=dt.UTC)
     return clinic_time.to_local(utc, ZoneInfo(zone)).date().isoformat()
+
+
+class epoch_seconds(FunctionElement):
+    """`epoch_seconds(instant)`: the whole seconds of a stored instant since 1970-01-01 UTC, in SQL."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "epoch_seconds"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_postgresql(element, compiler, **kw):
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS BIGINT)"
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element, compiler, **kw):
+    # SQLite holds an instant as naive UTC text, 'YYYY-MM-DD HH:MM:SS.ffffff' (models.base.UTCDateTime).
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
