@@ -1223,21 +1223,25 @@ def invoice_history(session, month) -> None:
         print(f"Invoiced the months before {month}: {issued} invoices in {time.perf_counter() - started:.1f} s")
 
 
-def timed_writes(prepare: Callable[[], object], write: Callable[[], object], check, repeat: int, session):
-    """Median milliseconds of `write` over `repeat` runs after one warm-up, each after an untimed
-    `prepare` in the same transaction, then rolled back; `check()` is read after the first."""
-    times, checked = [], None
+def timed_writes(sides, check, repeat: int, session) -> list[tuple[float, object]]:
+    """For each side, a `(prepare, write)` pair: the median milliseconds of `write` over `repeat` runs
+    after one warm-up, each after an untimed `prepare` in the same transaction, then rolled back; and
+    `check()` read after its first. The sides take turns, run by run, so that a machine slowing down or
+    speeding up during the measurement weighs on the service and on its bare SQL alike."""
+    times: list[list[float]] = [[] for _ in sides]
+    checked: list[object] = [None for _ in sides]
     for attempt in range(repeat + 1):
-        prepare()
-        started = time.perf_counter()
-        write()
-        elapsed = (time.perf_counter() - started) * 1000
-        if attempt:
-            times.append(elapsed)
-        else:
-            checked = check()
-        session.rollback()
-    return statistics.median(times), checked
+        for side, (prepare, write) in enumerate(sides):
+            prepare()
+            started = time.perf_counter()
+            write()
+            elapsed = (time.perf_counter() - started) * 1000
+            if attempt:
+                times[side].append(elapsed)
+            else:
+                checked[side] = check()
+            session.rollback()
+    return [(statistics.median(side), first) for side, first in zip(times, checked, strict=True)]
 
 
 def invoicing_results(app, session, args, month) -> list[Result]:
@@ -1269,8 +1273,9 @@ def invoicing_results(app, session, args, month) -> list[Result]:
     def numbers():
         return fingerprint(), session.scalars(sa.text(ISSUED_NUMBERS_SQL)).all()
 
-    run_ms, made = timed_writes(nothing, service_run, fingerprint, args.repeat, session)
-    bare_run_ms, bare_made = timed_writes(nothing, bare_month, fingerprint, args.repeat, session)
+    (run_ms, made), (bare_run_ms, bare_made) = timed_writes(
+        [(nothing, service_run), (nothing, bare_month)], fingerprint, args.repeat, session
+    )
     lines = sum(row[5] for row in made)
     note = f"{len(made)} drafts, {lines} lines" + ("" if made == bare_made else " MISMATCH")
     results = [Result(names[0], run_ms, bare_run_ms, note)]
@@ -1282,8 +1287,9 @@ def invoicing_results(app, session, args, month) -> list[Result]:
         session.execute(sa.text(ISSUE_SQL), {"prefix": app.config["INVOICE_PREFIX"]})
         bare_audit(session, "update", "invoice", ISSUE_AUDIT, {}, ("issued_at", "number", "series", "status"))
 
-    issue_ms, issued = timed_writes(service_run, service_issue, numbers, args.repeat, session)
-    bare_issue_ms, bare_issued = timed_writes(bare_month, bare_issue, numbers, args.repeat, session)
+    (issue_ms, issued), (bare_issue_ms, bare_issued) = timed_writes(
+        [(service_run, service_issue), (bare_month, bare_issue)], numbers, args.repeat, session
+    )
     note = f"{len(issued[1])} invoices" + ("" if issued == bare_issued else " MISMATCH")
     results.append(Result(names[1], issue_ms, bare_issue_ms, note))
     return results
@@ -1407,8 +1413,9 @@ def payout_results(app, session, args, month) -> list[Result]:
     def fingerprint():
         return session.execute(sa.text(PAYOUT_FINGERPRINT_SQL), params).all()
 
-    run_ms, made = timed_writes(paid_month, service_run, fingerprint, args.repeat, session)
-    bare_ms, bare_made = timed_writes(paid_month, bare_payout, fingerprint, args.repeat, session)
+    (run_ms, made), (bare_ms, bare_made) = timed_writes(
+        [(paid_month, service_run), (paid_month, bare_payout)], fingerprint, args.repeat, session
+    )
     lines = sum(row[4] for row in made if not row[1])
     held = sum(row[4] for row in made if row[1])
     note = f"{len({row[0] for row in made})} statements, {lines} lines, {held} held" + (
