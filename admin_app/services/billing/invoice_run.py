@@ -83,8 +83,8 @@ CHARGES = Table(
     Column("amount_cents", BigInteger),
     Column("day", Date),  # the date of service, clinic time
     Column("starts_at", UTCDateTime),
-    Column("attendance", String(20)),
-    Column("kind", String(40)),
+    Column("attendance", String()),
+    Column("kind", String()),
     Column("minutes", Integer),
     Column("authorization_id", Integer),
     prefixes=["TEMPORARY"],
