@@ -1,6 +1,6 @@
-"""Stored instants worked out by the database, on both databases, so that a set statement
-(`INSERT ... SELECT`) can write dates of service and durations without reading its rows into Python:
-an instant's clinic-local date (`local_date`) and its seconds since 1970 (`epoch_seconds`).
+"""Times worked out by the database, on both databases, so that a set statement (`INSERT ... SELECT`)
+or an aggregate reads no row into Python: an instant's clinic-local date (`local_date`), and whole
+numbers to compare and subtract (`epoch_seconds`, `day_seconds`, `day_number`).
 
 PostgreSQL converts with its own zone database. SQLite has none: each SQLite connection gets the
 function `clinic_local_date(instant, zone)` (`register_sqlite`), the same conversion in Python
@@ -56,20 +56,48 @@ def _sqlite_local_date(instant: str | None, zone: str) -> str | None:
     return clinic_time.to_local(utc, ZoneInfo(zone)).date().isoformat()
 
 
-class epoch_seconds(FunctionElement):
-    """`epoch_seconds(instant)`: the whole seconds of a stored instant since 1970-01-01 UTC, in SQL."""
+class _Whole(FunctionElement):
+    """A whole number SQL works out from a column, written for each dialect below: the seconds of an
+    instant since 1970 (`epoch_seconds`), of a time of day since midnight (`day_seconds`), the days
+    of a date since 1970 (`day_number`)."""
 
     type = BigInteger()
     inherit_cache = True
+
+
+class epoch_seconds(_Whole):
     name = "epoch_seconds"
+    inherit_cache = True
 
 
-@compiles(epoch_seconds, "postgresql")
-def _epoch_postgresql(element, compiler, **kw):
-    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS BIGINT)"
+class day_seconds(_Whole):
+    name = "day_seconds"
+    inherit_cache = True
 
 
-@compiles(epoch_seconds, "sqlite")
-def _epoch_sqlite(element, compiler, **kw):
-    # SQLite holds an instant as naive UTC text, 'YYYY-MM-DD HH:MM:SS.ffffff' (models.base.UTCDateTime).
-    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+class day_number(_Whole):
+    name = "day_number"
+    inherit_cache = True
+
+
+# Each whole number's SQL per dialect, around the column's. SQLite holds an instant as naive UTC text,
+# 'YYYY-MM-DD HH:MM:SS.ffffff' (models.base.UTCDateTime), and a time as 'HH:MM:SS.ffffff': read on
+# 1970-01-01, its epoch seconds are the day's seconds.
+_WHOLE_SQL = {
+    (day_number, "postgresql"): "(CAST({} AS DATE) - DATE '1970-01-01')",
+    (day_number, "sqlite"): "CAST(julianday({}) - 2440587.5 AS INTEGER)",
+    (epoch_seconds, "postgresql"): "CAST(EXTRACT(EPOCH FROM {}) AS BIGINT)",
+    (epoch_seconds, "sqlite"): "CAST(strftime('%s', {}) AS INTEGER)",
+    (day_seconds, "postgresql"): "CAST(EXTRACT(EPOCH FROM {}) AS BIGINT)",
+    (day_seconds, "sqlite"): "CAST(strftime('%s', '1970-01-01 ' || {}) AS INTEGER)",
+}
+
+
+def _compile_whole(construct: type[_Whole], dialect: str, template: str) -> None:
+    @compiles(construct, dialect)
+    def _whole(element, compiler, **kw):
+        return template.format(compiler.process(element.clauses, **kw))
+
+
+for (_construct, _dialect), _template in _WHOLE_SQL.items():
+    _compile_whole(_construct, _dialect, _template)

@@ -51,9 +51,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, Integer, and_, case, func, literal, literal_column, null, or_, select, true, union_all
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
 from admin_app.models import (
     Appointment,
@@ -70,7 +68,7 @@ from admin_app.services.platform.bounds import MAX_APPOINTMENT_MINUTES
 from admin_app.services.platform.clinic_time import clinic_zone
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.months import Month
-from admin_app.services.platform.sql_time import epoch_seconds
+from admin_app.services.platform.sql_time import day_number, day_seconds, epoch_seconds
 
 # A longer range is refused: ten years of days and occurrences is already more than a screen can show.
 MAX_MONTHS = 120
@@ -84,46 +82,6 @@ MILLI = Decimal("0.001")
 
 USED, NO_SHOW, CANCELLED, EXPECTED = "used", "no_show", "cancelled", "expected"
 RESERVED, ONSITE_USED, INSIDE_USED = "reserved", "onsite_used", "inside_used"
-
-
-class _Whole(FunctionElement):
-    """A whole number SQL works out from a column, written for each dialect below: the seconds of a
-    time of day since midnight (`day_seconds`), the days of a date since 1970 (`day_number`); an
-    instant's seconds since 1970 are `sql_time.epoch_seconds`."""
-
-    type = Integer()
-    inherit_cache = True
-
-
-class day_seconds(_Whole):
-    name = "day_seconds"
-    inherit_cache = True
-
-
-class day_number(_Whole):
-    name = "day_number"
-    inherit_cache = True
-
-
-@compiles(day_number, "postgresql")
-def _day_number_postgresql(element, compiler, **kw):
-    return f"(CAST({compiler.process(element.clauses, **kw)} AS DATE) - DATE '1970-01-01')"
-
-
-@compiles(day_number, "sqlite")
-def _day_number_sqlite(element, compiler, **kw):
-    return f"CAST(julianday({compiler.process(element.clauses, **kw)}) - 2440587.5 AS INTEGER)"
-
-
-@compiles(day_seconds, "postgresql")
-def _seconds_postgresql(element, compiler, **kw):
-    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS BIGINT)"
-
-
-@compiles(day_seconds, "sqlite")
-def _day_seconds_sqlite(element, compiler, **kw):
-    # A time is 'HH:MM:SS.ffffff' text: read on 1970-01-01, its epoch seconds are the day's seconds.
-    return f"CAST(strftime('%s', '1970-01-01 ' || {compiler.process(element.clauses, **kw)}) AS INTEGER)"
 
 
 @dataclasses.dataclass(frozen=True)
