@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +14,7 @@ from admin_app.extensions import db
 from admin_app.models import Invoice, InvoiceLine, InvoiceRun
 from admin_app.services.billing.invoice_run import commit_run
 from admin_app.services.platform.errors import RuleViolation
-from tests.conftest import make_app
+from tests.at_once import at_once
 from tests.factories import book, make_client, make_therapist
 
 RUNS = 3
@@ -33,27 +32,7 @@ def test_runs_at_once_invoice_each_session_once(app):
         client = make_client(therapist, full_name=f"Client {number:02d}")
         book(therapist, [client], dt.datetime(2026, 10, 1 + number, 10, 0), fee="100.00")
     db.session.commit()
-    url = db.engine.url.render_as_string(hide_password=False)
-    apps = [make_app(url) for _run in range(RUNS)]  # made before the race: the race is the runs'
-    start = threading.Barrier(RUNS, timeout=120)
-    outcomes: list[object] = []
-
-    def run_in_own_app(other):
-        with other.app_context():
-            try:
-                start.wait()
-                outcomes.append(commit_run(db.session, through=dt.date(2026, 10, 31)))
-            except BaseException as error:  # noqa: BLE001 - checked below
-                outcomes.append(error)
-            finally:
-                db.session.remove()
-                db.engine.dispose()
-
-    threads = [threading.Thread(target=run_in_own_app, args=(other,)) for other in apps]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(180)
+    outcomes = at_once([lambda: commit_run(db.session, through=dt.date(2026, 10, 31))] * RUNS)
     refused = [outcome for outcome in outcomes if isinstance(outcome, RuleViolation)]
     made = [outcome for outcome in outcomes if not isinstance(outcome, BaseException) and outcome.run is not None]
     assert len(outcomes) == RUNS and all(

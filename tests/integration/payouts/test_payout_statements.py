@@ -9,6 +9,7 @@ back from the month's overview (the screen's and the report's figures) and the s
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import threading
 from decimal import Decimal
@@ -37,6 +38,7 @@ from admin_app.services.platform.clinic_time import from_local
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.months import Month
 from admin_app.services.scheduling.rules import record_attendance, save_appointment
+from tests.at_once import at_once
 from tests.conftest import make_app
 from tests.factories import book, issued_invoice, make_client, make_payer, make_therapist
 
@@ -600,34 +602,13 @@ def test_two_payout_runs_at_once_never_pay_a_session_twice(app):
         session_on(lucia, client, 1 + number, "100.00")
         client_pays(client, "100.00", dt.date(2026, 10, 1 + number))
     db.session.commit()
-    url = db.engine.url.render_as_string(hide_password=False)
-    # The apps are made before the threads start: under load, making one takes longer than a
-    # barrier should wait, and the race under test is between the runs, not the app set-ups.
-    apps = [make_app(url) for _month in (OCTOBER, OCTOBER, NOVEMBER)]
-    start = threading.Barrier(3, timeout=120)
-    failures: list[BaseException] = []
 
-    def run_in_own_app(other, month: Month):
-        with other.app_context():
-            try:
-                start.wait()
-                payout_run(db.session, month)
-                db.session.commit()
-            except BaseException as error:  # noqa: BLE001 - reported below
-                failures.append(error)
-            finally:
-                db.session.remove()
-                db.engine.dispose()
+    def run_and_commit(month: Month) -> None:
+        payout_run(db.session, month)
+        db.session.commit()
 
-    threads = [
-        threading.Thread(target=run_in_own_app, args=(other, month))
-        for other, month in zip(apps, (OCTOBER, OCTOBER, NOVEMBER), strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(180)
-    assert failures == []
+    outcomes = at_once([functools.partial(run_and_commit, month) for month in (OCTOBER, OCTOBER, NOVEMBER)])
+    assert outcomes == [None, None, None]
     db.session.expire_all()
     counts = db.session.execute(
         select(PayoutLine.participant_id, func.count()).where(~PayoutLine.held).group_by(PayoutLine.participant_id)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
 from decimal import Decimal
 
 import pytest
@@ -36,7 +35,7 @@ from admin_app.services.platform.months import Month
 from admin_app.services.scheduling.rules import record_attendance
 from admin_app.services.tasks import bad_fit, client_requests
 from admin_app.services.tasks.scan import ScanResult, scan
-from tests.conftest import make_app
+from tests.at_once import at_once
 from tests.factories import (
     book,
     issued_invoice,
@@ -432,31 +431,14 @@ def test_two_scans_at_once_write_each_task_once(lucia, insured):
     session_on(lucia, ana, dt.datetime(2026, 12, 9, 10, 0), payer=payer)
     make_bad_fit_entry(session_on(lucia, ana, dt.datetime(2026, 11, 9, 10, 0), attendance=Attendance.NO_SHOW))
     db.session.commit()
-    url = db.engine.url.render_as_string(hide_password=False)
-    # The apps are made first: under load, making one takes longer than a barrier should wait.
-    apps = [make_app(url) for _ in range(3)]
-    start = threading.Barrier(3, timeout=120)
-    failures: list[BaseException] = []
-    results: list[ScanResult] = []
 
-    def scan_in_own_app(other) -> None:
-        with other.app_context():
-            try:
-                start.wait()
-                results.append(scan(db.session))
-                db.session.commit()
-            except BaseException as error:  # noqa: BLE001 - reported below
-                failures.append(error)
-            finally:
-                db.session.remove()
-                db.engine.dispose()
+    def scan_and_commit() -> ScanResult:
+        result = scan(db.session)
+        db.session.commit()
+        return result
 
-    threads = [threading.Thread(target=scan_in_own_app, args=(other,)) for other in apps]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(180)
-    assert failures == []
+    results = at_once([scan_and_commit] * 3)
+    assert not [result for result in results if isinstance(result, BaseException)], results
     assert sorted(result.opened for result in results) == [0, 0, 2]
     db.session.expire_all()
     rows = db.session.execute(select(AdminTask.kind, func.count()).group_by(AdminTask.kind)).all()
