@@ -32,7 +32,7 @@ from admin_app.models import Appointment, Attendance, BilledTo, Participant
 from admin_app.services.billing.authorizations import MISSED
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.id_lists import among
-from admin_app.services.platform.money import cents_sql, from_cents, round_amount, smallest_unit
+from admin_app.services.platform.money import cents_sql, from_cents, percent_cents_sql, round_amount, step_cents_sql
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,19 +188,8 @@ def _amount_cents(missed_percent: Decimal) -> ColumnElement[int]:
     rounded half-up to the currency's smallest unit in integer arithmetic (as `round_amount`)."""
     fee_cents = cents_sql(Participant.fee)
     percent_hundredths = int(Decimal(missed_percent) * 100)
-    step = step_cents(Participant.currency)
-    missed = (fee_cents * percent_hundredths + 5000 * step) // (10000 * step) * step
+    missed = percent_cents_sql(fee_cents, percent_hundredths, step_cents_sql(Participant.currency))
     return case((Participant.attendance == Attendance.ATTENDED, fee_cents), else_=missed)
-
-
-def step_cents(currency) -> ColumnElement[int] | int:
-    """The smallest unit of the currency (a column) in cents: 1, or 100 where a currency of the
-    practice has no cents (JPY, CLP)."""
-    steps = {code: int(smallest_unit(code) * 100) for code in current_app.config["CURRENCIES"]}
-    whole = {code: step for code, step in steps.items() if step != 1}
-    if not whole:
-        return 1
-    return case(whole, value=currency, else_=1)
 
 
 def _charged_to(billed_to: BilledTo) -> ColumnElement[bool]:

@@ -57,11 +57,11 @@ from admin_app.models import (
     Payer,
 )
 from admin_app.models.base import UTCDateTime, utcnow
-from admin_app.services.billing.charges import charges_query, missed_session_percent, step_cents
+from admin_app.services.billing.charges import charges_query, missed_session_percent
 from admin_app.services.platform import bulk, clinic_time
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import choice_label
-from admin_app.services.platform.money import amount_sql, cents_sql, round_amount
+from admin_app.services.platform.money import amount_sql, cents_sql, percent_cents_sql, round_amount, step_cents_sql
 from admin_app.services.platform.progress import Progress, ignore
 from admin_app.services.platform.sql_time import epoch_seconds, local_date
 
@@ -298,9 +298,8 @@ def _write_lines(session: Session, run: InvoiceRun, stamp: dict) -> int:
     `INSERT ... SELECT`, by draft and start; their creation recorded. How many."""
     c = CHARGES.c
     tax_rate = func.coalesce(Payer.tax_rate, 0)
-    step = step_cents(c.currency)
-    # The tax of each line, rounded half-up to the currency's smallest unit, in whole cents (`line_tax`).
-    tax_cents = (c.amount_cents * cents_sql(tax_rate) + 5000 * step) // (10000 * step) * step
+    # The tax of each line, rounded half-up to the currency's smallest unit (`line_tax`).
+    tax_cents = percent_cents_sql(c.amount_cents, cents_sql(tax_rate), step_cents_sql(c.currency))
     columns = {
         "invoice_id": Invoice.id,
         "participant_id": c.participant_id,

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, and_, case, cast, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
@@ -31,7 +31,7 @@ from admin_app.models.base import utcnow
 from admin_app.services.platform import clinic_time
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import field_label
-from admin_app.services.platform.money import cents_sql
+from admin_app.services.platform.money import cents_sql, percent_cents_sql
 
 TERMS_FIELDS = ("compensation_model", "commission_percent", "service_fee")
 
@@ -163,10 +163,8 @@ def earning_cents(fee, terms: Subquery) -> ColumnElement[int]:
 
 
 def earning_of_cents(fee_cents, terms: Subquery) -> ColumnElement[int]:
-    """`earning_cents` of an amount already in whole cents (a figure the ledger worked out, which
-    PostgreSQL may hold as a numeric: cast, so that `//` divides whole numbers there too)."""
-    product = cast(fee_cents * cents_sql(terms.c.commission_percent) + 5000, BigInteger)
-    on_commission = product // 10000  # integer division
+    """`earning_cents` of an amount already in whole cents (a figure the ledger worked out)."""
+    on_commission = percent_cents_sql(fee_cents, cents_sql(terms.c.commission_percent))
     on_service_fee = fee_cents - cents_sql(func.coalesce(terms.c.service_fee, 0))
     return case(
         (terms.c.compensation_model == CompensationModel.COMMISSION, on_commission),

@@ -21,7 +21,7 @@ from babel.numbers import format_currency, get_currency_precision
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, ColumnElement, Numeric, cast, func, literal
+from sqlalchemy import BigInteger, ColumnElement, Numeric, case, cast, func, literal
 
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import field_label
@@ -75,6 +75,25 @@ def cents_sql(amount) -> ColumnElement[int]:
     binary floats, so the rounding rules are done in integer cents (`from_cents` reads them back);
     fee cents times percent hundredths passes 2^31."""
     return cast(func.round(amount * 100), BigInteger)
+
+
+def step_cents_sql(currency) -> ColumnElement[int] | int:
+    """The smallest unit of the currency (a column) in cents: 1, or 100 where a currency of the
+    practice has no cents (JPY, CLP)."""
+    steps = {code: int(smallest_unit(code) * 100) for code in current_app.config["CURRENCIES"]}
+    whole = {code: step for code, step in steps.items() if step != 1}
+    if not whole:
+        return 1
+    return case(whole, value=currency, else_=1)
+
+
+def percent_cents_sql(cents, percent_hundredths, step=1) -> ColumnElement[int]:
+    """`percent_hundredths` / 100 % of an amount in whole cents, rounded half-up to `step` cents (the
+    currency's smallest unit, `step_cents_sql`), as `round_amount` rounds: in integer arithmetic,
+    because SQLite's ROUND works on binary floats. Cast before `//`, so that it divides whole numbers
+    on PostgreSQL too, where cents worked out from stored amounts may be numerics."""
+    share = cast(cents * percent_hundredths + 5000 * step, BigInteger) // (10000 * step)
+    return share if isinstance(step, int) and step == 1 else share * step
 
 
 def amount_sql(cents) -> ColumnElement[Decimal]:
