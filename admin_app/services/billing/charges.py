@@ -112,7 +112,9 @@ def charges_query(
     keeps those clients' charges (a list, so the database reads them by index).
     """
     amount = _amount_cents(missed_percent)
-    charged_to = charged_to_sql()
+    # With no missed-session fee only attended participants give a charge (`_gives_a_charge`): the
+    # participant's own bill-to, with no CASE to work out per row.
+    charged_to = charged_to_sql() if missed_percent else Participant.billed_to
     charged_payer = case(
         (
             and_(Participant.attendance == Attendance.ATTENDED, Participant.billed_to == BilledTo.PAYER),
@@ -133,7 +135,10 @@ def charges_query(
             charged_payer.label("payer_id"),
             func.coalesce(charged_payer, Participant.client_id).label("bill_to_id"),
         )
-        .join(Appointment, Appointment.id == Participant.appointment_id)
+        # Every participant has its appointment: an outer join reads the same rows, and lets
+        # PostgreSQL leave the appointment out of a statement that uses none of its columns
+        # (a count of open charges per client).
+        .outerjoin(Appointment, Appointment.id == Participant.appointment_id)
         .where(_gives_a_charge(amount, missed_percent))
         .order_by(Appointment.starts_at, Participant.id)
     )
@@ -146,7 +151,7 @@ def charges_query(
     if payer_id is not None:
         rows = rows.where(charged_payer == payer_id)
     if billed_to is not None:
-        rows = rows.where(_charged_to(billed_to))
+        rows = rows.where(_charged_to(billed_to, missed_percent))
     if client_id is not None:
         rows = rows.where(Participant.client_id == client_id)
     if client_ids is not None:
@@ -187,12 +192,14 @@ def _amount_cents(missed_percent: Decimal) -> ColumnElement[int]:
     """The charge's amount in whole cents: the fee when attended, else the missed-session share,
     rounded half-up to the currency's smallest unit in integer arithmetic (as `round_amount`)."""
     fee_cents = cents_sql(Participant.fee)
+    if not missed_percent:
+        return fee_cents  # only attended participants give a charge (`_gives_a_charge`)
     percent_hundredths = int(Decimal(missed_percent) * 100)
     missed = percent_cents_sql(fee_cents, percent_hundredths, step_cents_sql(Participant.currency))
     return case((Participant.attendance == Attendance.ATTENDED, fee_cents), else_=missed)
 
 
-def _charged_to(billed_to: BilledTo) -> ColumnElement[bool]:
+def _charged_to(billed_to: BilledTo, missed_percent: Decimal) -> ColumnElement[bool]:
     """The charges billed to this kind of bill-to, as `charged_to == billed_to` in `charges_query`
     but on the columns themselves: PostgreSQL estimates an equality on a CASE at a fraction of a
     percent, so a caseload's self-paying charges (tens of thousands) were planned as a few hundred
@@ -200,6 +207,8 @@ def _charged_to(billed_to: BilledTo) -> ColumnElement[bool]:
     attended = Participant.attendance == Attendance.ATTENDED
     if BilledTo(billed_to) == BilledTo.PAYER:
         return and_(attended, Participant.billed_to == BilledTo.PAYER)
+    if not missed_percent:
+        return Participant.billed_to == BilledTo.CLIENT  # only attended participants give a charge
     return or_(Participant.attendance != Attendance.ATTENDED, Participant.billed_to == BilledTo.CLIENT)
 
 
