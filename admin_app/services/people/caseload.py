@@ -20,10 +20,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
@@ -130,9 +131,16 @@ class _Source:
     self_pay_source: bool = False
 
     @property
+    def payers_shown(self) -> tuple[str, ...]:
+        return tuple(name for _id, name in self.payers)
+
+    @property
     def self_pay(self) -> bool:
         """Paid by the client: a self-pay source, or no payer at all."""
         return self.self_pay_source or not self.payers
+
+
+_NO_SOURCE = _Source()  # a client without an active payment source (never changed: `_sources` makes its own)
 
 
 def caseloads(
@@ -238,11 +246,11 @@ def _lines(
     authorizations: dict[int, list[AuthorizationRow]] = defaultdict(list)
     for row in authorization_rows(session, client_ids=assigned, today=today):
         authorizations[row.client_id].append(row)
-    self_paying = None if assigned is None else [id_ for id_ in assigned if sources.get(id_, _Source()).self_pay]
+    self_paying = None if assigned is None else [id_ for id_ in assigned if sources.get(id_, _NO_SOURCE).self_pay]
     unpaid = {
         client_id: count
         for client_id, count in _unpaid_sessions(session, self_paying).items()
-        if sources.get(client_id, _Source()).self_pay
+        if sources.get(client_id, _NO_SOURCE).self_pay
     }
     seen = _appointments(session, assigned, chosen, now)
     facts: dict[int, _ClientFacts] = {}
@@ -253,8 +261,10 @@ def _lines(
             continue
         client = facts.get(client_id)
         if client is None:
-            source = sources.get(client_id) or _Source()
-            client = facts[client_id] = _facts(source, authorizations[client_id], unpaid.get(client_id, 0), today)
+            source = sources.get(client_id, _NO_SOURCE)
+            client = facts[client_id] = _facts(
+                source, authorizations.get(client_id, ()), unpaid.get(client_id, 0), today
+            )
         lines[row.therapist_id, client_id] = _line(row, client, seen.get((row.therapist_id, client_id), _NEVER))
     return lines
 
@@ -321,10 +331,11 @@ def _appointments(
     """(therapist, client) → (last, next) start, in one grouped statement. A session cancelled in time
     is neither (the client was not seen, and will not be); a no-show or a late cancellation is the last
     appointment, since it was booked and missed."""
-    held = and_(Appointment.status != AppointmentStatus.CANCELLED, Participant.attendance != Attendance.CANCELLED)
-    coming = and_(held, Participant.attendance == Attendance.EXPECTED)
-    last = func.max(case((and_(held, Appointment.starts_at < now), Appointment.starts_at)))
-    upcoming = func.min(case((and_(coming, Appointment.starts_at >= now), Appointment.starts_at)))
+    booked = Appointment.status != AppointmentStatus.CANCELLED
+    held = and_(booked, Participant.attendance != Attendance.CANCELLED)
+    coming = and_(booked, Participant.attendance == Attendance.EXPECTED)
+    last = func.max(Appointment.starts_at).filter(held, Appointment.starts_at < now)
+    upcoming = func.min(Appointment.starts_at).filter(coming, Appointment.starts_at >= now)
     query = (
         select(Appointment.therapist_id, Participant.client_id, last, upcoming)
         .join(Appointment, Appointment.id == Participant.appointment_id)
@@ -358,7 +369,9 @@ _NEVER = (None, None)  # no appointment with this therapist: neither last nor ne
 _KINDS = {kind.value: kind for kind in AssignmentKind}
 
 
-def _facts(source: _Source, rows: list[AuthorizationRow], unpaid_sessions: int, today: dt.date) -> _ClientFacts:
+def _facts(source: _Source, rows: Sequence[AuthorizationRow], unpaid_sessions: int, today: dt.date) -> _ClientFacts:
+    if not rows:
+        return _facts_without_authorization(source.payers_shown, source.self_pay, unpaid_sessions)
     self_pay = source.self_pay
     statuses = {authorization.status for authorization in rows}
     reasons = []
@@ -369,13 +382,21 @@ def _facts(source: _Source, rows: list[AuthorizationRow], unpaid_sessions: int, 
     if AuthorizationStatus.EXTENSION_REQUESTED in statuses:
         reasons.append(Reason.EXTENSION_REQUESTED)
     return _ClientFacts(
-        payers=tuple(name for _id, name in source.payers),
+        payers=source.payers_shown,
         self_pay=self_pay,
         authorization=current_authorization(rows, source.default_payer_id, today),
         unpaid_sessions=unpaid_sessions,
         reasons=tuple(reasons),
         colour=colour_of(reasons),
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _facts_without_authorization(payers: tuple[str, ...], self_pay: bool, unpaid_sessions: int) -> _ClientFacts:
+    """Most clients have no authorization: their facts follow from who pays and the unpaid count,
+    and the many alike share one (a caseload builds them by the thousand; nothing changes them)."""
+    reasons = (Reason.UNPAID_SESSIONS,) if self_pay and unpaid_sessions > 1 else ()
+    return _ClientFacts(payers, self_pay, None, unpaid_sessions, reasons, colour_of(reasons))
 
 
 def _line(row, client: _ClientFacts, seen: tuple[dt.datetime | None, dt.datetime | None]) -> CaseloadClient:
