@@ -26,6 +26,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
+from stopwatch import elapsed_ms  # bench/stopwatch.py, next to this file
 
 NAME = "payout statement PDFs (statement_files.month_zip vs bare wkhtmltopdf)"
 MAX_REPEAT = 3  # each repeat renders some 200 PDFs: a few are a steady median
@@ -89,9 +90,8 @@ def _timed(func, repeat: int):
     result = func()
     times = []
     for _ in range(repeat):
-        started = time.perf_counter()
-        result = func()
-        times.append((time.perf_counter() - started) * 1000)
+        ms, result = elapsed_ms(func)
+        times.append(ms)
     return statistics.median(times), result
 
 

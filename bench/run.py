@@ -31,6 +31,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
+from stopwatch import elapsed_ms  # bench/stopwatch.py, next to this file
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -735,9 +736,8 @@ def timed(func: Callable[[], object], repeat: int, session) -> tuple[float, obje
     session.rollback()
     times = []
     for _ in range(repeat):
-        started = time.perf_counter()
-        result = func()
-        times.append((time.perf_counter() - started) * 1000)
+        ms, result = elapsed_ms(func)
+        times.append(ms)
         session.rollback()
     return statistics.median(times), result
 
@@ -960,9 +960,9 @@ def caseload_results(app, session, args, today: dt.date) -> list[Result]:
             return [*results, Result(names[1], note=f"skipped: {first.status_code}")]
         times = []
         for _ in range(args.repeat):
-            started = time.perf_counter()
-            assert client.get("/admin/caseloads/").status_code == 200
-            times.append((time.perf_counter() - started) * 1000)
+            ms, response = elapsed_ms(lambda: client.get("/admin/caseloads/"))
+            assert response.status_code == 200
+            times.append(ms)
     page_ids = [each.therapist_id for each in found][: caseload_view.PER_PAGE]  # the first page: by name
     page_sql = sa.text(CASELOAD_SQL.format(**CASELOAD_PAGE))
     page_bare_ms, page_rows = timed(
@@ -1147,9 +1147,9 @@ def portal_clients_result(app, session, args, today: dt.date) -> Result:
         try:
             times = []
             for _ in range(args.repeat):
-                started = time.perf_counter()
-                assert client.get("/portal/clients/").status_code == 200
-                times.append((time.perf_counter() - started) * 1000)
+                ms, response = elapsed_ms(lambda: client.get("/portal/clients/"))
+                assert response.status_code == 200
+                times.append(ms)
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", count)
     per_page = len(statements) // args.repeat
@@ -1233,9 +1233,7 @@ def timed_writes(sides, check, repeat: int, session) -> list[tuple[float, object
     for attempt in range(repeat + 1):
         for side, (prepare, write) in enumerate(sides):
             prepare()
-            started = time.perf_counter()
-            write()
-            elapsed = (time.perf_counter() - started) * 1000
+            elapsed, _ = elapsed_ms(write)
             if attempt:
                 times[side].append(elapsed)
             else:
@@ -1484,9 +1482,8 @@ def page_result(client, args, name: str, url: str, baseline: float | None, note:
         return Result(name, note=f"skipped: {first.status_code}")
     times = []
     for _ in range(args.repeat):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
+        ms, response = elapsed_ms(lambda: client.get(url))
+        times.append(ms)
         assert response.status_code == 200, (url, response.status_code)
     size = f"{len(first.data) // 1024} KiB"
     return Result(name, statistics.median(times), baseline, f"{size}; {note}" if note else size)
@@ -1529,9 +1526,8 @@ def portal_home_result(app, session, args) -> Result:
         for _ in range(args.repeat):
             statements.clear()
             sa.event.listen(db.engine, "before_cursor_execute", count)
-            started = time.perf_counter()
-            response = client.get("/portal/")
-            times.append((time.perf_counter() - started) * 1000)
+            ms, response = elapsed_ms(lambda: client.get("/portal/"))
+            times.append(ms)
             sa.event.remove(db.engine, "before_cursor_execute", count)
             assert response.status_code == 200, response.status_code
     now = dt.datetime.now(dt.UTC)

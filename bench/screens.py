@@ -42,6 +42,7 @@ from pathlib import Path
 import screen_sql  # bench/screen_sql.py, next to this file
 import sqlalchemy as sa
 from sqlalchemy.orm import RelationshipDirection, aliased
+from stopwatch import elapsed_ms  # bench/stopwatch.py, next to this file
 
 SCREEN_LIMIT = 2.0
 EXPORT_LIMIT = 2.0
@@ -344,9 +345,8 @@ def timed_get(client, url: str, repeat: int) -> tuple[float | None, int, int, in
     sa.event.listen(db.engine, "before_cursor_execute", count)
     try:
         for _ in range(repeat):
-            started = time.perf_counter()
-            response = client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
+            ms, response = elapsed_ms(lambda: client.get(url))
+            times.append(ms)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
     return statistics.median(times), len(statements) // repeat, response.status_code, len(first.data)
@@ -357,9 +357,7 @@ def timed_bare(session, bare, repeat: int) -> float:
     session.rollback()
     times = []
     for _ in range(repeat):
-        started = time.perf_counter()
-        bare()
-        times.append((time.perf_counter() - started) * 1000)
+        times.append(elapsed_ms(bare)[0])
         session.rollback()
     return statistics.median(times)
 
