@@ -13,21 +13,43 @@ import datetime as dt
 import functools
 
 from babel.dates import format_date, format_time, get_datetime_format
-from flask import request, url_for
+from flask import get_template_attribute, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext
+from markupsafe import Markup
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import Therapist
-from admin_app.services.people.caseload import Colour, TherapistStatus, caseloads
+from admin_app.models import AssignmentKind, Therapist
+from admin_app.services.people.caseload import CaseloadClient, Colour, Reason, TherapistStatus, caseloads
 from admin_app.services.platform import clinic_time
+from admin_app.services.platform.labels import choice_label
 from admin_app.views.platform.base import RoleRequired, choice_of, id_arg, parsed_arg
-from admin_app.views.platform.formatting import NO_VALUE
+from admin_app.views.platform.formatting import NO_VALUE, once_per_language
 from admin_app.views.reports.monthly import reader_language
 
 PER_PAGE = 10
 ROW_CLASSES = {Colour.RED: "table-danger", Colour.PINK: "caseload-pink"}
+CASELOAD_MACROS = "admin/people/caseload_macros.html"
+
+
+def reason_badges(line: CaseloadClient) -> Markup:
+    """The badges that say why a line has its colour, as the tab and the portal's My clients show them."""
+    return Markup(" ").join(
+        _badge((reason, line.unpaid_sessions if reason == Reason.UNPAID_SESSIONS else 0)) for reason in line.reasons
+    )
+
+
+# A page has a thousand lines, most with the same badge: each is rendered once per language.
+@once_per_language
+def _badge(reason_and_count: tuple[Reason, int]) -> Markup:
+    return Markup(get_template_attribute(CASELOAD_MACROS, "reason_badge")(*reason_and_count))
+
+
+@once_per_language
+def deactivated_on(day: dt.date) -> str:
+    """ "Deactivated on Oct 31, 2026", in the reader's language."""
+    return gettext("Deactivated on %(day)s", day=medium_date(day, reader_language()))
 
 
 def local_when(instant: dt.datetime | None, language: str) -> str:
@@ -109,4 +131,7 @@ class CaseloadView(RoleRequired, BaseView):
             row_classes=ROW_CLASSES,
             when=lambda instant: local_when(instant, language),
             day=lambda value: medium_date(value, language) if value else NO_VALUE,
+            deactivated_on=deactivated_on,
+            kinds={kind: str(choice_label(kind)) for kind in AssignmentKind},
+            reason_badges=reason_badges,
         )

@@ -13,7 +13,7 @@ colours a client exactly as the staff's caseloads tab does. The details page has
 
 from __future__ import annotations
 
-from flask import abort, flash, g, get_template_attribute, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import format_date, gettext
@@ -31,7 +31,7 @@ from admin_app.services.platform.labels import choice_label
 from admin_app.services.tasks import client_requests
 from admin_app.views.audit.reads import AuditedReads
 from admin_app.views.billing.colours import authorizations_table, status_label
-from admin_app.views.people.caseload import ROW_CLASSES, local_when
+from admin_app.views.people.caseload import ROW_CLASSES, local_when, reason_badges
 from admin_app.views.people.clinical_notes import ClinicalNotesInPortal
 from admin_app.views.people.records import RecordLoader
 from admin_app.views.platform.filters import LiveOptions
@@ -39,7 +39,6 @@ from admin_app.views.platform.formatting import NO_VALUE
 from admin_app.views.platform.portal import TherapistScopedView, current_therapist_id
 from admin_app.views.reports.monthly import reader_language
 
-CASELOAD_MACROS = "admin/people/caseload_macros.html"
 COLOURS = {
     Colour.RED: _l("Red: needs action"),
     Colour.PINK: _l("Pink: extension requested"),
@@ -57,10 +56,6 @@ class OwnClientsLoader(RecordLoader):
 def _line(client: Client) -> CaseloadClient | None:
     """The client's caseload line, read with its page (`MyClientsView.rows_loaded`)."""
     return g.get("caseload_lines", {}).get(client.id)
-
-
-def _reasons(line: CaseloadClient) -> Markup:
-    return Markup(get_template_attribute(CASELOAD_MACROS, "reason_badges")(line))
 
 
 def _cell(read):
@@ -151,9 +146,9 @@ class MyClientsView(AuditedReads, ClinicalNotesInPortal, TherapistScopedView):
     column_searchable_list = ("full_name", "client_number", "national_id", "email", "phone")
     column_filters = ("active", ColourFilter(_l("Colour")))
     column_default_sort = ("full_name", False)
-    column_formatters = {name: _cell(read) for name, read in CELLS.items()} | {"attention": _cell(_reasons)}
+    column_formatters = {name: _cell(read) for name, read in CELLS.items()} | {"attention": _cell(reason_badges)}
     column_formatters_export = {name: _cell(read) for name, read in CELLS.items()} | {
-        "attention": _cell(lambda line: _reasons(line).striptags())
+        "attention": _cell(lambda line: reason_badges(line).striptags())
     }
     column_details_list = (
         "client_number",

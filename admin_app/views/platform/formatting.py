@@ -270,7 +270,7 @@ def percent(fraction: Decimal | None, digits: str = "0.0") -> str:
 def register_template_filters(app) -> None:
     """Clinic-time, label and money filters for our own templates."""
     app.add_template_filter(lambda instant: to_local(instant).strftime("%H:%M"), "clinic_time")
-    app.add_template_filter(lambda value: choice_label(value), "choice")
+    app.add_template_filter(_choice_text, "choice")  # a list asks it of every row: once per language
     app.add_template_filter(lambda day: format_date(day, "EEE d MMM y"), "long_date")
     app.add_template_filter(lambda day: format_date(day, "EEEE"), "weekday")
     app.add_template_filter(money, "money")
