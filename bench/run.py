@@ -1,7 +1,7 @@
 """How long the report figures take on a large practice, against the bare SQL of the same aggregates.
 
 Loads the demo practice (default 200 therapists x 120 months) into a PostgreSQL schema of its own,
-once, then times each figure several times in the same run and prints the medians. The "bare SQL"
+once, then times each figure several times in the same run and prints the fastest run's time. The "bare SQL"
 column is hand-written SQL for the same result, run through the same connection, so the ratio is
 what the ORM, the Python around it (and for pages, the template) add to the database's own work.
 Every figure is also checked against its bare SQL: a benchmark of a wrong answer is worth nothing.
@@ -21,7 +21,6 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
-from stopwatch import elapsed_ms  # bench/stopwatch.py, next to this file
+from stopwatch import best, elapsed_ms  # bench/stopwatch.py, next to this file
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -601,11 +600,11 @@ FIGURE_LIMIT = 1.3  # a figure or report: at most 1.3 x its bare SQL
 
 @dataclasses.dataclass
 class Result:
-    """One line of the table. Its ratio is median / (empty + bare), or `ratio` when given (an
+    """One line of the table. Its ratio is best / (empty + bare), or `ratio` when given (an
     export's memory); the line is over when the ratio exceeds `limit` (None: not judged)."""
 
     name: str
-    median_ms: float | None = None
+    best_ms: float | None = None
     bare_ms: float | None = None
     note: str = ""
     empty_ms: float | None = None
@@ -615,9 +614,9 @@ class Result:
     def measured_ratio(self) -> float | None:
         if self.ratio is not None:
             return self.ratio
-        if self.median_ms is None or not self.bare_ms and not self.empty_ms:
+        if self.best_ms is None or not self.bare_ms and not self.empty_ms:
             return None
-        return self.median_ms / ((self.empty_ms or 0) + (self.bare_ms or 0))
+        return self.best_ms / ((self.empty_ms or 0) + (self.bare_ms or 0))
 
     def over(self) -> bool:
         ratio = self.measured_ratio()
@@ -739,7 +738,7 @@ def timed(func: Callable[[], object], repeat: int, session) -> tuple[float, obje
         ms, result = elapsed_ms(func)
         times.append(ms)
         session.rollback()
-    return statistics.median(times), result
+    return best(times), result
 
 
 def run(app, args: argparse.Namespace) -> list[Result]:
@@ -757,7 +756,7 @@ def run(app, args: argparse.Namespace) -> list[Result]:
         table: session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
         for table in ("therapist", "client", "appointment", "participant")
     }
-    print(f"Rows: {counts}; month {month}, year {today.year}, zone {zone.key}, median of {args.repeat}")
+    print(f"Rows: {counts}; month {month}, year {today.year}, zone {zone.key}, best of {args.repeat}")
     results: list[Result] = []
 
     def bare(sql: str, **params):
@@ -823,7 +822,7 @@ def run(app, args: argparse.Namespace) -> list[Result]:
 
 
 def home_figures(session, args, today: dt.date) -> tuple[float | None, str]:
-    """The admin home's bare SQL (its median ms) and a note: what it holds, checked against the
+    """The admin home's bare SQL (its best ms) and a note: what it holds, checked against the
     services the page reads (services.tasks.home and .work)."""
     try:
         home = importlib.import_module("admin_app.services.tasks.home")
@@ -969,7 +968,7 @@ def caseload_results(app, session, args, today: dt.date) -> list[Result]:
         lambda: session.execute(page_sql, {**params, "ids": page_ids}).all(), args.repeat, session
     )
     page_note = f"{len(first.data) // 1024} KiB, {len(page_ids)} therapists, {len(page_rows)} rows"
-    results.append(Result(names[1], statistics.median(times), page_bare_ms, page_note))
+    results.append(Result(names[1], best(times), page_bare_ms, page_note))
     return results
 
 
@@ -1181,7 +1180,7 @@ def portal_clients_result(app, session, args, today: dt.date) -> Result:
         f"{len(first.data) // 1024} KiB, {len(rows)} of {total} clients "
         f"({', '.join(f'{n} {c}' for c, n in sorted(colours.items()))}), {per_page} statements"
     )
-    return Result(name, statistics.median(times), bare_ms, note + ("" if same else " MISMATCH"))
+    return Result(name, best(times), bare_ms, note + ("" if same else " MISMATCH"))
 
 
 def bare_run(session, month, period_end: str) -> int:
@@ -1224,7 +1223,7 @@ def invoice_history(session, month) -> None:
 
 
 def timed_writes(sides, check, repeat: int, session) -> list[tuple[float, object]]:
-    """For each side, a `(prepare, write)` pair: the median milliseconds of `write` over `repeat` runs
+    """For each side, a `(prepare, write)` pair: the best milliseconds of `write` over `repeat` runs
     after one warm-up, each after an untimed `prepare` in the same transaction, then rolled back; and
     `check()` read after its first. The sides take turns, run by run, so that a machine slowing down or
     speeding up during the measurement weighs on the service and on its bare SQL alike."""
@@ -1239,7 +1238,7 @@ def timed_writes(sides, check, repeat: int, session) -> list[tuple[float, object
             else:
                 checked[side] = check()
             session.rollback()
-    return [(statistics.median(side), first) for side, first in zip(times, checked, strict=True)]
+    return [(best(side), first) for side, first in zip(times, checked, strict=True)]
 
 
 def invoicing_results(app, session, args, month) -> list[Result]:
@@ -1476,7 +1475,7 @@ def admin_client(app):
 
 
 def page_result(client, args, name: str, url: str, baseline: float | None, note: str) -> Result:
-    """The median time of `GET url` (after a first, untimed one) and the page's size."""
+    """The best time of `GET url` (after a first, untimed one) and the page's size."""
     first = client.get(url)
     if first.status_code != 200:
         return Result(name, note=f"skipped: {first.status_code}")
@@ -1486,7 +1485,7 @@ def page_result(client, args, name: str, url: str, baseline: float | None, note:
         times.append(ms)
         assert response.status_code == 200, (url, response.status_code)
     size = f"{len(first.data) // 1024} KiB"
-    return Result(name, statistics.median(times), baseline, f"{size}; {note}" if note else size)
+    return Result(name, best(times), baseline, f"{size}; {note}" if note else size)
 
 
 def portal_home_result(app, session, args) -> Result:
@@ -1572,7 +1571,7 @@ def portal_home_result(app, session, args) -> Result:
         f" ({len(home.still_expected)} still expected), {len(alerts)} alerts, {len(failed)} failed messages,"
         f" {len(requests)} open requests"
     )
-    return Result(name, statistics.median(times), bare_ms, note + ("" if same else " MISMATCH"))
+    return Result(name, best(times), bare_ms, note + ("" if same else " MISMATCH"))
 
 
 def check_month(totals, sessions_rows, amount_rows) -> str:
@@ -1628,13 +1627,13 @@ def print_table(results: list[Result]) -> None:
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{value:.1f}"
 
-    rows = [("figure", "median ms", "empty ms", "bare SQL ms", "ratio", "limit", "", "note")]
+    rows = [("figure", "best ms", "empty ms", "bare SQL ms", "ratio", "limit", "", "note")]
     for result in results:
         ratio, limit = result.measured_ratio(), result.limit
         rows.append(
             (
                 result.name,
-                ms(result.median_ms),
+                ms(result.best_ms),
                 ms(result.empty_ms),
                 ms(result.bare_ms),
                 "-" if ratio is None else f"{ratio:.2f}",
