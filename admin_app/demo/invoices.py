@@ -56,9 +56,9 @@ def load_invoices(session: Session, practice: DemoPractice, *, today: dt.date | 
             _adjust_a_line(session, made, payer_ids[plan.adjusted_payer], plan)
         if last:
             break
-        issued = issuing.issue(session, [invoice.id for invoice in made])
+        issuing.issue(session, [invoice.id for invoice in made])
         if not voided:
-            voided = _void_one(session, issued, payer_ids[plan.voided_payer], plan)
+            voided = _void_one(session, made, payer_ids[plan.voided_payer], plan)
     return invoice_counts(session)
 
 
@@ -104,10 +104,11 @@ def _adjust_a_line(session: Session, invoices: Sequence[Row], payer_id: int, pla
         drafts.adjust_line(line, plan.adjusted_amount, plan.adjustment_reason)
 
 
-def _void_one(session: Session, invoices: Sequence[Invoice], payer_id: int, plan: InvoicingPlan) -> bool:
-    """Void the payer's first invoice of these (it gets a credit note); False when it has none."""
-    invoice = next((invoice for invoice in invoices if invoice.payer_id == payer_id), None)
-    if invoice is None:
+def _void_one(session: Session, issued: Sequence[Row], payer_id: int, plan: InvoicingPlan) -> bool:
+    """Void the payer's first invoice of these issued ones (id, payer_id) (it gets a credit note);
+    False when it has none."""
+    first = next((invoice for invoice in issued if invoice.payer_id == payer_id), None)
+    if first is None:
         return False
-    issuing.void(session, invoice, plan.void_reason)
+    issuing.void(session, session.get(Invoice, first.id), plan.void_reason)
     return True

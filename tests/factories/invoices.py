@@ -75,7 +75,8 @@ def issued_october() -> October:
     outcome = commit_run(db.session, through=OCTOBER_END)
     issued = issuing.issue(db.session, issuing.all_drafts(db.session))
     db.session.commit()
-    by_bill_to = {(invoice.payer_id, invoice.client_id): invoice for invoice in issued}
+    records = (db.session.get(Invoice, each.id) for each in issued)
+    by_bill_to = {(invoice.payer_id, invoice.client_id): invoice for invoice in records}
     return October(
         lucia=lucia,
         marco=marco,

@@ -13,11 +13,13 @@ later run, and issues a credit note (its own series) with the opposite amounts.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from flask_babel import lazy_gettext, ngettext
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from admin_app.models import (
     Allocation,
@@ -35,13 +37,22 @@ from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.id_lists import among
 
 
-def issue(session: Session, invoice_ids: Sequence[int]) -> list[Invoice]:
+@dataclasses.dataclass(frozen=True)
+class Issued:
+    """An invoice as issuing left it: what its callers say of it (a caller that needs the record reads it)."""
+
+    id: int
+    number: str
+
+
+def issue(session: Session, invoice_ids: Sequence[int]) -> list[Issued]:
     """Issue these drafts, all or none: each gets the next number of its series and is read-only from
     then on. Refused, naming each invoice and reason, when one is not a draft, has no line, is dated
     after today (never post-dated) or before one of its dates of service.
 
     The drafts are read as rows (locked), each series' numbers taken in one statement, and the
-    invoices and their audit events written in bulk; the issued invoices are returned."""
+    invoices and their audit events written in bulk; the issued invoices' ids and numbers are returned,
+    by id (reading hundreds of them back as records took a fifth of the issue)."""
     ids = sorted(set(invoice_ids))
     drafts = session.execute(
         select(Invoice.id, Invoice.status, Invoice.number, Invoice.payer_id, Invoice.invoice_date)
@@ -72,9 +83,16 @@ def issue(session: Session, invoice_ids: Sequence[int]) -> list[Invoice]:
     bulk.record_updates(
         session, bulk.audit_stamp(), [(Invoice.__tablename__, id_, changed) for id_, changed in changes]
     )
-    return session.scalars(
-        select(Invoice).where(among(Invoice.id, ids)).order_by(Invoice.id).execution_options(populate_existing=True)
-    ).all()
+    _expire_loaded(session, ids)
+    return [Issued(invoice_id, changed["number"]) for invoice_id, changed in sorted(changes)]
+
+
+def _expire_loaded(session: Session, ids: Sequence[int]) -> None:
+    """The bulk UPDATE goes around the session: an invoice it already holds would still read as a draft."""
+    for invoice_id in ids:
+        invoice = session.identity_map.get(identity_key(Invoice, invoice_id))
+        if invoice is not None:
+            session.expire(invoice, ["status", "series", "number", "issued_at"])
 
 
 def all_drafts(session: Session) -> list[int]:

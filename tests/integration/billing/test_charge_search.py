@@ -173,7 +173,9 @@ def test_each_charge_shows_the_ledgers_state_and_the_state_filter_uses_it(admin_
     Ana's is written off; Carla pays her 9 Oct 90.00 PEN in cash before it is invoiced."""
     commit_run(db.session, through=OCTOBER_END, payer_id=october["icbc"].id)
     issued = issuing.issue(db.session, db.session.scalars(select(Invoice.id).order_by(Invoice.id)).all())
-    ana, ben = sorted(issued, key=lambda invoice: invoice.client.full_name)
+    ana, ben = sorted(
+        (db.session.get(Invoice, each.id) for each in issued), key=lambda invoice: invoice.client.full_name
+    )
     paid_on = dt.date(2026, 11, 5)
     common = {"received_on": paid_on, "currency": "PEN", "method": PaymentMethod.TRANSFER}
     payments.record_payer_payment(

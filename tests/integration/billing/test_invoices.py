@@ -179,7 +179,12 @@ def test_an_adjusted_line_carries_its_tax_rounded_half_up(october):
 def test_issuing_numbers_each_series_in_order_and_the_invoice_is_then_read_only(october):
     commit_run(db.session, through=OCTOBER_END)
 
+    loaded = db.session.scalars(select(Invoice).order_by(Invoice.id)).all()
     issued = issuing.issue(db.session, issuing.all_drafts(db.session))
+    # The drafts the session held read as issued (the bulk UPDATE goes around it), before any commit.
+    assert [(invoice.status, invoice.number) for invoice in loaded] == [
+        (InvoiceStatus.ISSUED, each.number) for each in issued
+    ]
     db.session.commit()
 
     assert [invoice.number for invoice in issued] == [
@@ -190,13 +195,13 @@ def test_issuing_numbers_each_series_in_order_and_the_invoice_is_then_read_only(
         "INV-000003",
         "INV-000004",
     ]
-    assert {invoice.status for invoice in issued} == {InvoiceStatus.ISSUED}
+    assert [invoice.id for invoice in issued] == [invoice.id for invoice in loaded]
     audited = db.session.scalars(
         select(AuditEvent).where(AuditEvent.entity == "invoice", AuditEvent.action == AuditAction.UPDATE)
     ).all()
     assert sorted(event.entity_id for event in audited) == [invoice.id for invoice in issued]
     assert set(audited[0].changed_fields) == {"status", "series", "number", "issued_at"}
-    first = issued[0]
+    first = loaded[0]
     with pytest.raises(RuleViolation, match="ICBC-000001 is issued"):
         drafts.adjust_line(first.lines[0], "1.00", "typo")
     with pytest.raises(RuleViolation, match="ICBC-000001 is issued"):
@@ -246,7 +251,9 @@ def test_voiding_issues_a_credit_note_and_frees_the_charges(october):
 
 def test_an_invoice_with_a_payment_applied_cannot_be_voided(october):
     commit_run(db.session, through=OCTOBER_END, payer_id=october["icbc"].id)
-    (ana, _ben) = issuing.issue(db.session, issuing.all_drafts(db.session))
+    (ana, _ben) = (
+        db.session.get(Invoice, each.id) for each in issuing.issue(db.session, issuing.all_drafts(db.session))
+    )
     db.session.add(
         Allocation(
             participant_id=ana.lines[0].participant_id,
@@ -294,7 +301,9 @@ def test_an_authorization_counts_as_billed_the_charges_on_issued_invoices_only(o
 
     commit_run(db.session, through=OCTOBER_END, payer_id=icbc.id)
     assert billed() == 0
-    (invoice, _ben) = issuing.issue(db.session, issuing.all_drafts(db.session))
+    (invoice, _ben) = (
+        db.session.get(Invoice, each.id) for each in issuing.issue(db.session, issuing.all_drafts(db.session))
+    )
     assert billed() == 1
     issuing.void(db.session, invoice, "Wrong claim number")
     assert billed() == 0
