@@ -29,9 +29,10 @@ def best(times: list[float]) -> float:
     """The fastest of a figure's timed runs, which the table shows and judges.
 
     The bench runs on shared machines: another tenant's work slows some runs by half or more (the
-    same bare SQL took 62 ms in one run and 242 ms in the next), and a slower run was never made
-    slow by the code measured, which does the same work each time. The fastest is the nearest to
-    what the code itself costs, as Python's `timeit` advises; the median of five moved with the
-    neighbours, and a ratio of two medians was a toss-up near its limit. Both sides of a ratio (the
-    service and its bare SQL, the page and its empty render) are summed up the same way."""
+    payout run's bare SQL took from 55 to 89 ms in one series of ten runs, on the same data), and a
+    slower run was never made slow by the code measured, which does the same work each time. The
+    fastest is the nearest to what the code itself costs, as Python's `timeit` advises; the median
+    of five moved with the neighbours, and a ratio of two medians was a toss-up near its limit. Both
+    sides of a ratio (the service and its bare SQL, the page and its empty render) are summed up
+    the same way."""
     return min(times)
