@@ -99,9 +99,10 @@ def colour_of(reasons: Iterable[Reason]) -> Colour:
     return Colour.PINK if Reason.EXTENSION_REQUESTED in reasons else Colour.NONE
 
 
-@dataclasses.dataclass(slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class _ClientFacts:
-    """What a caseload line says of the client, the same under each of their therapists."""
+    """What a caseload line says of the client, the same under each of their therapists (and shared
+    by the clients alike: `_facts_without_authorization`)."""
 
     payers: tuple[str, ...]
     self_pay: bool
@@ -394,7 +395,7 @@ def _facts(source: _Source, rows: Sequence[AuthorizationRow], unpaid_sessions: i
 @functools.lru_cache(maxsize=1024)
 def _facts_without_authorization(payers: tuple[str, ...], self_pay: bool, unpaid_sessions: int) -> _ClientFacts:
     """Most clients have no authorization: their facts follow from who pays and the unpaid count,
-    and the many alike share one (a caseload builds them by the thousand; nothing changes them)."""
+    and the many alike share one (a caseload builds them by the thousand)."""
     reasons = (Reason.UNPAID_SESSIONS,) if self_pay and unpaid_sessions > 1 else ()
     return _ClientFacts(payers, self_pay, None, unpaid_sessions, reasons, colour_of(reasons))
 

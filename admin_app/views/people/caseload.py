@@ -20,10 +20,9 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import AssignmentKind, Therapist
+from admin_app.models import Therapist
 from admin_app.services.people.caseload import CaseloadClient, Colour, Reason, TherapistStatus, caseloads
 from admin_app.services.platform import clinic_time
-from admin_app.services.platform.labels import choice_label
 from admin_app.views.platform.base import RoleRequired, choice_of, id_arg, parsed_arg
 from admin_app.views.platform.formatting import NO_VALUE, once_per_language
 from admin_app.views.reports.monthly import reader_language
@@ -48,7 +47,7 @@ def _badge(reason_and_count: tuple[Reason, int]) -> Markup:
 
 @once_per_language
 def deactivated_on(day: dt.date) -> str:
-    """ "Deactivated on Oct 31, 2026", in the reader's language."""
+    """An assignment's "Deactivated on Oct 31, 2026", in the reader's language."""
     return gettext("Deactivated on %(day)s", day=medium_date(day, reader_language()))
 
 
@@ -132,6 +131,5 @@ class CaseloadView(RoleRequired, BaseView):
             when=lambda instant: local_when(instant, language),
             day=lambda value: medium_date(value, language) if value else NO_VALUE,
             deactivated_on=deactivated_on,
-            kinds={kind: str(choice_label(kind)) for kind in AssignmentKind},
             reason_badges=reason_badges,
         )
