@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import Appointment, Attendance, BilledTo, Participant
@@ -97,6 +97,7 @@ def charges_query(
     *,
     since: dt.date | None = None,
     until: dt.date | None = None,
+    before: dt.datetime | BindParameter | None = None,
     therapist_id: int | None = None,
     payer_id: int | None = None,
     billed_to: BilledTo | None = None,
@@ -107,7 +108,8 @@ def charges_query(
     amount_cents, currency, billed_to, payer_id (None when billed to the client), bill_to_id (the
     payer's or the client's id), by start.
 
-    `since`/`until` are local dates of service, both included; `payer_id` keeps the charges billed
+    `since`/`until` are local dates of service, both included; `before` an instant (or a bound
+    parameter: a statement built once for any month), the start excluded; `payer_id` keeps the charges billed
     to that payer (so never a missed-session fee); `billed_to` keeps one kind of bill-to; `client_ids`
     keeps those clients' charges (a list, so the database reads them by index).
     """
@@ -146,6 +148,8 @@ def charges_query(
         rows = rows.where(Appointment.starts_at >= clinic_time.day_start(since))
     if until is not None:
         rows = rows.where(Appointment.starts_at < clinic_time.day_start(until + dt.timedelta(days=1)))
+    if before is not None:
+        rows = rows.where(Appointment.starts_at < before)
     if therapist_id is not None:
         rows = rows.where(Appointment.therapist_id == therapist_id)
     if payer_id is not None:

@@ -34,7 +34,7 @@ import enum
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
@@ -124,7 +124,9 @@ class InvoiceFigures:
     status: InvoiceState
 
 
-def allocated_query(applied_through: dt.date | None = None, participant_ids: Select | None = None) -> Select:
+def allocated_query(
+    applied_through: dt.date | BindParameter | None = None, participant_ids: Select | None = None
+) -> Select:
     """Per charge (participant_id) with any allocation: paid_cents, paid_by_payer_cents,
     written_off_cents, moved_cents, and last_applied_on (the latest paid or written-off part);
     `applied_through`: only the parts applied on or before that day (where things stood then);
@@ -165,7 +167,7 @@ def charge_positions_query(
     currency: str | None = None,
     invoice_ids: Iterable[int] | Select | None = None,
     participant_ids: Iterable[int] | Select | None = None,
-    applied_through: dt.date | None = None,
+    applied_through: dt.date | BindParameter | None = None,
     **charge_filters,
 ) -> Select:
     """One row per charge with the columns of `ChargePosition` (amounts as *_cents), by start.

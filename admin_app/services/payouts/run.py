@@ -29,11 +29,31 @@ unique index on paid lines is the last guard against paying a session twice.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
+import functools
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, Subquery, and_, case, delete, exists, func, insert, or_, select, true, union, update
+from sqlalchemy import (
+    BindParameter,
+    Insert,
+    Select,
+    Subquery,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    union,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
@@ -61,7 +81,7 @@ from admin_app.services.platform.progress import Progress, ignore
 from admin_app.services.platform.sql_time import local_date
 
 RUN_LOCK = 0x7061796F  # "payo": one payout run at a time, on every machine
-RUN_STEPS = 3  # what `progress` counts: charges read, lines written, statements refreshed
+RUN_STEPS = 2  # what `progress` counts: drafts opened, lines written
 
 _HELD_REASON = {
     ChargeState.UNINVOICED.value: HeldReason.UNINVOICED,
@@ -91,23 +111,32 @@ def payout_run(
     locking.serialize(session, RUN_LOCK)
     session.add(PayoutRun(month=str(month), created_by_id=user_id))
     session.flush()
-    kept = _past_draft(month)
-    session.execute(delete(PayoutLine).where(PayoutLine.statement_id.in_(drafts_of(month))))
-    candidates = _candidates_query(session, month, kept).subquery("candidate")
-    _refuse_without_terms(session, candidates)
+    _clear_drafts(session, month)
+    shape, params = _shape(), _params(session, month)
     opened = _open_drafts(session, month)
+    _refuse_without_terms(session, shape, params)  # the candidates are those of therapists with a draft
     progress(1, RUN_STEPS)
-    _insert_lines(session, month, candidates)
+    # Core, not the ORM: given to an ORM insert, `params` would be rows to insert.
+    session.connection().execute(_lines_insert(*shape), params)
     _record_opened(session, opened, _drop_empty_drafts(session, month))
-    progress(2, RUN_STEPS)
-    session.execute(
-        update(PayoutStatement).where(PayoutStatement.id.in_(drafts_of(month))).values(refreshed_at=utcnow())
-    )
     progress(RUN_STEPS, RUN_STEPS)
-    return _summary(session, month, kept)
+    return _summary(session, month)
 
 
-def _summary(session: Session, month: Month, kept: Select) -> RunSummary:
+def _clear_drafts(session: Session, month: Month) -> None:
+    """The month's drafts, refreshed now, lose their lines: the run writes them anew. A month's first
+    run finds none, and that takes one statement."""
+    refreshed = session.scalars(
+        update(PayoutStatement)
+        .where(PayoutStatement.id.in_(drafts_of(month)))
+        .values(refreshed_at=utcnow())
+        .returning(PayoutStatement.id)
+    ).all()
+    if refreshed:
+        session.execute(delete(PayoutLine).where(PayoutLine.statement_id.in_(refreshed)))
+
+
+def _summary(session: Session, month: Month) -> RunSummary:
     """What the run left, counted in one statement."""
 
     def count(query: Select):
@@ -119,7 +148,7 @@ def _summary(session: Session, month: Month, kept: Select) -> RunSummary:
             count(drafts_of(month)).label("statements"),
             count(select(PayoutLine.id).where(on_drafts, PayoutLine.held.is_(False))).label("lines"),
             count(select(PayoutLine.id).where(on_drafts, PayoutLine.held)).label("held"),
-            count(kept).label("kept"),
+            count(_past_draft(str(month))).label("kept"),
         )
     ).one()
     return RunSummary(month=month, **counts._asdict())
@@ -141,34 +170,95 @@ def payouts_start(session: Session) -> Month | None:
 
 def drafts_of(month: Month) -> Select:
     """The ids of `month`'s draft statements."""
+    return _drafts(str(month))
+
+
+def _drafts(month: str | BindParameter) -> Select:
     return select(PayoutStatement.id).where(
-        PayoutStatement.month == str(month), PayoutStatement.status == PayoutStatus.DRAFT
+        PayoutStatement.month == month, PayoutStatement.status == PayoutStatus.DRAFT
     )
 
 
-def _past_draft(month: Month):
+def _past_draft(month: str | BindParameter) -> Select:
     """The therapists whose statement of `month` is approved, sent or paid: the run leaves them be."""
     return select(PayoutStatement.therapist_id).where(
-        PayoutStatement.month == str(month), PayoutStatement.status != PayoutStatus.DRAFT
+        PayoutStatement.month == month, PayoutStatement.status != PayoutStatus.DRAFT
     )
 
 
-def _candidates_query(session: Session, month: Month, kept):
+def _without_draft(month: BindParameter) -> Select:
+    """The therapists without a draft of `month`: those whose statement is past draft (the run leaves
+    them be), and any added since the drafts were opened (their charges wait for the next run)."""
+    draft = exists().where(
+        PayoutStatement.therapist_id == Therapist.id,
+        PayoutStatement.month == month,
+        PayoutStatement.status == PayoutStatus.DRAFT,
+    )
+    return select(Therapist.id).where(~draft)
+
+
+# What the run's statements are given (`_params`): they are built once per `_shape` and cached, because
+# building the candidates' statement (the ledger's positions, the terms, the earning) took longer in
+# Python than a run at 30 therapists spends in most of its statements.
+_MONTH = bindparam("month", type_=PayoutStatement.month.type)
+_START = bindparam("start", type_=Allocation.applied_on.type)  # the first day of payouts
+_CUT_OFF = bindparam("cut_off", type_=Allocation.applied_on.type)
+_START_AT = bindparam("start_at", type_=Appointment.starts_at.type)  # the first day's start, UTC
+_END_AT = bindparam("end_at", type_=Appointment.starts_at.type)  # the day after the cut-off's start
+
+
+def _params(session: Session, month: Month) -> dict:
+    start = payouts_start(session) or month
+    return {
+        "month": str(month),
+        "start": start.first_day,
+        "cut_off": month.last_day,
+        "start_at": clinic_time.day_start(start.first_day),
+        "end_at": month.utc_range()[1],
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class _Shape:
+    """Every setting the run's statements are built from, so a change of setting builds them anew."""
+
+    waits: bool  # PAYOUTS_WAIT_FOR_PAYMENT
+    missed_percent: Decimal
+    zone: str
+    currencies: tuple[str, ...]
+
+    def __iter__(self):
+        return iter(dataclasses.astuple(self))
+
+
+def _shape() -> _Shape:
+    config = current_app.config
+    return _Shape(
+        waits=config["PAYOUTS_WAIT_FOR_PAYMENT"],
+        missed_percent=config["MISSED_SESSION_FEE_PERCENT"],
+        zone=config["CLINIC_TIMEZONE"],
+        currencies=tuple(config["CURRENCIES"]),
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _candidates(waits: bool, missed_percent: Decimal, zone: str, currencies: tuple[str, ...]) -> Subquery:
     """Every charge the month's drafts hold, one row each: therapist_id, participant_id, starts_at,
     client_id, payer_id, currency, amount_cents, collected_cents, ready (a paid line, else held),
-    state, the terms and earning_cents."""
-    cut_off = month.last_day
-    start = (payouts_start(session) or month).first_day
-    waits = current_app.config["PAYOUTS_WAIT_FOR_PAYMENT"]
+    state, the terms and earning_cents. `zone` and `currencies` are read from the settings where
+    used; they are arguments so that the cache keeps a statement per setting."""
     positions = ledger.charge_positions_query(
-        until=cut_off, applied_through=cut_off, participant_ids=_concerned(start, cut_off, waits)
+        missed_percent=missed_percent,
+        before=_END_AT,
+        applied_through=_CUT_OFF,
+        participant_ids=_concerned(waits),
     ).subquery("position")
     p = positions.c
-    from_start = p.starts_at >= clinic_time.day_start(start)
+    from_start = p.starts_at >= _START_AT
     if waits:
         ready = or_(p.paid_on.is_not(None), p.billed_cents <= 0)
         collected = case((p.paid_cents > p.billed_cents, p.billed_cents), (ready, p.paid_cents), else_=0)
-        concerned = or_(from_start, and_(p.paid_on.is_not(None), p.paid_on >= start))
+        concerned = or_(from_start, and_(p.paid_on.is_not(None), p.paid_on >= _START))
     else:
         ready, collected, concerned = true(), p.billed_cents, from_start
     terms = compensation.terms_in_force()
@@ -193,11 +283,12 @@ def _candidates_query(session: Session, month: Month, kept):
         )
         .select_from(positions)
         .outerjoin(terms, compensation.in_force_for(terms, p.therapist_id, p.starts_at))
-        .where(concerned, ~paid_out, p.therapist_id.not_in(kept))
+        .where(concerned, ~paid_out, p.therapist_id.not_in(_without_draft(_MONTH)))
+        .subquery("candidate")
     )
 
 
-def _concerned(start: dt.date, cut_off: dt.date, waits: bool) -> Select:
+def _concerned(waits: bool) -> Select:
     """The ids of the charges a run may pay or hold: those with a date of service from the start to the
     cut-off, and (payments tracked) those with money applied from the start to the cut-off. A union of
     two index reads: the ledger then reads these charges only, not the whole history. It is a CTE,
@@ -205,17 +296,14 @@ def _concerned(start: dt.date, cut_off: dt.date, waits: bool) -> Select:
     in_window = (
         select(Participant.id)
         .join(Appointment, Appointment.id == Participant.appointment_id)
-        .where(
-            Appointment.starts_at >= clinic_time.day_start(start),
-            Appointment.starts_at < clinic_time.day_start(cut_off + dt.timedelta(days=1)),
-        )
+        .where(Appointment.starts_at >= _START_AT, Appointment.starts_at < _END_AT)
     )
-    applied = select(Allocation.participant_id).where(Allocation.applied_on.between(start, cut_off))
+    applied = select(Allocation.participant_id).where(Allocation.applied_on.between(_START, _CUT_OFF))
     ids = (union(in_window, applied) if waits else in_window).cte("concerned")
     return select(ids.c[0])
 
 
-def _refuse_without_terms(session: Session, candidates: Subquery) -> None:
+def _refuse_without_terms(session: Session, shape: _Shape, params: dict) -> None:
     """Every therapist has terms (each path that creates one gives them), and a therapist's terms cover
     all time (`compensation.terms_in_force`: the first is open at its start, the newest at its end), so
     only a therapist with none has charges without terms. They would be paid nothing, so the run stops
@@ -225,9 +313,10 @@ def _refuse_without_terms(session: Session, candidates: Subquery) -> None:
     ).all()
     if not without:
         return
-    concerned = select(candidates.c.therapist_id).where(candidates.c.therapist_id.in_(without))
+    candidates = _candidates(*shape).c
+    concerned = select(candidates.therapist_id).where(candidates.therapist_id.in_(without))
     names = session.scalars(
-        select(Therapist.full_name).where(Therapist.id.in_(concerned)).order_by(Therapist.full_name)
+        select(Therapist.full_name).where(Therapist.id.in_(concerned)).order_by(Therapist.full_name), params
     ).all()
     if names:
         raise RuleViolation(
@@ -236,27 +325,22 @@ def _refuse_without_terms(session: Session, candidates: Subquery) -> None:
 
 
 def _open_drafts(session: Session, month: Month) -> list[int]:
-    """A draft statement of `month` for every therapist without a statement of it, unaudited: the lines
-    then join their therapist's draft in one statement, the drafts left without a line go
-    (`_drop_empty_drafts`), and the creation of the rest is recorded (`_record_opened`). Their ids."""
+    """A draft statement of `month` for every therapist without a statement of it, unaudited, in one
+    `INSERT ... SELECT`: the lines then join their therapist's draft in one statement, the drafts left
+    without a line go (`_drop_empty_drafts`), and the creation of the rest is recorded
+    (`_record_opened`). Their ids."""
     has_one = select(PayoutStatement.therapist_id).where(PayoutStatement.month == str(month))
-    therapist_ids = session.scalars(select(Therapist.id).where(Therapist.id.not_in(has_one))).all()
     now = utcnow()
-    return bulk.insert_rows(
-        session,
-        PayoutStatement,
-        [
-            {
-                "therapist_id": therapist_id,
-                "month": str(month),
-                "cut_off": month.last_day,
-                "status": PayoutStatus.DRAFT,
-                "created_at": now,
-                "refreshed_at": now,
-            }
-            for therapist_id in therapist_ids
-        ],
-    )
+    columns = {
+        "therapist_id": Therapist.id,
+        "month": literal(str(month), PayoutStatement.month.type),
+        "cut_off": literal(month.last_day, PayoutStatement.cut_off.type),
+        "status": literal(PayoutStatus.DRAFT, PayoutStatement.status.type),
+        "created_at": literal(now, PayoutStatement.created_at.type),
+        "refreshed_at": literal(now, PayoutStatement.refreshed_at.type),
+    }
+    rows = select(*columns.values()).where(Therapist.id.not_in(has_one))
+    return list(session.scalars(insert(PayoutStatement).from_select(list(columns), rows).returning(PayoutStatement.id)))
 
 
 def _record_opened(session: Session, opened: list[int], dropped: set[int]) -> None:
@@ -266,19 +350,33 @@ def _record_opened(session: Session, opened: list[int], dropped: set[int]) -> No
         bulk.record_creations(session, bulk.audit_stamp(), PayoutStatement.__tablename__, ids)
 
 
-def _insert_lines(session: Session, month: Month, candidates: Subquery) -> None:
+@functools.lru_cache(maxsize=16)
+def _lines_insert(waits: bool, missed_percent: Decimal, zone: str, currencies: tuple[str, ...]) -> Insert:
     """The lines, each on its therapist's draft, in one `INSERT ... SELECT`: no row is read into Python.
     No audit event each: they are the run's output, rewritten by the next run; the run itself and the
-    statements are recorded. The ids follow each therapist's charges by start."""
-    c = candidates.c
+    statements are recorded. The ids follow each therapist's charges by start.
+
+    Each line finds its draft by the unique (therapist, month) index: drafts opened in the same
+    transaction have no statistics yet, so a join to them was planned as one row and read the
+    candidates again for each draft."""
+    c = _candidates(waits, missed_percent, zone, currencies).c
     held_reason = case(
         (c.ready, None), else_=case({state: reason.value for state, reason in _HELD_REASON.items()}, value=c.state)
     )
+    draft = (
+        select(PayoutStatement.id)
+        .where(
+            PayoutStatement.therapist_id == c.therapist_id,
+            PayoutStatement.month == _MONTH,
+            PayoutStatement.status == PayoutStatus.DRAFT,
+        )
+        .scalar_subquery()
+    )
     columns = {
-        "statement_id": PayoutStatement.id,
+        "statement_id": draft,
         "participant_id": c.participant_id,
         "held": ~c.ready,
-        "date_of_service": local_date(c.starts_at),
+        "date_of_service": local_date(c.starts_at, ZoneInfo(zone)),
         "client_id": c.client_id,
         "payer_id": c.payer_id,
         "currency": c.currency,
@@ -290,16 +388,8 @@ def _insert_lines(session: Session, month: Month, candidates: Subquery) -> None:
         "earning": amount_sql(c.earning_cents),
         "held_reason": held_reason,
     }
-    rows = (
-        select(*columns.values())
-        .select_from(candidates)
-        .join(
-            PayoutStatement,
-            and_(PayoutStatement.therapist_id == c.therapist_id, PayoutStatement.id.in_(drafts_of(month))),
-        )
-        .order_by(c.therapist_id, c.starts_at, c.participant_id)
-    )
-    session.execute(insert(PayoutLine).from_select(list(columns), rows))
+    rows = select(*columns.values()).order_by(c.therapist_id, c.starts_at, c.participant_id)
+    return insert(PayoutLine).from_select(list(columns), rows)
 
 
 def _drop_empty_drafts(session: Session, month: Month) -> set[int]:
@@ -308,7 +398,6 @@ def _drop_empty_drafts(session: Session, month: Month) -> set[int]:
         ~exists().where(PayoutLine.statement_id == PayoutStatement.id),
         ~exists().where(PayoutAdjustment.statement_id == PayoutStatement.id),
     )
-    ids = set(session.scalars(empty))
-    if ids:
-        session.execute(delete(PayoutStatement).where(PayoutStatement.id.in_(ids)))
-    return ids
+    return set(
+        session.scalars(delete(PayoutStatement).where(PayoutStatement.id.in_(empty)).returning(PayoutStatement.id))
+    )
