@@ -52,8 +52,8 @@ from sqlalchemy import (
     select,
     true,
     union,
-    update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
@@ -82,6 +82,7 @@ from admin_app.services.platform.sql_time import local_date
 
 RUN_LOCK = 0x7061796F  # "payo": one payout run at a time, on every machine
 RUN_STEPS = 2  # what `progress` counts: drafts opened, lines written
+_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}  # with ON CONFLICT
 
 _HELD_REASON = {
     ChargeState.UNINVOICED.value: HeldReason.UNINVOICED,
@@ -111,7 +112,6 @@ def payout_run(
     locking.serialize(session, RUN_LOCK)
     session.add(PayoutRun(month=str(month), created_by_id=user_id))
     session.flush()
-    _clear_drafts(session, month)
     shape, params = _shape(), _params(session, month)
     opened = _open_drafts(session, month)
     _refuse_without_terms(session, shape, params)  # the candidates are those of therapists with a draft
@@ -121,19 +121,6 @@ def payout_run(
     _record_opened(session, opened, _drop_empty_drafts(session, month))
     progress(RUN_STEPS, RUN_STEPS)
     return _summary(session, month)
-
-
-def _clear_drafts(session: Session, month: Month) -> None:
-    """The month's drafts, refreshed now, lose their lines: the run writes them anew. A month's first
-    run finds none, and that takes one statement."""
-    refreshed = session.scalars(
-        update(PayoutStatement)
-        .where(PayoutStatement.id.in_(drafts_of(month)))
-        .values(refreshed_at=utcnow())
-        .returning(PayoutStatement.id)
-    ).all()
-    if refreshed:
-        session.execute(delete(PayoutLine).where(PayoutLine.statement_id.in_(refreshed)))
 
 
 def _summary(session: Session, month: Month) -> RunSummary:
@@ -325,11 +312,12 @@ def _refuse_without_terms(session: Session, shape: _Shape, params: dict) -> None
 
 
 def _open_drafts(session: Session, month: Month) -> list[int]:
-    """A draft statement of `month` for every therapist without a statement of it, unaudited, in one
-    `INSERT ... SELECT`: the lines then join their therapist's draft in one statement, the drafts left
+    """Every therapist's draft of `month`, in one statement (an upsert): a new draft, unaudited, for
+    each therapist without a statement of it, and the drafts already there refreshed now; approved,
+    sent and paid statements are left as they are. The refreshed drafts lose their lines, which the
+    run writes anew. Then the lines join their therapist's draft in one statement, the drafts left
     without a line go (`_drop_empty_drafts`), and the creation of the rest is recorded
-    (`_record_opened`). Their ids."""
-    has_one = select(PayoutStatement.therapist_id).where(PayoutStatement.month == str(month))
+    (`_record_opened`). The new drafts' ids."""
     now = utcnow()
     columns = {
         "therapist_id": Therapist.id,
@@ -339,8 +327,20 @@ def _open_drafts(session: Session, month: Month) -> list[int]:
         "created_at": literal(now, PayoutStatement.created_at.type),
         "refreshed_at": literal(now, PayoutStatement.refreshed_at.type),
     }
-    rows = select(*columns.values()).where(Therapist.id.not_in(has_one))
-    return list(session.scalars(insert(PayoutStatement).from_select(list(columns), rows).returning(PayoutStatement.id)))
+    # SQLite parses the SELECT of an upsert only with a WHERE (its docs, "Parsing Ambiguity").
+    therapists = select(*columns.values()).where(true())
+    upsert = _INSERT[session.get_bind().dialect.name](PayoutStatement).from_select(list(columns), therapists)
+    drafts = session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[PayoutStatement.therapist_id, PayoutStatement.month],
+            set_={"refreshed_at": now},
+            where=PayoutStatement.status == PayoutStatus.DRAFT,
+        ).returning(PayoutStatement.id, (PayoutStatement.created_at == PayoutStatement.refreshed_at).label("new"))
+    ).all()
+    refreshed = [draft.id for draft in drafts if not draft.new]
+    if refreshed:
+        session.execute(delete(PayoutLine).where(PayoutLine.statement_id.in_(refreshed)))
+    return [draft.id for draft in drafts if draft.new]
 
 
 def _record_opened(session: Session, opened: list[int], dropped: set[int]) -> None:

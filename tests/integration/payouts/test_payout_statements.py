@@ -339,6 +339,7 @@ def test_a_sent_statement_never_changes(paid_october):
     statements.approve(db.session, [before["Ana Ruiz"].statement_id])
     db.session.commit()
     lines_before = paid_lines(detail_of(OCTOBER, "Lucía Torres"))
+    refreshed_before = db.session.get(PayoutStatement, before["Lucía Torres"].statement_id).refreshed_at
 
     reverse_payments_of(carla_9)
     reverse_payments_of(ben_9)
@@ -353,6 +354,8 @@ def test_a_sent_statement_never_changes(paid_october):
     assert after["Lucía Torres"].earned == {"PEN": D("36.00")}
     assert (after["Ana Ruiz"].status, after["Ana Ruiz"].earned) == (PayoutStatus.APPROVED, {"PEN": D("40.00")})
     assert paid_lines(detail_of(OCTOBER, "Lucía Torres")) == lines_before
+    db.session.expire_all()
+    assert db.session.get(PayoutStatement, before["Lucía Torres"].statement_id).refreshed_at == refreshed_before
     run(NOVEMBER)
     assert overview(NOVEMBER) == {}
 
@@ -405,6 +408,8 @@ def test_changing_a_session_on_a_draft_is_allowed_and_the_next_run_shows_it(app)
     client_pays(carla, "90.00", dt.date(2026, 10, 9))
     db.session.commit()
     run(OCTOBER)
+    draft_id = overview(OCTOBER)["Lucía Torres"].statement_id
+    created_at = db.session.get(PayoutStatement, draft_id).created_at
 
     appointment = carla_9.appointment
     appointment.starts_at = from_local(dt.datetime(2026, 10, 10, 10, 0))
@@ -414,6 +419,9 @@ def test_changing_a_session_on_a_draft_is_allowed_and_the_next_run_shows_it(app)
     save_appointment(db.session, appointment=ben_12.appointment)
     db.session.commit()
     run(OCTOBER)
+    db.session.expire_all()
+    draft = db.session.get(PayoutStatement, draft_id)  # the same draft, refreshed
+    assert draft.created_at == created_at < draft.refreshed_at
     detail = detail_of(OCTOBER, "Lucía Torres")
     assert [(line[0].day, line[6]) for line in paid_lines(detail)] == [(10, D("36.00"))]
     assert held_lines(detail) == [(dt.date(2026, 10, 12), "Ben", None, D("200.00"), "uninvoiced", D("80.00"))]
