@@ -730,15 +730,26 @@ def row_counts(engine) -> dict[str, int]:
 
 
 def timed(func: Callable[[], object], repeat: int, session) -> tuple[float, object]:
-    """Median milliseconds of `repeat` runs after one warm-up, each in a transaction of its own."""
-    result = func()
-    session.rollback()
-    times = []
-    for _ in range(repeat):
-        ms, result = elapsed_ms(func)
-        times.append(ms)
+    """The best milliseconds of `repeat` runs after one warm-up, each in a transaction of its own,
+    and what the last returned."""
+    return timed_together([func], repeat, session)[0]
+
+
+def timed_together(funcs: list[Callable[[], object]], repeat: int, session) -> list[tuple[float, object]]:
+    """`timed` for each function (a figure and its bare SQL), the functions taking turns run by run,
+    so that a machine slowing down or speeding up weighs on each alike: timed one after the other, a
+    figure and its bare SQL came out 40 % apart in one run and 3 % in the next on this shared machine."""
+    results: list[object] = []
+    for func in funcs:
+        results.append(func())
         session.rollback()
-    return best(times), result
+    times: list[list[float]] = [[] for _ in funcs]
+    for _ in range(repeat):
+        for index, func in enumerate(funcs):
+            ms, results[index] = elapsed_ms(func)
+            times[index].append(ms)
+            session.rollback()
+    return [(best(side), result) for side, result in zip(times, results, strict=True)]
 
 
 def run(app, args: argparse.Namespace) -> list[Result]:
@@ -765,14 +776,15 @@ def run(app, args: argparse.Namespace) -> list[Result]:
     def month_sql():
         return bare(MONTH_SESSIONS_SQL, start=start, end=end)(), bare(MONTH_AMOUNTS_SQL, start=start, end=end)()
 
-    ms, totals = timed(lambda: stats.month_totals(session, month), args.repeat, session)
-    bare_ms, (sessions_rows, amount_rows) = timed(month_sql, args.repeat, session)
-    results.append(Result("stats.month_totals", ms, bare_ms, check_month(totals, sessions_rows, amount_rows)))
-
     from admin_app.services.reports import summaries as reports
 
-    ms, _ = timed(lambda: reports.monthly_report(session, month), args.repeat, session)
-    results.append(Result("reports.monthly_report (JSON dict)", ms, bare_ms))
+    (ms, totals), (report_ms, _), (bare_ms, (sessions_rows, amount_rows)) = timed_together(
+        [lambda: stats.month_totals(session, month), lambda: reports.monthly_report(session, month), month_sql],
+        args.repeat,
+        session,
+    )
+    results.append(Result("stats.month_totals", ms, bare_ms, check_month(totals, sessions_rows, amount_rows)))
+    results.append(Result("reports.monthly_report (JSON dict)", report_ms, bare_ms))
 
     y_start, y_end = stats.month_bounds(today.year)[0], stats.month_bounds(today.year)[12]
 
@@ -786,8 +798,9 @@ def run(app, args: argparse.Namespace) -> list[Result]:
             bare(YEAR_NPS_SQL, first_month=f"{today.year}-01", last_month=f"{today.year}-12")(),
         )
 
-    ms, months = timed(lambda: stats.year_figures(session, today.year), args.repeat, session)
-    year_bare_ms, year_rows = timed(year_sql, args.repeat, session)
+    (ms, months), (year_bare_ms, year_rows) = timed_together(
+        [lambda: stats.year_figures(session, today.year), year_sql], args.repeat, session
+    )
     window = {"zone": zone.key, "start": y_start, "end": y_end}
     from_history = bare(YEAR_NEW_SQL.format(firsts=FIRSTS_FROM_HISTORY_SQL), **window)()
     kept = "" if from_history == year_rows[2] else " MISMATCH (first_attended_at against the history)"
@@ -799,8 +812,9 @@ def run(app, args: argparse.Namespace) -> list[Result]:
         results.append(Result("stats.session_lines", note="skipped: no session last month"))
     else:
         lines_bare = bare(SESSION_LINES_SQL, start=start, end=end, therapist=busiest.therapist_id)
-        ms, lines = timed(lambda: stats.session_lines(session, month, busiest.therapist_id), args.repeat, session)
-        lines_bare_ms, rows = timed(lines_bare, args.repeat, session)
+        (ms, lines), (lines_bare_ms, rows) = timed_together(
+            [lambda: stats.session_lines(session, month, busiest.therapist_id), lines_bare], args.repeat, session
+        )
         note = f"{len(lines)} lines" + ("" if len(lines) == len(rows) else " MISMATCH")
         results.append(Result("stats.session_lines (busiest therapist)", ms, lines_bare_ms, note))
         results.append(pdf_result(app, session, args, month, busiest.therapist_id))
@@ -881,8 +895,14 @@ def authorizations_result(session, args, today: dt.date) -> Result:
         authorizations = importlib.import_module("admin_app.services.billing.authorizations")
     except ImportError:
         return Result(name, note="skipped: no services.billing.authorizations")
-    ms, rows = timed(lambda: authorizations.authorization_rows(session, today=today), args.repeat, session)
-    bare_ms, bare_rows = timed(lambda: session.execute(sa.text(AUTHORIZATIONS_SQL)).all(), args.repeat, session)
+    (ms, rows), (bare_ms, bare_rows) = timed_together(
+        [
+            lambda: authorizations.authorization_rows(session, today=today),
+            lambda: session.execute(sa.text(AUTHORIZATIONS_SQL)).all(),
+        ],
+        args.repeat,
+        session,
+    )
     same = [(row.id, row.counts.scheduled, row.counts.used, row.counts.billed) for row in rows] == [
         (row.id, row.scheduled, row.used, row.billed) for row in bare_rows
     ]
@@ -908,9 +928,12 @@ def caseload_results(app, session, args, today: dt.date) -> list[Result]:
         "low": app.config["AUTHORIZATION_LOW_SESSIONS"],
         "days": app.config["AUTHORIZATION_EXPIRY_DAYS"],
     }
-    ms, found = timed(lambda: caseload.caseloads(session, today=today, now=now), args.repeat, session)
     every_sql = sa.text(CASELOAD_SQL.format(**CASELOAD_EVERY))
-    bare_ms, rows = timed(lambda: session.execute(every_sql, params).all(), args.repeat, session)
+    (ms, found), (bare_ms, rows) = timed_together(
+        [lambda: caseload.caseloads(session, today=today, now=now), lambda: session.execute(every_sql, params).all()],
+        args.repeat,
+        session,
+    )
 
     def figures(line):
         current = line.authorization
@@ -1016,8 +1039,14 @@ def room_use_results(app, session, args, today: dt.date) -> list[Result]:
         "padded_end": end + dt.timedelta(days=2),
     }
     with bench_reservations(session, zone, months) as count:
-        ms, use = timed(lambda: room_use.room_use(session, months[0], months[-1]), args.repeat, session)
-        bare_ms, rows = timed(lambda: session.execute(sa.text(ROOM_USE_SQL), params).all(), args.repeat, session)
+        (ms, use), (bare_ms, rows) = timed_together(
+            [
+                lambda: room_use.room_use(session, months[0], months[-1]),
+                lambda: session.execute(sa.text(ROOM_USE_SQL), params).all(),
+            ],
+            args.repeat,
+            session,
+        )
         client = admin_client(app)
         screen = "GET /admin/reports/room-use/ (12 months)"
         url = f"/admin/reports/room-use/?from={months[0]}&to={months[-1]}"
@@ -1444,8 +1473,9 @@ def pdf_result(app, session, args, month, therapist_id: int) -> Result:
     def bare():
         return subprocess.run(pdf.command(html), input=html.encode("utf-8"), capture_output=True, check=True).stdout
 
-    ms, document = timed(lambda: render(session, month, therapist_id, language=language), args.repeat, session)
-    bare_ms, bare_pdf = timed(bare, args.repeat, session)
+    (ms, document), (bare_ms, bare_pdf) = timed_together(
+        [lambda: render(session, month, therapist_id, language=language), bare], args.repeat, session
+    )
     return Result(name, ms, bare_ms, f"{len(document.content) // 1024} KiB, bare PDF {len(bare_pdf) // 1024} KiB")
 
 
@@ -1595,9 +1625,15 @@ def new_clients_result(session, args, month) -> Result:
     from admin_app.services.reports import summaries as reports
 
     start, end = month.utc_range()
-    ms, found = timed(lambda: reports.new_clients(session, month.first_day, month.last_day), args.repeat, session)
     bare = sa.text(NEW_CLIENTS_SQL.format(firsts=FIRSTS_SQL))
-    bare_ms, rows = timed(lambda: session.execute(bare, {"start": start, "end": end}).all(), args.repeat, session)
+    (ms, found), (bare_ms, rows) = timed_together(
+        [
+            lambda: reports.new_clients(session, month.first_day, month.last_day),
+            lambda: session.execute(bare, {"start": start, "end": end}).all(),
+        ],
+        args.repeat,
+        session,
+    )
     from_history = sa.text(NEW_CLIENTS_SQL.format(firsts=FIRSTS_FROM_HISTORY_SQL))
     same = [(c.name, c.first_session, c.first_therapist) for c in found] == [
         (name, to_local(first_at).date(), therapist) for name, first_at, therapist in rows
