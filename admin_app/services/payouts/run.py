@@ -110,15 +110,14 @@ def payout_run(
     ensure_begun(month)
     progress(0, RUN_STEPS)
     locking.serialize(session, RUN_LOCK)
-    session.add(PayoutRun(month=str(month), created_by_id=user_id))
-    session.flush()
+    run_id = session.scalar(insert(PayoutRun).values(month=str(month), created_by_id=user_id).returning(PayoutRun.id))
     shape, params = _shape(), _params(session, month)
     opened = _open_drafts(session, month)
     _refuse_without_terms(session, shape, params)  # the candidates are those of therapists with a draft
     progress(1, RUN_STEPS)
     # Core, not the ORM: given to an ORM insert, `params` would be rows to insert.
     session.connection().execute(_lines_insert(*shape), params)
-    _record_opened(session, opened, _drop_empty_drafts(session, month))
+    _record_creations(session, run_id, opened, _drop_empty_drafts(session, month))
     progress(RUN_STEPS, RUN_STEPS)
     return _summary(session, month)
 
@@ -317,7 +316,7 @@ def _open_drafts(session: Session, month: Month) -> list[int]:
     sent and paid statements are left as they are. The refreshed drafts lose their lines, which the
     run writes anew. Then the lines join their therapist's draft in one statement, the drafts left
     without a line go (`_drop_empty_drafts`), and the creation of the rest is recorded
-    (`_record_opened`). The new drafts' ids."""
+    (`_record_creations`). The new drafts' ids."""
     now = utcnow()
     columns = {
         "therapist_id": Therapist.id,
@@ -343,11 +342,11 @@ def _open_drafts(session: Session, month: Month) -> list[int]:
     return [draft.id for draft in drafts if draft.new]
 
 
-def _record_opened(session: Session, opened: list[int], dropped: set[int]) -> None:
-    """The creation of the drafts `_open_drafts` opened and `_drop_empty_drafts` left."""
-    ids = sorted(set(opened) - dropped)
-    if ids:
-        bulk.record_creations(session, bulk.audit_stamp(), PayoutStatement.__tablename__, ids)
+def _record_creations(session: Session, run_id: int, opened: list[int], dropped: set[int]) -> None:
+    """The creation of the run and of the drafts `_open_drafts` opened and `_drop_empty_drafts` left,
+    in one audit write."""
+    drafts = [(PayoutStatement.__tablename__, draft_id) for draft_id in sorted(set(opened) - dropped)]
+    bulk.record_created(session, bulk.audit_stamp(), [(PayoutRun.__tablename__, run_id), *drafts])
 
 
 @functools.lru_cache(maxsize=16)

@@ -117,7 +117,12 @@ def _arrays(session: Session, model, rows: list[dict], *, for_insert: bool, rend
 
 def record_creations(session: Session, stamp: dict, entity: str, ids: list[int]) -> None:
     """One CREATE event per new record, as the listener writes them (no fields), chained."""
-    _record(session, stamp, AuditAction.CREATE, [(entity, id_, []) for id_ in ids])
+    record_created(session, stamp, [(entity, id_) for id_ in ids])
+
+
+def record_created(session: Session, stamp: dict, records: list[tuple[str, int]]) -> None:
+    """`record_creations` of records of several kinds (entity, id), in their order, in one write."""
+    _record(session, stamp, AuditAction.CREATE, [(entity, id_, []) for entity, id_ in records])
 
 
 def update_by_id(session: Session, model, changes: list[tuple[int, dict]]) -> None:

@@ -17,7 +17,15 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from admin_app.extensions import db
-from admin_app.models import CompensationTerms, PaymentMethod, PayoutLine, PayoutStatement
+from admin_app.models import (
+    AuditAction,
+    AuditEvent,
+    CompensationTerms,
+    PaymentMethod,
+    PayoutLine,
+    PayoutRun,
+    PayoutStatement,
+)
 from admin_app.services.billing import payments
 from admin_app.services.payouts import statements
 from admin_app.services.payouts.run import payout_run
@@ -60,6 +68,14 @@ def october(app):
     return lucia, carla_9
 
 
+def created() -> list[tuple[str, int]]:
+    """The payout runs and statements whose creation the audit trail holds, in its order."""
+    events = select(AuditEvent.entity, AuditEvent.entity_id).where(
+        AuditEvent.action == AuditAction.CREATE, AuditEvent.entity.in_(["payout_run", "payout_statement"])
+    )
+    return [tuple(row) for row in db.session.execute(events.order_by(AuditEvent.id))]
+
+
 @pytest.mark.parametrize("clock", ["2026-12-05T15:00Z"], indirect=True)
 def test_october_then_november(october):
     lucia, _ = october
@@ -75,9 +91,13 @@ def test_october_then_november(october):
         (9, D("90.00"), D("36.00")),
     ]
     assert [(line.date_of_service.day, line.held_reason) for line in detail.held_lines] == [(8, "invoiced")]
-    # Run again: the same figures, nothing doubled.
+    [first_run] = db.session.scalars(select(PayoutRun.id)).all()
+    assert created() == [("payout_run", first_run), ("payout_statement", row.statement_id)]
+    # Run again: the same figures, nothing doubled; the run recorded, its draft refreshed, not made.
     payout_run(db.session, OCTOBER)
     db.session.commit()
+    second_run = db.session.scalar(select(func.max(PayoutRun.id)))
+    assert created()[2:] == [("payout_run", second_run)] and second_run != first_run
     assert statements.month_overview(db.session, OCTOBER)[0].earned == {"PEN": D("84.00")}
     assert statements.approve(db.session, [row.statement_id]) == 1
     db.session.commit()
