@@ -156,12 +156,8 @@ def payouts_start(session: Session) -> Month | None:
 
 def drafts_of(month: Month) -> Select:
     """The ids of `month`'s draft statements."""
-    return _drafts(str(month))
-
-
-def _drafts(month: str | BindParameter) -> Select:
     return select(PayoutStatement.id).where(
-        PayoutStatement.month == month, PayoutStatement.status == PayoutStatus.DRAFT
+        PayoutStatement.month == str(month), PayoutStatement.status == PayoutStatus.DRAFT
     )
 
 
@@ -313,10 +309,11 @@ def _refuse_without_terms(session: Session, shape: _Shape, params: dict) -> None
 def _open_drafts(session: Session, month: Month) -> list[int]:
     """Every therapist's draft of `month`, in one statement (an upsert): a new draft, unaudited, for
     each therapist without a statement of it, and the drafts already there refreshed now; approved,
-    sent and paid statements are left as they are. The refreshed drafts lose their lines, which the
-    run writes anew. Then the lines join their therapist's draft in one statement, the drafts left
-    without a line go (`_drop_empty_drafts`), and the creation of the rest is recorded
-    (`_record_creations`). The new drafts' ids."""
+    sent and paid statements are left as they are (a draft is new when it was created and refreshed
+    at one instant: this run's). The refreshed drafts lose their lines, which the run writes anew.
+    Then the lines join their therapist's draft in one statement, the drafts left without a line go
+    (`_drop_empty_drafts`), and the creation of the rest is recorded (`_record_creations`). The new
+    drafts' ids."""
     now = utcnow()
     columns = {
         "therapist_id": Therapist.id,
