@@ -99,7 +99,11 @@ def _changes(row: dict) -> list:
 
 
 def chain_hash(previous: str, row: dict) -> str:
-    return hashlib.sha256(previous.encode() + canonical_fields(row)).hexdigest()
+    return _next_hash(previous, canonical_fields(row))
+
+
+def _next_hash(previous: str, canonical: bytes) -> str:
+    return hashlib.sha256(previous.encode() + canonical).hexdigest()
 
 
 class _Framing:
@@ -139,7 +143,7 @@ def chain_rows(session: Session, rows: Sequence[dict]) -> list[dict]:
     framing = _Framing()
     chained = []
     for row in rows:
-        head = hashlib.sha256(head.encode() + framing.canonical(row)).hexdigest()
+        head = _next_hash(head, framing.canonical(row))
         chained.append({**row, "chain_hash": head})
     session.info[_HEAD] = head
     return chained

@@ -109,9 +109,9 @@ def charges_query(
     payer's or the client's id), by start.
 
     `since`/`until` are local dates of service, both included; `before` an instant (or a bound
-    parameter: a statement built once for any month), the start excluded; `payer_id` keeps the charges billed
-    to that payer (so never a missed-session fee); `billed_to` keeps one kind of bill-to; `client_ids`
-    keeps those clients' charges (a list, so the database reads them by index).
+    parameter: a statement built once for any month), the start excluded; `payer_id` keeps the
+    charges billed to that payer (so never a missed-session fee); `billed_to` keeps one kind of
+    bill-to; `client_ids` keeps those clients' charges (a list, so the database reads them by index).
     """
     amount = _amount_cents(missed_percent)
     # With no missed-session fee only attended participants give a charge (`_gives_a_charge`): the

@@ -116,7 +116,7 @@ def payout_run(
     _refuse_without_terms(session, shape, params)  # the candidates are those of therapists with a draft
     progress(1, RUN_STEPS)
     # Core, not the ORM: given to an ORM insert, `params` would be rows to insert.
-    session.connection().execute(_lines_insert(*shape), params)
+    session.connection().execute(_lines_insert(shape), params)
     _record_creations(session, run_id, opened, _drop_empty_drafts(session, month))
     progress(RUN_STEPS, RUN_STEPS)
     return _summary(session, month)
@@ -161,7 +161,7 @@ def drafts_of(month: Month) -> Select:
     )
 
 
-def _past_draft(month: str | BindParameter) -> Select:
+def _past_draft(month: str) -> Select:
     """The therapists whose statement of `month` is approved, sent or paid: the run leaves them be."""
     return select(PayoutStatement.therapist_id).where(
         PayoutStatement.month == month, PayoutStatement.status != PayoutStatus.DRAFT
@@ -209,9 +209,6 @@ class _Shape:
     zone: str
     currencies: tuple[str, ...]
 
-    def __iter__(self):
-        return iter(dataclasses.astuple(self))
-
 
 def _shape() -> _Shape:
     config = current_app.config
@@ -224,20 +221,20 @@ def _shape() -> _Shape:
 
 
 @functools.lru_cache(maxsize=16)
-def _candidates(waits: bool, missed_percent: Decimal, zone: str, currencies: tuple[str, ...]) -> Subquery:
+def _candidates(shape: _Shape) -> Subquery:
     """Every charge the month's drafts hold, one row each: therapist_id, participant_id, starts_at,
     client_id, payer_id, currency, amount_cents, collected_cents, ready (a paid line, else held),
-    state, the terms and earning_cents. `zone` and `currencies` are read from the settings where
-    used; they are arguments so that the cache keeps a statement per setting."""
+    state, the terms and earning_cents. The zone and currencies are read from the settings where
+    used; `shape` holds them so that the cache keeps a statement per setting."""
     positions = ledger.charge_positions_query(
-        missed_percent=missed_percent,
+        missed_percent=shape.missed_percent,
         before=_END_AT,
         applied_through=_CUT_OFF,
-        participant_ids=_concerned(waits),
+        participant_ids=_concerned(shape.waits),
     ).subquery("position")
     p = positions.c
     from_start = p.starts_at >= _START_AT
-    if waits:
+    if shape.waits:
         ready = or_(p.paid_on.is_not(None), p.billed_cents <= 0)
         collected = case((p.paid_cents > p.billed_cents, p.billed_cents), (ready, p.paid_cents), else_=0)
         concerned = or_(from_start, and_(p.paid_on.is_not(None), p.paid_on >= _START))
@@ -295,7 +292,7 @@ def _refuse_without_terms(session: Session, shape: _Shape, params: dict) -> None
     ).all()
     if not without:
         return
-    candidates = _candidates(*shape).c
+    candidates = _candidates(shape).c
     concerned = select(candidates.therapist_id).where(candidates.therapist_id.in_(without))
     names = session.scalars(
         select(Therapist.full_name).where(Therapist.id.in_(concerned)).order_by(Therapist.full_name), params
@@ -347,7 +344,7 @@ def _record_creations(session: Session, run_id: int, opened: list[int], dropped:
 
 
 @functools.lru_cache(maxsize=16)
-def _lines_insert(waits: bool, missed_percent: Decimal, zone: str, currencies: tuple[str, ...]) -> Insert:
+def _lines_insert(shape: _Shape) -> Insert:
     """The lines, each on its therapist's draft, in one `INSERT ... SELECT`: no row is read into Python.
     No audit event each: they are the run's output, rewritten by the next run; the run itself and the
     statements are recorded. The ids follow each therapist's charges by start.
@@ -355,7 +352,7 @@ def _lines_insert(waits: bool, missed_percent: Decimal, zone: str, currencies: t
     Each line finds its draft by the unique (therapist, month) index: drafts opened in the same
     transaction have no statistics yet, so a join to them was planned as one row and read the
     candidates again for each draft."""
-    c = _candidates(waits, missed_percent, zone, currencies).c
+    c = _candidates(shape).c
     held_reason = case(
         (c.ready, None), else_=case({state: reason.value for state, reason in _HELD_REASON.items()}, value=c.state)
     )
@@ -372,7 +369,7 @@ def _lines_insert(waits: bool, missed_percent: Decimal, zone: str, currencies: t
         "statement_id": draft,
         "participant_id": c.participant_id,
         "held": ~c.ready,
-        "date_of_service": local_date(c.starts_at, ZoneInfo(zone)),
+        "date_of_service": local_date(c.starts_at, ZoneInfo(shape.zone)),
         "client_id": c.client_id,
         "payer_id": c.payer_id,
         "currency": c.currency,
