@@ -31,7 +31,8 @@ MIN_LENGTH = 5
 
 def load_values(folder: Path) -> dict[str, str]:
     """{lower-cased value: field} of every recorded value long enough to search for; a phone also
-    as its national number (`987650022` of `+51987650022`), as a log or an SMS gateway may write it."""
+    without its plus (`51987650022`) and as its national number (`987650022` of `+51987650022`),
+    as a log or an SMS gateway may write it."""
     path = folder / VALUES_FILE
     values = {}
     if path.exists():
@@ -50,9 +51,10 @@ def _forms(field: str, value: str) -> list[str]:
     if field != "phone":
         return [value]
     try:
-        return [value, str(phonenumbers.parse(value).national_number)]
+        number = phonenumbers.parse(value)
     except phonenumbers.NumberParseException:
         return [value]
+    return [value, f"{number.country_code}{number.national_number}", str(number.national_number)]
 
 
 def _readable(raw: bytes) -> bytes:
@@ -85,7 +87,20 @@ def redis_texts(connection, keys: Iterable[bytes] | None = None) -> Iterator[tup
 
 def found_in(text: bytes, values: dict[str, str]) -> list[str]:
     lowered = text.decode("utf-8", errors="replace").lower()
-    return [f"{field} {value!r}" for value, field in values.items() if value in lowered]
+    return [f"{field} {value!r}" for value, field in values.items() if _stands_alone(value, lowered)]
+
+
+def _stands_alone(value: str, text: str) -> bool:
+    """Whether `value` occurs in `text` as a token of its own: with no letter or digit just before
+    or after it. A national ID such as `ab-99` is otherwise found inside random identifiers (an RQ
+    job id `...48ab-99f1...`), which would fail a clean run by chance."""
+    start = text.find(value)
+    while start != -1:
+        end = start + len(value)
+        if not (start and text[start - 1].isalnum()) and not (end < len(text) and text[end].isalnum()):
+            return True
+        start = text.find(value, start + 1)
+    return False
 
 
 def scan(folder: Path, redis_url: str | None = None, out=sys.stdout) -> int:

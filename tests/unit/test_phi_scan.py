@@ -40,7 +40,7 @@ def scanned(folder: Path, redis_url: str | None = None) -> tuple[int, str]:
 def test_a_clean_log_passes_and_says_what_it_read(tmp_path):
     status, report = scanned(folder_with_values(tmp_path))
     assert status == 0, report
-    assert "1 files, 0 Redis keys read; 5 client values looked for" in report
+    assert "1 files, 0 Redis keys read; 6 client values looked for" in report
 
 
 def test_a_name_in_a_log_fails_naming_the_file_and_the_field(tmp_path):
@@ -94,6 +94,27 @@ def test_a_phone_written_without_its_country_code_fails(tmp_path):
     assert "phone '900000777'" in report
 
 
+def test_a_phone_written_without_its_plus_fails(tmp_path):
+    status, report = scanned(folder_with_values(tmp_path, "SMS to=51900000777 queued\n"))
+    assert status == 1
+    assert "phone '51900000777'" in report
+
+
+def test_a_value_inside_a_longer_identifier_is_not_that_value(tmp_path):
+    """CI once failed on a clean run: a test client's national ID `ab-99` was found inside an RQ job
+    id. A value is found where it stands alone, wherever it sits in a line."""
+    folder = folder_with_values(tmp_path, "rq:job:5c1e40ab-99f1-4d2a-8b3e-0a1b2c3d4e5f started\n")
+    with (folder / VALUES_FILE).open("a") as values:
+        values.write(json.dumps({"field": "national_id", "value": "ab-99"}) + "\n")
+    assert scanned(folder)[0] == 0
+
+    (folder / "worker.log").write_text("lookup failed for AB-99: unknown\nid=ab-99\n")
+    status, report = scanned(folder)
+    assert status == 1
+    assert report.count("national_id 'ab-99'") == 1  # once per file, in worker.log
+    assert "worker.log: national_id 'ab-99'" in report
+
+
 def test_the_command_line_exits_non_zero_on_a_finding(tmp_path):
     folder = folder_with_values(tmp_path, "reminder sent to +51900000777\n")
     done = subprocess.run(
@@ -111,4 +132,4 @@ def test_a_one_word_name_is_an_ordinary_word_and_not_looked_for(tmp_path):
     status, report = scanned(folder)
 
     assert status == 0, report
-    assert "5 client values looked for" in report  # the one-word name is not among them
+    assert "6 client values looked for" in report  # the one-word name is not among them
