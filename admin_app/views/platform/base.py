@@ -38,6 +38,7 @@ from admin_app.views.platform.formatting import (
     ModelConverter,
     wall_time,
 )
+from admin_app.views.platform.keyset import KeysetPages
 from admin_app.views.platform.row_actions import once_per_page
 from admin_app.views.platform.search import SearchInBody
 
@@ -156,7 +157,7 @@ class RoleRequired:
         abort(403)
 
 
-class PracticeModelView(SearchInBody, CountsOnDemand, StreamedExport, RoleRequired, ModelView):
+class PracticeModelView(SearchInBody, CountsOnDemand, KeysetPages, StreamedExport, RoleRequired, ModelView):
     """A Flask-Admin screen whose saves and deletes go through a service rule.
 
     `prepare` (session, model) normalises and checks a record before it is saved;
