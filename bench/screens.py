@@ -46,6 +46,7 @@ from stopwatch import best, elapsed_ms  # bench/stopwatch.py, next to this file
 SCREEN_LIMIT = 2.0
 EXPORT_LIMIT = 2.0
 EXPORT_SMALL_ROWS = 1000
+DEEP_PAGES = 100  # a list of more pages is read at its middle page too, as its next link reaches it
 EXPORT_LISTS = 2  # the biggest lists (by rows) whose CSV export is measured: a traced export is slow
 EMPTY_THERAPIST_EMAIL = "bench-empty-therapist@example.com"
 # Flask-Admin's own endpoints that are no screen of their own (or are measured apart: the exports),
@@ -120,6 +121,10 @@ def model_screens(session, view, area: str) -> list[Screen]:
     index = url_for(f"{view.endpoint}.index_view")
     create = url_for(f"{view.endpoint}.create_view") if view.can_create else None
     screens = [Screen(f"{area} {index} (list)", area, index, index, list_sql(session, view))]
+    deep = deep_page(session, view, index)
+    if deep is not None:
+        url, bare = deep
+        screens.append(Screen(f"{area} {url} (list, middle page by its next link)", area, url, url, bare))
     if view.can_view_details:
         record_id = busy_record(session, view)
         if record_id is not None:
@@ -230,7 +235,10 @@ def many_rows(session, model, relations: list[str], ids: list):
         session.execute(statement).all()
 
 
-def list_sql(session, view) -> Callable[[], object]:
+def list_sql(session, view, after=None) -> Callable[[], object]:
+    """A list's page: the first, or the one after the row `after` (by keyset: that row's values of
+    the default order read by its id, as the page's link gives only the id, then the rows past them
+    by a row comparison, which PostgreSQL bounds by the index of the first column)."""
     model = view.model
     joins, many = shown_relations(model, [name for name, _label in view._list_columns])
     statement, by_class = joined_select(model, joins)
@@ -240,13 +248,40 @@ def list_sql(session, view) -> Callable[[], object]:
         statement, count = statement.where(where), count.where(where)
     statement = statement.order_by(*default_order(view, by_class)).limit(view.page_size)
     pk = model.__mapper__.primary_key[0]
+    order = view.keyset_order() if after is not None else None
+    columns = sa.tuple_(*(attr for attr, _desc in order or ()))
+    anchor = sa.select(*columns.clauses).where(pk == after)
 
     def bare():
         session.execute(count).scalar_one()
-        rows = session.execute(statement).all()
+        page = statement
+        if order:
+            values = sa.tuple_(*session.execute(anchor).one())
+            page = page.where(columns < values if order[0][1] else columns > values)
+        rows = session.execute(page).all()
         many_rows(session, model, many, [row._mapping[pk] for row in rows])
 
     return bare
+
+
+def deep_page(session, view, index: str) -> tuple[str, Callable[[], object]] | None:
+    """The URL of a long list's middle page as its next link gives it (`page=N&after=<id>`, read by
+    keyset) and its bare SQL; None for a list of fewer than DEEP_PAGES pages or one not paged by keyset
+    (an order mixing directions is not either: a row comparison holds one direction)."""
+    order = view.keyset_order()
+    if order is None or len({desc for _attr, desc in order}) != 1:
+        return None
+    where = row_filter(view)
+    count = sa.select(sa.func.count()).select_from(view.model)
+    rows = session.scalar(count if where is None else count.where(where))
+    if rows < DEEP_PAGES * view.page_size:
+        return None
+    page = rows // 2 // view.page_size
+    pk = view.model.__mapper__.primary_key[0]
+    preceding = sa.select(pk).order_by(*(attr.desc() if desc else attr.asc() for attr, desc in order))
+    preceding = (preceding if where is None else preceding.where(where)).offset(page * view.page_size - 1).limit(1)
+    after = session.scalar(preceding)
+    return f"{index}?page={page}&after={after}", list_sql(session, view, after)
 
 
 def details_sql(session, view, record_id) -> Callable[[], object]:
