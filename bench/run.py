@@ -32,6 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
+from screen_sql import HOME_STAFF_SQL, HOME_TASKS_SQL  # bench/screen_sql.py, next to this file
 from stopwatch import best, elapsed_ms  # bench/stopwatch.py, next to this file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -419,31 +420,9 @@ ORDER BY i.payer_id NULLS FIRST, i.client_id NULLS FIRST, i.currency
 """
 
 
-# The admin home (views.tasks.home): the open tasks not snoozed (with client, therapist, assignee and,
-# for a reservation's task, its room, site and hours; the page's HOME_LIMIT and one to know there are
-# more), the active staff the assign lists offer, the day's counts, and the open Bad Fit entries with
-# their client and therapist.
-HOME_TASKS_SQL = """
-SELECT t.id, t.kind, t.subject, t.params, t.title, t.client_id, c.full_name, c.client_number, th.full_name,
-       t.assigned_to_id, u.email, t.opened_on, t.snoozed_until, t.status, t.note,
-       s.name, r.name, rr.weekday, rr.starts_time, rr.ends_time
-FROM admin_task t
-LEFT JOIN client c ON c.id = t.client_id
-LEFT JOIN therapist th ON th.id = t.therapist_id
-LEFT JOIN app_user u ON u.id = t.assigned_to_id
-LEFT JOIN room_reservation rr ON t.kind = 'reservation_low_use' AND CAST(rr.id AS varchar) = t.subject
-LEFT JOIN room r ON r.id = rr.room_id
-LEFT JOIN site s ON s.id = r.site_id
-WHERE t.status = 'open' AND (t.snoozed_until IS NULL OR t.snoozed_until <= :today)
-ORDER BY t.opened_at, t.id
-LIMIT :limit
-"""
-HOME_STAFF_SQL = """
-SELECT u.id, u.email FROM app_user u
-WHERE u.active AND EXISTS (SELECT 1 FROM roles_users ur JOIN app_role ro ON ro.id = ur.role_id
-                           WHERE ur.user_id = u.id AND ro.name = 'admin')
-ORDER BY u.email
-"""
+# The admin home (views.tasks.home): the open tasks not snoozed and the staff the assign lists offer
+# (HOME_TASKS_SQL, HOME_STAFF_SQL: bench/screen_sql.py, which the tasks page shares), the day's counts,
+# and the open Bad Fit entries with their client and therapist.
 HOME_COUNTS_SQL = """
 SELECT (SELECT count(*) FROM appointment WHERE starts_at >= :start AND starts_at < :end AND status <> 'cancelled'),
        (SELECT count(*) FROM outbound_message WHERE status IN ('queued', 'held', 'failed')),

@@ -129,8 +129,111 @@ def book_month(session) -> tuple[Callable[[], object], str]:
     return bare, f"MISMATCH: {differ} of {len(shown)} days differ" if differ else f"{len(days)} days checked"
 
 
+# The open tasks not snoozed, oldest first (services/tasks/work.py `task_rows`), with client, therapist,
+# assignee and, for a reservation's task, its room, site and hours; and the active staff the assign
+# lists offer. The admin home shows the first HOME_LIMIT (bench/run.py), the tasks page LIST_LIMIT.
+HOME_TASKS_SQL = """
+SELECT t.id, t.kind, t.subject, t.params, t.title, t.client_id, c.full_name, c.client_number, th.full_name,
+       t.assigned_to_id, u.email, t.opened_on, t.snoozed_until, t.status, t.note,
+       s.name, r.name, rr.weekday, rr.starts_time, rr.ends_time
+FROM admin_task t
+LEFT JOIN client c ON c.id = t.client_id
+LEFT JOIN therapist th ON th.id = t.therapist_id
+LEFT JOIN app_user u ON u.id = t.assigned_to_id
+LEFT JOIN room_reservation rr ON t.kind = 'reservation_low_use' AND CAST(rr.id AS varchar) = t.subject
+LEFT JOIN room r ON r.id = rr.room_id
+LEFT JOIN site s ON s.id = r.site_id
+WHERE t.status = 'open' AND (t.snoozed_until IS NULL OR t.snoozed_until <= :today)
+ORDER BY t.opened_at, t.id
+LIMIT :limit
+"""
+HOME_STAFF_SQL = """
+SELECT u.id, u.email FROM app_user u
+WHERE u.active AND EXISTS (SELECT 1 FROM roles_users ur JOIN app_role ro ON ro.id = ur.role_id
+                           WHERE ur.user_id = u.id AND ro.name = 'admin')
+ORDER BY u.email
+"""
+
+
+def tasks(session) -> tuple[Callable[[], object], str]:
+    """The tasks page with its default filter (open, not snoozed): its LIST_LIMIT tasks and one more
+    (to know there are more) and the staff, checked task by task against `task_rows`."""
+    from admin_app.services.platform import clinic_time
+    from admin_app.services.tasks import work
+    from admin_app.views.tasks.tasks import LIST_LIMIT
+
+    params = {"today": clinic_time.today(), "limit": LIST_LIMIT + 1}
+
+    def bare():
+        return session.execute(sa.text(HOME_TASKS_SQL), params).all(), session.execute(sa.text(HOME_STAFF_SQL)).all()
+
+    rows, staff = bare()
+    shown = work.task_rows(session, today=params["today"], limit=params["limit"])
+    same = [row.id for row in shown] == [row.id for row in rows] and work.staff_choices(session) == [
+        tuple(row) for row in staff
+    ]
+    session.rollback()
+    return bare, f"{len(rows)} tasks checked" if same else "MISMATCH: the tasks or the staff differ"
+
+
+# The book's week (services/scheduling/agenda.py `agenda`): every appointment of the week with its
+# therapist and room, then their participants and clients (BOOK_PARTICIPANTS_SQL); the active
+# therapists' count (a practice too wide for a week of everyone opens on its first site) and the sites.
+BOOK_WEEK_SQL = """
+SELECT a.*, (a.starts_at AT TIME ZONE :zone)::date AS day, t.full_name AS therapist, room.name AS room
+FROM appointment a JOIN therapist t ON t.id = a.therapist_id LEFT JOIN room ON room.id = a.room_id
+WHERE a.starts_at >= :start AND a.starts_at < :end {site}
+ORDER BY a.starts_at, a.id
+"""
+BOOK_WEEK_SITE = "AND (room.site_id = :site OR a.room_id IS NULL AND t.site_id = :site)"
+BOOK_WEEK_CHOICES_SQL = """
+SELECT (SELECT count(*) FROM therapist WHERE active) AS active, array(SELECT name FROM site ORDER BY name) AS sites
+"""
+
+
+def book_week(session) -> tuple[Callable[[], object], str]:
+    """The book as it opens: this week, of every therapist, or of the first site when the practice
+    is too wide (`too_wide`): BOOK_WEEK_SQL, checked day by day against `agenda`."""
+    from admin_app.services.platform import clinic_time
+    from admin_app.services.rooms.choices import site_filter_choices
+    from admin_app.services.scheduling.agenda import AgendaFilter, Span, agenda, period_of, too_wide
+
+    period = period_of(Span.WEEK, clinic_time.today())
+    sites = site_filter_choices(session)
+    filters = (
+        AgendaFilter(site_id=sites[0][0]) if sites and too_wide(session, filters=AgendaFilter()) else AgendaFilter()
+    )
+    statement = sa.text(BOOK_WEEK_SQL.format(site=BOOK_WEEK_SITE if filters.site_id else ""))
+    params = {
+        "zone": clinic_time.clinic_zone().key,
+        "start": clinic_time.day_start(period.first_day),
+        "end": clinic_time.day_start(period.last_day + dt.timedelta(days=1)),
+        **({"site": filters.site_id} if filters.site_id else {}),
+    }
+
+    def bare():
+        session.execute(sa.text(BOOK_WEEK_CHOICES_SQL)).one()
+        rows = session.execute(statement, params).all()
+        session.execute(sa.text(BOOK_PARTICIPANTS_SQL), {"ids": [row.id for row in rows]}).all()
+        return rows
+
+    days: dict[dt.date, list[int]] = {}
+    for row in bare():
+        days.setdefault(row.day, []).append(row.id)
+    shown = {
+        day: [a.id for a in appointments]
+        for day, appointments in agenda(session, period=period, filters=filters).items()
+    }
+    session.rollback()
+    differ = sum(1 for day in days.keys() | shown.keys() if days.get(day) != shown.get(day))
+    count = sum(len(ids) for ids in days.values())
+    return bare, f"MISMATCH: {differ} of {len(shown)} days differ" if differ else f"{count} appointments checked"
+
+
 # A URL with a query string is a screen of its own (a view of a rule the bench also reads bare).
 BARE: dict[str, Callable[..., tuple[Callable[[], object], str]]] = {
     "/admin/billing/ageing/": ageing,
     "/admin/book/?view=month": book_month,
+    "/admin/book/": book_week,
+    "/admin/tasks/": tasks,
 }
