@@ -4,7 +4,8 @@ plus a generic bare SQL of what it shows; and the CSV exports of the biggest lis
 The screens come from the app itself, so a screen added later is measured without editing this file:
 - each Flask-Admin list view (staff and portal): its list, the details of one busy record (the one
   with the most rows in its biggest one-to-many relation, among those the signed-in user may read)
-  and its create form;
+  and its create form; a list of more than DEEP_PAGES pages also at its middle page, as its next
+  link reaches it (by keyset);
 - every other GET rule under `/admin` or `/portal` that takes no argument (the screens that are no
   list view: the book, the reports, the caseloads...).
 Staff screens are read as the bench's admin, portal screens as the therapist with the most clients.
