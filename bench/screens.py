@@ -249,20 +249,22 @@ def list_sql(session, view, after=None) -> Callable[[], object]:
         statement, count = statement.where(where), count.where(where)
     statement = statement.order_by(*default_order(view, by_class)).limit(view.page_size)
     pk = model.__mapper__.primary_key[0]
-    order = view.keyset_order() if after is not None else None
-    columns = sa.tuple_(*(attr for attr, _desc in order or ()))
-    anchor = sa.select(*columns.clauses).where(pk == after)
 
     def bare():
         session.execute(count).scalar_one()
-        page = statement
-        if order:
-            values = sa.tuple_(*session.execute(anchor).one())
-            page = page.where(columns < values if order[0][1] else columns > values)
+        page = statement if after is None else statement.where(past_anchor(session, view.keyset_order(), pk, after))
         rows = session.execute(page).all()
         many_rows(session, model, many, [row._mapping[pk] for row in rows])
 
     return bare
+
+
+def past_anchor(session, order: list[tuple], pk, after):
+    """The rows past the row `after` in `order` (one direction): its values read by its id, then a
+    row comparison."""
+    columns = sa.tuple_(*(attr for attr, _desc in order))
+    values = sa.tuple_(*session.execute(sa.select(*columns.clauses).where(pk == after)).one())
+    return columns < values if order[0][1] else columns > values
 
 
 def deep_page(session, view, index: str) -> tuple[str, Callable[[], object]] | None:

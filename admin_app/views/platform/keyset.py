@@ -86,8 +86,8 @@ class KeysetPages:
         if anchor is not None and not anchor.after:
             data = data[::-1]
         if execute and data and sort_column is None and self.keyset_order() is not None:
-            ids = (self.get_pk_value(data[0]), self.get_pk_value(data[-1]))
-            g.setdefault("keyset_pages", {})[self.endpoint] = (page or 0, *ids)
+            shown = (page or 0, self.get_pk_value(data[0]), self.get_pk_value(data[-1]), self._get_list_extra_args())
+            g.setdefault("keyset_pages", {})[self.endpoint] = shown
         return count, data
 
     def _apply_pagination(self, query, page, page_size):
@@ -105,8 +105,8 @@ class KeysetPages:
         search, carry the id of the row they start after or end before."""
         extra = {key: value for key, value in view_args.extra_args.items() if key not in (AFTER_ARG, BEFORE_ARG)}
         shown = g.get("keyset_pages", {}).get(self.endpoint)
-        if shown is not None and view_args.page and _same_list(view_args, self._get_list_extra_args(), self):
-            page, first_id, last_id = shown
+        if shown is not None and view_args.page and _same_list(view_args, shown[3], self):
+            page, first_id, last_id, _current = shown
             if view_args.page == page + 1:
                 extra[AFTER_ARG] = last_id
             elif view_args.page == page - 1:
