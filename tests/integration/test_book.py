@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import Appointment, AppointmentStatus, Attendance, ClientLink, LinkKind, Modality
-from tests.factories import make_appointment, make_client, make_site, make_therapist
+from admin_app.models import Appointment, AppointmentKind, AppointmentStatus, Attendance, ClientLink, LinkKind, Modality
+from tests.factories import book, make_appointment, make_client, make_room, make_site, make_therapist
 from tests.pages import body, flashed, select_options, text_of
 from tests.queries import counted_queries
 
@@ -118,6 +118,22 @@ def test_the_month_view_from_this_week_is_this_month_with_today_marked(admin_cli
     assert heading == "Tue 1 Dec 2026 – Thu 31 Dec 2026"
     today = re.search(r'<td class="book-day today">\s*<a[^>]*>(\d+)</a>', month)
     assert today and today.group(1) == "3"
+
+
+def test_a_couples_session_shows_both_clients_in_the_order_added_its_room_and_a_link_to_it(admin_client):
+    rosa = make_therapist(full_name="Rosa Mendoza")
+    zoe, ana = make_client(rosa, full_name="Zoe Vargas"), make_client(rosa, full_name="Ana Quispe")
+    couple = book(rosa, [zoe, ana], lima(2026, 10, 14, 17, 0), kind=AppointmentKind.COUPLE, room=make_room("Sala 2"))
+    couple.participants[1].attendance = Attendance.NO_SHOW
+    db.session.commit()
+    shown = "17:00–17:50 Rosa Mendoza Zoe Vargas Attended , Ana Quispe No-show · On-site · Sala 2"
+
+    for view in ("week", "month"):
+        response = admin_client.get(f"/admin/book/?view={view}&date=2026-10-14")
+
+        assert entries(response) == [shown]
+        link = re.search(rf'data-appointment="{couple.id}">\s*<a href="([^"]+)"', body(response)).group(1)
+        assert "Zoe Vargas" in body(admin_client.get(html.unescape(link)))
 
 
 def test_the_query_count_does_not_grow_with_the_appointments_or_the_therapists(admin_client):

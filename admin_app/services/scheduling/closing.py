@@ -12,16 +12,16 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
-from admin_app.models import Appointment, AppointmentStatus, Attendance, Participant
+from admin_app.models import AppointmentStatus, Attendance
 from admin_app.models.base import utcnow
 from admin_app.services.platform.bounds import record_id
-from admin_app.services.scheduling.agenda import AgendaFilter, Span, agenda, period_of
+from admin_app.services.scheduling.agenda import AgendaFilter, Entry, EntryParticipant, Span, agenda, period_of
 from admin_app.services.scheduling.rules import mark_attended
 
 
 def still_expected(
     session: Session, *, day: dt.date, filters: AgendaFilter | None = None, now: dt.datetime | None = None
-) -> list[tuple[Appointment, list[Participant]]]:
+) -> list[tuple[Entry, list[EntryParticipant]]]:
     """The day's live appointments that started by `now` (and are among those `filters` show),
     each with its participants still expected, in start order; appointments with nobody expected
     are left out."""
