@@ -131,7 +131,7 @@ def book_month(session) -> tuple[Callable[[], object], str]:
 
 # The open tasks not snoozed, oldest first (services/tasks/work.py `task_rows`), with client, therapist,
 # assignee and, for a reservation's task, its room, site and hours; and the active staff the assign
-# lists offer. The admin home shows the first HOME_LIMIT (bench/run.py), the tasks page LIST_LIMIT.
+# lists offer. The admin home shows the first HOME_LIMIT (bench/run.py), the tasks page a PAGE_SIZE.
 HOME_TASKS_SQL = """
 SELECT t.id, t.kind, t.subject, t.params, t.title, t.client_id, c.full_name, c.client_number, th.full_name,
        t.assigned_to_id, u.email, t.opened_on, t.snoozed_until, t.status, t.note,
@@ -155,25 +155,38 @@ ORDER BY u.email
 """
 
 
+# The tasks page's count of them (its pager).
+TASKS_COUNT_SQL = """
+SELECT count(*) FROM admin_task t
+WHERE t.status = 'open' AND (t.snoozed_until IS NULL OR t.snoozed_until <= :today)
+"""
+
+
 def tasks(session) -> tuple[Callable[[], object], str]:
-    """The tasks page with its default filter (open, not snoozed): its LIST_LIMIT tasks and one more
-    (to know there are more) and the staff, checked task by task against `task_rows`."""
+    """The tasks page with its default filter (open, not snoozed): its first page of tasks, their
+    count and the staff, checked task by task against `task_rows`."""
     from admin_app.services.platform import clinic_time
     from admin_app.services.tasks import work
-    from admin_app.views.tasks.tasks import LIST_LIMIT
+    from admin_app.views.tasks.tasks import PAGE_SIZE
 
-    params = {"today": clinic_time.today(), "limit": LIST_LIMIT + 1}
+    params = {"today": clinic_time.today(), "limit": PAGE_SIZE}
 
     def bare():
-        return session.execute(sa.text(HOME_TASKS_SQL), params).all(), session.execute(sa.text(HOME_STAFF_SQL)).all()
+        return (
+            session.execute(sa.text(HOME_TASKS_SQL), params).all(),
+            session.execute(sa.text(TASKS_COUNT_SQL), params).scalar(),
+            session.execute(sa.text(HOME_STAFF_SQL)).all(),
+        )
 
-    rows, staff = bare()
-    shown = work.task_rows(session, today=params["today"], limit=params["limit"])
-    same = [row.id for row in shown] == [row.id for row in rows] and work.staff_choices(session) == [
-        tuple(row) for row in staff
-    ]
+    rows, count, staff = bare()
+    shown = work.task_rows(session, today=params["today"], limit=PAGE_SIZE)
+    same = (
+        [row.id for row in shown] == [row.id for row in rows]
+        and work.task_count(session, today=params["today"]) == count
+        and work.staff_choices(session) == [tuple(row) for row in staff]
+    )
     session.rollback()
-    return bare, f"{len(rows)} tasks checked" if same else "MISMATCH: the tasks or the staff differ"
+    return bare, f"{len(rows)} of {count} tasks checked" if same else "MISMATCH: the tasks, count or staff differ"
 
 
 # The book's week (services/scheduling/agenda.py `agenda`): every appointment of the week with its

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from babel.numbers import format_percent
 from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, and_, case, cast, func, or_, select
+from sqlalchemy import Select, String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from admin_app.models import (
@@ -327,24 +327,39 @@ def task_rows(
     assigned_to_id: int | None = None,
     today: dt.date | None = None,
     limit: int | None = None,
+    offset: int = 0,
     first_for: int | None = None,
 ) -> list[TaskRow]:
     """The tasks of a filter, in one query: open ones not snoozed first, oldest first, then snoozed
-    ones, then the done and closed (most recently finished first). `first_for`: within each of
-    those, the tasks assigned to this login come first (the home: my tasks before the others)."""
+    ones, then the done and closed (most recently finished first); `limit` of them after the first
+    `offset`. `first_for`: within each of those, the tasks assigned to this login come first (the
+    home: my tasks before the others)."""
     today = today or clinic_time.today()
     rank = case((AdminTask.status != TaskStatus.OPEN, 2), (_not_snoozed(today), 0), else_=1)
     mine = [case((AdminTask.assigned_to_id == first_for, 0), else_=1)] if first_for is not None else []
     finished = func.coalesce(AdminTask.done_at, AdminTask.cause_gone_at, AdminTask.opened_at)
-    query = _rows().order_by(rank, *mine, case((rank == 2, finished)).desc(), AdminTask.opened_at, AdminTask.id)
+    query = _filtered(_rows(), status, assigned_to_id, today).order_by(
+        rank, *mine, case((rank == 2, finished)).desc(), AdminTask.opened_at, AdminTask.id
+    )
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return [TaskRow(*row) for row in session.execute(query)]
+
+
+def task_count(
+    session: Session, *, status: TaskFilter = TaskFilter.OPEN, assigned_to_id: int | None = None, today: dt.date
+) -> int:
+    """How many tasks `task_rows` gives for the same filter (the list's pages): one COUNT."""
+    return session.scalar(_filtered(select(func.count(AdminTask.id)), status, assigned_to_id, today))
+
+
+def _filtered(query: Select, status: TaskFilter, assigned_to_id: int | None, today: dt.date) -> Select:
     condition = _status_condition(TaskFilter(status), today)
     if condition is not None:
         query = query.where(condition)
     if assigned_to_id is not None:
         query = query.where(AdminTask.assigned_to_id == assigned_to_id)
-    if limit is not None:
-        query = query.limit(limit)
-    return [TaskRow(*row) for row in session.execute(query)]
+    return query
 
 
 def task_row(session: Session, task_id: int | None) -> TaskRow:

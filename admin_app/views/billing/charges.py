@@ -26,6 +26,7 @@ from admin_app.services.platform.labels import CHARGE_STATES, CHOICES, field_lab
 from admin_app.services.platform.months import Month
 from admin_app.views.billing.invoice_run import run_summary
 from admin_app.views.platform.base import RoleRequired, choice_of, id_arg, parsed_arg
+from admin_app.views.platform.paging import page_url
 from admin_app.views.platform.rules import commit_or_flash
 from admin_app.views.platform.search import search_term, searched_arguments
 
@@ -68,7 +69,6 @@ class ChargeSearchView(RoleRequired, BaseView):
         page = request.args.get("page", 0, type=int)
         page = page if 0 <= page <= bounds.MAX_RECORD_ID // PER_PAGE else 0
         found = search_charges(db.session, search, page=page, per_page=PER_PAGE)
-        arguments = {key: value for key, value in request.args.items() if key != "page" and value}
         return self.render(
             "admin/billing/charges.html",
             search=search,
@@ -79,7 +79,7 @@ class ChargeSearchView(RoleRequired, BaseView):
             payers=db.session.execute(select(Payer.id, Payer.name).order_by(Payer.name)).all(),
             bill_to_choices=CHOICES[BilledTo],
             states=CHARGE_STATES,
-            page_url=lambda number: url_for(".index", **arguments, page=number),
+            page_url=page_url(),
         )
 
     @expose("/search/", methods=("POST",))

@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 
 from babel.dates import format_date, format_time, get_datetime_format
-from flask import get_template_attribute, request, url_for
+from flask import get_template_attribute
 from flask_admin import BaseView, expose
 from flask_babel import gettext
 from markupsafe import Markup
@@ -25,6 +25,7 @@ from admin_app.services.people.caseload import CaseloadClient, Colour, Reason, T
 from admin_app.services.platform import clinic_time
 from admin_app.views.platform.base import RoleRequired, choice_of, id_arg, parsed_arg
 from admin_app.views.platform.formatting import NO_VALUE, once_per_language
+from admin_app.views.platform.paging import page_count, page_url, requested_page
 from admin_app.views.reports.monthly import reader_language
 
 PER_PAGE = 10
@@ -89,7 +90,6 @@ class CaseloadView(RoleRequired, BaseView):
         therapists = db.session.execute(
             select(Therapist.id, Therapist.full_name, Therapist.active).order_by(Therapist.full_name, Therapist.id)
         ).all()
-        page = request.args.get("page", 0, type=int)
         if colour is None:
             # Any therapist of the filters has a place on the page: read only this page's.
             matching = [
@@ -98,8 +98,8 @@ class CaseloadView(RoleRequired, BaseView):
                 if (status is None or therapist.active == (status == TherapistStatus.ACTIVE))
                 and therapist_id in (None, therapist.id)
             ]
-            pages = max(1, -(-len(matching) // PER_PAGE))
-            page = page if 0 <= page < pages else 0
+            pages = page_count(len(matching), PER_PAGE)
+            page = requested_page(pages)
             shown = caseloads(db.session, therapist_ids=matching[page * PER_PAGE : (page + 1) * PER_PAGE])
             count = len(matching)
         else:
@@ -110,11 +110,10 @@ class CaseloadView(RoleRequired, BaseView):
                 colour=colour,
                 therapist_ids=None if therapist_id is None else [therapist_id],
             )
-            pages = max(1, -(-len(found) // PER_PAGE))
-            page = page if 0 <= page < pages else 0
+            pages = page_count(len(found), PER_PAGE)
+            page = requested_page(pages)
             shown = found[page * PER_PAGE : (page + 1) * PER_PAGE]
             count = len(found)
-        arguments = {key: value for key, value in request.args.items() if key != "page" and value}
         language = reader_language()
         return self.render(
             "admin/people/caseload.html",
@@ -122,7 +121,7 @@ class CaseloadView(RoleRequired, BaseView):
             therapist_count=count,
             page=page,
             pages=pages,
-            page_url=lambda number: url_for(".index", **arguments, page=number),
+            page_url=page_url(),
             status=status,
             colour=colour,
             therapist_id=therapist_id,

@@ -6,6 +6,9 @@ its field and leaves the database as it was. Today is Saturday 5 December 2026 i
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -235,6 +238,30 @@ def test_the_filters_list_open_snoozed_done_closed_mine_and_all(admin_client, ad
     assert len(shown(status="all")) == 5
     page = admin_client.get(TASKS, query_string={"status": "nonsense"})
     assert flashed(page) == ["Status: choose one of the filters."] and len(listed(page)) == 2
+
+
+def test_the_list_shows_fifty_tasks_a_page_with_its_filter_kept_and_an_action_comes_back_to_its_page(
+    admin_client, admin_user
+):
+    tasks = [make_task(title=f"task {number:02}", assigned_to_id=admin_user.id) for number in range(1, 56)]
+    make_task(title="nobody's")
+    db.session.commit()
+
+    first = admin_client.get(TASKS, query_string={"status": "open", "mine": "1"})
+    assert listed(first) == [f"task {number:02}" for number in range(1, 51)]
+    assert "Page 1 of 2" in body(first)
+    following = html.unescape(re.search(r'id="next-page" href="([^"]+)"', body(first)).group(1))
+    assert parse_qs(urlsplit(following).query) == {"status": ["open"], "mine": ["1"], "page": ["1"]}
+    second = admin_client.get(following)
+    assert listed(second) == [f"task {number:02}" for number in range(51, 56)]
+    assert "Page 2 of 2" in body(second) and 'id="next-page"' not in body(second)
+
+    done = admin_client.post(f"{TASKS}{tasks[50].id}/done", data={"note": "Called", "next": following})
+    assert done.headers["Location"] == following
+    assert listed(admin_client.get(following)) == [f"task {number:02}" for number in range(52, 56)]
+    for page in ("2", "-1", "x", "99999999999999999999"):
+        shown = listed(admin_client.get(TASKS, query_string={"status": "open", "mine": "1", "page": page}))
+        assert shown[0] == "task 01", page
 
 
 @pytest.fixture
