@@ -808,7 +808,7 @@ def run(app, args: argparse.Namespace) -> list[Result]:
     with portal_caseload(session, PORTAL_CARE_CLIENTS):
         results.append(portal_clients_result(app, session, args, today))
         results.append(portal_home_result(app, session, args))
-    results.extend(invoicing_results(app, session, args, month))
+    results.extend(invoicing_results(app, session, args, month, today))
     results.extend(payout_results(app, session, args, month))
     from payout_pdfs import payout_pdf_figure  # bench/payout_pdfs.py, next to this file
 
@@ -1214,10 +1214,41 @@ def bare_run(session, month, period_end: str) -> int:
     return run_id
 
 
-def invoice_history(session, month) -> None:
+# The history's invoices are paid as a practice's are: in full, PAID_AFTER_DAYS after their date, by
+# their payer or their client (a card payment, with a receipt number), but one in UNPAID_EVERY, left
+# open for good. So the ageing holds what a practice's does: last month's invoices and a tail of old
+# debts, not every invoice of three years. A payment is written with its allocations, one per line.
+PAID_AFTER_DAYS = 30
+UNPAID_EVERY = 40
+HISTORY_PAID_SQL = """
+WITH paid AS (
+  SELECT i.id AS invoice_id, i.payer_id, i.client_id, i.currency, i.invoice_date + :after AS received_on,
+         sum(l.amount + l.tax) AS amount
+  FROM invoice i JOIN invoice_line l ON l.invoice_id = i.id AND l.holds AND l.amount + l.tax > 0
+  WHERE i.series = 'bench:history' AND i.invoice_date + :after <= :today AND i.id % :unpaid_every <> 0
+  GROUP BY i.id
+), payment_row AS (
+  INSERT INTO payment (payer_id, client_id, received_on, amount, currency, method, reference, created_at)
+  SELECT payer_id, CASE WHEN payer_id IS NULL THEN client_id END, received_on, amount, currency,
+         CASE WHEN payer_id IS NULL THEN 'card' ELSE 'transfer' END, 'bench:' || invoice_id, now()
+  FROM paid
+  RETURNING id, substr(reference, 7)::int AS invoice_id, received_on, client_id
+), receipt AS (
+  UPDATE payment SET receipt_number = 'BH' || lpad(payment.id::text, 9, '0')
+  FROM payment_row WHERE payment.id = payment_row.id AND payment_row.client_id IS NOT NULL
+)
+INSERT INTO allocation (participant_id, payment_id, kind, amount, currency, applied_on, created_at)
+SELECT l.participant_id, p.id, 'paid', l.amount + l.tax, i.currency, p.received_on, now()
+FROM payment_row p JOIN invoice i ON i.id = p.invoice_id
+JOIN invoice_line l ON l.invoice_id = i.id AND l.holds AND l.amount + l.tax > 0
+"""
+
+
+def invoice_history(session, month, today: dt.date) -> None:
     """Invoice every month before `month` once, so the run timed finds one month of charges, as a
     practice that invoices monthly would: the bare run grouped by local month, issued in a series
-    of its own ("bench:history"), committed. Later runs find nothing left to do there."""
+    of its own ("bench:history"), and paid (HISTORY_PAID_SQL), committed. Later runs find nothing
+    left to do there."""
     started = time.perf_counter()
     run_id = bare_run(session, month.previous(), MONTH_END)
     issued = session.execute(
@@ -1227,11 +1258,17 @@ def invoice_history(session, month) -> None:
         ),
         {"run_id": run_id},
     ).rowcount
-    session.commit()
     if issued:
-        session.execute(sa.text("ANALYZE invoice; ANALYZE invoice_line"))
+        paid = session.execute(
+            sa.text(HISTORY_PAID_SQL), {"after": PAID_AFTER_DAYS, "today": today, "unpaid_every": UNPAID_EVERY}
+        ).rowcount
         session.commit()
-        print(f"Invoiced the months before {month}: {issued} invoices in {time.perf_counter() - started:.1f} s")
+        session.execute(sa.text("ANALYZE invoice; ANALYZE invoice_line; ANALYZE payment; ANALYZE allocation"))
+        print(
+            f"Invoiced the months before {month}: {issued} invoices, {paid} of their lines paid,"
+            f" in {time.perf_counter() - started:.1f} s"
+        )
+    session.commit()
 
 
 def timed_writes(sides, check, repeat: int, session) -> list[tuple[float, object]]:
@@ -1253,7 +1290,7 @@ def timed_writes(sides, check, repeat: int, session) -> list[tuple[float, object
     return [(best(side), first) for side, first in zip(times, checked, strict=True)]
 
 
-def invoicing_results(app, session, args, month) -> list[Result]:
+def invoicing_results(app, session, args, month, today: dt.date) -> list[Result]:
     """The invoice run for `month` (through its last day) and the issuing of all its drafts, each
     against the bare SQL doing the same writes; every run is rolled back."""
     names = ("billing.invoice_run (one month, through its last day)", "billing.issue (all of that run's drafts)")
@@ -1262,7 +1299,7 @@ def invoicing_results(app, session, args, month) -> list[Result]:
         issuing = importlib.import_module("admin_app.services.billing.issuing")
     except ImportError:
         return [Result(name, note="skipped: no services.billing.invoice_run / issuing") for name in names]
-    invoice_history(session, month)
+    invoice_history(session, month, today)
     through = month.last_day
 
     def service_run():
