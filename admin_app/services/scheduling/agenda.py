@@ -154,8 +154,9 @@ def _entry_select(source, *extra):
 def _entries(rows) -> Iterator[tuple[Entry, tuple]]:
     """The rows of an `_entry_select` as entries, each with its `extra` columns."""
     for _id, group in groupby(rows, key=itemgetter(0)):
-        first, *others = group
-        participants = [EntryParticipant(row[8], row[9]) for row in (first, *others) if row[8] is not None]
+        appointment_rows = list(group)
+        participants = [EntryParticipant(row[8], row[9]) for row in appointment_rows if row[8] is not None]
+        first = appointment_rows[0]
         yield Entry(*first[:8], participants=participants), tuple(first[10:])
 
 
