@@ -683,6 +683,9 @@ def prepare(app, args: argparse.Namespace) -> None:
         )
         db.session.commit()
         print(f"  {summary.outcome} in {time.perf_counter() - started:.1f} s")
+        # The months before the timed one invoiced and paid, so that every run finds them, the first included.
+        today = bench_today(args)
+        invoice_history(db.session, timed_month(today), today)
         started = time.perf_counter()
         vacuum_analyze(db.engine)
         print(f"  VACUUM (ANALYZE) in {time.perf_counter() - started:.1f} s; rows per table:")
@@ -691,6 +694,20 @@ def prepare(app, args: argparse.Namespace) -> None:
     if not db.session.scalar(sa.select(User.id).where(User.email == BENCH_ADMIN[0])):
         logins.create_admin(db.session, email=BENCH_ADMIN[0], password=BENCH_ADMIN[1], locale="en")
         db.session.commit()
+
+
+def bench_today(args: argparse.Namespace) -> dt.date:
+    """The day the figures are read on: `--today`, else the clinic's date now."""
+    from admin_app.services.platform.clinic_time import clinic_zone
+
+    return args.today or dt.datetime.now(clinic_zone()).date()
+
+
+def timed_month(today: dt.date):
+    """The month whose figures and invoice run are timed: the one before `today`'s."""
+    from admin_app.services.platform.months import Month
+
+    return Month.containing(today).previous()
 
 
 def vacuum_analyze(engine) -> None:
@@ -738,13 +755,12 @@ def timed_together(funcs: list[Callable[[], object]], repeat: int, session) -> l
 def run(app, args: argparse.Namespace) -> list[Result]:
     from admin_app.extensions import db
     from admin_app.services.platform.clinic_time import clinic_zone
-    from admin_app.services.platform.months import Month
     from admin_app.services.reports import figures as stats
 
     session = db.session
     zone = clinic_zone()
-    today = args.today or dt.datetime.now(zone).date()
-    month = Month.containing(today).previous()
+    today = bench_today(args)
+    month = timed_month(today)
     start, end = month.utc_range()
     counts = {
         table: session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
@@ -1002,7 +1018,6 @@ def room_use_results(app, session, args, today: dt.date) -> list[Result]:
     (the screen also lists the reservations under the threshold over the last 8 weeks, a figure the
     bare SQL does not have)."""
     from admin_app.services.platform.clinic_time import clinic_zone
-    from admin_app.services.platform.months import Month
 
     name = "rooms.room_use (12 months)"
     try:
@@ -1010,7 +1025,7 @@ def room_use_results(app, session, args, today: dt.date) -> list[Result]:
     except ImportError:
         return [Result(name, note="skipped: no services.rooms.room_use")]
     zone = clinic_zone()
-    last = Month.containing(today).previous()
+    last = timed_month(today)
     months = last.shift(-11).until(last)
     start, end = months[0].utc_range(zone)[0], months[-1].utc_range(zone)[1]
     params = {
@@ -1245,10 +1260,9 @@ JOIN invoice_line l ON l.invoice_id = i.id AND l.holds AND l.amount + l.tax > 0
 
 
 def invoice_history(session, month, today: dt.date) -> None:
-    """Invoice every month before `month` once, so the run timed finds one month of charges, as a
-    practice that invoices monthly would: the bare run grouped by local month, issued in a series
-    of its own ("bench:history"), and paid (HISTORY_PAID_SQL), committed. Later runs find nothing
-    left to do there."""
+    """Invoice every month before `month`, so the run timed finds one month of charges, as a practice
+    that invoices monthly would: the bare run grouped by local month, issued in a series of its own
+    ("bench:history"), and paid (HISTORY_PAID_SQL), committed. Part of the load (analysed with it)."""
     started = time.perf_counter()
     run_id = bare_run(session, month.previous(), MONTH_END)
     issued = session.execute(
@@ -1262,10 +1276,8 @@ def invoice_history(session, month, today: dt.date) -> None:
         paid = session.execute(
             sa.text(HISTORY_PAID_SQL), {"after": PAID_AFTER_DAYS, "today": today, "unpaid_every": UNPAID_EVERY}
         ).rowcount
-        session.commit()
-        session.execute(sa.text("ANALYZE invoice; ANALYZE invoice_line; ANALYZE payment; ANALYZE allocation"))
         print(
-            f"Invoiced the months before {month}: {issued} invoices, {paid} of their lines paid,"
+            f"  Invoiced the months before {month}: {issued} invoices, {paid} of their lines paid,"
             f" in {time.perf_counter() - started:.1f} s"
         )
     session.commit()
@@ -1299,7 +1311,6 @@ def invoicing_results(app, session, args, month, today: dt.date) -> list[Result]
         issuing = importlib.import_module("admin_app.services.billing.issuing")
     except ImportError:
         return [Result(name, note="skipped: no services.billing.invoice_run / issuing") for name in names]
-    invoice_history(session, month, today)
     through = month.last_day
 
     def service_run():
