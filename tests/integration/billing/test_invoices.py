@@ -227,6 +227,25 @@ def test_issuing_is_all_or_nothing_and_never_post_dated(october, clock):
     assert db.session.scalar(select(func.count(Invoice.id)).where(Invoice.number.is_not(None))) == 0
 
 
+def test_a_draft_without_lines_and_an_invoice_that_does_not_exist_are_refused_by_name(october):
+    commit_run(db.session, through=OCTOBER_END)
+    carla = db.session.scalars(select(Invoice).where(Invoice.currency == "USD")).one()
+    empty = Invoice(
+        client_id=carla.client_id, currency="PEN", invoice_date=dt.date(2026, 11, 1), period_end=OCTOBER_END
+    )
+    db.session.add(empty)
+    db.session.commit()
+
+    with pytest.raises(RuleViolation) as refused:
+        issuing.issue(db.session, [carla.id, empty.id, 999999])
+    db.session.rollback()
+
+    assert str(refused.value) == (
+        f"Nothing was issued: 2 problems. Invoice 999999 does not exist. Draft {empty.id} has no lines."
+    )
+    assert db.session.scalar(select(func.count(Invoice.id)).where(Invoice.number.is_not(None))) == 0
+
+
 def test_voiding_issues_a_credit_note_and_frees_the_charges(october):
     commit_run(db.session, through=OCTOBER_END, payer_id=october["icbc"].id)
     issuing.issue(db.session, issuing.all_drafts(db.session))
