@@ -29,6 +29,9 @@ class AmongSelected(ColumnElement[bool]):
 
     inherit_cache = True
     type = Boolean()
+    # A condition, as `IN` is: without this SQLite's compiler writes `... IN (select) = 1`, which
+    # its planner cannot look up by index (the authorizations list read every linked participant).
+    _is_implicitly_boolean = True
     _traverse_internals = [
         ("column", InternalTraversal.dp_clauseelement),
         ("selected", InternalTraversal.dp_clauseelement),
