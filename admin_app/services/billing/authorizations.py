@@ -16,7 +16,7 @@ import enum
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import Attendance, Authorization, Client, Invoice, InvoiceLine, InvoiceStatus, Participant, Payer
@@ -120,21 +120,19 @@ def _linked_counts(conditions, excluding_participants: Iterable[int] = ()):
     The participants are narrowed by their authorization only: narrowing them by client as well
     makes PostgreSQL walk every linked participant in authorization order (a portal page of 50
     clients: 150 ms instead of 30 ms on the ten-year bench)."""
-    billed = (
-        select(InvoiceLine.participant_id)
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(InvoiceLine.holds, Invoice.status == InvoiceStatus.ISSUED)
-        .subquery()
-    )  # a charge is held by one line at most, so the join never counts a participant twice
+    # A charge is held by one line at most (a unique index), so the joins never count a participant
+    # twice. Joined line by line, by that index: as a subquery of the issued lines, SQLite read every
+    # issued line of the practice for a page of 50 authorizations.
     per_link = (
         select(
             Participant.authorization_id,
             func.count().filter(Participant.attendance == Attendance.EXPECTED).label("expected"),
             func.count().filter(Participant.attendance == Attendance.ATTENDED).label("attended"),
             func.count().filter(Participant.attendance.in_(MISSED)).label("missed"),
-            func.count(billed.c.participant_id).label("billed"),
+            func.count(Invoice.id).label("billed"),
         )
-        .outerjoin(billed, billed.c.participant_id == Participant.id)
+        .outerjoin(InvoiceLine, and_(InvoiceLine.participant_id == Participant.id, InvoiceLine.holds))
+        .outerjoin(Invoice, and_(Invoice.id == InvoiceLine.invoice_id, Invoice.status == InvoiceStatus.ISSUED))
         .where(Participant.authorization_id.is_not(None))
     )
     if conditions:
