@@ -26,6 +26,11 @@ Other screens have no generic bare SQL: they are judged against the hand-written
 registers for their URL (checked against the screen's figures), else timed and their statements
 counted but not judged here (run.py's figures judge the ones it has hand-written SQL for).
 
+On SQLite the hand-written SQL (PostgreSQL's) does not run: a screen without generic bare SQL is
+judged against its own statements, replayed as the page sent them (`replayed`). That judges the
+code around the SQL (the ORM, the Python, the template), not the SQL itself, which PostgreSQL's
+run judges.
+
 A screen's limit: page <= 2 x (empty + bare), printed as ratio = page / (empty + bare), limit 2.
 An export's: its peak memory (tracemalloc) for the full list <= 2 x its peak for the first 1,000 rows.
 """
@@ -122,6 +127,8 @@ def model_screens(session, view, area: str) -> list[Screen]:
     index = url_for(f"{view.endpoint}.index_view")
     create = url_for(f"{view.endpoint}.create_view") if view.can_create else None
     screens = [Screen(f"{area} {index} (list)", area, index, index, list_sql(session, view))]
+    if index in screen_sql.LISTS_WITH_FIGURES and session.get_bind().dialect.name != "postgresql":
+        screens[0].bare, screens[0].checked = None, "its figures' bare SQL is PostgreSQL's"
     deep = deep_page(session, view, index)
     if deep is not None:
         url, bare = deep
@@ -156,7 +163,9 @@ def other_screens(app, session, prefix: str, area: str) -> list[Screen]:
     screens = []
     for url in [rule.rule for rule in rules] + views:
         screen = Screen(f"{area} {url}", area, url, url)
-        if url in screen_sql.BARE:
+        if url in screen_sql.BARE and session.get_bind().dialect.name != "postgresql":
+            screen.checked = "its bare SQL is PostgreSQL's"
+        elif url in screen_sql.BARE:
             screen.bare, screen.checked = screen_sql.BARE[url](session)
         screens.append(screen)
     return screens
@@ -338,14 +347,7 @@ def busy_record(session, view):
         for relation in model.__mapper__.relationships
         if relation.direction is RelationshipDirection.ONETOMANY and len(relation.remote_side) == 1
     ]
-    sizes = {
-        relation: session.scalar(
-            sa.text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)"),
-            {"name": relation.mapper.local_table.name},
-        )
-        or 0
-        for relation in relations
-    }
+    sizes = {relation: table_rows(session, relation.mapper.local_table.name) for relation in relations}
     if not relations or not max(sizes.values()):
         return session.scalar(visible.order_by(pk).limit(1))
     relation = max(relations, key=sizes.get)
@@ -360,10 +362,18 @@ def busy_record(session, view):
     return session.scalar(busiest) or session.scalar(visible.order_by(pk).limit(1))
 
 
-def timed_get(client, url: str, repeat: int) -> tuple[float | None, int, int, int]:
-    """Median ms of `repeat` GETs after a warm one, the statements of one, the status and size. A
-    screen that opens with its defaults by a redirect to itself (the book of a network opens on its
-    first site) is timed at that address."""
+def table_rows(session, table: str) -> float:
+    """About how many rows `table` holds: the planner's estimate (PostgreSQL), or a count (SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        estimate = sa.text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)")
+        return session.scalar(estimate, {"name": table}) or 0
+    return session.scalar(sa.select(sa.func.count()).select_from(sa.table(table)))
+
+
+def timed_get(client, url: str, repeat: int) -> tuple[float | None, list, int, int]:
+    """Best ms of `repeat` GETs after a warm one, the statements of the last (with their parameters),
+    the status and size. A screen that opens with its defaults by a redirect to itself (the book of a
+    network opens on its first site) is timed at that address."""
     from admin_app.extensions import db
 
     first = client.get(url)
@@ -372,21 +382,37 @@ def timed_get(client, url: str, repeat: int) -> tuple[float | None, int, int, in
         url = first.location
         first = client.get(url)
     if first.status_code != 200:
-        return None, 0, first.status_code, 0
-    statements: list[str] = []
+        return None, [], first.status_code, 0
+    requests: list[list[tuple[str, object]]] = []
 
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
+    def record(_conn, _cursor, statement, parameters, _context, _executemany):
+        requests[-1].append((statement, parameters))
 
     times = []
-    sa.event.listen(db.engine, "before_cursor_execute", count)
+    sa.event.listen(db.engine, "before_cursor_execute", record)
     try:
         for _ in range(repeat):
+            requests.append([])
             ms, response = elapsed_ms(lambda: client.get(url))
             times.append(ms)
     finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
-    return best(times), len(statements) // repeat, response.status_code, len(first.data)
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    return best(times), requests[-1], response.status_code, len(first.data)
+
+
+def replayed(session, statements: list[tuple[str, object]]) -> Callable[[], None]:
+    """The page's own statements sent again as they were (no ORM, no template, no Python around
+    them): the bare side of a SQLite screen that has no generic bare SQL, since the hand-written
+    one is PostgreSQL's. It judges the code around the SQL, not the SQL."""
+
+    def replay():
+        connection = session.connection()
+        for statement, parameters in statements:
+            result = connection.exec_driver_sql(statement, parameters)
+            if result.returns_rows:
+                result.fetchall()
+
+    return replay
 
 
 def timed_bare(session, bare, repeat: int) -> float:
@@ -411,11 +437,15 @@ def measure(app, empty_app, session, args, screen: Screen, clients, empty_client
         )
     if empty_ms is None:
         return {"name": screen.name, "best_ms": ms, "note": f"empty practice answered {empty_status}"}
-    note = ", ".join(part for part in (f"{size // 1024} KiB, {statements} statements", screen.checked) if part)
-    if screen.bare is None:
+    note = ", ".join(part for part in (f"{size // 1024} KiB, {len(statements)} statements", screen.checked) if part)
+    bare = screen.bare
+    if bare is None and session.get_bind().dialect.name == "sqlite":
+        bare = replayed(session, statements)
+        note = f"{note}; bare: its own statements replayed"
+    if bare is None:
         note = f"{note}; no bare SQL: not judged"
         return {"name": screen.name, "best_ms": ms, "empty_ms": empty_ms, "limit": None, "note": note}
-    bare_ms = timed_bare(session, screen.bare, args.repeat)
+    bare_ms = timed_bare(session, bare, args.repeat)
     return {
         "name": screen.name,
         "best_ms": ms,
@@ -437,14 +467,7 @@ def export_results(app, session, client) -> list[dict]:
         for view in staff._views
         if isinstance(view, ModelView) and view.can_export and "csv" in (view.export_types or ())
     ]
-    sizes = {
-        view: session.scalar(
-            sa.text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)"),
-            {"name": view.model.__tablename__},
-        )
-        or 0
-        for view in views
-    }
+    sizes = {view: table_rows(session, view.model.__tablename__) for view in views}
     rows = []
     for view in sorted(views, key=sizes.get, reverse=True)[:EXPORT_LISTS]:
         with app.test_request_context():
