@@ -92,6 +92,16 @@ def charged_to_sql() -> ColumnElement[str]:
     return case((Participant.attendance == Attendance.ATTENDED, Participant.billed_to), else_=BilledTo.CLIENT)
 
 
+def starts_in(since: dt.date | None, until: dt.date | None) -> list[ColumnElement[bool]]:
+    """The appointment's start within the local dates `since` to `until` (both included; None: open)."""
+    conditions = []
+    if since is not None:
+        conditions.append(Appointment.starts_at >= clinic_time.day_start(since))
+    if until is not None:
+        conditions.append(Appointment.starts_at < clinic_time.day_start(until + dt.timedelta(days=1)))
+    return conditions
+
+
 def charges_query(
     missed_percent: Decimal,
     *,
@@ -144,10 +154,7 @@ def charges_query(
         .where(_gives_a_charge(amount, missed_percent))
         .order_by(Appointment.starts_at, Participant.id)
     )
-    if since is not None:
-        rows = rows.where(Appointment.starts_at >= clinic_time.day_start(since))
-    if until is not None:
-        rows = rows.where(Appointment.starts_at < clinic_time.day_start(until + dt.timedelta(days=1)))
+    rows = rows.where(*starts_in(since, until))
     if before is not None:
         rows = rows.where(Appointment.starts_at < before)
     if therapist_id is not None:
