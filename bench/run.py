@@ -123,7 +123,7 @@ FROM ({firsts}) AS firsts
 GROUP BY 1 ORDER BY 1
 """
 # The new clients of a period (services.reports.summaries.new_clients): each with their first
-# session's therapist (one of them where two sessions start at that same instant).
+# session's therapist (the first by name where two sessions start at that same instant).
 NEW_CLIENTS_SQL = """
 SELECT DISTINCT ON (firsts.first_at, c.full_name, c.id) c.full_name, firsts.first_at, t.full_name
 FROM ({firsts}) AS firsts
@@ -131,7 +131,7 @@ JOIN client c ON c.id = firsts.client_id
 JOIN participant p ON p.client_id = firsts.client_id AND p.attendance = 'attended'
 JOIN appointment a ON a.id = p.appointment_id AND a.starts_at = firsts.first_at
 JOIN therapist t ON t.id = a.therapist_id
-ORDER BY firsts.first_at, c.full_name, c.id
+ORDER BY firsts.first_at, c.full_name, c.id, t.full_name
 """
 YEAR_NPS_SQL = """
 SELECT i.month, count(i.id), count(r.id),

@@ -9,9 +9,10 @@ import io
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import update
 
 from admin_app.extensions import db
-from admin_app.models import AppointmentKind, Attendance
+from admin_app.models import Appointment, AppointmentKind, Attendance
 from admin_app.services.platform.months import Month
 from admin_app.services.reports import figures as stats
 from admin_app.services.reports import summaries as reports
@@ -205,3 +206,22 @@ def test_new_clients_of_a_period_with_their_first_therapist(app):
     assert text.startswith("\ufeffname,client_number,national_id,email,phone,first_session,first_therapist\r\n")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert rows[1] == ['\'=HYPERLINK("http://x")', new.client_number, "N-1", "n@example.com", "", "2026-10-04", "Beto"]
+
+
+def test_a_new_client_seen_by_two_therapists_at_their_first_instant_is_listed_once_with_the_first_by_name(app):
+    zoe, beto = (
+        make_therapist(default_fee=D("100.00"), full_name="Zoe"),
+        make_therapist(default_fee=D("100.00"), full_name="Beto"),
+    )
+    twice = make_client(full_name="Twice")
+    first = book(zoe, [twice], dt.datetime(2026, 10, 6, 10, 0))
+    clash = book(beto, [twice], dt.datetime(2026, 10, 6, 11, 0))
+    # The booking screen refuses a client twice at once; an old import could hold it.
+    db.session.execute(
+        update(Appointment).where(Appointment.id == clash.id).values(starts_at=first.starts_at, ends_at=first.ends_at)
+    )
+    db.session.commit()
+
+    found = reports.new_clients(db.session, dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+
+    assert [(c.name, c.first_session, c.first_therapist) for c in found] == [("Twice", dt.date(2026, 10, 6), "Beto")]
