@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from flask_babel import lazy_gettext, ngettext
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from admin_app.models import (
     Allocation,
@@ -57,12 +56,10 @@ def issue(session: Session, invoice_ids: Sequence[int]) -> list[Issued]:
     ids = sorted(set(invoice_ids))
     drafts = session.execute(_drafts_query(ids)).all()
     _check_issuable(ids, drafts)
-    prefixes = dict(
-        session.execute(select(Payer.id, Payer.invoice_prefix).where(Payer.invoice_prefix.is_not(None))).all()
-    )
+    series_of = {prefix: invoice_series(prefix) for prefix in {draft.invoice_prefix for draft in drafts}}
     by_series: dict[Series, list[int]] = {}
     for draft in drafts:
-        by_series.setdefault(invoice_series(prefixes.get(draft.payer_id)), []).append(draft.id)
+        by_series.setdefault(series_of[draft.invoice_prefix], []).append(draft.id)
     now = utcnow()
     changes = []
     for series, series_ids in by_series.items():
@@ -84,11 +81,12 @@ def issue(session: Session, invoice_ids: Sequence[int]) -> list[Issued]:
 
 
 def _expire_loaded(session: Session, ids: Sequence[int]) -> None:
-    """The bulk UPDATE goes around the session: an invoice it already holds would still read as a draft."""
-    for invoice_id in ids:
-        invoice = session.identity_map.get(identity_key(Invoice, invoice_id))
-        if invoice is not None:
-            session.expire(invoice, ["status", "series", "number", "issued_at"])
+    """The bulk UPDATE goes around the session: an invoice it already holds would still read as a draft.
+    The session's few records are looked through, not each of hundreds of ids looked up."""
+    wanted = set(ids)
+    held = [record for key, record in session.identity_map.items() if key[0] is Invoice and key[1][0] in wanted]
+    for invoice in held:
+        session.expire(invoice, ["status", "series", "number", "issued_at"])
 
 
 def all_drafts(session: Session) -> list[int]:
@@ -96,8 +94,9 @@ def all_drafts(session: Session) -> list[int]:
 
 
 def _drafts_query(ids: Sequence[int]):
-    """The invoices `ids`, locked (PostgreSQL), each with its lines' count and last date of service
-    (correlated by the lines' index: one statement, which a separate grouped one doubled)."""
+    """The invoices `ids`, locked (PostgreSQL), each with its payer's invoice prefix and its lines'
+    count and last date of service (correlated by the lines' index): one statement, where separate
+    ones for the prefixes and the lines added half of the issue's time in Python and round trips."""
     lines = select(func.count()).where(InvoiceLine.invoice_id == Invoice.id).scalar_subquery()
     last_day = select(func.max(InvoiceLine.date_of_service)).where(InvoiceLine.invoice_id == Invoice.id)
     return (
@@ -107,9 +106,11 @@ def _drafts_query(ids: Sequence[int]):
             Invoice.number,
             Invoice.payer_id,
             Invoice.invoice_date,
+            Payer.invoice_prefix,
             lines.label("lines"),
             last_day.scalar_subquery().label("last_day"),
         )
+        .outerjoin(Payer, Payer.id == Invoice.payer_id)
         .where(among(Invoice.id, ids))
         .order_by(Invoice.id)
         .with_for_update(of=Invoice)

@@ -101,11 +101,11 @@ def _arrays(session: Session, model, rows: list[dict], *, for_insert: bool, rend
             if not (default.is_scalar or default.is_callable):
                 return None
             filled = default.arg if default.is_scalar else default.arg(None)
+        if not given and default is None:
+            continue  # before reading it from every row: an UPDATE gives a few of a model's columns
         column_values = [row.get(attribute.key) for row in rows]
         if given and for_insert and not render_nulls and column.server_default is not None and None in column_values:
             return None
-        if not given and default is None:
-            continue
         cast = column.type.compile(dialect=dialect)
         if "JSON" in cast or "[]" in cast:
             return None

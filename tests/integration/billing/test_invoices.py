@@ -227,6 +227,17 @@ def test_issuing_is_all_or_nothing_and_never_post_dated(october, clock):
     assert db.session.scalar(select(func.count(Invoice.id)).where(Invoice.number.is_not(None))) == 0
 
 
+def test_an_invoice_the_session_holds_reads_as_issued_after_issuing(october):
+    commit_run(db.session, through=OCTOBER_END)
+    held = db.session.scalars(select(Invoice).where(Invoice.currency == "USD")).one()
+    assert held.status == InvoiceStatus.DRAFT
+
+    issuing.issue(db.session, issuing.all_drafts(db.session))
+
+    assert held.status == InvoiceStatus.ISSUED
+    assert held.number.startswith("INV-")
+
+
 def test_a_draft_without_lines_and_an_invoice_that_does_not_exist_are_refused_by_name(october):
     commit_run(db.session, through=OCTOBER_END)
     carla = db.session.scalars(select(Invoice).where(Invoice.currency == "USD")).one()
