@@ -1804,7 +1804,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if not is_postgresql(args.database_url):
             print("SQLite: the figures' bare SQL is PostgreSQL's; only the screens are measured.")
-        results = fastest_of([measured(app, args) for _ in range(args.series)])
+        results = fastest_of([measured(app, args, number) for number in range(1, args.series + 1)])
     print()
     print_table(results)
     over = [result.name for result in results if result.over()]
@@ -1813,9 +1813,14 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if over or any("MISMATCH" in result.note for result in results) else 0
 
 
-def measured(app, args) -> list[Result]:
-    """One series: every figure (PostgreSQL), then every screen."""
+def measured(app, args, number: int) -> list[Result]:
+    """One series: every figure (PostgreSQL), then every screen. The figures are printed as soon as
+    they are measured: a run that stops in its screens (half an hour later at full size) keeps them."""
     results = run(app, args) if is_postgresql(args.database_url) else []
+    if results:
+        print(f"\nSeries {number}, the figures (the table at the end keeps each line's best of every series):")
+        print_table(results)
+        sys.stdout.flush()
     results.extend(screen_results(app, args, results))
     return results
 
