@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import create_engine, event, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import StatementError
 
 from admin_app.models import Authorization, Participant
-from admin_app.services.platform.id_lists import AmongSelected, among
+from admin_app.models.base import Base
+from admin_app.services.platform.id_lists import AmongSelected, among, ids_parameter
 
 
 def _sql(statement, dialect) -> str:
@@ -36,3 +39,20 @@ def test_among_writes_the_ids_into_the_statement():
     statement = select(Participant.id).where(among(Participant.id, [3, 1, 2]))
 
     assert "participant.id IN (3, 1, 2)" in _sql(statement, sqlite.dialect())
+
+
+def test_a_statement_built_once_is_given_its_ids_when_it_runs_and_writes_them_as_integers():
+    """`ids_parameter`: the caseloads' unpaid sessions are built once and given each page's clients."""
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    statement = select(Participant.id).where(among(Participant.id, ids_parameter("ids")))
+    sent: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_rest: sent.append(sql))
+
+    with engine.connect() as connection:
+        connection.execute(statement, {"ids": [3, 1, 2]})
+        connection.execute(statement, {"ids": ["4"]})
+        with pytest.raises(StatementError, match="Could not render literal value"):
+            connection.execute(statement, {"ids": ["1) OR (1=1"]})
+
+    assert [sql.rsplit("WHERE ", 1)[1] for sql in sent] == ["participant.id IN (3, 1, 2)", "participant.id IN (4)"]

@@ -112,7 +112,7 @@ def charges_query(
     payer_id: int | None = None,
     billed_to: BilledTo | None = None,
     client_id: int | None = None,
-    client_ids: Sequence[int] | None = None,
+    client_ids: Sequence[int] | BindParameter | None = None,
 ) -> Select:
     """One row per charge: participant_id, appointment_id, client_id, therapist_id, starts_at,
     amount_cents, currency, billed_to, payer_id (None when billed to the client), bill_to_id (the

@@ -23,8 +23,9 @@ import enum
 import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from admin_app.models import (
@@ -42,10 +43,11 @@ from admin_app.models import (
 )
 from admin_app.models.base import utcnow
 from admin_app.services.billing.authorizations import AuthorizationRow, AuthorizationStatus, authorization_rows
+from admin_app.services.billing.charges import missed_session_percent
 from admin_app.services.billing.ledger import charge_positions_query
 from admin_app.services.billing.linking import pick_among
 from admin_app.services.platform import clinic_time
-from admin_app.services.platform.id_lists import among
+from admin_app.services.platform.id_lists import among, ids_parameter
 
 
 class TherapistStatus(enum.StrEnum):
@@ -317,13 +319,22 @@ def _unpaid_sessions(session: Session, self_paying: list[int] | None) -> dict[in
     """Per client (of `self_paying`, or every one), the charges billed to the client that are still
     open, read from the ledger in one grouped statement (its allocations and invoice lines narrowed
     to these clients)."""
-    if self_paying is not None and not self_paying:
+    if self_paying is None:
+        return dict(session.execute(_unpaid_query(missed_session_percent(), some=False)).all())
+    if not self_paying:
         return {}
-    positions = charge_positions_query(billed_to=BilledTo.CLIENT, client_ids=self_paying).order_by(None).subquery()
-    rows = session.execute(
-        select(positions.c.client_id, func.count()).where(positions.c.open_cents > 0).group_by(positions.c.client_id)
-    )
-    return {client_id: count for client_id, count in rows}
+    return dict(session.execute(_unpaid_query(missed_session_percent(), some=True), {"clients": self_paying}).all())
+
+
+@functools.lru_cache(maxsize=8)
+def _unpaid_query(missed_percent: Decimal, *, some: bool) -> Select:
+    """The unpaid sessions' statement, built once per setting with the clients a parameter: building
+    the ledger's positions took about 4 ms, three times what SQLite takes to run it for a page of 50
+    clients (the portal's *My clients*)."""
+    clients = ids_parameter("clients") if some else None
+    positions = charge_positions_query(missed_percent=missed_percent, billed_to=BilledTo.CLIENT, client_ids=clients)
+    positions = positions.order_by(None).subquery()
+    return select(positions.c.client_id, func.count()).where(positions.c.open_cents > 0).group_by(positions.c.client_id)
 
 
 def _appointments(

@@ -11,14 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Boolean, ColumnElement, Select, bindparam
+from sqlalchemy import BindParameter, Boolean, ColumnElement, Integer, Select, bindparam
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
 
 
-def among(column: ColumnElement[int], ids: Iterable[int]) -> ColumnElement[bool]:
-    """`column IN (ids)`, the ids written into the statement."""
+def among(column: ColumnElement[int], ids: Iterable[int] | BindParameter) -> ColumnElement[bool]:
+    """`column IN (ids)`, the ids written into the statement; or `ids` an `ids_parameter`, for a
+    statement built once and given its ids when it runs."""
+    if isinstance(ids, BindParameter):
+        return column.in_(ids)
     return column.in_(bindparam(None, [int(each) for each in ids], expanding=True, literal_execute=True))
+
+
+def ids_parameter(name: str) -> BindParameter:
+    """A parameter for a list of ids, written into the statement as `among` writes them (as integers,
+    whatever the caller gives)."""
+    return bindparam(name, type_=Integer(), expanding=True, literal_execute=True)
 
 
 class AmongSelected(ColumnElement[bool]):
