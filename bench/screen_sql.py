@@ -79,6 +79,99 @@ def ageing(session) -> tuple[Callable[[], object], str]:
     return bare, f"MISMATCH: {differ} of {len(shown)} cells differ" if differ else f"{len(cells)} cells checked"
 
 
+# The appointment search for billing as it opens (services/billing/charge_search.py): last month's
+# charges (the bench runs with MISSED_SESSION_FEE_PERCENT 0: the attended participants), their count
+# and total per currency, and the first page of 50 by start with where each stands (the invoice line
+# holding it, its allocations read for those 50 only); then the therapists and payers to filter by.
+CHARGES_TOTALS_SQL = """
+SELECT p.currency, count(*),
+       sum(CASE WHEN i.status = 'issued' THEN round(l.amount * 100) + round(l.tax * 100) ELSE round(p.fee * 100) END)
+FROM appointment a
+JOIN participant p ON p.appointment_id = a.id AND p.attendance = 'attended'
+LEFT JOIN invoice_line l ON l.participant_id = p.id AND l.holds
+LEFT JOIN invoice i ON i.id = l.invoice_id
+WHERE a.starts_at >= :start AND a.starts_at < :end
+GROUP BY p.currency ORDER BY p.currency
+"""
+CHARGES_PAGE_SQL = """
+WITH page AS (
+  SELECT p.id, p.client_id, p.currency, p.billed_to, p.fee, p.payer_id, a.starts_at, a.therapist_id
+  FROM appointment a JOIN participant p ON p.appointment_id = a.id AND p.attendance = 'attended'
+  WHERE a.starts_at >= :start AND a.starts_at < :end
+  ORDER BY a.starts_at, p.id LIMIT :size
+), position AS (
+  SELECT pg.*, i.id AS invoice_id, i.number, i.status,
+         CASE WHEN i.status = 'issued' THEN round(l.amount * 100) + round(l.tax * 100)
+              ELSE round(pg.fee * 100) END AS billed,
+         coalesce(al.paid, 0) AS paid, coalesce(al.written_off, 0) AS written_off, al.last_applied_on
+  FROM page pg
+  LEFT JOIN invoice_line l ON l.participant_id = pg.id AND l.holds
+  LEFT JOIN invoice i ON i.id = l.invoice_id
+  LEFT JOIN LATERAL (
+    SELECT sum(round(amount * 100)) FILTER (WHERE kind = 'paid') AS paid,
+           sum(round(amount * 100)) FILTER (WHERE kind = 'written_off') AS written_off,
+           max(applied_on) FILTER (WHERE kind <> 'moved_to_client') AS last_applied_on
+    FROM allocation WHERE participant_id = pg.id) al ON true
+)
+SELECT po.id, po.starts_at, c.full_name AS client, t.full_name AS therapist, po.billed_to,
+       CASE WHEN po.billed_to = 'payer' THEN y.name END AS payer, po.billed, po.currency, po.number,
+       CASE WHEN po.billed - po.paid - po.written_off <= 0 AND po.paid + po.written_off > 0
+            THEN CASE WHEN po.written_off > 0 THEN 'written_off' ELSE 'paid' END
+            WHEN po.paid > 0 THEN 'partly_paid' WHEN po.status = 'draft' THEN 'draft'
+            WHEN po.status = 'issued' THEN 'invoiced' ELSE 'uninvoiced' END AS state,
+       CASE WHEN po.billed - po.paid - po.written_off <= 0 AND po.paid + po.written_off > 0
+            THEN po.last_applied_on END AS paid_on
+FROM position po JOIN client c ON c.id = po.client_id JOIN therapist t ON t.id = po.therapist_id
+LEFT JOIN payer y ON y.id = po.payer_id
+ORDER BY po.starts_at, po.id
+"""
+CHARGES_CHOICES_SQL = """
+SELECT id, full_name FROM therapist ORDER BY full_name;
+SELECT id, name FROM payer ORDER BY name
+"""
+
+
+def charges(session) -> tuple[Callable[[], object], str]:
+    """The appointment search for billing as it opens: CHARGES_*_SQL, the page checked row by row
+    (charge, client, therapist, payer, amount, invoice, state, paid on) and the totals per currency
+    against `search_charges`."""
+    from decimal import Decimal
+
+    from admin_app.services.billing.charge_search import ChargeSearch, search_charges
+    from admin_app.services.platform import clinic_time
+    from admin_app.services.platform.months import Month
+    from admin_app.views.billing.charges import PER_PAGE
+
+    month = Month.containing(clinic_time.today()).previous()
+    start, end = month.utc_range()
+    params = {"start": start, "end": end, "size": PER_PAGE}
+    choices = [sa.text(statement) for statement in CHARGES_CHOICES_SQL.split(";")]
+
+    def bare():
+        totals = session.execute(sa.text(CHARGES_TOTALS_SQL), params).all()
+        rows = session.execute(sa.text(CHARGES_PAGE_SQL), params).all()
+        return totals, rows, [session.execute(statement).all() for statement in choices]
+
+    totals, rows, _choices = bare()
+    found = search_charges(session, ChargeSearch(since=month.first_day, until=month.last_day), per_page=PER_PAGE)
+    session.rollback()
+    shown = [
+        (charge.participant_id, charge.client_name, charge.therapist_name, charge.payer_name, charge.amount)
+        + (charge.invoice_number, charge.state, charge.paid_on)
+        for charge in found.charges
+    ]
+    written = [
+        (r.id, r.client, r.therapist, r.payer, Decimal(r.billed) / 100, r.number, r.state, r.paid_on) for r in rows
+    ]
+    differ = abs(len(shown) - len(written)) + sum(mine != theirs for mine, theirs in zip(shown, written, strict=False))
+    same_totals = found.count == sum(count for _c, count, _cents in totals) and found.totals == {
+        currency: Decimal(cents) / 100 for currency, _count, cents in totals
+    }
+    if differ or not same_totals:
+        return bare, f"MISMATCH: {differ} of {len(shown)} rows differ" + ("" if same_totals else ", totals differ")
+    return bare, f"{len(shown)} rows and {found.count} charges' totals checked"
+
+
 # The book's month (services/scheduling/agenda.py `month_days`): each local day's first 5 appointments
 # with their therapist and room, and the day's count; then those appointments' participants and clients.
 BOOK_MONTH_SQL = """
@@ -253,6 +346,7 @@ LISTS_WITH_FIGURES = ("/portal/clients/",)
 
 BARE: dict[str, Callable[..., tuple[Callable[[], object], str]]] = {
     "/admin/billing/ageing/": ageing,
+    "/admin/billing/charges/": charges,
     "/admin/book/?view=month": book_month,
     "/admin/book/": book_week,
     "/admin/tasks/": tasks,
