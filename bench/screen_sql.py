@@ -284,56 +284,94 @@ def tasks(session) -> tuple[Callable[[], object], str]:
 
 # The book's week (services/scheduling/agenda.py `agenda`): every appointment of the week with its
 # therapist and room, then their participants and clients (BOOK_PARTICIPANTS_SQL); the active
-# therapists' count (a practice too wide for a week of everyone opens on its first site) and the sites.
+# therapists' count and the sites. A practice too wide for a week of everyone in one list opens on
+# its first site, a row per therapist (`week_by_therapist`): BOOK_WEEK_ROWS_SQL, the first page of
+# those with a row (booked at the site that week, or at home there) and their number, then the week of
+# those on the page.
 BOOK_WEEK_SQL = """
 SELECT a.*, (a.starts_at AT TIME ZONE :zone)::date AS day, t.full_name AS therapist, room.name AS room
 FROM appointment a JOIN therapist t ON t.id = a.therapist_id LEFT JOIN room ON room.id = a.room_id
-WHERE a.starts_at >= :start AND a.starts_at < :end {site}
+WHERE a.starts_at >= :start AND a.starts_at < :end {site} {page}
 ORDER BY a.starts_at, a.id
 """
 BOOK_WEEK_SITE = "AND (room.site_id = :site OR a.room_id IS NULL AND t.site_id = :site)"
+BOOK_WEEK_PAGE = "AND a.therapist_id = ANY(:therapists)"
+BOOK_WEEK_ROWS_SQL = """
+WITH booked AS (
+  SELECT DISTINCT a.therapist_id FROM appointment a
+  JOIN therapist t ON t.id = a.therapist_id LEFT JOIN room ON room.id = a.room_id
+  WHERE a.starts_at >= :start AND a.starts_at < :end {site}
+)
+SELECT t.id, t.full_name, count(*) OVER () AS listed FROM therapist t
+WHERE t.id IN (SELECT therapist_id FROM booked) OR t.active {home}
+ORDER BY t.full_name, t.id
+LIMIT :limit
+"""
 BOOK_WEEK_CHOICES_SQL = """
 SELECT (SELECT count(*) FROM therapist WHERE active) AS active, array(SELECT name FROM site ORDER BY name) AS sites
 """
 
 
 def book_week(session) -> tuple[Callable[[], object], str]:
-    """The book as it opens: this week, of every therapist, or of the first site when the practice
-    is too wide (`too_wide`): BOOK_WEEK_SQL, checked day by day against `agenda`."""
+    """The book as it opens: this week, of every therapist, or of the first site a row per therapist
+    when the practice is too wide (`wide_practice`): checked day by day against `agenda`, or row by
+    row and day by day against `week_by_therapist`."""
     from admin_app.services.platform import clinic_time
     from admin_app.services.rooms.choices import site_filter_choices
-    from admin_app.services.scheduling.agenda import AgendaFilter, Span, agenda, period_of, too_wide
+    from admin_app.services.scheduling.agenda import (
+        THERAPISTS_A_PAGE,
+        AgendaFilter,
+        Span,
+        agenda,
+        period_of,
+        week_by_therapist,
+        wide_practice,
+    )
 
     period = period_of(Span.WEEK, clinic_time.today())
     sites = site_filter_choices(session)
-    filters = (
-        AgendaFilter(site_id=sites[0][0]) if sites and too_wide(session, filters=AgendaFilter()) else AgendaFilter()
-    )
-    statement = sa.text(BOOK_WEEK_SQL.format(site=BOOK_WEEK_SITE if filters.site_id else ""))
+    rows = bool(wide_practice(session))
+    filters = AgendaFilter(site_id=sites[0][0]) if sites and rows else AgendaFilter()
+    site = BOOK_WEEK_SITE if filters.site_id else ""
+    week = sa.text(BOOK_WEEK_SQL.format(site=site, page=BOOK_WEEK_PAGE if rows else ""))
+    listed = sa.text(BOOK_WEEK_ROWS_SQL.format(site=site, home="AND t.site_id = :site" if filters.site_id else ""))
     params = {
         "zone": clinic_time.clinic_zone().key,
         "start": clinic_time.day_start(period.first_day),
         "end": clinic_time.day_start(period.last_day + dt.timedelta(days=1)),
+        "limit": THERAPISTS_A_PAGE,
         **({"site": filters.site_id} if filters.site_id else {}),
     }
 
     def bare():
         session.execute(sa.text(BOOK_WEEK_CHOICES_SQL)).one()
-        rows = session.execute(statement, params).all()
-        session.execute(sa.text(BOOK_PARTICIPANTS_SQL), {"ids": [row.id for row in rows]}).all()
-        return rows
+        therapists = session.execute(listed, params).all() if rows else []
+        appointments = session.execute(week, {**params, "therapists": [row.id for row in therapists]}).all()
+        session.execute(sa.text(BOOK_PARTICIPANTS_SQL), {"ids": [row.id for row in appointments]}).all()
+        return therapists, appointments
 
-    days: dict[dt.date, list[int]] = {}
-    for row in bare():
-        days.setdefault(row.day, []).append(row.id)
-    shown = {
-        day: [a.id for a in appointments]
-        for day, appointments in agenda(session, period=period, filters=filters).items()
-    }
+    therapists, appointments = bare()
+    days: dict[tuple[int | None, dt.date], list[int]] = {}
+    for row in appointments:
+        days.setdefault((row.therapist_id if rows else None, row.day), []).append(row.id)
+    if rows:
+        weeks = week_by_therapist(session, period=period, filters=filters, offset=0)
+        order = [week.therapist_id for week in weeks] == [row.id for row in therapists]
+        shown = {(w.therapist_id, day): [a.id for a in entries] for w in weeks for day, entries in w.days.items()}
+    else:
+        order = True
+        shown = {
+            (None, day): [a.id for a in entries]
+            for day, entries in agenda(session, period=period, filters=filters).items()
+        }
     session.rollback()
-    differ = sum(1 for day in days.keys() | shown.keys() if days.get(day) != shown.get(day))
-    count = sum(len(ids) for ids in days.values())
-    return bare, f"MISMATCH: {differ} of {len(shown)} days differ" if differ else f"{count} appointments checked"
+    differ = sum(1 for key in days.keys() | shown.keys() if days.get(key) != shown.get(key))
+    if differ or not order:
+        return bare, f"MISMATCH: {differ} of {len(shown)} days differ" + ("" if order else ", the therapists differ")
+    checked = f"{len(appointments)} appointments checked"
+    return bare, checked + (
+        f" in the rows of {len(therapists)} of {therapists[0].listed} therapists" if therapists else ""
+    )
 
 
 # A URL with a query string is a screen of its own (a view of a rule the bench also reads bare).

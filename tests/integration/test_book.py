@@ -13,7 +13,16 @@ import pytest
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import Appointment, AppointmentKind, AppointmentStatus, Attendance, ClientLink, LinkKind, Modality
+from admin_app.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Attendance,
+    ClientLink,
+    LinkKind,
+    Modality,
+    Therapist,
+)
 from tests.factories import book, make_appointment, make_client, make_room, make_site, make_therapist
 from tests.pages import body, flashed, select_options, text_of
 from tests.queries import counted_queries
@@ -224,20 +233,92 @@ def test_a_large_practice_opens_its_book_on_its_first_site(admin_client, network
     assert re.search(rf'<option selected value="{network["barranco"].id}">Barranco</option>', body(page))
 
 
-def test_all_therapists_of_a_large_practice_ask_for_a_site_except_in_the_month(admin_client, network):
-    week = admin_client.get("/admin/book/?view=week&date=2026-10-14&site=")
+def test_the_day_of_all_therapists_of_a_large_practice_asks_for_a_site(admin_client, network):
+    day = admin_client.get("/admin/book/?view=day&date=2026-10-14&site=")
 
-    page = body(week)
+    page = body(day)
     assert "The practice has 31 active therapists, too many to read at once: choose a site or a therapist." in page
+    assert 'id="day-grid"' not in page
     choice = re.search(r'id="choose-site">(.*?)</div>', page, re.S).group(1)
     links = {
         text_of(name): html.unescape(href) for href, name in re.findall(r'<a [^>]*href="([^"]+)">(.*?)</a>', choice)
     }
-    assert links["Miraflores"] == f"/admin/book/?site={network['miraflores'].id}&view=week&date=2026-10-14"
+    assert links["Miraflores"] == f"/admin/book/?site={network['miraflores'].id}&view=day&date=2026-10-14"
     assert entries(admin_client.get(links["Miraflores"])) == ["09:00–09:50 Rosa Mendoza Ana Quispe Attended · Virtual"]
-    assert entries(admin_client.get(f"/admin/book/?view=week&date=2026-10-14&therapist={network['rosa'].id}"))
+    assert entries(admin_client.get(f"/admin/book/?view=day&date=2026-10-14&therapist={network['rosa'].id}"))
     assert len(entries(admin_client.get("/admin/book/?view=month&date=2026-10-14"))) == 1
-    assert 'id="day-grid"' not in body(admin_client.get("/admin/book/?view=day&date=2026-10-14&site="))
+
+
+def week_rows(response) -> dict[str, dict[str, list[str]]]:
+    """The week of a large practice: each therapist's row, by the day's heading, the appointments' text."""
+    page = body(response)
+    table = re.search(r'<table [^>]*id="week-by-therapist">(.*?)</table>', page, re.S).group(1)
+    days = [text_of(cell) for cell in re.findall(r"<thead>.*?</thead>", table, re.S)[0].split("</th>")[1:-1]]
+    rows = {}
+    for name, cells in re.findall(r'<th scope="row"[^>]*>(.*?)</th>(.*?)</tr>', table, re.S):
+        texts = [
+            [
+                " ".join(re.sub(r"<[^>]+>", " ", block).split())
+                for block in re.findall(r"<div[^>]*>(.*?)</div>", cell, re.S)
+            ]
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)
+        ]
+        rows[text_of(name)] = {day: shown for day, shown in zip(days, texts, strict=True) if shown}
+    return rows
+
+
+def test_the_week_of_a_large_practice_is_a_row_per_therapist_a_page_at_a_time(admin_client, network):
+    everyone = admin_client.get("/admin/book/?view=week&date=2026-10-14&site=")
+
+    rows = week_rows(everyone)
+    assert len(rows) == 20 and list(rows)[0] == "Rosa Mendoza"  # by name: Rosa before "Therapist n"
+    assert rows["Rosa Mendoza"] == {"Wed 14 Oct 2026": ["09:00–09:50 Ana Quispe Attended · Virtual"]}
+    assert "Therapists 1–20 of 31, by name." in text_of(body(everyone))
+    assert "Page 1 of 2" in text_of(body(everyone))
+    second = admin_client.get(html.unescape(re.search(r'id="next-page" href="([^"]+)"', body(everyone)).group(1)))
+    assert len(week_rows(second)) == 11 and "Rosa Mendoza" not in week_rows(second)
+    assert "Therapists 21–31 of 31, by name." in text_of(body(second))
+    # The next week keeps the page of therapists; a therapist's name opens their own week.
+    next_week = re.search(r'href="([^"]*date=2026-10-19[^"]*)"[^>]*>Next', body(second)).group(1)
+    assert parse_qs(urlsplit(html.unescape(next_week)).query)["page"] == ["1"]
+    rosa = re.search(r'<th scope="row"[^>]*><a [^>]*href="([^"]+)"', body(everyone)).group(1)
+    assert parse_qs(urlsplit(html.unescape(rosa)).query)["therapist"] == [str(network["rosa"].id)]
+    assert entries(admin_client.get(html.unescape(rosa))) == ["09:00–09:50 Rosa Mendoza Ana Quispe Attended · Virtual"]
+
+
+def test_a_sites_week_has_its_therapists_and_whoever_is_booked_in_its_rooms(admin_client, network):
+    miraflores, barranco = network["miraflores"], network["barranco"]
+    luis = make_therapist(full_name="Luis Soto", site_id=barranco.id)
+    make_appointment(luis, make_client(luis, full_name="Eva Ríos"), lima(2026, 10, 16, 18, 0), room=miraflores.rooms[0])
+    db.session.commit()
+
+    rows = week_rows(admin_client.get(f"/admin/book/?view=week&date=2026-10-14&site={miraflores.id}"))
+
+    assert len(rows) == 17  # Rosa, the 15 others at home there, and Luis, from Barranco
+    assert rows["Luis Soto"] == {"Fri 16 Oct 2026": ["18:00–18:50 Eva Ríos Attended · On-site · Room 1"]}
+    assert rows["Rosa Mendoza"] == {"Wed 14 Oct 2026": ["09:00–09:50 Ana Quispe Attended · Virtual"]}
+    assert not any(shown for name, shown in rows.items() if name not in ("Luis Soto", "Rosa Mendoza"))
+    barranco_rows = week_rows(admin_client.get(f"/admin/book/?view=week&date=2026-10-14&site={barranco.id}"))
+    assert len(barranco_rows) == 16 and barranco_rows["Luis Soto"] == {}
+
+
+def test_the_week_of_a_large_practice_costs_the_same_queries_for_one_appointment_or_hundreds(admin_client, network):
+    url = "/admin/book/?view=week&date=2026-10-14&site="
+    with counted_queries() as few:
+        assert sum(len(days) for days in week_rows(admin_client.get(url)).values()) == 1
+
+    therapists = db.session.scalars(select(Therapist).order_by(Therapist.full_name).limit(20)).all()
+    for therapist in therapists:
+        client = make_client(therapist)
+        for day in range(12, 19):
+            for hour in (8, 10, 12):
+                make_appointment(therapist, client, lima(2026, 10, day, hour, 0))
+    db.session.commit()
+    with counted_queries() as many:
+        rows = week_rows(admin_client.get(url))
+
+    assert sum(len(shown) for days in rows.values() for shown in days.values()) == 20 * 7 * 3 + 1
+    assert len(many) == len(few)
 
 
 def test_a_therapist_cannot_open_the_staff_book(therapist_client):

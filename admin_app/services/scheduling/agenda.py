@@ -37,8 +37,10 @@ MIDNIGHT = 24 * 60
 # A day of the month shows its first appointments and links to the day for the rest.
 MONTH_DAY_SHOWN = 5
 # Beyond this many active therapists, the week and the day of everyone are too long to read (or
-# to fetch): the book asks for a site or a therapist (`too_wide`).
+# to fetch): the book asks for a site or a therapist for the day (`too_wide`), and shows the week a
+# row per therapist, a page of them at a time (`week_by_therapist`).
 WIDE_PRACTICE_THERAPISTS = 30
+THERAPISTS_A_PAGE = 20
 
 
 class Span(enum.StrEnum):
@@ -108,11 +110,7 @@ class Entry:
 
 def agenda(session: Session, *, period: Period, filters: AgendaFilter) -> dict[dt.date, list[Entry]]:
     """The period's appointments grouped by local day, in start order, cancelled ones included."""
-    start = day_start(period.first_day)
-    end = day_start(period.last_day + dt.timedelta(days=1))
-    query = _entry_select(Appointment.__table__).where(
-        Appointment.starts_at >= start, Appointment.starts_at < end, *_conditions(filters)
-    )
+    query = _entry_select(Appointment.__table__).where(*_in_period(period, filters))
     by_day: dict[dt.date, list[Entry]] = defaultdict(list)
     for entry, _extra in _entries(session.execute(query)):
         by_day[to_local(entry.starts_at).date()].append(entry)
@@ -205,13 +203,73 @@ def month_days(
     return by_day
 
 
-def too_wide(session: Session, *, filters: AgendaFilter) -> int | None:
-    """The number of active therapists when the filters leave a week or a day of all of them in a
-    practice too large to read it (no therapist, site or client chosen); None when it is fine."""
-    if filters.therapist_id or filters.site_id or filters.client_id:
-        return None
+def wide_practice(session: Session) -> int | None:
+    """The number of active therapists when the practice has too many for a week or a day of all of
+    them in one list (`WIDE_PRACTICE_THERAPISTS`); None when it has not."""
     active = session.scalar(select(func.count()).select_from(Therapist).where(Therapist.active))
     return active if active > WIDE_PRACTICE_THERAPISTS else None
+
+
+def too_wide(width: int | None, *, filters: AgendaFilter) -> int | None:
+    """The practice's `width` (`wide_practice`) when the filters leave the day of all of its
+    therapists to show (no therapist, site or client chosen); None when what they leave is fine."""
+    if filters.therapist_id or filters.site_id or filters.client_id:
+        return None
+    return width
+
+
+@dataclass(frozen=True)
+class TherapistWeek:
+    """A therapist's row of the week: their appointments by local day, in start order."""
+
+    therapist_id: int
+    therapist: str  # the therapist's name
+    days: dict[dt.date, list[Entry]]
+
+
+def week_therapist_count(session: Session, *, period: Period, filters: AgendaFilter) -> int:
+    """How many therapists the week has rows for (`week_by_therapist`), over all its pages."""
+    listed = aliased(Therapist)
+    return session.scalar(select(func.count()).select_from(listed).where(_has_row(listed, period, filters)))
+
+
+def week_by_therapist(
+    session: Session, *, period: Period, filters: AgendaFilter, offset: int, limit: int = THERAPISTS_A_PAGE
+) -> list[TherapistWeek]:
+    """A page of the week of a large practice, a row per therapist by name: those with appointments
+    the filters show, and the active therapists of the filtered site (of the practice, with no site),
+    to be seen free. Three queries, whatever the page holds."""
+    listed = aliased(Therapist)
+    therapists = session.execute(
+        select(listed.id, listed.full_name)
+        .where(_has_row(listed, period, filters))
+        .order_by(listed.full_name, listed.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    rows = {id_: TherapistWeek(id_, name, defaultdict(list)) for id_, name in therapists}
+    query = _entry_select(Appointment.__table__).where(
+        *_in_period(period, filters), Appointment.therapist_id.in_(list(rows))
+    )
+    for entry, _extra in _entries(session.execute(query)):
+        rows[entry.therapist_id].days[to_local(entry.starts_at).date()].append(entry)
+    return list(rows.values())
+
+
+def _has_row(listed, period: Period, filters: AgendaFilter):
+    """Whether the therapist `listed` (an alias, so that the filters' subqueries on the therapist
+    table stay their own) has a row in the week."""
+    booked = listed.id.in_(select(Appointment.therapist_id).where(*_in_period(period, filters)))
+    at_home = listed.active if not filters.site_id else and_(listed.active, listed.site_id == filters.site_id)
+    return or_(booked, at_home)
+
+
+def _in_period(period: Period, filters: AgendaFilter) -> list:
+    """The conditions of the appointments the book shows for the period: they start in it (clinic
+    time) and pass the filters."""
+    start = day_start(period.first_day)
+    end = day_start(period.last_day + dt.timedelta(days=1))
+    return [Appointment.starts_at >= start, Appointment.starts_at < end, *_conditions(filters)]
 
 
 def _conditions(filters: AgendaFilter) -> list:

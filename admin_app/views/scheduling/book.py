@@ -25,6 +25,7 @@ from admin_app.services.platform.money import format_money
 from admin_app.services.rooms.choices import site_filter_choices
 from admin_app.services.scheduling import booking, closing, conflicts
 from admin_app.services.scheduling.agenda import (
+    THERAPISTS_A_PAGE,
     AgendaFilter,
     Span,
     agenda,
@@ -32,9 +33,13 @@ from admin_app.services.scheduling.agenda import (
     month_days,
     period_of,
     too_wide,
+    week_by_therapist,
+    week_therapist_count,
+    wide_practice,
 )
 from admin_app.views.people.records import client_loader
 from admin_app.views.platform.base import RoleRequired, id_arg, instant_arg, requested_day
+from admin_app.views.platform.paging import page_count, requested_page
 from admin_app.views.platform.rules import commit_or_flash
 from admin_app.views.platform.search import lookup_response
 
@@ -43,6 +48,8 @@ CLIENT_LOADER = client_loader("client")
 ANY = [("", _l("All"))]
 # The filters of the book's form: a page opened with none of them in its address was not filtered by anyone.
 FILTER_KEYS = ("therapist", "site", "modality", "client")
+# What the book's links set themselves rather than keep: the day, the view, the added columns, the page.
+NOT_KEPT = ("date", "view", "col", "page")
 
 
 def _choice(enum_class: type[E], value: str) -> E | None:
@@ -81,15 +88,19 @@ class BookView(RoleRequired, BaseView):
         sites = site_filter_choices(db.session)
         form = self._filter_form(sites)
         filters = self._filters()
-        wide = None if span == Span.MONTH else too_wide(db.session, filters=filters)
+        width = None if span == Span.MONTH else wide_practice(db.session)
+        wide = too_wide(width, filters=filters)
         if wide and sites and not any(key in request.args for key in FILTER_KEYS):
             # Opening the book of a large practice: its first site, kept in the address like a chosen filter.
             return redirect(
                 url_for(".index", view=span.value, date=day.isoformat(), site=sites[0][0], **self._link_args())
             )
-        by_day, month, grid, offered = {}, {}, None, []
+        by_day, month, grid, offered, rows = {}, {}, None, [], None
         if span == Span.MONTH:
             month = month_days(db.session, period=period, filters=filters)
+        elif span == Span.WEEK and width and not (filters.therapist_id or filters.client_id):
+            # The week of a large practice, of a site or of everyone: a row per therapist, a page at a time.
+            rows = self._week_by_therapist(period, filters)
         elif not wide:
             by_day = agenda(db.session, period=period, filters=filters)
         if span == Span.DAY and not wide:
@@ -107,6 +118,7 @@ class BookView(RoleRequired, BaseView):
             month=month,
             grid=grid,
             wide=wide,
+            rows=rows,
             sites=sites,
             filters=filters,
             offered=offered,
@@ -141,6 +153,23 @@ class BookView(RoleRequired, BaseView):
             link_args=self._link_args(),
         )
 
+    def _week_by_therapist(self, period, filters: AgendaFilter) -> dict:
+        """The week of a large practice, a page of therapists at a time (`week_by_therapist`)."""
+        count = week_therapist_count(db.session, period=period, filters=filters)
+        pages = page_count(count, THERAPISTS_A_PAGE)
+        page = requested_page(pages)
+        offset = page * THERAPISTS_A_PAGE
+        return {
+            "weeks": week_by_therapist(db.session, period=period, filters=filters, offset=offset),
+            "count": count,
+            "first": offset + 1,
+            "page": page,
+            "pages": pages,
+            "page_url": lambda number: url_for(
+                ".index", view=period.span.value, date=period.first_day.isoformat(), page=number, **self._link_args()
+            ),
+        }
+
     @staticmethod
     def _filters() -> AgendaFilter:
         modality = request.args.get("modality")
@@ -158,7 +187,10 @@ class BookView(RoleRequired, BaseView):
 
     def _link_args(self) -> dict:
         """What the book's links keep of this page's address: its filters and its added columns."""
-        kept = {key: value for key, value in request.args.items() if key not in ("date", "view", "col") and value}
+        # A filter left empty is kept: "All sites" chosen is not the book of a large practice opening.
+        kept = {
+            key: value for key, value in request.args.items() if key not in NOT_KEPT and (value or key in FILTER_KEYS)
+        }
         picked = self._picked()
         return {**kept, "col": picked} if picked else kept
 
