@@ -374,6 +374,77 @@ def book_week(session) -> tuple[Callable[[], object], str]:
     )
 
 
+# An invoice's page (views/billing/invoices.py `_page`) shows, beside its header, every line with its
+# client and therapist, the lines' totals, where the invoice stands (the allocations through the
+# lines that hold their charge) and the credit note that voided it: INVOICE_LINES_SQL and
+# INVOICE_STANDING_SQL. The busiest invoice holds a payer's month, a thousand lines and more.
+INVOICE_LINES_SQL = """
+SELECT l.id, l.date_of_service, c.full_name AS client, t.full_name AS therapist, l.description, l.amount,
+       l.adjustment_reason, l.tax, l.tax_rate,
+       sum(round(l.amount * 100)) OVER () AS amount_cents, sum(round(l.tax * 100)) OVER () AS tax_cents
+FROM invoice_line l JOIN client c ON c.id = l.client_id JOIN therapist t ON t.id = l.therapist_id
+WHERE l.invoice_id = :id
+ORDER BY l.date_of_service, l.id
+"""
+INVOICE_STANDING_SQL = """
+SELECT coalesce(sum(round(a.amount * 100)) FILTER (
+         WHERE a.kind = 'paid' AND (i.payer_id IS NULL OR p.payer_id IS NOT NULL)), 0) AS paid,
+       coalesce(sum(round(a.amount * 100)) FILTER (WHERE a.kind = 'written_off'), 0) AS written_off,
+       coalesce(sum(round(a.amount * 100)) FILTER (WHERE a.kind = 'moved_to_client'), 0) AS moved,
+       (SELECT count(*) FROM invoice_sending s WHERE s.invoice_id = :id) AS sendings,
+       (SELECT min(number) FROM invoice WHERE credits_id = :id) AS credit_note
+FROM invoice i
+LEFT JOIN invoice_line l ON l.invoice_id = i.id AND l.holds AND i.status = 'issued'
+LEFT JOIN allocation a ON a.participant_id = l.participant_id
+LEFT JOIN payment p ON p.id = a.payment_id
+WHERE i.id = :id
+"""
+
+
+def invoice_details(session, invoice_id: int, header: Callable[[], object]) -> tuple[Callable[[], object], str]:
+    """The invoice's page: `header` (the generic SQL of its details columns), its lines and where it
+    stands, checked line by line and figure by figure against what the page reads."""
+    from decimal import Decimal
+
+    from admin_app.models import InvoiceLine
+    from admin_app.services.billing import ledger
+    from admin_app.services.billing.invoice_figures import invoice_figures
+
+    params = {"id": invoice_id}
+
+    def bare():
+        header()
+        lines = session.execute(sa.text(INVOICE_LINES_SQL), params).all()
+        return lines, session.execute(sa.text(INVOICE_STANDING_SQL), params).one()
+
+    lines, standing = bare()
+    shown = session.scalars(
+        sa.select(InvoiceLine.id)
+        .where(InvoiceLine.invoice_id == invoice_id)
+        .order_by(InvoiceLine.date_of_service, InvoiceLine.id)
+    ).all()
+    figures = invoice_figures(session, [invoice_id])[invoice_id]
+    stands = ledger.invoice_figures(session, [invoice_id])[invoice_id]
+    session.rollback()
+    cents = (lines[0].amount_cents, lines[0].tax_cents) if lines else (0, 0)
+    same = (
+        [line.id for line in lines] == list(shown)
+        and [Decimal(value) / 100 for value in cents] == [figures.amount, figures.tax]
+        and [Decimal(value) / 100 for value in (standing.paid, standing.written_off, standing.moved)]
+        == [stands.paid, stands.written_off, stands.moved]
+        and standing.sendings == figures.sendings
+    )
+    checked = f"{len(lines)} lines and the invoice's standing checked"
+    return bare, checked if same else "MISMATCH: the lines, their totals or the invoice's standing differ"
+
+
+# Details pages that show rows beyond their details columns, by their details URL: a function
+# `(session, record_id, header) -> (bare, note)`, `header` being the generic SQL of the columns.
+DETAILS: dict[str, Callable[..., tuple[Callable[[], object], str]]] = {
+    "/admin/invoices/details/": invoice_details,
+}
+
+
 # A URL with a query string is a screen of its own (a view of a rule the bench also reads bare).
 # List views that show figures of their own beyond their columns (the portal's My clients: each
 # client's caseload line, its colour, authorization, unpaid sessions, last and next appointment),

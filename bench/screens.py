@@ -137,8 +137,12 @@ def model_screens(session, view, area: str) -> list[Screen]:
         record_id = busy_record(session, view)
         if record_id is not None:
             details = url_for(f"{view.endpoint}.details_view", id=record_id)
-            bare = details_sql(session, view, record_id)
-            screens.append(Screen(f"{area} {details} (details)", area, details, create or index, bare))
+            screen = Screen(f"{area} {details} (details)", area, details, create or index)
+            screen.bare = details_sql(session, view, record_id)
+            rows = screen_sql.DETAILS.get(details.split("?")[0])
+            if rows is not None and session.get_bind().dialect.name == "postgresql":
+                screen.bare, screen.checked = rows(session, record_id, screen.bare)
+            screens.append(screen)
     if create is not None:
         screens.append(Screen(f"{area} {create} (create form)", area, create, create, form_sql(session, view)))
     return screens
