@@ -27,6 +27,7 @@ from admin_app.extensions import db
 from admin_app.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from admin_app.services.billing import drafts, issuing, ledger, payments, sending
 from admin_app.services.billing.invoice_figures import NO_FIGURES, InvoiceFigures, invoice_figures
+from admin_app.services.billing.invoice_lines import ShownLine, shown_lines
 from admin_app.services.platform import bounds
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import FIELDS, INVOICE_STATES, field_label
@@ -74,7 +75,7 @@ class SettleForm(BaseForm):
     reason = StringField(field_label("reason"))
 
 
-def adjust_form(line: InvoiceLine, formdata=None) -> AdjustForm:
+def adjust_form(line: InvoiceLine | ShownLine, formdata=None) -> AdjustForm:
     """The adjust form of one line (its own prefix: a page has one per line)."""
     form = AdjustForm(formdata, prefix=f"line-{line.id}-")
     if formdata is None:
@@ -393,12 +394,7 @@ class InvoiceView(AuditedReads, PracticeModelView):
     def _page(self, invoice: Invoice, forms: dict | None = None):
         """The invoice page; `forms` are the forms just refused, shown with what was typed and why."""
         forms = forms or {}
-        lines = db.session.scalars(
-            select(InvoiceLine)
-            .where(InvoiceLine.invoice_id == invoice.id)
-            .options(joinedload(InvoiceLine.client), joinedload(InvoiceLine.therapist))
-            .order_by(InvoiceLine.date_of_service, InvoiceLine.id)
-        ).all()
+        lines = shown_lines(db.session, invoice.id)
         editable = invoice.status == InvoiceStatus.DRAFT
         credit_note = db.session.scalar(select(Invoice).where(Invoice.credits_id == invoice.id))
         return self.render(

@@ -24,7 +24,7 @@ from admin_app.services.platform import bounds
 from admin_app.services.platform.clinic_time import from_local, to_local
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.labels import choice_label
-from admin_app.services.platform.money import format_money
+from admin_app.services.platform.money import format_money, money_formatter
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M"
 NO_VALUE = "—"
@@ -274,3 +274,5 @@ def register_template_filters(app) -> None:
     app.add_template_filter(lambda day: format_date(day, "EEE d MMM y"), "long_date")
     app.add_template_filter(lambda day: format_date(day, "EEEE"), "weekday")
     app.add_template_filter(money, "money")
+    # A table of many amounts in one currency: `{% set as_money = money_formatter(currency) %}`.
+    app.add_template_global(money_formatter, "money_formatter")
