@@ -74,7 +74,7 @@ def local_datetime(_view, value: dt.datetime, *_args) -> str:
 
 
 def short_date(_view, value: dt.date, *_args) -> str:
-    return format_date(value, "medium")
+    return _medium_date(value)
 
 
 def amount(_view, value: Decimal, *_args) -> str:
@@ -103,6 +103,12 @@ def once_per_language(function):
         return in_language(str(get_locale()), type(value), value)
 
     return cached
+
+
+@once_per_language
+def _medium_date(day: dt.date) -> str:
+    """A list's dates: Babel works out the pattern on every call, and a page shows the same few days."""
+    return format_date(day, "medium")
 
 
 def yes_no(_view, value: bool, *_args) -> Markup:
