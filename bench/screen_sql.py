@@ -285,7 +285,7 @@ def tasks(session) -> tuple[Callable[[], object], str]:
 # The book's week (services/scheduling/agenda.py `agenda`): every appointment of the week with its
 # therapist and room, then their participants and clients (BOOK_PARTICIPANTS_SQL); the active
 # therapists' count and the sites. A practice too wide for a week of everyone in one list opens on
-# its first site, a row per therapist (`week_by_therapist`): BOOK_WEEK_ROWS_SQL, the first page of
+# its first site, a row per therapist (`listed_page`, `week_by_therapist`): BOOK_WEEK_ROWS_SQL, the first page of
 # those with a row (booked at the site that week, or at home there) and their number, then the week of
 # those on the page.
 BOOK_WEEK_SQL = """
@@ -323,6 +323,7 @@ def book_week(session) -> tuple[Callable[[], object], str]:
         AgendaFilter,
         Span,
         agenda,
+        listed_page,
         period_of,
         week_by_therapist,
         wide_practice,
@@ -355,7 +356,8 @@ def book_week(session) -> tuple[Callable[[], object], str]:
     for row in appointments:
         days.setdefault((row.therapist_id if rows else None, row.day), []).append(row.id)
     if rows:
-        weeks = week_by_therapist(session, period=period, filters=filters, offset=0)
+        listed = listed_page(session, period=period, filters=filters, offset=0)
+        weeks = week_by_therapist(session, period=period, filters=filters, therapists=listed)
         order = [week.therapist_id for week in weeks] == [row.id for row in therapists]
         shown = {(w.therapist_id, day): [a.id for a in entries] for w in weeks for day, entries in w.days.items()}
     else:

@@ -543,6 +543,49 @@ def test_the_site_filter_shows_its_therapists_and_the_therapist_filter_one_colum
     assert 'id="add-column"' not in body(only_rosa)
 
 
+def test_a_large_sites_day_is_a_page_of_therapists_and_an_added_column_joins_it(admin_client, network):
+    miraflores = network["miraflores"]
+    for number in range(10):
+        make_therapist(full_name=f"Zoe {number:02}", site_id=miraflores.id)
+    db.session.commit()
+    day = f"/admin/book/?view=day&date=2026-10-14&site={miraflores.id}"
+
+    first = admin_client.get(day)
+
+    grid = day_grid(first)
+    assert len(grid["columns"]) == 20 and grid["columns"][0] == "Rosa Mendoza"
+    assert grid["cells"]["Rosa Mendoza", "09:00"][0].startswith("09:00–09:50 Rosa Mendoza Ana Quispe")
+    assert "Therapists 1–20 of 26, by name." in text_of(body(first))
+    second = admin_client.get(html.unescape(re.search(r'id="next-page" href="([^"]+)"', body(first)).group(1)))
+    assert day_grid(second)["columns"] == [f"Zoe {number:02}" for number in range(4, 10)]
+    # Booking from a slot of page 2 comes back to page 2, and so does the next day.
+    back = parse_qs(urlsplit(day_grid(second)["cells"]["Zoe 04", "08:00"][1][0]).query)["url"][0]
+    assert parse_qs(urlsplit(back).query)["page"] == ["1"]
+    next_day = re.search(r'href="([^"]*date=2026-10-15[^"]*)"[^>]*>Next', body(second)).group(1)
+    assert parse_qs(urlsplit(html.unescape(next_day)).query)["page"] == ["1"]
+    # Rosa, added as a column on page 2, is shown there beside the page's own.
+    zoe = f"{day}&page=1&col={network['rosa'].id}"
+    assert day_grid(admin_client.get(zoe))["columns"] == ["Rosa Mendoza"] + [f"Zoe {n:02}" for n in range(4, 10)]
+
+
+def test_a_large_sites_day_costs_the_same_queries_for_one_appointment_or_hundreds(admin_client, network):
+    url = f"/admin/book/?view=day&date=2026-10-14&site={network['miraflores'].id}"
+    with counted_queries() as few:
+        assert day_grid(admin_client.get(url))["cells"]["Rosa Mendoza", "09:00"][0]
+
+    therapists = db.session.scalars(select(Therapist).where(Therapist.site_id == network["miraflores"].id)).all()
+    for therapist in therapists:
+        client = make_client(therapist)
+        for hour in (8, 10, 12, 14, 16):
+            make_appointment(therapist, client, lima(2026, 10, 14, hour, 0))
+    db.session.commit()
+    with counted_queries() as many:
+        grid = day_grid(admin_client.get(url))
+
+    assert sum(1 for text, _link in grid["cells"].values() if text) == 16 * 5 + 1
+    assert len(many) == len(few)
+
+
 def test_a_day_with_nobody_booked_says_how_to_book(admin_client):
     make_therapist(full_name="Rosa Mendoza")
     db.session.commit()

@@ -24,7 +24,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from admin_app.models import Appointment, AppointmentStatus, Attendance, Client, Modality, Participant, Room, Therapist
-from admin_app.services.platform.clinic_time import day_start, from_local, to_local
+from admin_app.services.platform.clinic_time import clinic_zone, day_start, from_local, to_local
 from admin_app.services.platform.errors import RuleViolation
 from admin_app.services.platform.months import Month
 
@@ -37,10 +37,17 @@ MIDNIGHT = 24 * 60
 # A day of the month shows its first appointments and links to the day for the rest.
 MONTH_DAY_SHOWN = 5
 # Beyond this many active therapists, the week and the day of everyone are too long to read (or
-# to fetch): the book asks for a site or a therapist for the day (`too_wide`), and shows the week a
-# row per therapist, a page of them at a time (`week_by_therapist`).
+# to fetch): the book asks for a site or a therapist for the day (`too_wide`); the week is a row
+# per therapist (`week_by_therapist`) and the day a column per therapist, a page of them at a time
+# (`listed_page`).
 WIDE_PRACTICE_THERAPISTS = 30
 THERAPISTS_A_PAGE = 20
+
+
+# The tables the book's statements join under names of their own (`_entry_select`, `_is_listed`):
+# made once, as making an alias copies every column of its table.
+ENTRY_ALIASES = (aliased(Therapist), aliased(Room), aliased(Participant), aliased(Client))
+LISTED = aliased(Therapist)
 
 
 class Span(enum.StrEnum):
@@ -106,14 +113,26 @@ class Entry:
     modality: Modality
     status: AppointmentStatus
     participants: list[EntryParticipant]
+    local_start: dt.datetime  # clinic time
+    local_end: dt.datetime
+
+    @property
+    def times(self) -> str:
+        """ "09:00–09:50", in clinic time."""
+        return f"{self.local_start:%H:%M}–{self.local_end:%H:%M}"
 
 
-def agenda(session: Session, *, period: Period, filters: AgendaFilter) -> dict[dt.date, list[Entry]]:
-    """The period's appointments grouped by local day, in start order, cancelled ones included."""
+def agenda(
+    session: Session, *, period: Period, filters: AgendaFilter, therapist_ids: list[int] | None = None
+) -> dict[dt.date, list[Entry]]:
+    """The period's appointments grouped by local day, in start order, cancelled ones included; of
+    `therapist_ids` only when given (a page of a large practice's book)."""
     query = _entry_select(Appointment.__table__).where(*_in_period(period, filters))
+    if therapist_ids is not None:
+        query = query.where(Appointment.therapist_id.in_(therapist_ids))
     by_day: dict[dt.date, list[Entry]] = defaultdict(list)
     for entry, _extra in _entries(session.execute(query)):
-        by_day[to_local(entry.starts_at).date()].append(entry)
+        by_day[entry.local_start.date()].append(entry)
     return by_day
 
 
@@ -123,8 +142,7 @@ def _entry_select(source, *extra):
     and each appointment's participants in the order they were added, the `extra` columns last.
     The therapist and room joined are aliases: the filters' subqueries on those tables
     (`_conditions`) must not be correlated with them."""
-    therapist, room = aliased(Therapist), aliased(Room)
-    participant, client = aliased(Participant), aliased(Client)
+    therapist, room, participant, client = ENTRY_ALIASES
     columns = source.c
     return (
         select(
@@ -150,12 +168,15 @@ def _entry_select(source, *extra):
 
 
 def _entries(rows) -> Iterator[tuple[Entry, tuple]]:
-    """The rows of an `_entry_select` as entries, each with its `extra` columns."""
+    """The rows of an `_entry_select` as entries, each with its `extra` columns. The clinic's zone is
+    read once: a week of a site shows hundreds of appointments."""
+    zone = clinic_zone()
     for _id, group in groupby(rows, key=itemgetter(0)):
         appointment_rows = list(group)
         participants = [EntryParticipant(row[8], row[9]) for row in appointment_rows if row[8] is not None]
         first = appointment_rows[0]
-        yield Entry(*first[:8], participants=participants), tuple(first[10:])
+        local = (to_local(first[4], zone), to_local(first[5], zone))
+        yield Entry(*first[:8], participants, *local), tuple(first[10:])
 
 
 @dataclass(frozen=True)
@@ -227,38 +248,52 @@ class TherapistWeek:
     days: dict[dt.date, list[Entry]]
 
 
-def week_therapist_count(session: Session, *, period: Period, filters: AgendaFilter) -> int:
-    """How many therapists the week has rows for (`week_by_therapist`), over all its pages."""
-    listed = aliased(Therapist)
-    return session.scalar(select(func.count()).select_from(listed).where(_has_row(listed, period, filters)))
+def listed_count(session: Session, *, period: Period, filters: AgendaFilter) -> int:
+    """How many therapists a large practice's book lists for the period (`listed_page`), over all
+    its pages."""
+    listed = LISTED
+    return session.scalar(select(func.count()).select_from(listed).where(_is_listed(listed, period, filters)))
+
+
+def listed_page(
+    session: Session,
+    *,
+    period: Period,
+    filters: AgendaFilter,
+    offset: int,
+    limit: int = THERAPISTS_A_PAGE,
+) -> list[tuple[int, str]]:
+    """A page of the therapists a large practice's book lists for the period, by name, as (id, name):
+    those with appointments the filters show, and the active therapists of the filtered site (of the
+    practice, with no site), to be seen free."""
+    listed = LISTED
+    return [
+        (id_, name)
+        for id_, name in session.execute(
+            select(listed.id, listed.full_name)
+            .where(_is_listed(listed, period, filters))
+            .order_by(listed.full_name, listed.id)
+            .offset(offset)
+            .limit(limit)
+        )
+    ]
 
 
 def week_by_therapist(
-    session: Session, *, period: Period, filters: AgendaFilter, offset: int, limit: int = THERAPISTS_A_PAGE
+    session: Session, *, period: Period, filters: AgendaFilter, therapists: list[tuple[int, str]]
 ) -> list[TherapistWeek]:
-    """A page of the week of a large practice, a row per therapist by name: those with appointments
-    the filters show, and the active therapists of the filtered site (of the practice, with no site),
-    to be seen free. Three queries, whatever the page holds."""
-    listed = aliased(Therapist)
-    therapists = session.execute(
-        select(listed.id, listed.full_name)
-        .where(_has_row(listed, period, filters))
-        .order_by(listed.full_name, listed.id)
-        .offset(offset)
-        .limit(limit)
-    ).all()
+    """A page of the week of a large practice: a row for each of `therapists` (`listed_page`), in
+    their order. One query, whatever the page holds."""
     rows = {id_: TherapistWeek(id_, name, defaultdict(list)) for id_, name in therapists}
-    query = _entry_select(Appointment.__table__).where(
-        *_in_period(period, filters), Appointment.therapist_id.in_(list(rows))
-    )
-    for entry, _extra in _entries(session.execute(query)):
-        rows[entry.therapist_id].days[to_local(entry.starts_at).date()].append(entry)
+    for day, entries in agenda(session, period=period, filters=filters, therapist_ids=list(rows)).items():
+        for entry in entries:
+            rows[entry.therapist_id].days[day].append(entry)
     return list(rows.values())
 
 
-def _has_row(listed, period: Period, filters: AgendaFilter):
+def _is_listed(listed, period: Period, filters: AgendaFilter):
     """Whether the therapist `listed` (an alias, so that the filters' subqueries on the therapist
-    table stay their own) has a row in the week."""
+    table stay their own) is listed for the period."""
     booked = listed.id.in_(select(Appointment.therapist_id).where(*_in_period(period, filters)))
     at_home = listed.active if not filters.site_id else and_(listed.active, listed.site_id == filters.site_id)
     return or_(booked, at_home)
@@ -330,15 +365,17 @@ def day_grid(
     appointments: list[Entry],
     filters: AgendaFilter,
     picked: Iterable[int] = (),
+    listed: list[int] | None = None,
 ) -> DayGrid:
     """The day's appointments (as `agenda` gives them, filtered) laid out as half-hour rows × a
     column per therapist.
 
     A practice of 200 must not get 200 columns: the columns are the therapist filtered on, else the
     therapists with appointments shown that day, the active therapists whose home is the filtered
-    site, and those the staff `picked`, by name. One query, whatever their number.
+    site, and those the staff `picked`, by name; in a large practice, a page of those (`listed`,
+    from `listed_page`) and those picked. One query, whatever their number.
     """
-    columns = _columns(session, appointments, filters, set(picked))
+    columns = _columns(session, appointments, filters, set(picked), listed)
     spans = {appointment.id: _span(appointment, day) for appointment in appointments}
     first = min([DAY_OPENS, *(start for start, _ in spans.values())]) // SLOT_MINUTES * SLOT_MINUTES
     last = min(MIDNIGHT, max([DAY_CLOSES, *(end for _, end in spans.values())]))
@@ -355,13 +392,17 @@ def day_grid(
     return DayGrid(columns=columns, rows=rows)
 
 
-def _columns(session: Session, appointments: list[Entry], filters: AgendaFilter, picked: set[int]) -> list[Column]:
+def _columns(
+    session: Session, appointments: list[Entry], filters: AgendaFilter, picked: set[int], listed: list[int] | None
+) -> list[Column]:
     if filters.therapist_id:
         wanted, picked = {filters.therapist_id}, set()
     else:
         wanted = {appointment.therapist_id for appointment in appointments} | picked
+    if listed is not None:
+        wanted = set(listed) | picked
     conditions = [Therapist.id.in_(wanted)] if wanted else []
-    if filters.site_id and not filters.therapist_id:
+    if filters.site_id and not filters.therapist_id and listed is None:
         conditions.append(and_(Therapist.site_id == filters.site_id, Therapist.active))
     if not conditions:
         return []
@@ -373,13 +414,12 @@ def _columns(session: Session, appointments: list[Entry], filters: AgendaFilter,
 def _span(appointment: Entry, day: dt.date) -> tuple[int, int]:
     """Start and end as minutes after the day's local midnight, within the day."""
 
-    def minutes(instant: dt.datetime) -> int:
-        local = to_local(instant)
+    def minutes(local: dt.datetime) -> int:
         if local.date() != day:
             return 0 if local.date() < day else MIDNIGHT
         return local.hour * 60 + local.minute
 
-    return minutes(appointment.starts_at), minutes(appointment.ends_at)
+    return minutes(appointment.local_start), minutes(appointment.local_end)
 
 
 def _exists(wall_time: dt.datetime) -> bool:

@@ -30,11 +30,12 @@ from admin_app.services.scheduling.agenda import (
     Span,
     agenda,
     day_grid,
+    listed_count,
+    listed_page,
     month_days,
     period_of,
     too_wide,
     week_by_therapist,
-    week_therapist_count,
     wide_practice,
 )
 from admin_app.views.people.records import client_loader
@@ -95,17 +96,26 @@ class BookView(RoleRequired, BaseView):
             return redirect(
                 url_for(".index", view=span.value, date=day.isoformat(), site=sites[0][0], **self._link_args())
             )
-        by_day, month, grid, offered, rows = {}, {}, None, [], None
+        by_day, month, grid, offered, weeks, listed, page_ids = {}, {}, None, [], None, None, None
+        # A large practice's week (of a site or of everyone) and day (of a site): a page of therapists.
+        if width and not (filters.therapist_id or filters.client_id) and (span == Span.WEEK or not wide):
+            listed = self._listed(period, filters)
+            page_ids = [id_ for id_, _name in listed["therapists"]]
         if span == Span.MONTH:
             month = month_days(db.session, period=period, filters=filters)
-        elif span == Span.WEEK and width and not (filters.therapist_id or filters.client_id):
-            # The week of a large practice, of a site or of everyone: a row per therapist, a page at a time.
-            rows = self._week_by_therapist(period, filters)
+        elif span == Span.WEEK and listed:
+            weeks = week_by_therapist(db.session, period=period, filters=filters, therapists=listed["therapists"])
         elif not wide:
-            by_day = agenda(db.session, period=period, filters=filters)
+            shown_ids = page_ids + self._picked() if listed else None
+            by_day = agenda(db.session, period=period, filters=filters, therapist_ids=shown_ids)
         if span == Span.DAY and not wide:
             grid = day_grid(
-                db.session, day=day, appointments=by_day.get(day, []), filters=filters, picked=self._picked()
+                db.session,
+                day=day,
+                appointments=by_day.get(day, []),
+                filters=filters,
+                picked=self._picked(),
+                listed=page_ids,
             )
             # A column is added to book in it: the active therapists, not everyone the filter offers.
             shown = {column.therapist.id for column in grid.columns}
@@ -118,11 +128,13 @@ class BookView(RoleRequired, BaseView):
             month=month,
             grid=grid,
             wide=wide,
-            rows=rows,
+            weeks=weeks,
+            listed=listed,
+            page_args=self._page(listed["page"] if listed else 0),
             sites=sites,
             filters=filters,
             offered=offered,
-            day_url=self._day_url(day),
+            day_url=self._day_url(day, page=listed["page"] if listed and span == Span.DAY else 0),
             today=clinic_time.today(),
             week_days=period_of(Span.WEEK, period.first_day).days,
             form=form,
@@ -153,16 +165,16 @@ class BookView(RoleRequired, BaseView):
             link_args=self._link_args(),
         )
 
-    def _week_by_therapist(self, period, filters: AgendaFilter) -> dict:
-        """The week of a large practice, a page of therapists at a time (`week_by_therapist`)."""
-        count = week_therapist_count(db.session, period=period, filters=filters)
+    def _listed(self, period, filters: AgendaFilter) -> dict:
+        """The page of therapists a large practice's book lists (`listed_page`) and its pager."""
+        count = listed_count(db.session, period=period, filters=filters)
         pages = page_count(count, THERAPISTS_A_PAGE)
         page = requested_page(pages)
         offset = page * THERAPISTS_A_PAGE
         return {
-            "weeks": week_by_therapist(db.session, period=period, filters=filters, offset=offset),
+            "therapists": listed_page(db.session, period=period, filters=filters, offset=offset),
             "count": count,
-            "first": offset + 1,
+            "offset": offset,
             "page": page,
             "pages": pages,
             "page_url": lambda number: url_for(
@@ -194,8 +206,14 @@ class BookView(RoleRequired, BaseView):
         picked = self._picked()
         return {**kept, "col": picked} if picked else kept
 
-    def _day_url(self, day: dt.date) -> str:
-        return url_for(".index", view=Span.DAY.value, date=day.isoformat(), **self._link_args())
+    def _day_url(self, day: dt.date, page: int = 0) -> str:
+        """The day view of `day` with this page's filters, on `page` of a large practice's therapists."""
+        return url_for(".index", view=Span.DAY.value, date=day.isoformat(), **self._link_args(), **self._page(page))
+
+    @staticmethod
+    def _page(page: int) -> dict:
+        """The address's `page` of therapists: none for the first."""
+        return {"page": page} if page else {}
 
     @staticmethod
     def _filter_form(sites: list[tuple[int, str]]) -> BookFilterForm:
