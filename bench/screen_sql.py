@@ -282,11 +282,11 @@ def tasks(session) -> tuple[Callable[[], object], str]:
     return bare, f"{len(rows)} of {count} tasks checked" if same else "MISMATCH: the tasks, count or staff differ"
 
 
-# The book's week (services/scheduling/agenda.py `agenda`): every appointment of the week with its
-# therapist and room, then their participants and clients (BOOK_PARTICIPANTS_SQL); the active
-# therapists' count and the sites. A practice too wide for a week of everyone in one list opens on
-# its first site, a row per therapist (`listed_page`, `week_by_therapist`): BOOK_WEEK_ROWS_SQL, the first page of
-# those with a row (booked at the site that week, or at home there) and their number, then the week of
+# The book's week and day (services/scheduling/agenda.py `agenda`): every appointment of the period
+# with its therapist and room, then their participants and clients (BOOK_PARTICIPANTS_SQL); the
+# active therapists' count and the sites. A practice too wide for everyone in one list opens on its
+# first site, a page of therapists (`listed_page`): BOOK_WEEK_ROWS_SQL, the first page of those
+# listed (booked at the site in the period, or at home there) and their number, then the period of
 # those on the page.
 BOOK_WEEK_SQL = """
 SELECT a.*, (a.starts_at AT TIME ZONE :zone)::date AS day, t.full_name AS therapist, room.name AS room
@@ -310,70 +310,80 @@ LIMIT :limit
 BOOK_WEEK_CHOICES_SQL = """
 SELECT (SELECT count(*) FROM therapist WHERE active) AS active, array(SELECT name FROM site ORDER BY name) AS sites
 """
+BOOK_DAY_COLUMNS_SQL = """
+SELECT t.*, t.id = ANY(:ids) AS shown FROM therapist t WHERE t.active OR t.id = ANY(:ids) ORDER BY t.full_name, t.id
+"""
 
 
-def book_week(session) -> tuple[Callable[[], object], str]:
-    """The book as it opens: this week, of every therapist, or of the first site a row per therapist
-    when the practice is too wide (`wide_practice`): checked day by day against `agenda`, or row by
-    row and day by day against `week_by_therapist`."""
-    from admin_app.services.platform import clinic_time
-    from admin_app.services.rooms.choices import site_filter_choices
-    from admin_app.services.scheduling.agenda import (
-        THERAPISTS_A_PAGE,
-        AgendaFilter,
-        Span,
-        agenda,
-        listed_page,
-        period_of,
-        week_by_therapist,
-        wide_practice,
-    )
+def book_period(span: str) -> Callable[..., tuple[Callable[[], object], str]]:
+    """The book's week or day as it opens (`span`): of every therapist, or of the first site, a page of
+    therapists (a row each in the week, a column each in the day), when the practice is too wide
+    (`wide_practice`). Checked therapist by therapist and day by day against `listed_page` and
+    `agenda`; the day also reads its columns' therapists and those it offers to add
+    (BOOK_DAY_COLUMNS_SQL)."""
 
-    period = period_of(Span.WEEK, clinic_time.today())
-    sites = site_filter_choices(session)
-    rows = bool(wide_practice(session))
-    filters = AgendaFilter(site_id=sites[0][0]) if sites and rows else AgendaFilter()
-    site = BOOK_WEEK_SITE if filters.site_id else ""
-    week = sa.text(BOOK_WEEK_SQL.format(site=site, page=BOOK_WEEK_PAGE if rows else ""))
-    listed = sa.text(BOOK_WEEK_ROWS_SQL.format(site=site, home="AND t.site_id = :site" if filters.site_id else ""))
-    params = {
-        "zone": clinic_time.clinic_zone().key,
-        "start": clinic_time.day_start(period.first_day),
-        "end": clinic_time.day_start(period.last_day + dt.timedelta(days=1)),
-        "limit": THERAPISTS_A_PAGE,
-        **({"site": filters.site_id} if filters.site_id else {}),
-    }
+    def book(session) -> tuple[Callable[[], object], str]:
+        from admin_app.services.platform import clinic_time
+        from admin_app.services.rooms.choices import site_filter_choices
+        from admin_app.services.scheduling.agenda import (
+            DAY_COLUMNS_A_PAGE,
+            THERAPISTS_A_PAGE,
+            AgendaFilter,
+            Span,
+            agenda,
+            listed_page,
+            period_of,
+            wide_practice,
+        )
 
-    def bare():
-        session.execute(sa.text(BOOK_WEEK_CHOICES_SQL)).one()
-        therapists = session.execute(listed, params).all() if rows else []
-        appointments = session.execute(week, {**params, "therapists": [row.id for row in therapists]}).all()
-        session.execute(sa.text(BOOK_PARTICIPANTS_SQL), {"ids": [row.id for row in appointments]}).all()
-        return therapists, appointments
-
-    therapists, appointments = bare()
-    days: dict[tuple[int | None, dt.date], list[int]] = {}
-    for row in appointments:
-        days.setdefault((row.therapist_id if rows else None, row.day), []).append(row.id)
-    if rows:
-        listed = listed_page(session, period=period, filters=filters, offset=0)
-        weeks = week_by_therapist(session, period=period, filters=filters, therapists=listed)
-        order = [week.therapist_id for week in weeks] == [row.id for row in therapists]
-        shown = {(w.therapist_id, day): [a.id for a in entries] for w in weeks for day, entries in w.days.items()}
-    else:
-        order = True
-        shown = {
-            (None, day): [a.id for a in entries]
-            for day, entries in agenda(session, period=period, filters=filters).items()
+        period = period_of(Span(span), clinic_time.today())
+        sites = site_filter_choices(session)
+        rows = bool(wide_practice(session))
+        filters = AgendaFilter(site_id=sites[0][0]) if sites and rows else AgendaFilter()
+        site = BOOK_WEEK_SITE if filters.site_id else ""
+        shown_sql = sa.text(BOOK_WEEK_SQL.format(site=site, page=BOOK_WEEK_PAGE if rows else ""))
+        home = "AND t.site_id = :site" if filters.site_id else ""
+        listed_sql = sa.text(BOOK_WEEK_ROWS_SQL.format(site=site, home=home))
+        params = {
+            "zone": clinic_time.clinic_zone().key,
+            "start": clinic_time.day_start(period.first_day),
+            "end": clinic_time.day_start(period.last_day + dt.timedelta(days=1)),
+            "limit": DAY_COLUMNS_A_PAGE if span == Span.DAY else THERAPISTS_A_PAGE,
+            **({"site": filters.site_id} if filters.site_id else {}),
         }
-    session.rollback()
-    differ = sum(1 for key in days.keys() | shown.keys() if days.get(key) != shown.get(key))
-    if differ or not order:
-        return bare, f"MISMATCH: {differ} of {len(shown)} days differ" + ("" if order else ", the therapists differ")
-    checked = f"{len(appointments)} appointments checked"
-    return bare, checked + (
-        f" in the rows of {len(therapists)} of {therapists[0].listed} therapists" if therapists else ""
-    )
+
+        def bare():
+            session.execute(sa.text(BOOK_WEEK_CHOICES_SQL)).one()
+            therapists = session.execute(listed_sql, params).all() if rows else []
+            ids = [row.id for row in therapists]
+            appointments = session.execute(shown_sql, {**params, "therapists": ids}).all()
+            session.execute(sa.text(BOOK_PARTICIPANTS_SQL), {"ids": [row.id for row in appointments]}).all()
+            if span == Span.DAY:
+                session.execute(sa.text(BOOK_DAY_COLUMNS_SQL), {"ids": ids}).all()
+            return therapists, appointments
+
+        therapists, appointments = bare()
+        days: dict[tuple[int | None, dt.date], list[int]] = {}
+        for row in appointments:
+            days.setdefault((row.therapist_id if rows else None, row.day), []).append(row.id)
+        page = listed_page(session, period=period, filters=filters, offset=0, limit=params["limit"])
+        listed = [id_ for id_, _name in page] if rows else None
+        shown: dict[tuple[int | None, dt.date], list[int]] = {}
+        for day, entries in agenda(session, period=period, filters=filters, therapist_ids=listed).items():
+            for entry in entries:
+                shown.setdefault((entry.therapist_id if rows else None, day), []).append(entry.id)
+        session.rollback()
+        order = listed is None or listed == [row.id for row in therapists]
+        differ = sum(1 for key in days.keys() | shown.keys() if days.get(key) != shown.get(key))
+        if differ or not order:
+            therapists_differ = "" if order else ", the therapists differ"
+            return bare, f"MISMATCH: {differ} of {len(shown)} days differ{therapists_differ}"
+        checked = f"{len(appointments)} appointments checked"
+        return bare, checked + (
+            f" for a page of {len(therapists)} of {therapists[0].listed} therapists" if therapists else ""
+        )
+
+    return book
 
 
 # An invoice's page (views/billing/invoices.py `_page`) shows, beside its header, every line with its
@@ -459,6 +469,7 @@ BARE: dict[str, Callable[..., tuple[Callable[[], object], str]]] = {
     "/admin/billing/ageing/": ageing,
     "/admin/billing/charges/": charges,
     "/admin/book/?view=month": book_month,
-    "/admin/book/": book_week,
+    "/admin/book/": book_period("week"),
+    "/admin/book/?view=day": book_period("day"),
     "/admin/tasks/": tasks,
 }

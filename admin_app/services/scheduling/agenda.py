@@ -41,7 +41,9 @@ MONTH_DAY_SHOWN = 5
 # per therapist (`week_by_therapist`) and the day a column per therapist, a page of them at a time
 # (`listed_page`).
 WIDE_PRACTICE_THERAPISTS = 30
-THERAPISTS_A_PAGE = 20
+THERAPISTS_A_PAGE = 20  # the week's rows
+# The day's columns (11rem each): as many as a wide screen shows side by side.
+DAY_COLUMNS_A_PAGE = 10
 
 
 # The tables the book's statements join under names of their own (`_entry_select`, `_is_listed`):

@@ -25,6 +25,7 @@ from admin_app.services.platform.money import format_money
 from admin_app.services.rooms.choices import site_filter_choices
 from admin_app.services.scheduling import booking, closing, conflicts
 from admin_app.services.scheduling.agenda import (
+    DAY_COLUMNS_A_PAGE,
     THERAPISTS_A_PAGE,
     AgendaFilter,
     Span,
@@ -167,12 +168,13 @@ class BookView(RoleRequired, BaseView):
 
     def _listed(self, period, filters: AgendaFilter) -> dict:
         """The page of therapists a large practice's book lists (`listed_page`) and its pager."""
+        per_page = DAY_COLUMNS_A_PAGE if period.span == Span.DAY else THERAPISTS_A_PAGE
         count = listed_count(db.session, period=period, filters=filters)
-        pages = page_count(count, THERAPISTS_A_PAGE)
+        pages = page_count(count, per_page)
         page = requested_page(pages)
-        offset = page * THERAPISTS_A_PAGE
+        offset = page * per_page
         return {
-            "therapists": listed_page(db.session, period=period, filters=filters, offset=offset),
+            "therapists": listed_page(db.session, period=period, filters=filters, offset=offset, limit=per_page),
             "count": count,
             "offset": offset,
             "page": page,
