@@ -41,6 +41,7 @@ from admin_app.services.scheduling.agenda import (
 )
 from admin_app.views.people.records import client_loader
 from admin_app.views.platform.base import RoleRequired, id_arg, instant_arg, requested_day
+from admin_app.views.platform.formatting import choice_texts
 from admin_app.views.platform.paging import page_count, requested_page
 from admin_app.views.platform.rules import commit_or_flash
 from admin_app.views.platform.search import lookup_response
@@ -141,6 +142,8 @@ class BookView(RoleRequired, BaseView):
             form=form,
             spans=[(Span.DAY, _l("Day")), (Span.WEEK, _l("Week")), (Span.MONTH, _l("Month"))],
             link_args=self._link_args(),
+            attendance_texts=choice_texts(Attendance),
+            modality_texts=choice_texts(Modality),
         )
 
     @expose("/close/", methods=("GET", "POST"))
