@@ -450,10 +450,116 @@ def invoice_details(session, invoice_id: int, header: Callable[[], object]) -> t
     return bare, checked if same else "MISMATCH: the lines, their totals or the invoice's standing differ"
 
 
+# A client's page (views/people/records.py `render`, services/people/summary.py `client_summary`) shows,
+# beside the record, its next appointments and its history (the first of each, and how many), its payment
+# sources, its authorizations with their counts, its links, its Bad Fit entries and its messages.
+CLIENT_APPOINTMENTS_SQL = """
+SELECT a.id, a.starts_at, a.ends_at, t.full_name AS therapist, a.kind, a.modality, r.name AS room, s.name AS site,
+       a.status, p.attendance, p.fee, p.currency, CASE WHEN p.billed_to = 'payer' THEN py.name END AS payer,
+       count(*) OVER () AS total
+FROM participant p JOIN appointment a ON a.id = p.appointment_id JOIN therapist t ON t.id = a.therapist_id
+LEFT JOIN room r ON r.id = a.room_id LEFT JOIN site s ON s.id = r.site_id LEFT JOIN payer py ON py.id = p.payer_id
+WHERE p.client_id = :id AND {when}
+ORDER BY {order}
+LIMIT :limit
+"""
+CLIENT_NEXT = {
+    "when": "a.starts_at >= :now AND a.status <> 'cancelled' AND p.attendance = 'expected'",
+    "order": "a.starts_at, a.id",
+}
+CLIENT_HISTORY = {"when": "a.starts_at < :now", "order": "a.starts_at DESC, a.id DESC"}
+CLIENT_SECTIONS_SQL = (
+    """
+SELECT ps.payer_id, py.name, ps.member_number, ps.policy_number, ps.active, py.active
+FROM payment_source ps LEFT JOIN payer py ON py.id = ps.payer_id
+WHERE ps.client_id = :id ORDER BY ps.active DESC, ps.id
+""",
+    """
+SELECT a.id, py.name, a.reference, a.approved_sessions, a.valid_from, a.valid_until, a.extension_requested_at,
+       a.closed_at, k.scheduled, k.attended + CASE WHEN py.counts_missed_sessions THEN k.missed ELSE 0 END AS used,
+       k.billed
+FROM payer_authorization a JOIN payer py ON py.id = a.payer_id
+CROSS JOIN LATERAL (
+  SELECT count(*) FILTER (WHERE p.attendance = 'expected') AS scheduled,
+         count(*) FILTER (WHERE p.attendance = 'attended') AS attended,
+         count(*) FILTER (WHERE p.attendance IN ('late_cancelled', 'no_show')) AS missed,
+         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id
+                                        WHERE l.participant_id = p.id AND l.holds AND i.status = 'issued')) AS billed
+  FROM participant p WHERE p.authorization_id = a.id
+) k
+WHERE a.client_id = :id
+ORDER BY a.valid_until, a.id
+""",
+    """
+SELECT l.kind, l.client_id = :id AS mine, c.id, c.full_name, c.client_number
+FROM client_link l JOIN client c ON c.id = CASE WHEN l.client_id = :id THEN l.related_client_id ELSE l.client_id END
+WHERE l.client_id = :id OR l.related_client_id = :id
+ORDER BY c.full_name, c.id, l.kind
+""",
+    """
+SELECT b.*, t.full_name, u.email FROM bad_fit_entry b
+JOIN therapist t ON t.id = b.therapist_id LEFT JOIN app_user u ON u.id = b.resolved_by_id
+WHERE b.client_id = :id
+ORDER BY b.state <> 'open', b.on DESC, b.id DESC
+""",
+    """
+SELECT m.id, m.template, m.channel, m.recipient, m.status, m.created_at, m.sent_at, count(*) OVER () AS total
+FROM outbound_message m WHERE m.client_id = :id
+ORDER BY m.created_at DESC, m.id DESC
+LIMIT :shown
+""",
+)
+
+
+def client_details(session, client_id: int, header: Callable[[], object]) -> tuple[Callable[[], object], str]:
+    """A client's page: `header` (the generic SQL of its details columns) and its summary's sections,
+    checked section by section against `client_summary`."""
+    from admin_app.models.base import utcnow
+    from admin_app.services.people.summary import NEXT_SHOWN, SHOWN, client_summary
+
+    now = utcnow()
+    params = {"id": client_id, "now": now, "shown": SHOWN}
+    coming = sa.text(CLIENT_APPOINTMENTS_SQL.format(**CLIENT_NEXT))
+    past = sa.text(CLIENT_APPOINTMENTS_SQL.format(**CLIENT_HISTORY))
+    sections = [sa.text(sql) for sql in CLIENT_SECTIONS_SQL]
+
+    def bare():
+        header()
+        found = [
+            session.execute(coming, {**params, "limit": NEXT_SHOWN}).all(),
+            session.execute(past, {**params, "limit": SHOWN}).all(),
+        ]
+        return found + [session.execute(section, params).all() for section in sections]
+
+    next_rows, history, sources, authorizations, links, bad_fit, messages = bare()
+    summary = client_summary(session, client_id, now=now)
+    session.rollback()
+
+    def shown(rows) -> tuple[list[int], int]:
+        return [row.id for row in rows], rows[0].total if rows else 0
+
+    same = {
+        "next appointments": shown(next_rows)
+        == ([line.appointment_id for line in summary.next_appointments.rows], summary.next_appointments.total),
+        "history": shown(history) == ([line.appointment_id for line in summary.history.rows], summary.history.total),
+        "payment sources": len(sources) == len(summary.payment_sources),
+        "authorizations": {(row.id, row.scheduled, row.used, row.billed) for row in authorizations}
+        == {(row.id, row.counts.scheduled, row.counts.used, row.counts.billed) for row in summary.authorizations},
+        "links": [row.id for row in links] == [line.client_id for line in summary.links],
+        "Bad Fit": [row.id for row in bad_fit] == [entry.id for entry in summary.bad_fit],
+        "messages": shown(messages) == ([line.id for line in summary.messages.rows], summary.messages.total),
+    }
+    differ = [name for name, ok in same.items() if not ok]
+    if differ:
+        return bare, f"MISMATCH: {', '.join(differ)} differ"
+    return bare, f"{len(history)} of {shown(history)[1]} past appointments and the summary's sections checked"
+
+
 # Details pages that show rows beyond their details columns, by their details URL: a function
 # `(session, record_id, header) -> (bare, note)`, `header` being the generic SQL of the columns.
 DETAILS: dict[str, Callable[..., tuple[Callable[[], object], str]]] = {
     "/admin/invoices/details/": invoice_details,
+    "/admin/client/details/": client_details,
 }
 
 
