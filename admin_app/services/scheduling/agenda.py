@@ -120,7 +120,7 @@ class Entry:
 
     @property
     def times(self) -> str:
-        """ "09:00–09:50", in clinic time."""
+        """The start and end in clinic time: "09:00–09:50"."""
         return f"{self.local_start:%H:%M}–{self.local_end:%H:%M}"
 
 
@@ -253,8 +253,7 @@ class TherapistWeek:
 def listed_count(session: Session, *, period: Period, filters: AgendaFilter) -> int:
     """How many therapists a large practice's book lists for the period (`listed_page`), over all
     its pages."""
-    listed = LISTED
-    return session.scalar(select(func.count()).select_from(listed).where(_is_listed(listed, period, filters)))
+    return session.scalar(select(func.count()).select_from(LISTED).where(_is_listed(period, filters)))
 
 
 def listed_page(
@@ -268,13 +267,12 @@ def listed_page(
     """A page of the therapists a large practice's book lists for the period, by name, as (id, name):
     those with appointments the filters show, and the active therapists of the filtered site (of the
     practice, with no site), to be seen free."""
-    listed = LISTED
     return [
         (id_, name)
         for id_, name in session.execute(
-            select(listed.id, listed.full_name)
-            .where(_is_listed(listed, period, filters))
-            .order_by(listed.full_name, listed.id)
+            select(LISTED.id, LISTED.full_name)
+            .where(_is_listed(period, filters))
+            .order_by(LISTED.full_name, LISTED.id)
             .offset(offset)
             .limit(limit)
         )
@@ -293,11 +291,11 @@ def week_by_therapist(
     return list(rows.values())
 
 
-def _is_listed(listed, period: Period, filters: AgendaFilter):
-    """Whether the therapist `listed` (an alias, so that the filters' subqueries on the therapist
+def _is_listed(period: Period, filters: AgendaFilter):
+    """Whether the therapist `LISTED` (an alias, so that the filters' subqueries on the therapist
     table stay their own) is listed for the period."""
-    booked = listed.id.in_(select(Appointment.therapist_id).where(*_in_period(period, filters)))
-    at_home = listed.active if not filters.site_id else and_(listed.active, listed.site_id == filters.site_id)
+    booked = LISTED.id.in_(select(Appointment.therapist_id).where(*_in_period(period, filters)))
+    at_home = LISTED.active if not filters.site_id else and_(LISTED.active, LISTED.site_id == filters.site_id)
     return or_(booked, at_home)
 
 
@@ -399,10 +397,10 @@ def _columns(
 ) -> list[Column]:
     if filters.therapist_id:
         wanted, picked = {filters.therapist_id}, set()
+    elif listed is not None:
+        wanted = set(listed) | picked
     else:
         wanted = {appointment.therapist_id for appointment in appointments} | picked
-    if listed is not None:
-        wanted = set(listed) | picked
     conditions = [Therapist.id.in_(wanted)] if wanted else []
     if filters.site_id and not filters.therapist_id and listed is None:
         conditions.append(and_(Therapist.site_id == filters.site_id, Therapist.active))
