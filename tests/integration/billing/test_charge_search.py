@@ -7,6 +7,7 @@ session is outside the default period (the previous month).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from decimal import Decimal
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 from admin_app.extensions import db
 from admin_app.models import Invoice, Participant, PaymentMethod
 from admin_app.services.billing import issuing, payments
+from admin_app.services.billing.charge_search import ChargeSearch, search_charges
 from admin_app.services.billing.invoice_run import commit_run
 from tests.factories import book, make_client, make_therapist
 from tests.integration.billing.test_invoices import NOW, OCTOBER_END
@@ -212,3 +214,17 @@ def test_the_charge_search_posts_the_clients_name(admin_client, october):
     arguments = parse_qs(location.query)
     assert arguments["since"] == ["2026-10-01"] and "payer" not in arguments
     assert [row[1] for row in charges_shown(admin_client.get(response.headers["Location"]))] == ["Carla", "Carla"]
+
+
+def test_pages_follow_one_another_in_start_order_with_the_totals_of_them_all(app, october):
+    """Each page names its own charges; the count and totals are those of the whole search."""
+    search = ChargeSearch(since=dt.date(2026, 10, 1), until=OCTOBER_END)
+    pages = [search_charges(db.session, search, page=page, per_page=3) for page in range(3)]
+
+    shown = [(charge.date_of_service.day, charge.client_name) for page in pages for charge in page.charges]
+    assert shown == [(6, "Ana"), (7, "Ana"), (8, "Ben"), (9, "Carla"), (12, "Carla"), (13, "Dan"), (14, "Eva")]
+    assert {(page.count, page.pages) for page in pages} == {(7, 3)}
+    assert {tuple(page.totals.items()) for page in pages} == {(("PEN", Decimal("630.00")), ("USD", Decimal("100.00")))}
+    carla = search_charges(db.session, dataclasses.replace(search, client="CARL"), per_page=1)
+    assert [charge.client_name for charge in carla.charges] == ["Carla"]
+    assert (carla.count, carla.totals) == (2, {"PEN": Decimal("90.00"), "USD": Decimal("100.00")})
