@@ -648,3 +648,18 @@ def test_today_goes_to_today_in_every_view(admin_client, view):
 
     today = re.search(r'<a class="btn btn-outline-secondary btn-sm" href="([^"]+)">Today</a>', page).group(1)
     assert parse_qs(urlsplit(html.unescape(today)).query) == {"date": ["2026-12-03"], "view": [view]}
+
+
+def test_a_booking_links_label_names_the_therapist_escaped_in_the_users_language(admin_client):
+    """The label is translated once a page and filled cell by cell: a name is still escaped."""
+    rosa = make_therapist(full_name="Rosa <b>Mendoza</b> & Co")
+    make_appointment(rosa, make_client(rosa, full_name="Ana Quispe"), lima(2026, 10, 14, 9, 0))
+    db.session.commit()
+    day = "/admin/book/?view=day&date=2026-10-14"
+
+    page = body(admin_client.get(day))
+    assert '<span class="sr-only">Book Rosa &lt;b&gt;Mendoza&lt;/b&gt; &amp; Co at 10:00</span>' in page
+    assert "<b>Mendoza</b>" not in page
+    admin_client.post("/language", data={"locale": "es", "next": day})
+    spanish = body(admin_client.get(day))
+    assert "Reservar con Rosa &lt;b&gt;Mendoza&lt;/b&gt; &amp; Co a las 10:00" in spanish
