@@ -320,6 +320,9 @@ def test_the_results_page_shows_average_stars_per_therapist_and_month(admin_clie
     assert list(stars_rows(only_bruno)) == ["Bruno Díaz"]
     assert nps_rows(only_bruno)["2026-10"]["nps"] == "33.3"  # the practice's NPS, whoever is chosen
     assert "No ratings in this period." in body(admin_client.get(f"{RESULTS}?from=2025-01&to=2025-03"))
+    # Each average is worked out once per language: Spanish writes its own, after the English.
+    admin_client.post("/language", data={"locale": "es", "next": RESULTS})
+    assert stars_rows(admin_client.get(RESULTS + PERIOD))["Ana Ruiz"]["2026-10"] == "3,67 (3)"
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import url_for
 from flask_babel import format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
@@ -9,6 +11,7 @@ from markupsafe import Markup, escape
 
 from admin_app.models import SurveyResponse
 from admin_app.services.platform.labels import FIELDS
+from admin_app.views.platform.formatting import once_per_language
 
 COMMENT_PREVIEW = 80
 NO_VALUE = "—"
@@ -67,4 +70,11 @@ def stars(line) -> str:
     """ "4.67 (3)": the average and the number of ratings; a dash for a month without."""
     if line is None:
         return NO_VALUE
-    return f"{format_decimal(line.average, format='0.00')} ({line.ratings})"
+    return f"{_two_decimals(line.average)} ({line.ratings})"
+
+
+@once_per_language
+def _two_decimals(average: Decimal) -> str:
+    """Babel works out its pattern on every call, and the stars table shows a few hundred cells of a
+    few dozen averages: 40 % of the page's time at 200 therapists."""
+    return format_decimal(average, format="0.00")
