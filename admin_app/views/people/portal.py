@@ -16,7 +16,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
-from flask_babel import format_date, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup
@@ -35,7 +35,7 @@ from admin_app.views.people.caseload import ROW_CLASSES, local_when, reason_badg
 from admin_app.views.people.clinical_notes import ClinicalNotesInPortal
 from admin_app.views.people.records import RecordLoader
 from admin_app.views.platform.filters import LiveOptions
-from admin_app.views.platform.formatting import NO_VALUE
+from admin_app.views.platform.formatting import NO_VALUE, medium_date
 from admin_app.views.platform.portal import TherapistScopedView, current_therapist_id
 from admin_app.views.reports.monthly import reader_language
 
@@ -88,7 +88,7 @@ CELLS = {
     "payment_source": _payment_source,
     "authorization": _authorization(lambda a: a.reference or NO_VALUE),
     "remaining": _remaining,
-    "valid_until": _authorization(lambda a: format_date(a.valid_until, "medium")),
+    "valid_until": _authorization(lambda a: medium_date(a.valid_until)),
     "authorization_status": _authorization(lambda a: status_label(a.status)),
     "last_appointment": lambda line: local_when(line.last_appointment, reader_language()),
     "next_appointment": lambda line: local_when(line.next_appointment, reader_language()),

@@ -74,7 +74,7 @@ def local_datetime(_view, value: dt.datetime, *_args) -> str:
 
 
 def short_date(_view, value: dt.date, *_args) -> str:
-    return _medium_date(value)
+    return medium_date(value)
 
 
 def amount(_view, value: Decimal, *_args) -> str:
@@ -106,8 +106,9 @@ def once_per_language(function):
 
 
 @once_per_language
-def _medium_date(day: dt.date) -> str:
-    """A list's dates: Babel works out the pattern on every call, and a page shows the same few days."""
+def medium_date(day: dt.date) -> str:
+    """A list's or a report's dates ("Oct 14, 2026"): Babel works out the pattern and the month names
+    on every call, and a page shows the same few days."""
     return format_date(day, "medium")
 
 

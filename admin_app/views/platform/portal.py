@@ -24,6 +24,7 @@ from admin_app.services.scheduling import calendar, portal_day
 from admin_app.views.billing.colours import status_label
 from admin_app.views.messaging.outbox import template_label
 from admin_app.views.platform.base import PracticeModelView, RoleRequired
+from admin_app.views.platform.formatting import medium_date
 
 
 def _discreetly(rule, session, model) -> None:
@@ -115,7 +116,7 @@ class TherapistIndexView(TherapistPortal, AdminIndexView):
             cancelled_by_choices=choices_for(CancelledBy),
             day_heading=lambda day: format_date(day, "full"),
             moment=moment,
-            local_date=lambda instant: format_date(clinic_time.to_local(instant).date(), "medium"),
+            local_date=lambda instant: medium_date(clinic_time.to_local(instant).date()),
             authorization_status=status_label,
             message_label=template_label,
         )

@@ -32,6 +32,7 @@ from admin_app.services.reports import figures as stats
 from admin_app.services.reports import summaries as reports
 from admin_app.views.platform.base import RoleRequired, parsed_arg
 from admin_app.views.platform.downloads import attachment
+from admin_app.views.platform.formatting import medium_date
 from admin_app.views.surveys.staff.cells import NO_VALUE, one_decimal
 
 CHARTS = ("nps", "clients", "modality", "income")
@@ -233,7 +234,7 @@ class NewClientsView(RoleRequired, BaseView):
             rows=rows,
             labels=FIELDS,
             no_value=NO_VALUE,
-            long_date=lambda day: format_date(day, "medium"),
+            long_date=medium_date,
         )
 
     @expose("/csv")
