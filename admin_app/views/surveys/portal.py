@@ -17,7 +17,7 @@ from admin_app.models.audit import record_event
 from admin_app.services.platform.months import Month
 from admin_app.services.surveys import results as survey_results
 from admin_app.views.platform.portal import TherapistPortal, current_therapist_id
-from admin_app.views.surveys.staff.cells import stars
+from admin_app.views.surveys.staff.cells import stars_cells
 from admin_app.views.surveys.staff.results import requested_period
 
 
@@ -40,7 +40,7 @@ class MyRatingsView(TherapistPortal, BaseView):
             months=months,
             anonymous=anonymous,
             month_name=month_name,
-            stars=stars,
+            stars=stars_cells(),
         )
         # The comments shown, by month and count (the page names no response: it must not tell who wrote one).
         if shown := {month.month: len(month.comments) for month in months if month.comments}:

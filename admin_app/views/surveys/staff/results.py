@@ -19,7 +19,7 @@ from admin_app.services.surveys.results import MonthRange
 from admin_app.views.job_runs.start import start_run
 from admin_app.views.platform.base import RoleRequired, id_arg, parsed_arg
 from admin_app.views.platform.rules import show_rule
-from admin_app.views.surveys.staff.cells import one_decimal, rate, stars
+from admin_app.views.surveys.staff.cells import one_decimal, rate, stars_cells
 
 
 def requested_period() -> MonthRange:
@@ -63,7 +63,7 @@ class SurveyResultsView(RoleRequired, BaseView):
             send_month=Month.containing(clinic_time.today()).previous(),
             one_decimal=one_decimal,
             rate=rate,
-            stars=stars,
+            stars=stars_cells(),
         )
 
     @expose("/send", methods=("POST",))
