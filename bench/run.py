@@ -819,7 +819,8 @@ def run(app, args: argparse.Namespace) -> list[Result]:
     from_history = bare(YEAR_NEW_SQL.format(firsts=FIRSTS_FROM_HISTORY_SQL), **window)()
     kept = "" if from_history == year_rows[2] else " MISMATCH (first_attended_at against the history)"
     results.append(Result("stats.year_figures", ms, year_bare_ms, check_year(months, *year_rows) + kept))
-    results.append(new_clients_result(session, args, month))
+    new_clients = new_clients_result(session, args, month)
+    results.append(new_clients)
 
     busiest = max(totals.therapists, key=lambda line: line.sessions, default=None)
     if busiest is None:
@@ -845,7 +846,14 @@ def run(app, args: argparse.Namespace) -> list[Result]:
 
     results.append(Result(*payout_pdf_figure(app, session, args, month)))
     home_bare_ms, home_note = home_figures(session, args, today)
-    results.extend(page_results(app, args, str(month), today.year, bare_ms, year_bare_ms, (home_bare_ms, home_note)))
+    days = f"from={month.first_day}&to={month.last_day}"
+    pages = [
+        ("GET /admin/reports/monthly/", f"/admin/reports/monthly/?month={month}", bare_ms, ""),
+        ("GET /admin/statistics/", f"/admin/statistics/?year={today.year}", year_bare_ms, ""),
+        ("GET /admin/reports/new-clients/", f"/admin/reports/new-clients/?{days}", new_clients.bare_ms, ""),
+        ("GET /admin/ (the home: tasks, Bad Fit, summary)", "/admin/", home_bare_ms, home_note),
+    ]
+    results.extend(page_results(app, args, pages))
     return results
 
 
@@ -1583,16 +1591,9 @@ def pdf_result(app, session, args, month, therapist_id: int) -> Result:
     return Result(name, ms, bare_ms, f"{len(document.content) // 1024} KiB, bare PDF {len(bare_pdf) // 1024} KiB")
 
 
-def page_results(
-    app, args, month_key: str, year: int, month_bare_ms: float, year_bare_ms: float, home: tuple[float | None, str]
-) -> list[Result]:
-    """GET the report screens and the admin home as a signed-in admin; a route that is not there is skipped."""
-    home_bare_ms, home_note = home
-    pages = [
-        ("GET /admin/reports/monthly/", f"/admin/reports/monthly/?month={month_key}", month_bare_ms, ""),
-        ("GET /admin/statistics/", f"/admin/statistics/?year={year}", year_bare_ms, ""),
-        ("GET /admin/ (the home: tasks, Bad Fit, summary)", "/admin/", home_bare_ms, home_note),
-    ]
+def page_results(app, args, pages: list[tuple[str, str, float | None, str]]) -> list[Result]:
+    """GET the report screens and the admin home as a signed-in admin, each `(name, url, bare ms, note)`
+    against the bare SQL of its figure; a route that is not there is skipped."""
     # An app context of its own: the bench's holds `g` (and Flask-Login's user) of earlier pages.
     with app.app_context():
         client = admin_client(app)

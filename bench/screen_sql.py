@@ -79,6 +79,66 @@ def ageing(session) -> tuple[Callable[[], object], str]:
     return bare, f"MISMATCH: {differ} of {len(shown)} cells differ" if differ else f"{len(cells)} cells checked"
 
 
+# The survey results as they open (services/surveys/results.py): the last 12 ended months' NPS (the
+# invitations of each month, its responses, promoters 9-10 and detractors 0-6) and every therapist's
+# average stars per month, then the therapists to filter by.
+SURVEY_NPS_SQL = """
+SELECT i.month, count(*), count(r.id), count(*) FILTER (WHERE r.nps_score >= 9),
+       count(*) FILTER (WHERE r.nps_score <= 6)
+FROM survey_invitation i LEFT JOIN survey_response r ON r.invitation_id = i.id
+WHERE i.month BETWEEN :first AND :last
+GROUP BY i.month ORDER BY i.month
+"""
+SURVEY_STARS_SQL = """
+SELECT s.month, s.therapist_id, t.full_name, s.ratings, s.average
+FROM (SELECT month, therapist_id, count(*) AS ratings, avg(stars::numeric(6, 3)) AS average
+      FROM survey_rating WHERE month BETWEEN :first AND :last GROUP BY month, therapist_id) s
+JOIN therapist t ON t.id = s.therapist_id
+ORDER BY s.month, t.full_name
+"""
+
+
+def survey_results(session) -> tuple[Callable[[], object], str]:
+    """The survey results as they open: SURVEY_*_SQL, checked month by month (invitations, responses,
+    promoters, detractors) and therapist by therapist (ratings and average stars per month)
+    against `nps_table` and `ratings_table`."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from admin_app.services.platform import clinic_time
+    from admin_app.services.surveys import results
+
+    period = results.default_range(clinic_time.today())
+    params = {"first": str(period.first), "last": str(period.last)}
+    choices = sa.text("SELECT id, full_name FROM therapist ORDER BY full_name")
+
+    def bare():
+        nps = session.execute(sa.text(SURVEY_NPS_SQL), params).all()
+        stars = session.execute(sa.text(SURVEY_STARS_SQL), params).all()
+        return nps, stars, session.execute(choices).all()
+
+    nps, stars, _choices = bare()
+    shown_nps = {
+        (line.month, line.invitations, line.responses, line.promoters, line.detractors)
+        for line in results.nps_table(session, period)
+        if line.invitations
+    }
+    shown_stars = {
+        (line.month, row.therapist_id, row.therapist_name, line.ratings, line.average)
+        for row in results.ratings_table(session, period)
+        for line in row.by_month.values()
+    }
+    session.rollback()
+    written_nps = {tuple(row) for row in nps}
+    written_stars = {
+        (month, therapist_id, name, ratings, Decimal(average).quantize(Decimal("0.01"), ROUND_HALF_UP))
+        for month, therapist_id, name, ratings, average in stars
+    }
+    differ = len(shown_nps ^ written_nps) + len(shown_stars ^ written_stars)
+    if differ:
+        return bare, f"MISMATCH: {differ} months or therapists' months differ"
+    return bare, f"{len(written_nps)} months and {len(written_stars)} therapists' months checked"
+
+
 # The appointment search for billing as it opens (services/billing/charge_search.py): last month's
 # charges (the bench runs with MISSED_SESSION_FEE_PERCENT 0: the attended participants), their count
 # and total per currency, and the first page of 50 by start with where each stands (the invoice line
@@ -573,9 +633,13 @@ LISTS_WITH_FIGURES = ("/portal/clients/",)
 
 BARE: dict[str, Callable[..., tuple[Callable[[], object], str]]] = {
     "/admin/billing/ageing/": ageing,
+    # Its files hold the same rows: the SQL is the same, their making (workbook, PDF) is their own.
+    "/admin/billing/ageing/ageing.pdf": ageing,
+    "/admin/billing/ageing/ageing.xlsx": ageing,
     "/admin/billing/charges/": charges,
     "/admin/book/?view=month": book_month,
     "/admin/book/": book_period("week"),
     "/admin/book/?view=day": book_period("day"),
+    "/admin/survey-results/": survey_results,
     "/admin/tasks/": tasks,
 }
