@@ -851,6 +851,7 @@ def run(app, args: argparse.Namespace) -> list[Result]:
         ("GET /admin/reports/monthly/", f"/admin/reports/monthly/?month={month}", bare_ms, ""),
         ("GET /admin/statistics/", f"/admin/statistics/?year={today.year}", year_bare_ms, ""),
         ("GET /admin/reports/new-clients/", f"/admin/reports/new-clients/?{days}", new_clients.bare_ms, ""),
+        ("GET /admin/reports/new-clients/csv", f"/admin/reports/new-clients/csv?{days}", new_clients.bare_ms, ""),
         ("GET /admin/ (the home: tasks, Bad Fit, summary)", "/admin/", home_bare_ms, home_note),
     ]
     results.extend(page_results(app, args, pages))
@@ -1037,9 +1038,9 @@ def bench_reservations(session, zone, months):
 def room_use_results(app, session, args, today: dt.date) -> list[Result]:
     """`services.rooms.room_use` for the last 12 months (with the bench's reservations) against
     ROOM_USE_SQL, checked per month, room and therapist (reserved, booked, used, no-show,
-    cancelled and unreserved hours); then the Room use screen of those months against the same SQL
-    (the screen also lists the reservations under the threshold over the last 8 weeks, a figure the
-    bare SQL does not have)."""
+    cancelled and unreserved hours); then the Room use screen of those months and its CSV and
+    workbook against the same SQL (the screen also lists the reservations under the threshold over
+    the last 8 weeks, a figure the bare SQL does not have)."""
     from admin_app.services.platform.clinic_time import clinic_zone
 
     name = "rooms.room_use (12 months)"
@@ -1069,12 +1070,15 @@ def room_use_results(app, session, args, today: dt.date) -> list[Result]:
             session,
         )
         client = admin_client(app)
-        screen = "GET /admin/reports/room-use/ (12 months)"
-        url = f"/admin/reports/room-use/?from={months[0]}&to={months[-1]}"
-        if isinstance(client, str):
-            page = Result(screen, note=client)
-        else:
-            page = page_result(client, args, screen, url, bare_ms, "")
+        # The screen and its two files, which hold the same figures.
+        period = f"?from={months[0]}&to={months[-1]}"
+        screens = [f"/admin/reports/room-use/{name}" for name in ("", "room-use.csv", "room-use.xlsx")]
+        pages = [
+            Result(f"GET {url} (12 months)", note=client)
+            if isinstance(client, str)
+            else page_result(client, args, f"GET {url} (12 months)", url + period, bare_ms, "")
+            for url in screens
+        ]
     seconds: dict[tuple, Counter] = defaultdict(Counter)
     for month, room_id, therapist_id, measure, value in rows:
         seconds[(month, room_id, therapist_id)][measure] += int(round(value or 0))
@@ -1112,7 +1116,7 @@ def room_use_results(app, session, args, today: dt.date) -> list[Result]:
     reserved = sum(line.figures.reserved_hours for line in total)
     used = sum(line.figures.used_hours for line in total)
     note = f"{count} reservations, {reserved} h reserved, {used} h used"
-    return [Result(name, ms, bare_ms, note + ("" if shown == bare else " MISMATCH")), page]
+    return [Result(name, ms, bare_ms, note + ("" if shown == bare else " MISMATCH")), *pages]
 
 
 @contextlib.contextmanager
